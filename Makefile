@@ -1,0 +1,77 @@
+# Makefile -- builds tandemd, tandem, the unit tests; runs the server, the tests and the benchmarks.
+#
+#   make run     install missing Debian packages, build, start tandemd on etc/tandem.yaml
+#   make test    install missing packages, build, run unit tests (plain and ASan+UBSan) and integration tests
+#   make bench   benchmarks against NSD and Knot (bench/README.md)
+
+CC      ?= cc
+PKGS    := libzscanner libknot liburcu libevent jansson yaml-0.1 sqlite3 libcrypto
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Isrc -pthread \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lurcu -pthread
+
+BUILD   ?= build
+LIB_SRC := $(filter-out src/tandemd/% src/tandem/%,$(wildcard src/*/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
+UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
+
+PY      := /usr/bin/python3
+
+.PHONY: all run test unit unit-asan integration bench deps clean check-deps
+
+all: $(BUILD)/tandemd $(BUILD)/tandem
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libtandem.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tandemd: $(BUILD)/src/tandemd/main.o $(BUILD)/libtandem.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tandem: $(BUILD)/src/tandem/main.o $(BUILD)/libtandem.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libtandem.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtandem.a $(LDLIBS) -lcmocka
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/tandemd/main.d $(BUILD)/src/tandem/main.d
+
+deps:
+	@scripts/deps.sh build
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@mkdir -p var
+	$(BUILD)/tandemd -c etc/tandem.yaml
+
+unit: $(UNIT_BIN)
+	@scripts/run_unit.sh $(UNIT_BIN)
+
+unit-asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" unit
+
+integration: all
+	$(PY) -m pytest -q -p no:cacheprovider tests/integration
+
+test:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory unit-asan
+	@$(MAKE) --no-print-directory integration
+
+bench:
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory all
+	$(PY) bench/run.py
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,27 @@
+#!/bin/sh
+# scripts/deps.sh -- install the Debian packages Tandem needs to build, run or test, when missing.
+# Usage: scripts/deps.sh build|test|bench
+set -eu
+build="gcc make pkg-config libknot-dev liburcu-dev libevent-dev libjansson-dev libyaml-dev \
+libsqlite3-dev libssl-dev"
+test="$build libcmocka-dev python3 python3-pytest python3-dnspython knot knot-dnsutils bind9 \
+bind9-dnsutils nsd"
+bench="$test dnsperf"
+case "${1:-build}" in
+  build) want=$build ;;
+  test) want=$test ;;
+  bench) want=$bench ;;
+  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+esac
+missing=""
+for p in $want; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing" >&2
+sudo=""
+[ "$(id -u)" = 0 ] || sudo=sudo
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q >/dev/null
+# Debian's packages for the peers start their services on install; the tests start their own instances.
+$sudo apt-get install -y -q --no-install-recommends $missing >/dev/null

@@ -1,0 +1,106 @@
+/* conf/conf.h -- the YAML configuration (SPEC.md "Configuration"): loaded, validated, immutable */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/sockaddr.h"
+
+#define CONF_DEFAULT_PORT 53
+
+typedef enum {
+	CONF_ALLOW_TRANSFER = 1 << 0,
+	CONF_ALLOW_NOTIFY = 1 << 1,
+	CONF_ALLOW_UPDATE = 1 << 2,
+} conf_allow_t;
+
+typedef enum { CONF_ZONE_PRIMARY, CONF_ZONE_SECONDARY } conf_zone_type_t;
+typedef enum { CONF_CATALOG_NONE, CONF_CATALOG_PRODUCE, CONF_CATALOG_CONSUME } conf_catalog_t;
+
+typedef struct {
+	char *name;              /* key name as a textual FQDN, lowercase, with the trailing dot */
+	char *algorithm;         /* "hmac-md5", "hmac-sha1", "hmac-sha224", ... "hmac-sha512" */
+	uint8_t *secret;         /* decoded from base64 */
+	size_t secret_len;
+} conf_key_t;
+
+typedef struct {
+	char *name;
+	sockaddr_t *addresses;   /* tried in order */
+	size_t address_count;
+	const conf_key_t *key;   /* NULL when none */
+} conf_remote_t;
+
+typedef struct {
+	char *name;
+	addr_prefix_t *prefixes;
+	size_t prefix_count;
+	const conf_key_t **keys; /* when non-empty, the request must be signed with one of these */
+	size_t key_count;
+	unsigned allow;          /* conf_allow_t bits */
+} conf_acl_t;
+
+typedef struct {
+	char *name;              /* textual FQDN, lowercase, with the trailing dot */
+	conf_zone_type_t type;
+	char *file;              /* NULL when none; relative paths resolved against the config file's folder */
+	const conf_remote_t **primaries;
+	size_t primary_count;
+	const conf_remote_t **notify;
+	size_t notify_count;
+	const conf_acl_t **acls;
+	size_t acl_count;
+	conf_catalog_t catalog;
+	char *member_of;         /* catalog zone name, NULL when none */
+	char *group;             /* RFC 9432 group, NULL when none */
+	int line;                /* where the zone is declared in the config file */
+} conf_zone_t;
+
+typedef struct {
+	sockaddr_t *listen;
+	size_t listen_count;
+	sockaddr_t source4, source6;   /* unset (len 0) when not configured */
+	char *data_dir;                /* resolved against the config file's folder */
+	unsigned workers;              /* 0 = one per CPU */
+	char *identity;                /* NULL = not disclosed */
+	uint32_t refresh_min, refresh_max, retry_min, retry_max, expire_min, expire_max;
+	unsigned tcp_idle_timeout;     /* seconds, default 10 */
+	unsigned tcp_max_clients;      /* default 1000 */
+	unsigned udp_payload;          /* our EDNS payload size, default 1232 */
+} conf_server_t;
+
+typedef struct {
+	sockaddr_t listen;             /* len 0 = off */
+	char *api_key_file;
+} conf_http_t;
+
+typedef struct {
+	char *path;                    /* the file it came from, or "(default)" */
+	conf_server_t server;
+	conf_http_t http;
+	conf_key_t *keys;
+	size_t key_count;
+	conf_remote_t *remotes;
+	size_t remote_count;
+	conf_acl_t *acls;
+	size_t acl_count;
+	conf_zone_t *zones;
+	size_t zone_count;
+} conf_t;
+
+/*
+ * Loads and validates a configuration file. On success returns TDM_OK and *out. On failure returns
+ * TDM_ECONF (or TDM_ENOMEM, or a negated errno when the file cannot be read) after writing one line per
+ * problem found, "file:line: problem", to the log at error level; *out is left NULL. Unknown keys,
+ * wrong types, duplicate names and dangling references (a zone naming a missing remote) are errors.
+ */
+int conf_load(const char *path, conf_t **out);
+
+/* Same, from a string (used for the embedded default and by tests); name is used in messages. */
+int conf_load_string(const char *text, const char *name, conf_t **out);
+
+void conf_free(conf_t *conf);
+
+const conf_zone_t *conf_zone_find(const conf_t *conf, const char *name);
+const conf_key_t *conf_key_find(const conf_t *conf, const char *name);

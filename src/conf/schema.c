@@ -1,0 +1,233 @@
+/* conf/schema.c -- every configuration option as one table row, and the checks that span options */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/schema.h"
+
+/*
+ * Adding an option is adding a row: the loader (conf.c) walks these tables, the value types (value.c)
+ * parse and free the fields, and docs/configuration.md describes them. Defaults are written as they
+ * would be in the file and go through the same parser, so a default can never bypass a check.
+ */
+
+#define ROW(key, t, field, ...) { .name = key, .type = t, .off = field, __VA_ARGS__ }
+#define SIZE(type, f) .size = sizeof(((type *)0)->f)
+#define SECONDS(key, field, d) \
+	ROW(key, OPT_TIME, offsetof(conf_server_t, field), SIZE(conf_server_t, field), \
+	    .def = d, .min = 1, .max = INT32_MAX)
+#define SRV(f) offsetof(conf_server_t, f)
+#define HTTP(f) offsetof(conf_http_t, f)
+#define KEY(f) offsetof(conf_key_t, f)
+#define REM(f) offsetof(conf_remote_t, f)
+#define ACL(f) offsetof(conf_acl_t, f)
+#define ZONE(f) offsetof(conf_zone_t, f)
+#define END { .name = NULL }
+
+static const struct conf_word zone_types[] = {
+	{ "primary", CONF_ZONE_PRIMARY }, { "secondary", CONF_ZONE_SECONDARY }, { NULL, 0 },
+};
+static const struct conf_word catalog_roles[] = {
+	{ "produce", CONF_CATALOG_PRODUCE }, { "consume", CONF_CATALOG_CONSUME }, { NULL, 0 },
+};
+static const struct conf_word allow_words[] = {
+	{ "transfer", CONF_ALLOW_TRANSFER }, { "notify", CONF_ALLOW_NOTIFY },
+	{ "update", CONF_ALLOW_UPDATE }, { NULL, 0 },
+};
+
+/* NSID may be longer, but CH TXT id.server holds one character-string (RFC 1035 3.3: 255 octets). */
+static const char *check_text255(const char *text)
+{
+	size_t len = strlen(text);
+	return len == 0 ? "is empty" : len > 255 ? "is longer than 255 characters" : NULL;
+}
+
+/* Remote and ACL names are labels for people; they only have to be writable in a YAML list. */
+static const char *check_label(const char *text)
+{
+	if (*text == '\0')
+		return "is empty";
+	for (const char *p = text; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return "contains a space or a control character";
+	return strlen(text) > 255 ? "is longer than 255 characters" : NULL;
+}
+
+static const struct conf_row server_rows[] = {
+	ROW("listen", OPT_ADDRS, SRV(listen), .off2 = SRV(listen_count), .def = "127.0.0.1@53",
+	    .port = CONF_DEFAULT_PORT),
+	ROW("source-address", OPT_SOURCE, SRV(source4), .off2 = SRV(source6), .port = 0),
+	ROW("data-dir", OPT_PATH, SRV(data_dir), .def = "./var"),
+	ROW("workers", OPT_UINT, SRV(workers), SIZE(conf_server_t, workers), .def = "0", .max = 1024),
+	ROW("identity", OPT_STR, SRV(identity), .check = check_text255),
+	SECONDS("refresh-min", refresh_min, "60"),
+	SECONDS("refresh-max", refresh_max, "86400"),
+	SECONDS("retry-min", retry_min, "10"),
+	SECONDS("retry-max", retry_max, "3600"),
+	SECONDS("expire-min", expire_min, "3600"),
+	SECONDS("expire-max", expire_max, "1209600"),
+	ROW("tcp-idle-timeout", OPT_TIME, SRV(tcp_idle_timeout), SIZE(conf_server_t, tcp_idle_timeout),
+	    .def = "10", .min = 1, .max = 86400),
+	ROW("tcp-max-clients", OPT_UINT, SRV(tcp_max_clients), SIZE(conf_server_t, tcp_max_clients),
+	    .def = "1000", .min = 1, .max = 1000000),
+	ROW("udp-payload", OPT_UINT, SRV(udp_payload), SIZE(conf_server_t, udp_payload),
+	    .def = "1232", .min = 512, .max = 4096),
+	END,
+};
+
+static const struct conf_row http_rows[] = {
+	ROW("listen", OPT_ADDR, HTTP(listen), .port = 8053),
+	ROW("api-key-file", OPT_PATH, HTTP(api_key_file)),
+	END,
+};
+
+static const struct conf_row key_rows[] = {
+	ROW("name", OPT_DNAME, KEY(name), .flags = CONF_REQUIRED),
+	ROW("algorithm", OPT_ALGO, KEY(algorithm), .flags = CONF_REQUIRED),
+	ROW("secret", OPT_SECRET, KEY(secret), .off2 = KEY(secret_len), .flags = CONF_REQUIRED),
+	END,
+};
+
+static const struct conf_row remote_rows[] = {
+	ROW("name", OPT_STR, REM(name), .flags = CONF_REQUIRED, .check = check_label),
+	ROW("address", OPT_ADDRS, REM(addresses), .off2 = REM(address_count),
+	    .port = CONF_DEFAULT_PORT, .flags = CONF_REQUIRED),
+	ROW("key", OPT_REF, REM(key), .target = SEC_KEYS),
+	END,
+};
+
+static const struct conf_row acl_rows[] = {
+	ROW("name", OPT_STR, ACL(name), .flags = CONF_REQUIRED, .check = check_label),
+	ROW("address", OPT_PREFIXES, ACL(prefixes), .off2 = ACL(prefix_count)),
+	ROW("key", OPT_REFS, ACL(keys), .off2 = ACL(key_count), .target = SEC_KEYS),
+	ROW("allow", OPT_FLAGS, ACL(allow), SIZE(conf_acl_t, allow), .words = allow_words,
+	    .flags = CONF_REQUIRED),
+	END,
+};
+
+static const struct conf_row zone_rows[] = {
+	ROW("name", OPT_DNAME, ZONE(name), .flags = CONF_REQUIRED),
+	ROW("type", OPT_ENUM, ZONE(type), SIZE(conf_zone_t, type), .words = zone_types, .def = "primary"),
+	ROW("file", OPT_PATH, ZONE(file)),
+	ROW("primaries", OPT_REFS, ZONE(primaries), .off2 = ZONE(primary_count), .target = SEC_REMOTES),
+	ROW("notify", OPT_REFS, ZONE(notify), .off2 = ZONE(notify_count), .target = SEC_REMOTES),
+	ROW("acl", OPT_REFS, ZONE(acls), .off2 = ZONE(acl_count), .target = SEC_ACLS),
+	ROW("catalog", OPT_ENUM, ZONE(catalog), SIZE(conf_zone_t, catalog), .words = catalog_roles),
+	ROW("member-of", OPT_DNAME, ZONE(member_of)),
+	ROW("group", OPT_STR, ZONE(group), .check = check_text255),
+	END,
+};
+
+static void check_pair(struct conf_ctx *c, const conf_server_t *s, const char *min_key,
+                       const char *max_key, uint32_t min, uint32_t max)
+{
+	if (min <= max)
+		return;
+	int line = conf_ctx_line(c, SEC_SERVER, 0, max_key);
+	if (line == conf_ctx_line(c, SEC_SERVER, 0, NULL))
+		line = conf_ctx_line(c, SEC_SERVER, 0, min_key);
+	conf_error(c, line, "server.%s: %u is greater than server.%s (%u)", min_key, (unsigned)min,
+	           max_key, (unsigned)max);
+}
+
+static void check_server(struct conf_ctx *c, size_t i, void *item, const char *path)
+{
+	const conf_server_t *s = item;
+	check_pair(c, s, "refresh-min", "refresh-max", s->refresh_min, s->refresh_max);
+	check_pair(c, s, "retry-min", "retry-max", s->retry_min, s->retry_max);
+	check_pair(c, s, "expire-min", "expire-max", s->expire_min, s->expire_max);
+	int line = conf_ctx_line(c, SEC_SERVER, 0, "listen");
+	if (s->listen_count == 0)
+		conf_error(c, line, "server.listen: no address to listen on");
+	for (size_t a = 0; a < s->listen_count; a++) {
+		for (size_t b = 0; b < a; b++) {
+			char x[SOCKADDR_STRLEN], y[SOCKADDR_STRLEN];
+			sockaddr_format(&s->listen[a], x, sizeof(x));
+			if (s->listen[a].len != 0 && strcmp(x, sockaddr_format(&s->listen[b], y, sizeof(y))) == 0)
+				conf_error(c, line, "server.listen: %s is listed twice", x);
+		}
+	}
+}
+
+/* The API key file sits in the data folder unless told otherwise. */
+static void check_http(struct conf_ctx *c, size_t i, void *item, const char *path)
+{
+	conf_http_t *h = item;
+	const char *dir = c->conf->server.data_dir;
+	if (h->api_key_file != NULL || dir == NULL)
+		return;
+	if (asprintf(&h->api_key_file, "%s/api.key", dir) < 0) {
+		h->api_key_file = NULL;
+		c->nomem = true;
+	}
+}
+
+static void check_remote(struct conf_ctx *c, size_t i, void *item, const char *path)
+{
+	const conf_remote_t *r = item;
+	if (r->address_count == 0 && conf_ctx_line(c, SEC_REMOTES, i, "address") != 0)
+		conf_error(c, conf_ctx_line(c, SEC_REMOTES, i, "address"), "%s.address: no address", path);
+}
+
+static void check_acl(struct conf_ctx *c, size_t i, void *item, const char *path)
+{
+	const conf_acl_t *a = item;
+	/* Secure by default: an ACL must say whom it lets in; "everyone" is written 0.0.0.0/0, ::/0. */
+	if (a->prefix_count == 0 && a->key_count == 0)
+		conf_error(c, conf_ctx_line(c, SEC_ACLS, i, NULL),
+		           "%s: give an address or a key (for anyone, address: [0.0.0.0/0, \"::/0\"])", path);
+	if (a->allow == 0 && conf_ctx_line(c, SEC_ACLS, i, "allow") != 0)
+		conf_error(c, conf_ctx_line(c, SEC_ACLS, i, "allow"),
+		           "%s.allow: empty (transfer, notify, update)", path);
+}
+
+static void check_member(struct conf_ctx *c, size_t i, const conf_zone_t *z, const char *path)
+{
+	int line = conf_ctx_line(c, SEC_ZONES, i, "member-of");
+	if (z->member_of == NULL) {
+		if (z->group != NULL)
+			conf_error(c, conf_ctx_line(c, SEC_ZONES, i, "group"),
+			           "%s.group: only a zone with member-of has a catalog group", path);
+		return;
+	}
+	size_t k = conf_ctx_find(c, SEC_ZONES, z->member_of);
+	if (z->catalog != CONF_CATALOG_NONE)
+		conf_error(c, line, "%s.member-of: a catalog zone cannot be a member of a catalog", path);
+	else if (k == SIZE_MAX)
+		conf_error(c, line, "%s.member-of: unknown zone '%s'", path, z->member_of);
+	else if (c->conf->zones[k].catalog != CONF_CATALOG_PRODUCE)
+		conf_error(c, line, "%s.member-of: zone '%s' is not a catalog we produce (catalog: produce)",
+		           path, z->member_of);
+}
+
+static void check_zone(struct conf_ctx *c, size_t i, void *item, const char *path)
+{
+	conf_zone_t *z = item;
+	bool secondary = z->type == CONF_ZONE_SECONDARY;
+	z->line = conf_ctx_line(c, SEC_ZONES, i, NULL);
+	if (secondary && z->primary_count == 0)
+		conf_error(c, conf_ctx_line(c, SEC_ZONES, i, "primaries"),
+		           "%s: a secondary zone needs primaries", path);
+	if (!secondary && z->primary_count > 0)
+		conf_error(c, conf_ctx_line(c, SEC_ZONES, i, "primaries"),
+		           "%s.primaries: only a secondary zone has primaries (this one is primary)", path);
+	int line = conf_ctx_line(c, SEC_ZONES, i, "catalog");
+	if (z->catalog == CONF_CATALOG_CONSUME && !secondary)
+		conf_error(c, line, "%s.catalog: only a secondary zone can consume a catalog", path);
+	if (z->catalog == CONF_CATALOG_PRODUCE && secondary)
+		conf_error(c, line, "%s.catalog: only a primary zone can produce a catalog", path);
+	check_member(c, i, z, path);
+}
+
+#define LIST(key, rows, arr, count, type, check) \
+	{ key, true, rows, offsetof(conf_t, arr), offsetof(conf_t, count), sizeof(type), check }
+
+const struct conf_section conf_sections[SEC_COUNT] = {
+	[SEC_SERVER] = { "server", false, server_rows, offsetof(conf_t, server), 0,
+	                 sizeof(conf_server_t), check_server },
+	[SEC_HTTP] = { "http", false, http_rows, offsetof(conf_t, http), 0, sizeof(conf_http_t), check_http },
+	[SEC_KEYS] = LIST("keys", key_rows, keys, key_count, conf_key_t, NULL),
+	[SEC_REMOTES] = LIST("remotes", remote_rows, remotes, remote_count, conf_remote_t, check_remote),
+	[SEC_ACLS] = LIST("acls", acl_rows, acls, acl_count, conf_acl_t, check_acl),
+	[SEC_ZONES] = LIST("zones", zone_rows, zones, zone_count, conf_zone_t, check_zone),
+};

@@ -1,0 +1,393 @@
+/* query/answer.c -- answering a query from a zone: RFC 1034 4.3.2 with wildcards, CNAME and DNAME */
+#include <string.h>
+
+#include "lib/error.h"
+#include "query/query.h"
+#include "wire/rdata.h"
+
+/*
+ * The lookup, in the words of RFC 1034 4.3.2, for one name (the question, or a CNAME/DNAME target):
+ *
+ *   walk down from the apex, label by label -------> a zone cut on the way?  -> referral (step 3b)
+ *        |                                   \----> a DNAME above the name? -> synthesize, go on
+ *        v
+ *   the name exists ---> CNAME (and not asked for)? -> add it, restart at the target (in this zone)
+ *        |          \--> the type is there?         -> answer; else NODATA + SOA
+ *        v
+ *   no such name ---> '*' below the closest encloser? -> answer as if it were the name (RFC 4592)
+ *                \--> NXDOMAIN + SOA (RFC 2308)
+ */
+
+#define MAX_CHAIN 12        /* CNAME/DNAME hops followed inside a zone before we stop */
+
+typedef struct {
+	pkt_writer_t w;
+	const query_t *q;
+	const zone_contents_t *z;
+	bool tcp;
+	bool do_bit;
+	bool truncated;
+	int rcode;
+	bool aa;
+} answer_t;
+
+/* Writes an RRset; owner_ptr nonzero points at the owner already in the message. */
+static int put_rrset(answer_t *a, const uint8_t *owner, uint16_t owner_ptr,
+                     const zone_rrset_t *set, uint32_t ttl)
+{
+	zone_rdata_iter_t it;
+	const uint8_t *rd;
+	uint16_t rdlen;
+	pkt_mark_t m;
+	pkt_mark(&a->w, &m);
+	zone_rdata_begin(a->z, set, &it);
+	while (zone_rdata_next(&it, &rd, &rdlen)) {
+		int ret = pkt_write_rr(&a->w, owner, owner_ptr, set->type, PKT_CLASS_IN, ttl, rd, rdlen);
+		if (ret != TDM_OK) {
+			pkt_rollback(&a->w, &m);   /* an RRset goes whole or not at all */
+			return ret;
+		}
+	}
+	return TDM_OK;
+}
+
+static int put_soa_negative(answer_t *a)
+{
+	const zone_rrset_t *soa = zone_soa(a->z);
+	uint16_t rdlen;
+	const uint8_t *rd = zone_rrset_first(a->z, soa, &rdlen);
+	/* RFC 2308 3: the SOA's TTL is the lesser of its own TTL and its MINIMUM field. */
+	uint32_t minimum = pkt_get32(rd + rdlen - 4), ttl = soa->ttl < minimum ? soa->ttl : minimum;
+	pkt_begin_section(&a->w, PKT_SECTION_AUTHORITY);
+	return pkt_write_rr(&a->w, zone_apex(a->z), 0, PKT_TYPE_SOA, PKT_CLASS_IN, ttl, rd, rdlen);
+}
+
+/* Where the target name sits in an rdata that names one (NS, MX, SRV...), or NULL. */
+static const uint8_t *rdata_target(uint16_t type, const uint8_t *rd, uint16_t rdlen)
+{
+	size_t off;
+	switch (type) {
+	case PKT_TYPE_NS: case PKT_TYPE_CNAME: case PKT_TYPE_PTR: case PKT_TYPE_DNAME: off = 0; break;
+	case PKT_TYPE_MX: off = 2; break;
+	case PKT_TYPE_SRV: off = 6; break;
+	case PKT_TYPE_SVCB: case PKT_TYPE_HTTPS: off = 2; break;
+	default: return NULL;
+	}
+	if (off >= rdlen || name_length(rd + off, rdlen - off) < 0)
+		return NULL;
+	return rd + off;
+}
+
+/* Additional section: A and AAAA of the names an RRset points to, when this zone has them. */
+static void put_additional(answer_t *a, const zone_rrset_t *set, bool glue)
+{
+	static const uint16_t types[2] = { PKT_TYPE_A, PKT_TYPE_AAAA };
+	zone_rdata_iter_t it;
+	const uint8_t *rd;
+	uint16_t rdlen;
+	zone_rdata_begin(a->z, set, &it);
+	while (zone_rdata_next(&it, &rd, &rdlen)) {
+		const uint8_t *target = rdata_target(set->type, rd, rdlen);
+		if (target == NULL)
+			continue;
+		uint8_t lower[NAME_MAXLEN];
+		int len = name_copy_lower(lower, target);
+		uint32_t idx = zone_lookup(a->z, lower, (size_t)len);
+		if (idx == ZONE_NODE_NONE)
+			continue;
+		const zone_node_t *n = zone_node(a->z, idx);
+		/* Outside a referral, data below a cut is not ours to give (it is not authoritative). */
+		if ((n->flags & ZONE_NODE_NONAUTH) && !glue)
+			continue;
+		pkt_begin_section(&a->w, PKT_SECTION_ADDITIONAL);
+		for (int t = 0; t < 2; t++) {
+			const zone_rrset_t *s = zone_node_rrset(a->z, n, types[t]);
+			if (s != NULL && put_rrset(a, zone_node_name(a->z, n), 0, s, s->ttl) != TDM_OK) {
+				/* RFC 9471: glue that does not fit a referral means the answer is truncated. */
+				if (glue && !a->tcp)
+					a->truncated = true;
+				return;
+			}
+		}
+	}
+}
+
+static int put_answer_rrset(answer_t *a, const uint8_t *owner, uint16_t owner_ptr,
+                            const zone_rrset_t *set)
+{
+	pkt_begin_section(&a->w, PKT_SECTION_ANSWER);
+	return put_rrset(a, owner, owner_ptr, set, set->ttl);
+}
+
+static int answer_referral(answer_t *a, const zone_node_t *cut)
+{
+	a->aa = false;
+	const zone_rrset_t *ns = zone_node_rrset(a->z, cut, PKT_TYPE_NS);
+	pkt_begin_section(&a->w, PKT_SECTION_AUTHORITY);
+	int ret = put_rrset(a, zone_node_name(a->z, cut), 0, ns, ns->ttl);
+	if (ret != TDM_OK)
+		return ret;
+	const zone_rrset_t *ds = zone_node_rrset(a->z, cut, PKT_TYPE_DS);
+	if (ds != NULL && a->do_bit && (ret = put_rrset(a, zone_node_name(a->z, cut), 0, ds, ds->ttl)))
+		return ret;
+	put_additional(a, ns, true);
+	return TDM_OK;
+}
+
+/* RFC 8482: over UDP, ANY gets one RRset (the first by type); over TCP, all of them. */
+static int answer_any(answer_t *a, const zone_node_t *n, const uint8_t *owner, uint16_t ptr)
+{
+	const zone_rrset_t *sets = zone_node_rrsets(a->z, n);
+	for (uint16_t i = 0; i < n->rrset_count; i++) {
+		int ret = put_answer_rrset(a, owner, ptr, &sets[i]);
+		if (ret != TDM_OK)
+			return ret;
+		if (!a->tcp)
+			break;
+	}
+	if (n->rrset_count == 0)
+		return put_soa_negative(a);
+	return TDM_OK;
+}
+
+/* RFC 6672 2.2: the name with the DNAME owner's suffix replaced by the target. Returns the new length,
+ * or -1 when the result would pass 255 octets (YXDOMAIN). */
+static int dname_synth(const uint8_t *name, int len, int owner_len, const uint8_t *target,
+                       uint8_t *out)
+{
+	int prefix = len - owner_len;
+	int tlen = name_length(target, NAME_MAXLEN);
+	if (tlen < 0 || prefix + tlen > NAME_MAXLEN)
+		return -1;
+	memmove(out, name, (size_t)prefix);
+	memcpy(out + prefix, target, (size_t)tlen);
+	return prefix + tlen;
+}
+
+static bool in_zone_of(const answer_t *a, const uint8_t *name)
+{
+	return name_in_zone(name, zone_apex(a->z));
+}
+
+typedef enum { STEP_DONE, STEP_FOLLOW } step_t;
+
+/* An existing node (or a wildcard standing in for the name): answer, or follow its CNAME. */
+static step_t answer_node(answer_t *a, const zone_node_t *n, uint8_t *name, uint16_t *ptr,
+                          uint16_t qtype, int *ret)
+{
+	if (qtype == PKT_TYPE_ANY) {
+		*ret = answer_any(a, n, name, *ptr);
+		return STEP_DONE;
+	}
+	const zone_rrset_t *cname = zone_node_rrset(a->z, n, PKT_TYPE_CNAME);
+	if (cname != NULL && qtype != PKT_TYPE_CNAME) {
+		if ((*ret = put_answer_rrset(a, name, *ptr, cname)) != TDM_OK)
+			return STEP_DONE;
+		uint16_t rdlen;
+		const uint8_t *rd = zone_rrset_first(a->z, cname, &rdlen);
+		if (name_length(rd, rdlen) < 0 || !in_zone_of(a, rd))
+			return STEP_DONE;
+		memcpy(name, rd, (size_t)name_length(rd, rdlen));
+		*ptr = 0;
+		return STEP_FOLLOW;
+	}
+	const zone_rrset_t *set = zone_node_rrset(a->z, n, qtype);
+	if (set == NULL) {
+		*ret = put_soa_negative(a);
+		return STEP_DONE;
+	}
+	if ((*ret = put_answer_rrset(a, name, *ptr, set)) == TDM_OK)
+		put_additional(a, set, false);
+	return STEP_DONE;
+}
+
+/* A DNAME above the name: the DNAME, a synthesized CNAME, then on to the new name. */
+static step_t answer_dname(answer_t *a, const zone_node_t *n, uint8_t *name, uint16_t *ptr,
+                           int *ret)
+{
+	const zone_rrset_t *dname = zone_node_rrset(a->z, n, PKT_TYPE_DNAME);
+	if ((*ret = put_answer_rrset(a, zone_node_name(a->z, n), 0, dname)) != TDM_OK)
+		return STEP_DONE;
+	uint16_t rdlen;
+	const uint8_t *rd = zone_rrset_first(a->z, dname, &rdlen);
+	uint8_t target[NAME_MAXLEN];
+	int len = name_length(name, NAME_MAXLEN);
+	int tlen = dname_synth(name, len, n->name_len, rd, target);
+	if (tlen < 0) {
+		a->rcode = PKT_RCODE_YXDOMAIN;
+		return STEP_DONE;
+	}
+	pkt_begin_section(&a->w, PKT_SECTION_ANSWER);
+	*ret = pkt_write_rr(&a->w, name, *ptr, PKT_TYPE_CNAME, PKT_CLASS_IN, dname->ttl, target,
+	                    (uint16_t)tlen);
+	if (*ret != TDM_OK || !in_zone_of(a, target))
+		return STEP_DONE;
+	memcpy(name, target, (size_t)tlen);
+	*ptr = 0;
+	return STEP_FOLLOW;
+}
+
+/* One pass of the lookup for name; STEP_FOLLOW when name was replaced by an alias target. */
+static step_t lookup(answer_t *a, uint8_t *name, uint16_t *ptr, uint16_t qtype, int *ret)
+{
+	uint8_t lower[NAME_MAXLEN];
+	int len = name_copy_lower(lower, name);
+	const uint8_t *labels[NAME_MAXLABELS];
+	int nlabels = 0;
+	for (const uint8_t *p = lower; *p != 0; p += 1 + *p)
+		labels[nlabels++] = p;
+	int depth = name_labels(zone_apex(a->z));
+	uint32_t cur = zone_apex_index(a->z);
+	while (depth < nlabels) {
+		const uint8_t *suffix = labels[nlabels - depth - 1];
+		uint32_t idx = zone_lookup(a->z, suffix, (size_t)(len - (suffix - lower)));
+		if (idx == ZONE_NODE_NONE)
+			break;
+		cur = idx;
+		depth++;
+		const zone_node_t *n = zone_node(a->z, cur);
+		if ((n->flags & ZONE_NODE_DELEG) && !(qtype == PKT_TYPE_DS && depth == nlabels)) {
+			*ret = answer_referral(a, n);
+			return STEP_DONE;
+		}
+		if ((n->flags & ZONE_NODE_DNAME) && depth < nlabels)
+			return answer_dname(a, n, name, ptr, ret);
+	}
+	const zone_node_t *n = zone_node(a->z, cur);
+	if (depth == nlabels)
+		return answer_node(a, n, name, ptr, qtype, ret);
+	/* RFC 4592 3.3.1: the source of synthesis is '*' directly below the closest encloser. */
+	if (n->flags & ZONE_NODE_WILDCHILD) {
+		uint8_t wild[NAME_MAXLEN];
+		wild[0] = 1;
+		wild[1] = '*';
+		memcpy(wild + 2, zone_node_name(a->z, n), n->name_len);
+		uint32_t w = zone_lookup(a->z, wild, (size_t)n->name_len + 2);
+		if (w != ZONE_NODE_NONE)
+			return answer_node(a, zone_node(a->z, w), name, ptr, qtype, ret);
+	}
+	a->rcode = PKT_RCODE_NXDOMAIN;
+	*ret = put_soa_negative(a);
+	return STEP_DONE;
+}
+
+static void solve(answer_t *a, uint16_t qtype)
+{
+	uint8_t name[NAME_MAXLEN];
+	memcpy(name, a->q->q.qname, (size_t)a->q->q.qname_len);
+	uint16_t ptr = PKT_HEADER_LEN;   /* the question's name, with the requester's case */
+	int ret = TDM_OK;
+	for (int hop = 0; hop <= MAX_CHAIN; hop++) {
+		if (lookup(a, name, &ptr, qtype, &ret) != STEP_FOLLOW)
+			break;
+	}
+	if (ret == TDM_ESPACE)
+		a->truncated = true;
+}
+
+/* CH TXT id.server and hostname.bind (RFC 4892) give the identity when configured. */
+static size_t answer_chaos(const query_env_t *env, const query_t *q, uint8_t *resp, size_t cap)
+{
+	static const uint8_t id_server[] = "\x02id\x06server";
+	static const uint8_t hostname_bind[] = "\x08hostname\x04""bind";
+	if (env->identity == NULL || q->q.qtype != PKT_TYPE_TXT ||
+	    !(name_equal(q->q.qname, id_server) || name_equal(q->q.qname, hostname_bind)))
+		return query_error(env, q, PKT_RCODE_REFUSED, resp, cap);
+	pkt_writer_t w;
+	pkt_writer_init(&w, resp, cap < EDNS_MIN_PAYLOAD ? cap : EDNS_MIN_PAYLOAD);
+	uint16_t flags = PKT_FLAG_QR | PKT_FLAG_AA | (pkt_flags(q->msg) & PKT_FLAG_RD);
+	uint8_t txt[256];
+	size_t n = strlen(env->identity);
+	n = n > 255 ? 255 : n;
+	txt[0] = (uint8_t)n;
+	memcpy(txt + 1, env->identity, n);
+	if (pkt_write_header(&w, pkt_id(q->msg), flags) != TDM_OK ||
+	    pkt_write_question(&w, q->q.qname, q->q.qtype, q->q.qclass) != TDM_OK ||
+	    pkt_write_rr(&w, NULL, PKT_HEADER_LEN, PKT_TYPE_TXT, PKT_CLASS_CH, 0, txt,
+	                 (uint16_t)(n + 1)) != TDM_OK)
+		return 0;
+	if (q->edns.present)
+		edns_write(&w, &q->edns, env->udp_payload, 0, env->identity);
+	return pkt_writer_finish(&w);
+}
+
+/* The zone a question goes to. DS is the parent side's data (RFC 4035 3.1.4.1): at a zone's apex it
+ * comes from the parent zone when we have that one too. */
+static zone_t *find_zone(const query_env_t *env, const query_t *q)
+{
+	const uint8_t *name = q->qname_lower;
+	int len = q->q.qname_len;
+	if (q->q.qtype == PKT_TYPE_DS && name[0] != 0) {
+		zone_t *z = zoneset_find_exact(env->zones, name, len);
+		if (z != NULL) {
+			zone_t *parent = zoneset_find(env->zones, name + 1 + name[0], len - 1 - name[0]);
+			if (parent != NULL)
+				return parent;
+			return z;
+		}
+	}
+	return zoneset_find(env->zones, name, len);
+}
+
+static size_t udp_limit(const query_env_t *env, const query_t *q)
+{
+	if (!q->edns.present)
+		return EDNS_MIN_PAYLOAD;
+	size_t limit = q->edns.payload < env->udp_payload ? q->edns.payload : env->udp_payload;
+	return limit < EDNS_MIN_PAYLOAD ? EDNS_MIN_PAYLOAD : limit;
+}
+
+static size_t answer_zone(const query_env_t *env, const query_t *q, const zone_contents_t *z,
+                          uint8_t *resp, size_t respcap, bool tcp)
+{
+	answer_t a = { .q = q, .z = z, .tcp = tcp, .do_bit = q->edns.do_bit, .aa = true };
+	size_t cap = tcp ? PKT_MAXLEN : udp_limit(env, q);
+	cap = cap < respcap ? cap : respcap;
+	size_t opt = q->edns.present ? edns_size(&q->edns, env->identity) : 0;
+	pkt_writer_init(&a.w, resp, cap - opt);
+	uint16_t flags = PKT_FLAG_QR | (pkt_flags(q->msg) & (PKT_FLAG_RD | PKT_FLAG_CD));
+	if (pkt_write_header(&a.w, pkt_id(q->msg), flags) != TDM_OK ||
+	    pkt_write_question(&a.w, q->q.qname, q->q.qtype, q->q.qclass) != TDM_OK)
+		return 0;
+	solve(&a, q->q.qtype);
+	flags |= (uint16_t)(a.rcode & 0x0F);
+	if (a.aa)
+		flags |= PKT_FLAG_AA;
+	if (a.truncated)
+		flags |= PKT_FLAG_TC;
+	pkt_put16(resp + 2, flags);
+	a.w.cap = cap;
+	if (q->edns.present)
+		edns_write(&a.w, &q->edns, env->udp_payload, a.rcode, env->identity);
+	return pkt_writer_finish(&a.w);
+}
+
+size_t query_answer(const query_env_t *env, const uint8_t *req, size_t reqlen, uint8_t *resp,
+                    size_t respcap, bool tcp)
+{
+	query_t q;
+	if (!query_parse(req, reqlen, &q))
+		return 0;
+	if (q.rcode != PKT_RCODE_NOERROR)
+		return query_error(env, &q, q.rcode, resp, respcap);
+	if (pkt_opcode(req) != PKT_OPCODE_QUERY)
+		return query_error(env, &q, PKT_RCODE_NOTIMP, resp, respcap);
+	if (q.q.qclass == PKT_CLASS_CH)
+		return answer_chaos(env, &q, resp, respcap);
+	switch (q.q.qtype) {
+	case PKT_TYPE_OPT: case PKT_TYPE_TSIG: case 249 /* TKEY */:
+		return query_error(env, &q, PKT_RCODE_FORMERR, resp, respcap);
+	case 253: case 254: /* MAILB, MAILA (RFC 1035 3.2.3), obsolete */
+		return query_error(env, &q, PKT_RCODE_NOTIMP, resp, respcap);
+	case PKT_TYPE_AXFR: case PKT_TYPE_IXFR:
+		/* Transfers are handled before this; reaching here means nobody is allowed one. */
+		return query_error(env, &q, PKT_RCODE_REFUSED, resp, respcap);
+	}
+	zone_t *zone = q.q.qclass == PKT_CLASS_IN ? find_zone(env, &q) : NULL;
+	if (zone == NULL)
+		return query_error(env, &q, PKT_RCODE_REFUSED, resp, respcap);
+	const zone_contents_t *z = zone_contents(zone);
+	if (z == NULL)
+		return query_error(env, &q, PKT_RCODE_SERVFAIL, resp, respcap);
+	return answer_zone(env, &q, z, resp, respcap, tcp);
+}

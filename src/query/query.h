@@ -1,0 +1,46 @@
+/* query/query.h -- one request in, one answer out: parsing, RFC 1034 4.3.2 lookup, EDNS, truncation */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire/edns.h"
+#include "wire/pkt.h"
+#include "zone/zoneset.h"
+
+typedef struct {
+	const zoneset_t *zones;      /* read inside the caller's RCU read section */
+	const char *identity;        /* NSID and CH TXT id.server; NULL = not disclosed */
+	uint16_t udp_payload;        /* the most we send over UDP with EDNS (default 1232) */
+} query_env_t;
+
+/* A request, parsed and checked. */
+typedef struct {
+	const uint8_t *msg;
+	size_t len;
+	pkt_question_t q;
+	uint8_t qname_lower[NAME_MAXLEN];
+	edns_t edns;
+	size_t tsig_pos;             /* offset of a TSIG record (last in the message), 0 = none */
+	int rcode;                   /* the rcode the parse calls for (FORMERR, BADVERS, ...), else 0 */
+} query_t;
+
+/*
+ * Parses a request. Returns false when it deserves no answer at all: shorter than a header, or a
+ * response (QR set). Otherwise fills q; q->rcode says whether it must be refused with FORMERR,
+ * NOTIMP or BADVERS instead of answered.
+ */
+bool query_parse(const uint8_t *msg, size_t len, query_t *q);
+
+/*
+ * Answers a request: writes the response into resp (at most respcap octets; for UDP the caller passes
+ * the whole buffer and the answer is limited to what the requester accepts). Returns the response
+ * length, or 0 to send nothing. Allocates nothing; takes no lock.
+ */
+size_t query_answer(const query_env_t *env, const uint8_t *req, size_t reqlen, uint8_t *resp,
+                    size_t respcap, bool tcp);
+
+/* Writes an error response (question echoed when readable, OPT when the request had one). */
+size_t query_error(const query_env_t *env, const query_t *q, int rcode, uint8_t *resp,
+                   size_t respcap);

@@ -1,0 +1,82 @@
+/* query/request.c -- parsing and checking a request before it is answered */
+#include <string.h>
+
+#include "lib/error.h"
+#include "query/query.h"
+
+/* Reads every record after the question, checking each; picks up OPT and TSIG. */
+static int parse_records(query_t *q, size_t pos)
+{
+	const uint8_t *m = q->msg;
+	unsigned counts[3] = { pkt_ancount(m), pkt_nscount(m), pkt_arcount(m) };
+	unsigned total = counts[0] + counts[1] + counts[2], seen = 0;
+	bool opt = false;
+	for (int s = 0; s < 3; s++) {
+		for (unsigned i = 0; i < counts[s]; i++, seen++) {
+			pkt_rr_t rr;
+			int ret = pkt_read_rr(m, q->len, &pos, &rr);
+			if (ret != TDM_OK)
+				return ret;
+			if (rr.type == PKT_TYPE_OPT) {
+				/* RFC 6891 6.1.1: one OPT, in the additional section. */
+				if (s != PKT_SECTION_ADDITIONAL || opt || edns_parse(m, &rr, &q->edns) != TDM_OK)
+					return TDM_EMALF;
+				opt = true;
+			} else if (rr.type == PKT_TYPE_TSIG) {
+				/* RFC 8945 5.1: the TSIG record is the last one. */
+				if (s != PKT_SECTION_ADDITIONAL || seen != total - 1)
+					return TDM_EMALF;
+				q->tsig_pos = rr.start;
+			}
+		}
+	}
+	return pos == q->len ? TDM_OK : TDM_ETRAIL;
+}
+
+bool query_parse(const uint8_t *msg, size_t len, query_t *q)
+{
+	q->msg = msg;
+	q->len = len;
+	q->rcode = PKT_RCODE_NOERROR;
+	q->tsig_pos = 0;
+	q->q.qname_len = 0;
+	memset(&q->edns, 0, sizeof(q->edns));
+	if (len < PKT_HEADER_LEN || (pkt_flags(msg) & PKT_FLAG_QR))
+		return false;
+	int opcode = pkt_opcode(msg);
+	if (opcode != PKT_OPCODE_QUERY && opcode != PKT_OPCODE_NOTIFY && opcode != PKT_OPCODE_UPDATE) {
+		q->rcode = PKT_RCODE_NOTIMP;
+		return true;
+	}
+	size_t pos;
+	if (pkt_qdcount(msg) != 1 || pkt_read_question(msg, len, &pos, &q->q) != TDM_OK) {
+		q->q.qname_len = 0;
+		q->rcode = PKT_RCODE_FORMERR;
+		return true;
+	}
+	name_copy_lower(q->qname_lower, q->q.qname);
+	if (parse_records(q, pos) != TDM_OK) {
+		q->rcode = PKT_RCODE_FORMERR;
+		return true;
+	}
+	if (q->edns.present && q->edns.version != 0)
+		q->rcode = PKT_RCODE_BADVERS;   /* RFC 6891 6.1.3 */
+	return true;
+}
+
+size_t query_error(const query_env_t *env, const query_t *q, int rcode, uint8_t *resp,
+                   size_t respcap)
+{
+	pkt_writer_t w;
+	const uint8_t *m = q->msg;
+	uint16_t flags = PKT_FLAG_QR | (pkt_flags(m) & (0x7800 | PKT_FLAG_RD | PKT_FLAG_CD));
+	size_t cap = respcap < EDNS_MIN_PAYLOAD ? respcap : EDNS_MIN_PAYLOAD;
+	pkt_writer_init(&w, resp, cap);
+	if (pkt_write_header(&w, pkt_id(m), (uint16_t)(flags | (rcode & 0x0F))) != TDM_OK)
+		return 0;
+	if (q->q.qname_len > 0 && pkt_write_question(&w, q->q.qname, q->q.qtype, q->q.qclass) != TDM_OK)
+		return 0;
+	if (q->edns.present && rcode != PKT_RCODE_FORMERR)
+		edns_write(&w, &q->edns, env->udp_payload, rcode, NULL);
+	return pkt_writer_finish(&w);
+}

@@ -1,0 +1,44 @@
+/* server/net.c -- listening sockets */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/error.h"
+#include "lib/log.h"
+#include "server/net.h"
+
+static int fail(int fd, const sockaddr_t *addr, const char *what)
+{
+	int err = errno;
+	char text[SOCKADDR_STRLEN];
+	log_err("cannot %s %s (%s)", what, sockaddr_format(addr, text, sizeof(text)), strerror(err));
+	if (fd >= 0)
+		close(fd);
+	return -err;
+}
+
+int net_bind(const sockaddr_t *addr, int type)
+{
+	int family = sockaddr_family(addr), one = 1;
+	int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail(fd, addr, "open a socket for");
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0)
+		return fail(fd, addr, "set socket options for");
+	if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0)
+		return fail(fd, addr, "set IPV6_V6ONLY on");
+	if (type == SOCK_DGRAM) {
+		/* A larger receive queue absorbs bursts while a worker is busy with a batch. */
+		int size = 4 * 1024 * 1024;
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	}
+	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) != 0)
+		return fail(fd, addr, "bind to");
+	if (type == SOCK_STREAM && listen(fd, 1024) != 0)
+		return fail(fd, addr, "listen on");
+	return fd;
+}

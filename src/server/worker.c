@@ -1,0 +1,192 @@
+/* server/worker.c -- query workers: epoll loop, batched UDP */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <urcu.h>
+
+#include "lib/error.h"
+#include "lib/log.h"
+#include "server/tcp.h"
+#include "server/worker.h"
+#include "server/worker_impl.h"
+
+#define UDP_BATCH 32
+#define UDP_BUFSIZE 4096       /* larger UDP requests are dropped: no client needs more for a query */
+#define UDP_ROUNDS 8           /* batches per readiness before looking at other sockets */
+
+struct udp_batch {
+	int fd_current;
+	struct mmsghdr in[UDP_BATCH], out[UDP_BATCH];
+	struct iovec iov_in[UDP_BATCH], iov_out[UDP_BATCH];
+	struct sockaddr_storage addr[UDP_BATCH];
+	uint8_t req[UDP_BATCH][UDP_BUFSIZE];
+	uint8_t resp[UDP_BATCH][UDP_BUFSIZE];
+};
+
+worker_t *worker_new(worker_shared_t *shared, int id, const int *udp_fds, size_t udp_count,
+                     const int *tcp_fds, size_t tcp_count)
+{
+	worker_t *w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return NULL;
+	w->shared = shared;
+	w->id = id;
+	w->epfd = w->evfd = -1;
+	w->udp = malloc(sizeof(struct udp_batch));
+	w->socks = calloc(udp_count + tcp_count, sizeof(worker_sock_t));
+	w->tcp_scratch = malloc(PKT_MAXLEN);
+	if (w->udp == NULL || w->socks == NULL || w->tcp_scratch == NULL)
+		goto fail;
+	for (size_t i = 0; i < udp_count; i++)
+		w->socks[w->nsocks++] = (worker_sock_t){ .kind = WORKER_SOCK_UDP, .fd = udp_fds[i] };
+	for (size_t i = 0; i < tcp_count; i++)
+		w->socks[w->nsocks++] = (worker_sock_t){ .kind = WORKER_SOCK_TCP, .fd = tcp_fds[i] };
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->epfd < 0 || w->evfd < 0)
+		goto fail;
+	w->wake = (worker_sock_t){ .kind = WORKER_SOCK_WAKE, .fd = w->evfd };
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &w->wake };
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->evfd, &ev) != 0)
+		goto fail;
+	for (size_t i = 0; i < w->nsocks; i++) {
+		ev.data.ptr = &w->socks[i];
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->socks[i].fd, &ev) != 0)
+			goto fail;
+	}
+	return w;
+fail:
+	worker_free(w);
+	return NULL;
+}
+
+/* Answers what the batch received; the answers go out with one sendmmsg. */
+static void udp_answer(worker_t *w, struct udp_batch *b, int n, query_env_t *env)
+{
+	int out = 0;
+	rcu_read_lock();
+	env->zones = rcu_dereference(*w->shared->zones);
+	for (int i = 0; i < n; i++) {
+		if (b->in[i].msg_hdr.msg_flags & MSG_TRUNC)
+			continue;
+		size_t len = query_answer(env, b->req[i], b->in[i].msg_len, b->resp[out], UDP_BUFSIZE,
+		                          false);
+		if (len == 0)
+			continue;
+		b->iov_out[out] = (struct iovec){ .iov_base = b->resp[out], .iov_len = len };
+		b->out[out].msg_hdr = (struct msghdr){ .msg_name = &b->addr[i],
+		                                       .msg_namelen = b->in[i].msg_hdr.msg_namelen,
+		                                       .msg_iov = &b->iov_out[out], .msg_iovlen = 1 };
+		out++;
+	}
+	rcu_read_unlock();
+	for (int sent = 0; sent < out;) {
+		int r = sendmmsg(b->fd_current, b->out + sent, (unsigned)(out - sent), 0);
+		if (r <= 0) {
+			/* A reply that cannot be sent now (full buffer, unreachable peer) is dropped:
+			 * the client retries, as it would after a lost datagram. */
+			sent++;
+			continue;
+		}
+		sent += r;
+	}
+}
+
+static void udp_ready(worker_t *w, int fd)
+{
+	struct udp_batch *b = w->udp;
+	query_env_t env = { .identity = w->shared->identity, .udp_payload = w->shared->udp_payload };
+	b->fd_current = fd;
+	for (int round = 0; round < UDP_ROUNDS; round++) {
+		for (int i = 0; i < UDP_BATCH; i++) {
+			b->iov_in[i] = (struct iovec){ .iov_base = b->req[i], .iov_len = UDP_BUFSIZE };
+			b->in[i].msg_hdr = (struct msghdr){ .msg_name = &b->addr[i],
+			                                    .msg_namelen = sizeof(b->addr[i]),
+			                                    .msg_iov = &b->iov_in[i], .msg_iovlen = 1 };
+		}
+		int n = recvmmsg(fd, b->in, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		udp_answer(w, b, n, &env);
+		if (n < UDP_BATCH)
+			return;
+	}
+}
+
+static time_t now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void *worker_main(void *arg)
+{
+	worker_t *w = arg;
+	struct epoll_event events[64];
+	rcu_register_thread();
+	while (!atomic_load(&w->shared->stop)) {
+		int n = epoll_wait(w->epfd, events, 64, 1000);
+		if (n < 0 && errno != EINTR) {
+			log_err("worker %d: epoll_wait failed (%s)", w->id, strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			worker_sock_t *s = events[i].data.ptr;
+			switch (s->kind) {
+			case WORKER_SOCK_UDP: udp_ready(w, s->fd); break;
+			case WORKER_SOCK_TCP: tcp_accept(w, s->fd); break;
+			case WORKER_SOCK_CONN: tcp_ready(w, s, events[i].events); break;
+			case WORKER_SOCK_WAKE: break;
+			}
+		}
+		time_t now = now_seconds();
+		if (now != w->last_sweep) {
+			w->last_sweep = now;
+			tcp_sweep(w, now);
+		}
+	}
+	tcp_close_all(w);
+	rcu_unregister_thread();
+	return NULL;
+}
+
+int worker_start(worker_t *w)
+{
+	int ret = pthread_create(&w->thread, NULL, worker_main, w);
+	if (ret != 0)
+		return -ret;
+	w->started = true;
+	return TDM_OK;
+}
+
+void worker_stop(worker_t *w)
+{
+	uint64_t one = 1;
+	ssize_t r = write(w->evfd, &one, sizeof(one));
+	(void)r;
+	if (w->started)
+		pthread_join(w->thread, NULL);
+	w->started = false;
+}
+
+void worker_free(worker_t *w)
+{
+	if (w == NULL)
+		return;
+	for (size_t i = 0; i < w->nsocks; i++)
+		close(w->socks[i].fd);
+	if (w->epfd >= 0)
+		close(w->epfd);
+	if (w->evfd >= 0)
+		close(w->evfd);
+	free(w->socks);
+	free(w->udp);
+	free(w->tcp_scratch);
+	free(w);
+}

@@ -1,0 +1,31 @@
+/* server/worker_impl.h -- a worker's insides, shared by worker.c (loop, UDP) and tcp.c (TCP) only */
+#pragma once
+
+#include <time.h>
+
+#include "server/worker.h"
+
+typedef enum { WORKER_SOCK_UDP, WORKER_SOCK_TCP, WORKER_SOCK_CONN, WORKER_SOCK_WAKE } worker_sock_kind_t;
+
+/* What an epoll event points at: the first member of every registered object. */
+typedef struct {
+	worker_sock_kind_t kind;
+	int fd;
+} worker_sock_t;
+
+struct tcp_conn;
+
+struct worker {
+	worker_shared_t *shared;
+	int id;
+	pthread_t thread;
+	bool started;
+	int epfd, evfd;
+	worker_sock_t wake;
+	worker_sock_t *socks;
+	size_t nsocks;
+	struct udp_batch *udp;
+	uint8_t *tcp_scratch;          /* one response being built (64 KiB) */
+	struct tcp_conn *conns;        /* open TCP connections, most recently active first */
+	time_t last_sweep;
+};

@@ -1,0 +1,562 @@
+/* store/store.c -- the SQLite store: schema migrations, zone contents packed in chunks, metadata */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "lib/error.h"
+#include "lib/log.h"
+#include "store/store.h"
+#include "wire/name.h"
+
+/*
+ * DESIGN
+ *
+ * A zone's records are stored packed, many to a row: rr_chunk.data holds records back to back as
+ * owner (wire) | type (2) | ttl (4) | rdlen (2) | rdata, integers in network order, about
+ * STORE_CHUNK bytes a row. One row per record costs SQLite about 1.8 s to replace and 0.4 s to read
+ * for a 1,000,000-record zone, before any of our own work; packed rows cost a few hundred
+ * milliseconds to replace and far less to read, and the store only ever reads or writes a zone
+ * whole. The zone row is updated in place (upsert), never deleted and re-inserted, so that tables
+ * which reference zone(id) with ON DELETE CASCADE keep their rows across a replace.
+ *
+ * Durability: WAL with synchronous=FULL fsyncs the log at every commit, so a committed replace
+ * survives kill -9 and power loss; a replace is one BEGIN IMMEDIATE ... COMMIT, so a crash leaves
+ * the old contents or the new, never a mix.
+ *
+ * Calls are serialized by a mutex: the prepared statements are shared and SQLite statements are
+ * not usable from two threads at once.
+ */
+
+#define STORE_CHUNK (256 * 1024)
+#define STORE_BUSY_MS 10000
+#define STORE_REC_MAX (NAME_MAXLEN + 8 + 65535)
+
+/* Schema steps, applied in order inside one transaction; PRAGMA user_version counts those applied.
+ * Append new steps; never edit a released one. */
+static const char *const migrations[] = {
+	/* 1: zones and their contents */
+	"CREATE TABLE zone ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  serial INTEGER NOT NULL DEFAULT 0,"
+	"  source TEXT NOT NULL DEFAULT '',"
+	"  file_digest TEXT NOT NULL DEFAULT '',"
+	"  updated INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE rr_chunk ("
+	"  zone_id INTEGER NOT NULL REFERENCES zone(id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  count INTEGER NOT NULL,"
+	"  data BLOB NOT NULL,"
+	"  UNIQUE (zone_id, seq));",
+};
+#define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+enum {
+	Q_BEGIN, Q_BEGIN_WRITE, Q_COMMIT, Q_ROLLBACK, Q_ZONE_ID, Q_META, Q_UPSERT, Q_CHUNK_DEL,
+	Q_CHUNK_ADD, Q_CHUNK_GET, Q_ZONE_DEL, Q_NAMES, Q_COUNT
+};
+
+static const char *const queries[Q_COUNT] = {
+	[Q_BEGIN] = "BEGIN",
+	[Q_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+	[Q_COMMIT] = "COMMIT",
+	[Q_ROLLBACK] = "ROLLBACK",
+	[Q_ZONE_ID] = "SELECT id FROM zone WHERE name = ?1",
+	[Q_META] = "SELECT serial, source, file_digest, updated FROM zone WHERE name = ?1",
+	[Q_UPSERT] = "INSERT INTO zone (name, serial, source, file_digest, updated)"
+	             " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO UPDATE SET"
+	             " serial = excluded.serial, source = excluded.source,"
+	             " file_digest = excluded.file_digest, updated = excluded.updated RETURNING id",
+	[Q_CHUNK_DEL] = "DELETE FROM rr_chunk WHERE zone_id = ?1",
+	[Q_CHUNK_ADD] = "INSERT INTO rr_chunk (zone_id, seq, count, data) VALUES (?1, ?2, ?3, ?4)",
+	[Q_CHUNK_GET] = "SELECT count, data FROM rr_chunk WHERE zone_id = ?1 ORDER BY seq",
+	[Q_ZONE_DEL] = "DELETE FROM zone WHERE name = ?1",
+	[Q_NAMES] = "SELECT name FROM zone ORDER BY name",
+};
+
+struct store {
+	sqlite3 *db;
+	pthread_mutex_t lock;
+	sqlite3_stmt *q[Q_COUNT];
+	char *path;
+};
+
+/* Logs the SQLite error of the last call, naming the zone, and gives the code callers see. */
+static int fail_db(store_t *st, const char *zone, const char *what)
+{
+	log_err("%s: store: %s failed: %s", zone != NULL ? zone : st->path, what,
+	        sqlite3_errmsg(st->db));
+	return TDM_ESTORE;
+}
+
+/* Runs a statement that returns no rows, then resets it. */
+static int run(store_t *st, int q, const char *zone, const char *what)
+{
+	int rc = sqlite3_step(st->q[q]);
+	sqlite3_reset(st->q[q]);
+	return rc == SQLITE_DONE ? TDM_OK : fail_db(st, zone, what);
+}
+
+static void rollback(store_t *st, const char *zone)
+{
+	if (sqlite3_get_autocommit(st->db))
+		return;
+	if (run(st, Q_ROLLBACK, zone, "rollback") != TDM_OK)
+		log_err("%s: store: transaction left open after a failed rollback", zone);
+}
+
+static int mkdirs(const char *dir)
+{
+	char path[4096];
+	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	for (char *p = path + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(path, 0750) != 0 && errno != EEXIST)
+			return -errno;
+		if (c == '\0')
+			return TDM_OK;
+		*p = c;
+	}
+}
+
+static int exec(store_t *st, const char *sql, const char *what)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return TDM_OK;
+	log_err("%s: store: %s failed: %s", st->path, what, msg != NULL ? msg : "unknown error");
+	sqlite3_free(msg);
+	return TDM_ESTORE;
+}
+
+static int user_version(store_t *st, int *version)
+{
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return fail_db(st, NULL, "reading the schema version");
+	int rc = sqlite3_step(s);
+	*version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? TDM_OK : fail_db(st, NULL, "reading the schema version");
+}
+
+/* Brings the schema up to date. BEGIN IMMEDIATE first, so two processes opening a new store at
+ * once cannot both run the same step. */
+static int migrate(store_t *st)
+{
+	int ret, version;
+	if ((ret = exec(st, "BEGIN IMMEDIATE", "schema transaction")) != TDM_OK)
+		return ret;
+	if ((ret = user_version(st, &version)) != TDM_OK)
+		goto fail;
+	if (version > STORE_SCHEMA_VERSION) {
+		log_err("%s: store: schema version %d is newer than this program's %d", st->path,
+		        version, STORE_SCHEMA_VERSION);
+		ret = TDM_ESCHEMA;
+		goto fail;
+	}
+	for (; version < STORE_SCHEMA_VERSION; version++) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
+		if ((ret = exec(st, migrations[version], "schema migration")) != TDM_OK ||
+		    (ret = exec(st, sql, "schema version update")) != TDM_OK)
+			goto fail;
+		log_info("%s: store: schema migrated to version %d", st->path, version + 1);
+	}
+	if ((ret = exec(st, "COMMIT", "schema commit")) != TDM_OK)
+		goto fail;
+	return TDM_OK;
+fail:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}
+
+/* PRAGMA journal_mode answers with the mode in force, which is not WAL where WAL cannot work. */
+static int set_wal(store_t *st)
+{
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK)
+		return fail_db(st, NULL, "enabling WAL");
+	int rc = sqlite3_step(s);
+	const unsigned char *mode = rc == SQLITE_ROW ? sqlite3_column_text(s, 0) : NULL;
+	if (mode != NULL && strcmp((const char *)mode, "wal") != 0)
+		log_warn("%s: store: journal mode is %s, not WAL", st->path, mode);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? TDM_OK : fail_db(st, NULL, "enabling WAL");
+}
+
+static int configure(store_t *st)
+{
+	int ret;
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	/* WAL + FULL: every commit is fsynced to the log before it returns (survives power loss). */
+	if ((ret = set_wal(st)) != TDM_OK ||
+	    (ret = exec(st, "PRAGMA synchronous = FULL", "PRAGMA synchronous")) != TDM_OK ||
+	    (ret = exec(st, "PRAGMA foreign_keys = ON", "PRAGMA foreign_keys")) != TDM_OK ||
+	    (ret = exec(st, "PRAGMA journal_size_limit = 67108864", "journal size limit")) != TDM_OK)
+		return ret;
+	return TDM_OK;
+}
+
+static int prepare_all(store_t *st)
+{
+	for (int i = 0; i < Q_COUNT; i++) {
+		if (sqlite3_prepare_v3(st->db, queries[i], -1, SQLITE_PREPARE_PERSISTENT, &st->q[i],
+		                       NULL) != SQLITE_OK)
+			return fail_db(st, NULL, "preparing a statement");
+	}
+	return TDM_OK;
+}
+
+int store_open(const char *data_dir, store_t **out)
+{
+	*out = NULL;
+	int ret = mkdirs(data_dir);
+	if (ret != TDM_OK) {
+		log_err("%s: store: cannot create the data directory: %s", data_dir, tdm_strerror(ret));
+		return ret;
+	}
+	store_t *st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return TDM_ENOMEM;
+	pthread_mutex_init(&st->lock, NULL);
+	ret = TDM_ENOMEM;
+	if (asprintf(&st->path, "%s/tandem.db", data_dir) < 0) {
+		st->path = NULL;
+		goto fail;
+	}
+	ret = TDM_ESTORE;
+	int rc = sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		log_err("%s: store: cannot open: %s", st->path,
+		        st->db != NULL ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	if ((ret = configure(st)) != TDM_OK || (ret = migrate(st)) != TDM_OK ||
+	    (ret = prepare_all(st)) != TDM_OK)
+		goto fail;
+	*out = st;
+	return TDM_OK;
+fail:
+	store_close(st);
+	return ret;
+}
+
+void store_close(store_t *store)
+{
+	if (store == NULL)
+		return;
+	for (int i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(store->q[i]);
+	if (store->db != NULL && sqlite3_close(store->db) != SQLITE_OK)
+		log_err("%s: store: close failed: %s", store->path, sqlite3_errmsg(store->db));
+	pthread_mutex_destroy(&store->lock);
+	free(store->path);
+	free(store);
+}
+
+int store_zone_meta(store_t *st, const char *zone, store_zone_meta_t *out)
+{
+	pthread_mutex_lock(&st->lock);
+	sqlite3_stmt *s = st->q[Q_META];
+	int ret = TDM_ENOENT;
+	sqlite3_bind_text(s, 1, zone, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *source = sqlite3_column_text(s, 1);
+		const unsigned char *digest = sqlite3_column_text(s, 2);
+		memset(out, 0, sizeof(*out));
+		out->serial = (uint32_t)sqlite3_column_int64(s, 0);
+		snprintf(out->source, sizeof(out->source), "%s", source ? (const char *)source : "");
+		snprintf(out->file_digest, sizeof(out->file_digest), "%s",
+		         digest ? (const char *)digest : "");
+		out->updated = sqlite3_column_int64(s, 3);
+		ret = TDM_OK;
+	} else if (rc != SQLITE_DONE) {
+		ret = fail_db(st, zone, "reading metadata");
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+/* ---- packing records into chunks ---- */
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)get16(p) << 16 | get16(p + 2);
+}
+
+static size_t pack_rr(uint8_t *p, const rr_t *rr)
+{
+	int olen = name_length(rr->owner, NAME_MAXLEN);
+	memcpy(p, rr->owner, (size_t)olen);
+	p += olen;
+	put16(p, rr->type);
+	put32(p + 2, rr->ttl);
+	put16(p + 6, rr->rdlen);
+	if (rr->rdlen > 0)
+		memcpy(p + 8, rr->rdata, rr->rdlen);
+	return (size_t)olen + 8 + rr->rdlen;
+}
+
+struct writer {
+	store_t *st;
+	const char *zone;
+	int64_t zone_id, seq, count;
+	uint8_t *buf;
+	size_t used;
+};
+
+static int flush_chunk(struct writer *w)
+{
+	sqlite3_stmt *s = w->st->q[Q_CHUNK_ADD];
+	sqlite3_bind_int64(s, 1, w->zone_id);
+	sqlite3_bind_int64(s, 2, w->seq++);
+	sqlite3_bind_int64(s, 3, w->count);
+	sqlite3_bind_blob(s, 4, w->buf, (int)w->used, SQLITE_STATIC);
+	int ret = run(w->st, Q_CHUNK_ADD, w->zone, "writing records");
+	sqlite3_clear_bindings(s);
+	w->used = 0;
+	w->count = 0;
+	return ret;
+}
+
+static int write_records(struct writer *w, const rrlist_t *list)
+{
+	size_t n = rrlist_count(list);
+	int ret;
+	for (size_t i = 0; i < n; i++) {
+		const rr_t *rr = rrlist_at(list, i);
+		if (w->used > 0 && w->used + NAME_MAXLEN + 8 + rr->rdlen > STORE_CHUNK &&
+		    (ret = flush_chunk(w)) != TDM_OK)
+			return ret;
+		w->used += pack_rr(w->buf + w->used, rr);
+		w->count++;
+	}
+	return w->used > 0 ? flush_chunk(w) : TDM_OK;
+}
+
+static int upsert_zone(store_t *st, const char *zone, const store_zone_meta_t *meta, int64_t *id)
+{
+	sqlite3_stmt *s = st->q[Q_UPSERT];
+	sqlite3_bind_text(s, 1, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, meta->serial);
+	/* Bounded: the fixed arrays need not hold a NUL when full. */
+	sqlite3_bind_text(s, 3, meta->source, (int)strnlen(meta->source, sizeof(meta->source)),
+	                  SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, meta->file_digest,
+	                  (int)strnlen(meta->file_digest, sizeof(meta->file_digest)), SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, meta->updated != 0 ? meta->updated : (int64_t)time(NULL));
+	int rc = sqlite3_step(s);
+	*id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	/* RETURNING: the row is only final once the statement has run to completion. */
+	if (rc == SQLITE_ROW)
+		rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? TDM_OK : fail_db(st, zone, "writing the zone row");
+}
+
+int store_zone_replace(store_t *st, const char *zone, const rrlist_t *list,
+                       const store_zone_meta_t *meta)
+{
+	struct writer w = { .st = st, .zone = zone };
+	if (meta == NULL)
+		return TDM_EINVAL;
+	w.buf = malloc(STORE_CHUNK + STORE_REC_MAX);
+	if (w.buf == NULL)
+		return TDM_ENOMEM;
+	pthread_mutex_lock(&st->lock);
+	int ret = run(st, Q_BEGIN_WRITE, zone, "begin");
+	if (ret != TDM_OK)
+		goto fail;
+	if ((ret = upsert_zone(st, zone, meta, &w.zone_id)) != TDM_OK)
+		goto fail;
+	sqlite3_bind_int64(st->q[Q_CHUNK_DEL], 1, w.zone_id);
+	if ((ret = run(st, Q_CHUNK_DEL, zone, "deleting old records")) != TDM_OK ||
+	    (ret = write_records(&w, list)) != TDM_OK ||
+	    (ret = run(st, Q_COMMIT, zone, "commit")) != TDM_OK)
+		goto fail;
+	pthread_mutex_unlock(&st->lock);
+	free(w.buf);
+	return TDM_OK;
+fail:
+	rollback(st, zone);
+	pthread_mutex_unlock(&st->lock);
+	free(w.buf);
+	return ret;
+}
+
+/* ---- reading ---- */
+
+static int unpack_chunk(rrlist_t *list, const uint8_t *p, size_t len, int64_t count)
+{
+	size_t pos = 0;
+	int64_t n = 0;
+	while (pos < len) {
+		int olen = name_length(p + pos, len - pos);
+		if (olen < 0 || len - pos - (size_t)olen < 8)
+			return TDM_EMALF;
+		const uint8_t *h = p + pos + olen;
+		uint16_t rdlen = get16(h + 6);
+		if (len - pos - (size_t)olen - 8 < rdlen)
+			return TDM_EMALF;
+		int ret = rrlist_add(list, p + pos, get16(h), get32(h + 2), h + 8, rdlen, 0);
+		if (ret != TDM_OK)
+			return ret == TDM_ENOMEM ? ret : TDM_EMALF;
+		pos += (size_t)olen + 8 + rdlen;
+		n++;
+	}
+	return n == count ? TDM_OK : TDM_EMALF;
+}
+
+static int zone_id(store_t *st, const char *zone, int64_t *id)
+{
+	sqlite3_stmt *s = st->q[Q_ZONE_ID];
+	sqlite3_bind_text(s, 1, zone, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	*id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc == SQLITE_ROW)
+		return TDM_OK;
+	return rc == SQLITE_DONE ? TDM_ENOENT : fail_db(st, zone, "finding the zone");
+}
+
+static int read_records(store_t *st, const char *zone, int64_t id, rrlist_t *list)
+{
+	sqlite3_stmt *s = st->q[Q_CHUNK_GET];
+	int ret = TDM_OK, rc;
+	sqlite3_bind_int64(s, 1, id);
+	while (ret == TDM_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const uint8_t *data = sqlite3_column_blob(s, 1);
+		size_t len = (size_t)sqlite3_column_bytes(s, 1);
+		ret = unpack_chunk(list, data, len, sqlite3_column_int64(s, 0));
+		if (ret == TDM_EMALF) {
+			log_err("%s: store: stored records are corrupt", zone);
+			ret = TDM_ESTORE;
+		}
+	}
+	if (ret == TDM_OK && rc != SQLITE_DONE)
+		ret = fail_db(st, zone, "reading records");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return ret;
+}
+
+int store_zone_load(store_t *st, const char *zone, rrlist_t **out)
+{
+	int64_t id;
+	*out = NULL;
+	rrlist_t *list = rrlist_new();
+	if (list == NULL)
+		return TDM_ENOMEM;
+	pthread_mutex_lock(&st->lock);
+	/* One read transaction: the zone row and its chunks from the same snapshot. */
+	int ret = run(st, Q_BEGIN, zone, "begin");
+	if (ret != TDM_OK)
+		goto fail;
+	if ((ret = zone_id(st, zone, &id)) != TDM_OK ||
+	    (ret = read_records(st, zone, id, list)) != TDM_OK ||
+	    (ret = run(st, Q_COMMIT, zone, "commit")) != TDM_OK)
+		goto fail;
+	pthread_mutex_unlock(&st->lock);
+	*out = list;
+	return TDM_OK;
+fail:
+	rollback(st, zone);
+	pthread_mutex_unlock(&st->lock);
+	rrlist_free(list);
+	return ret;
+}
+
+int store_zone_delete(store_t *st, const char *zone)
+{
+	pthread_mutex_lock(&st->lock);
+	/* rr_chunk rows (and any other table's) go with the zone row: ON DELETE CASCADE. */
+	sqlite3_bind_text(st->q[Q_ZONE_DEL], 1, zone, -1, SQLITE_STATIC);
+	int ret = run(st, Q_ZONE_DEL, zone, "deleting the zone");
+	sqlite3_clear_bindings(st->q[Q_ZONE_DEL]);
+	if (ret == TDM_OK && sqlite3_changes(st->db) == 0)
+		ret = TDM_ENOENT;
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+/* Appends a copy of name, keeping the array NULL-terminated. */
+static int add_name(char ***names, size_t *n, size_t *cap, const unsigned char *name)
+{
+	if (*n + 2 > *cap) {
+		size_t ncap = *cap * 2;
+		char **bigger = realloc(*names, ncap * sizeof(char *));
+		if (bigger == NULL)
+			return TDM_ENOMEM;
+		*names = bigger;
+		*cap = ncap;
+	}
+	if (((*names)[*n] = strdup(name != NULL ? (const char *)name : "")) == NULL)
+		return TDM_ENOMEM;
+	(*names)[++*n] = NULL;
+	return TDM_OK;
+}
+
+int store_zone_names(store_t *st, char ***out)
+{
+	size_t n = 0, cap = 16;
+	char **names = calloc(cap, sizeof(char *));
+	*out = NULL;
+	if (names == NULL)
+		return TDM_ENOMEM;
+	pthread_mutex_lock(&st->lock);
+	sqlite3_stmt *s = st->q[Q_NAMES];
+	int ret = TDM_OK, rc = SQLITE_DONE;
+	while (ret == TDM_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		ret = add_name(&names, &n, &cap, sqlite3_column_text(s, 0));
+	if (ret == TDM_OK && rc != SQLITE_DONE)
+		ret = fail_db(st, NULL, "listing zones");
+	sqlite3_reset(s);
+	pthread_mutex_unlock(&st->lock);
+	if (ret != TDM_OK) {
+		store_names_free(names);
+		return ret;
+	}
+	*out = names;
+	return TDM_OK;
+}
+
+void store_names_free(char **names)
+{
+	if (names == NULL)
+		return;
+	for (char **p = names; *p != NULL; p++)
+		free(*p);
+	free(names);
+}

@@ -1,0 +1,82 @@
+/* tandemd/main.c -- the server's startup: arguments, --check, then the runtime */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "server/server.h"
+#include "server/zoneload.h"
+
+#define TANDEM_VERSION "0.1.0"
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: tandemd [-c FILE] [--check] [-v] [-V]\n"
+	             "  -c, --config FILE  configuration (YAML); without it, the embedded default\n"
+	             "      --check        validate the configuration and every zone file, then exit\n"
+	             "  -v, --verbose      log debug messages too\n"
+	             "  -V, --version      print the version\n");
+}
+
+/* tandemd --check: every problem as "file:line: problem"; non-zero exit when there is any. */
+static int check(const char *path)
+{
+	conf_t *conf = NULL;
+	if (path == NULL) {
+		fprintf(stderr, "tandemd: --check needs -c FILE\n");
+		return 2;
+	}
+	if (conf_load(path, &conf) != TDM_OK)
+		return 1;
+	int failed = 0;
+	for (size_t i = 0; i < conf->zone_count; i++)
+		if (zoneload_check_file(&conf->zones[i]) != TDM_OK)
+			failed++;
+	if (failed == 0)
+		printf("%s: configuration and %zu zones OK\n", path, conf->zone_count);
+	conf_free(conf);
+	return failed ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "check", no_argument, NULL, 'C' },
+		{ "verbose", no_argument, NULL, 'v' },      { "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	bool check_only = false;
+	int opt;
+	const char *env = getenv("TANDEM_LOG");
+	if (env != NULL && strcmp(env, "debug") == 0)
+		log_set_level(LOG_DEBUG);
+	while ((opt = getopt_long(argc, argv, "c:vVh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 'C': check_only = true; break;
+		case 'v': log_set_level(LOG_DEBUG); break;
+		case 'V': printf("tandemd %s\n", TANDEM_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (check_only)
+		return check(path);
+	server_t *srv = NULL;
+	int ret = server_new(path, &srv);
+	if (ret != TDM_OK) {
+		log_err("not started: %s", tdm_strerror(ret));
+		return 1;
+	}
+	ret = server_run(srv);
+	server_free(srv);
+	return ret == TDM_OK ? 0 : 1;
+}

@@ -1,0 +1,112 @@
+/* zone/contents.h -- one immutable version of a zone's data: a compact name table with RRsets */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zone/rrlist.h"
+
+/*
+ * DESIGN. A version is built once from a record list and never changed: readers need no locks, and a
+ * new version replaces it whole (published by the zone with an RCU pointer swap). Everything lives in
+ * five flat arrays -- lowercase owner names, nodes, an open-addressing hash of node indexes, RRsets and
+ * rdata -- so a record costs a few dozen octets and a lookup is one hash probe per label (closest
+ * encloser search walks the query name's suffixes). Empty non-terminals are real nodes without RRsets,
+ * so "does this name exist" is one probe.
+ */
+typedef struct zone_contents zone_contents_t;
+
+enum {
+	ZONE_NODE_APEX = 1 << 0,
+	ZONE_NODE_DELEG = 1 << 1,     /* NS below the apex: a zone cut */
+	ZONE_NODE_NONAUTH = 1 << 2,   /* strictly below a zone cut: glue or occluded data */
+	ZONE_NODE_WILDCHILD = 1 << 3, /* has a child named '*' */
+	ZONE_NODE_CNAME = 1 << 4,
+	ZONE_NODE_DNAME = 1 << 5,
+};
+
+typedef struct {
+	uint32_t name_off;
+	uint32_t rrset_first;
+	uint32_t parent;      /* node index; the apex is its own parent */
+	uint16_t rrset_count;
+	uint8_t flags;
+	uint8_t name_len;     /* 1..255 */
+} zone_node_t;
+
+typedef struct {
+	uint16_t type;
+	uint16_t count;
+	uint32_t ttl;
+	uint32_t rdata_off;   /* count entries of: 2-octet length, then the rdata */
+} zone_rrset_t;
+
+#define ZONE_NODE_NONE UINT32_MAX
+
+/*
+ * Builds a version for the zone at apex (wire) from the list (any order; duplicates dropped; owners
+ * must be at or below apex, others are skipped). When the RRs of one RRset disagree on TTL, the first
+ * one's wins (RFC 2181 5.2). Returns TDM_OK and *out, TDM_ENOMEM, or TDM_ESEMCHECK when there is no
+ * SOA at the apex.
+ */
+int zone_contents_build(const uint8_t *apex, const rrlist_t *list, zone_contents_t **out);
+void zone_contents_free(zone_contents_t *z);
+
+/* Node index of a lowercase name (len octets), or ZONE_NODE_NONE. */
+uint32_t zone_lookup(const zone_contents_t *z, const uint8_t *name, size_t len);
+
+const zone_node_t *zone_node(const zone_contents_t *z, uint32_t idx);
+const uint8_t *zone_node_name(const zone_contents_t *z, const zone_node_t *node);
+const zone_rrset_t *zone_node_rrsets(const zone_contents_t *z, const zone_node_t *node);
+/* The node's RRset of a type, or NULL. */
+const zone_rrset_t *zone_node_rrset(const zone_contents_t *z, const zone_node_t *node,
+                                    uint16_t type);
+
+/* Iterating the rdata of an RRset: zone_rdata_begin, then zone_rdata_next until it gives false. */
+typedef struct {
+	const uint8_t *next;
+	uint16_t left;
+} zone_rdata_iter_t;
+
+const uint8_t *zone_rdata_base(const zone_contents_t *z);
+
+static inline void zone_rdata_begin(const zone_contents_t *z, const zone_rrset_t *rrset,
+                                    zone_rdata_iter_t *it)
+{
+	it->next = zone_rdata_base(z) + rrset->rdata_off;
+	it->left = rrset->count;
+}
+
+/* The first rdata of an RRset (every RRset has at least one). */
+static inline const uint8_t *zone_rrset_first(const zone_contents_t *z, const zone_rrset_t *rrset,
+                                              uint16_t *rdlen)
+{
+	const uint8_t *p = zone_rdata_base(z) + rrset->rdata_off;
+	*rdlen = (uint16_t)(p[0] << 8 | p[1]);
+	return p + 2;
+}
+
+static inline bool zone_rdata_next(zone_rdata_iter_t *it, const uint8_t **rdata, uint16_t *rdlen)
+{
+	if (it->left == 0)
+		return false;
+	*rdlen = (uint16_t)(it->next[0] << 8 | it->next[1]);
+	*rdata = it->next + 2;
+	it->next += 2 + *rdlen;
+	it->left--;
+	return true;
+}
+
+const uint8_t *zone_apex(const zone_contents_t *z);
+uint32_t zone_apex_index(const zone_contents_t *z);
+uint32_t zone_node_count(const zone_contents_t *z);
+size_t zone_record_count(const zone_contents_t *z);
+uint32_t zone_serial(const zone_contents_t *z);
+/* SOA RRset at the apex (always present). */
+const zone_rrset_t *zone_soa(const zone_contents_t *z);
+/* Octets held by the version (for status and benchmarks). */
+size_t zone_memory(const zone_contents_t *z);
+
+/* Appends every record to list (SOA first). Returns TDM_OK or TDM_ENOMEM. */
+int zone_contents_to_rrlist(const zone_contents_t *z, rrlist_t *list);

@@ -1,0 +1,45 @@
+/* zone/zoneset.h -- the zones a server holds, and each zone's current version, published through RCU */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "zone/contents.h"
+
+/*
+ * DESIGN. A zone_t lives as long as the server holds the zone; its current contents pointer is swapped
+ * with rcu_xchg_pointer and the old version freed after a grace period (call_rcu). A zoneset_t is an
+ * immutable table of zones keyed by apex; adding or removing a zone builds a new set and swaps the
+ * server's pointer the same way. Readers (query workers) hold rcu_read_lock() for one answer and never
+ * block a writer; writers are serialised by the caller (the server's control thread).
+ */
+typedef struct zone zone_t;
+typedef struct zoneset zoneset_t;
+
+/* A new zone without contents (answers SERVFAIL until contents are set). NULL on OOM. */
+zone_t *zone_new(const uint8_t *apex);
+/* Reference counting: the set holds one reference per zone. */
+void zone_ref(zone_t *zone);
+void zone_unref(zone_t *zone);
+
+const uint8_t *zone_name(const zone_t *zone);
+/* The zone's name as text ("example.com."), for logs. */
+const char *zone_name_text(const zone_t *zone);
+
+/* Current version, or NULL (never loaded, or expired). Call inside an RCU read section. */
+zone_contents_t *zone_contents(const zone_t *zone);
+/* Publishes a new version (may be NULL) and frees the old one after a grace period. */
+void zone_set_contents(zone_t *zone, zone_contents_t *contents);
+
+zoneset_t *zoneset_new(zone_t **zones, size_t count);
+/* Frees the set now (dropping its zone references); call only after a grace period. */
+void zoneset_free(zoneset_t *set);
+/* Frees the set after a grace period. */
+void zoneset_free_rcu(zoneset_t *set);
+
+size_t zoneset_count(const zoneset_t *set);
+zone_t *zoneset_at(const zoneset_t *set, size_t i);
+/* The zone whose apex equals name (lowercase wire), or NULL. */
+zone_t *zoneset_find_exact(const zoneset_t *set, const uint8_t *name, int len);
+/* The zone with the longest apex that name (lowercase wire, len octets) is at or below, or NULL. */
+zone_t *zoneset_find(const zoneset_t *set, const uint8_t *name, int len);

@@ -1,0 +1,50 @@
+"""harness/ports.py -- free loopback ports, picked at run time and free for both UDP and TCP."""
+
+import socket
+
+# Ports already handed out in this run: the kernel may give the same port 0 twice once the probe
+# sockets are closed, and two servers of one test must never collide.
+_given = set()
+
+
+def _bindable(family, host, port):
+    """True when both a UDP and a TCP socket can bind host@port right now."""
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        s = socket.socket(family, kind)
+        try:
+            if kind == socket.SOCK_STREAM:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((host, port))
+        except OSError:
+            return False
+        finally:
+            s.close()
+    return True
+
+
+def have_ipv6():
+    """True when ::1 is usable on this machine (containers sometimes lack it)."""
+    try:
+        return _bindable(socket.AF_INET6, "::1", 0)
+    except OSError:
+        return False
+
+
+def free_port(ipv6=False, attempts=50):
+    """A port free on 127.0.0.1 (and on ::1 when ipv6) for UDP and TCP. Bounded: raises after attempts."""
+    for _ in range(attempts):
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        finally:
+            probe.close()
+        if port in _given or port < 1024:
+            continue
+        if not _bindable(socket.AF_INET, "127.0.0.1", port):
+            continue
+        if ipv6 and not _bindable(socket.AF_INET6, "::1", port):
+            continue
+        _given.add(port)
+        return port
+    raise RuntimeError("no free loopback port found after %d attempts" % attempts)

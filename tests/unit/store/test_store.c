@@ -1,0 +1,415 @@
+/* tests/unit/store/test_store.c -- the SQLite store: replace, load, metadata, delete, reopen, schema */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+/* The store's own test may look inside the database; nothing else includes sqlite3.h. */
+#include <sqlite3.h>
+
+#include "lib/error.h"
+#include "store/digest.h"
+#include "store/store.h"
+
+/* ---- helpers ---- */
+
+static char *tmpdir(void)
+{
+	char *dir = strdup("/tmp/tdm-store-XXXXXX");
+	assert_non_null(dir);
+	assert_non_null(mkdtemp(dir));
+	return dir;
+}
+
+static void rmtree(char *dir)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(dir);
+}
+
+/* dir/data/sub: store_open must create the missing levels. */
+static char *data_dir(const char *dir)
+{
+	char *path = NULL;
+	assert_true(asprintf(&path, "%s/data/sub", dir) > 0);
+	return path;
+}
+
+/* "www" -> \3www\7example\3com\0 */
+static void add(rrlist_t *list, const char *label, uint16_t type, uint32_t ttl, const void *rdata,
+                uint16_t rdlen)
+{
+	uint8_t owner[256];
+	size_t n = strlen(label);
+	owner[0] = (uint8_t)n;
+	memcpy(owner + 1, label, n);
+	memcpy(owner + 1 + n, "\x07" "example\x03" "com", 13);
+	if (n == 0)
+		memcpy(owner, "\x07" "example\x03" "com", 13);
+	assert_int_equal(rrlist_add(list, owner, type, ttl, rdata, rdlen, 7), TDM_OK);
+}
+
+static rrlist_t *small_zone(const char *address)
+{
+	rrlist_t *list = rrlist_new();
+	assert_non_null(list);
+	add(list, "", 6, 3600, "\x03ns1\x00\x01h\x00\x00\x00\x00\x01\x00\x00\x0e\x10\x00\x00\x03\x84"
+	    "\x00\x09\x3a\x80\x00\x00\x01\x2c", 28);
+	add(list, "", 2, 3600, "\x03ns1\x07" "example\x03" "com", 17);
+	add(list, "ns1", 1, 3600, address, 4);
+	add(list, "WWW", 1, 60, address, 4);         /* stored lowercase */
+	add(list, "empty", 65001, 300, NULL, 0);      /* empty rdata */
+	return list;
+}
+
+static void assert_same(rrlist_t *a, rrlist_t *b)
+{
+	assert_int_equal(rrlist_sort(a), TDM_OK);
+	assert_int_equal(rrlist_sort(b), TDM_OK);
+	assert_int_equal(rrlist_count(a), rrlist_count(b));
+	for (size_t i = 0; i < rrlist_count(a); i++) {
+		const rr_t *x = rrlist_at(a, i), *y = rrlist_at(b, i);
+		assert_string_equal((const char *)x->owner, (const char *)y->owner);
+		assert_int_equal(x->type, y->type);
+		assert_int_equal(x->ttl, y->ttl);
+		assert_int_equal(x->rdlen, y->rdlen);
+		if (x->rdlen > 0)
+			assert_memory_equal(x->rdata, y->rdata, x->rdlen);
+	}
+}
+
+static void assert_loads_as(store_t *st, const char *zone, rrlist_t *want)
+{
+	rrlist_t *got = NULL;
+	assert_int_equal(store_zone_load(st, zone, &got), TDM_OK);
+	assert_non_null(got);
+	assert_same(want, got);
+	rrlist_free(got);
+}
+
+static sqlite3 *open_raw(const char *data)
+{
+	char *path = NULL;
+	sqlite3 *db = NULL;
+	assert_true(asprintf(&path, "%s/tandem.db", data) > 0);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	free(path);
+	return db;
+}
+
+static int query_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	int v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* ---- tests ---- */
+
+static void test_replace_load_meta(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	rrlist_t *v1 = small_zone("\xc0\x00\x02\x01");
+	store_zone_meta_t meta = { .serial = 1, .source = "config", .updated = 1700000000 };
+	strcpy(meta.file_digest, "ab12");
+	assert_int_equal(store_zone_replace(st, "example.com.", v1, &meta), TDM_OK);
+
+	store_zone_meta_t got;
+	assert_int_equal(store_zone_meta(st, "example.com.", &got), TDM_OK);
+	assert_int_equal(got.serial, 1);
+	assert_string_equal(got.source, "config");
+	assert_string_equal(got.file_digest, "ab12");
+	assert_int_equal(got.updated, 1700000000);
+	assert_loads_as(st, "example.com.", v1);
+
+	/* A second replace leaves only the new contents and metadata. */
+	rrlist_t *v2 = small_zone("\xc0\x00\x02\x63");
+	add(v2, "extra", 16, 300, "\x02hi", 3);
+	store_zone_meta_t meta2 = { .serial = 4000000000u, .source = "api" };
+	assert_int_equal(store_zone_replace(st, "example.com.", v2, &meta2), TDM_OK);
+	assert_int_equal(store_zone_meta(st, "example.com.", &got), TDM_OK);
+	assert_int_equal(got.serial, 4000000000u);
+	assert_string_equal(got.source, "api");
+	assert_string_equal(got.file_digest, "");
+	assert_true(got.updated > 1700000000);   /* 0 means now */
+	assert_loads_as(st, "example.com.", v2);
+
+	store_close(st);
+	rrlist_free(v1);
+	rrlist_free(v2);
+	free(data);
+	rmtree(dir);
+}
+
+static void test_missing_zone(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	store_zone_meta_t got;
+	rrlist_t *list = (rrlist_t *)&got;
+	assert_int_equal(store_zone_meta(st, "nowhere.", &got), TDM_ENOENT);
+	assert_int_equal(store_zone_load(st, "nowhere.", &list), TDM_ENOENT);
+	assert_null(list);
+	assert_int_equal(store_zone_delete(st, "nowhere."), TDM_ENOENT);
+	char **names = NULL;
+	assert_int_equal(store_zone_names(st, &names), TDM_OK);
+	assert_null(names[0]);
+	store_names_free(names);
+	store_close(st);
+	free(data);
+	rmtree(dir);
+}
+
+static void test_names_delete_reopen(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	rrlist_t *list = small_zone("\xc0\x00\x02\x01");
+	rrlist_t *empty = rrlist_new();
+	store_zone_meta_t meta = { .serial = 7, .source = "api" };
+	assert_int_equal(store_zone_replace(st, "example.com.", list, &meta), TDM_OK);
+	assert_int_equal(store_zone_replace(st, "b.example.", list, &meta), TDM_OK);
+	assert_int_equal(store_zone_replace(st, "a.example.", empty, &meta), TDM_OK);
+
+	char **names = NULL;
+	assert_int_equal(store_zone_names(st, &names), TDM_OK);
+	assert_string_equal(names[0], "a.example.");
+	assert_string_equal(names[1], "b.example.");
+	assert_string_equal(names[2], "example.com.");
+	assert_null(names[3]);
+	store_names_free(names);
+
+	assert_int_equal(store_zone_delete(st, "b.example."), TDM_OK);
+	assert_int_equal(store_zone_delete(st, "b.example."), TDM_ENOENT);
+	store_zone_meta_t got;
+	assert_int_equal(store_zone_meta(st, "b.example.", &got), TDM_ENOENT);
+	store_close(st);
+
+	/* Everything committed is there after reopening; the deleted zone's records are gone too. */
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	assert_loads_as(st, "example.com.", list);
+	assert_loads_as(st, "a.example.", empty);
+	assert_int_equal(store_zone_meta(st, "example.com.", &got), TDM_OK);
+	assert_int_equal(got.serial, 7);
+	assert_int_equal(store_zone_names(st, &names), TDM_OK);
+	assert_string_equal(names[0], "a.example.");
+	assert_string_equal(names[1], "example.com.");
+	assert_null(names[2]);
+	store_names_free(names);
+	store_close(st);
+
+	sqlite3 *db = open_raw(data);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM rr_chunk WHERE zone_id NOT IN "
+	                               "(SELECT id FROM zone)"), 0);
+	sqlite3_close(db);
+	rrlist_free(list);
+	rrlist_free(empty);
+	free(data);
+	rmtree(dir);
+}
+
+/* Enough records, some of them large, to fill several chunks. */
+static void test_many_records(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	rrlist_t *list = rrlist_new();
+	static uint8_t big[65535];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)i;
+	char label[32];
+	for (int i = 0; i < 50000; i++) {
+		snprintf(label, sizeof(label), "host%d", i);
+		uint8_t addr[4] = { 10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
+		add(list, label, 1, 300, addr, 4);
+		if (i % 10000 == 0)
+			add(list, label, 65000, 300, big, i == 0 ? 65535 : 40000);
+	}
+	store_zone_meta_t meta = { .serial = 1, .source = "config" };
+	assert_int_equal(store_zone_replace(st, "example.com.", list, &meta), TDM_OK);
+	assert_loads_as(st, "example.com.", list);
+	store_close(st);
+	sqlite3 *db = open_raw(data);
+	assert_true(query_int(db, "SELECT count(*) FROM rr_chunk") > 2);
+	sqlite3_close(db);
+	rrlist_free(list);
+	free(data);
+	rmtree(dir);
+}
+
+static void test_schema(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	store_close(st);
+
+	sqlite3 *db = open_raw(data);
+	assert_int_equal(query_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN "
+	                               "('zone', 'rr_chunk')"), 2);
+	assert_int_equal(query_int(db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
+	sqlite3_close(db);
+
+	/* Reopening runs no migration twice. */
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	store_close(st);
+
+	/* A store written by a newer Tandem is refused, not damaged. */
+	db = open_raw(data);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	st = (store_t *)&db;
+	assert_int_equal(store_open(data, &st), TDM_ESCHEMA);
+	assert_null(st);
+	db = open_raw(data);
+	assert_int_equal(query_int(db, "PRAGMA user_version"), 99);
+	sqlite3_close(db);
+	free(data);
+	rmtree(dir);
+}
+
+static void test_corrupt_chunk(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	rrlist_t *list = small_zone("\xc0\x00\x02\x01");
+	store_zone_meta_t meta = { .serial = 1, .source = "config" };
+	assert_int_equal(store_zone_replace(st, "example.com.", list, &meta), TDM_OK);
+	sqlite3 *db = open_raw(data);
+	assert_int_equal(sqlite3_exec(db, "UPDATE rr_chunk SET data = substr(data, 1, 30)", NULL, NULL,
+	                              NULL), SQLITE_OK);
+	sqlite3_close(db);
+	rrlist_t *got = list;
+	assert_int_equal(store_zone_load(st, "example.com.", &got), TDM_ESTORE);
+	assert_null(got);
+	store_close(st);
+	rrlist_free(list);
+	free(data);
+	rmtree(dir);
+}
+
+/* A replace that fails half-way (here a trigger refuses the second chunk) leaves the old version. */
+static void test_failed_replace_rolls_back(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	rrlist_t *old = small_zone("\xc0\x00\x02\x01"), *big = rrlist_new();
+	char label[32];
+	for (int i = 0; i < 30000; i++) {
+		snprintf(label, sizeof(label), "host%d", i);
+		add(big, label, 1, 300, "\x0a\x00\x00\x01", 4);
+	}
+	store_zone_meta_t meta = { .serial = 1, .source = "config" }, meta2 = { .serial = 2 };
+	assert_int_equal(store_zone_replace(st, "example.com.", old, &meta), TDM_OK);
+	sqlite3 *db = open_raw(data);
+	assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER no_second BEFORE INSERT ON rr_chunk "
+	                                  "WHEN NEW.seq = 1 BEGIN SELECT RAISE(ABORT, 'refused'); END",
+	                              NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_zone_replace(st, "example.com.", big, &meta2), TDM_ESTORE);
+	store_zone_meta_t got;
+	assert_int_equal(store_zone_meta(st, "example.com.", &got), TDM_OK);
+	assert_int_equal(got.serial, 1);
+	assert_loads_as(st, "example.com.", old);
+	/* The store is usable afterwards: no transaction was left open. */
+	assert_int_equal(store_zone_replace(st, "other.", old, &meta2), TDM_OK);
+	store_close(st);
+	rrlist_free(old);
+	rrlist_free(big);
+	free(data);
+	rmtree(dir);
+}
+
+/* A committed replace survives the process being killed before it closes the store. */
+static void test_survives_kill(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	rrlist_t *list = small_zone("\xc0\x00\x02\x05");
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		store_t *st = NULL;
+		store_zone_meta_t meta = { .serial = 9, .source = "api" };
+		if (store_open(data, &st) == TDM_OK &&
+		    store_zone_replace(st, "example.com.", list, &meta) == TDM_OK)
+			raise(SIGKILL);
+		_exit(1);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	store_zone_meta_t got;
+	assert_int_equal(store_zone_meta(st, "example.com.", &got), TDM_OK);
+	assert_int_equal(got.serial, 9);
+	assert_loads_as(st, "example.com.", list);
+	store_close(st);
+	rrlist_free(list);
+	free(data);
+	rmtree(dir);
+}
+
+static void test_open_fails(void **state)
+{
+	store_t *st = (store_t *)&st;
+	assert_int_equal(store_open("/proc/nope/data", &st) < 0, 1);
+	assert_null(st);
+}
+
+static void test_digest(void **state)
+{
+	char *dir = tmpdir(), *path = NULL;
+	char out[65];
+	assert_true(asprintf(&path, "%s/f", dir) > 0);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("abc", f);
+	fclose(f);
+	assert_int_equal(store_file_digest(path, out), TDM_OK);
+	assert_string_equal(out, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	f = fopen(path, "w");
+	fclose(f);
+	assert_int_equal(store_file_digest(path, out), TDM_OK);
+	assert_string_equal(out, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_int_equal(store_file_digest("/nonexistent/file", out), TDM_ENOENT);
+	free(path);
+	rmtree(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_replace_load_meta),
+		cmocka_unit_test(test_missing_zone),
+		cmocka_unit_test(test_names_delete_reopen),
+		cmocka_unit_test(test_many_records),
+		cmocka_unit_test(test_schema),
+		cmocka_unit_test(test_corrupt_chunk),
+		cmocka_unit_test(test_failed_replace_rolls_back),
+		cmocka_unit_test(test_survives_kill),
+		cmocka_unit_test(test_open_fails),
+		cmocka_unit_test(test_digest),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
