@@ -20,6 +20,22 @@ static int fail(int fd, const sockaddr_t *addr, const char *what)
 	return -err;
 }
 
+static bool wildcard(const sockaddr_t *addr)
+{
+	if (sockaddr_family(addr) == AF_INET)
+		return ((const struct sockaddr_in *)&addr->ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&addr->ss;
+	return memcmp(&a6->sin6_addr, &in6addr_any, sizeof(in6addr_any)) == 0;
+}
+
+bool net_is_wildcard(int fd)
+{
+	sockaddr_t addr = { .len = sizeof(addr.ss) };
+	if (getsockname(fd, (struct sockaddr *)&addr.ss, &addr.len) != 0)
+		return false;
+	return wildcard(&addr);
+}
+
 int net_bind(const sockaddr_t *addr, int type)
 {
 	int family = sockaddr_family(addr), one = 1;
@@ -38,6 +54,13 @@ int net_bind(const sockaddr_t *addr, int type)
 	}
 	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) != 0)
 		return fail(fd, addr, "bind to");
+	if (type == SOCK_DGRAM && wildcard(addr)) {
+		int ok = family == AF_INET
+		         ? setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one))
+		         : setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+		if (ok != 0)
+			return fail(fd, addr, "set PKTINFO on");
+	}
 	if (type == SOCK_STREAM && listen(fd, 1024) != 0)
 		return fail(fd, addr, "listen on");
 	return fd;

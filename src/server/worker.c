@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "server/net.h"
 #include "server/tcp.h"
 #include "server/worker.h"
 #include "server/worker_impl.h"
@@ -24,6 +26,12 @@ struct udp_batch {
 	struct mmsghdr in[UDP_BATCH], out[UDP_BATCH];
 	struct iovec iov_in[UDP_BATCH], iov_out[UDP_BATCH];
 	struct sockaddr_storage addr[UDP_BATCH];
+	/* Destination address of each request (IP_PKTINFO), on sockets bound to a wildcard address, so
+	 * the answer leaves from the address the client asked. */
+	union {
+		struct cmsghdr align;
+		uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	} ctrl[UDP_BATCH];
 	uint8_t req[UDP_BATCH][UDP_BUFSIZE];
 	uint8_t resp[UDP_BATCH][UDP_BUFSIZE];
 };
@@ -43,7 +51,8 @@ worker_t *worker_new(worker_shared_t *shared, int id, const int *udp_fds, size_t
 	if (w->udp == NULL || w->socks == NULL || w->tcp_scratch == NULL)
 		goto fail;
 	for (size_t i = 0; i < udp_count; i++)
-		w->socks[w->nsocks++] = (worker_sock_t){ .kind = WORKER_SOCK_UDP, .fd = udp_fds[i] };
+		w->socks[w->nsocks++] = (worker_sock_t){ .kind = WORKER_SOCK_UDP, .fd = udp_fds[i],
+		                                         .pktinfo = net_is_wildcard(udp_fds[i]) };
 	for (size_t i = 0; i < tcp_count; i++)
 		w->socks[w->nsocks++] = (worker_sock_t){ .kind = WORKER_SOCK_TCP, .fd = tcp_fds[i] };
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -65,6 +74,24 @@ fail:
 	return NULL;
 }
 
+/* Sets the reply's source to the request's destination, from the IP_PKTINFO/IPV6_PKTINFO we got. */
+static void reply_from(struct msghdr *in, struct msghdr *out)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(in); c != NULL; c = CMSG_NXTHDR(in, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(c);
+			pi->ipi_spec_dst = pi->ipi_addr;
+			pi->ipi_ifindex = 0;
+		} else if (!(c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO)) {
+			continue;   /* the IPv6 one goes back as it came: address and interface */
+		}
+		/* Only PKTINFO was asked for, so the whole control block is this one message. */
+		out->msg_control = in->msg_control;
+		out->msg_controllen = in->msg_controllen;
+		return;
+	}
+}
+
 /* Answers what the batch received; the answers go out with one sendmmsg. */
 static void udp_answer(worker_t *w, struct udp_batch *b, int n, query_env_t *env)
 {
@@ -82,6 +109,8 @@ static void udp_answer(worker_t *w, struct udp_batch *b, int n, query_env_t *env
 		b->out[out].msg_hdr = (struct msghdr){ .msg_name = &b->addr[i],
 		                                       .msg_namelen = b->in[i].msg_hdr.msg_namelen,
 		                                       .msg_iov = &b->iov_out[out], .msg_iovlen = 1 };
+		if (b->in[i].msg_hdr.msg_controllen > 0)
+			reply_from(&b->in[i].msg_hdr, &b->out[out].msg_hdr);
 		out++;
 	}
 	rcu_read_unlock();
@@ -97,7 +126,7 @@ static void udp_answer(worker_t *w, struct udp_batch *b, int n, query_env_t *env
 	}
 }
 
-static void udp_ready(worker_t *w, int fd)
+static void udp_ready(worker_t *w, int fd, bool pktinfo)
 {
 	struct udp_batch *b = w->udp;
 	query_env_t env = { .identity = w->shared->identity, .udp_payload = w->shared->udp_payload };
@@ -108,6 +137,10 @@ static void udp_ready(worker_t *w, int fd)
 			b->in[i].msg_hdr = (struct msghdr){ .msg_name = &b->addr[i],
 			                                    .msg_namelen = sizeof(b->addr[i]),
 			                                    .msg_iov = &b->iov_in[i], .msg_iovlen = 1 };
+			if (pktinfo) {
+				b->in[i].msg_hdr.msg_control = b->ctrl[i].buf;
+				b->in[i].msg_hdr.msg_controllen = sizeof(b->ctrl[i].buf);
+			}
 		}
 		int n = recvmmsg(fd, b->in, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
@@ -139,7 +172,7 @@ static void *worker_main(void *arg)
 		for (int i = 0; i < n; i++) {
 			worker_sock_t *s = events[i].data.ptr;
 			switch (s->kind) {
-			case WORKER_SOCK_UDP: udp_ready(w, s->fd); break;
+			case WORKER_SOCK_UDP: udp_ready(w, s->fd, s->pktinfo); break;
 			case WORKER_SOCK_TCP: tcp_accept(w, s->fd); break;
 			case WORKER_SOCK_CONN: tcp_ready(w, s, events[i].events); break;
 			case WORKER_SOCK_WAKE: break;

@@ -11,6 +11,7 @@ typedef enum { WORKER_SOCK_UDP, WORKER_SOCK_TCP, WORKER_SOCK_CONN, WORKER_SOCK_W
 typedef struct {
 	worker_sock_kind_t kind;
 	int fd;
+	bool pktinfo;        /* UDP bound to a wildcard address: replies name their source */
 } worker_sock_t;
 
 struct tcp_conn;
