@@ -7,9 +7,9 @@
 CC      ?= cc
 PKGS    := libzscanner libknot liburcu libevent jansson yaml-0.1 sqlite3 libcrypto
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Isrc -pthread \
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Isrc -pthread \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lurcu -pthread
+override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lurcu -pthread
 
 BUILD   ?= build
 LIB_SRC := $(filter-out src/tandemd/% src/tandem/%,$(wildcard src/*/*.c))

@@ -121,7 +121,8 @@ static const struct conf_row zone_rows[] = {
 static void check_pair(struct conf_ctx *c, const conf_server_t *s, const char *min_key,
                        const char *max_key, uint32_t min, uint32_t max)
 {
-	if (min <= max)
+	/* 0 is below every range: that value failed to parse and was reported already. */
+	if (min <= max || min == 0 || max == 0)
 		return;
 	int line = conf_ctx_line(c, SEC_SERVER, 0, max_key);
 	if (line == conf_ctx_line(c, SEC_SERVER, 0, NULL))

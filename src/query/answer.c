@@ -306,8 +306,11 @@ static size_t answer_chaos(const query_env_t *env, const query_t *q, uint8_t *re
 	    pkt_write_rr(&w, NULL, PKT_HEADER_LEN, PKT_TYPE_TXT, PKT_CLASS_CH, 0, txt,
 	                 (uint16_t)(n + 1)) != TDM_OK)
 		return 0;
-	if (q->edns.present)
-		edns_write(&w, &q->edns, env->udp_payload, 0, env->identity);
+	if (q->edns.present) {
+		edns_reply_t reply;
+		query_edns_reply(env, q, &reply);
+		edns_write(&w, &q->edns, env->udp_payload, 0, &reply);
+	}
 	return pkt_writer_finish(&w);
 }
 
@@ -343,7 +346,9 @@ static size_t answer_zone(const query_env_t *env, const query_t *q, const zone_c
 	answer_t a = { .q = q, .z = z, .tcp = tcp, .do_bit = q->edns.do_bit, .aa = true };
 	size_t cap = tcp ? PKT_MAXLEN : udp_limit(env, q);
 	cap = cap < respcap ? cap : respcap;
-	size_t opt = q->edns.present ? edns_size(&q->edns, env->identity) : 0;
+	edns_reply_t reply;
+	query_edns_reply(env, q, &reply);
+	size_t opt = q->edns.present ? edns_size(&q->edns, &reply) : 0;
 	pkt_writer_init(&a.w, resp, cap - opt);
 	uint16_t flags = PKT_FLAG_QR | (pkt_flags(q->msg) & (PKT_FLAG_RD | PKT_FLAG_CD));
 	if (pkt_write_header(&a.w, pkt_id(q->msg), flags) != TDM_OK ||
@@ -358,7 +363,7 @@ static size_t answer_zone(const query_env_t *env, const query_t *q, const zone_c
 	pkt_put16(resp + 2, flags);
 	a.w.cap = cap;
 	if (q->edns.present)
-		edns_write(&a.w, &q->edns, env->udp_payload, a.rcode, env->identity);
+		edns_write(&a.w, &q->edns, env->udp_payload, a.rcode, &reply);
 	return pkt_writer_finish(&a.w);
 }
 

@@ -13,6 +13,8 @@ typedef struct {
 	const zoneset_t *zones;      /* read inside the caller's RCU read section */
 	const char *identity;        /* NSID and CH TXT id.server; NULL = not disclosed */
 	uint16_t udp_payload;        /* the most we send over UDP with EDNS (default 1232) */
+	const uint8_t *cookie_secret;/* 16 octets for server cookies (RFC 9018); NULL = no cookies */
+	const void *client;          /* the requester's sockaddr (for its cookie), may be NULL */
 } query_env_t;
 
 /* A request, parsed and checked. */
@@ -44,3 +46,7 @@ size_t query_answer(const query_env_t *env, const uint8_t *req, size_t reqlen, u
 /* Writes an error response (question echoed when readable, OPT when the request had one). */
 size_t query_error(const query_env_t *env, const query_t *q, int rcode, uint8_t *resp,
                    size_t respcap);
+
+/* What our OPT record carries for this request: NSID when configured, a server cookie when the
+ * request has a client cookie. */
+void query_edns_reply(const query_env_t *env, const query_t *q, edns_reply_t *reply);

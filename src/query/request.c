@@ -1,5 +1,6 @@
 /* query/request.c -- parsing and checking a request before it is answered */
 #include <string.h>
+#include <time.h>
 
 #include "lib/error.h"
 #include "query/query.h"
@@ -76,7 +77,18 @@ size_t query_error(const query_env_t *env, const query_t *q, int rcode, uint8_t 
 		return 0;
 	if (q->q.qname_len > 0 && pkt_write_question(&w, q->q.qname, q->q.qtype, q->q.qclass) != TDM_OK)
 		return 0;
-	if (q->edns.present && rcode != PKT_RCODE_FORMERR)
-		edns_write(&w, &q->edns, env->udp_payload, rcode, NULL);
+	if (q->edns.present && rcode != PKT_RCODE_FORMERR) {
+		edns_reply_t reply;
+		query_edns_reply(env, q, &reply);
+		edns_write(&w, &q->edns, env->udp_payload, rcode, &reply);
+	}
 	return pkt_writer_finish(&w);
+}
+
+void query_edns_reply(const query_env_t *env, const query_t *q, edns_reply_t *reply)
+{
+	reply->nsid = env->identity;
+	reply->cookie_len = 0;
+	if (env->cookie_secret != NULL && q->edns.cookie_len > 0)
+		edns_cookie(&q->edns, env->cookie_secret, env->client, (uint32_t)time(NULL), reply);
 }

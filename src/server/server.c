@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <urcu.h>
@@ -124,6 +125,12 @@ int server_new(const char *conf_path, server_t **out)
 	if ((ret = build_zones(srv, srv->conf, &srv->zones)) != TDM_OK)
 		goto fail;
 	srv->shared.zones = &srv->zones;
+	if (getrandom(srv->shared.cookie_secret, sizeof(srv->shared.cookie_secret), 0) !=
+	    (ssize_t)sizeof(srv->shared.cookie_secret)) {
+		log_err("cannot get random bytes for the cookie secret");
+		ret = TDM_ERROR;
+		goto fail;
+	}
 	if (srv->conf->server.identity != NULL &&
 	    (srv->identity = strdup(srv->conf->server.identity)) == NULL) {
 		ret = TDM_ENOMEM;

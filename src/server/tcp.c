@@ -35,6 +35,7 @@ typedef struct tcp_conn {
 	bool reading;             /* EPOLLIN registered */
 	bool writing;             /* EPOLLOUT registered */
 	bool eof;                 /* the client closed its side: finish writing, then close */
+	struct sockaddr_storage peer;
 } tcp_conn_t;
 
 static time_t mono_now(void)
@@ -75,7 +76,9 @@ static void conn_update_events(worker_t *w, tcp_conn_t *c)
 void tcp_accept(worker_t *w, int lfd)
 {
 	for (int i = 0; i < 64; i++) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage peer;
+		socklen_t peer_len = sizeof(peer);
+		int fd = accept4(lfd, (struct sockaddr *)&peer, &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
 		unsigned count = atomic_fetch_add(&w->shared->tcp_clients, 1);
@@ -83,6 +86,7 @@ void tcp_accept(worker_t *w, int lfd)
 		struct epoll_event ev = { .events = EPOLLIN };
 		if (c != NULL) {
 			c->sock = (worker_sock_t){ .kind = WORKER_SOCK_CONN, .fd = fd };
+			c->peer = peer;
 			c->active = mono_now();
 			c->reading = true;
 			ev.data.ptr = &c->sock;
@@ -125,7 +129,8 @@ static int out_append(tcp_conn_t *c, const uint8_t *msg, size_t len)
 static int answer_all(worker_t *w, tcp_conn_t *c)
 {
 	size_t off = 0;
-	query_env_t env = { .identity = w->shared->identity, .udp_payload = w->shared->udp_payload };
+	query_env_t env = { .identity = w->shared->identity, .udp_payload = w->shared->udp_payload,
+	                    .cookie_secret = w->shared->cookie_secret, .client = &c->peer };
 	while (c->in_len - off >= 2) {
 		size_t len = pkt_get16(c->in + off);
 		if (c->in_len - off < 2 + len)

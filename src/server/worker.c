@@ -101,6 +101,7 @@ static void udp_answer(worker_t *w, struct udp_batch *b, int n, query_env_t *env
 	for (int i = 0; i < n; i++) {
 		if (b->in[i].msg_hdr.msg_flags & MSG_TRUNC)
 			continue;
+		env->client = &b->addr[i];
 		size_t len = query_answer(env, b->req[i], b->in[i].msg_len, b->resp[out], UDP_BUFSIZE,
 		                          false);
 		if (len == 0)
@@ -129,7 +130,8 @@ static void udp_answer(worker_t *w, struct udp_batch *b, int n, query_env_t *env
 static void udp_ready(worker_t *w, int fd, bool pktinfo)
 {
 	struct udp_batch *b = w->udp;
-	query_env_t env = { .identity = w->shared->identity, .udp_payload = w->shared->udp_payload };
+	query_env_t env = { .identity = w->shared->identity, .udp_payload = w->shared->udp_payload,
+	                    .cookie_secret = w->shared->cookie_secret };
 	b->fd_current = fd;
 	for (int round = 0; round < UDP_ROUNDS; round++) {
 		for (int i = 0; i < UDP_BATCH; i++) {

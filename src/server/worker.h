@@ -16,6 +16,7 @@ typedef struct {
 	zoneset_t **zones;             /* the server's RCU-published zone set */
 	const char *identity;
 	uint16_t udp_payload;
+	uint8_t cookie_secret[16];     /* server cookies (RFC 9018), random at start */
 	unsigned tcp_idle_timeout;     /* seconds */
 	unsigned tcp_max_clients;      /* over all workers */
 	atomic_uint tcp_clients;

@@ -27,11 +27,28 @@ typedef struct {
  * for a malformed option list (the request then gets FORMERR, RFC 6891 6.1.1). */
 int edns_parse(const uint8_t *msg, const pkt_rr_t *rr, edns_t *e);
 
-/* Octets the OPT record we write will need, given what we put in it. */
-size_t edns_size(const edns_t *e, const char *nsid);
+/* What our OPT record carries besides payload, rcode and DO. */
+typedef struct {
+	const char *nsid;            /* sent when asked for; NULL = not disclosed */
+	uint8_t cookie[24];          /* client cookie + our server cookie; cookie_len 0 = none */
+	uint8_t cookie_len;
+} edns_reply_t;
+
+/* Octets the OPT record we write will need. */
+size_t edns_size(const edns_t *req, const edns_reply_t *reply);
 
 /*
- * Writes our OPT record into the additional section: payload, the upper rcode bits of rcode, the DO
- * bit echoed from the request, NSID when asked and nsid is not NULL. TDM_OK or TDM_ESPACE.
+ * Writes our OPT record into the additional section: payload, the upper bits of rcode, the DO bit
+ * echoed from the request, NSID when asked for and reply->nsid is set, the cookie when set.
+ * TDM_OK or TDM_ESPACE.
  */
-int edns_write(pkt_writer_t *w, const edns_t *req, uint16_t payload, int rcode, const char *nsid);
+int edns_write(pkt_writer_t *w, const edns_t *req, uint16_t payload, int rcode,
+               const edns_reply_t *reply);
+
+/*
+ * RFC 7873 / RFC 9018: when the request has a client cookie, puts it and a fresh server cookie
+ * (version 1, timestamp now, SipHash-2-4 over client cookie, version, timestamp and client address
+ * under secret) into reply. client is a sockaddr_in or sockaddr_in6, or NULL.
+ */
+void edns_cookie(const edns_t *req, const uint8_t secret[16], const void *client, uint32_t now,
+                 edns_reply_t *reply);
