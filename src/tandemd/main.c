@@ -9,14 +9,18 @@
 #include "lib/log.h"
 #include "server/server.h"
 #include "server/zoneload.h"
+#include "store/store.h"
+#include "wire/name.h"
+#include "zonefile/zonefile.h"
 
 #define TANDEM_VERSION "0.1.0"
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: tandemd [-c FILE] [--check] [-v] [-V]\n"
+	fprintf(out, "usage: tandemd [-c FILE] [--check | --export ZONE] [-v] [-V]\n"
 	             "  -c, --config FILE  configuration (YAML); without it, the embedded default\n"
 	             "      --check        validate the configuration and every zone file, then exit\n"
+	             "      --export ZONE  write the stored zone to stdout in master format, then exit\n"
 	             "  -v, --verbose      log debug messages too\n"
 	             "  -V, --version      print the version\n");
 }
@@ -41,15 +45,48 @@ static int check(const char *path)
 	return failed ? 1 : 0;
 }
 
+/* tandemd --export ZONE: the zone as the store holds it (what a restart would serve). */
+static int export_zone(const char *path, const char *zone)
+{
+	conf_t *conf = NULL;
+	int ret = path ? conf_load(path, &conf) : TDM_EINVAL;
+	if (ret != TDM_OK) {
+		fprintf(stderr, "tandemd: --export needs a valid -c FILE\n");
+		return 2;
+	}
+	uint8_t apex[NAME_MAXLEN];
+	char name[NAME_TEXT_MAX];
+	store_t *store = NULL;
+	rrlist_t *list = NULL;
+	if (name_from_text(zone, NULL, apex) < 0) {
+		fprintf(stderr, "tandemd: '%s' is not a domain name\n", zone);
+		ret = TDM_EINVAL;
+		goto out;
+	}
+	name_copy_lower(apex, apex);
+	name_to_text(apex, name, sizeof(name));
+	if ((ret = store_open(conf->server.data_dir, &store)) != TDM_OK ||
+	    (ret = store_zone_load(store, name, &list)) != TDM_OK ||
+	    (ret = rrlist_sort(list)) != TDM_OK || (ret = zonefile_dump(list, apex, stdout)) != TDM_OK)
+		fprintf(stderr, "tandemd: cannot export %s (%s)\n", name, tdm_strerror(ret));
+out:
+	rrlist_free(list);
+	store_close(store);
+	conf_free(conf);
+	return ret == TDM_OK ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' }, { "check", no_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },      { "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+		{ "help", no_argument, NULL, 'h' },         { "export", required_argument, NULL, 'E' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL;
 	bool check_only = false;
+	const char *export_name = NULL;
 	int opt;
 	const char *env = getenv("TANDEM_LOG");
 	if (env != NULL && strcmp(env, "debug") == 0)
@@ -58,6 +95,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'c': path = optarg; break;
 		case 'C': check_only = true; break;
+		case 'E': export_name = optarg; break;
 		case 'v': log_set_level(LOG_DEBUG); break;
 		case 'V': printf("tandemd %s\n", TANDEM_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
@@ -70,6 +108,8 @@ int main(int argc, char **argv)
 	}
 	if (check_only)
 		return check(path);
+	if (export_name != NULL)
+		return export_zone(path, export_name);
 	server_t *srv = NULL;
 	int ret = server_new(path, &srv);
 	if (ret != TDM_OK) {

@@ -1,0 +1,9 @@
+"""harness -- drives real DNS servers (Tandem, Knot, NSD, BIND) on free loopback ports for the
+integration tests. See docs/testing.md."""
+
+from .ports import free_port, have_ipv6
+from .servers import (BUILD, DATA, IMPLEMENTATIONS, REPO, RUNNING, ZONES, Bind, Knot, Nsd, Server,
+                      ServerError, Tandem, Zone, zones)
+
+__all__ = ["free_port", "have_ipv6", "BUILD", "DATA", "IMPLEMENTATIONS", "REPO", "RUNNING", "ZONES", "Bind",
+           "Knot", "Nsd", "Server", "ServerError", "Tandem", "Zone", "zones"]
