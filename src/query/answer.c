@@ -29,6 +29,8 @@ typedef struct {
 	bool truncated;
 	int rcode;
 	bool aa;
+	uint32_t visited[MAX_CHAIN + 1];   /* nodes whose CNAME we already gave */
+	int nvisited;
 } answer_t;
 
 /* Writes an RRset; owner_ptr nonzero points at the owner already in the message. */
@@ -62,12 +64,13 @@ static int put_soa_negative(answer_t *a)
 	return pkt_write_rr(&a->w, zone_apex(a->z), 0, PKT_TYPE_SOA, PKT_CLASS_IN, ttl, rd, rdlen);
 }
 
-/* Where the target name sits in an rdata that names one (NS, MX, SRV...), or NULL. */
+/* Where the target name sits in an rdata whose target's addresses go into the additional section
+ * (RFC 1035 3.3.9/3.3.11, RFC 2782, RFC 9460 4.2), or NULL. A CNAME's target is followed instead. */
 static const uint8_t *rdata_target(uint16_t type, const uint8_t *rd, uint16_t rdlen)
 {
 	size_t off;
 	switch (type) {
-	case PKT_TYPE_NS: case PKT_TYPE_CNAME: case PKT_TYPE_PTR: case PKT_TYPE_DNAME: off = 0; break;
+	case PKT_TYPE_NS: off = 0; break;
 	case PKT_TYPE_MX: off = 2; break;
 	case PKT_TYPE_SRV: off = 6; break;
 	case PKT_TYPE_SVCB: case PKT_TYPE_HTTPS: off = 2; break;
@@ -121,32 +124,39 @@ static int put_answer_rrset(answer_t *a, const uint8_t *owner, uint16_t owner_pt
 
 static int answer_referral(answer_t *a, const zone_node_t *cut)
 {
-	a->aa = false;
+	/* AA covers the answer section: a CNAME we own that leads into a delegation keeps it. */
+	if (a->w.counts[PKT_SECTION_ANSWER] == 0)
+		a->aa = false;
 	const zone_rrset_t *ns = zone_node_rrset(a->z, cut, PKT_TYPE_NS);
 	pkt_begin_section(&a->w, PKT_SECTION_AUTHORITY);
 	int ret = put_rrset(a, zone_node_name(a->z, cut), 0, ns, ns->ttl);
 	if (ret != TDM_OK)
 		return ret;
 	const zone_rrset_t *ds = zone_node_rrset(a->z, cut, PKT_TYPE_DS);
-	if (ds != NULL && a->do_bit && (ret = put_rrset(a, zone_node_name(a->z, cut), 0, ds, ds->ttl)))
+	/* RFC 4035 3.1.4: the DS goes with a referral when the zone is signed and DO is set. */
+	if (ds != NULL && a->do_bit &&
+	    zone_node_rrset(a->z, zone_node(a->z, zone_apex_index(a->z)), PKT_TYPE_DNSKEY) != NULL &&
+	    (ret = put_rrset(a, zone_node_name(a->z, cut), 0, ds, ds->ttl)) != TDM_OK)
 		return ret;
 	put_additional(a, ns, true);
 	return TDM_OK;
 }
 
-/* RFC 8482: over UDP, ANY gets one RRset (the first by type); over TCP, all of them. */
+/* RFC 8482: over UDP, ANY gets one RRset (the first by type); over TCP, all of them. The addresses of
+ * their targets follow, once the answer section is complete (sections are written in order). */
 static int answer_any(answer_t *a, const zone_node_t *n, const uint8_t *owner, uint16_t ptr)
 {
 	const zone_rrset_t *sets = zone_node_rrsets(a->z, n);
-	for (uint16_t i = 0; i < n->rrset_count; i++) {
+	uint16_t count = a->tcp ? n->rrset_count : (n->rrset_count > 0);
+	if (count == 0)
+		return put_soa_negative(a);
+	for (uint16_t i = 0; i < count; i++) {
 		int ret = put_answer_rrset(a, owner, ptr, &sets[i]);
 		if (ret != TDM_OK)
 			return ret;
-		if (!a->tcp)
-			break;
 	}
-	if (n->rrset_count == 0)
-		return put_soa_negative(a);
+	for (uint16_t i = 0; i < count; i++)
+		put_additional(a, &sets[i], false);
 	return TDM_OK;
 }
 
@@ -172,15 +182,22 @@ static bool in_zone_of(const answer_t *a, const uint8_t *name)
 typedef enum { STEP_DONE, STEP_FOLLOW } step_t;
 
 /* An existing node (or a wildcard standing in for the name): answer, or follow its CNAME. */
-static step_t answer_node(answer_t *a, const zone_node_t *n, uint8_t *name, uint16_t *ptr,
+static step_t answer_node(answer_t *a, uint32_t node, uint8_t *name, uint16_t *ptr,
                           uint16_t qtype, int *ret)
 {
+	const zone_node_t *n = zone_node(a->z, node);
 	if (qtype == PKT_TYPE_ANY) {
 		*ret = answer_any(a, n, name, *ptr);
 		return STEP_DONE;
 	}
 	const zone_rrset_t *cname = zone_node_rrset(a->z, n, PKT_TYPE_CNAME);
 	if (cname != NULL && qtype != PKT_TYPE_CNAME) {
+		/* A CNAME loop ends where it comes back: each CNAME is given once. */
+		for (int i = 0; i < a->nvisited; i++)
+			if (a->visited[i] == node)
+				return STEP_DONE;
+		if (a->nvisited <= MAX_CHAIN)
+			a->visited[a->nvisited++] = node;
 		if ((*ret = put_answer_rrset(a, name, *ptr, cname)) != TDM_OK)
 			return STEP_DONE;
 		uint16_t rdlen;
@@ -203,7 +220,7 @@ static step_t answer_node(answer_t *a, const zone_node_t *n, uint8_t *name, uint
 
 /* A DNAME above the name: the DNAME, a synthesized CNAME, then on to the new name. */
 static step_t answer_dname(answer_t *a, const zone_node_t *n, uint8_t *name, uint16_t *ptr,
-                           int *ret)
+                           uint16_t qtype, int *ret)
 {
 	const zone_rrset_t *dname = zone_node_rrset(a->z, n, PKT_TYPE_DNAME);
 	if ((*ret = put_answer_rrset(a, zone_node_name(a->z, n), 0, dname)) != TDM_OK)
@@ -220,7 +237,8 @@ static step_t answer_dname(answer_t *a, const zone_node_t *n, uint8_t *name, uin
 	pkt_begin_section(&a->w, PKT_SECTION_ANSWER);
 	*ret = pkt_write_rr(&a->w, name, *ptr, PKT_TYPE_CNAME, PKT_CLASS_IN, dname->ttl, target,
 	                    (uint16_t)tlen);
-	if (*ret != TDM_OK || !in_zone_of(a, target))
+	/* Asked for the CNAME itself: the synthesized one is the answer (RFC 6672 3.2). */
+	if (*ret != TDM_OK || qtype == PKT_TYPE_CNAME || !in_zone_of(a, target))
 		return STEP_DONE;
 	memcpy(name, target, (size_t)tlen);
 	*ptr = 0;
@@ -251,11 +269,11 @@ static step_t lookup(answer_t *a, uint8_t *name, uint16_t *ptr, uint16_t qtype, 
 			return STEP_DONE;
 		}
 		if ((n->flags & ZONE_NODE_DNAME) && depth < nlabels)
-			return answer_dname(a, n, name, ptr, ret);
+			return answer_dname(a, n, name, ptr, qtype, ret);
 	}
 	const zone_node_t *n = zone_node(a->z, cur);
 	if (depth == nlabels)
-		return answer_node(a, n, name, ptr, qtype, ret);
+		return answer_node(a, cur, name, ptr, qtype, ret);
 	/* RFC 4592 3.3.1: the source of synthesis is '*' directly below the closest encloser. */
 	if (n->flags & ZONE_NODE_WILDCHILD) {
 		uint8_t wild[NAME_MAXLEN];
@@ -264,7 +282,7 @@ static step_t lookup(answer_t *a, uint8_t *name, uint16_t *ptr, uint16_t qtype, 
 		memcpy(wild + 2, zone_node_name(a->z, n), n->name_len);
 		uint32_t w = zone_lookup(a->z, wild, (size_t)n->name_len + 2);
 		if (w != ZONE_NODE_NONE)
-			return answer_node(a, zone_node(a->z, w), name, ptr, qtype, ret);
+			return answer_node(a, w, name, ptr, qtype, ret);
 	}
 	a->rcode = PKT_RCODE_NXDOMAIN;
 	*ret = put_soa_negative(a);
@@ -375,6 +393,8 @@ size_t query_answer(const query_env_t *env, const uint8_t *req, size_t reqlen, u
 		return 0;
 	if (q.rcode != PKT_RCODE_NOERROR)
 		return query_error(env, &q, q.rcode, resp, respcap);
+	if (pkt_opcode(req) == PKT_OPCODE_NOTIFY)   /* not secondary for anything yet */
+		return query_error(env, &q, PKT_RCODE_NOTAUTH, resp, respcap);
 	if (pkt_opcode(req) != PKT_OPCODE_QUERY)
 		return query_error(env, &q, PKT_RCODE_NOTIMP, resp, respcap);
 	if (q.q.qclass == PKT_CLASS_CH)
@@ -385,8 +405,9 @@ size_t query_answer(const query_env_t *env, const uint8_t *req, size_t reqlen, u
 	case 253: case 254: /* MAILB, MAILA (RFC 1035 3.2.3), obsolete */
 		return query_error(env, &q, PKT_RCODE_NOTIMP, resp, respcap);
 	case PKT_TYPE_AXFR: case PKT_TYPE_IXFR:
-		/* Transfers are handled before this; reaching here means nobody is allowed one. */
-		return query_error(env, &q, PKT_RCODE_REFUSED, resp, respcap);
+		/* Transfers are handled before this; reaching here means nobody is allowed one. Over
+		 * UDP, AXFR is not defined (RFC 5936 4.2): NOTIMP, as Knot says. */
+		return query_error(env, &q, tcp ? PKT_RCODE_REFUSED : PKT_RCODE_NOTIMP, resp, respcap);
 	}
 	zone_t *zone = q.q.qclass == PKT_CLASS_IN ? find_zone(env, &q) : NULL;
 	if (zone == NULL)

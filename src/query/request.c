@@ -20,8 +20,10 @@ static int parse_records(query_t *q, size_t pos)
 				return ret;
 			if (rr.type == PKT_TYPE_OPT) {
 				/* RFC 6891 6.1.1: one OPT, in the additional section. */
-				if (s != PKT_SECTION_ADDITIONAL || opt || edns_parse(m, &rr, &q->edns) != TDM_OK)
+				if (s != PKT_SECTION_ADDITIONAL || opt || edns_parse(m, &rr, &q->edns) != TDM_OK) {
+					q->edns.present = false;
 					return TDM_EMALF;
+				}
 				opt = true;
 			} else if (rr.type == PKT_TYPE_TSIG) {
 				/* RFC 8945 5.1: the TSIG record is the last one. */
@@ -45,14 +47,15 @@ bool query_parse(const uint8_t *msg, size_t len, query_t *q)
 	if (len < PKT_HEADER_LEN || (pkt_flags(msg) & PKT_FLAG_QR))
 		return false;
 	int opcode = pkt_opcode(msg);
-	if (opcode != PKT_OPCODE_QUERY && opcode != PKT_OPCODE_NOTIFY && opcode != PKT_OPCODE_UPDATE) {
-		q->rcode = PKT_RCODE_NOTIMP;
-		return true;
-	}
 	size_t pos;
 	if (pkt_qdcount(msg) != 1 || pkt_read_question(msg, len, &pos, &q->q) != TDM_OK) {
 		q->q.qname_len = 0;
 		q->rcode = PKT_RCODE_FORMERR;
+		return true;
+	}
+	/* Unknown opcodes: NOTIMP, with the question echoed (it was readable). */
+	if (opcode != PKT_OPCODE_QUERY && opcode != PKT_OPCODE_NOTIFY && opcode != PKT_OPCODE_UPDATE) {
+		q->rcode = PKT_RCODE_NOTIMP;
 		return true;
 	}
 	name_copy_lower(q->qname_lower, q->q.qname);
@@ -77,7 +80,8 @@ size_t query_error(const query_env_t *env, const query_t *q, int rcode, uint8_t 
 		return 0;
 	if (q->q.qname_len > 0 && pkt_write_question(&w, q->q.qname, q->q.qtype, q->q.qclass) != TDM_OK)
 		return 0;
-	if (q->edns.present && rcode != PKT_RCODE_FORMERR) {
+	/* RFC 6891 7: an OPT that we could read goes back with the error, FORMERR included. */
+	if (q->edns.present) {
 		edns_reply_t reply;
 		query_edns_reply(env, q, &reply);
 		edns_write(&w, &q->edns, env->udp_payload, rcode, &reply);
