@@ -19,6 +19,7 @@
  */
 
 #define MAX_CHAIN 12        /* CNAME/DNAME hops followed inside a zone before we stop */
+#define MAX_ADDITIONAL 64   /* targets remembered to keep ADDITIONAL free of repeats */
 
 typedef struct {
 	pkt_writer_t w;
@@ -31,6 +32,8 @@ typedef struct {
 	bool aa;
 	uint32_t visited[MAX_CHAIN + 1];   /* nodes whose CNAME we already gave */
 	int nvisited;
+	uint32_t additional[MAX_ADDITIONAL];   /* nodes whose addresses are in ADDITIONAL */
+	int nadditional;
 } answer_t;
 
 /* Writes an RRset; owner_ptr nonzero points at the owner already in the message. */
@@ -81,6 +84,17 @@ static const uint8_t *rdata_target(uint16_t type, const uint8_t *rd, uint16_t rd
 	return rd + off;
 }
 
+/* Whether a node's addresses are not in the additional section yet (and marks them as there). */
+static bool additional_first(answer_t *a, uint32_t idx)
+{
+	for (int i = 0; i < a->nadditional; i++)
+		if (a->additional[i] == idx)
+			return false;
+	if (a->nadditional < MAX_ADDITIONAL)
+		a->additional[a->nadditional++] = idx;
+	return true;
+}
+
 /* Additional section: A and AAAA of the names an RRset points to, when this zone has them. */
 static void put_additional(answer_t *a, const zone_rrset_t *set, bool glue)
 {
@@ -100,7 +114,7 @@ static void put_additional(answer_t *a, const zone_rrset_t *set, bool glue)
 			continue;
 		const zone_node_t *n = zone_node(a->z, idx);
 		/* Outside a referral, data below a cut is not ours to give (it is not authoritative). */
-		if ((n->flags & ZONE_NODE_NONAUTH) && !glue)
+		if (((n->flags & ZONE_NODE_NONAUTH) && !glue) || !additional_first(a, idx))
 			continue;
 		pkt_begin_section(&a->w, PKT_SECTION_ADDITIONAL);
 		for (int t = 0; t < 2; t++) {
@@ -256,6 +270,9 @@ static step_t lookup(answer_t *a, uint8_t *name, uint16_t *ptr, uint16_t qtype, 
 		labels[nlabels++] = p;
 	int depth = name_labels(zone_apex(a->z));
 	uint32_t cur = zone_apex_index(a->z);
+	/* RFC 6672 2.3: a DNAME may sit at the apex too; it redirects everything below. */
+	if ((zone_node(a->z, cur)->flags & ZONE_NODE_DNAME) && depth < nlabels)
+		return answer_dname(a, zone_node(a->z, cur), name, ptr, qtype, ret);
 	while (depth < nlabels) {
 		const uint8_t *suffix = labels[nlabels - depth - 1];
 		uint32_t idx = zone_lookup(a->z, suffix, (size_t)(len - (suffix - lower)));
@@ -367,6 +384,8 @@ static size_t answer_zone(const query_env_t *env, const query_t *q, const zone_c
 	edns_reply_t reply;
 	query_edns_reply(env, q, &reply);
 	size_t opt = q->edns.present ? edns_size(&q->edns, &reply) : 0;
+	if (cap < PKT_HEADER_LEN + opt)
+		return 0;
 	pkt_writer_init(&a.w, resp, cap - opt);
 	uint16_t flags = PKT_FLAG_QR | (pkt_flags(q->msg) & (PKT_FLAG_RD | PKT_FLAG_CD));
 	if (pkt_write_header(&a.w, pkt_id(q->msg), flags) != TDM_OK ||

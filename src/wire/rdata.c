@@ -190,7 +190,7 @@ const char *rdata_type_name(uint16_t type, char *buf, size_t size)
 
 int rdata_type_from_text(const char *text)
 {
-	if (strncasecmp(text, "TYPE", 4) == 0 && text[4] != '\0') {
+	if (strncasecmp(text, "TYPE", 4) == 0 && text[4] >= '0' && text[4] <= '9') {
 		char *end;
 		unsigned long v = strtoul(text + 4, &end, 10);
 		if (*end == '\0' && v <= 65535)
