@@ -9,35 +9,36 @@
 #include "wire/name.h"
 #include "zonefile/zonefile.h"
 
-/* Parse, sort and check; the list is returned only when all passed. */
-static int parse_file(const conf_zone_t *cz, const uint8_t *apex, rrlist_t **out)
+/* Parse, build and check; the list and version are returned only when all passed. No sort: the
+ * checks work on the built version, which is what makes a first start of a big zone fast. */
+static int parse_file(const conf_zone_t *cz, const uint8_t *apex, rrlist_t **list,
+                      zone_contents_t **out)
 {
-	rrlist_t *list = NULL;
-	int ret = zonefile_load(cz->file, cz->name, &list, NULL, NULL);
+	int ret = zonefile_load(cz->file, cz->name, list, NULL, NULL);
 	if (ret != TDM_OK)
 		return ret;
-	if ((ret = rrlist_sort(list)) != TDM_OK ||
-	    (ret = zonefile_check(list, apex, cz->file, NULL, NULL)) != TDM_OK) {
-		rrlist_free(list);
-		return ret;
-	}
-	*out = list;
-	return TDM_OK;
+	ret = zone_contents_build(apex, *list, out);
+	if (ret != TDM_OK && ret != TDM_ESEMCHECK)
+		goto fail;
+	ret = zonefile_check(*list, *out, apex, cz->file, NULL, NULL);
+	if (ret == TDM_OK)
+		return TDM_OK;
+fail:
+	zone_contents_free(*out);
+	*out = NULL;
+	rrlist_free(*list);
+	*list = NULL;
+	return ret;
 }
 
 static int import_file(store_t *store, const conf_zone_t *cz, const uint8_t *apex,
                        const char *digest, zone_contents_t **out)
 {
 	rrlist_t *list = NULL;
-	int ret = parse_file(cz, apex, &list);
+	zone_contents_t *z = NULL;
+	int ret = parse_file(cz, apex, &list, &z);
 	if (ret != TDM_OK) {
 		log_err("%s: zone file %s not loaded (%s)", cz->name, cz->file, tdm_strerror(ret));
-		return ret;
-	}
-	zone_contents_t *z = NULL;
-	if ((ret = zone_contents_build(apex, list, &z)) != TDM_OK) {
-		log_err("%s: zone file %s not loaded (%s)", cz->name, cz->file, tdm_strerror(ret));
-		rrlist_free(list);
 		return ret;
 	}
 	store_zone_meta_t meta = { .serial = zone_serial(z), .updated = (int64_t)time(NULL) };
@@ -109,7 +110,9 @@ int zoneload_check_file(const conf_zone_t *cz)
 		return TDM_EINVAL;
 	name_copy_lower(apex, apex);
 	rrlist_t *list = NULL;
-	int ret = parse_file(cz, apex, &list);
+	zone_contents_t *z = NULL;
+	int ret = parse_file(cz, apex, &list, &z);
+	zone_contents_free(z);
 	rrlist_free(list);
 	return ret;
 }

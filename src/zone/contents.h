@@ -47,8 +47,9 @@ typedef struct {
 /*
  * Builds a version for the zone at apex (wire) from the list (any order; duplicates dropped; owners
  * must be at or below apex, others are skipped). When the RRs of one RRset disagree on TTL, the first
- * one's wins (RFC 2181 5.2). Returns TDM_OK and *out, TDM_ENOMEM, or TDM_ESEMCHECK when there is no
- * SOA at the apex.
+ * one's wins (RFC 2181 5.2). apex must be lowercase. Returns TDM_OK and *out, TDM_ENOMEM, TDM_ERANGE
+ * (an RRset or node too large for a message), or TDM_ESEMCHECK when there is no usable SOA at the
+ * apex (zonefile_check reports the other rules, a second SOA among them).
  */
 int zone_contents_build(const uint8_t *apex, const rrlist_t *list, zone_contents_t **out);
 void zone_contents_free(zone_contents_t *z);

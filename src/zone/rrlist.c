@@ -77,7 +77,8 @@ int rrlist_add(rrlist_t *list, const uint8_t *owner, uint16_t type, uint32_t ttl
 	if (rdlen > 0)
 		memcpy(mem + olen, rdata, rdlen);
 	list->items[list->count++] = (rr_t){ .owner = mem, .rdata = mem + olen, .ttl = ttl,
-	                                     .type = type, .rdlen = rdlen, .line = line };
+	                                     .type = type, .rdlen = rdlen, .line = line,
+	                                     .sort_key = 0 };
 	return TDM_OK;
 }
 
@@ -103,6 +104,8 @@ static int rdata_cmp(const rr_t *a, const rr_t *b)
 static int rr_cmp(const void *pa, const void *pb)
 {
 	const rr_t *a = pa, *b = pb;
+	if (a->sort_key != b->sort_key)
+		return a->sort_key < b->sort_key ? -1 : 1;
 	int c = name_cmp_canonical(a->owner, b->owner);
 	if (c != 0)
 		return c;
@@ -111,10 +114,77 @@ static int rr_cmp(const void *pa, const void *pb)
 	return rdata_cmp(a, b);
 }
 
+/* The longest label suffix of suf that name also ends with (a pointer into suf). */
+static const uint8_t *common_suffix(const uint8_t *name, const uint8_t *suf)
+{
+	const uint8_t *la[NAME_MAXLABELS], *lb[NAME_MAXLABELS];
+	int na = 0, nb = 0;
+	for (const uint8_t *p = name; *p != 0; p += 1 + *p)
+		la[na++] = p;
+	for (const uint8_t *p = suf; *p != 0; p += 1 + *p)
+		lb[nb++] = p;
+	const uint8_t *common = suf + name_length(suf, NAME_MAXLEN) - 1;   /* the root */
+	while (na > 0 && nb > 0) {
+		const uint8_t *x = la[--na], *y = lb[--nb];
+		if (*x != *y || memcmp(x + 1, y + 1, *x) != 0)
+			break;
+		common = y;
+	}
+	return common;
+}
+
+/*
+ * The first 8 octets of the owner's canonical form below the suffix all owners share: labels from
+ * the right, each followed by a zero octet, so that comparing keys as numbers agrees with RFC 4034
+ * 6.1 order whenever they differ (owners are lowercase). Returns false when a label holds a zero
+ * octet, which would make the encoding ambiguous.
+ */
+static bool make_key(rr_t *rr, int suffix_len)
+{
+	const uint8_t *labels[NAME_MAXLABELS];
+	int n = 0, prefix = name_length(rr->owner, NAME_MAXLEN) - suffix_len;
+	for (const uint8_t *p = rr->owner; p - rr->owner < prefix; p += 1 + *p)
+		labels[n++] = p;
+	uint8_t key[8] = { 0 };
+	size_t k = 0;
+	while (n > 0 && k < sizeof(key)) {
+		const uint8_t *l = labels[--n];
+		if (memchr(l + 1, 0, *l) != NULL)
+			return false;
+		for (int i = 1; i <= *l && k < sizeof(key); i++)
+			key[k++] = l[i];
+		if (k < sizeof(key))
+			key[k++] = 0;
+	}
+	rr->sort_key = 0;
+	for (size_t i = 0; i < sizeof(key); i++)
+		rr->sort_key = rr->sort_key << 8 | key[i];
+	return true;
+}
+
+/* Sort keys make most comparisons one integer compare: a million names sort several times faster
+ * than with label-by-label comparisons alone. */
+static void make_keys(rrlist_t *list)
+{
+	const uint8_t *suffix = list->items[0].owner;
+	for (size_t i = 1; i < list->count; i++)
+		if (!name_in_zone(list->items[i].owner, suffix))
+			suffix = common_suffix(list->items[i].owner, suffix);
+	int suffix_len = name_length(suffix, NAME_MAXLEN);
+	for (size_t i = 0; i < list->count; i++) {
+		if (!make_key(&list->items[i], suffix_len)) {
+			for (size_t j = 0; j < list->count; j++)
+				list->items[j].sort_key = 0;
+			return;
+		}
+	}
+}
+
 int rrlist_sort(rrlist_t *list)
 {
 	if (list->count < 2)
 		return TDM_OK;
+	make_keys(list);
 	qsort(list->items, list->count, sizeof(rr_t), rr_cmp);
 	size_t out = 1;
 	for (size_t i = 1; i < list->count; i++) {

@@ -17,6 +17,7 @@ typedef struct {
 	uint16_t type;
 	uint16_t rdlen;
 	uint32_t line;         /* line in the source file, 0 when unknown */
+	uint64_t sort_key;     /* rrlist_sort's private: a prefix of the owner's canonical form */
 } rr_t;
 
 typedef struct rrlist rrlist_t;

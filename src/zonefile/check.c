@@ -1,12 +1,14 @@
 /* zonefile/check.c -- semantic checks of a zone's records before it is served */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libknot/libknot.h>
 
 #include "lib/error.h"
 #include "wire/name.h"
+#include "zone/contents.h"
 #include "zonefile/zonefile.h"
 
 enum { T_A = 1, T_NS = 2, T_CNAME = 5, T_SOA = 6, T_AAAA = 28, T_DNAME = 39, T_RRSIG = 46,
@@ -19,15 +21,10 @@ struct check {
 	const char *file;
 	zonefile_error_fn fn;
 	void *ctx;
+	const zone_contents_t *z;
 	unsigned problems;
-	unsigned apex_soa, apex_ns;
 };
 
-/* What one owner name holds: the records [first, end) of the sorted list. */
-struct group {
-	size_t first, end;
-	const rr_t *soa2, *cname, *cname2, *dname, *other;
-};
 
 static void problem(struct check *c, unsigned line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -50,132 +47,154 @@ static const char *text(const uint8_t *name, char buf[NAME_TEXT_MAX])
 	return buf;
 }
 
-/* Index of the first record whose owner is not before name in canonical order. */
-static size_t lower_bound(const struct check *c, const uint8_t *name)
+/* The line of the record matching owner and type (and rdata when given); with last, the latest one. */
+static unsigned find_line(const struct check *c, const uint8_t *owner, uint16_t type,
+                          const uint8_t *rdata, uint16_t rdlen, bool last)
 {
-	size_t lo = 0, hi = c->count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (name_cmp_canonical(rrlist_at(c->list, mid)->owner, name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static bool has_address(const struct check *c, const uint8_t *name)
-{
-	for (size_t i = lower_bound(c, name); i < c->count; i++) {
+	unsigned line = 0;
+	for (size_t i = 0; i < c->count; i++) {
 		const rr_t *rr = rrlist_at(c->list, i);
-		if (!name_equal(rr->owner, name))
-			break;
-		if (rr->type == T_A || rr->type == T_AAAA)
-			return true;
+		if (rr->type != type || !name_equal(rr->owner, owner))
+			continue;
+		if (rdata != NULL && (rr->rdlen != rdlen || memcmp(rr->rdata, rdata, rdlen) != 0))
+			continue;
+		if (!last)
+			return rr->line;
+		line = rr->line > line ? rr->line : line;
 	}
-	return false;
+	return line;
 }
 
 /* An NS at a delegation point whose target lies at or below it can only be reached through glue. */
-static void check_glue(struct check *c, const rr_t *ns)
+static void check_glue(struct check *c, const uint8_t *cut, const zone_rrset_t *ns)
 {
-	uint8_t target[NAME_MAXLEN];
+	zone_rdata_iter_t it;
+	const uint8_t *rd;
+	uint16_t rdlen;
 	char b1[NAME_TEXT_MAX], b2[NAME_TEXT_MAX];
-	if (name_length(ns->rdata, ns->rdlen) < 0)
-		return;
-	name_copy_lower(target, ns->rdata);
-	if (!name_in_zone(target, ns->owner) || has_address(c, target))
-		return;
-	problem(c, ns->line, "missing glue for NS target %s below delegation %s", text(target, b1),
-	        text(ns->owner, b2));
-}
-
-static void scan_group(struct check *c, struct group *g)
-{
-	const uint8_t *owner = rrlist_at(c->list, g->first)->owner;
-	bool apex = name_equal(owner, c->apex);
-	size_t i = g->first;
-	for (; i < c->count; i++) {
-		const rr_t *rr = rrlist_at(c->list, i);
-		if (!name_equal(rr->owner, owner))
-			break;
-		if (rr->type == T_SOA && apex && c->apex_soa++ == 1)
-			g->soa2 = rr;
-		else if (rr->type == T_NS && apex)
-			c->apex_ns++;
-		else if (rr->type == T_CNAME && g->cname == NULL)
-			g->cname = rr;
-		else if (rr->type == T_CNAME && g->cname2 == NULL)
-			g->cname2 = rr;
-		else if (rr->type == T_DNAME)
-			g->dname = rr;
-		if (rr->type != T_CNAME && rr->type != T_RRSIG && rr->type != T_NSEC && g->other == NULL)
-			g->other = rr;
+	zone_rdata_begin(c->z, ns, &it);
+	while (zone_rdata_next(&it, &rd, &rdlen)) {
+		uint8_t target[NAME_MAXLEN];
+		if (name_length(rd, rdlen) < 0)
+			continue;
+		int len = name_copy_lower(target, rd);
+		if (!name_in_zone(target, cut))
+			continue;
+		uint32_t idx = zone_lookup(c->z, target, (size_t)len);
+		const zone_node_t *n = idx == ZONE_NODE_NONE ? NULL : zone_node(c->z, idx);
+		if (n != NULL && (zone_node_rrset(c->z, n, T_A) || zone_node_rrset(c->z, n, T_AAAA)))
+			continue;
+		problem(c, find_line(c, cut, T_NS, rd, rdlen, false),
+		        "missing glue for NS target %s below delegation %s", text(target, b1),
+		        text(cut, b2));
 	}
-	g->end = i;
 }
 
-static void check_out_of_zone(struct check *c, const struct group *g)
+/* RFC 6672 2.4: no names below a DNAME. Names the first record found below it. */
+static void check_dname(struct check *c, const uint8_t *owner)
 {
 	char b1[NAME_TEXT_MAX], b2[NAME_TEXT_MAX];
-	for (size_t i = g->first; i < g->end; i++) {
+	for (size_t i = 0; i < c->count; i++) {
 		const rr_t *rr = rrlist_at(c->list, i);
-		problem(c, rr->line, "record %s outside zone %s", text(rr->owner, b1), text(c->apex, b2));
+		if (!name_equal(rr->owner, owner) && name_in_zone(rr->owner, owner)) {
+			problem(c, find_line(c, owner, T_DNAME, NULL, 0, false),
+			        "DNAME at %s has names below it (%s)", text(owner, b1), text(rr->owner, b2));
+			return;
+		}
 	}
 }
 
-static void check_group(struct check *c, const struct group *g)
+static void check_node(struct check *c, const zone_node_t *n, bool has_children)
 {
-	const rr_t *first = rrlist_at(c->list, g->first);
-	char b1[NAME_TEXT_MAX], b2[NAME_TEXT_MAX], type[32];
-	bool apex = name_equal(first->owner, c->apex);
-	for (size_t i = g->first; i < g->end; i++) {
-		const rr_t *rr = rrlist_at(c->list, i);
-		if (rr->type == T_SOA && !apex)
-			problem(c, rr->line, "SOA record at %s, not at the zone apex", text(rr->owner, b1));
-		if (rr->type == T_NS && !apex)
-			check_glue(c, rr);
+	const uint8_t *owner = zone_node_name(c->z, n);
+	const zone_rrset_t *sets = zone_node_rrsets(c->z, n), *cname = NULL, *other = NULL;
+	char b1[NAME_TEXT_MAX], type[32];
+	bool apex = (n->flags & ZONE_NODE_APEX) != 0;
+	for (uint16_t i = 0; i < n->rrset_count; i++) {
+		const zone_rrset_t *s = &sets[i];
+		if (s->type == T_SOA && !apex)
+			problem(c, find_line(c, owner, T_SOA, NULL, 0, false),
+			        "SOA record at %s, not at the zone apex", text(owner, b1));
+		else if (s->type == T_SOA && s->count > 1)
+			problem(c, find_line(c, owner, T_SOA, NULL, 0, true),
+			        "more than one SOA record at the zone apex");
+		if (s->type == T_NS && (n->flags & ZONE_NODE_DELEG))
+			check_glue(c, owner, s);
+		if (s->type == T_CNAME)
+			cname = s;
+		else if (s->type != T_RRSIG && s->type != T_NSEC && other == NULL)
+			other = s;
 	}
-	if (g->soa2 != NULL)
-		problem(c, g->soa2->line, "more than one SOA record at the zone apex");
-	if (g->cname2 != NULL)
-		problem(c, g->cname2->line, "more than one CNAME at %s", text(first->owner, b1));
-	if (g->cname != NULL && g->other != NULL) {
+	if (cname != NULL && cname->count > 1)
+		problem(c, find_line(c, owner, T_CNAME, NULL, 0, true), "more than one CNAME at %s",
+		        text(owner, b1));
+	if (cname != NULL && other != NULL) {
 		/* RFC 1034 3.6.2 (and RFC 2181 10.1): a CNAME stands alone, DNSSEC records aside. */
-		knot_rrtype_to_string(g->other->type, type, sizeof(type));
-		problem(c, g->cname->line, "CNAME at %s beside other data (%s)", text(first->owner, b1),
-		        type);
+		knot_rrtype_to_string(other->type, type, sizeof(type));
+		problem(c, find_line(c, owner, T_CNAME, NULL, 0, false),
+		        "CNAME at %s beside other data (%s)", text(owner, b1), type);
 	}
-	/* RFC 6672 2.4: no names below a DNAME. In canonical order they follow it immediately. */
-	if (g->dname != NULL && g->end < c->count) {
-		const rr_t *next = rrlist_at(c->list, g->end);
-		if (name_in_zone(next->owner, first->owner))
-			problem(c, g->dname->line, "DNAME at %s has names below it (%s)",
-			        text(first->owner, b1), text(next->owner, b2));
+	if ((n->flags & ZONE_NODE_DNAME) && has_children)
+		check_dname(c, owner);
+}
+
+static void check_out_of_zone(struct check *c)
+{
+	char b1[NAME_TEXT_MAX], b2[NAME_TEXT_MAX];
+	for (size_t i = 0; i < c->count; i++) {
+		const rr_t *rr = rrlist_at(c->list, i);
+		if (!name_in_zone(rr->owner, c->apex))
+			problem(c, rr->line, "record %s outside zone %s", text(rr->owner, b1),
+			        text(c->apex, b2));
 	}
 }
 
-int zonefile_check(const rrlist_t *list, const uint8_t *apex, const char *file,
-                   zonefile_error_fn fn, void *ctx)
+static int check_contents(struct check *c)
+{
+	uint32_t count = zone_node_count(c->z);
+	uint8_t *parents = calloc(count ? count : 1, 1);
+	if (parents == NULL)
+		return TDM_ENOMEM;
+	for (uint32_t i = 0; i < count; i++)
+		if (zone_node(c->z, i)->parent != i)
+			parents[zone_node(c->z, i)->parent] = 1;
+	for (uint32_t i = 0; i < count; i++)
+		check_node(c, zone_node(c->z, i), parents[i] != 0);
+	free(parents);
+	const zone_node_t *apex = zone_node(c->z, zone_apex_index(c->z));
+	if (zone_node_rrset(c->z, apex, T_NS) == NULL)
+		problem(c, 0, "no NS records at the zone apex");
+	return TDM_OK;
+}
+
+int zonefile_check(const rrlist_t *list, const zone_contents_t *z, const uint8_t *apex,
+                   const char *file, zonefile_error_fn fn, void *ctx)
 {
 	char zone[NAME_TEXT_MAX];
 	/* Records from the store or the API have no file: name the zone instead. */
-	struct check c = { .list = list, .count = rrlist_count(list), .apex = apex,
+	struct check c = { .list = list, .count = rrlist_count(list), .apex = apex, .z = z,
 	                   .file = file != NULL ? file : text(apex, zone),
 	                   .fn = fn != NULL ? fn : zonefile_error_print, .ctx = ctx };
-	struct group g;
-	for (size_t i = 0; i < c.count; i = g.end) {
-		memset(&g, 0, sizeof(g));
-		g.first = i;
-		scan_group(&c, &g);
-		if (!name_in_zone(rrlist_at(list, i)->owner, apex))
-			check_out_of_zone(&c, &g);
-		else
-			check_group(&c, &g);
+	zone_contents_t *built = NULL;
+	check_out_of_zone(&c);
+	if (c.z == NULL) {
+		int ret = zone_contents_build(apex, list, &built);
+		if (ret != TDM_OK && ret != TDM_ESEMCHECK)
+			return ret;
+		c.z = built;
 	}
-	if (c.apex_soa == 0)
+	if (c.z == NULL) {
+		/* The only reason a version cannot be built: no SOA at the apex. */
 		problem(&c, 0, "no SOA record at the zone apex");
-	if (c.apex_ns == 0)
-		problem(&c, 0, "no NS records at the zone apex");
+		bool ns = false;
+		for (size_t i = 0; i < c.count && !ns; i++)
+			ns = rrlist_at(list, i)->type == T_NS && name_equal(rrlist_at(list, i)->owner, apex);
+		if (!ns)
+			problem(&c, 0, "no NS records at the zone apex");
+	} else if (check_contents(&c) != TDM_OK) {
+		zone_contents_free(built);
+		return TDM_ENOMEM;
+	}
+	zone_contents_free(built);
 	return c.problems > 0 ? TDM_ESEMCHECK : TDM_OK;
 }

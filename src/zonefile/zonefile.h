@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "zone/contents.h"
 #include "zone/rrlist.h"
 
 /* Receives one problem: file, line (0 when not tied to a line) and a message without file/line. */
@@ -23,14 +24,15 @@ int zonefile_load(const char *path, const char *origin, rrlist_t **out, zonefile
                   void *ctx);
 
 /*
- * Semantic checks on a sorted list (rrlist_sort) for the zone at apex (wire, lowercase): exactly one
- * SOA, at the apex; NS at the apex; a CNAME beside other data (RFC 1034 3.6.2; RRSIG/NSEC allowed); two
- * CNAMEs at one name; DNAME with children; records outside the zone; missing glue for in-zone NS
- * targets below a delegation. Each problem is reported through fn with the record's line. Returns
- * TDM_OK or TDM_ESEMCHECK when any problem was reported.
+ * Semantic checks of a zone's records (list, any order) for the zone at apex (wire, lowercase),
+ * made on the version built from them (z; NULL = build one here): exactly one SOA, at the apex; NS
+ * at the apex; a CNAME beside other data (RFC 1034 3.6.2; RRSIG/NSEC allowed); two CNAMEs at one
+ * name; DNAME with names below it; records outside the zone; missing glue for in-zone NS targets
+ * below a delegation. Each problem is reported through fn with the line of the record concerned.
+ * Returns TDM_OK, TDM_ESEMCHECK when any problem was reported, or TDM_ENOMEM.
  */
-int zonefile_check(const rrlist_t *list, const uint8_t *apex, const char *file,
-                   zonefile_error_fn fn, void *ctx);
+int zonefile_check(const rrlist_t *list, const zone_contents_t *z, const uint8_t *apex,
+                   const char *file, zonefile_error_fn fn, void *ctx);
 
 /*
  * Writes the sorted list as a standard master file ($ORIGIN-free, absolute names, one record a line,
