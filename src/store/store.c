@@ -11,6 +11,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "store/store.h"
+#include "store/store_impl.h"
 #include "wire/name.h"
 
 /*
@@ -32,9 +33,7 @@
  * not usable from two threads at once.
  */
 
-#define STORE_CHUNK (256 * 1024)
 #define STORE_BUSY_MS 10000
-#define STORE_REC_MAX (NAME_MAXLEN + 8 + 65535)
 
 /* Schema steps, applied in order inside one transaction; PRAGMA user_version counts those applied.
  * Append new steps; never edit a released one. */
@@ -53,13 +52,25 @@ static const char *const migrations[] = {
 	"  count INTEGER NOT NULL,"
 	"  data BLOB NOT NULL,"
 	"  UNIQUE (zone_id, seq));",
+	/* 2: IXFR journal and the replication state of each zone */
+	"CREATE TABLE journal ("
+	"  zone_id INTEGER NOT NULL REFERENCES zone(id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  serial_from INTEGER NOT NULL,"
+	"  serial_to INTEGER NOT NULL,"
+	"  removed BLOB NOT NULL,"
+	"  added BLOB NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  PRIMARY KEY (zone_id, seq));"
+	"CREATE TABLE zone_state ("
+	"  zone_id INTEGER PRIMARY KEY REFERENCES zone(id) ON DELETE CASCADE,"
+	"  refresh_at INTEGER NOT NULL DEFAULT 0,"
+	"  expire_at INTEGER NOT NULL DEFAULT 0,"
+	"  last_refresh INTEGER NOT NULL DEFAULT 0,"
+	"  last_result TEXT NOT NULL DEFAULT '',"
+	"  primary_used TEXT NOT NULL DEFAULT '');",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
-
-enum {
-	Q_BEGIN, Q_BEGIN_WRITE, Q_COMMIT, Q_ROLLBACK, Q_ZONE_ID, Q_META, Q_UPSERT, Q_CHUNK_DEL,
-	Q_CHUNK_ADD, Q_CHUNK_GET, Q_ZONE_DEL, Q_NAMES, Q_COUNT
-};
 
 static const char *const queries[Q_COUNT] = {
 	[Q_BEGIN] = "BEGIN",
@@ -77,17 +88,23 @@ static const char *const queries[Q_COUNT] = {
 	[Q_CHUNK_GET] = "SELECT count, data FROM rr_chunk WHERE zone_id = ?1 ORDER BY seq",
 	[Q_ZONE_DEL] = "DELETE FROM zone WHERE name = ?1",
 	[Q_NAMES] = "SELECT name FROM zone ORDER BY name",
+	[Q_JOURNAL_ADD] = "INSERT INTO journal (zone_id, seq, serial_from, serial_to, removed, added,"
+	                  " created) VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM journal"
+	                  " WHERE zone_id = ?1), ?2, ?3, ?4, ?5, ?6)",
+	[Q_JOURNAL_CLEAR] = "DELETE FROM journal WHERE zone_id = ?1",
+	[Q_JOURNAL_TRIM] = "DELETE FROM journal WHERE zone_id = ?1 AND seq <= (SELECT MAX(seq)"
+	                   " FROM journal WHERE zone_id = ?1) - ?2",
+	[Q_JOURNAL_GET] = "SELECT serial_from, serial_to, removed, added FROM journal"
+	                  " WHERE zone_id = ?1 ORDER BY seq",
+	[Q_STATE_GET] = "SELECT refresh_at, expire_at, last_refresh, last_result, primary_used"
+	                " FROM zone_state WHERE zone_id = ?1",
+	[Q_STATE_SET] = "INSERT OR REPLACE INTO zone_state (zone_id, refresh_at, expire_at,"
+	                " last_refresh, last_result, primary_used) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
 
-struct store {
-	sqlite3 *db;
-	pthread_mutex_t lock;
-	sqlite3_stmt *q[Q_COUNT];
-	char *path;
-};
 
 /* Logs the SQLite error of the last call, naming the zone, and gives the code callers see. */
-static int fail_db(store_t *st, const char *zone, const char *what)
+int store_fail(store_t *st, const char *zone, const char *what)
 {
 	log_err("%s: store: %s failed: %s", zone != NULL ? zone : st->path, what,
 	        sqlite3_errmsg(st->db));
@@ -95,18 +112,18 @@ static int fail_db(store_t *st, const char *zone, const char *what)
 }
 
 /* Runs a statement that returns no rows, then resets it. */
-static int run(store_t *st, int q, const char *zone, const char *what)
+int store_run(store_t *st, int q, const char *zone, const char *what)
 {
 	int rc = sqlite3_step(st->q[q]);
 	sqlite3_reset(st->q[q]);
-	return rc == SQLITE_DONE ? TDM_OK : fail_db(st, zone, what);
+	return rc == SQLITE_DONE ? TDM_OK : store_fail(st, zone, what);
 }
 
-static void rollback(store_t *st, const char *zone)
+void store_rollback(store_t *st, const char *zone)
 {
 	if (sqlite3_get_autocommit(st->db))
 		return;
-	if (run(st, Q_ROLLBACK, zone, "rollback") != TDM_OK)
+	if (store_run(st, Q_ROLLBACK, zone, "rollback") != TDM_OK)
 		log_err("%s: store: transaction left open after a failed rollback", zone);
 }
 
@@ -142,11 +159,11 @@ static int user_version(store_t *st, int *version)
 {
 	sqlite3_stmt *s = NULL;
 	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
-		return fail_db(st, NULL, "reading the schema version");
+		return store_fail(st, NULL, "reading the schema version");
 	int rc = sqlite3_step(s);
 	*version = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? TDM_OK : fail_db(st, NULL, "reading the schema version");
+	return rc == SQLITE_ROW ? TDM_OK : store_fail(st, NULL, "reading the schema version");
 }
 
 /* Brings the schema up to date. BEGIN IMMEDIATE first, so two processes opening a new store at
@@ -185,13 +202,13 @@ static int set_wal(store_t *st)
 {
 	sqlite3_stmt *s = NULL;
 	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK)
-		return fail_db(st, NULL, "enabling WAL");
+		return store_fail(st, NULL, "enabling WAL");
 	int rc = sqlite3_step(s);
 	const unsigned char *mode = rc == SQLITE_ROW ? sqlite3_column_text(s, 0) : NULL;
 	if (mode != NULL && strcmp((const char *)mode, "wal") != 0)
 		log_warn("%s: store: journal mode is %s, not WAL", st->path, mode);
 	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? TDM_OK : fail_db(st, NULL, "enabling WAL");
+	return rc == SQLITE_ROW ? TDM_OK : store_fail(st, NULL, "enabling WAL");
 }
 
 static int configure(store_t *st)
@@ -212,7 +229,7 @@ static int prepare_all(store_t *st)
 	for (int i = 0; i < Q_COUNT; i++) {
 		if (sqlite3_prepare_v3(st->db, queries[i], -1, SQLITE_PREPARE_PERSISTENT, &st->q[i],
 		                       NULL) != SQLITE_OK)
-			return fail_db(st, NULL, "preparing a statement");
+			return store_fail(st, NULL, "preparing a statement");
 	}
 	return TDM_OK;
 }
@@ -282,7 +299,7 @@ int store_zone_meta(store_t *st, const char *zone, store_zone_meta_t *out)
 		out->updated = sqlite3_column_int64(s, 3);
 		ret = TDM_OK;
 	} else if (rc != SQLITE_DONE) {
-		ret = fail_db(st, zone, "reading metadata");
+		ret = store_fail(st, zone, "reading metadata");
 	}
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
@@ -314,7 +331,7 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)get16(p) << 16 | get16(p + 2);
 }
 
-static size_t pack_rr(uint8_t *p, const rr_t *rr)
+size_t store_pack_rr(uint8_t *p, const rr_t *rr)
 {
 	int olen = name_length(rr->owner, NAME_MAXLEN);
 	memcpy(p, rr->owner, (size_t)olen);
@@ -327,13 +344,6 @@ static size_t pack_rr(uint8_t *p, const rr_t *rr)
 	return (size_t)olen + 8 + rr->rdlen;
 }
 
-struct writer {
-	store_t *st;
-	const char *zone;
-	int64_t zone_id, seq, count;
-	uint8_t *buf;
-	size_t used;
-};
 
 static int flush_chunk(struct writer *w)
 {
@@ -342,14 +352,14 @@ static int flush_chunk(struct writer *w)
 	sqlite3_bind_int64(s, 2, w->seq++);
 	sqlite3_bind_int64(s, 3, w->count);
 	sqlite3_bind_blob(s, 4, w->buf, (int)w->used, SQLITE_STATIC);
-	int ret = run(w->st, Q_CHUNK_ADD, w->zone, "writing records");
+	int ret = store_run(w->st, Q_CHUNK_ADD, w->zone, "writing records");
 	sqlite3_clear_bindings(s);
 	w->used = 0;
 	w->count = 0;
 	return ret;
 }
 
-static int write_records(struct writer *w, const rrlist_t *list)
+int store_write_records(struct writer *w, const rrlist_t *list)
 {
 	size_t n = rrlist_count(list);
 	int ret;
@@ -358,13 +368,13 @@ static int write_records(struct writer *w, const rrlist_t *list)
 		if (w->used > 0 && w->used + NAME_MAXLEN + 8 + rr->rdlen > STORE_CHUNK &&
 		    (ret = flush_chunk(w)) != TDM_OK)
 			return ret;
-		w->used += pack_rr(w->buf + w->used, rr);
+		w->used += store_pack_rr(w->buf + w->used, rr);
 		w->count++;
 	}
 	return w->used > 0 ? flush_chunk(w) : TDM_OK;
 }
 
-static int upsert_zone(store_t *st, const char *zone, const store_zone_meta_t *meta, int64_t *id)
+int store_upsert_zone(store_t *st, const char *zone, const store_zone_meta_t *meta, int64_t *id)
 {
 	sqlite3_stmt *s = st->q[Q_UPSERT];
 	sqlite3_bind_text(s, 1, zone, -1, SQLITE_STATIC);
@@ -382,7 +392,7 @@ static int upsert_zone(store_t *st, const char *zone, const store_zone_meta_t *m
 		rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	return rc == SQLITE_DONE ? TDM_OK : fail_db(st, zone, "writing the zone row");
+	return rc == SQLITE_DONE ? TDM_OK : store_fail(st, zone, "writing the zone row");
 }
 
 int store_zone_replace(store_t *st, const char *zone, const rrlist_t *list,
@@ -395,21 +405,21 @@ int store_zone_replace(store_t *st, const char *zone, const rrlist_t *list,
 	if (w.buf == NULL)
 		return TDM_ENOMEM;
 	pthread_mutex_lock(&st->lock);
-	int ret = run(st, Q_BEGIN_WRITE, zone, "begin");
+	int ret = store_run(st, Q_BEGIN_WRITE, zone, "begin");
 	if (ret != TDM_OK)
 		goto fail;
-	if ((ret = upsert_zone(st, zone, meta, &w.zone_id)) != TDM_OK)
+	if ((ret = store_upsert_zone(st, zone, meta, &w.zone_id)) != TDM_OK)
 		goto fail;
 	sqlite3_bind_int64(st->q[Q_CHUNK_DEL], 1, w.zone_id);
-	if ((ret = run(st, Q_CHUNK_DEL, zone, "deleting old records")) != TDM_OK ||
-	    (ret = write_records(&w, list)) != TDM_OK ||
-	    (ret = run(st, Q_COMMIT, zone, "commit")) != TDM_OK)
+	if ((ret = store_run(st, Q_CHUNK_DEL, zone, "deleting old records")) != TDM_OK ||
+	    (ret = store_write_records(&w, list)) != TDM_OK ||
+	    (ret = store_run(st, Q_COMMIT, zone, "commit")) != TDM_OK)
 		goto fail;
 	pthread_mutex_unlock(&st->lock);
 	free(w.buf);
 	return TDM_OK;
 fail:
-	rollback(st, zone);
+	store_rollback(st, zone);
 	pthread_mutex_unlock(&st->lock);
 	free(w.buf);
 	return ret;
@@ -417,7 +427,7 @@ fail:
 
 /* ---- reading ---- */
 
-static int unpack_chunk(rrlist_t *list, const uint8_t *p, size_t len, int64_t count)
+int store_unpack(rrlist_t *list, const uint8_t *p, size_t len, int64_t count)
 {
 	size_t pos = 0;
 	int64_t n = 0;
@@ -438,7 +448,7 @@ static int unpack_chunk(rrlist_t *list, const uint8_t *p, size_t len, int64_t co
 	return n == count ? TDM_OK : TDM_EMALF;
 }
 
-static int zone_id(store_t *st, const char *zone, int64_t *id)
+int store_zone_id(store_t *st, const char *zone, int64_t *id)
 {
 	sqlite3_stmt *s = st->q[Q_ZONE_ID];
 	sqlite3_bind_text(s, 1, zone, -1, SQLITE_STATIC);
@@ -448,7 +458,7 @@ static int zone_id(store_t *st, const char *zone, int64_t *id)
 	sqlite3_clear_bindings(s);
 	if (rc == SQLITE_ROW)
 		return TDM_OK;
-	return rc == SQLITE_DONE ? TDM_ENOENT : fail_db(st, zone, "finding the zone");
+	return rc == SQLITE_DONE ? TDM_ENOENT : store_fail(st, zone, "finding the zone");
 }
 
 static int read_records(store_t *st, const char *zone, int64_t id, rrlist_t *list)
@@ -459,14 +469,14 @@ static int read_records(store_t *st, const char *zone, int64_t id, rrlist_t *lis
 	while (ret == TDM_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const uint8_t *data = sqlite3_column_blob(s, 1);
 		size_t len = (size_t)sqlite3_column_bytes(s, 1);
-		ret = unpack_chunk(list, data, len, sqlite3_column_int64(s, 0));
+		ret = store_unpack(list, data, len, sqlite3_column_int64(s, 0));
 		if (ret == TDM_EMALF) {
 			log_err("%s: store: stored records are corrupt", zone);
 			ret = TDM_ESTORE;
 		}
 	}
 	if (ret == TDM_OK && rc != SQLITE_DONE)
-		ret = fail_db(st, zone, "reading records");
+		ret = store_fail(st, zone, "reading records");
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return ret;
@@ -481,18 +491,18 @@ int store_zone_load(store_t *st, const char *zone, rrlist_t **out)
 		return TDM_ENOMEM;
 	pthread_mutex_lock(&st->lock);
 	/* One read transaction: the zone row and its chunks from the same snapshot. */
-	int ret = run(st, Q_BEGIN, zone, "begin");
+	int ret = store_run(st, Q_BEGIN, zone, "begin");
 	if (ret != TDM_OK)
 		goto fail;
-	if ((ret = zone_id(st, zone, &id)) != TDM_OK ||
+	if ((ret = store_zone_id(st, zone, &id)) != TDM_OK ||
 	    (ret = read_records(st, zone, id, list)) != TDM_OK ||
-	    (ret = run(st, Q_COMMIT, zone, "commit")) != TDM_OK)
+	    (ret = store_run(st, Q_COMMIT, zone, "commit")) != TDM_OK)
 		goto fail;
 	pthread_mutex_unlock(&st->lock);
 	*out = list;
 	return TDM_OK;
 fail:
-	rollback(st, zone);
+	store_rollback(st, zone);
 	pthread_mutex_unlock(&st->lock);
 	rrlist_free(list);
 	return ret;
@@ -503,7 +513,7 @@ int store_zone_delete(store_t *st, const char *zone)
 	pthread_mutex_lock(&st->lock);
 	/* rr_chunk rows (and any other table's) go with the zone row: ON DELETE CASCADE. */
 	sqlite3_bind_text(st->q[Q_ZONE_DEL], 1, zone, -1, SQLITE_STATIC);
-	int ret = run(st, Q_ZONE_DEL, zone, "deleting the zone");
+	int ret = store_run(st, Q_ZONE_DEL, zone, "deleting the zone");
 	sqlite3_clear_bindings(st->q[Q_ZONE_DEL]);
 	if (ret == TDM_OK && sqlite3_changes(st->db) == 0)
 		ret = TDM_ENOENT;
@@ -541,7 +551,7 @@ int store_zone_names(store_t *st, char ***out)
 	while (ret == TDM_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
 		ret = add_name(&names, &n, &cap, sqlite3_column_text(s, 0));
 	if (ret == TDM_OK && rc != SQLITE_DONE)
-		ret = fail_db(st, NULL, "listing zones");
+		ret = store_fail(st, NULL, "listing zones");
 	sqlite3_reset(s);
 	pthread_mutex_unlock(&st->lock);
 	if (ret != TDM_OK) {

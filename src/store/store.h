@@ -27,6 +27,47 @@ int store_zone_meta(store_t *store, const char *zone, store_zone_meta_t *out);
 int store_zone_replace(store_t *store, const char *zone, const rrlist_t *list,
                        const store_zone_meta_t *meta);
 
+/* A change between two versions, as IXFR carries it (RFC 1995): removed holds the old SOA, added the
+ * new one. */
+typedef struct {
+	uint32_t serial_from, serial_to;
+	const rrlist_t *removed, *added;
+} store_diff_t;
+
+/*
+ * Like store_zone_replace, and in the same transaction: appends diff to the zone's journal and keeps
+ * at most journal_max entries (0 = no limit), or, with diff NULL, empties the journal (the history
+ * no longer leads to these contents). After a crash either all of it happened or none.
+ */
+int store_zone_commit(store_t *store, const char *zone, const rrlist_t *list,
+                      const store_zone_meta_t *meta, const store_diff_t *diff,
+                      unsigned journal_max);
+
+/* Receives one journal entry; the lists are the callee's to keep or free. A non-zero return stops
+ * the walk and is returned by store_journal_read. */
+typedef int (*store_journal_fn)(void *ctx, uint32_t serial_from, uint32_t serial_to,
+                                rrlist_t *removed, rrlist_t *added);
+
+/* Walks the journal from the entry that starts at serial `from` to the newest, in order, each entry
+ * starting where the last ended. TDM_ENOENT when no entry starts at `from` (the history is gone).
+ * Call with a NULL fn to learn only whether the chain exists. */
+int store_journal_read(store_t *store, const char *zone, uint32_t from, store_journal_fn fn,
+                       void *ctx);
+
+/* A secondary zone's timers and last refresh, persisted so a restart resumes them. */
+typedef struct {
+	int64_t refresh_at;          /* unix time of the next SOA check */
+	int64_t expire_at;           /* unix time the data expires without a refresh; 0 = never loaded */
+	int64_t last_refresh;        /* unix time of the last attempt, 0 = none */
+	char last_result[160];       /* "ok", or what went wrong */
+	char primary[64];            /* the primary the data came from, "address@port" */
+} store_state_t;
+
+/* TDM_ENOENT when nothing was saved for the zone (or the zone is not stored). */
+int store_state_get(store_t *store, const char *zone, store_state_t *out);
+/* The zone must be stored (TDM_ENOENT otherwise). */
+int store_state_set(store_t *store, const char *zone, const store_state_t *state);
+
 /* Reads a zone's records into a new list (unsorted). TDM_ENOENT when not stored. */
 int store_zone_load(store_t *store, const char *zone, rrlist_t **out);
 

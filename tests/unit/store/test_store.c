@@ -262,9 +262,9 @@ static void test_schema(void **state)
 	store_close(st);
 
 	sqlite3 *db = open_raw(data);
-	assert_int_equal(query_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(query_int(db, "PRAGMA user_version"), 2);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN "
-	                               "('zone', 'rr_chunk')"), 2);
+	                               "('zone', 'rr_chunk', 'journal', 'zone_state')"), 4);
 	assert_int_equal(query_int(db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
 	sqlite3_close(db);
 
@@ -282,6 +282,121 @@ static void test_schema(void **state)
 	db = open_raw(data);
 	assert_int_equal(query_int(db, "PRAGMA user_version"), 99);
 	sqlite3_close(db);
+	free(data);
+	rmtree(dir);
+}
+
+/* A store written by the first schema gains the journal without losing its zones. */
+static void test_migrate_from_v1(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	rrlist_t *list = small_zone("\xc0\x00\x02\x01");
+	store_zone_meta_t meta = { .serial = 1, .source = "config" };
+	assert_int_equal(store_zone_replace(st, "example.com.", list, &meta), TDM_OK);
+	store_close(st);
+	sqlite3 *db = open_raw(data);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE journal; DROP TABLE zone_state;"
+	                                  "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	assert_loads_as(st, "example.com.", list);
+	assert_int_equal(store_journal_read(st, "example.com.", 1, NULL, NULL), TDM_ENOENT);
+	store_close(st);
+	rrlist_free(list);
+	free(data);
+	rmtree(dir);
+}
+
+struct walk {
+	int entries;
+	uint32_t from[8], to[8];
+	size_t removed[8], added[8];
+};
+
+static int collect(void *ctx, uint32_t from, uint32_t to, rrlist_t *removed, rrlist_t *added)
+{
+	struct walk *w = ctx;
+	w->from[w->entries] = from;
+	w->to[w->entries] = to;
+	w->removed[w->entries] = rrlist_count(removed);
+	w->added[w->entries] = rrlist_count(added);
+	w->entries++;
+	rrlist_free(removed);
+	rrlist_free(added);
+	return 0;
+}
+
+/* Commits append to the journal in the same transaction; the walk starts where asked; the limit
+ * drops the oldest entries; a commit without a diff empties it. */
+static void test_journal(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	rrlist_t *v1 = small_zone("\xc0\x00\x02\x01"), *v2 = small_zone("\xc0\x00\x02\x02");
+	rrlist_t *rm = rrlist_new(), *ad = rrlist_new();
+	add(rm, "ns1", 1, 3600, "\xc0\x00\x02\x01", 4);
+	add(ad, "ns1", 1, 3600, "\xc0\x00\x02\x02", 4);
+	add(ad, "www", 1, 60, "\xc0\x00\x02\x02", 4);
+	store_zone_meta_t meta = { .serial = 1, .source = "config" };
+	assert_int_equal(store_zone_commit(st, "example.com.", v1, &meta, NULL, 0), TDM_OK);
+	for (uint32_t serial = 1; serial <= 4; serial++) {
+		store_diff_t diff = { .serial_from = serial, .serial_to = serial + 1, .removed = rm,
+		                      .added = ad };
+		meta.serial = serial + 1;
+		assert_int_equal(store_zone_commit(st, "example.com.", v2, &meta, &diff, 3), TDM_OK);
+	}
+	struct walk w = { 0 };
+	/* Entries 1->2 was trimmed (limit 3): 2->3, 3->4, 4->5 remain. */
+	assert_int_equal(store_journal_read(st, "example.com.", 1, collect, &w), TDM_ENOENT);
+	assert_int_equal(store_journal_read(st, "example.com.", 3, collect, &w), TDM_OK);
+	assert_int_equal(w.entries, 2);
+	assert_int_equal(w.from[0], 3);
+	assert_int_equal(w.to[1], 5);
+	assert_int_equal(w.removed[0], 1);
+	assert_int_equal(w.added[1], 2);
+	assert_loads_as(st, "example.com.", v2);
+	meta.serial = 9;
+	assert_int_equal(store_zone_commit(st, "example.com.", v1, &meta, NULL, 0), TDM_OK);
+	assert_int_equal(store_journal_read(st, "example.com.", 4, NULL, NULL), TDM_ENOENT);
+	store_close(st);
+	rrlist_free(v1);
+	rrlist_free(v2);
+	rrlist_free(rm);
+	rrlist_free(ad);
+	free(data);
+	rmtree(dir);
+}
+
+/* Timers survive a reopen; a zone that is not stored has no state. */
+static void test_state(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	store_state_t in = { .refresh_at = 1000, .expire_at = 2000, .last_refresh = 900,
+	                     .last_result = "ok", .primary = "127.0.0.1@53" }, out;
+	assert_int_equal(store_state_set(st, "example.com.", &in), TDM_ENOENT);
+	rrlist_t *list = small_zone("\xc0\x00\x02\x01");
+	store_zone_meta_t meta = { .serial = 1, .source = "config" };
+	assert_int_equal(store_zone_replace(st, "example.com.", list, &meta), TDM_OK);
+	assert_int_equal(store_state_get(st, "example.com.", &out), TDM_ENOENT);
+	assert_int_equal(store_state_set(st, "example.com.", &in), TDM_OK);
+	store_close(st);
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	assert_int_equal(store_state_get(st, "example.com.", &out), TDM_OK);
+	assert_int_equal(out.refresh_at, 1000);
+	assert_int_equal(out.expire_at, 2000);
+	assert_int_equal(out.last_refresh, 900);
+	assert_string_equal(out.last_result, "ok");
+	assert_string_equal(out.primary, "127.0.0.1@53");
+	/* Deleting the zone deletes its state. */
+	assert_int_equal(store_zone_delete(st, "example.com."), TDM_OK);
+	assert_int_equal(store_state_get(st, "example.com.", &out), TDM_ENOENT);
+	store_close(st);
+	rrlist_free(list);
 	free(data);
 	rmtree(dir);
 }
@@ -405,6 +520,9 @@ int main(void)
 		cmocka_unit_test(test_names_delete_reopen),
 		cmocka_unit_test(test_many_records),
 		cmocka_unit_test(test_schema),
+		cmocka_unit_test(test_migrate_from_v1),
+		cmocka_unit_test(test_journal),
+		cmocka_unit_test(test_state),
 		cmocka_unit_test(test_corrupt_chunk),
 		cmocka_unit_test(test_failed_replace_rolls_back),
 		cmocka_unit_test(test_survives_kill),

@@ -1,0 +1,242 @@
+/* store/journal.c -- the IXFR journal and the replication state of each zone, in the store */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/error.h"
+#include "lib/log.h"
+#include "store/store_impl.h"
+
+/*
+ * DESIGN. A change is stored whole with the contents it leads to: store_zone_commit replaces the
+ * contents and appends the diff in one transaction, so the journal's newest serial always equals
+ * the stored serial. Each entry packs its removed and added records like the contents chunks. The
+ * journal is trimmed from its old end to journal_max entries in that same transaction.
+ */
+
+/* Packs a list into one malloc'ed blob. */
+static int pack_list(const rrlist_t *list, uint8_t **out, size_t *len)
+{
+	size_t size = 0, n = rrlist_count(list);
+	for (size_t i = 0; i < n; i++)
+		size += NAME_MAXLEN + 8 + rrlist_at(list, i)->rdlen;
+	uint8_t *buf = malloc(size ? size : 1);
+	if (buf == NULL)
+		return TDM_ENOMEM;
+	size_t used = 0;
+	for (size_t i = 0; i < n; i++)
+		used += store_pack_rr(buf + used, rrlist_at(list, i));
+	*out = buf;
+	*len = used;
+	return TDM_OK;
+}
+
+static int journal_add(store_t *st, const char *zone, int64_t id, const store_diff_t *diff,
+                       unsigned journal_max)
+{
+	uint8_t *removed = NULL, *added = NULL;
+	size_t rlen, alen;
+	int ret = pack_list(diff->removed, &removed, &rlen);
+	if (ret == TDM_OK)
+		ret = pack_list(diff->added, &added, &alen);
+	if (ret != TDM_OK)
+		goto out;
+	sqlite3_stmt *s = st->q[Q_JOURNAL_ADD];
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, diff->serial_from);
+	sqlite3_bind_int64(s, 3, diff->serial_to);
+	sqlite3_bind_blob(s, 4, removed, (int)rlen, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 5, added, (int)alen, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, (int64_t)time(NULL));
+	ret = store_run(st, Q_JOURNAL_ADD, zone, "writing the journal");
+	sqlite3_clear_bindings(s);
+	if (ret == TDM_OK && journal_max > 0) {
+		sqlite3_bind_int64(st->q[Q_JOURNAL_TRIM], 1, id);
+		sqlite3_bind_int64(st->q[Q_JOURNAL_TRIM], 2, journal_max);
+		ret = store_run(st, Q_JOURNAL_TRIM, zone, "trimming the journal");
+		sqlite3_clear_bindings(st->q[Q_JOURNAL_TRIM]);
+	}
+out:
+	free(removed);
+	free(added);
+	return ret;
+}
+
+static int journal_clear(store_t *st, const char *zone, int64_t id)
+{
+	sqlite3_bind_int64(st->q[Q_JOURNAL_CLEAR], 1, id);
+	int ret = store_run(st, Q_JOURNAL_CLEAR, zone, "clearing the journal");
+	sqlite3_clear_bindings(st->q[Q_JOURNAL_CLEAR]);
+	return ret;
+}
+
+int store_zone_commit(store_t *st, const char *zone, const rrlist_t *list,
+                      const store_zone_meta_t *meta, const store_diff_t *diff,
+                      unsigned journal_max)
+{
+	struct writer w = { .st = st, .zone = zone };
+	if (meta == NULL)
+		return TDM_EINVAL;
+	w.buf = malloc(STORE_CHUNK + STORE_REC_MAX);
+	if (w.buf == NULL)
+		return TDM_ENOMEM;
+	pthread_mutex_lock(&st->lock);
+	int ret = store_run(st, Q_BEGIN_WRITE, zone, "begin");
+	if (ret != TDM_OK)
+		goto fail;
+	if ((ret = store_upsert_zone(st, zone, meta, &w.zone_id)) != TDM_OK)
+		goto fail;
+	sqlite3_bind_int64(st->q[Q_CHUNK_DEL], 1, w.zone_id);
+	ret = store_run(st, Q_CHUNK_DEL, zone, "deleting old records");
+	sqlite3_clear_bindings(st->q[Q_CHUNK_DEL]);
+	if (ret != TDM_OK || (ret = store_write_records(&w, list)) != TDM_OK)
+		goto fail;
+	ret = diff != NULL ? journal_add(st, zone, w.zone_id, diff, journal_max)
+	                   : journal_clear(st, zone, w.zone_id);
+	if (ret != TDM_OK || (ret = store_run(st, Q_COMMIT, zone, "commit")) != TDM_OK)
+		goto fail;
+	pthread_mutex_unlock(&st->lock);
+	free(w.buf);
+	return TDM_OK;
+fail:
+	store_rollback(st, zone);
+	pthread_mutex_unlock(&st->lock);
+	free(w.buf);
+	return ret;
+}
+
+static int unpack_list(const void *blob, int len, rrlist_t **out)
+{
+	rrlist_t *list = rrlist_new();
+	if (list == NULL)
+		return TDM_ENOMEM;
+	size_t n = 0, pos = 0;
+	const uint8_t *p = blob;
+	/* Count first: store_unpack checks the count it is given. */
+	while (pos < (size_t)len) {
+		int olen = name_length(p + pos, (size_t)len - pos);
+		if (olen < 0 || (size_t)len - pos - (size_t)olen < 8)
+			break;
+		pos += (size_t)olen + 8 + (size_t)(p[pos + olen + 6] << 8 | p[pos + olen + 7]);
+		n++;
+	}
+	int ret = store_unpack(list, p, (size_t)len, (int64_t)n);
+	if (ret != TDM_OK) {
+		rrlist_free(list);
+		return ret;
+	}
+	*out = list;
+	return TDM_OK;
+}
+
+/* Hands one row to fn; the lists become fn's. */
+static int deliver(sqlite3_stmt *s, store_journal_fn fn, void *ctx)
+{
+	rrlist_t *removed = NULL, *added = NULL;
+	int ret = unpack_list(sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2), &removed);
+	if (ret == TDM_OK)
+		ret = unpack_list(sqlite3_column_blob(s, 3), sqlite3_column_bytes(s, 3), &added);
+	if (ret != TDM_OK) {
+		rrlist_free(removed);
+		return ret == TDM_ENOMEM ? ret : TDM_ESTORE;
+	}
+	return fn(ctx, (uint32_t)sqlite3_column_int64(s, 0), (uint32_t)sqlite3_column_int64(s, 1),
+	          removed, added);
+}
+
+static int walk(store_t *st, const char *zone, int64_t id, uint32_t from, store_journal_fn fn,
+                void *ctx)
+{
+	sqlite3_stmt *s = st->q[Q_JOURNAL_GET];
+	sqlite3_bind_int64(s, 1, id);
+	bool found = false;
+	uint32_t next = from;
+	int ret = TDM_OK, rc;
+	while (ret == TDM_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		uint32_t sfrom = (uint32_t)sqlite3_column_int64(s, 0);
+		if (!found && sfrom != from)
+			continue;
+		if (found && sfrom != next)
+			break;   /* a gap: should not happen, the chain ends here */
+		found = true;
+		next = (uint32_t)sqlite3_column_int64(s, 1);
+		if (fn != NULL)
+			ret = deliver(s, fn, ctx);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (ret == TDM_OK && !found)
+		ret = TDM_ENOENT;
+	return ret;
+}
+
+int store_journal_read(store_t *st, const char *zone, uint32_t from, store_journal_fn fn,
+                       void *ctx)
+{
+	int64_t id;
+	pthread_mutex_lock(&st->lock);
+	int ret = store_run(st, Q_BEGIN, zone, "begin");
+	if (ret == TDM_OK && (ret = store_zone_id(st, zone, &id)) == TDM_OK)
+		ret = walk(st, zone, id, from, fn, ctx);
+	if (ret == TDM_OK)
+		ret = store_run(st, Q_COMMIT, zone, "commit");
+	else
+		store_rollback(st, zone);
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+static void copy_text(char *dst, size_t size, const unsigned char *src)
+{
+	snprintf(dst, size, "%s", src != NULL ? (const char *)src : "");
+}
+
+int store_state_get(store_t *st, const char *zone, store_state_t *out)
+{
+	int64_t id;
+	pthread_mutex_lock(&st->lock);
+	int ret = store_zone_id(st, zone, &id);
+	if (ret == TDM_OK) {
+		sqlite3_stmt *s = st->q[Q_STATE_GET];
+		sqlite3_bind_int64(s, 1, id);
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			memset(out, 0, sizeof(*out));
+			out->refresh_at = sqlite3_column_int64(s, 0);
+			out->expire_at = sqlite3_column_int64(s, 1);
+			out->last_refresh = sqlite3_column_int64(s, 2);
+			copy_text(out->last_result, sizeof(out->last_result), sqlite3_column_text(s, 3));
+			copy_text(out->primary, sizeof(out->primary), sqlite3_column_text(s, 4));
+		}
+		ret = rc == SQLITE_ROW ? TDM_OK
+		    : rc == SQLITE_DONE ? TDM_ENOENT : store_fail(st, zone, "reading the zone state");
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+int store_state_set(store_t *st, const char *zone, const store_state_t *state)
+{
+	int64_t id;
+	pthread_mutex_lock(&st->lock);
+	int ret = store_zone_id(st, zone, &id);
+	if (ret == TDM_OK) {
+		sqlite3_stmt *s = st->q[Q_STATE_SET];
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_int64(s, 2, state->refresh_at);
+		sqlite3_bind_int64(s, 3, state->expire_at);
+		sqlite3_bind_int64(s, 4, state->last_refresh);
+		sqlite3_bind_text(s, 5, state->last_result,
+		                  (int)strnlen(state->last_result, sizeof(state->last_result)),
+		                  SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, state->primary, (int)strnlen(state->primary, sizeof(state->primary)),
+		                  SQLITE_STATIC);
+		ret = store_run(st, Q_STATE_SET, zone, "writing the zone state");
+		sqlite3_clear_bindings(s);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}

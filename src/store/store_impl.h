@@ -1,0 +1,42 @@
+/* store/store_impl.h -- the store's insides, shared by its files (store.c, journal.c) only */
+#pragma once
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "wire/name.h"
+
+#define STORE_CHUNK (256 * 1024)
+#define STORE_REC_MAX (NAME_MAXLEN + 8 + 65535)
+
+enum {
+	Q_BEGIN, Q_BEGIN_WRITE, Q_COMMIT, Q_ROLLBACK, Q_ZONE_ID, Q_META, Q_UPSERT, Q_CHUNK_DEL,
+	Q_CHUNK_ADD, Q_CHUNK_GET, Q_ZONE_DEL, Q_NAMES, Q_JOURNAL_ADD, Q_JOURNAL_CLEAR, Q_JOURNAL_TRIM,
+	Q_JOURNAL_GET, Q_STATE_GET, Q_STATE_SET, Q_COUNT
+};
+
+struct store {
+	sqlite3 *db;
+	pthread_mutex_t lock;
+	sqlite3_stmt *q[Q_COUNT];
+	char *path;
+};
+
+/* Records packed back to back: owner (wire) | type (2) | ttl (4) | rdlen (2) | rdata. */
+struct writer {
+	store_t *st;
+	const char *zone;
+	int64_t zone_id, seq, count;
+	uint8_t *buf;
+	size_t used;
+};
+
+int store_fail(store_t *st, const char *zone, const char *what);
+int store_run(store_t *st, int q, const char *zone, const char *what);
+void store_rollback(store_t *st, const char *zone);
+size_t store_pack_rr(uint8_t *p, const rr_t *rr);
+int store_unpack(rrlist_t *list, const uint8_t *p, size_t len, int64_t count);
+int store_zone_id(store_t *st, const char *zone, int64_t *id);
+int store_upsert_zone(store_t *st, const char *zone, const store_zone_meta_t *meta, int64_t *id);
+int store_write_records(struct writer *w, const rrlist_t *list);
