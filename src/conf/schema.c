@@ -72,6 +72,14 @@ static const struct conf_row server_rows[] = {
 	    .def = "1000", .min = 1, .max = 1000000),
 	ROW("udp-payload", OPT_UINT, SRV(udp_payload), SIZE(conf_server_t, udp_payload),
 	    .def = "1232", .min = 512, .max = 4096),
+	ROW("journal-max-entries", OPT_UINT, SRV(journal_max_entries),
+	    SIZE(conf_server_t, journal_max_entries), .def = "100", .min = 1, .max = 1000000),
+	ROW("xfr-per-primary", OPT_UINT, SRV(xfr_per_primary), SIZE(conf_server_t, xfr_per_primary),
+	    .def = "4", .min = 1, .max = 1000),
+	ROW("xfr-out-max", OPT_UINT, SRV(xfr_out_max), SIZE(conf_server_t, xfr_out_max),
+	    .def = "32", .min = 1, .max = 10000),
+	ROW("xfr-timeout", OPT_TIME, SRV(xfr_timeout), SIZE(conf_server_t, xfr_timeout),
+	    .def = "10", .min = 1, .max = 3600),
 	END,
 };
 

@@ -351,7 +351,7 @@ static size_t answer_chaos(const query_env_t *env, const query_t *q, uint8_t *re
 
 /* The zone a question goes to. DS is the parent side's data (RFC 4035 3.1.4.1): at a zone's apex it
  * comes from the parent zone when we have that one too. */
-static zone_t *find_zone(const query_env_t *env, const query_t *q)
+zone_t *query_find_zone(const query_env_t *env, const query_t *q)
 {
 	const uint8_t *name = q->qname_lower;
 	int len = q->q.qname_len;
@@ -410,29 +410,35 @@ size_t query_answer(const query_env_t *env, const uint8_t *req, size_t reqlen, u
 	query_t q;
 	if (!query_parse(req, reqlen, &q))
 		return 0;
-	if (q.rcode != PKT_RCODE_NOERROR)
-		return query_error(env, &q, q.rcode, resp, respcap);
-	if (pkt_opcode(req) == PKT_OPCODE_NOTIFY)   /* not secondary for anything yet */
-		return query_error(env, &q, PKT_RCODE_NOTAUTH, resp, respcap);
-	if (pkt_opcode(req) != PKT_OPCODE_QUERY)
-		return query_error(env, &q, PKT_RCODE_NOTIMP, resp, respcap);
-	if (q.q.qclass == PKT_CLASS_CH)
-		return answer_chaos(env, &q, resp, respcap);
-	switch (q.q.qtype) {
+	return query_answer_parsed(env, &q, resp, respcap, tcp);
+}
+
+size_t query_answer_parsed(const query_env_t *env, const query_t *q, uint8_t *resp,
+                           size_t respcap, bool tcp)
+{
+	if (q->rcode != PKT_RCODE_NOERROR)
+		return query_error(env, q, q->rcode, resp, respcap);
+	if (pkt_opcode(q->msg) == PKT_OPCODE_NOTIFY)   /* a NOTIFY the server did not take */
+		return query_error(env, q, PKT_RCODE_NOTAUTH, resp, respcap);
+	if (pkt_opcode(q->msg) != PKT_OPCODE_QUERY)
+		return query_error(env, q, PKT_RCODE_NOTIMP, resp, respcap);
+	if (q->q.qclass == PKT_CLASS_CH)
+		return answer_chaos(env, q, resp, respcap);
+	switch (q->q.qtype) {
 	case PKT_TYPE_OPT: case PKT_TYPE_TSIG: case 249 /* TKEY */:
-		return query_error(env, &q, PKT_RCODE_FORMERR, resp, respcap);
+		return query_error(env, q, PKT_RCODE_FORMERR, resp, respcap);
 	case 253: case 254: /* MAILB, MAILA (RFC 1035 3.2.3), obsolete */
-		return query_error(env, &q, PKT_RCODE_NOTIMP, resp, respcap);
+		return query_error(env, q, PKT_RCODE_NOTIMP, resp, respcap);
 	case PKT_TYPE_AXFR: case PKT_TYPE_IXFR:
 		/* Transfers are handled before this; reaching here means nobody is allowed one. Over
 		 * UDP, AXFR is not defined (RFC 5936 4.2): NOTIMP, as Knot says. */
-		return query_error(env, &q, tcp ? PKT_RCODE_REFUSED : PKT_RCODE_NOTIMP, resp, respcap);
+		return query_error(env, q, tcp ? PKT_RCODE_REFUSED : PKT_RCODE_NOTIMP, resp, respcap);
 	}
-	zone_t *zone = q.q.qclass == PKT_CLASS_IN ? find_zone(env, &q) : NULL;
+	zone_t *zone = q->q.qclass == PKT_CLASS_IN ? query_find_zone(env, q) : NULL;
 	if (zone == NULL)
-		return query_error(env, &q, PKT_RCODE_REFUSED, resp, respcap);
+		return query_error(env, q, PKT_RCODE_REFUSED, resp, respcap);
 	const zone_contents_t *z = zone_contents(zone);
-	if (z == NULL)
-		return query_error(env, &q, PKT_RCODE_SERVFAIL, resp, respcap);
-	return answer_zone(env, &q, z, resp, respcap, tcp);
+	if (z == NULL || zone_expired(zone))
+		return query_error(env, q, PKT_RCODE_SERVFAIL, resp, respcap);
+	return answer_zone(env, q, z, resp, respcap, tcp);
 }

@@ -43,6 +43,13 @@ bool query_parse(const uint8_t *msg, size_t len, query_t *q);
 size_t query_answer(const query_env_t *env, const uint8_t *req, size_t reqlen, uint8_t *resp,
                     size_t respcap, bool tcp);
 
+/* The same for a request already parsed by query_parse (which returned true). */
+size_t query_answer_parsed(const query_env_t *env, const query_t *q, uint8_t *resp,
+                           size_t respcap, bool tcp);
+
+/* The zone a question goes to (DS to the parent side), or NULL. */
+zone_t *query_find_zone(const query_env_t *env, const query_t *q);
+
 /* Writes an error response (question echoed when readable, OPT when the request had one). */
 size_t query_error(const query_env_t *env, const query_t *q, int rcode, uint8_t *resp,
                    size_t respcap);

@@ -1,4 +1,5 @@
 /* zone/contents.c -- one immutable version of a zone's data */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@ struct zone_contents {
 	size_t records;
 	uint32_t apex;
 	uint32_t serial;
+	atomic_int refs;         /* the zone's reference plus one per pinned reader (AXFR out) */
 };
 
 /* Build-time state: each node's records as a linked list through the list indexes. */
@@ -303,6 +305,7 @@ int zone_contents_build(const uint8_t *apex, const rrlist_t *list, zone_contents
 	z->serial = pkt_get32(rd + rdlen - 20);
 	free(b.first_rr);
 	free(b.next_rr);
+	atomic_init(&z->refs, 1);
 	*out = z;
 	return TDM_OK;
 fail:
@@ -322,6 +325,17 @@ void zone_contents_free(zone_contents_t *z)
 	free(z->rrsets);
 	free(z->rdata);
 	free(z);
+}
+
+void zone_contents_ref(zone_contents_t *z)
+{
+	atomic_fetch_add(&z->refs, 1);
+}
+
+void zone_contents_unref(zone_contents_t *z)
+{
+	if (z != NULL && atomic_fetch_sub(&z->refs, 1) == 1)
+		zone_contents_free(z);
 }
 
 const zone_node_t *zone_node(const zone_contents_t *z, uint32_t idx)
@@ -372,6 +386,13 @@ size_t zone_record_count(const zone_contents_t *z)
 uint32_t zone_serial(const zone_contents_t *z)
 {
 	return z->serial;
+}
+
+void zone_contents_serial_refresh(zone_contents_t *z)
+{
+	uint16_t rdlen;
+	const uint8_t *rd = zone_rrset_first(z, zone_soa(z), &rdlen);
+	z->serial = pkt_get32(rd + rdlen - 20);
 }
 
 const zone_rrset_t *zone_soa(const zone_contents_t *z)

@@ -54,6 +54,12 @@ typedef struct {
 int zone_contents_build(const uint8_t *apex, const rrlist_t *list, zone_contents_t **out);
 void zone_contents_free(zone_contents_t *z);
 
+/* Pinning: a reader that keeps a version beyond its RCU read section (a transfer streaming it)
+ * takes a reference inside the section and drops it when done; the last reference frees it. A new
+ * version starts with one reference, the zone's. */
+void zone_contents_ref(zone_contents_t *z);
+void zone_contents_unref(zone_contents_t *z);
+
 /* Node index of a lowercase name (len octets), or ZONE_NODE_NONE. */
 uint32_t zone_lookup(const zone_contents_t *z, const uint8_t *name, size_t len);
 
@@ -106,6 +112,8 @@ size_t zone_record_count(const zone_contents_t *z);
 uint32_t zone_serial(const zone_contents_t *z);
 /* SOA RRset at the apex (always present). */
 const zone_rrset_t *zone_soa(const zone_contents_t *z);
+/* Re-reads the serial from the SOA rdata (after zone_contents_set_serial patched it). */
+void zone_contents_serial_refresh(zone_contents_t *z);
 /* Octets held by the version (for status and benchmarks). */
 size_t zone_memory(const zone_contents_t *z);
 

@@ -14,6 +14,9 @@ struct zone {
 	char text[NAME_TEXT_MAX];
 	zone_contents_t *contents;   /* RCU-protected */
 	atomic_int refs;
+	atomic_bool expired;
+	void *ext;
+	void (*ext_free)(void *);
 };
 
 struct zoneset {
@@ -50,8 +53,31 @@ void zone_unref(zone_t *zone)
 	if (zone == NULL || atomic_fetch_sub(&zone->refs, 1) != 1)
 		return;
 	/* The last reference goes after the grace period of the set that held it: no reader is left. */
-	zone_contents_free(zone->contents);
+	zone_contents_unref(zone->contents);
+	if (zone->ext_free != NULL)
+		zone->ext_free(zone->ext);
 	free(zone);
+}
+
+void zone_set_expired(zone_t *zone, bool expired)
+{
+	atomic_store(&zone->expired, expired);
+}
+
+bool zone_expired(const zone_t *zone)
+{
+	return atomic_load(&((zone_t *)zone)->expired);
+}
+
+void zone_set_ext(zone_t *zone, void *ext, void (*ext_free)(void *))
+{
+	zone->ext = ext;
+	zone->ext_free = ext_free;
+}
+
+void *zone_ext(const zone_t *zone)
+{
+	return zone->ext;
 }
 
 const uint8_t *zone_name(const zone_t *zone)
@@ -72,7 +98,7 @@ zone_contents_t *zone_contents(const zone_t *zone)
 static void free_contents_cb(struct rcu_head *head)
 {
 	deferred_free_t *d = caa_container_of(head, deferred_free_t, rcu);
-	zone_contents_free(d->contents);
+	zone_contents_unref(d->contents);
 	free(d);
 }
 
@@ -85,7 +111,7 @@ void zone_set_contents(zone_t *zone, zone_contents_t *contents)
 	if (d == NULL) {
 		/* No memory for the deferral: wait for the readers here instead. */
 		synchronize_rcu();
-		zone_contents_free(old);
+		zone_contents_unref(old);
 		return;
 	}
 	d->contents = old;

@@ -22,6 +22,14 @@ zone_t *zone_new(const uint8_t *apex);
 void zone_ref(zone_t *zone);
 void zone_unref(zone_t *zone);
 
+/* A secondary zone past its EXPIRE timer keeps its data (for the next IXFR) but answers SERVFAIL. */
+void zone_set_expired(zone_t *zone, bool expired);
+bool zone_expired(const zone_t *zone);
+
+/* The server's own data for a zone (its runtime state), freed with the zone by ext_free. */
+void zone_set_ext(zone_t *zone, void *ext, void (*ext_free)(void *));
+void *zone_ext(const zone_t *zone);
+
 const uint8_t *zone_name(const zone_t *zone);
 /* The zone's name as text ("example.com."), for logs. */
 const char *zone_name_text(const zone_t *zone);

@@ -1,0 +1,75 @@
+/* server/zonert.c -- what the server keeps for a zone besides its data */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server/zonert.h"
+
+static void zonert_free(void *p)
+{
+	zonert_t *zr = p;
+	if (zr == NULL)
+		return;
+	if (zr->timer != NULL)
+		event_free(zr->timer);
+	pthread_mutex_destroy(&zr->lock);
+	free(zr);
+}
+
+zonert_t *zonert_attach(server_t *srv, zone_t *zone)
+{
+	zonert_t *zr = calloc(1, sizeof(*zr));
+	if (zr == NULL)
+		return NULL;
+	zr->srv = srv;
+	zr->zone = zone;
+	snprintf(zr->name, sizeof(zr->name), "%s", zone_name_text(zone));
+	pthread_mutex_init(&zr->lock, NULL);
+	zone_set_ext(zone, zr, zonert_free);
+	return zr;
+}
+
+static bool same_addr(const sockaddr_t *a, const sockaddr_t *b)
+{
+	if (sockaddr_family(a) != sockaddr_family(b))
+		return false;
+	if (sockaddr_family(a) == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)&a->ss)->sin_addr,
+		              &((const struct sockaddr_in *)&b->ss)->sin_addr, 4) == 0;
+	return memcmp(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr,
+	              &((const struct sockaddr_in6 *)&b->ss)->sin6_addr, 16) == 0;
+}
+
+void zonert_peer_seen(zonert_t *zr, const sockaddr_t *addr, const char *how, bool serial_known,
+                      uint32_t serial, const char *xfr_type)
+{
+	int64_t now = (int64_t)time(NULL);
+	pthread_mutex_lock(&zr->lock);
+	zonert_peer_t *p = NULL;
+	for (int i = 0; i < zr->npeers && p == NULL; i++)
+		if (same_addr(&zr->peers[i].addr, addr))
+			p = &zr->peers[i];
+	if (p == NULL) {
+		/* Full: the peer seen longest ago makes room. */
+		int slot = zr->npeers < ZONERT_PEERS ? zr->npeers++ : 0;
+		for (int i = 0; zr->npeers == ZONERT_PEERS && i < ZONERT_PEERS; i++)
+			if (zr->peers[i].last_seen < zr->peers[slot].last_seen)
+				slot = i;
+		p = &zr->peers[slot];
+		memset(p, 0, sizeof(*p));
+		p->addr = *addr;
+	}
+	p->last_seen = now;
+	snprintf(p->seen_by, sizeof(p->seen_by), "%s", how);
+	if (serial_known) {
+		p->serial_known = true;
+		p->serial = serial;
+	}
+	if (xfr_type != NULL) {
+		p->last_xfr = now;
+		snprintf(p->last_xfr_type, sizeof(p->last_xfr_type), "%s", xfr_type);
+	}
+	pthread_mutex_unlock(&zr->lock);
+}

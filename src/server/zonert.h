@@ -1,0 +1,57 @@
+/* server/zonert.h -- what the server keeps for a zone besides its data: role, timers, peers seen */
+#pragma once
+
+#include <event2/event.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "server/server.h"
+#include "store/store.h"
+#include "wire/name.h"
+#include "zone/zoneset.h"
+
+#define ZONERT_PEERS 32
+
+/* A secondary seen by this primary (SPEC.md "Replication view"). */
+typedef struct {
+	sockaddr_t addr;
+	bool serial_known;
+	uint32_t serial;          /* the serial it holds, as far as we know */
+	int64_t last_seen;        /* unix time */
+	int64_t last_xfr;         /* unix time of its last transfer, 0 = none */
+	char last_xfr_type[5];    /* "AXFR", "IXFR" */
+	char seen_by[8];          /* "notify", "soa", "ixfr", "axfr" */
+} zonert_peer_t;
+
+typedef struct zonert {
+	server_t *srv;
+	zone_t *zone;                 /* not counted: the zone owns this */
+	const conf_zone_t *conf;      /* current; replaced at reload under rcu (workers read it) */
+	char name[NAME_TEXT_MAX];
+
+	pthread_mutex_t lock;         /* guards what follows (the status reader is another thread) */
+	zonert_peer_t peers[ZONERT_PEERS];
+	int npeers;
+	store_state_t state;          /* secondary: timers, last result, primary used */
+	uint32_t serial;              /* of the data served, 0 = none */
+	bool loaded;
+
+	/* control thread only */
+	bool refreshing, refresh_again, queued;
+	struct zonert *next_waiting;
+	struct event *timer;          /* next refresh or expiry */
+	unsigned retry_count;
+} zonert_t;
+
+/* The runtime for a zone, attached to it (freed with it). NULL on OOM. */
+zonert_t *zonert_attach(server_t *srv, zone_t *zone);
+static inline zonert_t *zonert_of(const zone_t *zone)
+{
+	return zone_ext(zone);
+}
+
+/* Notes that a secondary talked to us about the zone (serial known or not). Any thread. */
+void zonert_peer_seen(zonert_t *zr, const sockaddr_t *addr, const char *how, bool serial_known,
+                      uint32_t serial, const char *xfr_type);

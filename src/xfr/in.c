@@ -1,0 +1,425 @@
+/* xfr/in.c -- the secondary's side: SOA checks and zone transfers in */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/error.h"
+#include "wire/edns.h"
+#include "wire/rdata.h"
+#include "xfr/in.h"
+#include "xfr/net.h"
+#include "xfr/out.h"
+#include "zone/diff.h"
+
+/*
+ * Reading a transfer (RFC 1995 4, RFC 5936 2.2), record by record across messages:
+ *
+ *   FIRST --SOA(new)--> SECOND --not SOA--> AXFR --SOA(new)--> DONE        (a whole zone)
+ *                         |
+ *                         +--SOA(ours)--> DEL --SOA(next)--> ADD --SOA(new)--> DONE
+ *                                          ^                   |
+ *                                          +---SOA(next old)---+           (one or more changes)
+ *
+ * A stream that ends after FIRST is IXFR's "you are up to date" (or "use TCP").
+ */
+enum { S_FIRST, S_SECOND, S_AXFR, S_DEL, S_ADD, S_DONE };
+
+typedef struct {
+	const xfr_peer_t *peer;
+	const zone_contents_t *current;
+	xfr_result_t *r;
+	int state;
+	uint32_t serial_new, serial_cur, serial_ours;
+	uint16_t soa_new_len;
+	uint32_t soa_new_ttl;
+	rrlist_t *del, *add;                    /* the change being read */
+	xfr_condense_t *condense;
+	uint16_t id;
+	uint8_t soa_new[65535];                 /* first SOA's rdata; last: not cleared */
+} reader_t;
+
+void xfr_result_clear(xfr_result_t *r)
+{
+	rrlist_free(r->records);
+	rrlist_free(r->removed);
+	rrlist_free(r->added);
+	memset(r, 0, sizeof(*r));
+}
+
+static int fail(xfr_result_t *r, int ret, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+static uint32_t soa_serial(const uint8_t *rd, uint16_t rdlen)
+{
+	return pkt_get32(rd + rdlen - 20);
+}
+
+static int end_change(reader_t *rd)
+{
+	int ret = xfr_condense_add(rd->condense, rd->del, rd->add);
+	rrlist_free(rd->del);
+	rrlist_free(rd->add);
+	rd->del = rrlist_new();
+	rd->add = rrlist_new();
+	if (ret != TDM_OK || rd->del == NULL || rd->add == NULL)
+		return TDM_ENOMEM;
+	return TDM_OK;
+}
+
+static int feed_soa(reader_t *rd, const uint8_t *owner, uint32_t ttl, const uint8_t *data,
+                    uint16_t len)
+{
+	uint32_t serial = soa_serial(data, len);
+	switch (rd->state) {
+	case S_FIRST:
+		rd->serial_new = serial;
+		memcpy(rd->soa_new, data, len);
+		rd->soa_new_len = len;
+		rd->soa_new_ttl = ttl;
+		rd->state = S_SECOND;
+		return TDM_OK;
+	case S_SECOND:
+		if (rd->current == NULL) {   /* AXFR of a zone holding only its SOA */
+			rd->r->full = true;
+			rd->state = S_DONE;
+			return rrlist_add(rd->r->records, owner, PKT_TYPE_SOA, ttl, data, len, 0);
+		}
+		if (serial != rd->serial_ours)
+			return fail(rd->r, TDM_EMALF, "IXFR starts at serial %u, not at ours (%u)",
+			            serial, rd->serial_ours);
+		rd->state = S_DEL;
+		return TDM_OK;
+	case S_AXFR:
+		if (serial != rd->serial_new)
+			return fail(rd->r, TDM_EMALF, "AXFR ends with serial %u, not %u", serial,
+			            rd->serial_new);
+		rd->state = S_DONE;
+		return TDM_OK;
+	case S_DEL:
+		rd->serial_cur = serial;
+		rd->state = S_ADD;
+		return TDM_OK;
+	case S_ADD:
+		if (end_change(rd) != TDM_OK)
+			return TDM_ENOMEM;
+		rd->state = serial == rd->serial_new ? S_DONE : S_DEL;
+		if (rd->state == S_DEL && serial != rd->serial_cur)
+			return fail(rd->r, TDM_EMALF, "IXFR change starts at %u after one ending at %u",
+			            serial, rd->serial_cur);
+		return TDM_OK;
+	}
+	return fail(rd->r, TDM_EMALF, "records after the closing SOA");
+}
+
+static int feed(reader_t *rd, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                const uint8_t *data, uint16_t len)
+{
+	if (!name_in_zone(owner, rd->peer->zone))
+		return fail(rd->r, TDM_EMALF, "record outside the zone in the transfer");
+	if (type == PKT_TYPE_SOA) {
+		if (len < 22 || !name_equal(owner, rd->peer->zone))
+			return fail(rd->r, TDM_EMALF, "SOA not at the apex in the transfer");
+		return feed_soa(rd, owner, ttl, data, len);
+	}
+	rd->r->changes++;
+	switch (rd->state) {
+	case S_FIRST:
+		return fail(rd->r, TDM_EMALF, "transfer does not start with the SOA");
+	case S_SECOND:
+		rd->r->full = true;
+		rd->state = S_AXFR;
+		if (rrlist_add(rd->r->records, rd->peer->zone, PKT_TYPE_SOA, rd->soa_new_ttl,
+		               rd->soa_new, rd->soa_new_len, 0) != TDM_OK)
+			return TDM_ENOMEM;
+		/* fall through */
+	case S_AXFR:
+		return rrlist_add(rd->r->records, owner, type, ttl, data, len, 0);
+	case S_DEL:
+		return rrlist_add(rd->del, owner, type, ttl, data, len, 0);
+	case S_ADD:
+		return rrlist_add(rd->add, owner, type, ttl, data, len, 0);
+	}
+	return fail(rd->r, TDM_EMALF, "records after the closing SOA");
+}
+
+/* The request: question, our SOA in authority for IXFR (RFC 1995 3), OPT with EXPIRE (RFC 7314). */
+static int build_request(const xfr_peer_t *peer, uint16_t id, uint16_t qtype,
+                         const zone_contents_t *current, uint8_t *buf, size_t *len)
+{
+	pkt_writer_t w;
+	pkt_writer_init(&w, buf, PKT_MAXLEN);
+	int ret = pkt_write_header(&w, id, 0);
+	if (ret == TDM_OK)
+		ret = pkt_write_question(&w, peer->zone, qtype, PKT_CLASS_IN);
+	if (ret == TDM_OK && qtype == PKT_TYPE_IXFR) {
+		uint16_t rdlen;
+		const uint8_t *rd = zone_rrset_first(current, zone_soa(current), &rdlen);
+		pkt_begin_section(&w, PKT_SECTION_AUTHORITY);
+		ret = pkt_write_rr(&w, peer->zone, 0, PKT_TYPE_SOA, PKT_CLASS_IN, zone_soa(current)->ttl,
+		                   rd, rdlen);
+	}
+	if (ret == TDM_OK) {
+		static const uint8_t expire_opt[4] = { 0, EDNS_OPT_EXPIRE, 0, 0 };
+		pkt_begin_section(&w, PKT_SECTION_ADDITIONAL);
+		ret = pkt_write_rr(&w, (const uint8_t *)"", 0, PKT_TYPE_OPT, EDNS_DEFAULT_PAYLOAD, 0,
+		                   expire_opt, sizeof(expire_opt));
+	}
+	*len = pkt_writer_finish(&w);
+	return ret;
+}
+
+static const char *rcode_name(int rcode)
+{
+	static const char *names[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
+	                               "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH",
+	                               "NOTZONE" };
+	return rcode >= 0 && rcode < 11 ? names[rcode] : "error";
+}
+
+/* Header and question of one message of the answer. */
+static int check_header(reader_t *rd, const uint8_t *msg, size_t len, uint16_t qtype,
+                        size_t *pos)
+{
+	pkt_question_t q;
+	if (len < PKT_HEADER_LEN || pkt_id(msg) != rd->id || !(pkt_flags(msg) & PKT_FLAG_QR))
+		return fail(rd->r, TDM_EMALF, "answer with a wrong id or not a response");
+	if (pkt_rcode(msg) != PKT_RCODE_NOERROR)
+		return fail(rd->r, TDM_ERCODE, "%s", rcode_name(pkt_rcode(msg)));
+	*pos = PKT_HEADER_LEN;
+	if (pkt_qdcount(msg) > 1)
+		return fail(rd->r, TDM_EMALF, "answer with %u questions", pkt_qdcount(msg));
+	if (pkt_qdcount(msg) == 1) {
+		if (pkt_read_question(msg, len, pos, &q) != TDM_OK)
+			return fail(rd->r, TDM_EMALF, "malformed question in the answer");
+		if (!name_equal(q.qname, rd->peer->zone) || q.qtype != qtype)
+			return fail(rd->r, TDM_EMALF, "answer to another question");
+	}
+	return TDM_OK;
+}
+
+static void read_expire(reader_t *rd, const uint8_t *msg, const pkt_rr_t *rr)
+{
+	edns_t e;
+	if (edns_parse(msg, rr, &e) != TDM_OK || !e.expire)
+		return;
+	/* edns_parse notes the option; its value is the 4 octets after the option header. */
+	const uint8_t *p = msg + rr->rdata_pos, *end = p + rr->rdlen;
+	while (end - p >= 4) {
+		uint16_t code = pkt_get16(p), olen = pkt_get16(p + 2);
+		if (end - p - 4 < olen)
+			return;
+		if (code == EDNS_OPT_EXPIRE && olen == 4) {
+			rd->r->has_expire = true;
+			rd->r->expire = pkt_get32(p + 4);
+		}
+		p += 4 + olen;
+	}
+}
+
+/* Every record of one message into the reader. */
+static int read_message(reader_t *rd, const uint8_t *msg, size_t len, uint16_t qtype,
+                        uint8_t *rdbuf)
+{
+	size_t pos;
+	int ret = check_header(rd, msg, len, qtype, &pos);
+	if (ret != TDM_OK)
+		return ret;
+	unsigned an = pkt_ancount(msg), total = an + pkt_nscount(msg) + pkt_arcount(msg);
+	for (unsigned i = 0; i < total; i++) {
+		pkt_rr_t rr;
+		if (pkt_read_rr(msg, len, &pos, &rr) != TDM_OK)
+			return fail(rd->r, TDM_EMALF, "malformed record in the answer");
+		if (i >= an) {
+			if (rr.type == PKT_TYPE_OPT)
+				read_expire(rd, msg, &rr);
+			continue;
+		}
+		int n = rdata_unpack(msg, len, rr.rdata_pos, rr.rdlen, rr.type, rdbuf, 65535);
+		if (n < 0 || rr.rclass != PKT_CLASS_IN)
+			return fail(rd->r, TDM_EMALF, "malformed rdata in the answer");
+		uint8_t owner[NAME_MAXLEN];
+		name_copy_lower(owner, rr.owner);
+		if ((ret = feed(rd, owner, rr.type, rr.ttl, rdbuf, (uint16_t)n)) != TDM_OK)
+			return ret;
+	}
+	rd->r->messages++;
+	rd->r->bytes += len;
+	return TDM_OK;
+}
+
+static uint16_t random_id(void)
+{
+	uint16_t id = 0;
+	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+		id = (uint16_t)time(NULL);
+	return id;
+}
+
+static int net_fail(xfr_result_t *r, int ret, const xfr_peer_t *peer, const char *what)
+{
+	char addr[SOCKADDR_STRLEN];
+	sockaddr_format(peer->primary, addr, sizeof(addr));
+	if (ret == TDM_ETIMEDOUT)
+		return fail(r, ret, "%s: no answer from %s", what, addr);
+	return fail(r, ret, "%s: %s", what, tdm_strerror(ret));
+}
+
+/* Sends the request and reads messages until the transfer is complete. */
+static int exchange(reader_t *rd, int fd, int type, uint16_t qtype, uint8_t *buf, uint8_t *rdbuf)
+{
+	size_t len;
+	int ret = build_request(rd->peer, rd->id, qtype, rd->current, buf, &len);
+	if (ret != TDM_OK)
+		return fail(rd->r, ret, "cannot build the request");
+	if ((ret = xfrnet_send(fd, type, buf, len, rd->peer->timeout_ms)) != TDM_OK)
+		return net_fail(rd->r, ret, rd->peer, "sending the request");
+	while (rd->state != S_DONE) {
+		int n = xfrnet_recv(fd, type, buf, PKT_MAXLEN, rd->peer->timeout_ms);
+		if (n == TDM_EIO && rd->state == S_SECOND && qtype == PKT_TYPE_IXFR)
+			break;   /* closed after the single SOA: up to date */
+		if (n < 0)
+			return net_fail(rd->r, n, rd->peer, "reading the answer");
+		if (type == SOCK_DGRAM && n >= 2 && pkt_id(buf) != rd->id)
+			continue;   /* not ours: a late answer to an earlier query */
+		if ((ret = read_message(rd, buf, (size_t)n, qtype, rdbuf)) != TDM_OK)
+			return ret;
+		if (type == SOCK_DGRAM || (rd->state == S_SECOND && qtype == PKT_TYPE_IXFR &&
+		                           pkt_ancount(buf) == 1))
+			break;   /* one message: an SOA answer, or IXFR's lone SOA */
+	}
+	return TDM_OK;
+}
+
+static int reader_init(reader_t *rd, const xfr_peer_t *peer, const zone_contents_t *current,
+                       xfr_result_t *r)
+{
+	memset(r, 0, sizeof(*r));
+	memset(rd, 0, offsetof(reader_t, soa_new));
+	rd->peer = peer;
+	rd->current = current;
+	rd->r = r;
+	rd->id = random_id();
+	rd->serial_ours = current != NULL ? zone_serial(current) : 0;
+	r->records = rrlist_new();
+	rd->del = rrlist_new();
+	rd->add = rrlist_new();
+	rd->condense = xfr_condense_new();
+	if (r->records == NULL || rd->del == NULL || rd->add == NULL || rd->condense == NULL)
+		return TDM_ENOMEM;
+	return TDM_OK;
+}
+
+static void reader_free(reader_t *rd)
+{
+	rrlist_free(rd->del);
+	rrlist_free(rd->add);
+	xfr_condense_free(rd->condense);
+}
+
+int xfr_soa_query(const xfr_peer_t *peer, uint32_t *serial, xfr_result_t *r)
+{
+	reader_t *rd = malloc(sizeof(*rd));
+	uint8_t *buf = malloc(PKT_MAXLEN), *rdbuf = malloc(65536);
+	int ret = TDM_ENOMEM, fd = -1;
+	if (rd == NULL || buf == NULL || rdbuf == NULL || reader_init(rd, peer, NULL, r) != TDM_OK)
+		goto out;
+	for (int type = SOCK_DGRAM;; type = SOCK_STREAM) {
+		fd = xfrnet_connect(peer->primary, peer->source, type, peer->timeout_ms);
+		if (fd < 0) {
+			ret = net_fail(r, fd, peer, "connecting");
+			break;
+		}
+		rd->state = S_FIRST;
+		ret = exchange(rd, fd, type, PKT_TYPE_SOA, buf, rdbuf);
+		bool tc = ret == TDM_OK && type == SOCK_DGRAM && (pkt_flags(buf) & PKT_FLAG_TC);
+		close(fd);
+		fd = -1;
+		if (!tc)
+			break;
+	}
+	if (ret == TDM_OK && rd->state != S_SECOND)
+		ret = fail(r, TDM_EMALF, "SOA answer without the SOA");
+	if (ret == TDM_OK)
+		*serial = rd->serial_new;
+out:
+	if (rd != NULL)
+		reader_free(rd);
+	rrlist_free(r->records);
+	r->records = NULL;
+	free(rd);
+	free(buf);
+	free(rdbuf);
+	return ret;
+}
+
+/* Turns what the reader collected into the result: a whole zone, nothing, or one change. */
+static int finish(reader_t *rd, uint16_t qtype)
+{
+	xfr_result_t *r = rd->r;
+	r->serial = rd->serial_new;
+	if (rd->state == S_SECOND && qtype == PKT_TYPE_IXFR) {
+		if (serial_cmp(rd->serial_new, rd->serial_ours) > 0)
+			return fail(r, TDM_EMALF, "IXFR answered with a lone SOA of a newer serial");
+		r->uptodate = true;
+		return TDM_OK;
+	}
+	if (rd->state != S_DONE)
+		return fail(r, TDM_EMALF, "transfer ended early");
+	if (r->full)
+		return TDM_OK;
+	r->removed = rrlist_new();
+	r->added = rrlist_new();
+	if (r->removed == NULL || r->added == NULL)
+		return TDM_ENOMEM;
+	uint16_t rdlen;
+	const uint8_t *rdata = zone_rrset_first(rd->current, zone_soa(rd->current), &rdlen);
+	int ret = xfr_condense_finish(rd->condense, r->removed, r->added);
+	if (ret == TDM_OK)
+		ret = rrlist_add(r->removed, rd->peer->zone, PKT_TYPE_SOA,
+		                 zone_soa(rd->current)->ttl, rdata, rdlen, 0);
+	if (ret == TDM_OK)
+		ret = rrlist_add(r->added, rd->peer->zone, PKT_TYPE_SOA, rd->soa_new_ttl,
+		                 rd->soa_new, rd->soa_new_len, 0);
+	return ret;
+}
+
+int xfr_fetch(const xfr_peer_t *peer, const zone_contents_t *current, xfr_result_t *r)
+{
+	reader_t *rd = malloc(sizeof(*rd));
+	uint8_t *buf = malloc(PKT_MAXLEN), *rdbuf = malloc(65536);
+	uint16_t qtype = current != NULL ? PKT_TYPE_IXFR : PKT_TYPE_AXFR;
+	int ret = TDM_ENOMEM;
+	if (rd == NULL || buf == NULL || rdbuf == NULL || reader_init(rd, peer, current, r) != TDM_OK)
+		goto out;
+	int fd = xfrnet_connect(peer->primary, peer->source, SOCK_STREAM, peer->timeout_ms);
+	if (fd < 0) {
+		ret = net_fail(r, fd, peer, "connecting");
+		goto out;
+	}
+	ret = exchange(rd, fd, SOCK_STREAM, qtype, buf, rdbuf);
+	close(fd);
+	if (ret == TDM_OK)
+		ret = finish(rd, qtype);
+out:
+	if (rd != NULL)
+		reader_free(rd);
+	free(rd);
+	free(buf);
+	free(rdbuf);
+	return ret;
+}

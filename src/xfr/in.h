@@ -1,0 +1,49 @@
+/* xfr/in.h -- the secondary's side: SOA checks and zone transfers in (IXFR, AXFR) from a primary */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/sockaddr.h"
+#include "zone/contents.h"
+#include "zone/rrlist.h"
+
+struct tsig_key;
+
+/* Where and how to ask. */
+typedef struct {
+	const uint8_t *zone;              /* apex, wire, lowercase */
+	const sockaddr_t *primary;
+	const sockaddr_t *source;         /* bind to this (port 0 allowed), or NULL / len 0 */
+	const struct tsig_key *key;       /* sign requests and require signed answers; NULL = none */
+	unsigned timeout_ms;              /* per network wait */
+} xfr_peer_t;
+
+/* What a transfer brought. */
+typedef struct {
+	bool full;                        /* AXFR (or an IXFR answered with the whole zone) */
+	bool uptodate;                    /* IXFR answered with our own serial: nothing to do */
+	rrlist_t *records;                /* full: every record */
+	rrlist_t *removed, *added;        /* incremental: one condensed change, SOAs included */
+	uint32_t serial;                  /* the serial transferred */
+	unsigned messages;
+	size_t bytes, changes;
+	bool has_expire;                  /* the primary answered EDNS EXPIRE (RFC 7314) */
+	uint32_t expire;
+	char error[160];                  /* why it failed, for logs and the replication view */
+} xfr_result_t;
+
+void xfr_result_clear(xfr_result_t *r);
+
+/* Asks the primary for the zone's SOA over UDP (TCP when truncated), with EDNS EXPIRE. Returns
+ * TDM_OK with *serial (and the expire in r when answered), TDM_ERCODE when the primary answered
+ * with an error rcode, TDM_ETIMEDOUT, or another error; r->error says what happened. */
+int xfr_soa_query(const xfr_peer_t *peer, uint32_t *serial, xfr_result_t *r);
+
+/*
+ * Fetches the zone over TCP: IXFR from current's serial when current is not NULL (RFC 1995),
+ * AXFR otherwise (RFC 5936). Every message is checked (id, question, rcode, every record parsed with
+ * its names decompressed); an incremental answer is checked to start at current's serial. Returns
+ * TDM_OK and r filled, or an error with r->error saying why (the caller falls back to AXFR).
+ */
+int xfr_fetch(const xfr_peer_t *peer, const zone_contents_t *current, xfr_result_t *r);

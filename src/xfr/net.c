@@ -1,0 +1,126 @@
+/* xfr/net.c -- blocking client sockets with timeouts */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/error.h"
+#include "xfr/net.h"
+
+static int wait_fd(int fd, short events, unsigned timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	for (;;) {
+		int r = poll(&p, 1, (int)timeout_ms);
+		if (r > 0)
+			return TDM_OK;
+		if (r == 0)
+			return TDM_ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+int xfrnet_connect(const sockaddr_t *to, const sockaddr_t *source, int type, unsigned timeout_ms)
+{
+	int fd = socket(sockaddr_family(to), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int ret = TDM_OK;
+	if (source != NULL && source->len > 0 && sockaddr_family(source) == sockaddr_family(to) &&
+	    bind(fd, (const struct sockaddr *)&source->ss, source->len) != 0) {
+		ret = -errno;
+		goto fail;
+	}
+	if (connect(fd, (const struct sockaddr *)&to->ss, to->len) != 0) {
+		if (errno != EINPROGRESS) {
+			ret = -errno;
+			goto fail;
+		}
+		int err = 0;
+		socklen_t elen = sizeof(err);
+		if ((ret = wait_fd(fd, POLLOUT, timeout_ms)) != TDM_OK)
+			goto fail;
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+		if (err != 0) {
+			ret = -err;
+			goto fail;
+		}
+	}
+	return fd;
+fail:
+	close(fd);
+	return ret;
+}
+
+static int send_all(int fd, const uint8_t *p, size_t len, unsigned timeout_ms)
+{
+	while (len > 0) {
+		ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			int ret = wait_fd(fd, POLLOUT, timeout_ms);
+			if (ret != TDM_OK)
+				return ret;
+			continue;
+		}
+		if (w < 0)
+			return -errno;
+		p += w;
+		len -= (size_t)w;
+	}
+	return TDM_OK;
+}
+
+int xfrnet_send(int fd, int type, const uint8_t *msg, size_t len, unsigned timeout_ms)
+{
+	if (type == SOCK_DGRAM)
+		return send(fd, msg, len, 0) == (ssize_t)len ? TDM_OK : -errno;
+	uint8_t prefix[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+	int ret = send_all(fd, prefix, 2, timeout_ms);
+	return ret == TDM_OK ? send_all(fd, msg, len, timeout_ms) : ret;
+}
+
+static int recv_all(int fd, uint8_t *p, size_t len, unsigned timeout_ms)
+{
+	while (len > 0) {
+		ssize_t r = recv(fd, p, len, 0);
+		if (r == 0)
+			return TDM_EIO;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN) {
+			int ret = wait_fd(fd, POLLIN, timeout_ms);
+			if (ret != TDM_OK)
+				return ret;
+			continue;
+		}
+		if (r < 0)
+			return -errno;
+		p += r;
+		len -= (size_t)r;
+	}
+	return TDM_OK;
+}
+
+int xfrnet_recv(int fd, int type, uint8_t *buf, size_t cap, unsigned timeout_ms)
+{
+	int ret;
+	if (type == SOCK_DGRAM) {
+		if ((ret = wait_fd(fd, POLLIN, timeout_ms)) != TDM_OK)
+			return ret;
+		ssize_t r = recv(fd, buf, cap, 0);
+		return r < 0 ? -errno : (int)r;
+	}
+	uint8_t prefix[2];
+	if ((ret = recv_all(fd, prefix, 2, timeout_ms)) != TDM_OK)
+		return ret;
+	size_t len = (size_t)(prefix[0] << 8 | prefix[1]);
+	if (len > cap)
+		return TDM_EMALF;
+	if ((ret = recv_all(fd, buf, len, timeout_ms)) != TDM_OK)
+		return ret;
+	return (int)len;
+}

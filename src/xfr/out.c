@@ -1,0 +1,237 @@
+/* xfr/out.c -- zone transfers out: AXFR and IXFR as a stream of messages */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/error.h"
+#include "xfr/out.h"
+
+/* Messages are filled to the 65535-octet TCP limit less what TSIG needs (RFC 5936 2.2: as many
+ * records as fit); only the first carries the question (RFC 5936 2.2.1 allows it in all). */
+static int start_message(xfr_out_t *x)
+{
+	pkt_writer_init(&x->w, x->buf, PKT_MAXLEN - x->reserve);
+	int ret = pkt_write_header(&x->w, x->id, x->flags);
+	if (ret == TDM_OK && x->messages == 0 && x->question != NULL)
+		ret = pkt_write_question(&x->w, x->question->qname, x->question->qtype,
+		                         x->question->qclass);
+	x->open = ret == TDM_OK;
+	return ret;
+}
+
+static int flush_message(xfr_out_t *x, bool last)
+{
+	size_t len = pkt_writer_finish(&x->w);
+	x->open = false;
+	x->messages++;
+	return x->send(x->ctx, x->buf, len, PKT_MAXLEN, last);
+}
+
+int xfr_out_rr(xfr_out_t *x, const uint8_t *owner, uint16_t type, uint32_t ttl,
+               const uint8_t *rdata, uint16_t rdlen)
+{
+	int ret;
+	if (!x->open && (ret = start_message(x)) != TDM_OK)
+		return ret;
+	ret = pkt_write_rr(&x->w, owner, 0, type, PKT_CLASS_IN, ttl, rdata, rdlen);
+	if (ret == TDM_ESPACE && x->w.counts[0] > 0) {
+		if ((ret = flush_message(x, false)) != TDM_OK || (ret = start_message(x)) != TDM_OK)
+			return ret;
+		ret = pkt_write_rr(&x->w, owner, 0, type, PKT_CLASS_IN, ttl, rdata, rdlen);
+	}
+	if (ret == TDM_OK)
+		x->records++;
+	return ret;
+}
+
+int xfr_out_finish(xfr_out_t *x)
+{
+	int ret;
+	if (!x->open && (ret = start_message(x)) != TDM_OK)
+		return ret;
+	return flush_message(x, true);
+}
+
+static int put_rrset(xfr_out_t *x, const zone_contents_t *z, const uint8_t *owner,
+                     const zone_rrset_t *set)
+{
+	zone_rdata_iter_t it;
+	const uint8_t *rd;
+	uint16_t rdlen;
+	zone_rdata_begin(z, set, &it);
+	while (zone_rdata_next(&it, &rd, &rdlen)) {
+		int ret = xfr_out_rr(x, owner, set->type, set->ttl, rd, rdlen);
+		if (ret != TDM_OK)
+			return ret;
+	}
+	return TDM_OK;
+}
+
+static int put_soa(xfr_out_t *x, const zone_contents_t *z)
+{
+	return put_rrset(x, z, zone_apex(z), zone_soa(z));
+}
+
+int xfr_out_axfr(xfr_out_t *x, const zone_contents_t *z)
+{
+	int ret = put_soa(x, z);
+	uint32_t apex = zone_apex_index(z);
+	for (uint32_t i = 0; i < zone_node_count(z) && ret == TDM_OK; i++) {
+		const zone_node_t *n = zone_node(z, i);
+		const zone_rrset_t *sets = zone_node_rrsets(z, n);
+		for (uint16_t k = 0; k < n->rrset_count && ret == TDM_OK; k++)
+			if (!(i == apex && sets[k].type == PKT_TYPE_SOA))
+				ret = put_rrset(x, z, zone_node_name(z, n), &sets[k]);
+	}
+	if (ret == TDM_OK)
+		ret = put_soa(x, z);
+	return ret == TDM_OK ? xfr_out_finish(x) : ret;
+}
+
+static int put_list(xfr_out_t *x, const rrlist_t *list)
+{
+	for (size_t i = 0; i < rrlist_count(list); i++) {
+		const rr_t *rr = rrlist_at(list, i);
+		int ret = xfr_out_rr(x, rr->owner, rr->type, rr->ttl, rr->rdata, rr->rdlen);
+		if (ret != TDM_OK)
+			return ret;
+	}
+	return TDM_OK;
+}
+
+int xfr_out_ixfr(xfr_out_t *x, const zone_contents_t *z, const rr_t *old_soa,
+                 const rrlist_t *removed, const rrlist_t *added)
+{
+	int ret = put_soa(x, z);
+	if (ret == TDM_OK)
+		ret = xfr_out_rr(x, old_soa->owner, PKT_TYPE_SOA, old_soa->ttl, old_soa->rdata,
+		                 old_soa->rdlen);
+	if (ret == TDM_OK)
+		ret = put_list(x, removed);
+	if (ret == TDM_OK)
+		ret = put_soa(x, z);
+	if (ret == TDM_OK)
+		ret = put_list(x, added);
+	if (ret == TDM_OK)
+		ret = put_soa(x, z);
+	return ret == TDM_OK ? xfr_out_finish(x) : ret;
+}
+
+int xfr_out_soa_only(xfr_out_t *x, const zone_contents_t *z)
+{
+	int ret = put_soa(x, z);
+	return ret == TDM_OK ? xfr_out_finish(x) : ret;
+}
+
+/* ---- condensing journal entries ---- */
+
+struct xfr_condense {
+	rrlist_t *ops;           /* every record of every entry, in order */
+	uint8_t *added;          /* per op: 1 = added, 0 = removed */
+	size_t cap;
+};
+
+xfr_condense_t *xfr_condense_new(void)
+{
+	xfr_condense_t *c = calloc(1, sizeof(*c));
+	if (c != NULL && (c->ops = rrlist_new()) == NULL) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void xfr_condense_free(xfr_condense_t *c)
+{
+	if (c == NULL)
+		return;
+	rrlist_free(c->ops);
+	free(c->added);
+	free(c);
+}
+
+static int push(xfr_condense_t *c, const rrlist_t *list, uint8_t added)
+{
+	for (size_t i = 0; i < rrlist_count(list); i++) {
+		const rr_t *rr = rrlist_at(list, i);
+		if (rr->type == PKT_TYPE_SOA)
+			continue;
+		size_t n = rrlist_count(c->ops);
+		if (n == c->cap) {
+			size_t cap = c->cap ? c->cap * 2 : 256;
+			uint8_t *p = realloc(c->added, cap);
+			if (p == NULL)
+				return TDM_ENOMEM;
+			c->added = p;
+			c->cap = cap;
+		}
+		/* The line field carries the op's position, so the sort can keep the order of ops. */
+		if (rrlist_add(c->ops, rr->owner, rr->type, rr->ttl, rr->rdata, rr->rdlen,
+		               (uint32_t)n) != TDM_OK)
+			return TDM_ENOMEM;
+		c->added[n] = added;
+	}
+	return TDM_OK;
+}
+
+int xfr_condense_add(xfr_condense_t *c, const rrlist_t *removed, const rrlist_t *added)
+{
+	int ret = push(c, removed, 0);
+	return ret == TDM_OK ? push(c, added, 1) : ret;
+}
+
+typedef struct {
+	const rr_t *rr;
+} op_ref_t;
+
+static int same_record(const rr_t *a, const rr_t *b)
+{
+	int c = name_cmp_canonical(a->owner, b->owner);
+	if (c != 0)
+		return c;
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	if (a->ttl != b->ttl)
+		return a->ttl < b->ttl ? -1 : 1;
+	if (a->rdlen != b->rdlen)
+		return a->rdlen < b->rdlen ? -1 : 1;
+	return a->rdlen ? memcmp(a->rdata, b->rdata, a->rdlen) : 0;
+}
+
+static int op_cmp(const void *pa, const void *pb)
+{
+	const rr_t *a = ((const op_ref_t *)pa)->rr, *b = ((const op_ref_t *)pb)->rr;
+	int c = same_record(a, b);
+	if (c != 0)
+		return c;
+	return a->line < b->line ? -1 : a->line > b->line;
+}
+
+/*
+ * For each distinct record, its first op says whether the old version had it (a removal means it
+ * was there) and its last op whether the new one has it (an addition means it is).
+ */
+int xfr_condense_finish(xfr_condense_t *c, rrlist_t *removed, rrlist_t *added)
+{
+	size_t n = rrlist_count(c->ops);
+	op_ref_t *refs = malloc((n ? n : 1) * sizeof(op_ref_t));
+	if (refs == NULL)
+		return TDM_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		refs[i].rr = rrlist_at(c->ops, i);
+	qsort(refs, n, sizeof(op_ref_t), op_cmp);
+	int ret = TDM_OK;
+	for (size_t i = 0; i < n && ret == TDM_OK;) {
+		size_t j = i;
+		while (j + 1 < n && same_record(refs[i].rr, refs[j + 1].rr) == 0)
+			j++;
+		bool was = !c->added[refs[i].rr->line], is = c->added[refs[j].rr->line];
+		const rr_t *rr = refs[i].rr;
+		if (was && !is)
+			ret = rrlist_add(removed, rr->owner, rr->type, rr->ttl, rr->rdata, rr->rdlen, 0);
+		else if (!was && is)
+			ret = rrlist_add(added, rr->owner, rr->type, rr->ttl, rr->rdata, rr->rdlen, 0);
+		i = j + 1;
+	}
+	free(refs);
+	return ret;
+}
