@@ -126,6 +126,16 @@ static const struct conf_row zone_rows[] = {
 	END,
 };
 
+/* Each table (with its END row) must fit the per-item bookkeeping of conf.c. */
+#define FITS(rows) _Static_assert(sizeof(rows) / sizeof(rows[0]) <= CONF_ROWS_MAX, #rows " too long")
+FITS(server_rows);
+FITS(http_rows);
+FITS(key_rows);
+FITS(remote_rows);
+FITS(acl_rows);
+FITS(zone_rows);
+
+
 static void check_pair(struct conf_ctx *c, const conf_server_t *s, const char *min_key,
                        const char *max_key, uint32_t min, uint32_t max)
 {

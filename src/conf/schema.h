@@ -53,7 +53,7 @@ struct conf_row {
 	conf_check_fn check;
 };
 
-#define CONF_ROWS_MAX 16
+#define CONF_ROWS_MAX 32   /* rows of the largest section; schema.c checks each table at compile time */
 
 struct conf_ctx;
 

@@ -21,6 +21,11 @@ const char *tdm_strerror(int code)
 	case TDM_ENOZONE: return "no such zone";
 	case TDM_ESCHEMA: return "store schema is newer than this program";
 	case TDM_ERCODE: return "error rcode";
+	case TDM_ETSIG_BADSIG: return "TSIG signature does not verify";
+	case TDM_ETSIG_BADKEY: return "TSIG key unknown";
+	case TDM_ETSIG_BADTIME: return "TSIG time outside the fudge";
+	case TDM_ETSIG_BADTRUNC: return "TSIG MAC truncated too much";
+	case TDM_ETSIG_UNSIGNED: return "TSIG missing";
 	}
 	if (code < 0 && code > -1000)
 		return strerror(-code);

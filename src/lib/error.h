@@ -29,6 +29,11 @@ enum {
 	TDM_ENOZONE,           /* no such zone */
 	TDM_ESCHEMA,           /* store schema is newer than this program */
 	TDM_ERCODE,            /* the peer answered with an error rcode */
+	TDM_ETSIG_BADSIG,      /* TSIG: the MAC does not verify (RFC 8945 error BADSIG) */
+	TDM_ETSIG_BADKEY,      /* TSIG: key or algorithm unknown (BADKEY) */
+	TDM_ETSIG_BADTIME,     /* TSIG: time signed outside the fudge (BADTIME) */
+	TDM_ETSIG_BADTRUNC,    /* TSIG: MAC truncated more than policy allows (BADTRUNC) */
+	TDM_ETSIG_UNSIGNED,    /* TSIG: a message that must be signed is not */
 };
 
 /* A message for any code of this space (errno values through strerror). Never NULL. */

@@ -381,6 +381,7 @@ static size_t answer_zone(const query_env_t *env, const query_t *q, const zone_c
 	answer_t a = { .q = q, .z = z, .tcp = tcp, .do_bit = q->edns.do_bit, .aa = true };
 	size_t cap = tcp ? PKT_MAXLEN : udp_limit(env, q);
 	cap = cap < respcap ? cap : respcap;
+	cap = cap > env->reserve ? cap - env->reserve : 0;
 	edns_reply_t reply;
 	query_edns_reply(env, q, &reply);
 	size_t opt = q->edns.present ? edns_size(&q->edns, &reply) : 0;

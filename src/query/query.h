@@ -15,6 +15,7 @@ typedef struct {
 	uint16_t udp_payload;        /* the most we send over UDP with EDNS (default 1232) */
 	const uint8_t *cookie_secret;/* 16 octets for server cookies (RFC 9018); NULL = no cookies */
 	const void *client;          /* the requester's sockaddr (for its cookie), may be NULL */
+	size_t reserve;              /* octets to leave free at the end of a response (for TSIG) */
 } query_env_t;
 
 /* A request, parsed and checked. */

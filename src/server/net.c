@@ -36,6 +36,22 @@ bool net_is_wildcard(int fd)
 	return wildcard(&addr);
 }
 
+int net_probe(const sockaddr_t *addr, int type)
+{
+	/* Without SO_REUSEPORT: fails while any other socket (another tandemd, say) holds the port. */
+	int fd = socket(sockaddr_family(addr), type | SOCK_CLOEXEC, 0), one = 1;
+	if (fd < 0)
+		return fail(fd, addr, "open a socket for");
+	if (sockaddr_family(addr) == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) != 0)
+		return fail(fd, addr, type == SOCK_STREAM ? "listen (TCP) on" : "listen (UDP) on");
+	close(fd);
+	return TDM_OK;
+}
+
 int net_bind(const sockaddr_t *addr, int type)
 {
 	int family = sockaddr_family(addr), one = 1;

@@ -10,6 +10,10 @@
  * a negated errno (logged with the address). */
 int net_bind(const sockaddr_t *addr, int type);
 
+/* Checks that nobody else holds the address (SO_REUSEPORT would otherwise let a second server
+ * share the port silently). TDM_OK or a negated errno (logged). */
+int net_probe(const sockaddr_t *addr, int type);
+
 /* Whether a bound socket listens on a wildcard address (0.0.0.0 or ::); such UDP sockets are set to
  * report each datagram's destination (IP_PKTINFO) by net_bind. */
 bool net_is_wildcard(int fd);

@@ -3,13 +3,26 @@
 
 #include <event2/event.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "conf/conf.h"
 #include "server/server.h"
 #include "server/worker.h"
 #include "store/store.h"
 
+#include "tsig/tsig.h"
+
 struct zonert;
+struct xfrout;
+
+/* A configuration in force, with its TSIG keys made ready; RCU-published, replaced at reload. */
+typedef struct runconf {
+	conf_t *conf;
+	tsig_key_t *keys;         /* parallel to conf->keys */
+} runconf_t;
+
+/* The TSIG key of a configured key (NULL for NULL). */
+const tsig_key_t *runconf_key(const runconf_t *rc, const conf_key_t *key);
 
 /* A message from another thread to the control thread. */
 typedef enum {
@@ -26,7 +39,7 @@ typedef struct ctl_msg {
 
 struct server {
 	char *conf_path;          /* NULL = embedded default */
-	conf_t *conf;             /* RCU-published: workers read keys and ACLs through it */
+	runconf_t *rc;            /* RCU-published: workers read keys and ACLs through it */
 	store_t *store;
 	zoneset_t *zones;         /* RCU-published */
 	char *identity;
@@ -44,10 +57,24 @@ struct server {
 	struct event *notify_ev4, *notify_ev6;
 	struct notify_pending *pending;   /* NOTIFYs waiting for an answer */
 	struct event *notify_timer;
-	unsigned jobs;            /* refresh jobs running */
+	atomic_uint jobs_running; /* refresh jobs on their threads */
 	struct zonert *waiting;   /* zones waiting for a job slot, in order */
 	bool stopping;
 };
 
 /* Posts a message to the control thread (any thread). Takes a reference on the zone. */
 void control_post(server_t *srv, ctl_kind_t kind, struct zonert *zr);
+
+/*
+ * Answers one request in a worker (inside its RCU read section): TSIG verified and the answer
+ * signed, NOTIFY taken, transfers allowed or refused, everything else answered from the zones.
+ * For an allowed transfer over TCP, returns 0 and *job: the connection goes to that job.
+ */
+size_t dispatch_request(server_t *srv, query_env_t *env, const uint8_t *req, size_t len,
+                        uint8_t *resp, size_t cap, bool tcp, const sockaddr_t *peer,
+                        struct xfrout **job);
+
+/* Runs an accepted transfer out on its own thread, on connection fd (blocking from now on),
+ * after writing `pending` (answers to earlier pipelined queries). Takes the fd in every case. */
+void xfrout_start(struct xfrout *job, int fd, const uint8_t *pending, size_t pending_len);
+void xfrout_cancel(struct xfrout *job);

@@ -9,6 +9,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "server/server_impl.h"
 #include "server/tcp.h"
 #include "wire/pkt.h"
 
@@ -35,7 +36,8 @@ typedef struct tcp_conn {
 	bool reading;             /* EPOLLIN registered */
 	bool writing;             /* EPOLLOUT registered */
 	bool eof;                 /* the client closed its side: finish writing, then close */
-	struct sockaddr_storage peer;
+	sockaddr_t peer;
+	struct xfrout *xfr;       /* a transfer that takes the connection over */
 } tcp_conn_t;
 
 static time_t mono_now(void)
@@ -86,7 +88,8 @@ void tcp_accept(worker_t *w, int lfd)
 		struct epoll_event ev = { .events = EPOLLIN };
 		if (c != NULL) {
 			c->sock = (worker_sock_t){ .kind = WORKER_SOCK_CONN, .fd = fd };
-			c->peer = peer;
+			c->peer.len = peer_len;
+			memcpy(&c->peer.ss, &peer, sizeof(peer));
 			c->active = mono_now();
 			c->reading = true;
 			ev.data.ptr = &c->sock;
@@ -130,17 +133,24 @@ static int answer_all(worker_t *w, tcp_conn_t *c)
 {
 	size_t off = 0;
 	query_env_t env = { .identity = w->shared->identity, .udp_payload = w->shared->udp_payload,
-	                    .cookie_secret = w->shared->cookie_secret, .client = &c->peer };
+	                    .cookie_secret = w->shared->cookie_secret, .client = &c->peer.ss };
 	while (c->in_len - off >= 2) {
 		size_t len = pkt_get16(c->in + off);
 		if (c->in_len - off < 2 + len)
 			break;
+		struct xfrout *job = NULL;
 		rcu_read_lock();
 		env.zones = rcu_dereference(*w->shared->zones);
-		size_t resp = query_answer(&env, c->in + off + 2, len, w->tcp_scratch, PKT_MAXLEN, true);
+		size_t resp = dispatch_request(w->shared->srv, &env, c->in + off + 2, len,
+		                               w->tcp_scratch, PKT_MAXLEN, true, &c->peer, &job);
 		rcu_read_unlock();
 		off += 2 + len;
 		c->active = mono_now();
+		if (job != NULL) {
+			/* A transfer takes the connection over, with the answers still queued on it. */
+			c->xfr = job;
+			return TDM_OK;
+		}
 		if (resp > 0 && out_append(c, w->tcp_scratch, resp) != TDM_OK)
 			return TDM_ENOMEM;
 	}
@@ -172,6 +182,8 @@ static int conn_read(worker_t *w, tcp_conn_t *c)
 		c->in_len += (size_t)r;
 		if (answer_all(w, c) != TDM_OK)
 			return TDM_ENOMEM;
+		if (c->xfr != NULL)
+			return TDM_OK;
 		if (c->out_len - c->out_off >= OUT_HIGH)
 			return TDM_OK;
 	}
@@ -190,12 +202,32 @@ static int conn_write(tcp_conn_t *c)
 	return TDM_OK;
 }
 
+/* Gives the connection to its transfer job: out of this worker, socket and queued answers along. */
+static void hand_over(worker_t *w, tcp_conn_t *c)
+{
+	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->sock.fd, NULL);
+	int fd = c->sock.fd;
+	c->sock.fd = dup(fd);   /* conn_close closes the duplicate; the job keeps the original */
+	if (c->sock.fd < 0) {
+		xfrout_cancel(c->xfr);
+		c->sock.fd = fd;
+	} else {
+		xfrout_start(c->xfr, fd, c->out + c->out_off, c->out_len - c->out_off);
+	}
+	c->xfr = NULL;
+	conn_close(w, c);
+}
+
 void tcp_ready(worker_t *w, worker_sock_t *sock, uint32_t events)
 {
 	tcp_conn_t *c = (tcp_conn_t *)sock;
 	int ret = TDM_OK;
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 		ret = conn_read(w, c);
+	if (ret == TDM_OK && c->xfr != NULL) {
+		hand_over(w, c);
+		return;
+	}
 	/* Write what we can even when the client closed its side: it may still read. */
 	if (conn_write(c) != TDM_OK || ret != TDM_OK || (c->eof && c->out_off == c->out_len)) {
 		if (ret == TDM_ENOMEM)

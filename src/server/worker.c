@@ -13,6 +13,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "server/net.h"
+#include "server/server_impl.h"
 #include "server/tcp.h"
 #include "server/worker.h"
 #include "server/worker_impl.h"
@@ -102,8 +103,11 @@ static void udp_answer(worker_t *w, struct udp_batch *b, int n, query_env_t *env
 		if (b->in[i].msg_hdr.msg_flags & MSG_TRUNC)
 			continue;
 		env->client = &b->addr[i];
-		size_t len = query_answer(env, b->req[i], b->in[i].msg_len, b->resp[out], UDP_BUFSIZE,
-		                          false);
+		sockaddr_t peer = { .len = b->in[i].msg_hdr.msg_namelen };
+		memcpy(&peer.ss, &b->addr[i], sizeof(peer.ss));
+		struct xfrout *job = NULL;
+		size_t len = dispatch_request(w->shared->srv, env, b->req[i], b->in[i].msg_len,
+		                              b->resp[out], UDP_BUFSIZE, false, &peer, &job);
 		if (len == 0)
 			continue;
 		b->iov_out[out] = (struct iovec){ .iov_base = b->resp[out], .iov_len = len };

@@ -11,8 +11,11 @@
 
 typedef struct worker worker_t;
 
+struct server;
+
 /* What all workers share; owned by the server. */
 typedef struct {
+	struct server *srv;
 	zoneset_t **zones;             /* the server's RCU-published zone set */
 	const char *identity;
 	uint16_t udp_payload;

@@ -7,7 +7,9 @@
 #include "server/zoneload.h"
 #include "store/digest.h"
 #include "wire/name.h"
+#include "zone/diff.h"
 #include "zonefile/zonefile.h"
+#include "wire/pkt.h"
 
 /* Parse, build and check; the list and version are returned only when all passed. No sort: the
  * checks work on the built version, which is what makes a first start of a big zone fast. */
@@ -31,31 +33,91 @@ fail:
 	return ret;
 }
 
-static int import_file(store_t *store, const conf_zone_t *cz, const uint8_t *apex,
-                       const char *digest, zone_contents_t **out)
+/* Patches the SOA serial in a list (its rdata is the list's own memory). */
+static void list_set_serial(rrlist_t *list, uint32_t serial)
 {
-	rrlist_t *list = NULL;
+	for (size_t i = 0; i < rrlist_count(list); i++) {
+		const rr_t *rr = rrlist_at(list, i);
+		if (rr->type == PKT_TYPE_SOA && rr->rdlen >= 22)
+			pkt_put32((uint8_t *)rr->rdata + rr->rdlen - 20, serial);
+	}
+}
+
+/*
+ * The change from base (what was served or stored before; NULL = none) to z into *removed and
+ * *added. SPEC.md: a change whose serial did not increase gets one anyway, logged. *same says
+ * nothing changed at all.
+ */
+static int make_change(const conf_zone_t *cz, const zone_contents_t *base, rrlist_t *list,
+                       zone_contents_t *z, rrlist_t **removed, rrlist_t **added, bool *same)
+{
+	*same = false;
+	if (base == NULL)
+		return TDM_OK;
+	if (zone_diff(base, z, *removed, *added) != TDM_OK)
+		return TDM_ENOMEM;
+	if (rrlist_count(*removed) == 0 && rrlist_count(*added) == 0) {
+		*same = true;
+		return TDM_OK;
+	}
+	if (!zone_diff_beyond_soa(*removed, *added) ||
+	    serial_cmp(zone_serial(z), zone_serial(base)) > 0)
+		return TDM_OK;
+	uint32_t serial = zone_serial(base) + 1;
+	log_warn("%s: zone file %s changed but its serial %u did not increase: serving it as %u",
+	         cz->name, cz->file, zone_serial(z), serial);
+	zone_contents_set_serial(z, serial);
+	list_set_serial(list, serial);
+	rrlist_free(*removed);
+	rrlist_free(*added);
+	*removed = rrlist_new();
+	*added = rrlist_new();
+	if (*removed == NULL || *added == NULL)
+		return TDM_ENOMEM;
+	return zone_diff(base, z, *removed, *added);
+}
+
+static int import_file(const zoneload_t *zl, const conf_zone_t *cz, const uint8_t *apex,
+                       const char *digest, const zone_contents_t *base, zone_contents_t **out)
+{
+	rrlist_t *list = NULL, *removed = rrlist_new(), *added = rrlist_new();
 	zone_contents_t *z = NULL;
-	int ret = parse_file(cz, apex, &list, &z);
+	bool same = false;
+	int ret = removed && added ? parse_file(cz, apex, &list, &z) : TDM_ENOMEM;
 	if (ret != TDM_OK) {
 		log_err("%s: zone file %s not loaded (%s)", cz->name, cz->file, tdm_strerror(ret));
-		return ret;
+		goto out;
 	}
+	if ((ret = make_change(cz, base, list, z, &removed, &added, &same)) != TDM_OK)
+		goto out;
 	store_zone_meta_t meta = { .serial = zone_serial(z), .updated = (int64_t)time(NULL) };
 	snprintf(meta.source, sizeof(meta.source), "config");
 	snprintf(meta.file_digest, sizeof(meta.file_digest), "%s", digest);
-	/* Committed to the store before it is served (SPEC.md "Storage and durability"). */
-	ret = store_zone_replace(store, cz->name, list, &meta);
-	rrlist_free(list);
+	store_diff_t diff = { .serial_from = base ? zone_serial(base) : 0,
+	                      .serial_to = zone_serial(z), .removed = removed, .added = added };
+	/* Committed to the store before it is served (SPEC.md "Storage and durability"): the same
+	 * records with only a new digest keep their journal; a change adds an entry to it. */
+	if (same)
+		ret = store_zone_replace(zl->store, cz->name, list, &meta);
+	else
+		ret = store_zone_commit(zl->store, cz->name, list, &meta, base ? &diff : NULL,
+		                        zl->journal_max);
 	if (ret != TDM_OK) {
 		log_err("%s: cannot store the zone (%s)", cz->name, tdm_strerror(ret));
-		zone_contents_free(z);
-		return ret;
+		goto out;
 	}
-	log_info("%s: loaded from %s, serial %u, %zu records", cz->name, cz->file, zone_serial(z),
-	         zone_record_count(z));
-	*out = z;
-	return TDM_OK;
+	log_info("%s: loaded from %s, serial %u, %zu records%s", cz->name, cz->file, zone_serial(z),
+	         zone_record_count(z), same ? " (no change)" : "");
+	if (!same) {
+		*out = z;
+		z = NULL;
+	}
+out:
+	zone_contents_free(z);
+	rrlist_free(list);
+	rrlist_free(removed);
+	rrlist_free(added);
+	return ret;
 }
 
 static int load_stored(store_t *store, const conf_zone_t *cz, const uint8_t *apex,
@@ -80,7 +142,8 @@ static int load_stored(store_t *store, const conf_zone_t *cz, const uint8_t *ape
 	return ret;
 }
 
-int zoneload_configured(store_t *store, const conf_zone_t *cz, bool loaded, zone_contents_t **out)
+int zoneload_configured(const zoneload_t *zl, const conf_zone_t *cz,
+                        const zone_contents_t *current, zone_contents_t **out)
 {
 	uint8_t apex[NAME_MAXLEN];
 	*out = NULL;
@@ -88,7 +151,7 @@ int zoneload_configured(store_t *store, const conf_zone_t *cz, bool loaded, zone
 		return TDM_EINVAL;
 	name_copy_lower(apex, apex);
 	if (cz->file == NULL)
-		return loaded ? TDM_OK : load_stored(store, cz, apex, out);
+		return current != NULL ? TDM_OK : load_stored(zl->store, cz, apex, out);
 	char digest[65];
 	int ret = store_file_digest(cz->file, digest);
 	if (ret != TDM_OK) {
@@ -96,9 +159,29 @@ int zoneload_configured(store_t *store, const conf_zone_t *cz, bool loaded, zone
 		return ret;
 	}
 	store_zone_meta_t meta;
-	if (store_zone_meta(store, cz->name, &meta) == TDM_OK && strcmp(meta.file_digest, digest) == 0)
-		return loaded ? TDM_OK : load_stored(store, cz, apex, out);
-	return import_file(store, cz, apex, digest, out);
+	bool stored = store_zone_meta(zl->store, cz->name, &meta) == TDM_OK;
+	if (stored && strcmp(meta.file_digest, digest) == 0)
+		return current != NULL ? TDM_OK : load_stored(zl->store, cz, apex, out);
+	/* The file changed: the change is made against what was served, or else what was stored
+	 * (the file changed while the server was down), so the journal keeps its continuity. */
+	zone_contents_t *stored_version = NULL;
+	if (current == NULL && stored && load_stored(zl->store, cz, apex, &stored_version) == TDM_OK)
+		current = stored_version;
+	ret = import_file(zl, cz, apex, digest, current, out);
+	zone_contents_free(stored_version);
+	if (ret == TDM_OK && stored_version != NULL && *out == NULL)
+		ret = load_stored(zl->store, cz, apex, out);
+	return ret;
+}
+
+int zoneload_stored(store_t *store, const conf_zone_t *cz, zone_contents_t **out)
+{
+	uint8_t apex[NAME_MAXLEN];
+	*out = NULL;
+	if (name_from_text(cz->name, NULL, apex) < 0)
+		return TDM_EINVAL;
+	name_copy_lower(apex, apex);
+	return load_stored(store, cz, apex, out);
 }
 
 int zoneload_check_file(const conf_zone_t *cz)

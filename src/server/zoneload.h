@@ -5,15 +5,27 @@
 #include "store/store.h"
 #include "zone/contents.h"
 
+typedef struct {
+	store_t *store;
+	unsigned journal_max;        /* journal entries kept per zone */
+} zoneload_t;
+
 /*
- * Loads the contents of a configured zone. When the zone has a file whose digest differs from the
- * one recorded at its last import, the file is parsed, checked, committed to the store and built;
- * otherwise the stored contents are built -- unless `loaded` says the caller already serves them, in
- * which case nothing is done and *out stays NULL. Errors are logged naming the zone; the caller keeps
- * serving what it had. Returns TDM_OK (and *out, or NULL for "nothing new"), or an error
- * (TDM_EPARSE, TDM_ESEMCHECK, TDM_ENOENT, TDM_ESTORE, ...).
+ * Brings a configured zone up to date. When the zone has a file whose digest differs from the one
+ * recorded at its last import, the file is parsed, checked and compared with current (what is
+ * served; NULL = nothing yet, then what the store holds): a change whose serial did not increase
+ * gets a higher one (logged), and the new contents with the change as a journal entry are
+ * committed to the store in one transaction. Without a file change, nothing happens when current is
+ * set, and the stored contents are built when it is not. *out is the version to publish, or NULL
+ * for "nothing new". Errors are logged naming the zone; the caller keeps serving what it had.
+ * Returns TDM_OK, or an error (TDM_EPARSE, TDM_ESEMCHECK, TDM_ENOENT, TDM_ESTORE, ...).
  */
-int zoneload_configured(store_t *store, const conf_zone_t *cz, bool loaded, zone_contents_t **out);
+int zoneload_configured(const zoneload_t *zl, const conf_zone_t *cz,
+                        const zone_contents_t *current, zone_contents_t **out);
+
+/* The stored contents of a zone (a secondary's, or a primary's without a file). TDM_ENOENT when
+ * nothing is stored (logged as "no data yet"). */
+int zoneload_stored(store_t *store, const conf_zone_t *cz, zone_contents_t **out);
 
 /* Parses and checks a zone file without touching anything (tandemd --check). TDM_OK or an error;
  * each problem is printed as "file:line: problem". */

@@ -28,7 +28,7 @@ typedef struct {
 typedef struct zonert {
 	server_t *srv;
 	zone_t *zone;                 /* not counted: the zone owns this */
-	const conf_zone_t *conf;      /* current; replaced at reload under rcu (workers read it) */
+	conf_zone_t *conf;            /* current (read-only); swapped at reload with rcu_assign_pointer */
 	char name[NAME_TEXT_MAX];
 
 	pthread_mutex_t lock;         /* guards what follows (the status reader is another thread) */

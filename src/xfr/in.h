@@ -8,14 +8,14 @@
 #include "zone/contents.h"
 #include "zone/rrlist.h"
 
-struct tsig_key;
+#include "tsig/tsig.h"
 
 /* Where and how to ask. */
 typedef struct {
 	const uint8_t *zone;              /* apex, wire, lowercase */
 	const sockaddr_t *primary;
 	const sockaddr_t *source;         /* bind to this (port 0 allowed), or NULL / len 0 */
-	const struct tsig_key *key;       /* sign requests and require signed answers; NULL = none */
+	const tsig_key_t *key;             /* sign requests and require signed answers; NULL = none */
 	unsigned timeout_ms;              /* per network wait */
 } xfr_peer_t;
 

@@ -1,0 +1,252 @@
+/* server/control.c -- the control thread: signals, timers of secondary zones, jobs */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <urcu.h>
+
+#include "lib/error.h"
+#include "lib/log.h"
+#include "server/control.h"
+
+/*
+ * DESIGN. One thread owns every timer and decides when a zone refreshes; jobs (a refresh: SOA
+ * check, then IXFR or AXFR) run on their own threads, at most xfr-per-primary at once for each
+ * primary, and report back through the inbox. Workers post NOTIFYs they accepted the same way.
+ * A zone never has two jobs: a request that comes while one runs is remembered and run after it.
+ */
+
+void control_post(server_t *srv, ctl_kind_t kind, zonert_t *zr)
+{
+	ctl_msg_t *m = malloc(sizeof(*m));
+	if (m == NULL) {
+		log_err("%s: out of memory, an event was lost", zr->name);
+		return;
+	}
+	zone_ref(zr->zone);
+	m->kind = kind;
+	m->zr = zr;
+	pthread_mutex_lock(&srv->inbox_lock);
+	m->next = srv->inbox;
+	srv->inbox = m;
+	pthread_mutex_unlock(&srv->inbox_lock);
+	uint64_t one = 1;
+	ssize_t w = write(srv->inbox_fd, &one, sizeof(one));
+	(void)w;
+}
+
+/* The key that limits concurrent jobs: the zone's first primary. */
+static const char *primary_key(const zonert_t *zr)
+{
+	const conf_zone_t *cz = zr->conf;
+	return cz != NULL && cz->primary_count > 0 ? cz->primaries[0]->name : "";
+}
+
+static unsigned jobs_for(server_t *srv, const char *key)
+{
+	unsigned n = 0;
+	zoneset_t *set = srv->zones;
+	for (size_t i = 0; i < zoneset_count(set); i++) {
+		zonert_t *zr = zonert_of(zoneset_at(set, i));
+		if (zr->refreshing && strcmp(primary_key(zr), key) == 0)
+			n++;
+	}
+	return n;
+}
+
+static void start_or_queue(server_t *srv, zonert_t *zr)
+{
+	if (zr->refreshing) {
+		zr->refresh_again = true;
+		return;
+	}
+	if (jobs_for(srv, primary_key(zr)) >= srv->rc->conf->server.xfr_per_primary) {
+		if (!zr->queued) {
+			zr->queued = true;
+			zone_ref(zr->zone);
+			zonert_t **tail = &srv->waiting;
+			while (*tail != NULL)
+				tail = &(*tail)->next_waiting;
+			zr->next_waiting = NULL;
+			*tail = zr;
+		}
+		return;
+	}
+	if (refresh_start(srv, zr) == TDM_OK)
+		zr->refreshing = true;
+}
+
+/* Starts what waits for a slot, in order, as far as the limits allow. */
+static void run_waiting(server_t *srv)
+{
+	zonert_t **p = &srv->waiting;
+	while (*p != NULL) {
+		zonert_t *zr = *p;
+		if (jobs_for(srv, primary_key(zr)) >= srv->rc->conf->server.xfr_per_primary) {
+			p = &zr->next_waiting;
+			continue;
+		}
+		*p = zr->next_waiting;
+		zr->queued = false;
+		if (zr->conf != NULL && zr->conf->type == CONF_ZONE_SECONDARY && !srv->stopping)
+			start_or_queue(srv, zr);
+		zone_unref(zr->zone);
+	}
+}
+
+void control_refresh(server_t *srv, zonert_t *zr)
+{
+	if (zr->conf == NULL || zr->conf->type != CONF_ZONE_SECONDARY || srv->stopping)
+		return;
+	start_or_queue(srv, zr);
+}
+
+static void timer_fired(evutil_socket_t fd, short what, void *arg)
+{
+	zonert_t *zr = arg;
+	int64_t now = (int64_t)time(NULL);
+	pthread_mutex_lock(&zr->lock);
+	bool expire = zr->state.expire_at != 0 && now >= zr->state.expire_at;
+	pthread_mutex_unlock(&zr->lock);
+	if (expire && !zone_expired(zr->zone)) {
+		/* RFC 1035 4.3.5 / SPEC.md: past EXPIRE the zone is no longer served. */
+		log_warn("%s: expired, no primary answered in time: answering SERVFAIL", zr->name);
+		zone_set_expired(zr->zone, true);
+	}
+	control_refresh(zr->srv, zr);
+	control_zone_changed(zr->srv, zr);
+}
+
+void control_zone_changed(server_t *srv, zonert_t *zr)
+{
+	if (zr->conf == NULL || zr->conf->type != CONF_ZONE_SECONDARY) {
+		if (zr->timer != NULL)
+			evtimer_del(zr->timer);
+		return;
+	}
+	if (zr->timer == NULL && (zr->timer = evtimer_new(srv->base, timer_fired, zr)) == NULL)
+		return;
+	int64_t now = (int64_t)time(NULL);
+	pthread_mutex_lock(&zr->lock);
+	int64_t at = zr->state.refresh_at;
+	if (zr->state.expire_at != 0 && !zone_expired(zr->zone) && zr->state.expire_at < at)
+		at = zr->state.expire_at;
+	pthread_mutex_unlock(&zr->lock);
+	struct timeval tv = { .tv_sec = at > now ? at - now : 0 };
+	evtimer_add(zr->timer, &tv);
+}
+
+static void handle(server_t *srv, ctl_msg_t *m)
+{
+	zonert_t *zr = m->zr;
+	switch (m->kind) {
+	case CTL_REFRESH:
+		control_refresh(srv, zr);
+		break;
+	case CTL_REFRESH_DONE:
+		zr->refreshing = false;
+		control_zone_changed(srv, zr);
+		if (zr->refresh_again) {
+			zr->refresh_again = false;
+			control_refresh(srv, zr);
+		}
+		run_waiting(srv);
+		break;
+	case CTL_NOTIFY:
+		notify_zone(srv, zr);
+		break;
+	}
+	zone_unref(zr->zone);
+	free(m);
+}
+
+static void inbox_ready(evutil_socket_t fd, short what, void *arg)
+{
+	server_t *srv = arg;
+	uint64_t count;
+	ssize_t r = read(srv->inbox_fd, &count, sizeof(count));
+	(void)r;
+	pthread_mutex_lock(&srv->inbox_lock);
+	ctl_msg_t *list = srv->inbox;
+	srv->inbox = NULL;
+	pthread_mutex_unlock(&srv->inbox_lock);
+	/* The list is newest first: turn it around to handle messages in order. */
+	ctl_msg_t *ordered = NULL;
+	while (list != NULL) {
+		ctl_msg_t *next = list->next;
+		list->next = ordered;
+		ordered = list;
+		list = next;
+	}
+	while (ordered != NULL) {
+		ctl_msg_t *next = ordered->next;
+		handle(srv, ordered);
+		ordered = next;
+	}
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	server_t *srv = arg;
+	if (sig == SIGHUP) {
+		log_info("SIGHUP: reloading");
+		server_reload(srv);
+		return;
+	}
+	log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	srv->stopping = true;
+	event_base_loopbreak(srv->base);
+}
+
+int control_init(server_t *srv)
+{
+	srv->base = event_base_new();
+	srv->inbox_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	pthread_mutex_init(&srv->inbox_lock, NULL);
+	if (srv->base == NULL || srv->inbox_fd < 0)
+		return TDM_ENOMEM;
+	srv->inbox_ev = event_new(srv->base, srv->inbox_fd, EV_READ | EV_PERSIST, inbox_ready, srv);
+	srv->sig_hup = evsignal_new(srv->base, SIGHUP, signal_cb, srv);
+	srv->sig_term = evsignal_new(srv->base, SIGTERM, signal_cb, srv);
+	srv->sig_int = evsignal_new(srv->base, SIGINT, signal_cb, srv);
+	if (srv->inbox_ev == NULL || srv->sig_hup == NULL || srv->sig_term == NULL ||
+	    srv->sig_int == NULL)
+		return TDM_ENOMEM;
+	event_add(srv->inbox_ev, NULL);
+	event_add(srv->sig_hup, NULL);
+	event_add(srv->sig_term, NULL);
+	event_add(srv->sig_int, NULL);
+	return notify_init(srv);
+}
+
+void control_run(server_t *srv)
+{
+	event_base_dispatch(srv->base);
+}
+
+void control_free(server_t *srv)
+{
+	if (srv->base == NULL)
+		return;
+	notify_free(srv);
+	ctl_msg_t *m = srv->inbox;
+	while (m != NULL) {
+		ctl_msg_t *next = m->next;
+		zone_unref(m->zr->zone);
+		free(m);
+		m = next;
+	}
+	while (srv->waiting != NULL) {
+		zonert_t *zr = srv->waiting;
+		srv->waiting = zr->next_waiting;
+		zone_unref(zr->zone);
+	}
+	event_free(srv->inbox_ev);
+	event_free(srv->sig_hup);
+	event_free(srv->sig_term);
+	event_free(srv->sig_int);
+	close(srv->inbox_fd);
+	pthread_mutex_destroy(&srv->inbox_lock);
+}

@@ -1,0 +1,27 @@
+/* server/control.h -- the control thread: signals, timers of secondary zones, jobs, NOTIFY out */
+#pragma once
+
+#include "server/server_impl.h"
+#include "server/zonert.h"
+
+/* Sets up the event loop (signals, inbox, NOTIFY sockets). TDM_OK or an error. */
+int control_init(server_t *srv);
+/* Runs until SIGTERM/SIGINT. */
+void control_run(server_t *srv);
+void control_free(server_t *srv);
+
+/* Control thread: the zone's role or data changed; (re)arm its timer or drop it. */
+void control_zone_changed(server_t *srv, zonert_t *zr);
+/* Control thread: asks for a refresh of a secondary zone now (coalesced with one running). */
+void control_refresh(server_t *srv, zonert_t *zr);
+
+/* refresh.c: starts a refresh job for the zone on its own thread. TDM_OK or an error. */
+int refresh_start(server_t *srv, zonert_t *zr);
+/* refresh.c: loads the persisted timers of a secondary zone at start (control thread). */
+void refresh_restore(server_t *srv, zonert_t *zr);
+
+/* notify.c: NOTIFY every secondary of the zone (control thread). */
+void notify_zone(server_t *srv, zonert_t *zr);
+/* notify.c: sockets and retry timer. */
+int notify_init(server_t *srv);
+void notify_free(server_t *srv);

@@ -1,0 +1,218 @@
+/* server/dispatch.c -- requests that need the server, not just a zone: TSIG, NOTIFY, transfers */
+#include <string.h>
+#include <time.h>
+#include <urcu.h>
+
+#include "lib/error.h"
+#include "lib/log.h"
+#include "server/acl.h"
+#include "server/server_impl.h"
+#include "server/xfrout.h"
+#include "server/zonert.h"
+
+/*
+ * A request in a worker:
+ *
+ *   parse --> signed? -- verify TSIG (bad: NOTAUTH + TSIG error, RFC 8945 5.2) --+
+ *     |                                                                          |
+ *     +--> NOTIFY   --> our secondary zone, from a primary or an ACL? --> refresh (control thread)
+ *     +--> AXFR/IXFR --> ACL allows it? --> over TCP: a transfer job takes the connection
+ *     +--> anything else --> query_answer_parsed
+ *   answer signed with the request's key when the request was signed
+ */
+
+#define TSIG_RESERVE 512     /* room for a TSIG record: names, MAC, other data */
+
+typedef struct {
+	server_t *srv;
+	runconf_t *rc;
+	query_env_t *env;
+	const query_t *q;
+	const sockaddr_t *peer;
+	bool tcp;
+	tsig_ctx_t tsig;
+	bool signed_req;
+	const char *key_name;        /* the configured key that signed the request, or NULL */
+	uint8_t *resp;
+	size_t cap;
+} request_t;
+
+static const tsig_key_t *find_key(void *arg, const uint8_t *name)
+{
+	runconf_t *rc = arg;
+	for (size_t i = 0; i < rc->conf->key_count; i++)
+		if (name_equal(rc->keys[i].name, name))
+			return &rc->keys[i];
+	return NULL;
+}
+
+static const char *key_name_of(const runconf_t *rc, const tsig_key_t *key)
+{
+	return key == NULL ? NULL : rc->conf->keys[key - rc->keys].name;
+}
+
+/* Logs a refusal at most once a minute per source (a flood of strangers stays one line). */
+static void log_refused(const char *what, const char *zone, const sockaddr_t *peer)
+{
+	static _Atomic int64_t last[64];
+	char addr[SOCKADDR_STRLEN];
+	sockaddr_format(peer, addr, sizeof(addr));
+	uint32_t slot = name_hash((const uint8_t *)addr, strlen(addr)) % 64;
+	int64_t now = (int64_t)time(NULL), prev = last[slot];
+	if (now - prev < 60)
+		return;
+	last[slot] = now;
+	log_warn("%s: %s from %s refused", zone, what, addr);
+}
+
+/* Signs the answer when the request was signed; an answer that cannot be signed is not sent. */
+static size_t finish(request_t *r, size_t len)
+{
+	if (!r->signed_req || len == 0)
+		return len;
+	if (tsig_sign(&r->tsig, r->resp, &len, r->cap, (uint64_t)time(NULL)) != TDM_OK)
+		return 0;
+	return len;
+}
+
+static size_t error(request_t *r, int rcode)
+{
+	return finish(r, query_error(r->env, r->q, rcode, r->resp, r->cap - TSIG_RESERVE));
+}
+
+/* RFC 8945 5.2: a request that fails TSIG gets NOTAUTH with the TSIG error (or FORMERR). */
+static bool verify(request_t *r, size_t *out)
+{
+	tsig_ctx_init(&r->tsig, NULL);
+	int ret = tsig_server_verify(&r->tsig, r->q->msg, r->q->len, find_key, r->rc,
+	                             (uint64_t)time(NULL));
+	if (ret == TDM_OK) {
+		r->signed_req = true;
+		r->key_name = key_name_of(r->rc, r->tsig.key);
+		return true;
+	}
+	char addr[SOCKADDR_STRLEN];
+	log_warn("TSIG from %s rejected (%s)", sockaddr_format(r->peer, addr, sizeof(addr)),
+	         tdm_strerror(ret));
+	if (ret == TDM_EMALF) {
+		*out = query_error(r->env, r->q, PKT_RCODE_FORMERR, r->resp, r->cap);
+		return false;
+	}
+	r->signed_req = r->tsig.error != 0;   /* the error record goes out through tsig_sign */
+	*out = error(r, PKT_RCODE_NOTAUTH);
+	return false;
+}
+
+static zonert_t *exact_zone(request_t *r)
+{
+	zone_t *zone = zoneset_find_exact(r->env->zones, r->q->qname_lower, r->q->q.qname_len);
+	return zone != NULL ? zonert_of(zone) : NULL;
+}
+
+static size_t notify_in(request_t *r)
+{
+	zonert_t *zr = exact_zone(r);
+	const conf_zone_t *cz = zr != NULL ? rcu_dereference(zr->conf) : NULL;
+	if (cz == NULL || r->q->q.qtype != PKT_TYPE_SOA)
+		return error(r, PKT_RCODE_NOTAUTH);
+	if (cz->type != CONF_ZONE_SECONDARY || !acl_allows(cz, CONF_ALLOW_NOTIFY, r->peer,
+	                                                   r->key_name)) {
+		log_refused("NOTIFY", zr->name, r->peer);
+		return error(r, PKT_RCODE_REFUSED);
+	}
+	char addr[SOCKADDR_STRLEN];
+	log_info("%s: NOTIFY from %s, refreshing", zr->name,
+	         sockaddr_format(r->peer, addr, sizeof(addr)));
+	control_post(r->srv, CTL_REFRESH, zr);
+	/* RFC 1996 4.7: the answer echoes the question, with AA. */
+	pkt_writer_t w;
+	pkt_writer_init(&w, r->resp, r->cap - TSIG_RESERVE);
+	uint16_t flags = PKT_FLAG_QR | PKT_FLAG_AA | (uint16_t)(PKT_OPCODE_NOTIFY << 11);
+	if (pkt_write_header(&w, pkt_id(r->q->msg), flags) != TDM_OK ||
+	    pkt_write_question(&w, r->q->q.qname, r->q->q.qtype, r->q->q.qclass) != TDM_OK)
+		return 0;
+	return finish(r, pkt_writer_finish(&w));
+}
+
+/* IXFR over UDP: the SOA alone, which tells the client to come back over TCP (RFC 1995 2). */
+static size_t ixfr_udp(request_t *r, const zone_contents_t *z)
+{
+	pkt_writer_t w;
+	uint16_t rdlen;
+	const uint8_t *rd = zone_rrset_first(z, zone_soa(z), &rdlen);
+	pkt_writer_init(&w, r->resp, r->cap - TSIG_RESERVE);
+	if (pkt_write_header(&w, pkt_id(r->q->msg), PKT_FLAG_QR | PKT_FLAG_AA) != TDM_OK ||
+	    pkt_write_question(&w, r->q->q.qname, r->q->q.qtype, r->q->q.qclass) != TDM_OK ||
+	    pkt_write_rr(&w, NULL, PKT_HEADER_LEN, PKT_TYPE_SOA, PKT_CLASS_IN, zone_soa(z)->ttl, rd,
+	                 rdlen) != TDM_OK)
+		return 0;
+	return finish(r, pkt_writer_finish(&w));
+}
+
+static size_t transfer(request_t *r, struct xfrout **job)
+{
+	zonert_t *zr = exact_zone(r);
+	const conf_zone_t *cz = zr != NULL ? rcu_dereference(zr->conf) : NULL;
+	const zone_contents_t *z = zr != NULL ? zone_contents(zr->zone) : NULL;
+	/* RFC 5936 4.2.1 leaves it to us; like Knot, NOTAUTH for a zone we cannot give. */
+	if (cz == NULL || z == NULL || zone_expired(zr->zone))
+		return error(r, PKT_RCODE_NOTAUTH);
+	const char *what = r->q->q.qtype == PKT_TYPE_AXFR ? "AXFR" : "IXFR";
+	if (!acl_allows(cz, CONF_ALLOW_TRANSFER, r->peer, r->key_name)) {
+		log_refused(what, zr->name, r->peer);
+		return error(r, PKT_RCODE_REFUSED);
+	}
+	if (!r->tcp)   /* RFC 5936 4.2: AXFR is not defined over UDP */
+		return r->q->q.qtype == PKT_TYPE_IXFR ? ixfr_udp(r, z) : error(r, PKT_RCODE_NOTIMP);
+	*job = xfrout_new(r->srv, zr, r->q, r->peer, r->signed_req ? &r->tsig : NULL);
+	if (*job == NULL)
+		return error(r, PKT_RCODE_SERVFAIL);
+	r->signed_req = false;   /* the job owns the TSIG state now */
+	return 0;
+}
+
+/* A secondary asking for the SOA of a zone it may transfer: note it in the replication view. */
+static void note_soa_query(request_t *r)
+{
+	zonert_t *zr = exact_zone(r);
+	const conf_zone_t *cz = zr != NULL ? rcu_dereference(zr->conf) : NULL;
+	if (cz != NULL && acl_allows(cz, CONF_ALLOW_TRANSFER, r->peer, r->key_name))
+		zonert_peer_seen(zr, r->peer, "soa", false, 0, NULL);
+}
+
+size_t dispatch_request(server_t *srv, query_env_t *env, const uint8_t *req, size_t len,
+                        uint8_t *resp, size_t cap, bool tcp, const sockaddr_t *peer,
+                        struct xfrout **job)
+{
+	query_t q;
+	if (!query_parse(req, len, &q))
+		return 0;
+	int opcode = pkt_opcode(req);
+	bool xfr = q.q.qtype == PKT_TYPE_AXFR || q.q.qtype == PKT_TYPE_IXFR;
+	/* The common case goes straight to the answer. */
+	if (q.tsig_pos == 0 && q.rcode == PKT_RCODE_NOERROR && opcode == PKT_OPCODE_QUERY && !xfr &&
+	    q.q.qtype != PKT_TYPE_SOA)
+		return query_answer_parsed(env, &q, resp, cap, tcp);
+	request_t r = { .srv = srv, .rc = rcu_dereference(srv->rc), .env = env, .q = &q,
+	                .peer = peer, .tcp = tcp, .resp = resp, .cap = cap };
+	size_t out = 0;
+	if (q.rcode != PKT_RCODE_NOERROR)
+		return query_answer_parsed(env, &q, resp, cap, tcp);
+	if (q.tsig_pos != 0 && !verify(&r, &out))
+		goto done;
+	if (opcode == PKT_OPCODE_NOTIFY)
+		out = notify_in(&r);
+	else if (opcode == PKT_OPCODE_QUERY && xfr)
+		out = transfer(&r, job);
+	else {
+		if (q.q.qtype == PKT_TYPE_SOA && opcode == PKT_OPCODE_QUERY)
+			note_soa_query(&r);
+		env->reserve = r.signed_req ? TSIG_RESERVE : 0;
+		out = finish(&r, query_answer_parsed(env, &q, resp, cap, tcp));
+		env->reserve = 0;
+	}
+done:
+	if (r.signed_req || q.tsig_pos != 0)
+		tsig_ctx_clear(&r.tsig);
+	return out;
+}

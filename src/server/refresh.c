@@ -1,0 +1,402 @@
+/* server/refresh.c -- keeping a secondary zone current: SOA check, then IXFR, AXFR as a fallback */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <urcu.h>
+
+#include "lib/error.h"
+#include "lib/log.h"
+#include "server/control.h"
+#include "xfr/in.h"
+#include "zone/diff.h"
+
+/*
+ * One refresh of a secondary zone (RFC 1034 4.3.5, RFC 1995, RFC 5936), on its own thread:
+ *
+ *   SOA query to every primary address, in order --none answered--> failed: retry later
+ *        | the highest serial wins (RFC 1982 comparison)
+ *        v
+ *   not newer than ours? --> up to date: timers restart
+ *        v
+ *   IXFR from that primary --fails in any way--> AXFR from it --fails--> failed: retry later
+ *        v                                         v
+ *   apply the change to our version          the whole zone
+ *        v                                         v
+ *   commit to the store (contents + journal entry, one transaction), then publish, then NOTIFY
+ *
+ * The job works from copies of the configuration it needs (a reload may replace it meanwhile) and
+ * reports back to the control thread, which owns the timers.
+ */
+
+#define MAX_PRIMARY_ADDRS 16
+
+typedef struct {
+	server_t *srv;
+	zonert_t *zr;
+	uint8_t apex[NAME_MAXLEN];
+	sockaddr_t addrs[MAX_PRIMARY_ADDRS];
+	tsig_key_t keys[MAX_PRIMARY_ADDRS];
+	uint8_t secrets[MAX_PRIMARY_ADDRS][TSIG_SECRET_MAX];
+	bool has_key[MAX_PRIMARY_ADDRS];
+	size_t naddrs;
+	sockaddr_t src4, src6;
+	unsigned timeout_ms, journal_max;
+	uint32_t refresh_min, refresh_max, retry_min, retry_max, expire_min, expire_max;
+} job_t;
+
+static void copy_key(job_t *job, size_t i, const tsig_key_t *key)
+{
+	if (key == NULL || key->secret_len > TSIG_SECRET_MAX)
+		return;
+	job->keys[i] = *key;
+	memcpy(job->secrets[i], key->secret, key->secret_len);
+	job->keys[i].secret = job->secrets[i];
+	job->has_key[i] = true;
+}
+
+/* Control thread: what the job needs, copied out of the configuration in force. */
+static job_t *job_new(server_t *srv, zonert_t *zr)
+{
+	job_t *job = calloc(1, sizeof(*job));
+	if (job == NULL)
+		return NULL;
+	const conf_t *conf = srv->rc->conf;
+	const conf_zone_t *cz = zr->conf;
+	job->srv = srv;
+	job->zr = zr;
+	name_copy_lower(job->apex, zone_name(zr->zone));
+	for (size_t i = 0; i < cz->primary_count; i++) {
+		const conf_remote_t *r = cz->primaries[i];
+		for (size_t j = 0; j < r->address_count && job->naddrs < MAX_PRIMARY_ADDRS; j++) {
+			copy_key(job, job->naddrs, runconf_key(srv->rc, r->key));
+			job->addrs[job->naddrs++] = r->addresses[j];
+		}
+	}
+	job->src4 = conf->server.source4;
+	job->src6 = conf->server.source6;
+	job->timeout_ms = conf->server.xfr_timeout * 1000;
+	job->journal_max = conf->server.journal_max_entries;
+	job->refresh_min = conf->server.refresh_min;
+	job->refresh_max = conf->server.refresh_max;
+	job->retry_min = conf->server.retry_min;
+	job->retry_max = conf->server.retry_max;
+	job->expire_min = conf->server.expire_min;
+	job->expire_max = conf->server.expire_max;
+	return job;
+}
+
+static xfr_peer_t peer_of(const job_t *job, size_t i)
+{
+	const sockaddr_t *src = sockaddr_family(&job->addrs[i]) == AF_INET6 ? &job->src6 : &job->src4;
+	return (xfr_peer_t){ .zone = job->apex, .primary = &job->addrs[i], .source = src,
+	                     .key = job->has_key[i] ? &job->keys[i] : NULL,
+	                     .timeout_ms = job->timeout_ms };
+}
+
+static uint32_t clamp(uint32_t v, uint32_t lo, uint32_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Up to a tenth less, so that zones loaded together do not refresh together. */
+static int64_t jitter(uint32_t seconds)
+{
+	uint32_t r = 0;
+	if (seconds >= 10 && getrandom(&r, sizeof(r), 0) == sizeof(r))
+		return (int64_t)seconds - (int64_t)(r % (seconds / 10 + 1));
+	return seconds;
+}
+
+/* SOA field at offset from the end of the rdata (RFC 1035 3.3.13). */
+static uint32_t soa_field(const zone_contents_t *z, int from_end)
+{
+	uint16_t rdlen;
+	const uint8_t *rd = zone_rrset_first(z, zone_soa(z), &rdlen);
+	return pkt_get32(rd + rdlen - from_end);
+}
+
+/* The timers after a good refresh: the zone's SOA, clamped; EDNS EXPIRE when the primary sent it. */
+static void timers_ok(const job_t *job, const zone_contents_t *z, const xfr_result_t *r,
+                      store_state_t *st)
+{
+	int64_t now = (int64_t)time(NULL);
+	uint32_t expire = r->has_expire ? r->expire : soa_field(z, 8);
+	st->refresh_at = now + jitter(clamp(soa_field(z, 16), job->refresh_min, job->refresh_max));
+	/* RFC 7314 4: the EXPIRE option's value stands in for the SOA's expire. */
+	st->expire_at = now + clamp(expire, r->has_expire ? 0 : job->expire_min, job->expire_max);
+	st->last_refresh = now;
+}
+
+static void set_result(store_state_t *st, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(st->last_result, sizeof(st->last_result), fmt, ap);
+	va_end(ap);
+}
+
+/* Asks every primary address for the SOA; the index of the one with the highest serial, or -1. */
+static int best_primary(const job_t *job, uint32_t *serial, char *why, size_t why_len)
+{
+	int best = -1;
+	why[0] = '\0';
+	for (size_t i = 0; i < job->naddrs; i++) {
+		xfr_peer_t peer = peer_of(job, i);
+		xfr_result_t r;
+		uint32_t s;
+		char addr[SOCKADDR_STRLEN];
+		if (xfr_soa_query(&peer, &s, &r) != TDM_OK) {
+			log_info("%s: SOA query to %s failed (%s)", job->zr->name,
+			         sockaddr_format(&job->addrs[i], addr, sizeof(addr)), r.error);
+			snprintf(why, why_len, "SOA query to %.60s: %.60s", addr, r.error);
+			continue;
+		}
+		if (best < 0 || serial_cmp(s, *serial) > 0) {
+			best = (int)i;
+			*serial = s;
+		}
+	}
+	return best;
+}
+
+/* The new version from what was transferred; list gets the records to store. */
+static int build(const job_t *job, const zone_contents_t *current, const xfr_result_t *r,
+                 rrlist_t **list, zone_contents_t **out)
+{
+	int ret;
+	if (r->full) {
+		*list = r->records;
+	} else if ((ret = zone_apply(current, r->removed, r->added, list)) != TDM_OK) {
+		return ret;
+	}
+	ret = zone_contents_build(job->apex, *list, out);
+	if (ret == TDM_OK && zone_serial(*out) != r->serial) {
+		zone_contents_free(*out);
+		*out = NULL;
+		ret = TDM_EMALF;
+	}
+	return ret;
+}
+
+/* Commits the new version with its journal entry, then publishes it. */
+static int commit(job_t *job, const zone_contents_t *current, rrlist_t *list,
+                  zone_contents_t *z, const xfr_result_t *r)
+{
+	store_zone_meta_t meta = { .serial = zone_serial(z), .updated = (int64_t)time(NULL) };
+	snprintf(meta.source, sizeof(meta.source), "secondary");
+	rrlist_t *removed = r->removed, *added = r->added;
+	rrlist_t *drem = NULL, *dadd = NULL;
+	int ret = TDM_OK;
+	if (r->full && current != NULL) {
+		/* A whole zone replacing ours still leaves a change to serve by IXFR downstream. */
+		drem = rrlist_new();
+		dadd = rrlist_new();
+		if (drem == NULL || dadd == NULL || zone_diff(current, z, drem, dadd) != TDM_OK)
+			ret = TDM_ENOMEM;
+		removed = drem;
+		added = dadd;
+	}
+	store_diff_t diff = { .serial_from = current ? zone_serial(current) : 0,
+	                      .serial_to = zone_serial(z), .removed = removed, .added = added };
+	if (ret == TDM_OK)
+		ret = store_zone_commit(job->srv->store, job->zr->name, list, &meta,
+		                        current != NULL ? &diff : NULL, job->journal_max);
+	rrlist_free(drem);
+	rrlist_free(dadd);
+	return ret;
+}
+
+static double ms_since(const struct timespec *start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) * 1000.0 +
+	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+/* One transfer attempt, IXFR (current given) or AXFR, through to a published version. */
+static int attempt(job_t *job, int best, const zone_contents_t *current, xfr_result_t *r,
+                   zone_contents_t **out)
+{
+	xfr_peer_t peer = peer_of(job, (size_t)best);
+	int ret = xfr_fetch(&peer, current, r);
+	if (ret != TDM_OK || r->uptodate)
+		return ret;
+	rrlist_t *list = NULL;
+	zone_contents_t *z = NULL;
+	if ((ret = build(job, current, r, &list, &z)) != TDM_OK) {
+		snprintf(r->error, sizeof(r->error), "%s", ret == TDM_EMALF ?
+		         "the change does not apply to our version" : tdm_strerror(ret));
+		goto out;
+	}
+	if ((ret = commit(job, current, list, z, r)) != TDM_OK) {
+		snprintf(r->error, sizeof(r->error), "store: %s", tdm_strerror(ret));
+		zone_contents_free(z);
+		goto out;
+	}
+	*out = z;
+out:
+	if (list != r->records)
+		rrlist_free(list);
+	return ret;
+}
+
+static bool still_secondary(zonert_t *zr)
+{
+	rcu_read_lock();
+	const conf_zone_t *cz = rcu_dereference(zr->conf);
+	bool yes = cz != NULL && cz->type == CONF_ZONE_SECONDARY;
+	rcu_read_unlock();
+	return yes;
+}
+
+/* Fetches and publishes; fills the state and says whether the zone changed. */
+static bool transfer(job_t *job, int best, zone_contents_t *current, store_state_t *st)
+{
+	char addr[SOCKADDR_STRLEN];
+	sockaddr_format(&job->addrs[best], addr, sizeof(addr));
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	xfr_result_t r;
+	zone_contents_t *z = NULL;
+	const char *kind = current != NULL ? "IXFR" : "AXFR";
+	int ret = attempt(job, best, current, &r, &z);
+	if (ret != TDM_OK && current != NULL) {
+		log_warn("%s: IXFR from %s failed (%s), falling back to AXFR", job->zr->name, addr,
+		         r.error);
+		xfr_result_clear(&r);
+		kind = "AXFR";
+		ret = attempt(job, best, NULL, &r, &z);
+	}
+	bool changed = false;
+	if (ret != TDM_OK) {
+		log_warn("%s: %s from %s failed (%s)", job->zr->name, kind, addr, r.error);
+		set_result(st, "%s from %s failed: %s", kind, addr, r.error);
+	} else if (r.uptodate || z == NULL) {
+		timers_ok(job, current, &r, st);
+		set_result(st, "ok: up to date at serial %u", zone_serial(current));
+		zone_set_expired(job->zr->zone, false);
+	} else {
+		uint32_t from = current != NULL ? zone_serial(current) : 0;
+		log_info("%s: %s from %s serial %u -> %u, %zu changes, %u messages, %.0f ms",
+		         job->zr->name, kind, addr, from, zone_serial(z), r.changes, r.messages,
+		         ms_since(&start));
+		timers_ok(job, z, &r, st);
+		set_result(st, "ok: %s serial %u -> %u", kind, from, zone_serial(z));
+		snprintf(st->primary, sizeof(st->primary), "%s", addr);
+		if (still_secondary(job->zr)) {
+			job->zr->serial = zone_serial(z);
+			zone_set_contents(job->zr->zone, z);
+			zone_set_expired(job->zr->zone, false);
+			changed = true;
+		} else {
+			zone_contents_free(z);
+		}
+	}
+	xfr_result_clear(&r);
+	return changed;
+}
+
+/* After a failure: try again after the zone's retry interval (or the minimum before any data). */
+static void timers_failed(const job_t *job, const zone_contents_t *current, store_state_t *st)
+{
+	int64_t now = (int64_t)time(NULL);
+	uint32_t retry = current != NULL ? soa_field(current, 12) : job->retry_min;
+	st->refresh_at = now + jitter(clamp(retry, job->retry_min, job->retry_max));
+	st->last_refresh = now;
+}
+
+static void *job_main(void *arg)
+{
+	job_t *job = arg;
+	zonert_t *zr = job->zr;
+	rcu_register_thread();
+	rcu_read_lock();
+	zone_contents_t *current = zone_contents(zr->zone);
+	if (current != NULL)
+		zone_contents_ref(current);
+	rcu_read_unlock();
+	pthread_mutex_lock(&zr->lock);
+	store_state_t st = zr->state;
+	pthread_mutex_unlock(&zr->lock);
+
+	uint32_t serial = 0;
+	char why[160];
+	int best = best_primary(job, &serial, why, sizeof(why));
+	bool changed = false, ok = true;
+	if (best < 0) {
+		set_result(&st, "no primary answered (%s)", job->naddrs ? why : "none configured");
+		ok = false;
+	} else if (current != NULL && serial_cmp(serial, zone_serial(current)) <= 0) {
+		xfr_result_t none = { 0 };
+		timers_ok(job, current, &none, &st);
+		set_result(&st, "ok: up to date at serial %u", zone_serial(current));
+		zone_set_expired(zr->zone, false);
+	} else {
+		changed = transfer(job, best, current, &st);
+		ok = strncmp(st.last_result, "ok", 2) == 0;
+	}
+	if (!ok)
+		timers_failed(job, current, &st);
+	pthread_mutex_lock(&zr->lock);
+	zr->state = st;
+	pthread_mutex_unlock(&zr->lock);
+	/* Not stored yet (never transferred): the timers live in memory until it is. */
+	store_state_set(job->srv->store, zr->name, &st);
+	zone_contents_unref(current);
+	if (changed)
+		control_post(job->srv, CTL_NOTIFY, zr);
+	control_post(job->srv, CTL_REFRESH_DONE, zr);
+	atomic_fetch_sub(&job->srv->jobs_running, 1);
+	zone_unref(zr->zone);
+	free(job);
+	rcu_unregister_thread();
+	return NULL;
+}
+
+int refresh_start(server_t *srv, zonert_t *zr)
+{
+	job_t *job = job_new(srv, zr);
+	if (job == NULL)
+		return TDM_ENOMEM;
+	zone_ref(zr->zone);
+	atomic_fetch_add(&srv->jobs_running, 1);
+	pthread_t thread;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	int ret = pthread_create(&thread, &attr, job_main, job);
+	pthread_attr_destroy(&attr);
+	if (ret != 0) {
+		log_err("%s: cannot start a refresh thread", zr->name);
+		atomic_fetch_sub(&srv->jobs_running, 1);
+		zone_unref(zr->zone);
+		free(job);
+		return -ret;
+	}
+	return TDM_OK;
+}
+
+void refresh_restore(server_t *srv, zonert_t *zr)
+{
+	store_state_t st;
+	int64_t now = (int64_t)time(NULL);
+	if (store_state_get(srv->store, zr->name, &st) != TDM_OK) {
+		memset(&st, 0, sizeof(st));
+		st.refresh_at = now;   /* never refreshed: at once */
+	}
+	pthread_mutex_lock(&zr->lock);
+	zr->state = st;
+	pthread_mutex_unlock(&zr->lock);
+	/* A zone whose expiry passed while we were down is not served until refreshed. */
+	if (st.expire_at != 0 && now >= st.expire_at) {
+		log_warn("%s: expired while the server was down: answering SERVFAIL until refreshed",
+		         zr->name);
+		zone_set_expired(zr->zone, true);
+	}
+}

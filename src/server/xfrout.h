@@ -1,0 +1,18 @@
+/* server/xfrout.h -- a transfer out (AXFR or IXFR) on its own thread, from a pinned zone version */
+#pragma once
+
+#include "query/query.h"
+#include "server/server_impl.h"
+#include "server/zonert.h"
+#include "tsig/tsig.h"
+
+typedef struct xfrout xfrout_t;
+
+/* A job for an allowed transfer request (copied), with the TSIG state of a signed request (taken
+ * over: the caller must not clear it), or NULL when the limit of transfers out is reached or out
+ * of memory. Pins the zone and its current version. */
+xfrout_t *xfrout_new(server_t *srv, zonert_t *zr, const query_t *q, const sockaddr_t *peer,
+                     tsig_ctx_t *tsig);
+
+/* Transfers out running now (the server waits for them when it stops). */
+unsigned xfrout_running(void);

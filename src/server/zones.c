@@ -1,0 +1,185 @@
+/* server/zones.c -- the zones of a configuration: created, loaded, their roles applied, at start and reload */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <urcu.h>
+
+#include "lib/error.h"
+#include "lib/log.h"
+#include "server/control.h"
+#include "server/zoneload.h"
+#include "server/zones.h"
+#include "wire/name.h"
+
+int runconf_new(conf_t *conf, runconf_t **out)
+{
+	runconf_t *rc = calloc(1, sizeof(*rc));
+	if (rc == NULL)
+		return TDM_ENOMEM;
+	rc->conf = conf;
+	rc->keys = calloc(conf->key_count ? conf->key_count : 1, sizeof(tsig_key_t));
+	if (rc->keys == NULL) {
+		free(rc);
+		return TDM_ENOMEM;
+	}
+	for (size_t i = 0; i < conf->key_count; i++) {
+		const conf_key_t *k = &conf->keys[i];
+		if (tsig_key_init(&rc->keys[i], k->name, k->algorithm, k->secret, k->secret_len) !=
+		    TDM_OK) {
+			log_err("key %s: unusable (algorithm %s)", k->name, k->algorithm);
+			free(rc->keys);
+			free(rc);
+			return TDM_ECONF;
+		}
+	}
+	*out = rc;
+	return TDM_OK;
+}
+
+void runconf_free(runconf_t *rc)
+{
+	if (rc == NULL)
+		return;
+	conf_free(rc->conf);
+	free(rc->keys);
+	free(rc);
+}
+
+const tsig_key_t *runconf_key(const runconf_t *rc, const conf_key_t *key)
+{
+	return key == NULL ? NULL : &rc->keys[key - rc->conf->keys];
+}
+
+static zone_t *current_zone(server_t *srv, const char *name)
+{
+	uint8_t wire[NAME_MAXLEN];
+	int len = name_from_text(name, NULL, wire);
+	if (len < 0 || srv->zones == NULL)
+		return NULL;
+	name_copy_lower(wire, wire);
+	return zoneset_find_exact(srv->zones, wire, len);
+}
+
+/* A primary zone: its file (or the store) brought in; a new version is announced. */
+static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, bool was_secondary)
+{
+	zoneload_t zl = { .store = srv->store,
+	                  .journal_max = srv->rc->conf->server.journal_max_entries };
+	zone_contents_t *out = NULL;
+	rcu_read_lock();
+	zone_contents_t *current = zone_contents(zr->zone);
+	if (current != NULL)
+		zone_contents_ref(current);
+	rcu_read_unlock();
+	if (was_secondary) {
+		log_info("%s: now primary, keeping serial %u and its journal", zr->name,
+		         current ? zone_serial(current) : 0);
+		zone_set_expired(zr->zone, false);
+	}
+	/* A zone that fails to load keeps what it served (or nothing: SERVFAIL). */
+	if (zoneload_configured(&zl, cz, current, &out) == TDM_OK && out != NULL) {
+		zr->serial = zone_serial(out);
+		zone_set_contents(zr->zone, out);
+		control_post(srv, CTL_NOTIFY, zr);
+	}
+	zone_contents_unref(current);
+}
+
+/* A secondary zone: what the store holds is served at once; the timers go on from where they were. */
+static void load_secondary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, bool role_changed)
+{
+	rcu_read_lock();
+	bool have = zone_contents(zr->zone) != NULL;
+	rcu_read_unlock();
+	if (!have) {
+		zone_contents_t *out = NULL;
+		if (zoneload_stored(srv->store, cz, &out) == TDM_OK) {
+			zr->serial = zone_serial(out);
+			zone_set_contents(zr->zone, out);
+		}
+	}
+	if (!have || role_changed) {
+		if (role_changed)
+			log_info("%s: now secondary of %s", zr->name,
+			         cz->primary_count ? cz->primaries[0]->name : "(none)");
+		refresh_restore(srv, zr);
+		if (role_changed)
+			zr->state.refresh_at = (int64_t)time(NULL);
+	}
+}
+
+/* Finds or makes the zone of cz, with its runtime; NULL on OOM. */
+static zone_t *zone_for(server_t *srv, const conf_zone_t *cz)
+{
+	zone_t *zone = current_zone(srv, cz->name);
+	uint8_t apex[NAME_MAXLEN];
+	if (zone != NULL) {
+		zone_ref(zone);
+		return zone;
+	}
+	if (name_from_text(cz->name, NULL, apex) < 0 || (zone = zone_new(apex)) == NULL)
+		return NULL;
+	if (zonert_attach(srv, zone) == NULL) {
+		zone_unref(zone);
+		return NULL;
+	}
+	return zone;
+}
+
+int zones_build(server_t *srv, const conf_t *conf, zoneset_t **out)
+{
+	zone_t **zones = calloc(conf->zone_count ? conf->zone_count : 1, sizeof(zone_t *));
+	if (zones == NULL)
+		return TDM_ENOMEM;
+	size_t n = 0;
+	int ret = TDM_OK;
+	for (size_t i = 0; i < conf->zone_count; i++) {
+		const conf_zone_t *cz = &conf->zones[i];
+		zone_t *zone = zone_for(srv, cz);
+		if (zone == NULL) {
+			ret = TDM_ENOMEM;
+			break;
+		}
+		zones[n++] = zone;
+		zonert_t *zr = zonert_of(zone);
+		const conf_zone_t *old = zr->conf;
+		bool changed = old != NULL && old->type != cz->type;
+		rcu_assign_pointer(zr->conf, (conf_zone_t *)cz);
+		if (cz->type == CONF_ZONE_PRIMARY)
+			load_primary(srv, zr, cz, changed);
+		else
+			load_secondary(srv, zr, cz, changed);
+	}
+	zoneset_t *set = ret == TDM_OK ? zoneset_new(zones, n) : NULL;
+	for (size_t i = 0; i < n; i++)
+		zone_unref(zones[i]);
+	free(zones);
+	if (set == NULL)
+		return ret == TDM_OK ? TDM_ENOMEM : ret;
+	*out = set;
+	return TDM_OK;
+}
+
+void zones_arm(server_t *srv)
+{
+	for (size_t i = 0; i < zoneset_count(srv->zones); i++)
+		control_zone_changed(srv, zonert_of(zoneset_at(srv->zones, i)));
+}
+
+void zones_forget_removed(server_t *srv, const conf_t *conf)
+{
+	zoneset_t *old = srv->zones;
+	for (size_t i = 0; old != NULL && i < zoneset_count(old); i++) {
+		zonert_t *zr = zonert_of(zoneset_at(old, i));
+		if (conf_zone_find(conf, zr->name) != NULL)
+			continue;
+		log_info("%s: removed from the configuration, deleting its data", zr->name);
+		/* Its timer goes now, on this thread: the zone itself may outlive it a little. */
+		if (zr->timer != NULL) {
+			event_free(zr->timer);
+			zr->timer = NULL;
+		}
+		rcu_assign_pointer(zr->conf, NULL);
+		store_zone_delete(srv->store, zr->name);
+	}
+}

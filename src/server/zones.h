@@ -1,0 +1,24 @@
+/* server/zones.h -- the zones of a configuration: created, loaded, their roles applied */
+#pragma once
+
+#include "server/server_impl.h"
+#include "server/zonert.h"
+
+/* A configuration in force with its TSIG keys (takes conf). TDM_OK, TDM_ENOMEM or TDM_ECONF. */
+int runconf_new(conf_t *conf, runconf_t **out);
+void runconf_free(runconf_t *rc);
+
+/*
+ * Control thread: the zone table for conf. Zones kept from the current set keep their data; new ones
+ * are created and loaded. Primary zones import a changed zone file (a new version is committed with
+ * its journal entry, published and announced by NOTIFY); secondary zones serve what the store holds
+ * and resume their timers. A zone whose role changed keeps its data. srv->rc must already be the
+ * new configuration's (limits are read from it).
+ */
+int zones_build(server_t *srv, const conf_t *conf, zoneset_t **out);
+
+/* Control thread: arms the timers of every zone of the current set (after zones_build). */
+void zones_arm(server_t *srv);
+
+/* Control thread: zones of the current set that conf no longer has lose their timers and data. */
+void zones_forget_removed(server_t *srv, const conf_t *conf);
