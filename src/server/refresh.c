@@ -46,6 +46,7 @@ typedef struct {
 	size_t naddrs;
 	sockaddr_t src4, src6;
 	unsigned timeout_ms, journal_max;
+	bool force_axfr;
 	uint32_t refresh_min, refresh_max, retry_min, retry_max, expire_min, expire_max;
 } job_t;
 
@@ -80,6 +81,8 @@ static job_t *job_new(server_t *srv, zonert_t *zr)
 	job->src4 = conf->server.source4;
 	job->src6 = conf->server.source6;
 	job->timeout_ms = conf->server.xfr_timeout * 1000;
+	job->force_axfr = zr->force_axfr;
+	zr->force_axfr = false;
 	job->journal_max = conf->server.journal_max_entries;
 	job->refresh_min = conf->server.refresh_min;
 	job->refresh_max = conf->server.refresh_max;
@@ -204,8 +207,11 @@ static int commit(job_t *job, const zone_contents_t *current, rrlist_t *list,
 	store_diff_t diff = { .serial_from = current ? zone_serial(current) : 0,
 	                      .serial_to = zone_serial(z), .removed = removed, .added = added };
 	if (ret == TDM_OK)
+		/* Same serial, other contents (a retransfer): no change to journal, history restarts. */
 		ret = store_zone_commit(job->srv->store, job->zr->name, list, &meta,
-		                        current != NULL ? &diff : NULL, job->journal_max);
+		                        current != NULL && diff.serial_from != diff.serial_to ? &diff
+		                                                                              : NULL,
+		                        job->journal_max);
 	rrlist_free(drem);
 	rrlist_free(dadd);
 	return ret;
@@ -220,11 +226,11 @@ static double ms_since(const struct timespec *start)
 }
 
 /* One transfer attempt, IXFR (current given) or AXFR, through to a published version. */
-static int attempt(job_t *job, int best, const zone_contents_t *current, xfr_result_t *r,
-                   zone_contents_t **out)
+static int attempt(job_t *job, int best, const zone_contents_t *current, bool ixfr,
+                   xfr_result_t *r, zone_contents_t **out)
 {
 	xfr_peer_t peer = peer_of(job, (size_t)best);
-	int ret = xfr_fetch(&peer, current, r);
+	int ret = xfr_fetch(&peer, ixfr ? current : NULL, r);
 	if (ret != TDM_OK || r->uptodate)
 		return ret;
 	rrlist_t *list = NULL;
@@ -264,14 +270,15 @@ static bool transfer(job_t *job, int best, zone_contents_t *current, store_state
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	xfr_result_t r;
 	zone_contents_t *z = NULL;
-	const char *kind = current != NULL ? "IXFR" : "AXFR";
-	int ret = attempt(job, best, current, &r, &z);
-	if (ret != TDM_OK && current != NULL) {
+	/* A retransfer asked for by the operator goes straight to AXFR. */
+	const char *kind = current != NULL && !job->force_axfr ? "IXFR" : "AXFR";
+	int ret = attempt(job, best, current, current != NULL && !job->force_axfr, &r, &z);
+	if (ret != TDM_OK && current != NULL && !job->force_axfr) {
 		log_warn("%s: IXFR from %s failed (%s), falling back to AXFR", job->zr->name, addr,
 		         r.error);
 		xfr_result_clear(&r);
 		kind = "AXFR";
-		ret = attempt(job, best, NULL, &r, &z);
+		ret = attempt(job, best, current, false, &r, &z);
 	}
 	bool changed = false;
 	if (ret != TDM_OK) {
@@ -332,7 +339,8 @@ static void *job_main(void *arg)
 	if (best < 0) {
 		set_result(&st, "no primary answered (%s)", job->naddrs ? why : "none configured");
 		ok = false;
-	} else if (current != NULL && serial_cmp(serial, zone_serial(current)) <= 0) {
+	} else if (current != NULL && !job->force_axfr &&
+	           serial_cmp(serial, zone_serial(current)) <= 0) {
 		xfr_result_t none = { 0 };
 		timers_ok(job, current, &none, &st);
 		set_result(&st, "ok: up to date at serial %u", zone_serial(current));

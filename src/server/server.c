@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <urcu.h>
 
@@ -12,6 +13,8 @@
 #include "server/net.h"
 #include "server/server.h"
 #include "server/worker.h"
+#include "api/http.h"
+#include "server/api.h"
 #include "server/control.h"
 #include "server/server_impl.h"
 #include "server/xfrout.h"
@@ -86,6 +89,9 @@ int server_new(const char *conf_path, server_t **out)
 	    (ret = zones_build(srv, conf, &srv->zones)) != TDM_OK)
 		goto fail;
 	zones_arm(srv);
+	srv->started = (int64_t)time(NULL);
+	if ((ret = server_api_start(srv)) != TDM_OK)
+		goto fail;
 	*out = srv;
 	return TDM_OK;
 fail:
@@ -229,6 +235,7 @@ void server_free(server_t *srv)
 	/* Zones before the event loop: their timers belong to it. */
 	zoneset_free(zones);
 	rcu_barrier();   /* every deferred free has run */
+	api_free(srv->api);
 	control_free(srv);
 	if (srv->base != NULL)
 		event_base_free(srv->base);

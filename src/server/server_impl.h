@@ -60,6 +60,8 @@ struct server {
 	atomic_uint jobs_running; /* refresh jobs on their threads */
 	struct zonert *waiting;   /* zones waiting for a job slot, in order */
 	bool stopping;
+	struct api *api;          /* the HTTP API, NULL when http.listen is unset */
+	int64_t started;          /* unix time */
 };
 
 /* Posts a message to the control thread (any thread). Takes a reference on the zone. */

@@ -216,8 +216,11 @@ static void *job_main(void *arg)
 	} else {
 		log_info("%s: %s to %s serial %u, %zu records, %u messages, %.0f ms", job->zr->name,
 		         kind, addr, zone_serial(job->z), x.records, x.messages, ms_since(&start));
+		/* Once the transfer is through, the secondary holds what we sent. */
+		bool sent = strcmp(kind, "SOA") != 0;
 		zonert_peer_seen(job->zr, &job->peer, q.qtype == PKT_TYPE_AXFR ? "axfr" : "ixfr",
-		                 known, client_serial, strcmp(kind, "SOA") == 0 ? NULL : kind);
+		                 sent || known, sent ? zone_serial(job->z) : client_serial,
+		                 sent ? kind : NULL);
 	}
 	job_free(job);
 	return NULL;

@@ -40,6 +40,7 @@ typedef struct zonert {
 
 	/* control thread only */
 	bool refreshing, refresh_again, queued;
+	bool force_axfr;              /* the next refresh transfers the whole zone (retransfer) */
 	struct zonert *next_waiting;
 	struct event *timer;          /* next refresh or expiry */
 	unsigned retry_count;

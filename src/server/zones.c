@@ -183,3 +183,8 @@ void zones_forget_removed(server_t *srv, const conf_t *conf)
 		store_zone_delete(srv->store, zr->name);
 	}
 }
+
+void zones_reload_one(server_t *srv, zonert_t *zr)
+{
+	load_primary(srv, zr, zr->conf, false);
+}

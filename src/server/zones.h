@@ -22,3 +22,6 @@ void zones_arm(server_t *srv);
 
 /* Control thread: zones of the current set that conf no longer has lose their timers and data. */
 void zones_forget_removed(server_t *srv, const conf_t *conf);
+
+/* Control thread: re-reads one primary zone's file now (tandem zone reload). */
+void zones_reload_one(server_t *srv, zonert_t *zr);

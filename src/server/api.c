@@ -1,0 +1,201 @@
+/* server/api.c -- the API's answers: status, zones and their replication view, zone actions */
+#include <string.h>
+#include <time.h>
+#include <urcu.h>
+
+#include "api/http.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "server/api.h"
+#include "server/control.h"
+#include "server/zones.h"
+#include "wire/name.h"
+
+#define TANDEM_VERSION "0.1.0"
+
+static json_t *time_or_null(int64_t t)
+{
+	return t != 0 ? json_integer(t) : json_null();
+}
+
+static const char *state_of(zonert_t *zr, const zone_contents_t *z)
+{
+	if (z == NULL)
+		return "empty";
+	return zone_expired(zr->zone) ? "expired" : "ok";
+}
+
+static json_t *remotes_json(const conf_remote_t *const *list, size_t count)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a != NULL && i < count; i++) {
+		for (size_t j = 0; j < list[i]->address_count; j++) {
+			char addr[SOCKADDR_STRLEN], text[SOCKADDR_STRLEN + 300];
+			sockaddr_format(&list[i]->addresses[j], addr, sizeof(addr));
+			snprintf(text, sizeof(text), "%s %s", list[i]->name, addr);
+			json_array_append_new(a, json_string(text));
+		}
+	}
+	return a;
+}
+
+/* One line of zone list: name, type, serial, records, state, source. */
+static json_t *zone_summary(zonert_t *zr)
+{
+	const conf_zone_t *cz = zr->conf;
+	const zone_contents_t *z = zone_contents(zr->zone);
+	return json_pack("{s:s, s:s, s:o, s:I, s:s, s:s}", "name", zr->name, "type",
+	                 cz != NULL && cz->type == CONF_ZONE_SECONDARY ? "secondary" : "primary",
+	                 "serial", z != NULL ? json_integer(zone_serial(z)) : json_null(), "records",
+	                 (json_int_t)(z != NULL ? zone_record_count(z) : 0), "state", state_of(zr, z),
+	                 "source", "config");
+}
+
+static json_t *secondary_json(zonert_t *zr)
+{
+	const conf_zone_t *cz = zr->conf;
+	pthread_mutex_lock(&zr->lock);
+	store_state_t st = zr->state;
+	pthread_mutex_unlock(&zr->lock);
+	int64_t now = (int64_t)time(NULL);
+	return json_pack("{s:o, s:s, s:o, s:s, s:o, s:o, s:o}", "primaries",
+	                 remotes_json((const conf_remote_t *const *)cz->primaries, cz->primary_count),
+	                 "primary_used", st.primary, "last_refresh", time_or_null(st.last_refresh),
+	                 "last_result", st.last_result, "next_refresh", time_or_null(st.refresh_at),
+	                 "expires_at", time_or_null(st.expire_at), "expires_in",
+	                 st.expire_at != 0 ? json_integer(st.expire_at - now) : json_null());
+}
+
+static json_t *peer_json(const zonert_peer_t *p, const zone_contents_t *z)
+{
+	char addr[SOCKADDR_STRLEN];
+	sockaddr_format(&p->addr, addr, sizeof(addr));
+	addr[strcspn(addr, "@")] = '\0';
+	json_t *lag = json_null(), *serial = json_null();
+	if (p->serial_known) {
+		serial = json_integer(p->serial);
+		if (z != NULL)
+			lag = json_integer((int64_t)(uint32_t)(zone_serial(z) - p->serial));
+	}
+	return json_pack("{s:s, s:o, s:o, s:I, s:s, s:o, s:o}", "address", addr, "serial", serial,
+	                 "lag", lag, "last_seen", (json_int_t)p->last_seen, "seen_by", p->seen_by,
+	                 "last_transfer", time_or_null(p->last_xfr), "last_transfer_type",
+	                 p->last_xfr ? json_string(p->last_xfr_type) : json_null());
+}
+
+static json_t *primary_json(zonert_t *zr, const zone_contents_t *z)
+{
+	const conf_zone_t *cz = zr->conf;
+	json_t *peers = json_array();
+	pthread_mutex_lock(&zr->lock);
+	for (int i = 0; peers != NULL && i < zr->npeers; i++)
+		json_array_append_new(peers, peer_json(&zr->peers[i], z));
+	pthread_mutex_unlock(&zr->lock);
+	return json_pack("{s:o, s:o}", "notify",
+	                 remotes_json((const conf_remote_t *const *)cz->notify, cz->notify_count),
+	                 "secondaries", peers);
+}
+
+static json_t *zone_detail(zonert_t *zr)
+{
+	json_t *j = zone_summary(zr);
+	const zone_contents_t *z = zone_contents(zr->zone);
+	if (j == NULL)
+		return NULL;
+	if (zr->conf->type == CONF_ZONE_SECONDARY)
+		json_object_set_new(j, "secondary", secondary_json(zr));
+	json_object_set_new(j, "primary", primary_json(zr, z));
+	return j;
+}
+
+static zonert_t *find(server_t *srv, const char *name)
+{
+	uint8_t wire[NAME_MAXLEN];
+	int len = name_from_text(name, NULL, wire);
+	if (len < 0)
+		return NULL;
+	name_copy_lower(wire, wire);
+	zone_t *zone = zoneset_find_exact(srv->zones, wire, len);
+	return zone != NULL && zonert_of(zone)->conf != NULL ? zonert_of(zone) : NULL;
+}
+
+static void get_status(server_t *srv, api_reply_t *reply)
+{
+	const conf_server_t *cs = &srv->rc->conf->server;
+	json_t *listen = json_array();
+	for (size_t i = 0; listen != NULL && i < cs->listen_count; i++) {
+		char addr[SOCKADDR_STRLEN];
+		json_array_append_new(listen, json_string(sockaddr_format(&cs->listen[i], addr,
+		                                                                sizeof(addr))));
+	}
+	reply->body = json_pack("{s:s, s:I, s:I, s:I, s:o}", "version", TANDEM_VERSION, "uptime",
+	                        (json_int_t)(time(NULL) - srv->started), "zones",
+	                        (json_int_t)zoneset_count(srv->zones), "workers",
+	                        (json_int_t)srv->nworkers, "listen", listen);
+}
+
+static void get_zones(server_t *srv, api_reply_t *reply)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; list != NULL && i < zoneset_count(srv->zones); i++)
+		json_array_append_new(list, zone_summary(zonert_of(zoneset_at(srv->zones, i))));
+	reply->body = json_pack("{s:o}", "zones", list);
+}
+
+/* POST /zones/{zone}/{action} */
+static void zone_action(server_t *srv, zonert_t *zr, const char *action, api_reply_t *reply)
+{
+	bool secondary = zr->conf->type == CONF_ZONE_SECONDARY;
+	reply->status = 202;
+	if (strcmp(action, "notify") == 0) {
+		notify_zone(srv, zr);
+	} else if (strcmp(action, "refresh") == 0 || strcmp(action, "retransfer") == 0) {
+		if (!secondary)
+			return api_error(reply, 409, "%s is a primary zone: nothing to %s", zr->name,
+			                 action);
+		zr->force_axfr = strcmp(action, "retransfer") == 0;
+		control_refresh(srv, zr);
+	} else if (strcmp(action, "reload") == 0) {
+		if (secondary || zr->conf->file == NULL)
+			return api_error(reply, 409, "%s has no zone file to reload", zr->name);
+		zones_reload_one(srv, zr);
+	} else {
+		return api_error(reply, 404, "no action '%s' (notify, refresh, retransfer, reload)",
+		                 action);
+	}
+	reply->body = json_pack("{s:s}", "result", action);
+}
+
+static void handle(void *ctx, const api_request_t *req, api_reply_t *reply)
+{
+	server_t *srv = ctx;
+	const char *const *seg = req->segments;
+	bool get = strcmp(req->method, "GET") == 0, post = strcmp(req->method, "POST") == 0;
+	rcu_read_lock();
+	zonert_t *zr = req->nsegments >= 2 && strcmp(seg[0], "zones") == 0 ? find(srv, seg[1]) : NULL;
+	if (req->nsegments == 1 && strcmp(seg[0], "status") == 0 && get)
+		get_status(srv, reply);
+	else if (req->nsegments == 1 && strcmp(seg[0], "zones") == 0 && get)
+		get_zones(srv, reply);
+	else if (req->nsegments >= 2 && strcmp(seg[0], "zones") == 0 && zr == NULL)
+		api_error(reply, 404, "no zone %s", seg[1]);
+	else if (req->nsegments == 2 && zr != NULL && get)
+		reply->body = zone_detail(zr);
+	else if (req->nsegments == 3 && zr != NULL && post)
+		zone_action(srv, zr, seg[2], reply);
+	else if (req->nsegments <= 3 && (get || post))
+		api_error(reply, 404, "no such path");
+	else
+		api_error(reply, 405, "%s is not allowed here", req->method);
+	rcu_read_unlock();
+	if (reply->body == NULL)
+		api_error(reply, 500, "out of memory");
+}
+
+int server_api_start(server_t *srv)
+{
+	const conf_http_t *h = &srv->rc->conf->http;
+	if (h->listen.len == 0)
+		return TDM_OK;
+	return api_start(srv->base, &h->listen, h->api_key_file, handle, srv, &srv->api);
+}
