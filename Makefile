@@ -19,7 +19,7 @@ UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 
 PY      := /usr/bin/python3
 
-.PHONY: all run test unit unit-asan integration bench deps clean check-deps
+.PHONY: all run test unit unit-asan integration integration-asan bench deps clean
 
 all: $(BUILD)/tandemd $(BUILD)/tandem
 
@@ -54,9 +54,16 @@ run: deps
 unit: $(UNIT_BIN)
 	@scripts/run_unit.sh $(UNIT_BIN)
 
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
 unit-asan:
-	@$(MAKE) --no-print-directory BUILD=build-asan \
-	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" unit
+	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="$(ASAN_CFLAGS)" unit
+
+# The daemon itself under ASan+UBSan, fed the answering rules and the malformed input.
+integration-asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="$(ASAN_CFLAGS)" build-asan/tandemd build-asan/tandem
+	TANDEM_BUILD=$(CURDIR)/build-asan $(PY) -m pytest -q -p no:cacheprovider \
+	  tests/integration/test_answers.py tests/integration/test_malformed.py
 
 integration: all
 	$(PY) -m pytest -q -p no:cacheprovider tests/integration
@@ -67,6 +74,7 @@ test:
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory integration-asan
 
 bench:
 	@scripts/deps.sh bench
