@@ -1,5 +1,6 @@
 /* query/answer.c -- answering a query from a zone: RFC 1034 4.3.2 with wildcards, CNAME and DNAME */
 #include <string.h>
+#include <time.h>
 
 #include "lib/error.h"
 #include "query/query.h"
@@ -375,8 +376,24 @@ static size_t udp_limit(const query_env_t *env, const query_t *q)
 	return limit < EDNS_MIN_PAYLOAD ? EDNS_MIN_PAYLOAD : limit;
 }
 
-static size_t answer_zone(const query_env_t *env, const query_t *q, const zone_contents_t *z,
-                          uint8_t *resp, size_t respcap, bool tcp)
+/* RFC 7314 2: EXPIRE on an SOA answer at the apex: the SOA's expire on a primary, what is left of
+ * it on a secondary. */
+static void expire_option(const zone_t *zone, const query_t *q, const zone_contents_t *z,
+                          edns_reply_t *reply)
+{
+	if (!q->edns.expire || q->q.qtype != PKT_TYPE_SOA ||
+	    !name_equal(q->qname_lower, zone_apex(z)))
+		return;
+	int64_t at = zone_expire_at(zone), now = (int64_t)time(NULL);
+	uint16_t rdlen;
+	const uint8_t *rd = zone_rrset_first(z, zone_soa(z), &rdlen);
+	reply->expire = true;
+	reply->expire_value = at == 0 ? pkt_get32(rd + rdlen - 8)
+	                              : (uint32_t)(at > now ? at - now : 0);
+}
+
+static size_t answer_zone(const query_env_t *env, const query_t *q, const zone_t *zone,
+                          const zone_contents_t *z, uint8_t *resp, size_t respcap, bool tcp)
 {
 	answer_t a = { .q = q, .z = z, .tcp = tcp, .do_bit = q->edns.do_bit, .aa = true };
 	size_t cap = tcp ? PKT_MAXLEN : udp_limit(env, q);
@@ -384,6 +401,7 @@ static size_t answer_zone(const query_env_t *env, const query_t *q, const zone_c
 	cap = cap > env->reserve ? cap - env->reserve : 0;
 	edns_reply_t reply;
 	query_edns_reply(env, q, &reply);
+	expire_option(zone, q, z, &reply);
 	size_t opt = q->edns.present ? edns_size(&q->edns, &reply) : 0;
 	if (cap < PKT_HEADER_LEN + opt)
 		return 0;
@@ -441,5 +459,5 @@ size_t query_answer_parsed(const query_env_t *env, const query_t *q, uint8_t *re
 	const zone_contents_t *z = zone_contents(zone);
 	if (z == NULL || zone_expired(zone))
 		return query_error(env, q, PKT_RCODE_SERVFAIL, resp, respcap);
-	return answer_zone(env, q, z, resp, respcap, tcp);
+	return answer_zone(env, q, zone, z, resp, respcap, tcp);
 }

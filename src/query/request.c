@@ -93,6 +93,7 @@ void query_edns_reply(const query_env_t *env, const query_t *q, edns_reply_t *re
 {
 	reply->nsid = env->identity;
 	reply->cookie_len = 0;
+	reply->expire = false;
 	if (env->cookie_secret != NULL && q->edns.cookie_len > 0)
 		edns_cookie(&q->edns, env->cookie_secret, env->client, (uint32_t)time(NULL), reply);
 }

@@ -1,6 +1,7 @@
 /* server/control.c -- the control thread: signals, timers of secondary zones, jobs */
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -44,16 +45,32 @@ static const char *primary_key(const zonert_t *zr)
 	return cz != NULL && cz->primary_count > 0 ? cz->primaries[0]->name : "";
 }
 
-static unsigned jobs_for(server_t *srv, const char *key)
+/* Running jobs per primary: a handful of primaries serve thousands of zones. */
+struct primary_jobs {
+	char key[256];
+	unsigned running;
+};
+
+static unsigned *jobs_for(server_t *srv, const char *key)
 {
-	unsigned n = 0;
-	zoneset_t *set = srv->zones;
-	for (size_t i = 0; i < zoneset_count(set); i++) {
-		zonert_t *zr = zonert_of(zoneset_at(set, i));
-		if (zr->refreshing && strcmp(primary_key(zr), key) == 0)
-			n++;
-	}
-	return n;
+	for (size_t i = 0; i < srv->nprimary_jobs; i++)
+		if (strcmp(srv->primary_jobs[i].key, key) == 0)
+			return &srv->primary_jobs[i].running;
+	struct primary_jobs *p = realloc(srv->primary_jobs,
+	                                 (srv->nprimary_jobs + 1) * sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	srv->primary_jobs = p;
+	p = &p[srv->nprimary_jobs++];
+	snprintf(p->key, sizeof(p->key), "%s", key);
+	p->running = 0;
+	return &p->running;
+}
+
+static bool slot_free(server_t *srv, const zonert_t *zr)
+{
+	unsigned *n = jobs_for(srv, primary_key(zr));
+	return n != NULL && *n < srv->rc->conf->server.xfr_per_primary;
 }
 
 static void start_or_queue(server_t *srv, zonert_t *zr)
@@ -62,37 +79,48 @@ static void start_or_queue(server_t *srv, zonert_t *zr)
 		zr->refresh_again = true;
 		return;
 	}
-	if (jobs_for(srv, primary_key(zr)) >= srv->rc->conf->server.xfr_per_primary) {
+	if (!slot_free(srv, zr)) {
 		if (!zr->queued) {
 			zr->queued = true;
 			zone_ref(zr->zone);
-			zonert_t **tail = &srv->waiting;
-			while (*tail != NULL)
-				tail = &(*tail)->next_waiting;
 			zr->next_waiting = NULL;
-			*tail = zr;
+			if (srv->waiting_tail != NULL)
+				srv->waiting_tail->next_waiting = zr;
+			else
+				srv->waiting = zr;
+			srv->waiting_tail = zr;
 		}
 		return;
 	}
-	if (refresh_start(srv, zr) == TDM_OK)
+	if (refresh_start(srv, zr) == TDM_OK) {
 		zr->refreshing = true;
+		snprintf(zr->job_key, sizeof(zr->job_key), "%s", primary_key(zr));
+		(*jobs_for(srv, zr->job_key))++;
+	}
 }
 
 /* Starts what waits for a slot, in order, as far as the limits allow. */
 static void run_waiting(server_t *srv)
 {
-	zonert_t **p = &srv->waiting;
-	while (*p != NULL) {
-		zonert_t *zr = *p;
-		if (jobs_for(srv, primary_key(zr)) >= srv->rc->conf->server.xfr_per_primary) {
-			p = &zr->next_waiting;
+	zonert_t *prev = NULL, *zr = srv->waiting;
+	while (zr != NULL) {
+		zonert_t *next = zr->next_waiting;
+		if (!slot_free(srv, zr)) {
+			prev = zr;
+			zr = next;
 			continue;
 		}
-		*p = zr->next_waiting;
+		if (prev != NULL)
+			prev->next_waiting = next;
+		else
+			srv->waiting = next;
+		if (srv->waiting_tail == zr)
+			srv->waiting_tail = prev;
 		zr->queued = false;
 		if (zr->conf != NULL && zr->conf->type == CONF_ZONE_SECONDARY && !srv->stopping)
 			start_or_queue(srv, zr);
 		zone_unref(zr->zone);
+		zr = next;
 	}
 }
 
@@ -145,7 +173,10 @@ static void handle(server_t *srv, ctl_msg_t *m)
 	case CTL_REFRESH:
 		control_refresh(srv, zr);
 		break;
-	case CTL_REFRESH_DONE:
+	case CTL_REFRESH_DONE: {
+		unsigned *n = jobs_for(srv, zr->job_key);
+		if (n != NULL && *n > 0)
+			(*n)--;
 		zr->refreshing = false;
 		control_zone_changed(srv, zr);
 		if (zr->refresh_again) {
@@ -154,6 +185,7 @@ static void handle(server_t *srv, ctl_msg_t *m)
 		}
 		run_waiting(srv);
 		break;
+	}
 	case CTL_NOTIFY:
 		notify_zone(srv, zr);
 		break;
@@ -243,6 +275,7 @@ void control_free(server_t *srv)
 		srv->waiting = zr->next_waiting;
 		zone_unref(zr->zone);
 	}
+	free(srv->primary_jobs);
 	event_free(srv->inbox_ev);
 	event_free(srv->sig_hup);
 	event_free(srv->sig_term);

@@ -354,6 +354,7 @@ static void *job_main(void *arg)
 	pthread_mutex_lock(&zr->lock);
 	zr->state = st;
 	pthread_mutex_unlock(&zr->lock);
+	zone_set_expire_at(zr->zone, st.expire_at);
 	/* Not stored yet (never transferred): the timers live in memory until it is. */
 	store_state_set(job->srv->store, zr->name, &st);
 	zone_contents_unref(current);
@@ -401,6 +402,7 @@ void refresh_restore(server_t *srv, zonert_t *zr)
 	pthread_mutex_lock(&zr->lock);
 	zr->state = st;
 	pthread_mutex_unlock(&zr->lock);
+	zone_set_expire_at(zr->zone, st.expire_at);
 	/* A zone whose expiry passed while we were down is not served until refreshed. */
 	if (st.expire_at != 0 && now >= st.expire_at) {
 		log_warn("%s: expired while the server was down: answering SERVFAIL until refreshed",

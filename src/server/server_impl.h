@@ -59,6 +59,9 @@ struct server {
 	struct event *notify_timer;
 	atomic_uint jobs_running; /* refresh jobs on their threads */
 	struct zonert *waiting;   /* zones waiting for a job slot, in order */
+	struct zonert *waiting_tail;
+	struct primary_jobs *primary_jobs;   /* running jobs per primary (few primaries) */
+	size_t nprimary_jobs;
 	bool stopping;
 	struct api *api;          /* the HTTP API, NULL when http.listen is unset */
 	int64_t started;          /* unix time */

@@ -14,6 +14,7 @@ static void zonert_free(void *p)
 		return;
 	if (zr->timer != NULL)
 		event_free(zr->timer);
+	free(zr->peers);
 	pthread_mutex_destroy(&zr->lock);
 	free(zr);
 }
@@ -51,10 +52,22 @@ void zonert_peer_seen(zonert_t *zr, const sockaddr_t *addr, const char *how, boo
 	for (int i = 0; i < zr->npeers && p == NULL; i++)
 		if (same_addr(&zr->peers[i].addr, addr))
 			p = &zr->peers[i];
+	if (p == NULL && zr->npeers == zr->peers_cap && zr->peers_cap < ZONERT_PEERS) {
+		int cap = zr->peers_cap ? zr->peers_cap * 2 : 2;
+		zonert_peer_t *bigger = realloc(zr->peers, (size_t)cap * sizeof(*bigger));
+		if (bigger != NULL) {
+			zr->peers = bigger;
+			zr->peers_cap = cap;
+		}
+	}
+	if (p == NULL && zr->peers_cap == 0) {
+		pthread_mutex_unlock(&zr->lock);   /* out of memory: this sighting is not recorded */
+		return;
+	}
 	if (p == NULL) {
 		/* Full: the peer seen longest ago makes room. */
-		int slot = zr->npeers < ZONERT_PEERS ? zr->npeers++ : 0;
-		for (int i = 0; zr->npeers == ZONERT_PEERS && i < ZONERT_PEERS; i++)
+		int slot = zr->npeers < zr->peers_cap ? zr->npeers++ : 0;
+		for (int i = 0; zr->npeers == zr->peers_cap && i < zr->npeers; i++)
 			if (zr->peers[i].last_seen < zr->peers[slot].last_seen)
 				slot = i;
 		p = &zr->peers[slot];

@@ -32,8 +32,8 @@ typedef struct zonert {
 	char name[NAME_TEXT_MAX];
 
 	pthread_mutex_t lock;         /* guards what follows (the status reader is another thread) */
-	zonert_peer_t peers[ZONERT_PEERS];
-	int npeers;
+	zonert_peer_t *peers;         /* grown on demand: most zones have a few, or none */
+	int npeers, peers_cap;
 	store_state_t state;          /* secondary: timers, last result, primary used */
 	uint32_t serial;              /* of the data served, 0 = none */
 	bool loaded;
@@ -41,6 +41,7 @@ typedef struct zonert {
 	/* control thread only */
 	bool refreshing, refresh_again, queued;
 	bool force_axfr;              /* the next refresh transfers the whole zone (retransfer) */
+	char job_key[256];            /* the primary its running job counts against */
 	struct zonert *next_waiting;
 	struct event *timer;          /* next refresh or expiry */
 	unsigned retry_count;

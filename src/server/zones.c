@@ -71,6 +71,7 @@ static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, boo
 	if (current != NULL)
 		zone_contents_ref(current);
 	rcu_read_unlock();
+	zone_set_expire_at(zr->zone, 0);
 	if (was_secondary) {
 		log_info("%s: now primary, keeping serial %u and its journal", zr->name,
 		         current ? zone_serial(current) : 0);

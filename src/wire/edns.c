@@ -55,6 +55,8 @@ size_t edns_size(const edns_t *req, const edns_reply_t *reply)
 		n += 4 + strlen(reply->nsid);
 	if (reply->cookie_len > 0)
 		n += 4 + reply->cookie_len;
+	if (reply->expire)
+		n += 8;
 	return n;
 }
 
@@ -69,7 +71,7 @@ static size_t put_option(uint8_t *p, uint16_t code, const void *data, size_t len
 int edns_write(pkt_writer_t *w, const edns_t *req, uint16_t payload, int rcode,
                const edns_reply_t *reply)
 {
-	uint8_t rdata[4 + 255 + 4 + 40];
+	uint8_t rdata[4 + 255 + 4 + 40 + 8];
 	size_t rdlen = 0;
 	if (req->nsid && reply->nsid != NULL) {
 		size_t n = strlen(reply->nsid);
@@ -77,6 +79,11 @@ int edns_write(pkt_writer_t *w, const edns_t *req, uint16_t payload, int rcode,
 	}
 	if (reply->cookie_len > 0)
 		rdlen += put_option(rdata + rdlen, EDNS_OPT_COOKIE, reply->cookie, reply->cookie_len);
+	if (reply->expire) {
+		uint8_t v[4];
+		pkt_put32(v, reply->expire_value);
+		rdlen += put_option(rdata + rdlen, EDNS_OPT_EXPIRE, v, sizeof(v));
+	}
 	uint32_t ttl = (uint32_t)((rcode >> 4) & 0xFF) << 24;   /* version 0 */
 	if (req->do_bit)
 		ttl |= 0x8000;

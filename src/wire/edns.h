@@ -32,6 +32,8 @@ typedef struct {
 	const char *nsid;            /* sent when asked for; NULL = not disclosed */
 	uint8_t cookie[24];          /* client cookie + our server cookie; cookie_len 0 = none */
 	uint8_t cookie_len;
+	bool expire;                 /* send EXPIRE (RFC 7314) with expire_value seconds */
+	uint32_t expire_value;
 } edns_reply_t;
 
 /* Octets the OPT record we write will need. */

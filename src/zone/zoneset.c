@@ -15,6 +15,7 @@ struct zone {
 	zone_contents_t *contents;   /* RCU-protected */
 	atomic_int refs;
 	atomic_bool expired;
+	_Atomic int64_t expire_at;
 	void *ext;
 	void (*ext_free)(void *);
 };
@@ -67,6 +68,16 @@ void zone_set_expired(zone_t *zone, bool expired)
 bool zone_expired(const zone_t *zone)
 {
 	return atomic_load(&((zone_t *)zone)->expired);
+}
+
+void zone_set_expire_at(zone_t *zone, int64_t t)
+{
+	atomic_store(&zone->expire_at, t);
+}
+
+int64_t zone_expire_at(const zone_t *zone)
+{
+	return atomic_load(&((zone_t *)zone)->expire_at);
 }
 
 void zone_set_ext(zone_t *zone, void *ext, void (*ext_free)(void *))

@@ -26,6 +26,11 @@ void zone_unref(zone_t *zone);
 void zone_set_expired(zone_t *zone, bool expired);
 bool zone_expired(const zone_t *zone);
 
+/* A secondary's expiry (unix time), for the EDNS EXPIRE answer (RFC 7314); 0 for a primary, which
+ * answers with its SOA's expire field. */
+void zone_set_expire_at(zone_t *zone, int64_t t);
+int64_t zone_expire_at(const zone_t *zone);
+
 /* The server's own data for a zone (its runtime state), freed with the zone by ext_free. */
 void zone_set_ext(zone_t *zone, void *ext, void (*ext_free)(void *));
 void *zone_ext(const zone_t *zone);
