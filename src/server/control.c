@@ -143,8 +143,8 @@ static void timer_fired(evutil_socket_t fd, short what, void *arg)
 		log_warn("%s: expired, no primary answered in time: answering SERVFAIL", zr->name);
 		zone_set_expired(zr->zone, true);
 	}
+	/* The timer is armed again when the refresh ends (CTL_REFRESH_DONE). */
 	control_refresh(zr->srv, zr);
-	control_zone_changed(zr->srv, zr);
 }
 
 void control_zone_changed(server_t *srv, zonert_t *zr)

@@ -30,18 +30,19 @@ def have_ipv6():
         return False
 
 
-def free_port(ipv6=False, attempts=50):
-    """A port free on 127.0.0.1 (and on ::1 when ipv6) for UDP and TCP. Bounded: raises after attempts."""
+def free_port(ipv6=False, attempts=50, host="127.0.0.1"):
+    """A port free on host (127.0.0.1 unless told; any 127/8 address works on Linux) and on ::1 when
+    ipv6, for UDP and TCP. Bounded: raises after attempts."""
     for _ in range(attempts):
         probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
-            probe.bind(("127.0.0.1", 0))
+            probe.bind((host, 0))
             port = probe.getsockname()[1]
         finally:
             probe.close()
         if port in _given or port < 1024:
             continue
-        if not _bindable(socket.AF_INET, "127.0.0.1", port):
+        if not _bindable(socket.AF_INET, host, port):
             continue
         if ipv6 and not _bindable(socket.AF_INET6, "::1", port):
             continue
