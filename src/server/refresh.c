@@ -342,8 +342,11 @@ static void *job_main(void *arg)
 	} else if (current != NULL && !job->force_axfr &&
 	           serial_cmp(serial, zone_serial(current)) <= 0) {
 		xfr_result_t none = { 0 };
+		char addr[SOCKADDR_STRLEN];
 		timers_ok(job, current, &none, &st);
 		set_result(&st, "ok: up to date at serial %u", zone_serial(current));
+		log_info("%s: up to date at serial %u (%s has %u)", zr->name, zone_serial(current),
+		         sockaddr_format(&job->addrs[best], addr, sizeof(addr)), serial);
 		zone_set_expired(zr->zone, false);
 	} else {
 		changed = transfer(job, best, current, &st);
