@@ -320,3 +320,13 @@ int cli_resolve(const char *text, uint16_t default_port, sockaddr_t *out, char *
 		host_header(out, name, host);
 	return ret;
 }
+
+void cli_opts_usage(FILE *out)
+{
+	fputs("global options (before the command, or among its words):\n"
+	      "  --server ADDR@PORT  the API (default " CLI_DEFAULT_SERVER ", or $TANDEM_API)\n"
+	      "  --api-key KEY       the API key (or $TANDEM_API_KEY)\n"
+	      "  --key-file PATH     read the key from PATH (default " CLI_DEFAULT_KEY_FILE ")\n"
+	      "  --timeout SECONDS   how long to wait for an answer\n"
+	      "  --json              print the answer as JSON\n", out);
+}

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "lib/sockaddr.h"
 
@@ -63,7 +64,8 @@ int cli_opts_leading(cli_opts_t *o, int argc, char **argv, int *used, char *err,
 
 /*
  * Reads a command's words: global options may come anywhere, then the command's own flags; other
- * words (and every word after "--") go to pos in order, *npos of them (pos holds argc entries).
+ * words (and every word after "--") go to pos in order, *npos of them. pos holds argc entries; it may
+ * be argv itself (the words only move forward).
  * Returns TDM_OK, or TDM_EINVAL with a message in err (an unknown option, a missing value).
  */
 int cli_opts_parse(cli_opts_t *o, int argc, char **argv, const cli_flag_t *flags, size_t nflags,
@@ -82,3 +84,6 @@ int cli_opts_key(const cli_opts_t *o, char *key, size_t cap, char *err, size_t e
  * "127.0.0.1:8053", "[::1]:8053", "api.example:8053". Returns TDM_OK or TDM_EINVAL.
  */
 int cli_resolve(const char *text, uint16_t default_port, sockaddr_t *out, char *host);
+
+/* The lines about the global options, for usage texts. */
+void cli_opts_usage(FILE *out);

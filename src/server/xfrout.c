@@ -68,7 +68,7 @@ xfrout_t *xfrout_new(server_t *srv, zonert_t *zr, const query_t *q, const sockad
 	job->fd = -1;
 	if (tsig != NULL && tsig->key != NULL && tsig->key->secret_len <= sizeof(job->secret)) {
 		job->signed_req = true;
-		job->tsig = *tsig;   /* takes over its HMAC object */
+		tsig_ctx_move(&job->tsig, tsig);   /* takes over its HMAC object */
 		job->key = *tsig->key;
 		memcpy(job->secret, tsig->key->secret, tsig->key->secret_len);
 		job->key.secret = job->secret;

@@ -87,6 +87,12 @@ void tsig_ctx_clear(tsig_ctx_t *ctx)
 	ctx->unsigned_count = 0;
 }
 
+void tsig_ctx_move(tsig_ctx_t *dst, tsig_ctx_t *src)
+{
+	*dst = *src;
+	src->hmac = NULL;
+}
+
 /* ---- reading the record ---- */
 
 static int parse_rdata(const uint8_t *msg, const pkt_rr_t *rr, tsig_rr_t *t)

@@ -90,6 +90,12 @@ void tsig_ctx_init(tsig_ctx_t *ctx, const tsig_key_t *key);
 /* Frees what the context holds. Always call it, whatever happened; init may follow again. */
 void tsig_ctx_clear(tsig_ctx_t *ctx);
 
+/* Hands an exchange over (say, from the worker that verified a transfer request to the thread that
+ * streams the answer): dst gets the state and the HMAC object, src keeps none, so clearing both is safe.
+ * dst->key still points to src's key; point it to a copy when that may go away first. Never copy a
+ * tsig_ctx_t by assignment: both copies would own the HMAC object. */
+void tsig_ctx_move(tsig_ctx_t *dst, tsig_ctx_t *src);
+
 /*
  * Appends a TSIG record to the complete message msg[0..*len) (capacity cap) and adds one to ARCOUNT:
  * in state REQUEST a request, in FIRST the first answer (covering the request MAC), in NEXT a later

@@ -44,6 +44,7 @@ typedef struct {
 	rrlist_t *del, *add;                    /* the change being read */
 	xfr_condense_t *condense;
 	uint16_t id;
+	tsig_ctx_t tsig;                        /* when the peer has a key */
 	uint8_t soa_new[65535];                 /* first SOA's rdata; last: not cleared */
 } reader_t;
 
@@ -183,6 +184,27 @@ static int build_request(const xfr_peer_t *peer, uint16_t id, uint16_t qtype,
 	return ret;
 }
 
+/* Signs the request when the peer has a key (RFC 8945: the answers must then be signed too). */
+static int sign_request(reader_t *rd, uint8_t *buf, size_t *len)
+{
+	if (rd->peer->key == NULL)
+		return TDM_OK;
+	tsig_ctx_clear(&rd->tsig);
+	tsig_ctx_init(&rd->tsig, rd->peer->key);
+	return tsig_sign(&rd->tsig, buf, len, PKT_MAXLEN, (uint64_t)time(NULL));
+}
+
+/* Every message of a signed exchange is checked (up to 99 unsigned between signed ones). */
+static int verify_message(reader_t *rd, const uint8_t *msg, size_t len)
+{
+	if (rd->peer->key == NULL)
+		return TDM_OK;
+	int ret = tsig_verify(&rd->tsig, msg, len, (uint64_t)time(NULL));
+	if (ret != TDM_OK)
+		return fail(rd->r, ret, "TSIG: %s", tdm_strerror(ret));
+	return TDM_OK;
+}
+
 static const char *rcode_name(int rcode)
 {
 	static const char *names[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
@@ -236,7 +258,9 @@ static int read_message(reader_t *rd, const uint8_t *msg, size_t len, uint16_t q
                         uint8_t *rdbuf)
 {
 	size_t pos;
-	int ret = check_header(rd, msg, len, qtype, &pos);
+	int ret = verify_message(rd, msg, len);
+	if (ret == TDM_OK)
+		ret = check_header(rd, msg, len, qtype, &pos);
 	if (ret != TDM_OK)
 		return ret;
 	unsigned an = pkt_ancount(msg), total = an + pkt_nscount(msg) + pkt_arcount(msg);
@@ -247,7 +271,7 @@ static int read_message(reader_t *rd, const uint8_t *msg, size_t len, uint16_t q
 		if (i >= an) {
 			if (rr.type == PKT_TYPE_OPT)
 				read_expire(rd, msg, &rr);
-			continue;
+			continue;   /* TSIG was checked above */
 		}
 		int n = rdata_unpack(msg, len, rr.rdata_pos, rr.rdlen, rr.type, rdbuf, 65535);
 		if (n < 0 || rr.rclass != PKT_CLASS_IN)
@@ -284,6 +308,8 @@ static int exchange(reader_t *rd, int fd, int type, uint16_t qtype, uint8_t *buf
 {
 	size_t len;
 	int ret = build_request(rd->peer, rd->id, qtype, rd->current, buf, &len);
+	if (ret == TDM_OK)
+		ret = sign_request(rd, buf, &len);
 	if (ret != TDM_OK)
 		return fail(rd->r, ret, "cannot build the request");
 	if ((ret = xfrnet_send(fd, type, buf, len, rd->peer->timeout_ms)) != TDM_OK)
@@ -302,6 +328,9 @@ static int exchange(reader_t *rd, int fd, int type, uint16_t qtype, uint8_t *buf
 		                           pkt_ancount(buf) == 1))
 			break;   /* one message: an SOA answer, or IXFR's lone SOA */
 	}
+	/* RFC 8945 5.3.1: the last message of a signed stream must be signed. */
+	if (rd->peer->key != NULL && (ret = tsig_verify_end(&rd->tsig)) != TDM_OK)
+		return fail(rd->r, ret, "TSIG: the answer does not end signed");
 	return TDM_OK;
 }
 
@@ -314,6 +343,7 @@ static int reader_init(reader_t *rd, const xfr_peer_t *peer, const zone_contents
 	rd->current = current;
 	rd->r = r;
 	rd->id = random_id();
+	tsig_ctx_init(&rd->tsig, NULL);
 	rd->serial_ours = current != NULL ? zone_serial(current) : 0;
 	r->records = rrlist_new();
 	rd->del = rrlist_new();
@@ -326,6 +356,7 @@ static int reader_init(reader_t *rd, const xfr_peer_t *peer, const zone_contents
 
 static void reader_free(reader_t *rd)
 {
+	tsig_ctx_clear(&rd->tsig);
 	rrlist_free(rd->del);
 	rrlist_free(rd->add);
 	xfr_condense_free(rd->condense);
@@ -333,7 +364,7 @@ static void reader_free(reader_t *rd)
 
 int xfr_soa_query(const xfr_peer_t *peer, uint32_t *serial, xfr_result_t *r)
 {
-	reader_t *rd = malloc(sizeof(*rd));
+	reader_t *rd = calloc(1, sizeof(*rd));
 	uint8_t *buf = malloc(PKT_MAXLEN), *rdbuf = malloc(65536);
 	int ret = TDM_ENOMEM, fd = -1;
 	if (rd == NULL || buf == NULL || rdbuf == NULL || reader_init(rd, peer, NULL, r) != TDM_OK)
@@ -400,7 +431,7 @@ static int finish(reader_t *rd, uint16_t qtype)
 
 int xfr_fetch(const xfr_peer_t *peer, const zone_contents_t *current, xfr_result_t *r)
 {
-	reader_t *rd = malloc(sizeof(*rd));
+	reader_t *rd = calloc(1, sizeof(*rd));
 	uint8_t *buf = malloc(PKT_MAXLEN), *rdbuf = malloc(65536);
 	uint16_t qtype = current != NULL ? PKT_TYPE_IXFR : PKT_TYPE_AXFR;
 	int ret = TDM_ENOMEM;
