@@ -355,6 +355,13 @@ int conf_ctx_line(const struct conf_ctx *c, enum conf_sec s, size_t i, const cha
 	return r >= 0 && m->at[r] != 0 ? m->at[r] : m->line;
 }
 
+bool conf_ctx_given(const struct conf_ctx *c, enum conf_sec s, size_t i, const char *key)
+{
+	const struct conf_meta *m = c->meta[s] ? &c->meta[s][i] : NULL;
+	int r = find_row(conf_sections[s].rows, key);
+	return m != NULL && r >= 0 && m->at[r] != 0;
+}
+
 void conf_ref_add(struct conf_ctx *c, const struct conf_row *row, void *obj,
                   const struct conf_val *v, size_t n, const char *path)
 {

@@ -23,6 +23,7 @@ typedef struct {
 	char *algorithm;         /* "hmac-md5", "hmac-sha1", "hmac-sha224", ... "hmac-sha512" */
 	uint8_t *secret;         /* decoded from base64 */
 	size_t secret_len;
+	char *file;              /* a BIND key file the key was read from, NULL when given inline */
 } conf_key_t;
 
 typedef struct {

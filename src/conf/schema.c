@@ -1,7 +1,12 @@
 /* conf/schema.c -- every configuration option as one table row, and the checks that span options */
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <strings.h>
+
+#include "lib/error.h"
+#include "tsig/keyfile.h"
 
 #include "conf/schema.h"
 
@@ -91,8 +96,9 @@ static const struct conf_row http_rows[] = {
 
 static const struct conf_row key_rows[] = {
 	ROW("name", OPT_DNAME, KEY(name), .flags = CONF_REQUIRED),
-	ROW("algorithm", OPT_ALGO, KEY(algorithm), .flags = CONF_REQUIRED),
-	ROW("secret", OPT_SECRET, KEY(secret), .off2 = KEY(secret_len), .flags = CONF_REQUIRED),
+	ROW("algorithm", OPT_ALGO, KEY(algorithm)),
+	ROW("secret", OPT_SECRET, KEY(secret), .off2 = KEY(secret_len)),
+	ROW("file", OPT_PATH, KEY(file)),
 	END,
 };
 
@@ -181,6 +187,77 @@ static void check_http(struct conf_ctx *c, size_t i, void *item, const char *pat
 	}
 }
 
+struct key_find {
+	const char *want;            /* the configured name, lowercase with its dot */
+	tsig_keyfile_key_t found;
+	bool hit;
+};
+
+static int key_match(void *arg, const tsig_keyfile_key_t *key)
+{
+	struct key_find *f = arg;
+	char name[NAME_TEXT_MAX + 1];
+	snprintf(name, sizeof(name), "%s", key->name);
+	size_t len = strlen(name);
+	if (len > 0 && name[len - 1] != '.' && len + 1 < sizeof(name))
+		strcat(name, ".");
+	if (strcasecmp(name, f->want) == 0 && !f->hit) {
+		f->found = *key;
+		f->hit = true;
+	}
+	return 0;
+}
+
+/* A key from a BIND key file (tsig-keygen's output, as it is): the statement with the key's name. */
+static void key_from_file(struct conf_ctx *c, size_t i, conf_key_t *k, const char *path)
+{
+	int line = conf_ctx_line(c, SEC_KEYS, i, "file");
+	FILE *f = fopen(k->file, "r");
+	char text[16384];
+	size_t len = f != NULL ? fread(text, 1, sizeof(text) - 1, f) : 0;
+	if (f == NULL) {
+		conf_error(c, line, "%s.file: cannot read %s (%s)", path, k->file, strerror(errno));
+		return;
+	}
+	fclose(f);
+	text[len] = '\0';
+	struct key_find find = { .want = k->name };
+	int err_line = 0;
+	if (tsig_keyfile_parse(text, len, key_match, &find, &err_line) != TDM_OK) {
+		conf_error(c, line, "%s.file: %s:%d: not a key file BIND would read", path, k->file,
+		           err_line);
+		return;
+	}
+	if (!find.hit) {
+		conf_error(c, line, "%s.file: %s has no key named %s", path, k->file, k->name);
+		return;
+	}
+	free(k->algorithm);
+	free(k->secret);
+	k->algorithm = strdup(tsig_alg_name(find.found.alg));
+	k->secret = malloc(find.found.secret_len);
+	if (k->algorithm == NULL || k->secret == NULL) {
+		c->nomem = true;
+		return;
+	}
+	memcpy(k->secret, find.found.secret, find.found.secret_len);
+	k->secret_len = find.found.secret_len;
+}
+
+static void check_key(struct conf_ctx *c, size_t i, void *item, const char *path)
+{
+	conf_key_t *k = item;
+	int line = conf_ctx_line(c, SEC_KEYS, i, NULL);
+	if (k->file != NULL && (k->algorithm != NULL || k->secret != NULL))
+		conf_error(c, line, "%s: give either file, or algorithm and secret", path);
+	else if (k->file != NULL)
+		key_from_file(c, i, k, path);
+	else if (!conf_ctx_given(c, SEC_KEYS, i, "algorithm"))   /* given but bad: reported already */
+		conf_error(c, line, "%s: missing 'algorithm' (or give the key's file)", path);
+	else if (!conf_ctx_given(c, SEC_KEYS, i, "secret"))
+		conf_error(c, line, "%s: missing 'secret' (or give the key's file)", path);
+}
+
 static void check_remote(struct conf_ctx *c, size_t i, void *item, const char *path)
 {
 	const conf_remote_t *r = item;
@@ -245,7 +322,7 @@ const struct conf_section conf_sections[SEC_COUNT] = {
 	[SEC_SERVER] = { "server", false, server_rows, offsetof(conf_t, server), 0,
 	                 sizeof(conf_server_t), check_server },
 	[SEC_HTTP] = { "http", false, http_rows, offsetof(conf_t, http), 0, sizeof(conf_http_t), check_http },
-	[SEC_KEYS] = LIST("keys", key_rows, keys, key_count, conf_key_t, NULL),
+	[SEC_KEYS] = LIST("keys", key_rows, keys, key_count, conf_key_t, check_key),
 	[SEC_REMOTES] = LIST("remotes", remote_rows, remotes, remote_count, conf_remote_t, check_remote),
 	[SEC_ACLS] = LIST("acls", acl_rows, acls, acl_count, conf_acl_t, check_acl),
 	[SEC_ZONES] = LIST("zones", zone_rows, zones, zone_count, conf_zone_t, check_zone),

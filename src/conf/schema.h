@@ -137,4 +137,6 @@ void conf_ref_add(struct conf_ctx *c, const struct conf_row *row, void *obj,
 /* The index of an item by name in a list section, or SIZE_MAX. */
 size_t conf_ctx_find(const struct conf_ctx *c, enum conf_sec sec, const char *name);
 /* The line of a key of item i of a section, or of the item itself when the key is absent. */
+/* Whether the item's key was given in the file (even with a value that was refused). */
+bool conf_ctx_given(const struct conf_ctx *c, enum conf_sec s, size_t i, const char *key);
 int conf_ctx_line(const struct conf_ctx *c, enum conf_sec sec, size_t i, const char *key);

@@ -592,6 +592,32 @@ static void write_file(const char *path, const char *text)
 }
 
 /* Relative paths are resolved against the config file's folder. */
+/* A key file written by BIND's tsig-keygen is taken as it is. */
+static void test_bind_key_file(void **state)
+{
+	char dir[] = "/tmp/tandem-conf-XXXXXX", key[128], yaml[512];
+	assert_non_null(mkdtemp(dir));
+	snprintf(key, sizeof(key), "%s/xfr.key", dir);
+	write_file(key, "key \"xfr.example\" {\n\talgorithm hmac-sha512;\n"
+	                "\tsecret \"YWJjZGVm\";\n};\n");
+	snprintf(yaml, sizeof(yaml), "keys:\n  - name: xfr.example.\n    file: %s\n", key);
+	conf_t *c = NULL;
+	assert_int_equal(load_logged(yaml, &c), TDM_OK);
+	assert_string_equal(c->keys[0].algorithm, "hmac-sha512");
+	assert_int_equal(c->keys[0].secret_len, 6);
+	assert_memory_equal(c->keys[0].secret, "abcdef", 6);
+	conf_free(c);
+	snprintf(yaml, sizeof(yaml), "keys:\n  - name: other.\n    file: %s\n", key);
+	expect_error(yaml, "keys[0].file: ");
+	assert_logged("has no key named other.");
+	snprintf(yaml, sizeof(yaml), "keys:\n  - name: xfr.example.\n    file: %s\n"
+	         "    algorithm: hmac-sha256\n", key);
+	expect_error(yaml, "give either file, or algorithm and secret");
+	expect_error("keys:\n  - name: k.\n    file: /nonexistent/k.key\n", "cannot read /nonexistent/k.key");
+	unlink(key);
+	rmdir(dir);
+}
+
 static void test_load_file(void **state)
 {
 	char dir[] = "/tmp/tandem-conf-XXXXXX", path[128], etc[160];
@@ -675,6 +701,7 @@ int main(void)
 		cmocka_unit_test(test_errors_acls),
 		cmocka_unit_test(test_errors_zones),
 		cmocka_unit_test(test_errors_all_reported),
+		cmocka_unit_test(test_bind_key_file),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_shipped_config),
 	};
