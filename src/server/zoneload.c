@@ -64,8 +64,9 @@ static int make_change(const conf_zone_t *cz, const zone_contents_t *base, rrlis
 	    serial_cmp(zone_serial(z), zone_serial(base)) > 0)
 		return TDM_OK;
 	uint32_t serial = zone_serial(base) + 1;
-	log_warn("%s: zone file %s changed but its serial %u did not increase: serving it as %u",
-	         cz->name, cz->file, zone_serial(z), serial);
+	if (cz->file != NULL)
+		log_warn("%s: zone file %s changed but its serial %u did not increase: serving it as %u",
+		         cz->name, cz->file, zone_serial(z), serial);
 	zone_contents_set_serial(z, serial);
 	list_set_serial(list, serial);
 	rrlist_free(*removed);
@@ -77,18 +78,20 @@ static int make_change(const conf_zone_t *cz, const zone_contents_t *base, rrlis
 	return zone_diff(base, z, *removed, *added);
 }
 
-static int import_file(const zoneload_t *zl, const conf_zone_t *cz, const uint8_t *apex,
-                       const char *digest, const zone_contents_t *base, zone_contents_t **out)
+static int load_stored(store_t *store, const conf_zone_t *cz, const uint8_t *apex,
+                       zone_contents_t **out);
+
+/* Commits a new version (list and z, both taken) made from a file or generated, as a change from
+ * base; *out is the version to publish, NULL when nothing changed. */
+static int commit_version(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t *list,
+                          zone_contents_t *z, const zone_contents_t *base, const char *digest,
+                          const char *what, zone_contents_t **out)
 {
-	rrlist_t *list = NULL, *removed = rrlist_new(), *added = rrlist_new();
-	zone_contents_t *z = NULL;
+	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
 	bool same = false;
-	int ret = removed && added ? parse_file(cz, apex, &list, &z) : TDM_ENOMEM;
-	if (ret != TDM_OK) {
-		log_err("%s: zone file %s not loaded (%s)", cz->name, cz->file, tdm_strerror(ret));
-		goto out;
-	}
-	if ((ret = make_change(cz, base, list, z, &removed, &added, &same)) != TDM_OK)
+	int ret = removed && added ? make_change(cz, base, list, z, &removed, &added, &same)
+	                           : TDM_ENOMEM;
+	if (ret != TDM_OK)
 		goto out;
 	store_zone_meta_t meta = { .serial = zone_serial(z), .updated = (int64_t)time(NULL) };
 	snprintf(meta.source, sizeof(meta.source), "config");
@@ -106,8 +109,9 @@ static int import_file(const zoneload_t *zl, const conf_zone_t *cz, const uint8_
 		log_err("%s: cannot store the zone (%s)", cz->name, tdm_strerror(ret));
 		goto out;
 	}
-	log_info("%s: loaded from %s, serial %u, %zu records%s", cz->name, cz->file, zone_serial(z),
-	         zone_record_count(z), same ? " (no change)" : "");
+	if (!same)
+		log_info("%s: %s, serial %u, %zu records", cz->name, what, zone_serial(z),
+		         zone_record_count(z));
 	if (!same) {
 		*out = z;
 		z = NULL;
@@ -117,6 +121,49 @@ out:
 	rrlist_free(list);
 	rrlist_free(removed);
 	rrlist_free(added);
+	return ret;
+}
+
+static int import_file(const zoneload_t *zl, const conf_zone_t *cz, const uint8_t *apex,
+                       const char *digest, const zone_contents_t *base, zone_contents_t **out)
+{
+	rrlist_t *list = NULL;
+	zone_contents_t *z = NULL;
+	int ret = parse_file(cz, apex, &list, &z);
+	if (ret != TDM_OK) {
+		log_err("%s: zone file %s not loaded (%s)", cz->name, cz->file, tdm_strerror(ret));
+		return ret;
+	}
+	char what[NAME_TEXT_MAX + 32];
+	snprintf(what, sizeof(what), "loaded from %s", cz->file);
+	return commit_version(zl, cz, list, z, base, digest, what, out);
+}
+
+int zoneload_generated(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t *list,
+                       const zone_contents_t *current, zone_contents_t **out)
+{
+	uint8_t apex[NAME_MAXLEN];
+	zone_contents_t *z = NULL, *stored = NULL;
+	*out = NULL;
+	if (name_from_text(cz->name, NULL, apex) < 0) {
+		rrlist_free(list);
+		return TDM_EINVAL;
+	}
+	name_copy_lower(apex, apex);
+	int ret = zone_contents_build(apex, list, &z);
+	if (ret != TDM_OK) {
+		rrlist_free(list);
+		return ret;
+	}
+	/* After a restart the base is what the store holds, so the serial and journal go on. */
+	if (current == NULL && load_stored(zl->store, cz, apex, &stored) == TDM_OK)
+		current = stored;
+	ret = commit_version(zl, cz, list, z, current, "", "catalog written", out);
+	if (ret == TDM_OK && *out == NULL && stored != NULL) {
+		*out = stored;
+		stored = NULL;
+	}
+	zone_contents_free(stored);
 	return ret;
 }
 

@@ -23,6 +23,12 @@ typedef struct {
 int zoneload_configured(const zoneload_t *zl, const conf_zone_t *cz,
                         const zone_contents_t *current, zone_contents_t **out);
 
+/* Like zoneload_configured for contents the server generates (a catalog it produces): list (taken)
+ * is compared with current (or the stored version after a restart); a change is committed with a
+ * journal entry and a higher serial. *out is the version to publish, NULL for "nothing new". */
+int zoneload_generated(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t *list,
+                       const zone_contents_t *current, zone_contents_t **out);
+
 /* The stored contents of a zone (a secondary's, or a primary's without a file). TDM_ENOENT when
  * nothing is stored (logged as "no data yet"). */
 int zoneload_stored(store_t *store, const conf_zone_t *cz, zone_contents_t **out);

@@ -1,5 +1,6 @@
 /* server/zones.c -- the zones of a configuration: created, loaded, their roles applied, at start and reload */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <urcu.h>
@@ -8,6 +9,7 @@
 #include "lib/log.h"
 #include "server/control.h"
 #include "server/zoneload.h"
+#include "catalog/catalog.h"
 #include "server/zones.h"
 #include "wire/name.h"
 
@@ -86,6 +88,64 @@ static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, boo
 	zone_contents_unref(current);
 }
 
+/* The members of a catalog we produce: the configured zones that are member-of it. */
+static int catalog_members(const conf_t *conf, const conf_zone_t *catalog, catalog_member_t **out,
+                           size_t *count)
+{
+	size_t n = 0;
+	catalog_member_t *m = calloc(conf->zone_count ? conf->zone_count : 1, sizeof(*m));
+	if (m == NULL)
+		return TDM_ENOMEM;
+	for (size_t i = 0; i < conf->zone_count; i++) {
+		const conf_zone_t *cz = &conf->zones[i];
+		if (cz->member_of == NULL || strcmp(cz->member_of, catalog->name) != 0)
+			continue;
+		if (name_from_text(cz->name, NULL, m[n].zone) < 0)
+			continue;
+		name_copy_lower(m[n].zone, m[n].zone);
+		catalog_member_id(m[n].zone, m[n].id);
+		snprintf(m[n].group, sizeof(m[n].group), "%s", cz->group ? cz->group : "");
+		n++;
+	}
+	*out = m;
+	*count = n;
+	return TDM_OK;
+}
+
+/* A catalog we produce (RFC 9432): written from the configuration, then handled like a zone file
+ * change (serial, journal, store, publish, NOTIFY). */
+static void load_catalog(server_t *srv, zonert_t *zr, const conf_t *conf, const conf_zone_t *cz)
+{
+	zoneload_t zl = { .store = srv->store, .journal_max = conf->server.journal_max_entries };
+	catalog_member_t *members = NULL;
+	size_t count = 0;
+	rrlist_t *list = rrlist_new();
+	rcu_read_lock();
+	zone_contents_t *current = zone_contents(zr->zone);
+	if (current != NULL)
+		zone_contents_ref(current);
+	rcu_read_unlock();
+	uint32_t serial = current != NULL ? zone_serial(current) : (uint32_t)time(NULL);
+	zone_contents_t *out = NULL;
+	int ret = list != NULL ? catalog_members(conf, cz, &members, &count) : TDM_ENOMEM;
+	if (ret == TDM_OK)
+		ret = catalog_write(zone_name(zr->zone), serial, members, count, list);
+	if (ret == TDM_OK) {
+		ret = zoneload_generated(&zl, cz, list, current, &out);
+		list = NULL;
+	}
+	if (ret != TDM_OK)
+		log_err("%s: catalog not written (%s)", zr->name, tdm_strerror(ret));
+	else if (out != NULL) {
+		zr->serial = zone_serial(out);
+		zone_set_contents(zr->zone, out);
+		control_post(srv, CTL_NOTIFY, zr);
+	}
+	rrlist_free(list);
+	free(members);
+	zone_contents_unref(current);
+}
+
 /* A secondary zone: what the store holds is served at once; the timers go on from where they were. */
 static void load_secondary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, bool role_changed)
 {
@@ -146,10 +206,17 @@ int zones_build(server_t *srv, const conf_t *conf, zoneset_t **out)
 		const conf_zone_t *old = zr->conf;
 		bool changed = old != NULL && old->type != cz->type;
 		rcu_assign_pointer(zr->conf, (conf_zone_t *)cz);
+		if (cz->type == CONF_ZONE_PRIMARY && cz->catalog == CONF_CATALOG_PRODUCE)
+			continue;   /* written once every member is known, below */
 		if (cz->type == CONF_ZONE_PRIMARY)
 			load_primary(srv, zr, cz, changed);
 		else
 			load_secondary(srv, zr, cz, changed);
+	}
+	for (size_t i = 0; ret == TDM_OK && i < n; i++) {
+		zonert_t *zr = zonert_of(zones[i]);
+		if (zr->conf->type == CONF_ZONE_PRIMARY && zr->conf->catalog == CONF_CATALOG_PRODUCE)
+			load_catalog(srv, zr, conf, zr->conf);
 	}
 	zoneset_t *set = ret == TDM_OK ? zoneset_new(zones, n) : NULL;
 	for (size_t i = 0; i < n; i++)

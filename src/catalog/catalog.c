@@ -1,0 +1,242 @@
+/* catalog/catalog.c -- RFC 9432 catalog zones (version 2): reading one, and writing one */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog/catalog.h"
+#include "lib/error.h"
+#include "lib/siphash.h"
+#include "wire/pkt.h"
+
+static int broken(char *why, size_t len, const char *fmt, const uint8_t *name)
+{
+	char text[NAME_TEXT_MAX];
+	name_to_text(name, text, sizeof(text));
+	snprintf(why, len, fmt, text);
+	return TDM_EMALF;
+}
+
+/* "label.label..." + apex into out (wire); false when too long. */
+static bool under(const uint8_t *apex, const char *prefix, uint8_t *out)
+{
+	return name_from_text(prefix, apex, out) > 0;
+}
+
+static bool txt_is(const zone_contents_t *z, const zone_rrset_t *set, const char *want)
+{
+	uint16_t rdlen;
+	const uint8_t *rd = zone_rrset_first(z, set, &rdlen);
+	size_t n = strlen(want);
+	return set->count == 1 && rdlen == n + 1 && rd[0] == n && memcmp(rd + 1, want, n) == 0;
+}
+
+static int check_version(const zone_contents_t *z, char *why, size_t len)
+{
+	uint8_t name[NAME_MAXLEN];
+	if (!under(zone_apex(z), "version", name))
+		return TDM_EMALF;
+	uint32_t idx = zone_lookup(z, name, (size_t)name_length(name, NAME_MAXLEN));
+	const zone_rrset_t *txt = idx == ZONE_NODE_NONE ? NULL
+	                          : zone_node_rrset(z, zone_node(z, idx), PKT_TYPE_TXT);
+	if (txt == NULL || !txt_is(z, txt, "2"))
+		return broken(why, len, "catalog %s: no version property \"2\" (RFC 9432 3)", zone_apex(z));
+	return TDM_OK;
+}
+
+/* Properties of a member: group (TXT, one string) and coo (PTR, one name). */
+static int read_property(const zone_contents_t *z, const zone_node_t *n, catalog_member_t *m,
+                         const char *label, char *why, size_t len)
+{
+	const zone_rrset_t *sets = zone_node_rrsets(z, n);
+	for (uint16_t i = 0; i < n->rrset_count; i++) {
+		uint16_t rdlen;
+		const uint8_t *rd = zone_rrset_first(z, &sets[i], &rdlen);
+		if (strcmp(label, "group") == 0 && sets[i].type == PKT_TYPE_TXT) {
+			if (sets[i].count != 1 || rdlen < 1 || rd[0] + 1 != rdlen)
+				return broken(why, len, "catalog member %s: broken group property", m->zone);
+			memcpy(m->group, rd + 1, rd[0]);
+			m->group[rd[0]] = '\0';
+		} else if (strcmp(label, "coo") == 0 && sets[i].type == PKT_TYPE_PTR) {
+			if (sets[i].count != 1 || name_length(rd, rdlen) != rdlen)
+				return broken(why, len, "catalog member %s: broken coo property", m->zone);
+			name_copy_lower(m->coo, rd);
+			m->has_coo = true;
+		}
+	}
+	return TDM_OK;
+}
+
+static int push(catalog_t *cat, size_t *cap)
+{
+	if (cat->count < *cap)
+		return TDM_OK;
+	size_t ncap = *cap ? *cap * 2 : 16;
+	catalog_member_t *p = realloc(cat->members, ncap * sizeof(*p));
+	if (p == NULL)
+		return TDM_ENOMEM;
+	cat->members = p;
+	*cap = ncap;
+	return TDM_OK;
+}
+
+/* The label of name right below base (name is exactly one label longer), into out. */
+static void first_label(const uint8_t *name, char *out, size_t size)
+{
+	size_t n = name[0] < size - 1 ? name[0] : size - 1;
+	memcpy(out, name + 1, n);
+	out[n] = '\0';
+}
+
+static int read_member(const zone_contents_t *z, const zone_node_t *n, catalog_t *cat,
+                       size_t *cap, char *why, size_t len)
+{
+	const zone_rrset_t *ptr = zone_node_rrset(z, n, PKT_TYPE_PTR);
+	if (ptr == NULL)
+		return TDM_OK;   /* RFC 9432 4.1: nothing else belongs here; ignore */
+	if (ptr->count != 1)
+		return broken(why, len, "catalog member node %s has more than one PTR",
+		              zone_node_name(z, n));
+	uint16_t rdlen;
+	const uint8_t *rd = zone_rrset_first(z, ptr, &rdlen);
+	if (name_length(rd, rdlen) != rdlen || push(cat, cap) != TDM_OK)
+		return rdlen && name_length(rd, rdlen) == rdlen ? TDM_ENOMEM
+		       : broken(why, len, "catalog member node %s: bad PTR", zone_node_name(z, n));
+	catalog_member_t *m = &cat->members[cat->count++];
+	memset(m, 0, sizeof(*m));
+	name_copy_lower(m->zone, rd);
+	m->coo[0] = 0;
+	first_label(zone_node_name(z, n), m->id, sizeof(m->id));
+	return TDM_OK;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(((const catalog_member_t *)a)->id, ((const catalog_member_t *)b)->id);
+}
+
+static int by_zone(const void *a, const void *b)
+{
+	return name_cmp_canonical(((const catalog_member_t *const *)a)[0]->zone,
+	                          ((const catalog_member_t *const *)b)[0]->zone);
+}
+
+static int check_duplicates(catalog_t *cat, char *why, size_t len)
+{
+	const catalog_member_t **v = malloc((cat->count ? cat->count : 1) * sizeof(*v));
+	if (v == NULL)
+		return TDM_ENOMEM;
+	for (size_t i = 0; i < cat->count; i++)
+		v[i] = &cat->members[i];
+	qsort(v, cat->count, sizeof(*v), by_zone);
+	int ret = TDM_OK;
+	for (size_t i = 1; i < cat->count && ret == TDM_OK; i++)
+		if (name_equal(v[i]->zone, v[i - 1]->zone))
+			ret = broken(why, len, "catalog lists %s twice (RFC 9432 4.1)", v[i]->zone);
+	free(v);
+	return ret;
+}
+
+int catalog_read(const zone_contents_t *z, catalog_t *out, char *why, size_t why_len)
+{
+	uint8_t zones[NAME_MAXLEN];
+	catalog_t cat = { 0 };
+	size_t cap = 0;
+	int ret = check_version(z, why, why_len);
+	if (ret != TDM_OK || !under(zone_apex(z), "zones", zones))
+		return ret != TDM_OK ? ret : TDM_EMALF;
+	int zlabels = name_labels(zones);
+	/* Members first, then their properties (a node two labels below "zones"). */
+	for (int pass = 0; pass < 2 && ret == TDM_OK; pass++) {
+		if (pass == 1)
+			qsort(cat.members, cat.count, sizeof(catalog_member_t), by_id);
+		for (uint32_t i = 0; i < zone_node_count(z) && ret == TDM_OK; i++) {
+			const zone_node_t *n = zone_node(z, i);
+			const uint8_t *name = zone_node_name(z, n);
+			int depth = name_labels(name) - zlabels;
+			if (depth < 1 || depth > 2 || !name_in_zone(name, zones))
+				continue;
+			if (pass == 0 && depth == 1) {
+				ret = read_member(z, n, &cat, &cap, why, why_len);
+			} else if (pass == 1 && depth == 2) {
+				catalog_member_t key;
+				char prop[CATALOG_ID_MAX];
+				first_label(name, prop, sizeof(prop));
+				first_label(name + 1 + name[0], key.id, sizeof(key.id));
+				catalog_member_t *m = bsearch(&key, cat.members, cat.count, sizeof(key), by_id);
+				if (m != NULL)
+					ret = read_property(z, n, m, prop, why, why_len);
+			}
+		}
+	}
+	if (ret == TDM_OK)
+		ret = check_duplicates(&cat, why, why_len);
+	if (ret != TDM_OK) {
+		catalog_clear(&cat);
+		return ret;
+	}
+	*out = cat;
+	return TDM_OK;
+}
+
+void catalog_clear(catalog_t *cat)
+{
+	free(cat->members);
+	cat->members = NULL;
+	cat->count = 0;
+}
+
+void catalog_member_id(const uint8_t *zone, char id[CATALOG_ID_MAX])
+{
+	/* A fixed key: the ID must be the same on every run and every producer of this zone. */
+	static const uint8_t key[16] = "tandem-catalog-1";
+	int len = name_length(zone, NAME_MAXLEN);
+	snprintf(id, CATALOG_ID_MAX, "%016llx",
+	         (unsigned long long)siphash24(key, zone, len > 0 ? (size_t)len : 0));
+}
+
+static int add_text(rrlist_t *list, const uint8_t *apex, const char *prefix, uint16_t type,
+                    const uint8_t *rdata, size_t rdlen)
+{
+	uint8_t owner[NAME_MAXLEN];
+	if (prefix != NULL && !under(apex, prefix, owner))
+		return TDM_ENAMELEN;
+	return rrlist_add(list, prefix != NULL ? owner : apex, type, 0, rdata, (uint16_t)rdlen, 0);
+}
+
+int catalog_write(const uint8_t *apex, uint32_t serial, const catalog_member_t *members,
+                  size_t count, rrlist_t *list)
+{
+	/* RFC 9432 3: SOA and NS as any zone (the NS points nowhere: "invalid."). TTL 0 throughout. */
+	uint8_t soa[64] = "\x07invalid\x00\x07invalid\x00";
+	pkt_put32(soa + 18, serial);
+	pkt_put32(soa + 22, 3600);
+	pkt_put32(soa + 26, 600);
+	pkt_put32(soa + 30, 2419200);
+	pkt_put32(soa + 34, 0);
+	int ret = add_text(list, apex, NULL, PKT_TYPE_SOA, soa, 38);
+	if (ret == TDM_OK)
+		ret = add_text(list, apex, NULL, PKT_TYPE_NS, (const uint8_t *)"\x07invalid", 9);
+	if (ret == TDM_OK)
+		ret = add_text(list, apex, "version", PKT_TYPE_TXT, (const uint8_t *)"\x01" "2", 2);
+	for (size_t i = 0; i < count && ret == TDM_OK; i++) {
+		const catalog_member_t *m = &members[i];
+		char prefix[CATALOG_ID_MAX + 32];
+		snprintf(prefix, sizeof(prefix), "%s.zones", m->id);
+		ret = add_text(list, apex, prefix, PKT_TYPE_PTR, m->zone,
+		               (size_t)name_length(m->zone, NAME_MAXLEN));
+		if (ret == TDM_OK && m->group[0] != '\0') {
+			uint8_t txt[CATALOG_GROUP_MAX + 1];
+			size_t n = strlen(m->group) > 255 ? 255 : strlen(m->group);
+			txt[0] = (uint8_t)n;
+			memcpy(txt + 1, m->group, n);
+			snprintf(prefix, sizeof(prefix), "group.%s.zones", m->id);
+			ret = add_text(list, apex, prefix, PKT_TYPE_TXT, txt, n + 1);
+		}
+		if (ret == TDM_OK && m->has_coo) {
+			snprintf(prefix, sizeof(prefix), "coo.%s.zones", m->id);
+			ret = add_text(list, apex, prefix, PKT_TYPE_PTR, m->coo,
+			               (size_t)name_length(m->coo, NAME_MAXLEN));
+		}
+	}
+	return ret;
+}

@@ -1,0 +1,46 @@
+/* catalog/catalog.h -- RFC 9432 catalog zones (version 2): reading one, and writing one */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire/name.h"
+#include "zone/contents.h"
+#include "zone/rrlist.h"
+
+#define CATALOG_ID_MAX 64          /* a unique ID is one label */
+#define CATALOG_GROUP_MAX 256
+
+/* One member of a catalog. */
+typedef struct {
+	uint8_t zone[NAME_MAXLEN];     /* the member zone, wire, lowercase */
+	char id[CATALOG_ID_MAX];       /* its unique ID label (RFC 9432 4.1) */
+	char group[CATALOG_GROUP_MAX]; /* group property, "" when none (RFC 9432 4.4.2) */
+	uint8_t coo[NAME_MAXLEN];      /* change-of-ownership target catalog, root when none */
+	bool has_coo;
+} catalog_member_t;
+
+typedef struct {
+	catalog_member_t *members;
+	size_t count;
+} catalog_t;
+
+/*
+ * Reads a catalog from a zone version (RFC 9432 3 and 4): version.<catalog> TXT "2" is required;
+ * each <id>.zones.<catalog> holds exactly one PTR naming a member; group (TXT) and coo (PTR)
+ * properties below it. A catalog with no or another version, a member node with several PTRs,
+ * the same member under two IDs, or a broken property is refused as a whole: returns TDM_EMALF
+ * with why filled (a person-readable reason). TDM_OK, TDM_EMALF or TDM_ENOMEM.
+ */
+int catalog_read(const zone_contents_t *z, catalog_t *out, char *why, size_t why_len);
+void catalog_clear(catalog_t *cat);
+
+/* A member's unique ID: a stable function of its name (so every producer restart keeps it). */
+void catalog_member_id(const uint8_t *zone, char id[CATALOG_ID_MAX]);
+
+/*
+ * Writes the records of a catalog (SOA with the serial given, NS invalid., version "2", one PTR per
+ * member, their group and coo properties) into list. TDM_OK or TDM_ENOMEM.
+ */
+int catalog_write(const uint8_t *apex, uint32_t serial, const catalog_member_t *members,
+                  size_t count, rrlist_t *list);
