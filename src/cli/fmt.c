@@ -144,16 +144,21 @@ int cli_table_add(cli_table_t *t, const char *const *cells)
 	return TDM_OK;
 }
 
+/* Aligned cells; nothing after the last non-empty one, so no line ends in spaces. */
 static void print_row(const cli_table_t *t, FILE *out, const char *const *cells)
 {
+	size_t last = 0;
 	for (size_t c = 0; c < t->ncols; c++) {
-		bool last = c + 1 == t->ncols;
+		if (cells[c][0] != '\0')
+			last = c;
+	}
+	for (size_t c = 0; c <= last; c++) {
 		int w = (int)t->width[c];
 		if (t->right[c])
 			fprintf(out, "%*s", w, cells[c]);
 		else
-			fprintf(out, "%-*s", last ? 0 : w, cells[c]);
-		fputs(last ? "\n" : "  ", out);
+			fprintf(out, "%-*s", c == last ? 0 : w, cells[c]);
+		fputs(c == last ? "\n" : "  ", out);
 	}
 }
 

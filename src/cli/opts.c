@@ -192,8 +192,12 @@ static int read_key_file(const char *path, char *key, size_t cap, char *err, siz
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
-		snprintf(err, n, "cannot read the API key from %s (%s): give --key-file PATH (tandemd "
-		         "writes it to its http.api-key-file) or --api-key KEY", path, strerror(e));
+		char why[128];
+		snprintf(why, sizeof(why), "%s", strerror(e));
+		why[0] = (char)tolower((unsigned char)why[0]);
+		snprintf(err, n, "cannot read the API key from %s (%s): tandemd writes it to its "
+		         "http.api-key-file on first start; give that file with --key-file PATH, or the "
+		         "key with --api-key KEY", path, why);
 		return -e;
 	}
 	size_t len = 0;

@@ -1,5 +1,6 @@
 /* cli/verify.c -- `tandem verify ZONE [@SERVER[@PORT]]`: does every name server of a zone hold one serial? */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,27 +56,34 @@ const char *cli_verify_status_name(cli_verify_status_t s)
 
 /* ---- the command line ---- */
 
+static int fail(char *err, size_t errsize, const char *fmt, const char *arg)
+{
+	snprintf(err, errsize, fmt, arg);
+	return TDM_EINVAL;
+}
+
 int cli_verify_args(cli_verify_t *v, int npos, char **pos, char *err, size_t errsize)
 {
+	const char *zone = NULL, *server = NULL;
 	memset(v, 0, sizeof(*v));
 	v->timeout_ms = CLI_VERIFY_TIMEOUT_MS;
 	v->tries = CLI_VERIFY_TRIES;
-	const char *zone = NULL, *server = "127.0.0.1";
 	for (int i = 0; i < npos; i++) {
-		if (pos[i][0] == '@' && strcmp(server, "127.0.0.1") == 0 && pos[i][1] != '\0')
+		if (pos[i][0] == '@' && server == NULL && pos[i][1] != '\0')
 			server = pos[i] + 1;
 		else if (pos[i][0] != '@' && zone == NULL)
 			zone = pos[i];
 		else
-			return snprintf(err, errsize, "unexpected '%s'", pos[i]), TDM_EINVAL;
+			return fail(err, errsize, "unexpected '%s'", pos[i]);
 	}
 	if (zone == NULL)
-		return snprintf(err, errsize, "which zone?"), TDM_EINVAL;
+		return fail(err, errsize, "%s", "which zone?");
 	if (name_from_text(zone, NULL, v->zone) < 0)
-		return snprintf(err, errsize, "'%s' is not a domain name", zone), TDM_EINVAL;
+		return fail(err, errsize, "'%s' is not a domain name", zone);
+	if (server == NULL)
+		server = "127.0.0.1";
 	if (cli_resolve(server, CLI_VERIFY_DEFAULT_PORT, &v->server, NULL) != TDM_OK)
-		return snprintf(err, errsize, "'@%s' is not a server (ADDRESS[@PORT] or HOST[@PORT])",
-		                server), TDM_EINVAL;
+		return fail(err, errsize, "'@%s' is not a server (ADDRESS[@PORT] or HOST[@PORT])", server);
 	sockaddr_format(&v->server, v->server_text, sizeof(v->server_text));
 	return TDM_OK;
 }
@@ -127,17 +135,16 @@ static void find_addresses(struct work *w, const uint8_t *ns)
 		add_row(v, ns, NULL);
 }
 
-/* What a failure to get a reply was. */
-static void no_answer(cli_verify_row_t *row, int ret, const cli_verify_t *v)
+/* Why no reply came, in a few words. */
+static void no_reply_text(int ret, const cli_verify_t *v, char *buf, size_t size)
 {
-	row->status = CLI_VERIFY_NO_ANSWER;
 	if (ret == TDM_ETIMEDOUT)
-		snprintf(row->note, sizeof(row->note), "timeout (%u tries of %u ms)", v->tries,
-		         v->timeout_ms);
+		snprintf(buf, size, "timeout, %u tries of %u ms", v->tries, v->timeout_ms);
 	else if (ret == TDM_ECONNREFUSED)
-		snprintf(row->note, sizeof(row->note), "port unreachable");
+		snprintf(buf, size, "port unreachable");
 	else
-		snprintf(row->note, sizeof(row->note), "%s", tdm_strerror(ret));
+		snprintf(buf, size, "%s", tdm_strerror(ret));
+	buf[0] = (char)tolower((unsigned char)buf[0]);
 }
 
 /* What the SOA reply says: a serial to compare, or why not. */
@@ -177,7 +184,8 @@ static void ask_row(struct work *w, cli_verify_row_t *row)
 		row->status = CLI_VERIFY_ERROR;
 		snprintf(row->note, sizeof(row->note), "malformed reply: %s", w->q.why);
 	} else if (ret != TDM_OK) {
-		no_answer(row, ret, v);
+		row->status = CLI_VERIFY_NO_ANSWER;
+		no_reply_text(ret, v, row->note, sizeof(row->note));
 	} else {
 		judge_reply(row, &w->found);
 	}
@@ -187,26 +195,36 @@ static void ask_row(struct work *w, cli_verify_row_t *row)
 static int ask_ns(struct work *w, FILE *err)
 {
 	cli_verify_t *v = &w->v;
-	char zone[NAME_TEXT_MAX], rcode[32];
+	cli_dnsq_found_t *f = &w->nsreply;
+	char zone[NAME_TEXT_MAX], why[300];
 	name_to_text(v->zone, zone, sizeof(zone));
 	w->q.server = v->server;
 	int ret = cli_dnsq_ask(&w->q, v->zone, PKT_TYPE_NS);
-	if (ret == TDM_OK)
-		ret = cli_dnsq_found(w->q.reply, w->q.rlen, v->zone, sockaddr_port(&v->server),
-		                     &w->nsreply, w->q.why, sizeof(w->q.why));
-	if (ret != TDM_OK) {
-		fprintf(err, "tandem verify: no usable answer from %s to the NS query for %s (%s)\n",
-		        v->server_text, zone, w->q.why[0] != '\0' ? w->q.why : tdm_strerror(ret));
+	if (ret != TDM_OK && ret != TDM_EMALF) {
+		no_reply_text(ret, v, why, sizeof(why));
+		fprintf(err, "tandem verify: no answer from %s to the NS query for %s (%s): is a DNS "
+		        "server listening there? (give it as @ADDRESS[@PORT])\n", v->server_text, zone, why);
 		return CLI_EXIT_API;
 	}
-	if (w->nsreply.rcode != PKT_RCODE_NOERROR || w->nsreply.nns == 0) {
-		fprintf(err, "tandem verify: %s answered %s with %s to the NS query for %s: does it serve "
-		        "the zone? (give the server with @ADDRESS[@PORT])\n", v->server_text,
-		        lookup_rcode_name(w->nsreply.rcode, rcode, sizeof(rcode)),
-		        w->nsreply.nns == 0 ? "no NS records" : "an error", zone);
+	if (ret == TDM_OK)
+		ret = cli_dnsq_found(w->q.reply, w->q.rlen, v->zone, sockaddr_port(&v->server), f,
+		                     w->q.why, sizeof(w->q.why));
+	if (ret != TDM_OK) {
+		fprintf(err, "tandem verify: malformed answer from %s to the NS query for %s: %s\n",
+		        v->server_text, zone, w->q.why);
+		return CLI_EXIT_API;
+	}
+	if (f->rcode != PKT_RCODE_NOERROR) {
+		fprintf(err, "tandem verify: %s answered %s to the NS query for %s: does it serve the "
+		        "zone?\n", v->server_text, lookup_rcode_name(f->rcode, why, sizeof(why)), zone);
 		return CLI_EXIT_NOTFOUND;
 	}
-	v->nns = w->nsreply.nns;
+	if (f->nns == 0) {
+		fprintf(err, "tandem verify: %s has no NS records for %s (AA %s): is it authoritative for "
+		        "the zone?\n", v->server_text, zone, f->aa ? "set" : "clear");
+		return CLI_EXIT_NOTFOUND;
+	}
+	v->nns = f->nns;
 	return CLI_EXIT_OK;
 }
 
@@ -261,4 +279,161 @@ bool cli_verify_judge(cli_verify_t *v)
 			all = false;
 	}
 	return all;
+}
+
+/* ---- showing ---- */
+
+static const char *address_text(const sockaddr_t *sa, char *buf, size_t size)
+{
+	const void *a = sa->ss.ss_family == AF_INET6
+	                        ? (const void *)&((const struct sockaddr_in6 *)&sa->ss)->sin6_addr
+	                        : (const void *)&((const struct sockaddr_in *)&sa->ss)->sin_addr;
+	if (sa->len == 0 || inet_ntop(sa->ss.ss_family, a, buf, (socklen_t)size) == NULL)
+		return NULL;
+	return buf;
+}
+
+static void print_head(FILE *out, const cli_verify_t *v, uint32_t ref, bool have)
+{
+	char zone[NAME_TEXT_MAX];
+	name_to_text(v->zone, zone, sizeof(zone));
+	if (v->has_serial)
+		fprintf(out, "%s at %s: serial %u", zone, v->server_text, v->serial);
+	else if (have)
+		fprintf(out, "%s at %s: no authoritative SOA; comparing with the highest serial seen, %u",
+		        zone, v->server_text, ref);
+	else
+		fprintf(out, "%s at %s: no authoritative SOA", zone, v->server_text);
+	fprintf(out, "; %zu name server%s, asked on port %u\n\n", v->nns, v->nns == 1 ? "" : "s",
+	        sockaddr_port(&v->server));
+}
+
+static void print_summary(FILE *out, const cli_verify_t *v, uint32_t ref, bool have)
+{
+	size_t bad = 0;
+	for (size_t i = 0; i < v->nrows; i++)
+		bad += v->rows[i].status != CLI_VERIFY_OK;
+	if (v->truncated)
+		fprintf(out, "\nonly the first %d addresses were asked", CLI_VERIFY_MAX_ROWS);
+	if (bad == 0)
+		fprintf(out, "\nall %zu address%s answer serial %u\n", v->nrows,
+		        v->nrows == 1 ? "" : "es", ref);
+	else if (have)
+		fprintf(out, "\n%zu of %zu address%s do not answer serial %u\n", bad, v->nrows,
+		        v->nrows == 1 ? "" : "es", ref);
+	else
+		fprintf(out, "\nno name server answered with a serial\n");
+}
+
+static int add_verify_row(cli_table_t *t, const cli_verify_row_t *row)
+{
+	char ns[NAME_TEXT_MAX], addr[64], serial[16];
+	name_to_text(row->ns, ns, sizeof(ns));
+	snprintf(serial, sizeof(serial), "%u", row->serial);
+	const char *cells[5] = {
+		ns, address_text(&row->addr, addr, sizeof(addr)), row->has_serial ? serial : NULL,
+		cli_verify_status_name(row->status), row->note,
+	};
+	return cli_table_add(t, cells);
+}
+
+int cli_verify_print(FILE *out, const cli_verify_t *v)
+{
+	static const char *const heads[5] = { "NAME SERVER", "ADDRESS", "SERIAL", "STATUS", "NOTE" };
+	static const bool right[5] = { false, false, true, false, false };
+	uint32_t ref;
+	bool have = cli_verify_reference(v, &ref);
+	cli_table_t t;
+	print_head(out, v, ref, have);
+	cli_table_init(&t, 5, heads, right);
+	for (size_t i = 0; i < v->nrows; i++)
+		add_verify_row(&t, &v->rows[i]);
+	int ret = cli_table_print(&t, out);
+	cli_table_free(&t);
+	if (ret == TDM_OK)
+		print_summary(out, v, ref, have);
+	return ret == TDM_OK && ferror(out) ? TDM_EIO : ret;
+}
+
+static json_t *row_json(const cli_verify_row_t *row)
+{
+	char ns[NAME_TEXT_MAX], addr[64];
+	name_to_text(row->ns, ns, sizeof(ns));
+	const char *a = address_text(&row->addr, addr, sizeof(addr));
+	return json_pack("{s:s, s:o, s:o, s:s, s:s}", "name", ns,
+	                 "address", a != NULL ? json_string(a) : json_null(),
+	                 "serial", row->has_serial ? json_integer(row->serial) : json_null(),
+	                 "status", cli_verify_status_name(row->status), "note", row->note);
+}
+
+json_t *cli_verify_json(const cli_verify_t *v)
+{
+	char zone[NAME_TEXT_MAX];
+	uint32_t ref;
+	bool have = cli_verify_reference(v, &ref), ok = v->nrows > 0;
+	name_to_text(v->zone, zone, sizeof(zone));
+	json_t *list = json_array();
+	for (size_t i = 0; i < v->nrows && list != NULL; i++) {
+		ok = ok && v->rows[i].status == CLI_VERIFY_OK;
+		if (json_array_append_new(list, row_json(&v->rows[i])) != 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	}
+	if (list == NULL)
+		return NULL;
+	/* "o" steals list, also when json_pack() fails. */
+	return json_pack("{s:s, s:s, s:o, s:b, s:o}", "zone", zone, "server", v->server_text,
+	                 "serial", have ? json_integer(ref) : json_null(), "ok", ok,
+	                 "nameservers", list);
+}
+
+/* ---- the command ---- */
+
+static int show(const cli_opts_t *o, const cli_verify_t *v)
+{
+	int ret;
+	if (o->json) {
+		json_t *j = cli_verify_json(v);
+		ret = j != NULL ? cli_api_print_json(stdout, j) : TDM_ENOMEM;
+		json_decref(j);
+	} else {
+		ret = cli_verify_print(stdout, v);
+	}
+	if (ret == TDM_OK && fflush(stdout) != 0)
+		ret = TDM_EIO;
+	if (ret != TDM_OK)
+		fprintf(stderr, "tandem verify: cannot show the result: %s\n", tdm_strerror(ret));
+	return ret;
+}
+
+int cli_verify_main(cli_opts_t *o, int argc, char **argv)
+{
+	char err[512];
+	int npos;
+	struct work *w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		fputs("tandem verify: out of memory\n", stderr);
+		return CLI_EXIT_API;
+	}
+	int status = CLI_EXIT_USAGE;
+	if (cli_opts_parse(o, argc, argv, NULL, 0, argv, &npos, err, sizeof(err)) != TDM_OK ||
+	    (!o->help && cli_verify_args(&w->v, npos, argv, err, sizeof(err)) != TDM_OK)) {
+		fprintf(stderr, "tandem verify: %s\n\n", err);
+		usage(stderr);
+		goto done;
+	}
+	if (o->help) {
+		usage(stdout);
+		status = CLI_EXIT_OK;
+		goto done;
+	}
+	if (o->timeout != 0)
+		w->v.timeout_ms = o->timeout * 1000;
+	status = run(w, stderr);
+	if ((status == CLI_EXIT_OK || status == CLI_EXIT_DIFFERS) && show(o, &w->v) != TDM_OK)
+		status = CLI_EXIT_API;
+done:
+	free(w);
+	return status;
 }

@@ -33,7 +33,7 @@ typedef struct {
 	cli_verify_status_t status;
 	bool has_serial;
 	uint32_t serial;
-	char note[96];                 /* "timeout", "SERVFAIL", "no SOA in the answer", ... */
+	char note[300];                /* "timeout", "SERVFAIL", "no SOA in the answer", ... */
 } cli_verify_row_t;
 
 typedef struct {

@@ -10,6 +10,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "server/catconsume.h"
 #include "server/control.h"
 
 /*
@@ -188,6 +189,9 @@ static void handle(server_t *srv, ctl_msg_t *m)
 	}
 	case CTL_NOTIFY:
 		notify_zone(srv, zr);
+		break;
+	case CTL_CATALOG:
+		catalog_consume(srv, zr);
 		break;
 	}
 	zone_unref(zr->zone);

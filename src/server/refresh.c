@@ -47,6 +47,7 @@ typedef struct {
 	sockaddr_t src4, src6;
 	unsigned timeout_ms, journal_max;
 	bool force_axfr;
+	bool catalog;                /* a catalog we consume: its members follow each new version */
 	uint32_t refresh_min, refresh_max, retry_min, retry_max, expire_min, expire_max;
 } job_t;
 
@@ -82,6 +83,7 @@ static job_t *job_new(server_t *srv, zonert_t *zr)
 	job->src6 = conf->server.source6;
 	job->timeout_ms = conf->server.xfr_timeout * 1000;
 	job->force_axfr = zr->force_axfr;
+	job->catalog = cz->catalog == CONF_CATALOG_CONSUME;
 	zr->force_axfr = false;
 	job->journal_max = conf->server.journal_max_entries;
 	job->refresh_min = conf->server.refresh_min;
@@ -363,6 +365,8 @@ static void *job_main(void *arg)
 	zone_contents_unref(current);
 	if (changed)
 		control_post(job->srv, CTL_NOTIFY, zr);
+	if (changed && job->catalog)
+		control_post(job->srv, CTL_CATALOG, zr);
 	control_post(job->srv, CTL_REFRESH_DONE, zr);
 	atomic_fetch_sub(&job->srv->jobs_running, 1);
 	zone_unref(zr->zone);

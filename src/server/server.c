@@ -15,6 +15,7 @@
 #include "server/worker.h"
 #include "api/http.h"
 #include "server/api.h"
+#include "server/catconsume.h"
 #include "server/control.h"
 #include "server/server_impl.h"
 #include "server/xfrout.h"
@@ -86,9 +87,16 @@ int server_new(const char *conf_path, server_t **out)
 		goto fail;
 	}
 	if ((ret = control_init(srv)) != TDM_OK || (ret = setup_shared(srv)) != TDM_OK ||
+	    (ret = catalog_restore(srv, conf)) != TDM_OK ||
 	    (ret = zones_build(srv, conf, &srv->zones)) != TDM_OK)
 		goto fail;
 	zones_arm(srv);
+	/* Members follow what the stored catalogs say, in case the list and the store disagree. */
+	for (size_t i = 0; i < zoneset_count(srv->zones); i++) {
+		zonert_t *zr = zonert_of(zoneset_at(srv->zones, i));
+		if (zr->conf->catalog == CONF_CATALOG_CONSUME)
+			control_post(srv, CTL_CATALOG, zr);
+	}
 	srv->started = (int64_t)time(NULL);
 	if ((ret = server_api_start(srv)) != TDM_OK)
 		goto fail;
@@ -112,18 +120,20 @@ int server_reload(server_t *srv)
 		return ret;
 	}
 	rcu_assign_pointer(srv->rc, rc);
+	catalog_bind(srv, conf);
 	zoneset_t *set = NULL;
 	if ((ret = zones_build(srv, conf, &set)) != TDM_OK) {
 		log_err("reload: %s, keeping the running zones", tdm_strerror(ret));
 		/* Zones kept from the old set may point at the new configuration: keep both. */
 		return ret;
 	}
-	zones_forget_removed(srv, conf);
 	zoneset_t *old = rcu_xchg_pointer(&srv->zones, set);
+	zones_forget_removed(srv, old, set);
 	zones_arm(srv);
 	/* Workers and jobs may still read the old configuration and set until every reader moved on. */
 	synchronize_rcu();
 	zoneset_free(old);
+	catalog_dyn_collect(srv);
 	runconf_free(old_rc);
 	log_info("reloaded: %zu zones", zoneset_count(set));
 	return TDM_OK;
@@ -235,6 +245,7 @@ void server_free(server_t *srv)
 	/* Zones before the event loop: their timers belong to it. */
 	zoneset_free(zones);
 	rcu_barrier();   /* every deferred free has run */
+	catalog_dyn_free(srv);
 	api_free(srv->api);
 	control_free(srv);
 	if (srv->base != NULL)

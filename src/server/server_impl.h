@@ -29,6 +29,7 @@ typedef enum {
 	CTL_REFRESH,          /* refresh a secondary zone now (a NOTIFY came) */
 	CTL_REFRESH_DONE,     /* a refresh job ended: schedule the next one */
 	CTL_NOTIFY,           /* the zone changed: NOTIFY its secondaries */
+	CTL_CATALOG,          /* a consumed catalog changed: provision its members */
 } ctl_kind_t;
 
 typedef struct ctl_msg {
@@ -64,6 +65,7 @@ struct server {
 	size_t nprimary_jobs;
 	bool stopping;
 	struct api *api;          /* the HTTP API, NULL when http.listen is unset */
+	struct dynzone *dyn;      /* members of consumed catalogs (server/catconsume.c) */
 	int64_t started;          /* unix time */
 };
 

@@ -10,6 +10,7 @@
 #include "server/control.h"
 #include "server/zoneload.h"
 #include "catalog/catalog.h"
+#include "server/catconsume.h"
 #include "server/zones.h"
 #include "wire/name.h"
 
@@ -187,15 +188,34 @@ static zone_t *zone_for(server_t *srv, const conf_zone_t *cz)
 	return zone;
 }
 
+/* The configured zones, then the members of the catalogs we consume. */
+static const conf_zone_t **all_zones(server_t *srv, const conf_t *conf, size_t *count)
+{
+	size_t ndyn = catalog_dyn_count(srv), n = 0;
+	const conf_zone_t **all = calloc(conf->zone_count + ndyn + 1, sizeof(*all));
+	if (all == NULL)
+		return NULL;
+	for (size_t i = 0; i < conf->zone_count; i++)
+		all[n++] = &conf->zones[i];
+	n += catalog_dyn_zones(srv, all + n);
+	*count = n;
+	return all;
+}
+
 int zones_build(server_t *srv, const conf_t *conf, zoneset_t **out)
 {
-	zone_t **zones = calloc(conf->zone_count ? conf->zone_count : 1, sizeof(zone_t *));
-	if (zones == NULL)
+	size_t total = 0;
+	const conf_zone_t **all = all_zones(srv, conf, &total);
+	zone_t **zones = calloc(total + 1, sizeof(zone_t *));
+	if (zones == NULL || all == NULL) {
+		free(all);
+		free(zones);
 		return TDM_ENOMEM;
+	}
 	size_t n = 0;
 	int ret = TDM_OK;
-	for (size_t i = 0; i < conf->zone_count; i++) {
-		const conf_zone_t *cz = &conf->zones[i];
+	for (size_t i = 0; i < total; i++) {
+		const conf_zone_t *cz = all[i];
 		zone_t *zone = zone_for(srv, cz);
 		if (zone == NULL) {
 			ret = TDM_ENOMEM;
@@ -213,6 +233,7 @@ int zones_build(server_t *srv, const conf_t *conf, zoneset_t **out)
 		else
 			load_secondary(srv, zr, cz, changed);
 	}
+	free(all);
 	for (size_t i = 0; ret == TDM_OK && i < n; i++) {
 		zonert_t *zr = zonert_of(zones[i]);
 		if (zr->conf->type == CONF_ZONE_PRIMARY && zr->conf->catalog == CONF_CATALOG_PRODUCE)
@@ -234,14 +255,14 @@ void zones_arm(server_t *srv)
 		control_zone_changed(srv, zonert_of(zoneset_at(srv->zones, i)));
 }
 
-void zones_forget_removed(server_t *srv, const conf_t *conf)
+void zones_forget_removed(server_t *srv, zoneset_t *old, zoneset_t *set)
 {
-	zoneset_t *old = srv->zones;
 	for (size_t i = 0; old != NULL && i < zoneset_count(old); i++) {
 		zonert_t *zr = zonert_of(zoneset_at(old, i));
-		if (conf_zone_find(conf, zr->name) != NULL)
+		if (zoneset_find_exact(set, zone_name(zr->zone),
+		                       name_length(zone_name(zr->zone), NAME_MAXLEN)) != NULL)
 			continue;
-		log_info("%s: removed from the configuration, deleting its data", zr->name);
+		log_info("%s: removed, deleting its data", zr->name);
 		/* Its timer goes now, on this thread: the zone itself may outlive it a little. */
 		if (zr->timer != NULL) {
 			event_free(zr->timer);
@@ -249,7 +270,23 @@ void zones_forget_removed(server_t *srv, const conf_t *conf)
 		}
 		rcu_assign_pointer(zr->conf, NULL);
 		store_zone_delete(srv->store, zr->name);
+		store_member_delete(srv->store, zr->name);
 	}
+}
+
+int zones_rebuild(server_t *srv)
+{
+	zoneset_t *set = NULL;
+	int ret = zones_build(srv, srv->rc->conf, &set);
+	if (ret != TDM_OK)
+		return ret;
+	zoneset_t *old = rcu_xchg_pointer(&srv->zones, set);
+	zones_forget_removed(srv, old, set);
+	zones_arm(srv);
+	synchronize_rcu();
+	zoneset_free(old);
+	catalog_dyn_collect(srv);
+	return TDM_OK;
 }
 
 void zones_reload_one(server_t *srv, zonert_t *zr)

@@ -20,8 +20,12 @@ int zones_build(server_t *srv, const conf_t *conf, zoneset_t **out);
 /* Control thread: arms the timers of every zone of the current set (after zones_build). */
 void zones_arm(server_t *srv);
 
-/* Control thread: zones of the current set that conf no longer has lose their timers and data. */
-void zones_forget_removed(server_t *srv, const conf_t *conf);
+/* Control thread: zones of old that set no longer has lose their timers and data. */
+void zones_forget_removed(server_t *srv, zoneset_t *old, zoneset_t *set);
+
+/* Control thread: builds and publishes the zone set again for the configuration in force (after
+ * catalog members came or went), frees the old one once no reader holds it. */
+int zones_rebuild(server_t *srv);
 
 /* Control thread: re-reads one primary zone's file now (tandem zone reload). */
 void zones_reload_one(server_t *srv, zonert_t *zr);

@@ -240,3 +240,67 @@ int store_state_set(store_t *st, const char *zone, const store_state_t *state)
 	pthread_mutex_unlock(&st->lock);
 	return ret;
 }
+
+int store_member_set(store_t *st, const store_member_t *m)
+{
+	pthread_mutex_lock(&st->lock);
+	sqlite3_stmt *s = st->q[Q_MEMBER_SET];
+	sqlite3_bind_text(s, 1, m->zone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, m->catalog, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, m->unique_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, m->group, -1, SQLITE_STATIC);
+	int ret = store_run(st, Q_MEMBER_SET, m->zone, "recording a catalog member");
+	sqlite3_clear_bindings(s);
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+int store_member_delete(store_t *st, const char *zone)
+{
+	pthread_mutex_lock(&st->lock);
+	sqlite3_bind_text(st->q[Q_MEMBER_DEL], 1, zone, -1, SQLITE_STATIC);
+	int ret = store_run(st, Q_MEMBER_DEL, zone, "forgetting a catalog member");
+	sqlite3_clear_bindings(st->q[Q_MEMBER_DEL]);
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+int store_member_list(store_t *st, store_member_t **out, size_t *count)
+{
+	size_t n = 0, cap = 16;
+	store_member_t *list = malloc(cap * sizeof(*list));
+	*out = NULL;
+	*count = 0;
+	if (list == NULL)
+		return TDM_ENOMEM;
+	pthread_mutex_lock(&st->lock);
+	sqlite3_stmt *s = st->q[Q_MEMBER_LIST];
+	int ret = TDM_OK, rc;
+	while (ret == TDM_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			store_member_t *p = realloc(list, cap * 2 * sizeof(*list));
+			if (p == NULL) {
+				ret = TDM_ENOMEM;
+				break;
+			}
+			list = p;
+			cap *= 2;
+		}
+		store_member_t *m = &list[n++];
+		copy_text(m->zone, sizeof(m->zone), sqlite3_column_text(s, 0));
+		copy_text(m->catalog, sizeof(m->catalog), sqlite3_column_text(s, 1));
+		copy_text(m->unique_id, sizeof(m->unique_id), sqlite3_column_text(s, 2));
+		copy_text(m->group, sizeof(m->group), sqlite3_column_text(s, 3));
+	}
+	if (ret == TDM_OK && rc != SQLITE_DONE)
+		ret = store_fail(st, NULL, "listing catalog members");
+	sqlite3_reset(s);
+	pthread_mutex_unlock(&st->lock);
+	if (ret != TDM_OK) {
+		free(list);
+		return ret;
+	}
+	*out = list;
+	*count = n;
+	return TDM_OK;
+}

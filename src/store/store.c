@@ -69,6 +69,12 @@ static const char *const migrations[] = {
 	"  last_refresh INTEGER NOT NULL DEFAULT 0,"
 	"  last_result TEXT NOT NULL DEFAULT '',"
 	"  primary_used TEXT NOT NULL DEFAULT '');",
+	/* 3: members of the catalogs we consume (RFC 9432), so that a restart serves them at once */
+	"CREATE TABLE catalog_member ("
+	"  zone TEXT PRIMARY KEY,"
+	"  catalog TEXT NOT NULL,"
+	"  unique_id TEXT NOT NULL,"
+	"  grp TEXT NOT NULL DEFAULT '');",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -98,6 +104,10 @@ static const char *const queries[Q_COUNT] = {
 	                  " WHERE zone_id = ?1 ORDER BY seq",
 	[Q_STATE_GET] = "SELECT refresh_at, expire_at, last_refresh, last_result, primary_used"
 	                " FROM zone_state WHERE zone_id = ?1",
+	[Q_MEMBER_SET] = "INSERT OR REPLACE INTO catalog_member (zone, catalog, unique_id, grp)"
+	                 " VALUES (?1, ?2, ?3, ?4)",
+	[Q_MEMBER_DEL] = "DELETE FROM catalog_member WHERE zone = ?1",
+	[Q_MEMBER_LIST] = "SELECT zone, catalog, unique_id, grp FROM catalog_member ORDER BY zone",
 	[Q_STATE_SET] = "INSERT OR REPLACE INTO zone_state (zone_id, refresh_at, expire_at,"
 	                " last_refresh, last_result, primary_used) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };

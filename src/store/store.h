@@ -77,3 +77,17 @@ int store_zone_delete(store_t *store, const char *zone);
 /* Names of all stored zones: a NULL-terminated array of strings, freed with store_names_free. */
 int store_zone_names(store_t *store, char ***out);
 void store_names_free(char **names);
+
+/* A member of a catalog we consume, as remembered across restarts. */
+typedef struct {
+	char zone[1024];             /* textual, lowercase, trailing dot */
+	char catalog[1024];
+	char unique_id[64];
+	char group[256];
+} store_member_t;
+
+int store_member_set(store_t *store, const store_member_t *m);
+/* TDM_OK even when there was none. */
+int store_member_delete(store_t *store, const char *zone);
+/* Every member: a malloc'ed array (free it) of *count entries. */
+int store_member_list(store_t *store, store_member_t **out, size_t *count);

@@ -1,59 +1,82 @@
 /* tandem/main.c -- the `tandem` operator CLI: startup and command dispatch; commands live in the library */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
+#include "cli/opts.h"
 #include "lookup/lookup.h"
 
-/* One row per command of SPEC.md "Programs"; run is NULL until the command exists (the HTTP API
- * commands come with the API). */
+/* One row per command of SPEC.md "Programs". A command takes either its own words only (run) or the
+ * global options too (run_cli); neither set means the command does not exist yet. */
 struct command {
 	const char *name;
 	const char *args;
 	int (*run)(int argc, char **argv);
+	int (*run_cli)(cli_opts_t *o, int argc, char **argv);
 };
 
 static const struct command commands[] = {
 	{ "lookup", "NAME [TYPE] [CLASS] [@SERVER[@PORT]] [+tcp] [+axfr] [+norec] [+dnssec] [--json]",
-	  lookup_main },
-	{ "status", "", NULL },
-	{ "zone", "list|show|add|quick|remove|reload|notify|refresh|retransfer|export|import ...", NULL },
-	{ "record", "list|add|remove|replace ...", NULL },
-	{ "verify", "ZONE", NULL },
-	{ "keygen", "NAME [ALGORITHM]", NULL },
+	  lookup_main, NULL },
+	{ "status", "[--json]", NULL, cli_status_main },
+	{ "zone", "list|show|reload|notify|refresh|retransfer [ZONE] [--json]", NULL, cli_zone_main },
+	{ "record", "list|add|remove|replace ...", NULL, NULL },
+	{ "verify", "ZONE [@SERVER[@PORT]] [--json]", NULL, cli_verify_main },
+	{ "keygen", "NAME [ALGORITHM] [--bind] [--json]", NULL, cli_keygen_main },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static void usage(FILE *out)
 {
-	fputs("usage: tandem COMMAND [ARGS...]\n\ncommands:\n", out);
+	fputs("usage: tandem [GLOBAL OPTIONS] COMMAND [ARGS...]\n\ncommands:\n", out);
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  tandem %s %s%s\n", commands[i].name, commands[i].args,
-		        commands[i].run == NULL ? "  (not available yet)" : "");
+		        commands[i].run == NULL && commands[i].run_cli == NULL ? "  (not available yet)"
+		                                                              : "");
+	fputc('\n', out);
+	cli_opts_usage(out);
 	fputs("\n`tandem COMMAND --help` tells more about one command.\n", out);
+}
+
+static int dispatch(const struct command *c, cli_opts_t *o, bool globals, int argc, char **argv)
+{
+	if (c->run_cli != NULL)
+		return c->run_cli(o, argc, argv);
+	if (c->run == NULL) {
+		fprintf(stderr, "tandem: '%s' is not available yet in this version\n", c->name);
+		return CLI_EXIT_USAGE;
+	}
+	if (globals) {
+		fprintf(stderr, "tandem %s: the global options are for the API commands; put this "
+		        "command's own options after it (tandem %s --help)\n", c->name, c->name);
+		return CLI_EXIT_USAGE;
+	}
+	return c->run(argc, argv);
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
+	cli_opts_t o;
+	char err[512];
+	int used;
+	cli_opts_init(&o, getenv("TANDEM_API"), getenv("TANDEM_API_KEY"));
+	if (cli_opts_leading(&o, argc - 1, argv + 1, &used, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tandem: %s\n\n", err);
 		usage(stderr);
-		return 1;
+		return CLI_EXIT_USAGE;
 	}
-	const char *name = argv[1];
-	if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
-		usage(stdout);
-		return 0;
+	if (used == argc - 1 || strcmp(argv[1 + used], "help") == 0) {
+		usage(o.help || used < argc - 1 ? stdout : stderr);
+		return o.help || used < argc - 1 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
+	const char *name = argv[1 + used];
 	for (size_t i = 0; i < NCOMMANDS; i++) {
-		if (strcmp(name, commands[i].name) != 0)
-			continue;
-		if (commands[i].run == NULL) {
-			fprintf(stderr, "tandem: '%s' is not available yet in this version\n", name);
-			return 1;
-		}
-		return commands[i].run(argc - 2, argv + 2);
+		if (strcmp(name, commands[i].name) == 0)
+			return dispatch(&commands[i], &o, used > 0, argc - 2 - used, argv + 2 + used);
 	}
 	fprintf(stderr, "tandem: unknown command '%s'\n\n", name);
 	usage(stderr);
-	return 1;
+	return CLI_EXIT_USAGE;
 }

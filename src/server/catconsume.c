@@ -1,0 +1,289 @@
+/* server/catconsume.c -- consuming catalogs (RFC 9432): their members become secondary zones */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <urcu.h>
+
+#include "catalog/catalog.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "server/catconsume.h"
+#include "server/control.h"
+#include "server/zones.h"
+
+/*
+ * DESIGN. A member is a dynzone: a name, the catalog that owns it, its unique ID and group, and a
+ * conf_zone_t built from the catalog's own configuration, so that the rest of the server treats it
+ * as any secondary zone. The list belongs to the control thread; a member dropped is marked dead
+ * and freed only after the zone set without it has been published and a grace period has passed.
+ * Membership is kept in the store (catalog_member), so a restart serves members before the catalog
+ * is transferred again.
+ */
+
+typedef struct dynzone {
+	struct dynzone *next;
+	conf_zone_t conf;
+	char name[NAME_TEXT_MAX];
+	char catalog[NAME_TEXT_MAX];
+	char id[CATALOG_ID_MAX];
+	char group[CATALOG_GROUP_MAX];
+	uint8_t coo[NAME_MAXLEN];
+	bool has_coo;
+	bool dead, seen;
+} dynzone_t;
+
+static void bind_conf(dynzone_t *d, const conf_zone_t *cat)
+{
+	d->conf = (conf_zone_t){ .name = d->name, .type = CONF_ZONE_SECONDARY,
+	                         .primaries = cat->primaries, .primary_count = cat->primary_count,
+	                         .acls = cat->acls, .acl_count = cat->acl_count,
+	                         .notify = cat->notify, .notify_count = cat->notify_count };
+	snprintf(d->catalog, sizeof(d->catalog), "%s", cat->name);
+}
+
+size_t catalog_dyn_count(server_t *srv)
+{
+	size_t n = 0;
+	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next)
+		n += !d->dead;
+	return n;
+}
+
+size_t catalog_dyn_zones(server_t *srv, const conf_zone_t **out)
+{
+	size_t n = 0;
+	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next)
+		if (!d->dead)
+			out[n++] = &d->conf;
+	return n;
+}
+
+void catalog_dyn_collect(server_t *srv)
+{
+	dynzone_t **p = &srv->dyn;
+	while (*p != NULL) {
+		dynzone_t *d = *p;
+		if (d->dead) {
+			*p = d->next;
+			free(d);
+		} else {
+			p = &d->next;
+		}
+	}
+}
+
+void catalog_dyn_free(server_t *srv)
+{
+	while (srv->dyn != NULL) {
+		dynzone_t *d = srv->dyn;
+		srv->dyn = d->next;
+		free(d);
+	}
+}
+
+static const conf_zone_t *consumer(const conf_t *conf, const char *name)
+{
+	const conf_zone_t *cz = conf_zone_find(conf, name);
+	return cz != NULL && cz->catalog == CONF_CATALOG_CONSUME ? cz : NULL;
+}
+
+static dynzone_t *dyn_new(server_t *srv, const char *name, const conf_zone_t *cat)
+{
+	dynzone_t *d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return NULL;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	bind_conf(d, cat);
+	d->next = srv->dyn;
+	srv->dyn = d;
+	return d;
+}
+
+static void persist(server_t *srv, const dynzone_t *d)
+{
+	store_member_t m;
+	snprintf(m.zone, sizeof(m.zone), "%s", d->name);
+	snprintf(m.catalog, sizeof(m.catalog), "%s", d->catalog);
+	snprintf(m.unique_id, sizeof(m.unique_id), "%s", d->id);
+	snprintf(m.group, sizeof(m.group), "%s", d->group);
+	store_member_set(srv->store, &m);
+}
+
+int catalog_restore(server_t *srv, const conf_t *conf)
+{
+	store_member_t *list = NULL;
+	size_t count = 0;
+	int ret = store_member_list(srv->store, &list, &count);
+	for (size_t i = 0; ret == TDM_OK && i < count; i++) {
+		const conf_zone_t *cat = consumer(conf, list[i].catalog);
+		if (cat == NULL || conf_zone_find(conf, list[i].zone) != NULL) {
+			log_info("%s: its catalog %s is no longer consumed here, deleting it", list[i].zone,
+			         list[i].catalog);
+			store_zone_delete(srv->store, list[i].zone);
+			store_member_delete(srv->store, list[i].zone);
+			continue;
+		}
+		dynzone_t *d = dyn_new(srv, list[i].zone, cat);
+		if (d == NULL) {
+			ret = TDM_ENOMEM;
+			break;
+		}
+		snprintf(d->id, sizeof(d->id), "%s", list[i].unique_id);
+		snprintf(d->group, sizeof(d->group), "%s", list[i].group);
+	}
+	if (count > 0)
+		log_info("%zu catalog members restored from the store", catalog_dyn_count(srv));
+	free(list);
+	return ret;
+}
+
+void catalog_bind(server_t *srv, const conf_t *conf)
+{
+	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next) {
+		const conf_zone_t *cat = d->dead ? NULL : consumer(conf, d->catalog);
+		if (cat == NULL || conf_zone_find(conf, d->name) != NULL) {
+			if (!d->dead)
+				log_info("%s: catalog %s is gone (or the zone is configured), dropping the member",
+				         d->name, d->catalog);
+			d->dead = true;
+			continue;
+		}
+		bind_conf(d, cat);
+	}
+}
+
+/* Members by name, for one reconciliation: an open-addressing table over the list. */
+typedef struct {
+	dynzone_t **slots;
+	size_t mask;
+} dyn_index_t;
+
+static int index_build(server_t *srv, dyn_index_t *ix)
+{
+	size_t size = 64, n = 0;
+	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next)
+		n++;
+	while (size < n * 2 + 2)
+		size *= 2;
+	ix->slots = calloc(size, sizeof(dynzone_t *));
+	ix->mask = size - 1;
+	if (ix->slots == NULL)
+		return TDM_ENOMEM;
+	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next) {
+		size_t h = name_hash((const uint8_t *)d->name, strlen(d->name)) & ix->mask;
+		while (ix->slots[h] != NULL)
+			h = (h + 1) & ix->mask;
+		ix->slots[h] = d;
+	}
+	return TDM_OK;
+}
+
+static dynzone_t *index_find(const dyn_index_t *ix, const char *name)
+{
+	for (size_t h = name_hash((const uint8_t *)name, strlen(name)) & ix->mask;
+	     ix->slots[h] != NULL; h = (h + 1) & ix->mask)
+		if (!ix->slots[h]->dead && strcmp(ix->slots[h]->name, name) == 0)
+			return ix->slots[h];
+	return NULL;
+}
+
+/* A member whose unique ID changed starts over (RFC 9432 5.4): data dropped, transferred afresh. */
+static void reset(server_t *srv, dynzone_t *d, const char *id)
+{
+	log_info("%s: unique ID in catalog %s changed (%s -> %s): transferring it afresh", d->name,
+	         d->catalog, d->id, id);
+	snprintf(d->id, sizeof(d->id), "%s", id);
+	store_zone_delete(srv->store, d->name);
+	uint8_t wire[NAME_MAXLEN];
+	int len = name_from_text(d->name, NULL, wire);
+	zone_t *zone = len > 0 ? zoneset_find_exact(srv->zones, wire, len) : NULL;
+	if (zone != NULL) {
+		zone_set_contents(zone, NULL);
+		zonert_of(zone)->serial = 0;
+		control_refresh(srv, zonert_of(zone));
+	}
+}
+
+/* One member as the catalog lists it; returns true when the zone set must change. */
+static bool take_member(server_t *srv, const conf_zone_t *cat, const catalog_member_t *m,
+                        dyn_index_t *ix)
+{
+	char name[NAME_TEXT_MAX];
+	name_to_text(m->zone, name, sizeof(name));
+	dynzone_t *d = index_find(ix, name);
+	bool added = false;
+	if (d == NULL && conf_zone_find(srv->rc->conf, name) != NULL) {
+		log_warn("%s: listed in catalog %s but configured here: not taken over", name, cat->name);
+		return false;
+	}
+	if (d != NULL && strcmp(d->catalog, cat->name) != 0) {
+		uint8_t cat_wire[NAME_MAXLEN];
+		name_from_text(cat->name, NULL, cat_wire);
+		/* RFC 9432 5.6: the old catalog's coo names this one: the member moves, data kept. */
+		if (!(d->has_coo && name_equal(d->coo, cat_wire))) {
+			log_warn("%s: listed in catalog %s but a member of %s: not taken over", name,
+			         cat->name, d->catalog);
+			return false;
+		}
+		log_info("%s: moves from catalog %s to %s (coo)", name, d->catalog, cat->name);
+		bind_conf(d, cat);
+		d->has_coo = false;
+		snprintf(d->id, sizeof(d->id), "%s", m->id);
+	} else if (d == NULL) {
+		if ((d = dyn_new(srv, name, cat)) == NULL)
+			return false;
+		snprintf(d->id, sizeof(d->id), "%s", m->id);
+		log_info("%s: added from catalog %s", name, cat->name);
+		added = true;
+	} else if (strcmp(d->id, m->id) != 0) {
+		reset(srv, d, m->id);
+	}
+	d->seen = true;
+	d->has_coo = m->has_coo;
+	memcpy(d->coo, m->coo, sizeof(d->coo));
+	snprintf(d->group, sizeof(d->group), "%s", m->group);
+	persist(srv, d);
+	return added;
+}
+
+void catalog_consume(server_t *srv, zonert_t *zr)
+{
+	const conf_zone_t *cat = zr->conf;
+	if (cat == NULL || cat->catalog != CONF_CATALOG_CONSUME)
+		return;
+	catalog_t c = { 0 };
+	char why[256] = "";
+	rcu_read_lock();
+	const zone_contents_t *z = zone_contents(zr->zone);
+	int ret = z != NULL ? catalog_read(z, &c, why, sizeof(why)) : TDM_ENOENT;
+	rcu_read_unlock();
+	if (ret == TDM_ENOENT)
+		return;   /* not transferred yet: the members remembered stay */
+	if (ret != TDM_OK) {
+		log_err("%s: catalog refused (%s), keeping the members it had",
+		        zr->name, ret == TDM_EMALF ? why : tdm_strerror(ret));
+		return;
+	}
+	dyn_index_t ix;
+	if (index_build(srv, &ix) != TDM_OK) {
+		catalog_clear(&c);
+		return;
+	}
+	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next)
+		d->seen = false;
+	bool changed = false;
+	for (size_t i = 0; i < c.count; i++)
+		changed |= take_member(srv, cat, &c.members[i], &ix);
+	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next) {
+		if (d->dead || d->seen || strcmp(d->catalog, cat->name) != 0)
+			continue;
+		log_info("%s: removed from catalog %s, deleting it", d->name, cat->name);
+		d->dead = true;
+		store_member_delete(srv->store, d->name);
+		changed = true;
+	}
+	free(ix.slots);
+	catalog_clear(&c);
+	if (changed)
+		zones_rebuild(srv);
+}

@@ -1,0 +1,25 @@
+/* server/catconsume.h -- consuming catalogs (RFC 9432): their members become secondary zones */
+#pragma once
+
+#include "server/server_impl.h"
+#include "server/zonert.h"
+
+/* Members of consumed catalogs, as zones of their own: the configuration each one would have, made
+ * from its catalog's (primaries, ACLs, notify). */
+size_t catalog_dyn_count(server_t *srv);
+/* Puts a pointer to each live member's configuration into out; returns how many. */
+size_t catalog_dyn_zones(server_t *srv, const conf_zone_t **out);
+/* Frees the members dropped since the last call (call after a grace period: workers may have read
+ * their configuration). */
+void catalog_dyn_collect(server_t *srv);
+void catalog_dyn_free(server_t *srv);
+
+/* At start: the members remembered in the store, for the catalogs conf consumes (others are
+ * deleted with their data). */
+int catalog_restore(server_t *srv, const conf_t *conf);
+/* At reload: members follow their catalog's new configuration; a catalog gone takes its members. */
+void catalog_bind(server_t *srv, const conf_t *conf);
+
+/* Control thread: a consumed catalog has a new version: members are added, reset (new unique ID),
+ * moved (coo) or removed, and the zone set rebuilt. An invalid catalog is refused as a whole. */
+void catalog_consume(server_t *srv, zonert_t *zr);
