@@ -26,7 +26,7 @@ zonert_t *zonert_attach(server_t *srv, zone_t *zone)
 		return NULL;
 	zr->srv = srv;
 	zr->zone = zone;
-	snprintf(zr->name, sizeof(zr->name), "%s", zone_name_text(zone));
+	zr->name = zone_name_text(zone);
 	pthread_mutex_init(&zr->lock, NULL);
 	zone_set_ext(zone, zr, zonert_free);
 	return zr;

@@ -29,7 +29,7 @@ typedef struct zonert {
 	server_t *srv;
 	zone_t *zone;                 /* not counted: the zone owns this */
 	conf_zone_t *conf;            /* current (read-only); swapped at reload with rcu_assign_pointer */
-	char name[NAME_TEXT_MAX];
+	const char *name;             /* the zone's name as text (the zone's own string) */
 
 	pthread_mutex_t lock;         /* guards what follows (the status reader is another thread) */
 	zonert_peer_t *peers;         /* grown on demand: most zones have a few, or none */
@@ -41,7 +41,7 @@ typedef struct zonert {
 	/* control thread only */
 	bool refreshing, refresh_again, queued;
 	bool force_axfr;              /* the next refresh transfers the whole zone (retransfer) */
-	char job_key[256];            /* the primary its running job counts against */
+	char job_key[64];             /* the primary its running job counts against */
 	struct zonert *next_waiting;
 	struct event *timer;          /* next refresh or expiry */
 	unsigned retry_count;

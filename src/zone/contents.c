@@ -284,7 +284,7 @@ int zone_contents_build(const uint8_t *apex, const rrlist_t *list, zone_contents
 		return TDM_ENOMEM;
 	b.apex_len = name_length(apex, NAME_MAXLEN);
 	size_t count = rrlist_count(list);
-	uint32_t size = 1024;
+	uint32_t size = 16;
 	while (size < count * 2 && size < (1u << 31))
 		size *= 2;
 	int ret = TDM_ENOMEM;

@@ -11,7 +11,7 @@
 struct zone {
 	uint8_t apex[NAME_MAXLEN];
 	int apex_len;
-	char text[NAME_TEXT_MAX];
+	char *text;                  /* the name as text, for logs (exact size: thousands of zones) */
 	zone_contents_t *contents;   /* RCU-protected */
 	atomic_int refs;
 	atomic_bool expired;
@@ -39,7 +39,12 @@ zone_t *zone_new(const uint8_t *apex)
 	if (z == NULL)
 		return NULL;
 	z->apex_len = name_copy_lower(z->apex, apex);
-	name_to_text(z->apex, z->text, sizeof(z->text));
+	char text[NAME_TEXT_MAX];
+	name_to_text(z->apex, text, sizeof(text));
+	if ((z->text = strdup(text)) == NULL) {
+		free(z);
+		return NULL;
+	}
 	atomic_init(&z->refs, 1);
 	return z;
 }
@@ -57,6 +62,7 @@ void zone_unref(zone_t *zone)
 	zone_contents_unref(zone->contents);
 	if (zone->ext_free != NULL)
 		zone->ext_free(zone->ext);
+	free(zone->text);
 	free(zone);
 }
 
