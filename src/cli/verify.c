@@ -131,8 +131,9 @@ static void find_addresses(struct work *w, const uint8_t *ns)
 		                   sizeof(w->q.why)) == TDM_OK)
 			n += add_addresses(v, ns, &w->found);
 	}
-	if (n == 0)
-		add_row(v, ns, NULL);
+	cli_verify_row_t *row = n == 0 ? add_row(v, ns, NULL) : NULL;
+	if (row != NULL)
+		snprintf(row->note, sizeof(row->note), "no A/AAAA from %s", v->server_text);
 }
 
 /* Why no reply came, in a few words. */

@@ -18,6 +18,15 @@ int cli_zone_list_print(FILE *out, const json_t *zones, void *arg);
  */
 int cli_zone_show_print(FILE *out, const json_t *zone, void *arg);
 
-/* Prints the result line of a POST on a zone ({"result": "..."}); arg is the zone name as given.
- * TDM_OK or TDM_EIO. */
+/* What a POST was about, for its result line. */
+typedef struct {
+	const char *zone;            /* as the operator wrote it */
+	const char *action;          /* "reload", "notify", "refresh", "retransfer" */
+} cli_zone_action_t;
+
+/*
+ * Prints the result line of a POST on a zone ({"result": "..."}); arg points at a cli_zone_action_t.
+ * A sentence from the API is printed as it is; a bare word (the action's name) or nothing becomes
+ * "example.com.: notify started; `tandem zone show example.com.` shows how it went". TDM_OK or TDM_EIO.
+ */
 int cli_zone_result_print(FILE *out, const json_t *reply, void *arg);

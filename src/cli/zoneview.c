@@ -142,7 +142,7 @@ static void print_seen(FILE *out, const json_t *sec, int64_t now)
 	fprintf(out, "%s%s\n", type != NULL ? ", " : "", type != NULL ? type : "");
 }
 
-static void print_primary_side(FILE *out, const json_t *p, int64_t now)
+static void print_primary_side(FILE *out, const json_t *z, const json_t *p, int64_t now)
 {
 	const json_t *list = json_object_get(p, "secondaries");
 	size_t i, n = json_array_size(list);
@@ -155,7 +155,7 @@ static void print_primary_side(FILE *out, const json_t *p, int64_t now)
 		fputc(')', out);
 	}
 	fputc('\n', out);
-	if (n == 0)
+	if (n == 0 && strcmp(cli_json_str(z, "type", ""), "primary") == 0)
 		fputs("  none yet: a secondary shows up when it answers our NOTIFY, asks for the SOA or "
 		      "transfers\n", out);
 	json_array_foreach(list, i, sec)
@@ -171,6 +171,6 @@ int cli_zone_show_print(FILE *out, const json_t *zone, void *arg)
 	if (json_is_object(s))
 		print_secondary_side(out, zone, s, now);
 	if (json_is_object(p))
-		print_primary_side(out, p, now);
+		print_primary_side(out, zone, p, now);
 	return ferror(out) ? TDM_EIO : TDM_OK;
 }

@@ -56,6 +56,8 @@ typedef struct {
 	char *member_of;         /* catalog zone name, NULL when none */
 	char *group;             /* RFC 9432 group, NULL when none */
 	int line;                /* where the zone is declared in the config file */
+	const char *origin;      /* NULL for a configured zone; "catalog X", "autoprimary from Y" for
+	                          * one the server made (not read from the file) */
 } conf_zone_t;
 
 typedef struct {

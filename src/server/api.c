@@ -48,7 +48,7 @@ static json_t *zone_summary(zonert_t *zr)
 	                 cz != NULL && cz->type == CONF_ZONE_SECONDARY ? "secondary" : "primary",
 	                 "serial", z != NULL ? json_integer(zone_serial(z)) : json_null(), "records",
 	                 (json_int_t)(z != NULL ? zone_record_count(z) : 0), "state", state_of(zr, z),
-	                 "source", "config");
+	                 "source", cz != NULL && cz->origin != NULL ? cz->origin : "config");
 }
 
 static json_t *secondary_json(zonert_t *zr)

@@ -27,6 +27,7 @@ typedef struct dynzone {
 	char catalog[NAME_TEXT_MAX];
 	char id[CATALOG_ID_MAX];
 	char group[CATALOG_GROUP_MAX];
+	char origin[NAME_TEXT_MAX + 16];
 	uint8_t coo[NAME_MAXLEN];
 	bool has_coo;
 	bool dead, seen;
@@ -39,6 +40,8 @@ static void bind_conf(dynzone_t *d, const conf_zone_t *cat)
 	                         .acls = cat->acls, .acl_count = cat->acl_count,
 	                         .notify = cat->notify, .notify_count = cat->notify_count };
 	snprintf(d->catalog, sizeof(d->catalog), "%s", cat->name);
+	snprintf(d->origin, sizeof(d->origin), "catalog %s", cat->name);
+	d->conf.origin = d->origin;
 }
 
 size_t catalog_dyn_count(server_t *srv)

@@ -262,7 +262,7 @@ static void test_schema(void **state)
 	store_close(st);
 
 	sqlite3 *db = open_raw(data);
-	assert_int_equal(query_int(db, "PRAGMA user_version"), 2);
+	assert_int_equal(query_int(db, "PRAGMA user_version"), 3);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN "
 	                               "('zone', 'rr_chunk', 'journal', 'zone_state')"), 4);
 	assert_int_equal(query_int(db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
@@ -298,7 +298,8 @@ static void test_migrate_from_v1(void **state)
 	store_close(st);
 	sqlite3 *db = open_raw(data);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE journal; DROP TABLE zone_state;"
-	                                  "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	                                  "DROP TABLE catalog_member; PRAGMA user_version = 1",
+	                              NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(data, &st), TDM_OK);
 	assert_loads_as(st, "example.com.", list);
