@@ -124,7 +124,8 @@ static void find_addresses(struct work *w, const uint8_t *ns)
 	uint16_t port = sockaddr_port(&v->server);
 	static const uint16_t types[] = { PKT_TYPE_A, PKT_TYPE_AAAA };
 	size_t n = add_addresses(v, ns, &w->nsreply);
-	for (size_t t = 0; t < 2 && n == 0; t++) {
+	bool glue = n > 0;
+	for (size_t t = 0; t < 2 && !glue; t++) {
 		w->q.server = v->server;
 		if (cli_dnsq_ask(&w->q, ns, types[t]) == TDM_OK &&
 		    cli_dnsq_found(w->q.reply, w->q.rlen, v->zone, port, &w->found, w->q.why,

@@ -117,108 +117,14 @@ int cli_zone_result_print(FILE *out, const json_t *reply, void *arg)
 		return ferror(out) ? TDM_EIO : TDM_OK;
 	}
 	/* The name as the server writes it: lowercase, absolute. */
-	if (name_from_text(a->zone, NULL, wire) < 0 || name_copy_lower(wire, wire) < 0 ||
-	    name_to_text(wire, zone, sizeof(zone)) < 0)
+	if (name_from_text(a->zone, NULL, wire) >= 0) {
+		name_copy_lower(wire, wire);
+		name_to_text(wire, zone, sizeof(zone));
+	} else {
 		snprintf(zone, sizeof(zone), "%s", a->zone);
+	}
 	fprintf(out, "%s: %s started; `tandem zone show %s` shows how it went\n", zone,
 	        *result != '\0' ? result : a->action, zone);
-	return ferror(out) ? TDM_EIO : TDM_OK;
-}
-
-static int run_action(cli_opts_t *o, const char *sub, const char *zone);
-
-static const struct subcommand subcommands[] = {
-	{ "list", "", "the zones: name, type, serial, state, records, source", run_list },
-	{ "show", "ZONE", "one zone and its replication view", run_show },
-	{ "reload", "ZONE", "primary: re-read its zone file now", run_action },
-	{ "notify", "ZONE", "send NOTIFY to its secondaries now", run_action },
-	{ "refresh", "ZONE", "secondary: check the SOA (and transfer when behind) now", run_action },
-	{ "retransfer", "ZONE", "secondary: a full AXFR now, whatever the serials say", run_action },
-	{ "add", "...", NULL, NULL },
-	{ "quick", "...", NULL, NULL },
-	{ "remove", "...", NULL, NULL },
-	{ "export", "...", NULL, NULL },
-	{ "import", "...", NULL, NULL },
-};
-
-#define NSUB (sizeof(subcommands) / sizeof(subcommands[0]))
-
-static void usage(FILE *out)
-{
-	fputs("usage: tandem [GLOBAL OPTIONS] zone SUBCOMMAND [ZONE] [--json]\n\n", out);
-	for (size_t i = 0; i < NSUB; i++) {
-		if (subcommands[i].run != NULL)
-			fprintf(out, "  zone %-10s %-5s %s\n", subcommands[i].name, subcommands[i].args,
-			        subcommands[i].what);
-	}
-	fputs("\nA POST (reload, notify, refresh, retransfer) starts the work and returns; watch it with\n"
-	      "`tandem zone show ZONE`.\n\n", out);
-	cli_opts_usage(out);
-}
-
-/* ---- list ---- */
-
-static int add_zone_row(cli_table_t *t, const json_t *z)
-{
-	char serial[24], records[24];
-	const char *cells[6] = {
-		cli_json_str(z, "name", "?"),
-		cli_json_str(z, "type", "-"),
-		cli_json_int_text(z, "serial", "-", serial, sizeof(serial)),
-		cli_json_str(z, "state", "-"),
-		cli_json_int_text(z, "records", "-", records, sizeof(records)),
-		cli_json_str(z, "source", "-"),
-	};
-	return cli_table_add(t, cells);
-}
-
-int cli_zone_list_print(FILE *out, const json_t *zones, void *arg)
-{
-	static const char *const heads[6] = { "NAME", "TYPE", "SERIAL", "STATE", "RECORDS", "SOURCE" };
-	static const bool right[6] = { false, false, true, false, true, false };
-	const json_t *list = json_is_array(zones) ? zones : json_object_get(zones, "zones");
-	size_t i;
-	json_t *z;
-	if (json_array_size(list) == 0) {
-		fputs("no zones\n", out);
-		return ferror(out) ? TDM_EIO : TDM_OK;
-	}
-	cli_table_t t;
-	cli_table_init(&t, 6, heads, right);
-	json_array_foreach(list, i, z)
-		add_zone_row(&t, z);
-	int ret = cli_table_print(&t, out);
-	cli_table_free(&t);
-	return ret;
-}
-
-static int run_list(cli_opts_t *o, const char *sub, const char *zone)
-{
-	return cli_api_show(o, "/zones", cli_zone_list_print, NULL, stdout, stderr);
-}
-
-/* ---- show ---- */
-
-static int run_show(cli_opts_t *o, const char *sub, const char *zone)
-{
-	char path[CLI_PATH_MAX];
-	if (cli_api_zone_path(zone, NULL, path, sizeof(path)) != TDM_OK) {
-		fprintf(stderr, "tandem zone show: '%s' is not a zone name\n", zone);
-		return CLI_EXIT_USAGE;
-	}
-	int64_t now = (int64_t)time(NULL);
-	return cli_api_show(o, path, cli_zone_show_print, &now, stdout, stderr);
-}
-
-/* ---- actions ---- */
-
-int cli_zone_result_print(FILE *out, const json_t *reply, void *arg)
-{
-	const char *result = cli_json_str(reply, "result", NULL);
-	if (result != NULL)
-		fprintf(out, "%s\n", result);
-	else
-		fprintf(out, "%s: accepted\n", (const char *)arg);
 	return ferror(out) ? TDM_EIO : TDM_OK;
 }
 

@@ -39,20 +39,18 @@ static const char *when(const json_t *o, const char *key, int64_t now, const cha
 	return cli_fmt_when(t, now, buf, size);
 }
 
-/* A list of strings on one line: "ns1 127.0.0.1@5300, ns2 ...", or "-". */
-static void print_list(FILE *out, const json_t *list)
+/* A list of strings on one line, "ns1 127.0.0.1@5300, ns2 ..." (or "-"), then end. */
+static void print_list(FILE *out, const json_t *list, const char *end)
 {
 	size_t i;
 	json_t *v;
-	if (json_array_size(list) == 0) {
-		fputs("-\n", out);
-		return;
-	}
+	if (json_array_size(list) == 0)
+		fputs("-", out);
 	json_array_foreach(list, i, v) {
 		fputs(i > 0 ? ", " : "", out);
 		fputs(json_is_string(v) ? json_string_value(v) : "?", out);
 	}
-	fputc('\n', out);
+	fputs(end, out);
 }
 
 static void print_zone(FILE *out, const json_t *z)
@@ -92,7 +90,7 @@ static void print_secondary_side(FILE *out, const json_t *z, const json_t *s, in
 	int64_t next;
 	const char *result = cli_json_str(s, "last_result", NULL);
 	fputs("\nsecondary side\n  primaries      ", out);
-	print_list(out, json_object_get(s, "primaries"));
+	print_list(out, json_object_get(s, "primaries"), "\n");
 	fprintf(out, "  primary used   %s\n", cli_json_str(s, "primary_used", "-"));
 	fprintf(out, "  last refresh   %s", when(s, "last_refresh", now, "never", buf, sizeof(buf)));
 	fprintf(out, "%s%s\n", result != NULL ? ": " : "", result != NULL ? result : "");
@@ -150,11 +148,10 @@ static void print_primary_side(FILE *out, const json_t *z, const json_t *p, int6
 	fprintf(out, "\nsecondaries seen: %zu", n);
 	if (json_array_size(json_object_get(p, "notify")) > 0) {
 		fputs(" (notify: ", out);
-		json_array_foreach(json_object_get(p, "notify"), i, sec)
-			fprintf(out, "%s%s", i > 0 ? ", " : "", json_is_string(sec) ? json_string_value(sec) : "?");
-		fputc(')', out);
+		print_list(out, json_object_get(p, "notify"), ")\n");
+	} else {
+		fputc('\n', out);
 	}
-	fputc('\n', out);
 	if (n == 0 && strcmp(cli_json_str(z, "type", ""), "primary") == 0)
 		fputs("  none yet: a secondary shows up when it answers our NOTIFY, asks for the SOA or "
 		      "transfers\n", out);

@@ -60,6 +60,15 @@ typedef struct {
 	                          * one the server made (not read from the file) */
 } conf_zone_t;
 
+/* A super-primary (PowerDNS's "autoprimary"): a NOTIFY from it for a zone we do not have creates the
+ * zone as a secondary of it, when the zone's NS set names one of our nameservers. */
+typedef struct {
+	char *name;
+	const conf_remote_t *remote;   /* its addresses (NOTIFY from any port of them) and key */
+	char *nameservers;             /* our names, space-separated, lowercase with the dot */
+	size_t nameserver_count;
+} conf_autoprimary_t;
+
 typedef struct {
 	sockaddr_t *listen;
 	size_t listen_count;
@@ -94,6 +103,8 @@ typedef struct {
 	size_t acl_count;
 	conf_zone_t *zones;
 	size_t zone_count;
+	conf_autoprimary_t *autoprimaries;
+	size_t autoprimary_count;
 } conf_t;
 
 /*

@@ -27,6 +27,7 @@
 #define REM(f) offsetof(conf_remote_t, f)
 #define ACL(f) offsetof(conf_acl_t, f)
 #define ZONE(f) offsetof(conf_zone_t, f)
+#define AP(f) offsetof(conf_autoprimary_t, f)
 #define END { .name = NULL }
 
 static const struct conf_word zone_types[] = {
@@ -132,6 +133,14 @@ static const struct conf_row zone_rows[] = {
 	END,
 };
 
+static const struct conf_row autoprimary_rows[] = {
+	ROW("name", OPT_STR, AP(name), .flags = CONF_REQUIRED, .check = check_label),
+	ROW("remote", OPT_REF, AP(remote), .target = SEC_REMOTES, .flags = CONF_REQUIRED),
+	ROW("nameservers", OPT_DNAMES, AP(nameservers), .off2 = AP(nameserver_count),
+	    .flags = CONF_REQUIRED),
+	END,
+};
+
 /* Each table (with its END row) must fit the per-item bookkeeping of conf.c. */
 #define FITS(rows) _Static_assert(sizeof(rows) / sizeof(rows[0]) <= CONF_ROWS_MAX, #rows " too long")
 FITS(server_rows);
@@ -140,6 +149,7 @@ FITS(key_rows);
 FITS(remote_rows);
 FITS(acl_rows);
 FITS(zone_rows);
+FITS(autoprimary_rows);
 
 
 static void check_pair(struct conf_ctx *c, const conf_server_t *s, const char *min_key,
@@ -326,4 +336,6 @@ const struct conf_section conf_sections[SEC_COUNT] = {
 	[SEC_REMOTES] = LIST("remotes", remote_rows, remotes, remote_count, conf_remote_t, check_remote),
 	[SEC_ACLS] = LIST("acls", acl_rows, acls, acl_count, conf_acl_t, check_acl),
 	[SEC_ZONES] = LIST("zones", zone_rows, zones, zone_count, conf_zone_t, check_zone),
+	[SEC_AUTOPRIMARIES] = LIST("autoprimaries", autoprimary_rows, autoprimaries,
+	                           autoprimary_count, conf_autoprimary_t, NULL),
 };

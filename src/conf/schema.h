@@ -8,7 +8,8 @@
 #include "conf/conf.h"
 
 /* The top-level sections, in the order the tables list them. */
-enum conf_sec { SEC_SERVER, SEC_HTTP, SEC_KEYS, SEC_REMOTES, SEC_ACLS, SEC_ZONES, SEC_COUNT };
+enum conf_sec { SEC_SERVER, SEC_HTTP, SEC_KEYS, SEC_REMOTES, SEC_ACLS, SEC_ZONES, SEC_AUTOPRIMARIES,
+                SEC_COUNT };
 
 /* Value types; each knows how to turn text into its field (conf/value.c). */
 enum conf_type {
@@ -27,6 +28,7 @@ enum conf_type {
 	OPT_SECRET,    /* uint8_t * at off, size_t length at off2, written in base64 */
 	OPT_REF,       /* a pointer to one item of section `target`, by name */
 	OPT_REFS,      /* a pointer array at off, size_t count at off2 */
+	OPT_DNAMES,    /* domain names, lowercase, joined by one space into a char * at off; count at off2 */
 };
 
 struct conf_word {

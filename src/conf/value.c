@@ -355,6 +355,30 @@ static void set_secret(struct conf_ctx *c, const struct conf_row *r, void *obj,
 	store_count(obj, r->off2, len);
 }
 
+static void set_dnames(struct conf_ctx *c, const struct conf_row *r, void *obj,
+                       const struct conf_val *v, size_t n, const char *path)
+{
+	char *joined = calloc(n ? n : 1, CONF_DNAME_BUF + 1);
+	size_t used = 0, good = 0;
+	if (joined == NULL) {
+		c->nomem = true;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char name[CONF_DNAME_BUF];
+		const char *problem = conf_dname_norm(v[i].text, name);
+		if (problem != NULL) {
+			conf_error(c, v[i].line, "%s[%zu]: '%s' is not a valid domain name: it %s", path, i,
+			           v[i].text, problem);
+			continue;
+		}
+		used += (size_t)sprintf(joined + used, "%s%s", good ? " " : "", name);
+		good++;
+	}
+	store_ptr(obj, r->off, joined);
+	store_count(obj, r->off2, good);
+}
+
 static const struct {
 	set_fn set;
 	size_t max;
@@ -377,6 +401,7 @@ static const struct {
 	[OPT_SECRET] = { set_secret, 1, "a base64 secret", true, true },
 	[OPT_REF] = { conf_ref_add, 1, "a name", false, false },
 	[OPT_REFS] = { conf_ref_add, SIZE_MAX, "a list of names", true, true },
+	[OPT_DNAMES] = { set_dnames, SIZE_MAX, "a list of domain names", true, true },
 };
 
 void conf_value_set(struct conf_ctx *c, const struct conf_row *row, void *obj,

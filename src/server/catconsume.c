@@ -1,4 +1,5 @@
 /* server/catconsume.c -- consuming catalogs (RFC 9432): their members become secondary zones */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "server/catconsume.h"
 #include "server/control.h"
 #include "server/zones.h"
+#include "xfr/in.h"
 
 /*
  * DESIGN. A member is a dynzone: a name, the catalog that owns it, its unique ID and group, and a
@@ -31,7 +33,10 @@ typedef struct dynzone {
 	uint8_t coo[NAME_MAXLEN];
 	bool has_coo;
 	bool dead, seen;
+	const conf_remote_t *primary[1];   /* an autoprimary zone's primary: its super-primary */
 } dynzone_t;
+
+#define AUTOPRIMARY_PREFIX "autoprimary:"
 
 static void bind_conf(dynzone_t *d, const conf_zone_t *cat)
 {
@@ -84,6 +89,27 @@ void catalog_dyn_free(server_t *srv)
 	}
 }
 
+static const conf_autoprimary_t *autoprimary_named(const conf_t *conf, const char *owner)
+{
+	if (strncmp(owner, AUTOPRIMARY_PREFIX, strlen(AUTOPRIMARY_PREFIX)) != 0)
+		return NULL;
+	for (size_t i = 0; i < conf->autoprimary_count; i++)
+		if (strcmp(conf->autoprimaries[i].name, owner + strlen(AUTOPRIMARY_PREFIX)) == 0)
+			return &conf->autoprimaries[i];
+	return NULL;
+}
+
+/* An autoprimary zone: a secondary of the super-primary that created it. */
+static void bind_ap(dynzone_t *d, const conf_autoprimary_t *ap)
+{
+	d->primary[0] = ap->remote;
+	d->conf = (conf_zone_t){ .name = d->name, .type = CONF_ZONE_SECONDARY,
+	                         .primaries = d->primary, .primary_count = 1 };
+	snprintf(d->catalog, sizeof(d->catalog), AUTOPRIMARY_PREFIX "%s", ap->name);
+	snprintf(d->origin, sizeof(d->origin), "autoprimary from %s", ap->name);
+	d->conf.origin = d->origin;
+}
+
 static const conf_zone_t *consumer(const conf_t *conf, const char *name)
 {
 	const conf_zone_t *cz = conf_zone_find(conf, name);
@@ -119,6 +145,19 @@ int catalog_restore(server_t *srv, const conf_t *conf)
 	int ret = store_member_list(srv->store, &list, &count);
 	for (size_t i = 0; ret == TDM_OK && i < count; i++) {
 		const conf_zone_t *cat = consumer(conf, list[i].catalog);
+		const conf_autoprimary_t *ap = autoprimary_named(conf, list[i].catalog);
+		if (ap != NULL && conf_zone_find(conf, list[i].zone) == NULL) {
+			dynzone_t *d = calloc(1, sizeof(*d));
+			if (d == NULL) {
+				ret = TDM_ENOMEM;
+				break;
+			}
+			snprintf(d->name, sizeof(d->name), "%s", list[i].zone);
+			bind_ap(d, ap);
+			d->next = srv->dyn;
+			srv->dyn = d;
+			continue;
+		}
 		if (cat == NULL || conf_zone_find(conf, list[i].zone) != NULL) {
 			log_info("%s: its catalog %s is no longer consumed here, deleting it", list[i].zone,
 			         list[i].catalog);
@@ -135,7 +174,8 @@ int catalog_restore(server_t *srv, const conf_t *conf)
 		snprintf(d->group, sizeof(d->group), "%s", list[i].group);
 	}
 	if (count > 0)
-		log_info("%zu catalog members restored from the store", catalog_dyn_count(srv));
+		log_info("%zu zones made by catalogs or super-primaries restored from the store",
+		         catalog_dyn_count(srv));
 	free(list);
 	return ret;
 }
@@ -143,6 +183,11 @@ int catalog_restore(server_t *srv, const conf_t *conf)
 void catalog_bind(server_t *srv, const conf_t *conf)
 {
 	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next) {
+		const conf_autoprimary_t *ap = d->dead ? NULL : autoprimary_named(conf, d->catalog);
+		if (ap != NULL && conf_zone_find(conf, d->name) == NULL) {
+			bind_ap(d, ap);
+			continue;
+		}
 		const conf_zone_t *cat = d->dead ? NULL : consumer(conf, d->catalog);
 		if (cat == NULL || conf_zone_find(conf, d->name) != NULL) {
 			if (!d->dead)
@@ -289,4 +334,124 @@ void catalog_consume(server_t *srv, zonert_t *zr)
 	catalog_clear(&c);
 	if (changed)
 		zones_rebuild(srv);
+}
+
+/* ---- autoprimary (PowerDNS's supermaster): zones created by a NOTIFY from a super-primary ---- */
+
+typedef struct {
+	server_t *srv;
+	char name[NAME_TEXT_MAX];
+	size_t index;
+	uint8_t apex[NAME_MAXLEN];
+	sockaddr_t primary, source;
+	tsig_key_t key;
+	uint8_t secret[TSIG_SECRET_MAX];
+	bool has_key;
+	char *nameservers;           /* copy, space-separated */
+	unsigned timeout_ms;
+} ap_job_t;
+
+static bool names_us(const ap_job_t *job, uint8_t (*ns)[NAME_MAXLEN], size_t count)
+{
+	char text[NAME_TEXT_MAX];
+	for (size_t i = 0; i < count; i++) {
+		name_to_text(ns[i], text, sizeof(text));
+		for (const char *p = job->nameservers; *p != '\0';) {
+			size_t len = strcspn(p, " ");
+			if (len == strlen(text) && strncmp(p, text, len) == 0)
+				return true;
+			p += len + (p[len] == ' ');
+		}
+	}
+	return false;
+}
+
+static void *ap_main(void *arg)
+{
+	ap_job_t *job = arg;
+	uint8_t (*ns)[NAME_MAXLEN] = malloc(64 * NAME_MAXLEN);
+	size_t count = 0;
+	char why[160] = "", addr[SOCKADDR_STRLEN];
+	xfr_peer_t peer = { .zone = job->apex, .primary = &job->primary, .source = &job->source,
+	                    .key = job->has_key ? &job->key : NULL, .timeout_ms = job->timeout_ms };
+	sockaddr_format(&job->primary, addr, sizeof(addr));
+	int ret = ns != NULL ? xfr_ns_query(&peer, ns, 64, &count, why, sizeof(why)) : TDM_ENOMEM;
+	if (ret != TDM_OK)
+		log_warn("%s: NOTIFY from super-primary %s, but its NS query failed (%s)", job->name,
+		         addr, why);
+	else if (!names_us(job, ns, count))
+		log_warn("%s: NOTIFY from super-primary %s, but its NS set does not name us (%s): "
+		         "not created", job->name, addr, job->nameservers);
+	else
+		control_post_name(job->srv, CTL_AUTOPRIMARY_OK, job->name, job->index);
+	free(ns);
+	free(job->nameservers);
+	free(job);
+	return NULL;
+}
+
+static bool zone_exists(server_t *srv, const char *name)
+{
+	uint8_t wire[NAME_MAXLEN];
+	int len = name_from_text(name, NULL, wire);
+	if (len < 0)
+		return true;
+	name_copy_lower(wire, wire);
+	return zoneset_find_exact(srv->zones, wire, len) != NULL;
+}
+
+void autoprimary_check(server_t *srv, const char *name, size_t index)
+{
+	const conf_t *conf = srv->rc->conf;
+	if (index >= conf->autoprimary_count || zone_exists(srv, name))
+		return;
+	const conf_autoprimary_t *ap = &conf->autoprimaries[index];
+	ap_job_t *job = calloc(1, sizeof(*job));
+	if (job == NULL || (job->nameservers = strdup(ap->nameservers)) == NULL) {
+		free(job);
+		return;
+	}
+	job->srv = srv;
+	snprintf(job->name, sizeof(job->name), "%s", name);
+	job->index = index;
+	name_from_text(name, NULL, job->apex);
+	name_copy_lower(job->apex, job->apex);
+	job->primary = ap->remote->addresses[0];
+	job->source = sockaddr_family(&job->primary) == AF_INET6 ? conf->server.source6
+	                                                         : conf->server.source4;
+	const tsig_key_t *key = runconf_key(srv->rc, ap->remote->key);
+	if (key != NULL && key->secret_len <= sizeof(job->secret)) {
+		job->key = *key;
+		memcpy(job->secret, key->secret, key->secret_len);
+		job->key.secret = job->secret;
+		job->has_key = true;
+	}
+	job->timeout_ms = conf->server.xfr_timeout * 1000;
+	pthread_t thread;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&thread, &attr, ap_main, job) != 0) {
+		free(job->nameservers);
+		free(job);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+void autoprimary_add(server_t *srv, const char *name, size_t index)
+{
+	const conf_t *conf = srv->rc->conf;
+	if (index >= conf->autoprimary_count || zone_exists(srv, name))
+		return;
+	const conf_autoprimary_t *ap = &conf->autoprimaries[index];
+	dynzone_t *d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	bind_ap(d, ap);
+	d->next = srv->dyn;
+	srv->dyn = d;
+	persist(srv, d);
+	log_info("%s: created by NOTIFY from super-primary %s, transferring it", name, ap->name);
+	zones_rebuild(srv);
 }

@@ -23,3 +23,9 @@ void catalog_bind(server_t *srv, const conf_t *conf);
 /* Control thread: a consumed catalog has a new version: members are added, reset (new unique ID),
  * moved (coo) or removed, and the zone set rebuilt. An invalid catalog is refused as a whole. */
 void catalog_consume(server_t *srv, zonert_t *zr);
+
+/* Control thread: a NOTIFY from super-primary `index` for a zone we lack: ask it for the zone's NS
+ * set (on a thread); when that names one of our nameservers, CTL_AUTOPRIMARY_OK follows. */
+void autoprimary_check(server_t *srv, const char *name, size_t index);
+/* Control thread: creates the zone as a secondary of that super-primary, remembered in the store. */
+void autoprimary_add(server_t *srv, const char *name, size_t index);

@@ -20,6 +20,30 @@
  * A zone never has two jobs: a request that comes while one runs is remembered and run after it.
  */
 
+static void post(server_t *srv, ctl_msg_t *m)
+{
+	pthread_mutex_lock(&srv->inbox_lock);
+	m->next = srv->inbox;
+	srv->inbox = m;
+	pthread_mutex_unlock(&srv->inbox_lock);
+	uint64_t one = 1;
+	ssize_t w = write(srv->inbox_fd, &one, sizeof(one));
+	(void)w;
+}
+
+void control_post_name(server_t *srv, ctl_kind_t kind, const char *name, size_t index)
+{
+	ctl_msg_t *m = calloc(1, sizeof(*m));
+	if (m == NULL) {
+		log_err("%s: out of memory, an event was lost", name);
+		return;
+	}
+	m->kind = kind;
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	m->index = index;
+	post(srv, m);
+}
+
 void control_post(server_t *srv, ctl_kind_t kind, zonert_t *zr)
 {
 	ctl_msg_t *m = malloc(sizeof(*m));
@@ -30,13 +54,7 @@ void control_post(server_t *srv, ctl_kind_t kind, zonert_t *zr)
 	zone_ref(zr->zone);
 	m->kind = kind;
 	m->zr = zr;
-	pthread_mutex_lock(&srv->inbox_lock);
-	m->next = srv->inbox;
-	srv->inbox = m;
-	pthread_mutex_unlock(&srv->inbox_lock);
-	uint64_t one = 1;
-	ssize_t w = write(srv->inbox_fd, &one, sizeof(one));
-	(void)w;
+	post(srv, m);
 }
 
 /* The key that limits concurrent jobs: the zone's first primary. */
@@ -170,6 +188,10 @@ void control_zone_changed(server_t *srv, zonert_t *zr)
 static void handle(server_t *srv, ctl_msg_t *m)
 {
 	zonert_t *zr = m->zr;
+	if (zr == NULL && m->kind != CTL_AUTOPRIMARY && m->kind != CTL_AUTOPRIMARY_OK) {
+		free(m);
+		return;
+	}
 	switch (m->kind) {
 	case CTL_REFRESH:
 		control_refresh(srv, zr);
@@ -193,8 +215,15 @@ static void handle(server_t *srv, ctl_msg_t *m)
 	case CTL_CATALOG:
 		catalog_consume(srv, zr);
 		break;
+	case CTL_AUTOPRIMARY:
+		autoprimary_check(srv, m->name, m->index);
+		break;
+	case CTL_AUTOPRIMARY_OK:
+		autoprimary_add(srv, m->name, m->index);
+		break;
 	}
-	zone_unref(zr->zone);
+	if (zr != NULL)
+		zone_unref(zr->zone);
 	free(m);
 }
 
@@ -270,7 +299,8 @@ void control_free(server_t *srv)
 	ctl_msg_t *m = srv->inbox;
 	while (m != NULL) {
 		ctl_msg_t *next = m->next;
-		zone_unref(m->zr->zone);
+		if (m->zr != NULL)
+			zone_unref(m->zr->zone);
 		free(m);
 		m = next;
 	}

@@ -109,12 +109,50 @@ static zonert_t *exact_zone(request_t *r)
 	return zone != NULL ? zonert_of(zone) : NULL;
 }
 
+/* Same address, any port: a NOTIFY comes from whatever port its sender picked. */
+static bool from_remote(const conf_remote_t *remote, const sockaddr_t *peer)
+{
+	for (size_t i = 0; i < remote->address_count; i++) {
+		addr_prefix_t p = { .addr = remote->addresses[i],
+		                    .prefix = sockaddr_family(&remote->addresses[i]) == AF_INET ? 32 : 128 };
+		if (addr_prefix_match(&p, peer))
+			return true;
+	}
+	return false;
+}
+
+static size_t answer_notify(request_t *r);
+
+/* A NOTIFY for a zone we do not have: a super-primary may be telling us of a new one. */
+static size_t notify_unknown(request_t *r)
+{
+	const conf_t *conf = r->rc->conf;
+	for (size_t i = 0; i < conf->autoprimary_count; i++) {
+		const conf_remote_t *remote = conf->autoprimaries[i].remote;
+		if (!from_remote(remote, r->peer))
+			continue;
+		if (remote->key != NULL && (r->key_name == NULL ||
+		                            strcmp(remote->key->name, r->key_name) != 0))
+			continue;
+		char name[NAME_TEXT_MAX];
+		name_to_text(r->q->qname_lower, name, sizeof(name));
+		control_post_name(r->srv, CTL_AUTOPRIMARY, name, i);
+		return answer_notify(r);
+	}
+	char name[NAME_TEXT_MAX];
+	name_to_text(r->q->qname_lower, name, sizeof(name));
+	log_refused("NOTIFY for a zone not served here", name, r->peer);
+	return error(r, PKT_RCODE_NOTAUTH);
+}
+
 static size_t notify_in(request_t *r)
 {
 	zonert_t *zr = exact_zone(r);
 	const conf_zone_t *cz = zr != NULL ? rcu_dereference(zr->conf) : NULL;
-	if (cz == NULL || r->q->q.qtype != PKT_TYPE_SOA)
-		return error(r, PKT_RCODE_NOTAUTH);
+	if (r->q->q.qtype != PKT_TYPE_SOA)
+		return error(r, PKT_RCODE_FORMERR);
+	if (cz == NULL)
+		return notify_unknown(r);
 	if (cz->type != CONF_ZONE_SECONDARY || !acl_allows(cz, CONF_ALLOW_NOTIFY, r->peer,
 	                                                   r->key_name)) {
 		log_refused("NOTIFY", zr->name, r->peer);
@@ -124,7 +162,12 @@ static size_t notify_in(request_t *r)
 	log_info("%s: NOTIFY from %s, refreshing", zr->name,
 	         sockaddr_format(r->peer, addr, sizeof(addr)));
 	control_post(r->srv, CTL_REFRESH, zr);
-	/* RFC 1996 4.7: the answer echoes the question, with AA. */
+	return answer_notify(r);
+}
+
+/* RFC 1996 4.7: the answer echoes the question, with AA. */
+static size_t answer_notify(request_t *r)
+{
 	pkt_writer_t w;
 	pkt_writer_init(&w, r->resp, r->cap - TSIG_RESERVE);
 	uint16_t flags = PKT_FLAG_QR | PKT_FLAG_AA | (uint16_t)(PKT_OPCODE_NOTIFY << 11);

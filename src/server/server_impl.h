@@ -11,6 +11,7 @@
 #include "store/store.h"
 
 #include "tsig/tsig.h"
+#include "wire/name.h"
 
 struct zonert;
 struct xfrout;
@@ -30,12 +31,16 @@ typedef enum {
 	CTL_REFRESH_DONE,     /* a refresh job ended: schedule the next one */
 	CTL_NOTIFY,           /* the zone changed: NOTIFY its secondaries */
 	CTL_CATALOG,          /* a consumed catalog changed: provision its members */
+	CTL_AUTOPRIMARY,      /* a super-primary sent NOTIFY for a zone we lack (name, index) */
+	CTL_AUTOPRIMARY_OK,   /* its NS set names us: create the zone (name, index) */
 } ctl_kind_t;
 
 typedef struct ctl_msg {
 	struct ctl_msg *next;
 	ctl_kind_t kind;
-	struct zonert *zr;    /* holds a zone reference until handled */
+	struct zonert *zr;    /* holds a zone reference until handled; NULL for a zone by name */
+	char name[NAME_TEXT_MAX];
+	size_t index;
 } ctl_msg_t;
 
 struct server {
@@ -71,6 +76,8 @@ struct server {
 
 /* Posts a message to the control thread (any thread). Takes a reference on the zone. */
 void control_post(server_t *srv, ctl_kind_t kind, struct zonert *zr);
+/* The same about a zone we do not have (by name), with an index (the autoprimary's). */
+void control_post_name(server_t *srv, ctl_kind_t kind, const char *name, size_t index);
 
 /*
  * Answers one request in a worker (inside its RCU read section): TSIG verified and the answer

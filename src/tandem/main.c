@@ -67,9 +67,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
-	if (used == argc - 1 || strcmp(argv[1 + used], "help") == 0) {
-		usage(o.help || used < argc - 1 ? stdout : stderr);
-		return o.help || used < argc - 1 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	if (used == argc - 1) {
+		usage(o.help ? stdout : stderr);
+		return o.help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	if (strcmp(argv[1 + used], "help") == 0) {
+		usage(stdout);
+		return CLI_EXIT_OK;
 	}
 	const char *name = argv[1 + used];
 	for (size_t i = 0; i < NCOMMANDS; i++) {

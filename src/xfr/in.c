@@ -454,3 +454,79 @@ out:
 	free(rdbuf);
 	return ret;
 }
+
+/* Collects the names an NS answer lists (lowercase, into names; at most max). */
+static int collect_ns(const uint8_t *msg, size_t len, uint8_t (*names)[NAME_MAXLEN], size_t max,
+                      size_t *count)
+{
+	size_t pos;
+	pkt_question_t q;
+	if (pkt_read_question(msg, len, &pos, &q) != TDM_OK)
+		return TDM_EMALF;
+	for (unsigned i = 0; i < pkt_ancount(msg); i++) {
+		pkt_rr_t rr;
+		uint8_t rd[NAME_MAXLEN];
+		if (pkt_read_rr(msg, len, &pos, &rr) != TDM_OK)
+			return TDM_EMALF;
+		if (rr.type != PKT_TYPE_NS)
+			continue;
+		int n = rdata_unpack(msg, len, rr.rdata_pos, rr.rdlen, PKT_TYPE_NS, rd, sizeof(rd));
+		if (n <= 0)
+			return TDM_EMALF;
+		if (*count < max)
+			name_copy_lower(names[(*count)++], rd);
+	}
+	return TDM_OK;
+}
+
+int xfr_ns_query(const xfr_peer_t *peer, uint8_t (*names)[NAME_MAXLEN], size_t max,
+                 size_t *count, char *why, size_t why_len)
+{
+	uint8_t *buf = malloc(PKT_MAXLEN);
+	int ret = TDM_ENOMEM, fd = -1;
+	tsig_ctx_t tsig;
+	tsig_ctx_init(&tsig, NULL);
+	*count = 0;
+	if (buf == NULL)
+		goto out;
+	pkt_writer_t w;
+	uint16_t id = random_id();
+	pkt_writer_init(&w, buf, PKT_MAXLEN);
+	size_t len;
+	if ((ret = pkt_write_header(&w, id, 0)) != TDM_OK ||
+	    (ret = pkt_write_question(&w, peer->zone, PKT_TYPE_NS, PKT_CLASS_IN)) != TDM_OK)
+		goto out;
+	len = pkt_writer_finish(&w);
+	if (peer->key != NULL) {
+		tsig_ctx_init(&tsig, peer->key);
+		if ((ret = tsig_sign(&tsig, buf, &len, PKT_MAXLEN, (uint64_t)time(NULL))) != TDM_OK)
+			goto out;
+	}
+	/* Over TCP at once: an NS set with its glue may not fit a plain UDP answer. */
+	if ((fd = xfrnet_connect(peer->primary, peer->source, SOCK_STREAM, peer->timeout_ms)) < 0) {
+		ret = fd;
+		goto out;
+	}
+	if ((ret = xfrnet_send(fd, SOCK_STREAM, buf, len, peer->timeout_ms)) != TDM_OK)
+		goto out;
+	int n = xfrnet_recv(fd, SOCK_STREAM, buf, PKT_MAXLEN, peer->timeout_ms);
+	if (n < 0) {
+		ret = n;
+		goto out;
+	}
+	ret = TDM_EMALF;
+	if ((size_t)n < PKT_HEADER_LEN || pkt_id(buf) != id ||
+	    (peer->key != NULL && tsig_verify(&tsig, buf, (size_t)n, (uint64_t)time(NULL)) != TDM_OK))
+		goto out;
+	ret = pkt_rcode(buf) == PKT_RCODE_NOERROR ? collect_ns(buf, (size_t)n, names, max, count)
+	                                          : TDM_ERCODE;
+out:
+	if (ret != TDM_OK)
+		snprintf(why, why_len, "%s", ret == TDM_ERCODE ? rcode_name(pkt_rcode(buf))
+		                                               : tdm_strerror(ret));
+	if (fd >= 0)
+		close(fd);
+	tsig_ctx_clear(&tsig);
+	free(buf);
+	return ret;
+}

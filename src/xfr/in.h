@@ -47,3 +47,9 @@ int xfr_soa_query(const xfr_peer_t *peer, uint32_t *serial, xfr_result_t *r);
  * TDM_OK and r filled, or an error with r->error saying why (the caller falls back to AXFR).
  */
 int xfr_fetch(const xfr_peer_t *peer, const zone_contents_t *current, xfr_result_t *r);
+
+/* Asks the primary (over TCP, signed when the peer has a key) for the zone's NS set: the target
+ * names, lowercase, into names (at most max; *count says how many). TDM_OK, TDM_ERCODE, or a
+ * network error; why says what happened. */
+int xfr_ns_query(const xfr_peer_t *peer, uint8_t (*names)[NAME_MAXLEN], size_t max,
+                 size_t *count, char *why, size_t why_len);
