@@ -84,6 +84,7 @@ typedef struct {
 	unsigned xfr_per_primary;      /* concurrent transfers in from one primary, default 4 */
 	unsigned xfr_out_max;          /* concurrent transfers out, default 32 */
 	unsigned xfr_timeout;          /* seconds a transfer may wait for the network, default 10 */
+	unsigned verify_interval;      /* seconds between bulk verifications of secondary zones, 0 = off */
 } conf_server_t;
 
 typedef struct {

@@ -86,6 +86,8 @@ static const struct conf_row server_rows[] = {
 	    .def = "32", .min = 1, .max = 10000),
 	ROW("xfr-timeout", OPT_TIME, SRV(xfr_timeout), SIZE(conf_server_t, xfr_timeout),
 	    .def = "10", .min = 1, .max = 3600),
+	ROW("verify-interval", OPT_TIME, SRV(verify_interval), SIZE(conf_server_t, verify_interval),
+	    .def = "0", .min = 0, .max = 604800),
 	END,
 };
 

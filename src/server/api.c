@@ -1,4 +1,5 @@
 /* server/api.c -- the API's answers: status, zones and their replication view, zone actions */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <urcu.h>
@@ -7,6 +8,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "server/api.h"
+#include "server/catconsume.h"
 #include "server/control.h"
 #include "server/zones.h"
 #include "wire/name.h"
@@ -128,10 +130,14 @@ static void get_status(server_t *srv, api_reply_t *reply)
 		json_array_append_new(listen, json_string(sockaddr_format(&cs->listen[i], addr,
 		                                                                sizeof(addr))));
 	}
-	reply->body = json_pack("{s:s, s:I, s:I, s:I, s:o}", "version", TANDEM_VERSION, "uptime",
+	json_t *verify = json_pack("{s:I, s:o, s:I}", "interval", (json_int_t)cs->verify_interval,
+	                           "last", time_or_null(srv->verify_last), "zones_checked",
+	                           (json_int_t)srv->verify_zones);
+	reply->body = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o}", "version", TANDEM_VERSION, "uptime",
 	                        (json_int_t)(time(NULL) - srv->started), "zones",
 	                        (json_int_t)zoneset_count(srv->zones), "workers",
-	                        (json_int_t)srv->nworkers, "listen", listen);
+	                        (json_int_t)srv->nworkers, "listen", listen, "bulk_verification",
+	                        verify);
 }
 
 static void get_zones(server_t *srv, api_reply_t *reply)
@@ -166,11 +172,38 @@ static void zone_action(server_t *srv, zonert_t *zr, const char *action, api_rep
 	reply->body = json_pack("{s:s}", "result", action);
 }
 
+/* DELETE /zones/{zone}: zones a super-primary made; others belong to the file or their catalog. */
+static void zone_remove(server_t *srv, zonert_t *zr, api_reply_t *reply)
+{
+	const char *origin = zr->conf->origin;
+	if (origin == NULL)
+		return api_error(reply, 409, "%s is configured in the file: remove it there and reload",
+		                 zr->name);
+	char name[NAME_TEXT_MAX];
+	snprintf(name, sizeof(name), "%s", zr->name);
+	int ret = autoprimary_remove(srv, name);
+	if (ret == TDM_EEXIST)
+		return api_error(reply, 409, "%s comes from %s: remove it from that catalog", name, origin);
+	if (ret != TDM_OK)
+		return api_error(reply, 404, "no zone %s", name);
+	reply->body = json_pack("{s:s}", "result", "removed");
+}
+
 static void handle(void *ctx, const api_request_t *req, api_reply_t *reply)
 {
 	server_t *srv = ctx;
 	const char *const *seg = req->segments;
 	bool get = strcmp(req->method, "GET") == 0, post = strcmp(req->method, "POST") == 0;
+	/* This thread publishes the zone set, so it may look at it outside a read section; removing a
+	 * zone waits for readers (synchronize_rcu), which must not happen inside one. */
+	if (req->nsegments == 2 && strcmp(seg[0], "zones") == 0 && strcmp(req->method, "DELETE") == 0) {
+		zonert_t *zr = find(srv, seg[1]);
+		if (zr == NULL)
+			api_error(reply, 404, "no zone %s", seg[1]);
+		else
+			zone_remove(srv, zr, reply);
+		return;
+	}
 	rcu_read_lock();
 	zonert_t *zr = req->nsegments >= 2 && strcmp(seg[0], "zones") == 0 ? find(srv, seg[1]) : NULL;
 	if (req->nsegments == 1 && strcmp(seg[0], "status") == 0 && get)

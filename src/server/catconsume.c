@@ -455,3 +455,19 @@ void autoprimary_add(server_t *srv, const char *name, size_t index)
 	log_info("%s: created by NOTIFY from super-primary %s, transferring it", name, ap->name);
 	zones_rebuild(srv);
 }
+
+int autoprimary_remove(server_t *srv, const char *name)
+{
+	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next) {
+		if (d->dead || strcmp(d->name, name) != 0)
+			continue;
+		if (strncmp(d->catalog, AUTOPRIMARY_PREFIX, strlen(AUTOPRIMARY_PREFIX)) != 0)
+			return TDM_EEXIST;   /* a catalog member: the catalog decides */
+		log_info("%s: removed by the operator (it came from %s)", name, d->origin);
+		d->dead = true;
+		store_member_delete(srv->store, name);
+		zones_rebuild(srv);
+		return TDM_OK;
+	}
+	return TDM_ENOENT;
+}

@@ -29,3 +29,7 @@ void catalog_consume(server_t *srv, zonert_t *zr);
 void autoprimary_check(server_t *srv, const char *name, size_t index);
 /* Control thread: creates the zone as a secondary of that super-primary, remembered in the store. */
 void autoprimary_add(server_t *srv, const char *name, size_t index);
+
+/* Control thread: removes a zone an autoprimary made, with its data. TDM_OK, TDM_ENOENT (no such
+ * zone made by a super-primary), TDM_EEXIST (a catalog member: its catalog decides). */
+int autoprimary_remove(server_t *srv, const char *name);

@@ -252,6 +252,45 @@ static void inbox_ready(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * Bulk verification (the "verify zone lists" of Simple DNS Plus): every verify-interval seconds the
+ * consumed catalogs are checked first (members missing or extra are provisioned or removed when
+ * the catalog's new version arrives), then every secondary zone's serial against its primaries
+ * (a zone behind is transferred). The refresh machinery does the work, within its job limits.
+ */
+static void verify_cb(evutil_socket_t fd, short what, void *arg)
+{
+	server_t *srv = arg;
+	size_t n = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < zoneset_count(srv->zones); i++) {
+			zonert_t *zr = zonert_of(zoneset_at(srv->zones, i));
+			if (zr->conf == NULL || zr->conf->type != CONF_ZONE_SECONDARY ||
+			    (zr->conf->catalog == CONF_CATALOG_CONSUME) != (pass == 0))
+				continue;
+			control_refresh(srv, zr);
+			n++;
+		}
+	}
+	srv->verify_last = (int64_t)time(NULL);
+	srv->verify_zones = n;
+	log_info("bulk verification: checking %zu secondary zones against their primaries", n);
+	control_verify_arm(srv);
+}
+
+void control_verify_arm(server_t *srv)
+{
+	unsigned interval = srv->rc->conf->server.verify_interval;
+	if (srv->verify_timer == NULL &&
+	    (srv->verify_timer = evtimer_new(srv->base, verify_cb, srv)) == NULL)
+		return;
+	evtimer_del(srv->verify_timer);
+	if (interval == 0)
+		return;
+	struct timeval tv = { .tv_sec = interval };
+	evtimer_add(srv->verify_timer, &tv);
+}
+
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	server_t *srv = arg;
@@ -310,6 +349,8 @@ void control_free(server_t *srv)
 		zone_unref(zr->zone);
 	}
 	free(srv->primary_jobs);
+	if (srv->verify_timer != NULL)
+		event_free(srv->verify_timer);
 	event_free(srv->inbox_ev);
 	event_free(srv->sig_hup);
 	event_free(srv->sig_term);

@@ -15,6 +15,9 @@ void control_zone_changed(server_t *srv, zonert_t *zr);
 /* Control thread: asks for a refresh of a secondary zone now (coalesced with one running). */
 void control_refresh(server_t *srv, zonert_t *zr);
 
+/* (Re)arms the bulk verification timer from verify-interval (0: off). */
+void control_verify_arm(server_t *srv);
+
 /* refresh.c: starts a refresh job for the zone on its own thread. TDM_OK or an error. */
 int refresh_start(server_t *srv, zonert_t *zr);
 /* refresh.c: loads the persisted timers of a secondary zone at start (control thread). */

@@ -91,6 +91,7 @@ int server_new(const char *conf_path, server_t **out)
 	    (ret = zones_build(srv, conf, &srv->zones)) != TDM_OK)
 		goto fail;
 	zones_arm(srv);
+	control_verify_arm(srv);
 	/* Members follow what the stored catalogs say, in case the list and the store disagree. */
 	for (size_t i = 0; i < zoneset_count(srv->zones); i++) {
 		zonert_t *zr = zonert_of(zoneset_at(srv->zones, i));
@@ -130,6 +131,7 @@ int server_reload(server_t *srv)
 	zoneset_t *old = rcu_xchg_pointer(&srv->zones, set);
 	zones_forget_removed(srv, old, set);
 	zones_arm(srv);
+	control_verify_arm(srv);
 	/* Workers and jobs may still read the old configuration and set until every reader moved on. */
 	synchronize_rcu();
 	zoneset_free(old);

@@ -71,6 +71,9 @@ struct server {
 	bool stopping;
 	struct api *api;          /* the HTTP API, NULL when http.listen is unset */
 	struct dynzone *dyn;      /* members of consumed catalogs (server/catconsume.c) */
+	struct event *verify_timer;   /* bulk verification (verify-interval) */
+	int64_t verify_last;      /* unix time of the last one, 0 = never */
+	size_t verify_zones;      /* secondary zones it checked */
 	int64_t started;          /* unix time */
 };
 
