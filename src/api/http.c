@@ -75,10 +75,11 @@ static bool key_ok(const char *want, const char *got)
 {
 	if (got == NULL)
 		return false;
-	size_t n = strlen(want);
-	unsigned diff = strlen(got) != n;
+	size_t n = strlen(want), m = strlen(got);
+	unsigned diff = m != n;
+	/* Every octet of the key is compared, reading got only within its own length. */
 	for (size_t i = 0; i < n; i++)
-		diff |= (unsigned)(want[i] ^ (got[i] != '\0' ? got[i] : 0));
+		diff |= (unsigned)(want[i] ^ (i < m ? got[i] : 0));
 	return diff == 0;
 }
 

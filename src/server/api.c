@@ -169,7 +169,15 @@ static void zone_action(server_t *srv, zonert_t *zr, const char *action, api_rep
 		return api_error(reply, 404, "no action '%s' (notify, refresh, retransfer, reload)",
 		                 action);
 	}
-	reply->body = json_pack("{s:s}", "result", action);
+	static const struct { const char *action, *said; } said[] = {
+		{ "notify", "NOTIFY sent to the zone's secondaries" },
+		{ "refresh", "refresh started: SOA check, then a transfer when behind" },
+		{ "retransfer", "full transfer (AXFR) started" },
+		{ "reload", "zone file read again" },
+	};
+	for (size_t i = 0; i < sizeof(said) / sizeof(said[0]); i++)
+		if (strcmp(said[i].action, action) == 0)
+			reply->body = json_pack("{s:s}", "result", said[i].said);
 }
 
 /* DELETE /zones/{zone}: zones a super-primary made; others belong to the file or their catalog. */
