@@ -62,6 +62,15 @@ static void print_zone(FILE *out, const json_t *z)
 	fprintf(out, "records  %s\n", cli_json_int_text(z, "records", "-", buf, sizeof(buf)));
 	fprintf(out, "state    %s\n", cli_json_str(z, "state", "-"));
 	fprintf(out, "source   %s\n", cli_json_str(z, "source", "-"));
+	const json_t *cat = json_object_get(z, "catalog");
+	if (!json_is_object(cat))
+		return;
+	const char *of = cli_json_str(cat, "catalog", NULL), *group = cli_json_str(cat, "group", "");
+	fprintf(out, "catalog  %s%s%s\n", cli_json_str(cat, "role", "-"), of ? " of " : "",
+	        of ? of : "");
+	if (json_object_get(cat, "member_id") != NULL)
+		fprintf(out, "         member id %s%s%s\n", cli_json_str(cat, "member_id", "-"),
+		        *group ? ", group " : "", group);
 }
 
 /* RFC 1035 3.3.13: past EXPIRE a secondary stops answering for the zone. */

@@ -8,6 +8,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "server/api.h"
+#include "catalog/catalog.h"
 #include "server/catconsume.h"
 #include "server/control.h"
 #include "server/zones.h"
@@ -98,6 +99,26 @@ static json_t *primary_json(zonert_t *zr, const zone_contents_t *z)
 	                 "secondaries", peers);
 }
 
+/* Catalog membership: as a member we consume, as a member we list, or as a catalog itself. */
+static json_t *catalog_json(zonert_t *zr)
+{
+	const conf_zone_t *cz = zr->conf;
+	const char *catalog, *id, *group;
+	if (catalog_member_info(zr->srv, zr->name, &catalog, &id, &group))
+		return json_pack("{s:s, s:s, s:s, s:s}", "role", "member (consumed)", "catalog", catalog,
+		                 "member_id", id, "group", group);
+	if (cz->member_of != NULL) {
+		char mid[CATALOG_ID_MAX];
+		catalog_member_id(zone_name(zr->zone), mid);
+		return json_pack("{s:s, s:s, s:s, s:s}", "role", "member (produced)", "catalog",
+		                 cz->member_of, "member_id", mid, "group", cz->group ? cz->group : "");
+	}
+	if (cz->catalog != CONF_CATALOG_NONE)
+		return json_pack("{s:s}", "role", cz->catalog == CONF_CATALOG_PRODUCE ?
+		                                  "catalog (produced here)" : "catalog (consumed here)");
+	return NULL;
+}
+
 static json_t *zone_detail(zonert_t *zr)
 {
 	json_t *j = zone_summary(zr);
@@ -106,6 +127,9 @@ static json_t *zone_detail(zonert_t *zr)
 		return NULL;
 	if (zr->conf->type == CONF_ZONE_SECONDARY)
 		json_object_set_new(j, "secondary", secondary_json(zr));
+	json_t *cat = catalog_json(zr);
+	if (cat != NULL)
+		json_object_set_new(j, "catalog", cat);
 	json_object_set_new(j, "primary", primary_json(zr, z));
 	return j;
 }

@@ -471,3 +471,18 @@ int autoprimary_remove(server_t *srv, const char *name)
 	}
 	return TDM_ENOENT;
 }
+
+bool catalog_member_info(server_t *srv, const char *name, const char **catalog, const char **id,
+                         const char **group)
+{
+	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next) {
+		if (d->dead || strcmp(d->name, name) != 0 ||
+		    strncmp(d->catalog, AUTOPRIMARY_PREFIX, strlen(AUTOPRIMARY_PREFIX)) == 0)
+			continue;
+		*catalog = d->catalog;
+		*id = d->id;
+		*group = d->group;
+		return true;
+	}
+	return false;
+}

@@ -33,3 +33,7 @@ void autoprimary_add(server_t *srv, const char *name, size_t index);
 /* Control thread: removes a zone an autoprimary made, with its data. TDM_OK, TDM_ENOENT (no such
  * zone made by a super-primary), TDM_EEXIST (a catalog member: its catalog decides). */
 int autoprimary_remove(server_t *srv, const char *name);
+
+/* Control thread: a consumed catalog's member: its catalog, unique ID and group. */
+bool catalog_member_info(server_t *srv, const char *name, const char **catalog, const char **id,
+                         const char **group);
