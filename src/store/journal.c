@@ -71,9 +71,10 @@ static int journal_clear(store_t *st, const char *zone, int64_t id)
 	return ret;
 }
 
-int store_zone_commit(store_t *st, const char *zone, const rrlist_t *list,
-                      const store_zone_meta_t *meta, const store_diff_t *diff,
-                      unsigned journal_max)
+int store_write_zone(store_t *st, const char *zone, const rrlist_t *list,
+                     const store_zone_meta_t *meta, int (*then)(store_t *, const char *, int64_t,
+                                                                const void *),
+                     const void *arg)
 {
 	struct writer w = { .st = st, .zone = zone };
 	if (meta == NULL)
@@ -92,9 +93,9 @@ int store_zone_commit(store_t *st, const char *zone, const rrlist_t *list,
 	sqlite3_clear_bindings(st->q[Q_CHUNK_DEL]);
 	if (ret != TDM_OK || (ret = store_write_records(&w, list)) != TDM_OK)
 		goto fail;
-	ret = diff != NULL ? journal_add(st, zone, w.zone_id, diff, journal_max)
-	                   : journal_clear(st, zone, w.zone_id);
-	if (ret != TDM_OK || (ret = store_run(st, Q_COMMIT, zone, "commit")) != TDM_OK)
+	if (then != NULL && (ret = then(st, zone, w.zone_id, arg)) != TDM_OK)
+		goto fail;
+	if ((ret = store_run(st, Q_COMMIT, zone, "commit")) != TDM_OK)
 		goto fail;
 	pthread_mutex_unlock(&st->lock);
 	free(w.buf);
@@ -104,6 +105,26 @@ fail:
 	pthread_mutex_unlock(&st->lock);
 	free(w.buf);
 	return ret;
+}
+
+typedef struct {
+	const store_diff_t *diff;
+	unsigned journal_max;
+} journal_step_t;
+
+static int journal_step(store_t *st, const char *zone, int64_t id, const void *arg)
+{
+	const journal_step_t *j = arg;
+	return j->diff != NULL ? journal_add(st, zone, id, j->diff, j->journal_max)
+	                       : journal_clear(st, zone, id);
+}
+
+int store_zone_commit(store_t *st, const char *zone, const rrlist_t *list,
+                      const store_zone_meta_t *meta, const store_diff_t *diff,
+                      unsigned journal_max)
+{
+	journal_step_t j = { .diff = diff, .journal_max = journal_max };
+	return store_write_zone(st, zone, list, meta, journal_step, &j);
 }
 
 static int unpack_list(const void *blob, int len, rrlist_t **out)

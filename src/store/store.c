@@ -408,31 +408,7 @@ int store_upsert_zone(store_t *st, const char *zone, const store_zone_meta_t *me
 int store_zone_replace(store_t *st, const char *zone, const rrlist_t *list,
                        const store_zone_meta_t *meta)
 {
-	struct writer w = { .st = st, .zone = zone };
-	if (meta == NULL)
-		return TDM_EINVAL;
-	w.buf = malloc(STORE_CHUNK + STORE_REC_MAX);
-	if (w.buf == NULL)
-		return TDM_ENOMEM;
-	pthread_mutex_lock(&st->lock);
-	int ret = store_run(st, Q_BEGIN_WRITE, zone, "begin");
-	if (ret != TDM_OK)
-		goto fail;
-	if ((ret = store_upsert_zone(st, zone, meta, &w.zone_id)) != TDM_OK)
-		goto fail;
-	sqlite3_bind_int64(st->q[Q_CHUNK_DEL], 1, w.zone_id);
-	if ((ret = store_run(st, Q_CHUNK_DEL, zone, "deleting old records")) != TDM_OK ||
-	    (ret = store_write_records(&w, list)) != TDM_OK ||
-	    (ret = store_run(st, Q_COMMIT, zone, "commit")) != TDM_OK)
-		goto fail;
-	pthread_mutex_unlock(&st->lock);
-	free(w.buf);
-	return TDM_OK;
-fail:
-	store_rollback(st, zone);
-	pthread_mutex_unlock(&st->lock);
-	free(w.buf);
-	return ret;
+	return store_write_zone(st, zone, list, meta, NULL, NULL);
 }
 
 /* ---- reading ---- */

@@ -40,3 +40,10 @@ int store_unpack(rrlist_t *list, const uint8_t *p, size_t len, int64_t count);
 int store_zone_id(store_t *st, const char *zone, int64_t *id);
 int store_upsert_zone(store_t *st, const char *zone, const store_zone_meta_t *meta, int64_t *id);
 int store_write_records(struct writer *w, const rrlist_t *list);
+
+/* Replaces a zone's contents and metadata in one transaction; `then` (when not NULL) runs inside
+ * it before the commit (the journal step), and its failure rolls everything back. */
+int store_write_zone(store_t *st, const char *zone, const rrlist_t *list,
+                     const store_zone_meta_t *meta, int (*then)(store_t *, const char *, int64_t,
+                                                                const void *),
+                     const void *arg);
