@@ -192,7 +192,8 @@ int api_start(struct event_base *base, const sockaddr_t *listen, const char *key
 		ret = TDM_EIO;
 		goto fail;
 	}
-	log_info("API and web console on http://%s", addr);
+	log_info("API and web console on http://%s%s%s:%u/", strchr(host, ':') ? "[" : "", host,
+	         strchr(host, ':') ? "]" : "", sockaddr_port(listen));
 	*out = api;
 	return TDM_OK;
 fail:

@@ -127,7 +127,8 @@ static int check_duplicates(catalog_t *cat, char *why, size_t len)
 		return TDM_ENOMEM;
 	for (size_t i = 0; i < cat->count; i++)
 		v[i] = &cat->members[i];
-	qsort(v, cat->count, sizeof(*v), by_zone);
+	if (cat->count > 1)
+		qsort(v, cat->count, sizeof(*v), by_zone);
 	int ret = TDM_OK;
 	for (size_t i = 1; i < cat->count && ret == TDM_OK; i++)
 		if (name_equal(v[i]->zone, v[i - 1]->zone))
@@ -147,7 +148,7 @@ int catalog_read(const zone_contents_t *z, catalog_t *out, char *why, size_t why
 	int zlabels = name_labels(zones);
 	/* Members first, then their properties (a node two labels below "zones"). */
 	for (int pass = 0; pass < 2 && ret == TDM_OK; pass++) {
-		if (pass == 1)
+		if (pass == 1 && cat.count > 1)
 			qsort(cat.members, cat.count, sizeof(catalog_member_t), by_id);
 		for (uint32_t i = 0; i < zone_node_count(z) && ret == TDM_OK; i++) {
 			const zone_node_t *n = zone_node(z, i);
@@ -162,7 +163,8 @@ int catalog_read(const zone_contents_t *z, catalog_t *out, char *why, size_t why
 				char prop[CATALOG_ID_MAX];
 				first_label(name, prop, sizeof(prop));
 				first_label(name + 1 + name[0], key.id, sizeof(key.id));
-				catalog_member_t *m = bsearch(&key, cat.members, cat.count, sizeof(key), by_id);
+				catalog_member_t *m = cat.count == 0 ? NULL
+				                      : bsearch(&key, cat.members, cat.count, sizeof(key), by_id);
 				if (m != NULL)
 					ret = read_property(z, n, m, prop, why, why_len);
 			}

@@ -259,7 +259,7 @@ static bool take_member(server_t *srv, const conf_zone_t *cat, const catalog_mem
 	char name[NAME_TEXT_MAX];
 	name_to_text(m->zone, name, sizeof(name));
 	dynzone_t *d = index_find(ix, name);
-	bool added = false;
+	bool added = false, moved = false, reset_id = false;
 	if (d == NULL && conf_zone_find(srv->rc->conf, name) != NULL) {
 		log_warn("%s: listed in catalog %s but configured here: not taken over", name, cat->name);
 		return false;
@@ -274,6 +274,7 @@ static bool take_member(server_t *srv, const conf_zone_t *cat, const catalog_mem
 			return false;
 		}
 		log_info("%s: moves from catalog %s to %s (coo)", name, d->catalog, cat->name);
+		moved = true;
 		bind_conf(d, cat);
 		d->has_coo = false;
 		snprintf(d->id, sizeof(d->id), "%s", m->id);
@@ -285,12 +286,16 @@ static bool take_member(server_t *srv, const conf_zone_t *cat, const catalog_mem
 		added = true;
 	} else if (strcmp(d->id, m->id) != 0) {
 		reset(srv, d, m->id);
+		reset_id = true;
 	}
 	d->seen = true;
 	d->has_coo = m->has_coo;
 	memcpy(d->coo, m->coo, sizeof(d->coo));
+	/* The store is written only for what changed: a catalog of thousands re-read costs nothing. */
+	bool dirty = added || moved || reset_id || strcmp(d->group, m->group) != 0;
 	snprintf(d->group, sizeof(d->group), "%s", m->group);
-	persist(srv, d);
+	if (dirty)
+		persist(srv, d);
 	return added;
 }
 

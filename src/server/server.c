@@ -214,12 +214,16 @@ static void stop_workers(server_t *srv)
 	srv->nworkers = 0;
 }
 
-/* Jobs on their own threads end by themselves (every wait they do is bounded): give them that. */
+static bool jobs_left(server_t *srv)
+{
+	return atomic_load(&srv->jobs_running) > 0 || xfrout_running() > 0;
+}
+
+/* Jobs on their own threads end by themselves (every wait they do is bounded); a stop waits a few
+ * seconds for them, no more: what is committed is in the store, what is not is redone after. */
 static void wait_jobs(server_t *srv)
 {
-	unsigned limit = (srv->rc->conf->server.xfr_timeout + 5) * 10;
-	for (unsigned i = 0; i < limit && (atomic_load(&srv->jobs_running) > 0 ||
-	                                   xfrout_running() > 0); i++)
+	for (unsigned i = 0; i < 30 && jobs_left(srv); i++)
 		usleep(100000);
 }
 
@@ -239,6 +243,11 @@ void server_free(server_t *srv)
 {
 	if (srv == NULL)
 		return;
+	if (jobs_left(srv)) {
+		/* They still use the zones and the store: leave both to the process's exit. */
+		log_warn("stopping with transfers still running; they end with the process");
+		return;
+	}
 	if (srv->workers != NULL)
 		stop_workers(srv);
 	zoneset_t *zones = srv->zones;

@@ -324,8 +324,8 @@ static int exchange(reader_t *rd, int fd, int type, uint16_t qtype, uint8_t *buf
 			continue;   /* not ours: a late answer to an earlier query */
 		if ((ret = read_message(rd, buf, (size_t)n, qtype, rdbuf)) != TDM_OK)
 			return ret;
-		if (type == SOCK_DGRAM || (rd->state == S_SECOND && qtype == PKT_TYPE_IXFR &&
-		                           pkt_ancount(buf) == 1))
+		if (type == SOCK_DGRAM || qtype == PKT_TYPE_SOA ||
+		    (rd->state == S_SECOND && qtype == PKT_TYPE_IXFR && pkt_ancount(buf) == 1))
 			break;   /* one message: an SOA answer, or IXFR's lone SOA */
 	}
 	/* RFC 8945 5.3.1: the last message of a signed stream must be signed. */
@@ -369,7 +369,11 @@ int xfr_soa_query(const xfr_peer_t *peer, uint32_t *serial, xfr_result_t *r)
 	int ret = TDM_ENOMEM, fd = -1;
 	if (rd == NULL || buf == NULL || rdbuf == NULL || reader_init(rd, peer, NULL, r) != TDM_OK)
 		goto out;
+	/* UDP gets a short wait (a lost datagram costs little), TCP the full one. */
+	xfr_peer_t udp_peer = *peer;
+	udp_peer.timeout_ms = peer->timeout_ms < 2000 ? peer->timeout_ms : 2000;
 	for (int type = SOCK_DGRAM;; type = SOCK_STREAM) {
+		rd->peer = type == SOCK_DGRAM ? &udp_peer : peer;
 		fd = xfrnet_connect(peer->primary, peer->source, type, peer->timeout_ms);
 		if (fd < 0) {
 			ret = net_fail(r, fd, peer, "connecting");
@@ -380,7 +384,13 @@ int xfr_soa_query(const xfr_peer_t *peer, uint32_t *serial, xfr_result_t *r)
 		bool tc = ret == TDM_OK && type == SOCK_DGRAM && (pkt_flags(buf) & PKT_FLAG_TC);
 		close(fd);
 		fd = -1;
-		if (!tc)
+		/* Truncated, refused or unanswered over UDP (some primaries answer only over TCP:
+		 * Knot 3.2 for a catalog it generates): once more over TCP. A closed port is not. */
+		if (type == SOCK_STREAM || ret == TDM_ECONNREFUSED || (ret == TDM_OK && !tc))
+			break;
+		xfr_result_clear(r);
+		r->records = rrlist_new();
+		if (r->records == NULL)
 			break;
 	}
 	if (ret == TDM_OK && rd->state != S_SECOND)
