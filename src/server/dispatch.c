@@ -57,6 +57,7 @@ static void log_refused(const char *what, const char *zone, const sockaddr_t *pe
 	static _Atomic int64_t last[64];
 	char addr[SOCKADDR_STRLEN];
 	sockaddr_format(peer, addr, sizeof(addr));
+	addr[strcspn(addr, "@")] = '\0';   /* per address: a stranger's port changes every time */
 	uint32_t slot = name_hash((const uint8_t *)addr, strlen(addr)) % 64;
 	int64_t now = (int64_t)time(NULL), prev = last[slot];
 	if (now - prev < 60)

@@ -292,9 +292,12 @@ static bool transfer(job_t *job, int best, zone_contents_t *current, store_state
 		zone_set_expired(job->zr->zone, false);
 	} else {
 		uint32_t from = current != NULL ? zone_serial(current) : 0;
-		log_info("%s: %s from %s serial %u -> %u, %zu changes, %u messages, %.0f ms",
-		         job->zr->name, kind, addr, from, zone_serial(z), r.changes, r.messages,
-		         ms_since(&start));
+		/* An IXFR answered with the whole zone says so (RFC 1995 4 allows it). */
+		if (r.full && strcmp(kind, "IXFR") == 0)
+			kind = "IXFR (whole zone)";
+		log_info("%s: %s from %s serial %u -> %u, %zu %s, %u messages, %.0f ms",
+		         job->zr->name, kind, addr, from, zone_serial(z), r.changes,
+		         r.full ? "records" : "changes", r.messages, ms_since(&start));
 		timers_ok(job, z, &r, st);
 		set_result(st, "ok: %s serial %u -> %u", kind, from, zone_serial(z));
 		snprintf(st->primary, sizeof(st->primary), "%s", addr);

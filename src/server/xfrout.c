@@ -132,12 +132,19 @@ static bool ixfr_serial(const uint8_t *msg, size_t len, rr_t *soa, uint8_t *owne
 typedef struct {
 	xfr_condense_t *condense;
 	uint32_t last;               /* serial the entries read so far lead to */
+	rrlist_t *old_soa;           /* the first entry's removed SOA: the old version's own */
 } journal_walk_t;
 
 static int condense_entry(void *ctx, uint32_t from, uint32_t to, rrlist_t *removed,
                           rrlist_t *added)
 {
 	journal_walk_t *walk = ctx;
+	for (size_t i = 0; rrlist_count(walk->old_soa) == 0 && i < rrlist_count(removed); i++) {
+		const rr_t *rr = rrlist_at(removed, i);
+		if (rr->type == PKT_TYPE_SOA &&
+		    rrlist_add(walk->old_soa, rr->owner, rr->type, rr->ttl, rr->rdata, rr->rdlen, 0))
+			return TDM_ENOMEM;
+	}
 	int ret = xfr_condense_add(walk->condense, removed, added);
 	rrlist_free(removed);
 	rrlist_free(added);
@@ -148,13 +155,14 @@ static int condense_entry(void *ctx, uint32_t from, uint32_t to, rrlist_t *remov
 
 /* RFC 1995 4: the changes from the requester's serial to ours, condensed; false when the journal
  * cannot give them (the caller sends the whole zone instead). */
-static bool journal_diff(xfrout_t *job, uint32_t from, rrlist_t *removed, rrlist_t *added)
+static bool journal_diff(xfrout_t *job, uint32_t from, rrlist_t *removed, rrlist_t *added,
+                         rrlist_t *old_soa)
 {
-	journal_walk_t walk = { .condense = xfr_condense_new(), .last = from };
+	journal_walk_t walk = { .condense = xfr_condense_new(), .last = from, .old_soa = old_soa };
 	bool ok = walk.condense != NULL &&
 	          store_journal_read(job->srv->store, job->zr->name, from, condense_entry, &walk) ==
 	                  TDM_OK &&
-	          walk.last == zone_serial(job->z) &&
+	          walk.last == zone_serial(job->z) && rrlist_count(old_soa) == 1 &&
 	          xfr_condense_finish(walk.condense, removed, added) == TDM_OK;
 	xfr_condense_free(walk.condense);
 	return ok;
@@ -173,12 +181,15 @@ static const char *stream(xfrout_t *job, xfr_out_t *x, uint32_t *client_serial, 
 		*known = true;
 		if (serial_cmp(*client_serial, zone_serial(job->z)) >= 0)
 			return xfr_out_soa_only(x, job->z) == TDM_OK ? "SOA" : NULL;
-		rrlist_t *removed = rrlist_new(), *added = rrlist_new();
-		if (removed != NULL && added != NULL &&
-		    journal_diff(job, *client_serial, removed, added))
-			kind = xfr_out_ixfr(x, job->z, &soa, removed, added) == TDM_OK ? "IXFR" : NULL;
+		/* RFC 1995 4: the old SOA is the old version's, as journaled, not the requester's copy. */
+		rrlist_t *removed = rrlist_new(), *added = rrlist_new(), *old_soa = rrlist_new();
+		if (removed != NULL && added != NULL && old_soa != NULL &&
+		    journal_diff(job, *client_serial, removed, added, old_soa))
+			kind = xfr_out_ixfr(x, job->z, rrlist_at(old_soa, 0), removed, added) == TDM_OK
+			       ? "IXFR" : NULL;
 		rrlist_free(removed);
 		rrlist_free(added);
+		rrlist_free(old_soa);
 		if (kind != NULL || x->messages > 0)
 			return kind;
 	}

@@ -324,9 +324,12 @@ static int exchange(reader_t *rd, int fd, int type, uint16_t qtype, uint8_t *buf
 			continue;   /* not ours: a late answer to an earlier query */
 		if ((ret = read_message(rd, buf, (size_t)n, qtype, rdbuf)) != TDM_OK)
 			return ret;
+		/* One message: an SOA answer, or IXFR's lone SOA saying we are up to date. A lone SOA
+		 * with a newer serial is only the first message of a longer answer (PowerDNS). */
 		if (type == SOCK_DGRAM || qtype == PKT_TYPE_SOA ||
-		    (rd->state == S_SECOND && qtype == PKT_TYPE_IXFR && pkt_ancount(buf) == 1))
-			break;   /* one message: an SOA answer, or IXFR's lone SOA */
+		    (rd->state == S_SECOND && qtype == PKT_TYPE_IXFR && pkt_ancount(buf) == 1 &&
+		     serial_cmp(rd->serial_new, rd->serial_ours) <= 0))
+			break;
 	}
 	/* RFC 8945 5.3.1: the last message of a signed stream must be signed. */
 	if (rd->peer->key != NULL && (ret = tsig_verify_end(&rd->tsig)) != TDM_OK)

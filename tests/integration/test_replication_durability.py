@@ -1,0 +1,168 @@
+"""test_replication_durability.py -- a secondary's data survives what happens to machines (SPEC.md "Storage and
+durability", issue 3):
+
+- killed with SIGKILL in the middle of a large transfer, it restarts serving the previous complete version,
+  and finishes the job when the primary is back;
+- restarted after a clean stop, it serves at once from its store, without a transfer (primary stopped);
+- when its primary is gone, it serves until the zone's EXPIRE, then answers SERVFAIL, and recovers by itself
+  when the primary comes back;
+- SIGTERM stops it promptly even while a refresh waits for a primary that does not answer.
+
+The secondary takes the zone through a Python proxy (harness/fakes.py) that can hold the answer after some
+bytes, so the kill provably lands in the middle of the transfer, whatever the speed of the machine.
+"""
+
+import signal
+import socket
+import subprocess
+import time
+
+import dns.rcode
+
+from harness import Acl, Remote, Tandem, Zone, secondary
+from harness import dnsq, xfr
+from harness.fakes import Proxy
+from harness.ports import free_port
+
+ZONE = "big.test."
+BIG = 300000          # records in the large version: about a hundred 64 KiB messages
+
+
+def _primary(tmp_path, text, name, port, notify_port, **zone_kw):
+    src = tmp_path / (name + ".zone")
+    src.write_text(text)
+    return Tandem(tmp_path, [Zone(ZONE, src, notify=[Remote("127.0.0.1", notify_port)],
+                                  acl=[Acl(["127.0.0.1"], allow=["transfer"])])],
+                  name=name, port=port, **zone_kw)
+
+
+def _secondary(tmp_path, primary_port, port, **kw):
+    # The test may transfer the zone from it too, to compare what it holds.
+    return Tandem(tmp_path, [secondary(ZONE, [Remote("127.0.0.1", primary_port)],
+                                       acl=[Acl(["127.0.0.1"], allow=["transfer"])])],
+                  name="secondary", port=port, **kw)
+
+
+def test_secondary_killed_during_a_large_transfer_serves_the_previous_version(tmp_path):
+    p_port, s_port = free_port(), free_port()
+    v1 = _primary(tmp_path, xfr.zone_text(ZONE, 1, ["only-v1 A 192.0.2.1"]), "primary-v1", p_port, s_port)
+    proxy = Proxy("127.0.0.1", p_port)
+    sec = _secondary(tmp_path, proxy.port, s_port)
+    try:
+        with v1:
+            with sec:
+                xfr.wait_serial(sec, ZONE, 1, timeout=10)
+                held_v1 = xfr.axfr(v1, ZONE)
+                assert xfr.axfr(sec, ZONE) == held_v1
+            # A new primary with a large version 2 and no history: the secondary's IXFR gets the whole zone.
+        v2 = _primary(tmp_path, xfr.zone_text(ZONE, 2, hosts=BIG), "primary-v2", p_port, s_port)
+        with v2:
+            proxy.hold_after(256 * 1024)
+            sec.start()
+            sec.wait_ready()
+            assert xfr.soa_serial(sec, ZONE) == 1
+            assert xfr.notify(sec, ZONE, serial=2) == dns.rcode.NOERROR
+            assert proxy.held.wait(20), "the transfer never started\n" + sec.log_tail(10)
+            time.sleep(0.2)   # whatever the secondary does with what it got so far
+            sec.kill()
+            assert "serial 1 -> 2" not in sec.log_text()
+        proxy.release()
+
+        # Primary gone: the secondary serves version 1 from its store, whole and only it.
+        mark = sec.log_mark()
+        with sec:
+            assert xfr.soa_serial(sec, ZONE) == 1
+            assert xfr.axfr(sec, ZONE) == held_v1
+            xfr.assert_serves(sec, held_v1)
+            assert dnsq.ask(sec, "h0.big.test.", "A").rcode() == dns.rcode.NXDOMAIN
+            assert "malformed" not in sec.log_since(mark).lower()
+
+            # The primary is back: the secondary finishes the job.
+            with v2:
+                assert xfr.notify(sec, ZONE, serial=2) == dns.rcode.NOERROR
+                xfr.wait_serial(sec, ZONE, 2, timeout=60)
+                assert dnsq.ask(sec, "h%d.big.test." % (BIG - 1), "A").rcode() == dns.rcode.NOERROR
+                assert dnsq.ask(sec, "only-v1.big.test.", "A").rcode() == dns.rcode.NXDOMAIN
+    finally:
+        proxy.close()
+        sec.stop()
+
+
+def test_secondary_restarted_after_a_clean_stop_serves_at_once_without_a_transfer(tmp_path):
+    p_port, s_port = free_port(), free_port()
+    primary = _primary(tmp_path, xfr.zone_text(ZONE, 1), "primary", p_port, s_port)
+    sec = _secondary(tmp_path, p_port, s_port)
+    with primary as p:
+        with sec:
+            xfr.wait_serial(sec, ZONE, 1, timeout=10)
+            # One incremental change too, so the store holds a journal as well as the zone.
+            xfr.write_zone(p.zone_path(ZONE), xfr.zone_text(ZONE, 2, ["late A 192.0.2.2"]))
+            p.reload()
+            xfr.wait_serial(sec, ZONE, 2, timeout=10)
+            held = xfr.axfr(p, ZONE)
+        assert sec.proc.returncode == 0, "the secondary did not stop cleanly on SIGTERM"
+    # Both stopped; the secondary comes back alone.
+    mark = sec.log_mark()
+    start = time.monotonic()
+    sec.start()
+    try:
+        xfr.wait_serial(sec, ZONE, 2, timeout=5, interval=0.01)
+        took = time.monotonic() - start
+        assert took < 2.0, "the stored zone took %.1fs to be served" % took
+        assert xfr.axfr(sec, ZONE) == held
+        assert dnsq.ask(sec, "late.big.test.", "A").answer[0][0].address == "192.0.2.2"
+        time.sleep(0.5)
+        since = sec.log_since(mark)
+        assert "XFR from 127.0.0.1@%d serial" % p_port not in since, since
+    finally:
+        sec.stop()
+
+
+def test_secondary_expires_without_its_primary_and_recovers_by_itself(tmp_path):
+    p_port, s_port = free_port(), free_port()
+    # SOA refresh 1 s, retry 1 s, expire 3 s; the server's clamps let such small values through.
+    text = xfr.zone_text(ZONE, 1, refresh=1, retry=1, expire=3, minimum=60)
+    primary = _primary(tmp_path, text, "primary", p_port, s_port)
+    timers = {"refresh-min": 1, "retry-min": 1, "expire-min": 1}
+    with _secondary(tmp_path, p_port, s_port, extra_server=timers) as sec:
+        with primary:
+            xfr.wait_serial(sec, ZONE, 1, timeout=10)
+            time.sleep(1.5)   # a refresh or two with the primary there
+            assert xfr.soa_serial(sec, ZONE) == 1
+        stopped = time.monotonic()
+        # Still served while it has not expired...
+        assert xfr.soa_serial(sec, ZONE) == 1
+        assert dnsq.ask(sec, "www.big.test.", "A").rcode() == dns.rcode.NOERROR
+        # ...then SERVFAIL, for every name of the zone, a few seconds later.
+        xfr.wait_rcode(sec, ZONE, dns.rcode.SERVFAIL, timeout=10)
+        expired_after = time.monotonic() - stopped
+        assert expired_after > 1.0, "expired %.1fs after the primary stopped" % expired_after
+        assert dnsq.ask(sec, "www.big.test.", "A").rcode() == dns.rcode.SERVFAIL
+        sec.wait_log(r"big\.test\.: expired")
+
+        # The primary comes back: the next retry brings the zone back, nobody touches the secondary.
+        with primary:
+            xfr.wait_serial(sec, ZONE, 1, timeout=10)
+            assert dnsq.ask(sec, "www.big.test.", "A").rcode() == dns.rcode.NOERROR
+
+
+def test_secondary_stops_promptly_while_its_primary_is_silent(tmp_path):
+    """SIGTERM stops cleanly (SPEC.md "Programs") and soon: a refresh waiting on a primary that swallows its
+    queries must not hold the stop for the whole transfer timeout (10 s by default), or a service manager
+    ends it with SIGKILL."""
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)   # reads nothing, answers nothing
+    silent.bind(("127.0.0.1", free_port()))
+    try:
+        sec = Tandem(tmp_path, [secondary(ZONE, [Remote("127.0.0.1", silent.getsockname()[1])])])
+        with sec:
+            time.sleep(0.5)   # the first refresh is waiting for its SOA answer
+            start = time.monotonic()
+            sec.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = sec.proc.wait(8)
+            except subprocess.TimeoutExpired:
+                rc = None
+            took = time.monotonic() - start
+            assert rc == 0 and took < 2.0, "SIGTERM took %.1fs to stop tandemd (status %s)" % (took, rc)
+    finally:
+        silent.close()
