@@ -659,3 +659,11 @@ const conf_key_t *conf_key_find(const conf_t *conf, const char *name)
 			return &conf->keys[i];
 	return NULL;
 }
+
+const conf_template_t *conf_template_find(const conf_t *conf, const char *group)
+{
+	for (size_t i = 0; conf != NULL && group != NULL && i < conf->template_count; i++)
+		if (strcmp(conf->templates[i].name, group) == 0)
+			return &conf->templates[i];
+	return NULL;
+}

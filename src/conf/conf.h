@@ -69,6 +69,18 @@ typedef struct {
 	size_t nameserver_count;
 } conf_autoprimary_t;
 
+/* Settings for the members of a consumed catalog whose RFC 9432 group has this template's name.
+ * What a template leaves empty comes from the catalog zone itself. */
+typedef struct {
+	char *name;                    /* the group name it serves */
+	const conf_remote_t **primaries;
+	size_t primary_count;
+	const conf_remote_t **notify;
+	size_t notify_count;
+	const conf_acl_t **acls;
+	size_t acl_count;
+} conf_template_t;
+
 typedef struct {
 	sockaddr_t *listen;
 	size_t listen_count;
@@ -106,7 +118,12 @@ typedef struct {
 	size_t zone_count;
 	conf_autoprimary_t *autoprimaries;
 	size_t autoprimary_count;
+	conf_template_t *templates;
+	size_t template_count;
 } conf_t;
+
+/* The template for a catalog group, or NULL. */
+const conf_template_t *conf_template_find(const conf_t *conf, const char *group);
 
 /*
  * Loads and validates a configuration file. On success returns TDM_OK and *out. On failure returns

@@ -28,6 +28,7 @@
 #define ACL(f) offsetof(conf_acl_t, f)
 #define ZONE(f) offsetof(conf_zone_t, f)
 #define AP(f) offsetof(conf_autoprimary_t, f)
+#define TPL(f) offsetof(conf_template_t, f)
 #define END { .name = NULL }
 
 static const struct conf_word zone_types[] = {
@@ -143,6 +144,14 @@ static const struct conf_row autoprimary_rows[] = {
 	END,
 };
 
+static const struct conf_row template_rows[] = {
+	ROW("name", OPT_STR, TPL(name), .flags = CONF_REQUIRED, .check = check_text255),
+	ROW("primaries", OPT_REFS, TPL(primaries), .off2 = TPL(primary_count), .target = SEC_REMOTES),
+	ROW("notify", OPT_REFS, TPL(notify), .off2 = TPL(notify_count), .target = SEC_REMOTES),
+	ROW("acl", OPT_REFS, TPL(acls), .off2 = TPL(acl_count), .target = SEC_ACLS),
+	END,
+};
+
 /* Each table (with its END row) must fit the per-item bookkeeping of conf.c. */
 #define FITS(rows) _Static_assert(sizeof(rows) / sizeof(rows[0]) <= CONF_ROWS_MAX, #rows " too long")
 FITS(server_rows);
@@ -152,6 +161,7 @@ FITS(remote_rows);
 FITS(acl_rows);
 FITS(zone_rows);
 FITS(autoprimary_rows);
+FITS(template_rows);
 
 
 static void check_pair(struct conf_ctx *c, const conf_server_t *s, const char *min_key,
@@ -340,4 +350,6 @@ const struct conf_section conf_sections[SEC_COUNT] = {
 	[SEC_ZONES] = LIST("zones", zone_rows, zones, zone_count, conf_zone_t, check_zone),
 	[SEC_AUTOPRIMARIES] = LIST("autoprimaries", autoprimary_rows, autoprimaries,
 	                           autoprimary_count, conf_autoprimary_t, NULL),
+	[SEC_TEMPLATES] = LIST("templates", template_rows, templates, template_count, conf_template_t,
+	                       NULL),
 };

@@ -24,7 +24,10 @@
 
 typedef struct dynzone {
 	struct dynzone *next;
-	conf_zone_t conf;
+	/* Two buffers: a rebind writes the one readers cannot be using (the zone set published since
+	 * the last rebind points at the other), then the zone set is rebuilt to point at it. */
+	conf_zone_t confs[2];
+	int cur;
 	char name[NAME_TEXT_MAX];
 	char catalog[NAME_TEXT_MAX];
 	char id[CATALOG_ID_MAX];
@@ -33,20 +36,36 @@ typedef struct dynzone {
 	uint8_t coo[NAME_MAXLEN];
 	bool has_coo;
 	bool dead, seen;
-	const conf_remote_t *primary[1];   /* an autoprimary zone's primary: its super-primary */
+	const conf_remote_t *primary[2];   /* an autoprimary zone's primary (one per buffer) */
 } dynzone_t;
 
 #define AUTOPRIMARY_PREFIX "autoprimary:"
 
-static void bind_conf(dynzone_t *d, const conf_zone_t *cat)
+/* A member's settings: its group's template (RFC 9432 4.4.2), and the catalog's for the rest. */
+static void bind_conf(dynzone_t *d, const conf_zone_t *cat, const conf_t *conf)
 {
-	d->conf = (conf_zone_t){ .name = d->name, .type = CONF_ZONE_SECONDARY,
+	const conf_template_t *t = d->group[0] ? conf_template_find(conf, d->group) : NULL;
+	d->cur ^= 1;
+	conf_zone_t *c = &d->confs[d->cur];
+	*c = (conf_zone_t){ .name = d->name, .type = CONF_ZONE_SECONDARY,
 	                         .primaries = cat->primaries, .primary_count = cat->primary_count,
 	                         .acls = cat->acls, .acl_count = cat->acl_count,
 	                         .notify = cat->notify, .notify_count = cat->notify_count };
+	if (t != NULL && t->primary_count > 0) {
+		c->primaries = t->primaries;
+		c->primary_count = t->primary_count;
+	}
+	if (t != NULL && t->acl_count > 0) {
+		c->acls = t->acls;
+		c->acl_count = t->acl_count;
+	}
+	if (t != NULL && t->notify_count > 0) {
+		c->notify = t->notify;
+		c->notify_count = t->notify_count;
+	}
 	snprintf(d->catalog, sizeof(d->catalog), "%s", cat->name);
 	snprintf(d->origin, sizeof(d->origin), "catalog %s", cat->name);
-	d->conf.origin = d->origin;
+	c->origin = d->origin;
 }
 
 size_t catalog_dyn_count(server_t *srv)
@@ -62,7 +81,7 @@ size_t catalog_dyn_zones(server_t *srv, const conf_zone_t **out)
 	size_t n = 0;
 	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next)
 		if (!d->dead)
-			out[n++] = &d->conf;
+			out[n++] = &d->confs[d->cur];
 	return n;
 }
 
@@ -102,12 +121,13 @@ static const conf_autoprimary_t *autoprimary_named(const conf_t *conf, const cha
 /* An autoprimary zone: a secondary of the super-primary that created it. */
 static void bind_ap(dynzone_t *d, const conf_autoprimary_t *ap)
 {
-	d->primary[0] = ap->remote;
-	d->conf = (conf_zone_t){ .name = d->name, .type = CONF_ZONE_SECONDARY,
-	                         .primaries = d->primary, .primary_count = 1 };
+	d->cur ^= 1;
+	d->primary[d->cur] = ap->remote;
+	d->confs[d->cur] = (conf_zone_t){ .name = d->name, .type = CONF_ZONE_SECONDARY,
+	                                  .primaries = &d->primary[d->cur], .primary_count = 1 };
 	snprintf(d->catalog, sizeof(d->catalog), AUTOPRIMARY_PREFIX "%s", ap->name);
 	snprintf(d->origin, sizeof(d->origin), "autoprimary from %s", ap->name);
-	d->conf.origin = d->origin;
+	d->confs[d->cur].origin = d->origin;
 }
 
 static const conf_zone_t *consumer(const conf_t *conf, const char *name)
@@ -122,7 +142,7 @@ static dynzone_t *dyn_new(server_t *srv, const char *name, const conf_zone_t *ca
 	if (d == NULL)
 		return NULL;
 	snprintf(d->name, sizeof(d->name), "%s", name);
-	bind_conf(d, cat);
+	bind_conf(d, cat, srv->rc->conf);
 	d->next = srv->dyn;
 	srv->dyn = d;
 	return d;
@@ -172,6 +192,7 @@ int catalog_restore(server_t *srv, const conf_t *conf)
 		}
 		snprintf(d->id, sizeof(d->id), "%s", list[i].unique_id);
 		snprintf(d->group, sizeof(d->group), "%s", list[i].group);
+		bind_conf(d, cat, conf);   /* again: its group may have a template */
 	}
 	if (count > 0)
 		log_info("%zu zones made by catalogs or super-primaries restored from the store",
@@ -196,7 +217,7 @@ void catalog_bind(server_t *srv, const conf_t *conf)
 			d->dead = true;
 			continue;
 		}
-		bind_conf(d, cat);
+		bind_conf(d, cat, conf);
 	}
 }
 
@@ -275,7 +296,6 @@ static bool take_member(server_t *srv, const conf_zone_t *cat, const catalog_mem
 		}
 		log_info("%s: moves from catalog %s to %s (coo)", name, d->catalog, cat->name);
 		moved = true;
-		bind_conf(d, cat);
 		d->has_coo = false;
 		snprintf(d->id, sizeof(d->id), "%s", m->id);
 	} else if (d == NULL) {
@@ -292,11 +312,13 @@ static bool take_member(server_t *srv, const conf_zone_t *cat, const catalog_mem
 	d->has_coo = m->has_coo;
 	memcpy(d->coo, m->coo, sizeof(d->coo));
 	/* The store is written only for what changed: a catalog of thousands re-read costs nothing. */
-	bool dirty = added || moved || reset_id || strcmp(d->group, m->group) != 0;
+	bool regroup = strcmp(d->group, m->group) != 0;
 	snprintf(d->group, sizeof(d->group), "%s", m->group);
-	if (dirty)
+	if (added || moved || regroup)
+		bind_conf(d, cat, srv->rc->conf);   /* the group's template, the catalog's settings */
+	if (added || moved || reset_id || regroup)
 		persist(srv, d);
-	return added;
+	return added || moved || regroup;   /* the zone set must point at the new settings */
 }
 
 void catalog_consume(server_t *srv, zonert_t *zr)

@@ -1,0 +1,134 @@
+"""test_catalog_groups.py -- a consumed catalog's group selects a template of settings (RFC 9432 4.4.2):
+members in group "open" may be transferred by 127.0.0.3, others follow the catalog zone's own settings.
+Two tandemd: a producer on 127.0.0.1, a consumer on 127.0.0.2."""
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import dns.message
+import dns.query
+import dns.rcode
+import dns.xfr
+import dns.zone
+import pytest
+
+from harness.ports import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("TANDEM_BUILD", REPO / "build"))
+
+MEMBER = """$TTL 300
+@ SOA ns1 hostmaster 1 3600 600 86400 300
+@ NS ns1
+ns1 A 192.0.2.1
+www A 192.0.2.7
+"""
+
+
+def start(workdir, text):
+    workdir.mkdir(exist_ok=True)
+    (workdir / "t.yaml").write_text(text)
+    log = open(workdir / "log", "w")
+    return subprocess.Popen([str(BUILD / "tandemd"), "-c", "t.yaml"], cwd=workdir,
+                            stdout=subprocess.DEVNULL, stderr=log)
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(8)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def serves(addr, port, name):
+    try:
+        r = dns.query.udp(dns.message.make_query(name, "A"), addr, port=port, timeout=0.5)
+    except Exception:
+        return False
+    return r.rcode() == dns.rcode.NOERROR and len(r.answer) == 1
+
+
+def axfr_rcode(addr, port, zone, source):
+    q = dns.message.make_query(zone, "AXFR")
+    r = dns.query.tcp(q, addr, port=port, timeout=2, source=source)
+    return r.rcode()
+
+
+@pytest.fixture
+def pair(tmp_path):
+    procs = []
+    yield tmp_path, procs
+    for p in procs:
+        stop(p)
+
+
+def test_group_template_applies_to_its_members_only(pair):
+    tmp, procs = pair
+    pport, cport = free_port(host="127.0.0.1"), free_port(host="127.0.0.2")
+    (tmp / "p").mkdir()
+    (tmp / "p" / "member.zone").write_text(MEMBER)
+    procs.append(start(tmp / "p", f"""server:
+  listen: [127.0.0.1@{pport}]
+  data-dir: var
+  workers: 1
+remotes:
+  - name: consumer
+    address: [127.0.0.2@{cport}]
+acls:
+  - name: consumer
+    address: [127.0.0.2]
+    allow: [transfer]
+zones:
+  - name: cat.test.
+    type: primary
+    catalog: produce
+    notify: [consumer]
+    acl: [consumer]
+  - name: open.test.
+    file: member.zone
+    member-of: cat.test.
+    group: open
+    acl: [consumer]
+  - name: closed.test.
+    file: member.zone
+    member-of: cat.test.
+    acl: [consumer]
+"""))
+    procs.append(start(tmp / "c", f"""server:
+  listen: [127.0.0.2@{cport}]
+  source-address: 127.0.0.2
+  data-dir: var
+  workers: 1
+remotes:
+  - name: producer
+    address: [127.0.0.1@{pport}]
+acls:
+  - name: third
+    address: [127.0.0.3]
+    allow: [transfer]
+templates:
+  - name: open
+    acl: [third]
+zones:
+  - name: cat.test.
+    type: secondary
+    catalog: consume
+    primaries: [producer]
+"""))
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not (serves("127.0.0.2", cport, "www.open.test.") and
+                                                 serves("127.0.0.2", cport, "www.closed.test.")):
+        time.sleep(0.05)
+    log = (tmp / "c" / "log").read_text()
+    assert serves("127.0.0.2", cport, "www.open.test."), log
+    assert serves("127.0.0.2", cport, "www.closed.test."), log
+    # The "open" group's template lets 127.0.0.3 transfer; the other member has the catalog's
+    # settings (no transfer ACL at all: refused).
+    assert axfr_rcode("127.0.0.2", cport, "open.test.", "127.0.0.3") == dns.rcode.NOERROR
+    assert axfr_rcode("127.0.0.2", cport, "closed.test.", "127.0.0.3") == dns.rcode.REFUSED
