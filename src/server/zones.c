@@ -90,11 +90,43 @@ static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, boo
 }
 
 /* The members of a catalog we produce: the configured zones that are member-of it. */
-static int catalog_members(const conf_t *conf, const conf_zone_t *catalog, catalog_member_t **out,
-                           size_t *count)
+/*
+ * RFC 9432 5.6: a zone that this catalog listed and that is now member-of another catalog we
+ * produce stays here with a coo property naming the new one, so that consumers move it (data
+ * kept) instead of deleting and adding it. It stays as long as it belongs to the other catalog.
+ */
+static size_t moved_members(const conf_t *conf, const conf_zone_t *catalog,
+                            const zone_contents_t *current, catalog_member_t *m, size_t n)
+{
+	catalog_t before = { 0 };
+	char why[64];
+	if (current == NULL || catalog_read(current, &before, why, sizeof(why)) != TDM_OK)
+		return n;
+	for (size_t i = 0; i < before.count; i++) {
+		char name[NAME_TEXT_MAX];
+		name_to_text(before.members[i].zone, name, sizeof(name));
+		const conf_zone_t *cz = conf_zone_find(conf, name);
+		const conf_zone_t *to = cz && cz->member_of ? conf_zone_find(conf, cz->member_of) : NULL;
+		if (to == NULL || to == catalog || to->catalog != CONF_CATALOG_PRODUCE)
+			continue;
+		m[n] = before.members[i];
+		if (name_from_text(to->name, NULL, m[n].coo) < 0)
+			continue;
+		name_copy_lower(m[n].coo, m[n].coo);
+		m[n].has_coo = true;
+		n++;
+	}
+	catalog_clear(&before);
+	return n;
+}
+
+/* The members of a catalog we produce: the configured zones that are member-of it, and those moving
+ * out of it (coo). */
+static int catalog_members(const conf_t *conf, const conf_zone_t *catalog,
+                           const zone_contents_t *current, catalog_member_t **out, size_t *count)
 {
 	size_t n = 0;
-	catalog_member_t *m = calloc(conf->zone_count ? conf->zone_count : 1, sizeof(*m));
+	catalog_member_t *m = calloc(conf->zone_count * 2 + 1, sizeof(*m));
 	if (m == NULL)
 		return TDM_ENOMEM;
 	for (size_t i = 0; i < conf->zone_count; i++) {
@@ -109,7 +141,7 @@ static int catalog_members(const conf_t *conf, const conf_zone_t *catalog, catal
 		n++;
 	}
 	*out = m;
-	*count = n;
+	*count = moved_members(conf, catalog, current, m, n);
 	return TDM_OK;
 }
 
@@ -128,7 +160,7 @@ static void load_catalog(server_t *srv, zonert_t *zr, const conf_t *conf, const 
 	rcu_read_unlock();
 	uint32_t serial = current != NULL ? zone_serial(current) : (uint32_t)time(NULL);
 	zone_contents_t *out = NULL;
-	int ret = list != NULL ? catalog_members(conf, cz, &members, &count) : TDM_ENOMEM;
+	int ret = list != NULL ? catalog_members(conf, cz, current, &members, &count) : TDM_ENOMEM;
 	if (ret == TDM_OK)
 		ret = catalog_write(zone_name(zr->zone), serial, members, count, list);
 	if (ret == TDM_OK) {

@@ -132,3 +132,79 @@ zones:
     # settings (no transfer ACL at all: refused).
     assert axfr_rcode("127.0.0.2", cport, "open.test.", "127.0.0.3") == dns.rcode.NOERROR
     assert axfr_rcode("127.0.0.2", cport, "closed.test.", "127.0.0.3") == dns.rcode.REFUSED
+
+
+def producer_conf(pport, cport, catalog_of_z):
+    return f"""server:
+  listen: [127.0.0.1@{pport}]
+  data-dir: var
+  workers: 1
+remotes:
+  - name: consumer
+    address: [127.0.0.2@{cport}]
+acls:
+  - name: consumer
+    address: [127.0.0.2]
+    allow: [transfer]
+zones:
+  - name: a.cat.
+    type: primary
+    catalog: produce
+    notify: [consumer]
+    acl: [consumer]
+  - name: b.cat.
+    type: primary
+    catalog: produce
+    notify: [consumer]
+    acl: [consumer]
+  - name: z.test.
+    file: member.zone
+    member-of: {catalog_of_z}
+    acl: [consumer]
+"""
+
+
+def test_a_zone_moved_between_catalogs_keeps_its_data(pair):
+    """RFC 9432 5.6: the producer leaves the zone in its old catalog with coo naming the new one; the
+    consumer moves it (no delete, no new transfer) rather than dropping and adding it."""
+    tmp, procs = pair
+    pport, cport = free_port(host="127.0.0.1"), free_port(host="127.0.0.2")
+    (tmp / "p").mkdir()
+    (tmp / "p" / "member.zone").write_text(MEMBER)
+    producer = start(tmp / "p", producer_conf(pport, cport, "a.cat."))
+    procs.append(producer)
+    procs.append(start(tmp / "c", f"""server:
+  listen: [127.0.0.2@{cport}]
+  source-address: 127.0.0.2
+  data-dir: var
+  workers: 1
+remotes:
+  - name: producer
+    address: [127.0.0.1@{pport}]
+zones:
+  - name: a.cat.
+    type: secondary
+    catalog: consume
+    primaries: [producer]
+  - name: b.cat.
+    type: secondary
+    catalog: consume
+    primaries: [producer]
+"""))
+    log = tmp / "c" / "log"
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not serves("127.0.0.2", cport, "www.z.test."):
+        time.sleep(0.05)
+    assert serves("127.0.0.2", cport, "www.z.test."), log.read_text()
+    assert "z.test.: added from catalog a.cat." in log.read_text()
+    transfers = log.read_text().count("z.test.: AXFR from")
+    (tmp / "p" / "t.yaml").write_text(producer_conf(pport, cport, "b.cat."))
+    producer.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and "moves from catalog a.cat. to b.cat." not in log.read_text():
+        time.sleep(0.05)
+    text = log.read_text()
+    assert "z.test.: moves from catalog a.cat. to b.cat. (coo)" in text, text
+    assert "z.test.: removed" not in text, text
+    assert serves("127.0.0.2", cport, "www.z.test.")
+    assert text.count("z.test.: AXFR from") == transfers, text
