@@ -59,11 +59,10 @@ ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-
 unit-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="$(ASAN_CFLAGS)" unit
 
-# The daemon itself under ASan+UBSan, fed the answering rules and the malformed input.
+# The daemon and the CLI themselves under ASan+UBSan, through the whole integration suite.
 integration-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="$(ASAN_CFLAGS)" build-asan/tandemd build-asan/tandem
-	TANDEM_BUILD=$(CURDIR)/build-asan $(PY) -m pytest -q -p no:cacheprovider \
-	  tests/integration/test_answers.py tests/integration/test_malformed.py
+	TANDEM_BUILD=$(CURDIR)/build-asan $(PY) -m pytest -q -p no:cacheprovider tests/integration
 
 integration: all
 	$(PY) -m pytest -q -p no:cacheprovider tests/integration
