@@ -97,6 +97,7 @@ typedef struct {
 	unsigned xfr_out_max;          /* concurrent transfers out, default 32 */
 	unsigned xfr_timeout;          /* seconds a transfer may wait for the network, default 10 */
 	unsigned verify_interval;      /* seconds between bulk verifications of secondary zones, 0 = off */
+	char *catalog;                 /* every primary zone without member-of goes into this catalog */
 } conf_server_t;
 
 typedef struct {

@@ -87,6 +87,7 @@ static const struct conf_row server_rows[] = {
 	    .def = "32", .min = 1, .max = 10000),
 	ROW("xfr-timeout", OPT_TIME, SRV(xfr_timeout), SIZE(conf_server_t, xfr_timeout),
 	    .def = "10", .min = 1, .max = 3600),
+	ROW("catalog", OPT_DNAME, SRV(catalog)),
 	ROW("verify-interval", OPT_TIME, SRV(verify_interval), SIZE(conf_server_t, verify_interval),
 	    .def = "0", .min = 0, .max = 604800),
 	END,
@@ -177,12 +178,25 @@ static void check_pair(struct conf_ctx *c, const conf_server_t *s, const char *m
 	           max_key, (unsigned)max);
 }
 
+/* server.catalog: every primary zone without its own member-of goes into this produced catalog. */
+static void check_server_catalog(struct conf_ctx *c)
+{
+	const char *name = c->conf->server.catalog;
+	if (name == NULL)
+		return;
+	size_t k = conf_ctx_find(c, SEC_ZONES, name);
+	if (k == SIZE_MAX || c->conf->zones[k].catalog != CONF_CATALOG_PRODUCE)
+		conf_error(c, conf_ctx_line(c, SEC_SERVER, 0, "catalog"),
+		           "server.catalog: '%s' is not a zone with catalog: produce", name);
+}
+
 static void check_server(struct conf_ctx *c, size_t i, void *item, const char *path)
 {
 	const conf_server_t *s = item;
 	check_pair(c, s, "refresh-min", "refresh-max", s->refresh_min, s->refresh_max);
 	check_pair(c, s, "retry-min", "retry-max", s->retry_min, s->retry_max);
 	check_pair(c, s, "expire-min", "expire-max", s->expire_min, s->expire_max);
+	check_server_catalog(c);
 	int line = conf_ctx_line(c, SEC_SERVER, 0, "listen");
 	if (s->listen_count == 0)
 		conf_error(c, line, "server.listen: no address to listen on");

@@ -131,7 +131,11 @@ static int catalog_members(const conf_t *conf, const conf_zone_t *catalog,
 		return TDM_ENOMEM;
 	for (size_t i = 0; i < conf->zone_count; i++) {
 		const conf_zone_t *cz = &conf->zones[i];
-		if (cz->member_of == NULL || strcmp(cz->member_of, catalog->name) != 0)
+		/* Its own member-of, or else the server-wide catalog for every primary zone. */
+		const char *of = cz->member_of;
+		if (of == NULL && cz->type == CONF_ZONE_PRIMARY && cz->catalog == CONF_CATALOG_NONE)
+			of = conf->server.catalog;
+		if (of == NULL || strcmp(of, catalog->name) != 0)
 			continue;
 		if (name_from_text(cz->name, NULL, m[n].zone) < 0)
 			continue;

@@ -208,3 +208,64 @@ zones:
     assert "z.test.: removed" not in text, text
     assert serves("127.0.0.2", cport, "www.z.test.")
     assert text.count("z.test.: AXFR from") == transfers, text
+
+
+def test_server_wide_catalog_lists_every_primary_zone(pair):
+    """server.catalog: the seed's "super primary" -- every zone this server is primary for goes into one
+    catalog without a member-of on each; a zone added to the configuration reaches the consumer."""
+    tmp, procs = pair
+    pport, cport = free_port(host="127.0.0.1"), free_port(host="127.0.0.2")
+    (tmp / "p").mkdir()
+    (tmp / "p" / "member.zone").write_text(MEMBER)
+
+    def conf(zones):
+        text = f"""server:
+  listen: [127.0.0.1@{pport}]
+  data-dir: var
+  workers: 1
+  catalog: all.cat.
+remotes:
+  - name: consumer
+    address: [127.0.0.2@{cport}]
+acls:
+  - name: consumer
+    address: [127.0.0.2]
+    allow: [transfer]
+zones:
+  - name: all.cat.
+    type: primary
+    catalog: produce
+    notify: [consumer]
+    acl: [consumer]
+"""
+        for z in zones:
+            text += f"  - name: {z}\n    file: member.zone\n    acl: [consumer]\n"
+        return text
+
+    producer = start(tmp / "p", conf(["one.test.", "two.test."]))
+    procs.append(producer)
+    procs.append(start(tmp / "c", f"""server:
+  listen: [127.0.0.2@{cport}]
+  source-address: 127.0.0.2
+  data-dir: var
+  workers: 1
+remotes:
+  - name: producer
+    address: [127.0.0.1@{pport}]
+zones:
+  - name: all.cat.
+    type: secondary
+    catalog: consume
+    primaries: [producer]
+"""))
+    def wait(name, want=True, seconds=15):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and serves("127.0.0.2", cport, name) != want:
+            time.sleep(0.05)
+        return serves("127.0.0.2", cport, name) == want
+    log = tmp / "c" / "log"
+    assert wait("www.one.test.") and wait("www.two.test."), log.read_text()
+    (tmp / "p" / "t.yaml").write_text(conf(["one.test.", "three.test."]))
+    producer.send_signal(signal.SIGHUP)
+    assert wait("www.three.test.", seconds=5), log.read_text()
+    assert wait("www.two.test.", want=False, seconds=5), log.read_text()
