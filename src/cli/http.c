@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/http.h"
+#include "lib/netwait.h"
 #include "lib/error.h"
 #include "lookup/net.h"
 
@@ -248,20 +249,6 @@ struct conn {
 	size_t len, cap;
 };
 
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-	for (;;) {
-		int64_t left = deadline - lookup_net_now();
-		if (left <= 0)
-			return TDM_ETIMEDOUT;
-		struct pollfd p = { .fd = fd, .events = events };
-		int r = poll(&p, 1, (int)((left + 999) / 1000));
-		if (r > 0)
-			return TDM_OK;
-		if (r < 0 && errno != EINTR)
-			return -errno;
-	}
-}
 
 static int send_all(struct conn *c, const char *buf, size_t len)
 {
@@ -274,7 +261,7 @@ static int send_all(struct conn *c, const char *buf, size_t len)
 		}
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			return -errno;
-		int ret = wait_fd(c->fd, POLLOUT, c->deadline);
+		int ret = netwait(c->fd, POLLOUT, c->deadline);
 		if (ret != TDM_OK)
 			return ret;
 	}
@@ -312,7 +299,7 @@ static int fill(struct conn *c)
 			return -EPIPE;
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			return -errno;
-		ret = wait_fd(c->fd, POLLIN, c->deadline);
+		ret = netwait(c->fd, POLLIN, c->deadline);
 	}
 	return ret;
 }

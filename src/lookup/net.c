@@ -7,31 +7,15 @@
 #include <unistd.h>
 
 #include "lib/error.h"
+#include "lib/netwait.h"
 #include "lookup/net.h"
 #include "wire/pkt.h"
 
 int64_t lookup_net_now(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return netwait_now();
 }
 
-/* Waits until fd is ready for events or the deadline passes. */
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-	for (;;) {
-		int64_t left = deadline - lookup_net_now();
-		if (left <= 0)
-			return TDM_ETIMEDOUT;
-		struct pollfd p = { .fd = fd, .events = events };
-		int r = poll(&p, 1, (int)((left + 999) / 1000));
-		if (r > 0)
-			return TDM_OK;
-		if (r < 0 && errno != EINTR)
-			return -errno;
-	}
-}
 
 int lookup_net_open(const sockaddr_t *server, bool tcp, int64_t deadline, int *fd)
 {
@@ -45,7 +29,7 @@ int lookup_net_open(const sockaddr_t *server, bool tcp, int64_t deadline, int *f
 			ret = -errno;
 			goto fail;
 		}
-		if ((ret = wait_fd(s, POLLOUT, deadline)) != TDM_OK)
+		if ((ret = netwait(s, POLLOUT, deadline)) != TDM_OK)
 			goto fail;
 		int err = 0;
 		socklen_t errlen = sizeof(err);
@@ -75,7 +59,7 @@ static int send_all(int fd, const uint8_t *buf, size_t len, int64_t deadline)
 		}
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			return -errno;
-		int ret = wait_fd(fd, POLLOUT, deadline);
+		int ret = netwait(fd, POLLOUT, deadline);
 		if (ret != TDM_OK)
 			return ret;
 	}
@@ -109,7 +93,7 @@ static int read_all(int fd, uint8_t *buf, size_t len, int64_t deadline)
 			return -EPIPE;
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			return -errno;
-		int ret = wait_fd(fd, POLLIN, deadline);
+		int ret = netwait(fd, POLLIN, deadline);
 		if (ret != TDM_OK)
 			return ret;
 	}
@@ -126,7 +110,7 @@ static int recv_datagram(int fd, uint8_t *buf, size_t cap, int64_t deadline, siz
 		}
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			return -errno;
-		int ret = wait_fd(fd, POLLIN, deadline);
+		int ret = netwait(fd, POLLIN, deadline);
 		if (ret != TDM_OK)
 			return ret;
 	}

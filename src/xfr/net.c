@@ -6,21 +6,9 @@
 #include <unistd.h>
 
 #include "lib/error.h"
+#include "lib/netwait.h"
 #include "xfr/net.h"
 
-static int wait_fd(int fd, short events, unsigned timeout_ms)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	for (;;) {
-		int r = poll(&p, 1, (int)timeout_ms);
-		if (r > 0)
-			return TDM_OK;
-		if (r == 0)
-			return TDM_ETIMEDOUT;
-		if (errno != EINTR)
-			return -errno;
-	}
-}
 
 int xfrnet_connect(const sockaddr_t *to, const sockaddr_t *source, int type, unsigned timeout_ms)
 {
@@ -40,7 +28,7 @@ int xfrnet_connect(const sockaddr_t *to, const sockaddr_t *source, int type, uns
 		}
 		int err = 0;
 		socklen_t elen = sizeof(err);
-		if ((ret = wait_fd(fd, POLLOUT, timeout_ms)) != TDM_OK)
+		if ((ret = netwait(fd, POLLOUT, netwait_now() + (int64_t)timeout_ms * 1000)) != TDM_OK)
 			goto fail;
 		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
 		if (err != 0) {
@@ -61,7 +49,7 @@ static int send_all(int fd, const uint8_t *p, size_t len, unsigned timeout_ms)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno == EAGAIN) {
-			int ret = wait_fd(fd, POLLOUT, timeout_ms);
+			int ret = netwait(fd, POLLOUT, netwait_now() + (int64_t)timeout_ms * 1000);
 			if (ret != TDM_OK)
 				return ret;
 			continue;
@@ -92,7 +80,7 @@ static int recv_all(int fd, uint8_t *p, size_t len, unsigned timeout_ms)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && errno == EAGAIN) {
-			int ret = wait_fd(fd, POLLIN, timeout_ms);
+			int ret = netwait(fd, POLLIN, netwait_now() + (int64_t)timeout_ms * 1000);
 			if (ret != TDM_OK)
 				return ret;
 			continue;
@@ -109,7 +97,7 @@ int xfrnet_recv(int fd, int type, uint8_t *buf, size_t cap, unsigned timeout_ms)
 {
 	int ret;
 	if (type == SOCK_DGRAM) {
-		if ((ret = wait_fd(fd, POLLIN, timeout_ms)) != TDM_OK)
+		if ((ret = netwait(fd, POLLIN, netwait_now() + (int64_t)timeout_ms * 1000)) != TDM_OK)
 			return ret;
 		ssize_t r = recv(fd, buf, cap, 0);
 		return r < 0 ? -errno : (int)r;

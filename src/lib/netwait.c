@@ -1,0 +1,29 @@
+/* lib/netwait.c -- waiting for a socket with a bound */
+#include <errno.h>
+#include <poll.h>
+#include <time.h>
+
+#include "lib/error.h"
+#include "lib/netwait.h"
+
+int64_t netwait_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int netwait(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		int64_t left = deadline - netwait_now();
+		if (left <= 0)
+			return TDM_ETIMEDOUT;
+		struct pollfd p = { .fd = fd, .events = events };
+		int r = poll(&p, 1, (int)((left + 999) / 1000));
+		if (r > 0)
+			return TDM_OK;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+	}
+}

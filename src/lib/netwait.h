@@ -1,0 +1,11 @@
+/* lib/netwait.h -- waiting for a socket with a bound: the one poll loop every client of Tandem uses */
+#pragma once
+
+#include <stdint.h>
+
+/* Microseconds on the monotonic clock. */
+int64_t netwait_now(void);
+
+/* Waits until fd is ready for events (POLLIN, POLLOUT) or the deadline (netwait_now() units)
+ * passes. TDM_OK, TDM_ETIMEDOUT, or a negated errno. */
+int netwait(int fd, short events, int64_t deadline);
