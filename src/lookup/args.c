@@ -73,6 +73,26 @@ static bool set_flag(lookup_args_t *a, const char *word)
 	return false;
 }
 
+/* +key=[ALGORITHM:]NAME:SECRET, as dig's -y: hmac-sha256 when the algorithm is left out. */
+static int set_key(lookup_args_t *a, const char *value, char *err, size_t n)
+{
+	const char *c1 = strchr(value, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	const char *name = c2 ? c1 + 1 : value, *secret = c2 ? c2 + 1 : c1 ? c1 + 1 : NULL;
+	size_t name_len = (size_t)((c2 ? c2 : c1 ? c1 : value) - name);
+	if (secret == NULL || name_len == 0 || name_len >= sizeof(a->key_name))
+		return fail(err, n, "+key wants [ALGORITHM:]NAME:SECRET, not '%s'", value);
+	snprintf(a->key_alg, sizeof(a->key_alg), "%.*s", c2 ? (int)(c1 - value) : 11,
+	         c2 ? value : "hmac-sha256");
+	snprintf(a->key_name, sizeof(a->key_name), "%.*s", (int)name_len, name);
+	int len = tsig_base64_decode(secret, strlen(secret), a->key_secret, sizeof(a->key_secret));
+	tsig_key_t probe;
+	if (len <= 0 || tsig_key_init(&probe, a->key_name, a->key_alg, a->key_secret, (size_t)len))
+		return fail(err, n, "+key: bad name, algorithm or base64 secret in '%s'", value);
+	a->key_secret_len = (size_t)len;
+	a->has_key = true;
+	return TDM_OK;
+}
+
 /* +name=value options. */
 static int set_value(lookup_args_t *a, const char *word, const char *value, char *err, size_t n)
 {
@@ -96,7 +116,7 @@ static int set_value(lookup_args_t *a, const char *word, const char *value, char
 			return fail(err, n, "+retry wants a number from 0 to 99, not '%s'", value);
 		a->tries = (unsigned)v + 1;
 	} else if (len == 3 && strncasecmp(word, "key", len) == 0) {
-		return fail(err, n, "%s: TSIG is not supported by this version yet", "+key");
+		return set_key(a, value, err, n);
 	} else {
 		return fail(err, n, "unknown option '+%s'", word);
 	}
@@ -284,6 +304,7 @@ void lookup_usage(FILE *out)
 	      "  +tcp              ask over TCP (UDP by default; a truncated UDP reply is retried over TCP)\n"
 	      "  +axfr             transfer the whole zone over TCP and print every record\n"
 	      "  +norec            clear the RD flag (set by default)\n"
+	      "  +key=[ALG:]NAME:SECRET  sign with TSIG (hmac-sha256 unless ALG) and verify the reply\n"
 	      "  +dnssec           set the DO bit\n"
 	      "  +nsid             ask for the server's NSID\n"
 	      "  +bufsize=N        EDNS UDP payload to advertise (default 1232)\n"

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "lib/sockaddr.h"
+#include "tsig/tsig.h"
 #include "wire/name.h"
 
 /* Exit codes, dig's where dig has one (1 usage, 9 no reply). */
@@ -43,6 +44,11 @@ typedef struct {
 	uint16_t bufsize;  /* EDNS UDP payload we advertise */
 	unsigned timeout;  /* seconds per try */
 	unsigned tries;
+	bool has_key;      /* +key=[ALGORITHM:]NAME:SECRET: sign the query, verify the reply (TSIG) */
+	char key_name[NAME_TEXT_MAX];
+	char key_alg[32];
+	uint8_t key_secret[TSIG_SECRET_MAX];
+	size_t key_secret_len;
 } lookup_args_t;
 
 /*

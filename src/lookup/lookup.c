@@ -1,5 +1,6 @@
 /* lookup/lookup.c -- `tandem lookup`: ask one server one question (or transfer a zone) and show the reply */
 #include <string.h>
+#include <time.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -12,7 +13,7 @@
 #include "wire/edns.h"
 #include "wire/pkt.h"
 
-#define QUERY_MAX 512        /* header, a name of 255, the question, an OPT with an empty NSID */
+#define QUERY_MAX 1024       /* header, a name of 255, the question, an OPT, a TSIG record */
 #define MISMATCH 1           /* a datagram that is not the reply to our query */
 
 /* One run: the query, the last message received, what to report. */
@@ -27,7 +28,20 @@ struct session {
 	lookup_stats_t st;
 	int64_t start;           /* when the query left */
 	char why[256];           /* what was wrong with a malformed reply */
+	tsig_key_t key;          /* +key */
+	tsig_ctx_t tsig;
 };
+
+/* With +key, every message received must verify (RFC 8945; a transfer may leave up to 99 unsigned). */
+static int verify(struct session *s)
+{
+	if (!s->a->has_key)
+		return TDM_OK;
+	int ret = tsig_verify(&s->tsig, s->reply, s->rlen, (uint64_t)time(NULL));
+	if (ret != TDM_OK)
+		snprintf(s->why, sizeof(s->why), "TSIG: %s", tdm_strerror(ret));
+	return ret == TDM_OK ? TDM_OK : TDM_EMALF;
+}
 
 int lookup_build_query(const lookup_args_t *a, uint16_t id, uint8_t *buf, size_t cap)
 {
@@ -96,6 +110,8 @@ static int receive(struct session *s, int fd, bool tcp, int64_t deadline)
 		if (ret != TDM_OK)
 			return ret;
 		ret = check_match(s);
+		if (ret == TDM_OK)
+			return verify(s);
 		if (ret != MISMATCH)
 			return ret;
 		if (tcp)
@@ -184,6 +200,20 @@ static int show(struct session *s)
 	return LOOKUP_EXIT_OK;
 }
 
+/* Signs the query afresh with +key (a new exchange: the signature covers a new time). */
+static int sign(struct session *s)
+{
+	if (!s->a->has_key)
+		return TDM_OK;
+	int n = lookup_build_query(s->a, s->id, s->query, sizeof(s->query));
+	if (n < 0)
+		return n;
+	s->qlen = (size_t)n;
+	tsig_ctx_clear(&s->tsig);
+	tsig_ctx_init(&s->tsig, &s->key);
+	return tsig_sign(&s->tsig, s->query, &s->qlen, sizeof(s->query), (uint64_t)time(NULL));
+}
+
 static int run_query(struct session *s)
 {
 	bool tcp = s->a->tcp;
@@ -194,7 +224,7 @@ static int run_query(struct session *s)
 		/* RFC 7766 5: a truncated UDP reply means ask again over TCP. */
 		fprintf(s->err, ";; truncated, retrying over TCP\n");
 		tcp = true;
-		if ((ret = exchange(s, tcp)) != TDM_OK)
+		if ((ret = sign(s)) != TDM_OK || (ret = exchange(s, tcp)) != TDM_OK)
 			return report(s, ret, tcp);
 	}
 	return show(s);
@@ -306,6 +336,10 @@ static int axfr_message(struct session *s, int fd, struct axfr *x)
 static int axfr_end(struct session *s, struct axfr *x)
 {
 	int ret;
+	if (s->a->has_key && tsig_verify_end(&s->tsig) != TDM_OK) {
+		snprintf(s->why, sizeof(s->why), "%s", "TSIG: the transfer does not end signed");
+		return report(s, TDM_EMALF, true);
+	}
 	s->st.records = x->records;
 	if (x->after > 0)
 		fprintf(s->err, ";; warning: %u records after the closing SOA\n", x->after);
@@ -355,7 +389,17 @@ int lookup_run(const lookup_args_t *a, FILE *out, FILE *err)
 		return LOOKUP_EXIT_INTERNAL;
 	}
 	s.qlen = (size_t)n;
-	return a->axfr ? lookup_axfr(&s) : run_query(&s);
+	tsig_ctx_init(&s.tsig, NULL);
+	if (a->has_key)
+		tsig_key_init(&s.key, a->key_name, a->key_alg, a->key_secret, a->key_secret_len);
+	if (sign(&s) != TDM_OK) {
+		fprintf(err, "tandem lookup: cannot sign the query\n");
+		tsig_ctx_clear(&s.tsig);
+		return LOOKUP_EXIT_INTERNAL;
+	}
+	int status = a->axfr ? lookup_axfr(&s) : run_query(&s);
+	tsig_ctx_clear(&s.tsig);
+	return status;
 }
 
 int lookup_main(int argc, char **argv)

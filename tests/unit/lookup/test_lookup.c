@@ -113,7 +113,9 @@ static void test_args_errors(void **state)
 		{ "example.com IXFR", "IXFR is not supported" },
 		{ "example.com MX +axfr", "+axfr cannot be combined" },
 		{ "example.com +noedns +dnssec", "need EDNS" },
-		{ "example.com +key=k:c2VjcmV0", "TSIG is not supported" },
+		{ "example.com +key=k", "+key wants [ALGORITHM:]NAME:SECRET" },
+		{ "example.com +key=hmac-sha3:k:c2VjcmV0", "+key: bad name, algorithm or base64 secret" },
+		{ "example.com +key=k:not*base64", "+key: bad name, algorithm or base64 secret" },
 		{ "a..b", "bad name 'a..b'" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -123,6 +125,22 @@ static void test_args_errors(void **state)
 		if (strstr(err, cases[i].message) == NULL)
 			fail_msg("'%s': got '%s', want '%s'", cases[i].line, err, cases[i].message);
 	}
+}
+
+/* +key parses as dig's -y: the algorithm is optional. */
+static void test_args_key(void **state)
+{
+	lookup_args_t a;
+	char err[256];
+	assert_int_equal(parse(&a, err, "example.com +key=xfr.:c2VjcmV0"), TDM_OK);
+	assert_true(a.has_key);
+	assert_string_equal(a.key_alg, "hmac-sha256");
+	assert_string_equal(a.key_name, "xfr.");
+	assert_int_equal(a.key_secret_len, 6);
+	assert_memory_equal(a.key_secret, "secret", 6);
+	assert_int_equal(parse(&a, err, "example.com +key=hmac-sha512:k:c2VjcmV0"), TDM_OK);
+	assert_string_equal(a.key_alg, "hmac-sha512");
+	assert_string_equal(a.key_name, "k");
 }
 
 static void test_args_help(void **state)
@@ -481,6 +499,7 @@ int main(void)
 		cmocka_unit_test(test_args_everything),
 		cmocka_unit_test(test_args_axfr),
 		cmocka_unit_test(test_args_errors),
+		cmocka_unit_test(test_args_key),
 		cmocka_unit_test(test_args_help),
 		cmocka_unit_test(test_build_query),
 		cmocka_unit_test(test_print_text),
