@@ -192,7 +192,7 @@ int api_start(struct event_base *base, const sockaddr_t *listen, const char *key
 		ret = TDM_EIO;
 		goto fail;
 	}
-	log_info("API and web console on http://%s%s%s:%u/", strchr(host, ':') ? "[" : "", host,
+	log_info("HTTP API on http://%s%s%s:%u/api/v1/", strchr(host, ':') ? "[" : "", host,
 	         strchr(host, ':') ? "]" : "", sockaddr_port(listen));
 	*out = api;
 	return TDM_OK;
