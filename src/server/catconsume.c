@@ -358,6 +358,17 @@ void catalog_consume(server_t *srv, zonert_t *zr)
 		changed = true;
 	}
 	free(ix.slots);
+	/* A coo naming another catalog we consume: that catalog may have listed the member before this
+	 * one said it could go (the two arrive in any order), so it looks again. */
+	for (size_t i = 0; i < c.count; i++) {
+		if (!c.members[i].has_coo)
+			continue;
+		zone_t *to = zoneset_find_exact(srv->zones, c.members[i].coo,
+		                                name_length(c.members[i].coo, NAME_MAXLEN));
+		if (to != NULL && zonert_of(to)->conf != NULL &&
+		    zonert_of(to)->conf->catalog == CONF_CATALOG_CONSUME && zonert_of(to) != zr)
+			control_post(srv, CTL_CATALOG, zonert_of(to));
+	}
 	catalog_clear(&c);
 	if (changed)
 		zones_rebuild(srv);

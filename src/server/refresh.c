@@ -339,7 +339,9 @@ static void *job_main(void *arg)
 
 	uint32_t serial = 0;
 	char why[160];
-	int best = best_primary(job, &serial, why, sizeof(why));
+	/* Nothing held yet and one primary: nothing to compare, the AXFR is the check (a catalog's new
+	 * members start a round trip sooner). */
+	int best = current == NULL && job->naddrs == 1 ? 0 : best_primary(job, &serial, why, sizeof(why));
 	bool changed = false, ok = true;
 	if (best < 0) {
 		set_result(&st, "no primary answered (%s)", job->naddrs ? why : "none configured");
