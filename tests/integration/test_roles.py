@@ -126,7 +126,8 @@ def test_promote_secondary_and_demote_primary(pair):
     a.configure(secondary_block(b))
     a.reload()
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and not b.logged("now primary, keeping serial 11"):
+    while time.monotonic() < deadline and not (b.logged("now primary, keeping serial 11") and
+                                                 a.logged("now secondary of peer")):
         time.sleep(0.05)
     assert b.logged("now primary, keeping serial 11"), b.log.read_text()
     assert a.logged("now secondary of peer"), a.log.read_text()
