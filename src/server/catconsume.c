@@ -148,14 +148,40 @@ static dynzone_t *dyn_new(server_t *srv, const char *name, const conf_zone_t *ca
 	return d;
 }
 
+static void member_of(const dynzone_t *d, store_member_t *m)
+{
+	snprintf(m->zone, sizeof(m->zone), "%s", d->name);
+	snprintf(m->catalog, sizeof(m->catalog), "%s", d->catalog);
+	snprintf(m->unique_id, sizeof(m->unique_id), "%s", d->id);
+	snprintf(m->group, sizeof(m->group), "%s", d->group);
+}
+
 static void persist(server_t *srv, const dynzone_t *d)
 {
 	store_member_t m;
-	snprintf(m.zone, sizeof(m.zone), "%s", d->name);
-	snprintf(m.catalog, sizeof(m.catalog), "%s", d->catalog);
-	snprintf(m.unique_id, sizeof(m.unique_id), "%s", d->id);
-	snprintf(m.group, sizeof(m.group), "%s", d->group);
+	member_of(d, &m);
 	store_member_set(srv->store, &m);
+}
+
+/* Members to write once a reconciliation is over, in one transaction. */
+typedef struct {
+	store_member_t *items;
+	size_t count, cap;
+} member_batch_t;
+
+static void batch_add(server_t *srv, member_batch_t *b, const dynzone_t *d)
+{
+	if (b->count == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		store_member_t *p = realloc(b->items, cap * sizeof(*p));
+		if (p == NULL) {
+			persist(srv, d);   /* no memory for the batch: this one alone */
+			return;
+		}
+		b->items = p;
+		b->cap = cap;
+	}
+	member_of(d, &b->items[b->count++]);
 }
 
 int catalog_restore(server_t *srv, const conf_t *conf)
@@ -275,7 +301,7 @@ static void reset(server_t *srv, dynzone_t *d, const char *id)
 
 /* One member as the catalog lists it; returns true when the zone set must change. */
 static bool take_member(server_t *srv, const conf_zone_t *cat, const catalog_member_t *m,
-                        dyn_index_t *ix)
+                        dyn_index_t *ix, member_batch_t *batch)
 {
 	char name[NAME_TEXT_MAX];
 	name_to_text(m->zone, name, sizeof(name));
@@ -317,7 +343,7 @@ static bool take_member(server_t *srv, const conf_zone_t *cat, const catalog_mem
 	if (added || moved || regroup)
 		bind_conf(d, cat, srv->rc->conf);   /* the group's template, the catalog's settings */
 	if (added || moved || reset_id || regroup)
-		persist(srv, d);
+		batch_add(srv, batch, d);
 	return added || moved || regroup;   /* the zone set must point at the new settings */
 }
 
@@ -347,8 +373,11 @@ void catalog_consume(server_t *srv, zonert_t *zr)
 	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next)
 		d->seen = false;
 	bool changed = false;
+	member_batch_t batch = { 0 };
 	for (size_t i = 0; i < c.count; i++)
-		changed |= take_member(srv, cat, &c.members[i], &ix);
+		changed |= take_member(srv, cat, &c.members[i], &ix, &batch);
+	store_member_set_many(srv->store, batch.items, batch.count);
+	free(batch.items);
 	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next) {
 		if (d->dead || d->seen || strcmp(d->catalog, cat->name) != 0)
 			continue;

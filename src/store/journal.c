@@ -262,9 +262,8 @@ int store_state_set(store_t *st, const char *zone, const store_state_t *state)
 	return ret;
 }
 
-int store_member_set(store_t *st, const store_member_t *m)
+static int member_set(store_t *st, const store_member_t *m)
 {
-	pthread_mutex_lock(&st->lock);
 	sqlite3_stmt *s = st->q[Q_MEMBER_SET];
 	sqlite3_bind_text(s, 1, m->zone, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, m->catalog, -1, SQLITE_STATIC);
@@ -272,6 +271,27 @@ int store_member_set(store_t *st, const store_member_t *m)
 	sqlite3_bind_text(s, 4, m->group, -1, SQLITE_STATIC);
 	int ret = store_run(st, Q_MEMBER_SET, m->zone, "recording a catalog member");
 	sqlite3_clear_bindings(s);
+	return ret;
+}
+
+int store_member_set(store_t *st, const store_member_t *m)
+{
+	return store_member_set_many(st, m, 1);
+}
+
+int store_member_set_many(store_t *st, const store_member_t *m, size_t count)
+{
+	if (count == 0)
+		return TDM_OK;
+	pthread_mutex_lock(&st->lock);
+	/* One transaction (one fsync) for a whole catalog's worth of new members. */
+	int ret = store_run(st, Q_BEGIN_WRITE, m->zone, "begin");
+	for (size_t i = 0; i < count && ret == TDM_OK; i++)
+		ret = member_set(st, &m[i]);
+	if (ret == TDM_OK)
+		ret = store_run(st, Q_COMMIT, m->zone, "commit");
+	if (ret != TDM_OK)
+		store_rollback(st, m->zone);
 	pthread_mutex_unlock(&st->lock);
 	return ret;
 }

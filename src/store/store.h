@@ -87,6 +87,8 @@ typedef struct {
 } store_member_t;
 
 int store_member_set(store_t *store, const store_member_t *m);
+/* Several at once, in one transaction. */
+int store_member_set_many(store_t *store, const store_member_t *m, size_t count);
 /* TDM_OK even when there was none. */
 int store_member_delete(store_t *store, const char *zone);
 /* Every member: a malloc'ed array (free it) of *count entries. */
