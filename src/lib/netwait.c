@@ -27,3 +27,18 @@ int netwait(int fd, short events, int64_t deadline)
 			return -errno;
 	}
 }
+
+int netwait_connect(int fd, const struct sockaddr *to, socklen_t len, int64_t deadline)
+{
+	if (connect(fd, to, len) == 0)
+		return TDM_OK;
+	if (errno != EINPROGRESS)
+		return -errno;
+	int ret = netwait(fd, POLLOUT, deadline), err = 0;
+	socklen_t elen = sizeof(err);
+	if (ret != TDM_OK)
+		return ret;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
+		err = errno;
+	return -err;
+}

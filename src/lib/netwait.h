@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* Microseconds on the monotonic clock. */
 int64_t netwait_now(void);
@@ -9,3 +10,7 @@ int64_t netwait_now(void);
 /* Waits until fd is ready for events (POLLIN, POLLOUT) or the deadline (netwait_now() units)
  * passes. TDM_OK, TDM_ETIMEDOUT, or a negated errno. */
 int netwait(int fd, short events, int64_t deadline);
+
+/* Connects a non-blocking socket and waits (until deadline) for the connection to be made. TDM_OK,
+ * TDM_ETIMEDOUT, or a negated errno (the refusal, say). */
+int netwait_connect(int fd, const struct sockaddr *to, socklen_t len, int64_t deadline);

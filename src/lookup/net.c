@@ -23,23 +23,9 @@ int lookup_net_open(const sockaddr_t *server, bool tcp, int64_t deadline, int *f
 	int s = socket(sockaddr_family(server), type, 0);
 	if (s < 0)
 		return -errno;
-	int ret = TDM_OK;
-	if (connect(s, (const struct sockaddr *)&server->ss, server->len) != 0) {
-		if (errno != EINPROGRESS) {
-			ret = -errno;
-			goto fail;
-		}
-		if ((ret = netwait(s, POLLOUT, deadline)) != TDM_OK)
-			goto fail;
-		int err = 0;
-		socklen_t errlen = sizeof(err);
-		if (getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &errlen) != 0)
-			err = errno;
-		if (err != 0) {
-			ret = -err;
-			goto fail;
-		}
-	}
+	int ret = netwait_connect(s, (const struct sockaddr *)&server->ss, server->len, deadline);
+	if (ret != TDM_OK)
+		goto fail;
 	*fd = s;
 	return TDM_OK;
 fail:

@@ -8,6 +8,7 @@
 #include "catalog/catalog.h"
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/thread.h"
 #include "server/catconsume.h"
 #include "server/control.h"
 #include "server/zones.h"
@@ -494,15 +495,11 @@ void autoprimary_check(server_t *srv, const char *name, size_t index)
 		job->has_key = true;
 	}
 	job->timeout_ms = conf->server.xfr_timeout * 1000;
-	pthread_t thread;
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&thread, &attr, ap_main, job) != 0) {
+	if (thread_detached(ap_main, job) != TDM_OK) {
+		log_err("%s: cannot start the super-primary check", name);
 		free(job->nameservers);
 		free(job);
 	}
-	pthread_attr_destroy(&attr);
 }
 
 void autoprimary_add(server_t *srv, const char *name, size_t index)

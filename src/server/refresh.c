@@ -11,6 +11,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/thread.h"
 #include "server/control.h"
 #include "xfr/in.h"
 #include "zone/diff.h"
@@ -387,18 +388,13 @@ int refresh_start(server_t *srv, zonert_t *zr)
 		return TDM_ENOMEM;
 	zone_ref(zr->zone);
 	atomic_fetch_add(&srv->jobs_running, 1);
-	pthread_t thread;
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	int ret = pthread_create(&thread, &attr, job_main, job);
-	pthread_attr_destroy(&attr);
-	if (ret != 0) {
+	int ret = thread_detached(job_main, job);
+	if (ret != TDM_OK) {
 		log_err("%s: cannot start a refresh thread", zr->name);
 		atomic_fetch_sub(&srv->jobs_running, 1);
 		zone_unref(zr->zone);
 		free(job);
-		return -ret;
+		return ret;
 	}
 	return TDM_OK;
 }

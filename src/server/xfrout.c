@@ -11,6 +11,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/thread.h"
 #include "wire/rdata.h"
 #include "server/xfrout.h"
 #include "xfr/net.h"
@@ -261,13 +262,8 @@ void xfrout_start(xfrout_t *job, int fd, const uint8_t *pending, size_t pending_
 		job_free(job);
 		return;
 	}
-	pthread_t thread;
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&thread, &attr, job_main, job) != 0) {
+	if (thread_detached(job_main, job) != TDM_OK) {
 		log_err("%s: cannot start a transfer thread", job->zr->name);
 		job_free(job);
 	}
-	pthread_attr_destroy(&attr);
 }

@@ -21,21 +21,10 @@ int xfrnet_connect(const sockaddr_t *to, const sockaddr_t *source, int type, uns
 		ret = -errno;
 		goto fail;
 	}
-	if (connect(fd, (const struct sockaddr *)&to->ss, to->len) != 0) {
-		if (errno != EINPROGRESS) {
-			ret = -errno;
-			goto fail;
-		}
-		int err = 0;
-		socklen_t elen = sizeof(err);
-		if ((ret = netwait(fd, POLLOUT, netwait_now() + (int64_t)timeout_ms * 1000)) != TDM_OK)
-			goto fail;
-		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
-		if (err != 0) {
-			ret = -err;
-			goto fail;
-		}
-	}
+	ret = netwait_connect(fd, (const struct sockaddr *)&to->ss, to->len,
+	                      netwait_now() + (int64_t)timeout_ms * 1000);
+	if (ret != TDM_OK)
+		goto fail;
 	return fd;
 fail:
 	close(fd);
