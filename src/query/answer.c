@@ -3,7 +3,7 @@
 #include <time.h>
 
 #include "lib/error.h"
-#include "query/query.h"
+#include "query/answer.h"
 #include "wire/rdata.h"
 
 /*
@@ -19,26 +19,29 @@
  *                \--> NXDOMAIN + SOA (RFC 2308)
  */
 
-#define MAX_CHAIN 12        /* CNAME/DNAME hops followed inside a zone before we stop */
-#define MAX_ADDITIONAL 64   /* targets remembered to keep ADDITIONAL free of repeats */
+/* Writes the RRSIGs of node that cover type, with the same owner (a wildcard's answer keeps the name it
+ * answered: the RRSIG's label count tells the validator, RFC 4035 5.3.4). */
+static int put_rrsigs(answer_t *a, const zone_node_t *node, const uint8_t *owner, uint16_t owner_ptr,
+                      uint16_t type, uint32_t ttl)
+{
+	const zone_rrset_t *sigs = zone_node_rrsig(a->z, node, type);
+	if (sigs == NULL)
+		return TDM_OK;
+	zone_rdata_iter_t it;
+	const uint8_t *rd;
+	uint16_t rdlen;
+	uint32_t sig_ttl = sigs->ttl < ttl ? sigs->ttl : ttl;
+	zone_rdata_begin(a->z, sigs, &it);
+	while (zone_rdata_next(&it, &rd, &rdlen)) {
+		int ret = pkt_write_rr(&a->w, owner, owner_ptr, PKT_TYPE_RRSIG, PKT_CLASS_IN, sig_ttl, rd,
+		                       rdlen);
+		if (ret != TDM_OK)
+			return ret;
+	}
+	return TDM_OK;
+}
 
-typedef struct {
-	pkt_writer_t w;
-	const query_t *q;
-	const zone_contents_t *z;
-	bool tcp;
-	bool do_bit;
-	bool truncated;
-	int rcode;
-	bool aa;
-	uint32_t visited[MAX_CHAIN + 1];   /* nodes whose CNAME we already gave */
-	int nvisited;
-	uint32_t additional[MAX_ADDITIONAL];   /* nodes whose addresses are in ADDITIONAL */
-	int nadditional;
-} answer_t;
-
-/* Writes an RRset; owner_ptr nonzero points at the owner already in the message. */
-static int put_rrset(answer_t *a, const uint8_t *owner, uint16_t owner_ptr,
+int answer_put_rrset(answer_t *a, const zone_node_t *node, const uint8_t *owner, uint16_t owner_ptr,
                      const zone_rrset_t *set, uint32_t ttl)
 {
 	zone_rdata_iter_t it;
@@ -47,14 +50,20 @@ static int put_rrset(answer_t *a, const uint8_t *owner, uint16_t owner_ptr,
 	pkt_mark_t m;
 	pkt_mark(&a->w, &m);
 	zone_rdata_begin(a->z, set, &it);
-	while (zone_rdata_next(&it, &rd, &rdlen)) {
-		int ret = pkt_write_rr(&a->w, owner, owner_ptr, set->type, PKT_CLASS_IN, ttl, rd, rdlen);
-		if (ret != TDM_OK) {
-			pkt_rollback(&a->w, &m);   /* an RRset goes whole or not at all */
-			return ret;
-		}
-	}
-	return TDM_OK;
+	int ret = TDM_OK;
+	while (ret == TDM_OK && zone_rdata_next(&it, &rd, &rdlen))
+		ret = pkt_write_rr(&a->w, owner, owner_ptr, set->type, PKT_CLASS_IN, ttl, rd, rdlen);
+	/* RFC 4035 3.1.1: the RRSIGs go with their RRset, and the RRset whole or not at all. */
+	if (ret == TDM_OK && a->sec != NULL && set->type != PKT_TYPE_RRSIG)
+		ret = put_rrsigs(a, node, owner, owner_ptr, set->type, ttl < set->ttl ? ttl : UINT32_MAX);
+	if (ret != TDM_OK)
+		pkt_rollback(&a->w, &m);
+	return ret;
+}
+
+static const zone_node_t *apex_node(const answer_t *a)
+{
+	return zone_node(a->z, zone_apex_index(a->z));
 }
 
 static int put_soa_negative(answer_t *a)
@@ -65,7 +74,7 @@ static int put_soa_negative(answer_t *a)
 	/* RFC 2308 3: the SOA's TTL is the lesser of its own TTL and its MINIMUM field. */
 	uint32_t minimum = pkt_get32(rd + rdlen - 4), ttl = soa->ttl < minimum ? soa->ttl : minimum;
 	pkt_begin_section(&a->w, PKT_SECTION_AUTHORITY);
-	return pkt_write_rr(&a->w, zone_apex(a->z), 0, PKT_TYPE_SOA, PKT_CLASS_IN, ttl, rd, rdlen);
+	return answer_put_rrset(a, apex_node(a), zone_apex(a->z), 0, soa, ttl);
 }
 
 /* Where the target name sits in an rdata whose target's addresses go into the additional section
@@ -91,7 +100,7 @@ static bool additional_first(answer_t *a, uint32_t idx)
 	for (int i = 0; i < a->nadditional; i++)
 		if (a->additional[i] == idx)
 			return false;
-	if (a->nadditional < MAX_ADDITIONAL)
+	if (a->nadditional < ANSWER_MAX_ADDITIONAL)
 		a->additional[a->nadditional++] = idx;
 	return true;
 }
@@ -120,7 +129,8 @@ static void put_additional(answer_t *a, const zone_rrset_t *set, bool glue)
 		pkt_begin_section(&a->w, PKT_SECTION_ADDITIONAL);
 		for (int t = 0; t < 2; t++) {
 			const zone_rrset_t *s = zone_node_rrset(a->z, n, types[t]);
-			if (s != NULL && put_rrset(a, zone_node_name(a->z, n), 0, s, s->ttl) != TDM_OK) {
+			if (s != NULL &&
+			    answer_put_rrset(a, n, zone_node_name(a->z, n), 0, s, s->ttl) != TDM_OK) {
 				/* RFC 9471: glue that does not fit a referral means the answer is truncated. */
 				if (glue && !a->tcp)
 					a->truncated = true;
@@ -130,49 +140,83 @@ static void put_additional(answer_t *a, const zone_rrset_t *set, bool glue)
 	}
 }
 
-static int put_answer_rrset(answer_t *a, const uint8_t *owner, uint16_t owner_ptr,
-                            const zone_rrset_t *set)
+/* ADDITIONAL comes after AUTHORITY, which DNSSEC proofs may still extend: remember the RRsets whose
+ * targets' addresses go there, and write them at the end. */
+static void defer_additional(answer_t *a, const zone_rrset_t *set, bool glue)
 {
-	pkt_begin_section(&a->w, PKT_SECTION_ANSWER);
-	return put_rrset(a, owner, owner_ptr, set, set->ttl);
+	switch (set->type) {
+	case PKT_TYPE_NS: case PKT_TYPE_MX: case PKT_TYPE_SRV: case PKT_TYPE_SVCB: case PKT_TYPE_HTTPS:
+		break;
+	default:
+		return;
+	}
+	if (a->ndeferred < ANSWER_MAX_DEFERRED)
+		a->deferred[a->ndeferred++] = (answer_deferred_t){ .set = set, .glue = glue };
 }
 
-static int answer_referral(answer_t *a, const zone_node_t *cut)
+static int put_answer_rrset(answer_t *a, const zone_node_t *node, const uint8_t *owner,
+                            uint16_t owner_ptr, const zone_rrset_t *set)
 {
+	pkt_begin_section(&a->w, PKT_SECTION_ANSWER);
+	return answer_put_rrset(a, node, owner, owner_ptr, set, set->ttl);
+}
+
+static int answer_referral(answer_t *a, uint32_t cut_idx)
+{
+	const zone_node_t *cut = zone_node(a->z, cut_idx);
 	/* AA covers the answer section: a CNAME we own that leads into a delegation keeps it. */
 	if (a->w.counts[PKT_SECTION_ANSWER] == 0)
 		a->aa = false;
 	const zone_rrset_t *ns = zone_node_rrset(a->z, cut, PKT_TYPE_NS);
 	pkt_begin_section(&a->w, PKT_SECTION_AUTHORITY);
-	int ret = put_rrset(a, zone_node_name(a->z, cut), 0, ns, ns->ttl);
-	if (ret != TDM_OK)
-		return ret;
+	int ret = answer_put_rrset(a, cut, zone_node_name(a->z, cut), 0, ns, ns->ttl);
+	if (ret != TDM_OK || a->sec == NULL)
+		goto done;
+	/* RFC 4035 3.1.4: the DS with its RRSIG, or the proof that there is none (an insecure child). */
 	const zone_rrset_t *ds = zone_node_rrset(a->z, cut, PKT_TYPE_DS);
-	/* RFC 4035 3.1.4: the DS goes with a referral when the zone is signed and DO is set. */
-	if (ds != NULL && a->do_bit &&
-	    zone_node_rrset(a->z, zone_node(a->z, zone_apex_index(a->z)), PKT_TYPE_DNSKEY) != NULL &&
-	    (ret = put_rrset(a, zone_node_name(a->z, cut), 0, ds, ds->ttl)) != TDM_OK)
-		return ret;
-	put_additional(a, ns, true);
-	return TDM_OK;
+	if (ds != NULL)
+		ret = answer_put_rrset(a, cut, zone_node_name(a->z, cut), 0, ds, ds->ttl);
+	else
+		ret = answer_deny_ds(a, cut_idx);
+done:
+	if (ret == TDM_OK)
+		defer_additional(a, ns, true);
+	return ret;
 }
 
-/* RFC 8482: over UDP, ANY gets one RRset (the first by type); over TCP, all of them. The addresses of
- * their targets follow, once the answer section is complete (sections are written in order). */
+/* RFC 8482: over UDP, ANY gets one RRset (the first by type); over TCP, all of them. RRSIGs are not
+ * RRsets of their own here: they come with what they sign when DO is set. */
 static int answer_any(answer_t *a, const zone_node_t *n, const uint8_t *owner, uint16_t ptr)
 {
 	const zone_rrset_t *sets = zone_node_rrsets(a->z, n);
-	uint16_t count = a->tcp ? n->rrset_count : (n->rrset_count > 0);
-	if (count == 0)
-		return put_soa_negative(a);
-	for (uint16_t i = 0; i < count; i++) {
-		int ret = put_answer_rrset(a, owner, ptr, &sets[i]);
+	uint16_t given = 0;
+	for (uint16_t i = 0; i < n->rrset_count && (a->tcp || given == 0); i++) {
+		if (sets[i].type == PKT_TYPE_RRSIG)
+			continue;
+		int ret = put_answer_rrset(a, n, owner, ptr, &sets[i]);
 		if (ret != TDM_OK)
 			return ret;
+		defer_additional(a, &sets[i], false);
+		given++;
 	}
-	for (uint16_t i = 0; i < count; i++)
-		put_additional(a, &sets[i], false);
-	return TDM_OK;
+	return given == 0 ? put_soa_negative(a) : TDM_OK;
+}
+
+/* RRSIG asked for: the signatures at the node, as data of their own (no CNAME is followed). Like ANY
+ * (RFC 8482), one RRset over UDP -- the RRSIGs of the first type, as Knot does --, all over TCP. */
+static int answer_rrsigs(answer_t *a, const zone_node_t *n, const uint8_t *owner, uint16_t ptr)
+{
+	const zone_rrset_t *sets = zone_node_rrsets(a->z, n);
+	uint16_t given = 0;
+	for (uint16_t i = 0; i < n->rrset_count && (a->tcp || given == 0); i++) {
+		if (sets[i].type != PKT_TYPE_RRSIG)
+			continue;
+		int ret = put_answer_rrset(a, n, owner, ptr, &sets[i]);
+		if (ret != TDM_OK)
+			return ret;
+		given++;
+	}
+	return given == 0 ? put_soa_negative(a) : TDM_OK;
 }
 
 /* RFC 6672 2.2: the name with the DNAME owner's suffix replaced by the target. Returns the new length,
@@ -196,13 +240,44 @@ static bool in_zone_of(const answer_t *a, const uint8_t *name)
 
 typedef enum { STEP_DONE, STEP_FOLLOW } step_t;
 
-/* An existing node (or a wildcard standing in for the name): answer, or follow its CNAME. */
-static step_t answer_node(answer_t *a, uint32_t node, uint8_t *name, uint16_t *ptr,
-                          uint16_t qtype, int *ret)
+/* A wildcard that answers (or answers NODATA for) a name: its proof is owed once the answer is done. */
+static void owe_wildcard_proof(answer_t *a, const uint8_t *lower, uint32_t ce, uint32_t wild,
+                               bool nodata)
+{
+	if (a->sec == NULL || a->nwild > ANSWER_MAX_CHAIN)
+		return;
+	answer_wild_t *w = &a->wild[a->nwild++];
+	name_copy_lower(w->name, lower);
+	w->ce = ce;
+	w->wild = wild;
+	w->nodata = nodata;
+}
+
+/* NODATA: the SOA, and with DNSSEC the proof that the type is not there. */
+static int answer_nodata(answer_t *a, const uint8_t *lower, uint32_t node, uint32_t ce, bool wild)
+{
+	int ret = put_soa_negative(a);
+	if (ret != TDM_OK || a->sec == NULL)
+		return ret;
+	if (wild) {
+		owe_wildcard_proof(a, lower, ce, node, true);
+		return TDM_OK;
+	}
+	return answer_deny_type(a, lower, node);
+}
+
+/* An existing node, or a wildcard standing in for the name (wild; ce is then its parent): answer, or
+ * follow its CNAME. */
+static step_t answer_node(answer_t *a, uint32_t node, uint8_t *name, uint16_t *ptr, uint16_t qtype,
+                          bool wild, uint32_t ce, int *ret)
 {
 	const zone_node_t *n = zone_node(a->z, node);
-	if (qtype == PKT_TYPE_ANY) {
-		*ret = answer_any(a, n, name, *ptr);
+	uint8_t lower[NAME_MAXLEN];
+	name_copy_lower(lower, name);
+	if (qtype == PKT_TYPE_ANY || qtype == PKT_TYPE_RRSIG) {
+		*ret = qtype == PKT_TYPE_ANY ? answer_any(a, n, name, *ptr) : answer_rrsigs(a, n, name, *ptr);
+		if (*ret == TDM_OK && wild && a->w.counts[PKT_SECTION_ANSWER] > 0)
+			owe_wildcard_proof(a, lower, ce, node, false);
 		return STEP_DONE;
 	}
 	const zone_rrset_t *cname = zone_node_rrset(a->z, n, PKT_TYPE_CNAME);
@@ -211,10 +286,12 @@ static step_t answer_node(answer_t *a, uint32_t node, uint8_t *name, uint16_t *p
 		for (int i = 0; i < a->nvisited; i++)
 			if (a->visited[i] == node)
 				return STEP_DONE;
-		if (a->nvisited <= MAX_CHAIN)
+		if (a->nvisited <= ANSWER_MAX_CHAIN)
 			a->visited[a->nvisited++] = node;
-		if ((*ret = put_answer_rrset(a, name, *ptr, cname)) != TDM_OK)
+		if ((*ret = put_answer_rrset(a, n, name, *ptr, cname)) != TDM_OK)
 			return STEP_DONE;
+		if (wild)
+			owe_wildcard_proof(a, lower, ce, node, false);
 		uint16_t rdlen;
 		const uint8_t *rd = zone_rrset_first(a->z, cname, &rdlen);
 		if (name_length(rd, rdlen) < 0 || !in_zone_of(a, rd))
@@ -225,11 +302,14 @@ static step_t answer_node(answer_t *a, uint32_t node, uint8_t *name, uint16_t *p
 	}
 	const zone_rrset_t *set = zone_node_rrset(a->z, n, qtype);
 	if (set == NULL) {
-		*ret = put_soa_negative(a);
+		*ret = answer_nodata(a, lower, node, ce, wild);
 		return STEP_DONE;
 	}
-	if ((*ret = put_answer_rrset(a, name, *ptr, set)) == TDM_OK)
-		put_additional(a, set, false);
+	if ((*ret = put_answer_rrset(a, n, name, *ptr, set)) == TDM_OK) {
+		defer_additional(a, set, false);
+		if (wild)
+			owe_wildcard_proof(a, lower, ce, node, false);
+	}
 	return STEP_DONE;
 }
 
@@ -238,7 +318,7 @@ static step_t answer_dname(answer_t *a, const zone_node_t *n, uint8_t *name, uin
                            uint16_t qtype, int *ret)
 {
 	const zone_rrset_t *dname = zone_node_rrset(a->z, n, PKT_TYPE_DNAME);
-	if ((*ret = put_answer_rrset(a, zone_node_name(a->z, n), 0, dname)) != TDM_OK)
+	if ((*ret = put_answer_rrset(a, n, zone_node_name(a->z, n), 0, dname)) != TDM_OK)
 		return STEP_DONE;
 	uint16_t rdlen;
 	const uint8_t *rd = zone_rrset_first(a->z, dname, &rdlen);
@@ -249,6 +329,7 @@ static step_t answer_dname(answer_t *a, const zone_node_t *n, uint8_t *name, uin
 		a->rcode = PKT_RCODE_YXDOMAIN;
 		return STEP_DONE;
 	}
+	/* The synthesized CNAME is unsigned: validators check the DNAME's RRSIG (RFC 6672 5.3.1). */
 	pkt_begin_section(&a->w, PKT_SECTION_ANSWER);
 	*ret = pkt_write_rr(&a->w, name, *ptr, PKT_TYPE_CNAME, PKT_CLASS_IN, dname->ttl, target,
 	                    (uint16_t)tlen);
@@ -277,13 +358,14 @@ static step_t lookup(answer_t *a, uint8_t *name, uint16_t *ptr, uint16_t qtype, 
 	while (depth < nlabels) {
 		const uint8_t *suffix = labels[nlabels - depth - 1];
 		uint32_t idx = zone_lookup(a->z, suffix, (size_t)(len - (suffix - lower)));
-		if (idx == ZONE_NODE_NONE)
+		/* NSEC3 records sit at hashed names that are not names of the zone (RFC 5155 7.2.8). */
+		if (idx == ZONE_NODE_NONE || (zone_node(a->z, idx)->flags & ZONE_NODE_NSEC3))
 			break;
 		cur = idx;
 		depth++;
 		const zone_node_t *n = zone_node(a->z, cur);
 		if ((n->flags & ZONE_NODE_DELEG) && !(qtype == PKT_TYPE_DS && depth == nlabels)) {
-			*ret = answer_referral(a, n);
+			*ret = answer_referral(a, cur);
 			return STEP_DONE;
 		}
 		if ((n->flags & ZONE_NODE_DNAME) && depth < nlabels)
@@ -291,7 +373,7 @@ static step_t lookup(answer_t *a, uint8_t *name, uint16_t *ptr, uint16_t qtype, 
 	}
 	const zone_node_t *n = zone_node(a->z, cur);
 	if (depth == nlabels)
-		return answer_node(a, cur, name, ptr, qtype, ret);
+		return answer_node(a, cur, name, ptr, qtype, false, n->parent, ret);
 	/* RFC 4592 3.3.1: the source of synthesis is '*' directly below the closest encloser. */
 	if (n->flags & ZONE_NODE_WILDCHILD) {
 		uint8_t wild[NAME_MAXLEN];
@@ -300,10 +382,12 @@ static step_t lookup(answer_t *a, uint8_t *name, uint16_t *ptr, uint16_t qtype, 
 		memcpy(wild + 2, zone_node_name(a->z, n), n->name_len);
 		uint32_t w = zone_lookup(a->z, wild, (size_t)n->name_len + 2);
 		if (w != ZONE_NODE_NONE)
-			return answer_node(a, w, name, ptr, qtype, ret);
+			return answer_node(a, w, name, ptr, qtype, true, cur, ret);
 	}
 	a->rcode = PKT_RCODE_NXDOMAIN;
 	*ret = put_soa_negative(a);
+	if (*ret == TDM_OK && a->sec != NULL)
+		*ret = answer_deny_name(a, lower, cur);
 	return STEP_DONE;
 }
 
@@ -313,12 +397,19 @@ static void solve(answer_t *a, uint16_t qtype)
 	memcpy(name, a->q->q.qname, (size_t)a->q->q.qname_len);
 	uint16_t ptr = PKT_HEADER_LEN;   /* the question's name, with the requester's case */
 	int ret = TDM_OK;
-	for (int hop = 0; hop <= MAX_CHAIN; hop++) {
+	for (int hop = 0; hop <= ANSWER_MAX_CHAIN; hop++) {
 		if (lookup(a, name, &ptr, qtype, &ret) != STEP_FOLLOW)
 			break;
 	}
-	if (ret == TDM_ESPACE)
+	/* The proofs owed by wildcards met on the way, then ADDITIONAL. */
+	for (int i = 0; i < a->nwild && ret == TDM_OK; i++)
+		ret = answer_prove_wildcard(a, &a->wild[i]);
+	if (ret == TDM_ESPACE) {
 		a->truncated = true;
+		return;
+	}
+	for (int i = 0; i < a->ndeferred; i++)
+		put_additional(a, a->deferred[i].set, a->deferred[i].glue);
 }
 
 /* CH TXT id.server and hostname.bind (RFC 4892) give the identity when configured. */
@@ -395,7 +486,9 @@ static void expire_option(const zone_t *zone, const query_t *q, const zone_conte
 static size_t answer_zone(const query_env_t *env, const query_t *q, const zone_t *zone,
                           const zone_contents_t *z, uint8_t *resp, size_t respcap, bool tcp)
 {
-	answer_t a = { .q = q, .z = z, .tcp = tcp, .do_bit = q->edns.do_bit, .aa = true };
+	answer_t a = { .q = q, .z = z, .tcp = tcp, .aa = true };
+	if (q->edns.do_bit)
+		a.sec = zone_contents_dnssec(z);
 	size_t cap = tcp ? PKT_MAXLEN : udp_limit(env, q);
 	cap = cap < respcap ? cap : respcap;
 	cap = cap > env->reserve ? cap - env->reserve : 0;

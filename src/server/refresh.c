@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/thread.h"
 #include "server/control.h"
+#include "server/zoneload.h"
 #include "xfr/in.h"
 #include "zone/diff.h"
 
@@ -186,6 +187,9 @@ static int build(const job_t *job, const zone_contents_t *current, const xfr_res
 		*out = NULL;
 		ret = TDM_EMALF;
 	}
+	/* A whole zone is checked (a warning, never a refusal); an IXFR costs what it changes. */
+	if (ret == TDM_OK && r->full)
+		zoneload_dnssec_warnings(job->zr->name, *out);
 	return ret;
 }
 

@@ -8,6 +8,7 @@
 #include "store/digest.h"
 #include "wire/name.h"
 #include "zone/diff.h"
+#include "zone/dnssec.h"
 #include "zonefile/zonefile.h"
 #include "wire/pkt.h"
 
@@ -23,14 +24,27 @@ static int parse_file(const conf_zone_t *cz, const uint8_t *apex, rrlist_t **lis
 	if (ret != TDM_OK && ret != TDM_ESEMCHECK)
 		goto fail;
 	ret = zonefile_check(*list, *out, apex, cz->file, NULL, NULL);
-	if (ret == TDM_OK)
+	if (ret == TDM_OK) {
+		zoneload_dnssec_warnings(cz->name, *out);
 		return TDM_OK;
+	}
 fail:
 	zone_contents_free(*out);
 	*out = NULL;
 	rrlist_free(*list);
 	*list = NULL;
 	return ret;
+}
+
+static void dnssec_warning(void *ctx, const char *problem)
+{
+	log_warn("%s: DNSSEC: %s", (const char *)ctx, problem);
+}
+
+unsigned zoneload_dnssec_warnings(const char *zone, const zone_contents_t *z)
+{
+	return zone_dnssec_check(z, zone_contents_dnssec(z), (int64_t)time(NULL), 5, dnssec_warning,
+	                         (void *)zone);
 }
 
 /* Patches the SOA serial in a list (its rdata is the list's own memory). */

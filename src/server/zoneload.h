@@ -36,3 +36,8 @@ int zoneload_stored(store_t *store, const conf_zone_t *cz, zone_contents_t **out
 /* Parses and checks a zone file without touching anything (tandemd --check). TDM_OK or an error;
  * each problem is printed as "file:line: problem". */
 int zoneload_check_file(const conf_zone_t *cz);
+
+/* Logs, as warnings naming the zone, what is wrong with a signed version's DNSSEC data: expired or
+ * not yet valid signatures, unsigned RRsets, a broken NSEC/NSEC3 chain (at most a few lines). The
+ * version is served all the same: a secondary serves what its primary sent. Returns the count. */
+unsigned zoneload_dnssec_warnings(const char *zone, const zone_contents_t *z);

@@ -7,6 +7,7 @@
 #include "wire/name.h"
 #include "wire/pkt.h"
 #include "zone/contents.h"
+#include "zone/dnssec.h"
 
 struct zone_contents {
 	uint8_t *names;
@@ -22,6 +23,7 @@ struct zone_contents {
 	size_t records;
 	uint32_t apex;
 	uint32_t serial;
+	zone_dnssec_t *dnssec;   /* NULL unless signed */
 	atomic_int refs;         /* the zone's reference plus one per pinned reader (AXFR out) */
 };
 
@@ -145,11 +147,22 @@ typedef struct {
 	uint32_t index;
 } sort_item_t;
 
+/* The type an RRSIG rdata covers (its first field); 0 when too short to say. */
+static uint16_t covered_of(const uint8_t *rdata, uint16_t rdlen)
+{
+	return rdlen >= 2 ? pkt_get16(rdata) : 0;
+}
+
 static int item_cmp(const void *pa, const void *pb)
 {
 	const sort_item_t *a = pa, *b = pb;
 	if (a->rr->type != b->rr->type)
 		return a->rr->type < b->rr->type ? -1 : 1;
+	if (a->rr->type == PKT_TYPE_RRSIG) {
+		uint16_t ca = covered_of(a->rr->rdata, a->rr->rdlen), cb = covered_of(b->rr->rdata, b->rr->rdlen);
+		if (ca != cb)
+			return ca < cb ? -1 : 1;
+	}
 	if (a->rr->rdlen != b->rr->rdlen)
 		return a->rr->rdlen < b->rr->rdlen ? -1 : 1;
 	int c = a->rr->rdlen ? memcmp(a->rr->rdata, b->rr->rdata, a->rr->rdlen) : 0;
@@ -161,6 +174,13 @@ static int item_cmp(const void *pa, const void *pb)
 static bool same_rdata(const rr_t *a, const rr_t *b)
 {
 	return a->rdlen == b->rdlen && (a->rdlen == 0 || memcmp(a->rdata, b->rdata, a->rdlen) == 0);
+}
+
+/* Whether two sorted records belong to one RRset: same type and, for RRSIGs, same covered type. */
+static bool same_rrset(const rr_t *a, const rr_t *b)
+{
+	return a->type == b->type && (a->type != PKT_TYPE_RRSIG ||
+	                              covered_of(a->rdata, a->rdlen) == covered_of(b->rdata, b->rdlen));
 }
 
 static int put_rdata(zone_contents_t *z, const rr_t *rr)
@@ -189,7 +209,7 @@ static int emit_rrsets(zone_contents_t *z, zone_node_t *node, sort_item_t *items
 		uint32_t first = items[i].index;
 		set->ttl = items[i].rr->ttl;
 		size_t j = i;
-		for (; j < n && items[j].rr->type == set->type; j++) {
+		for (; j < n && same_rrset(items[i].rr, items[j].rr); j++) {
 			if (j > i && same_rdata(items[j - 1].rr, items[j].rr))
 				continue;   /* duplicate rdata (RFC 2181 5) */
 			if (items[j].index < first) {
@@ -221,6 +241,20 @@ static int build_node(builder_t *b, uint32_t idx, sort_item_t **items, size_t *c
 	return emit_rrsets(b->z, &b->z->nodes[idx], *items, n);
 }
 
+/* Whether a node holds NSEC3 records and nothing else but their signatures: a hashed owner. */
+static bool nsec3_only(const zone_contents_t *z, const zone_node_t *n)
+{
+	const zone_rrset_t *s = zone_node_rrsets(z, n);
+	bool nsec3 = false;
+	for (uint16_t i = 0; i < n->rrset_count; i++) {
+		if (s[i].type == PKT_TYPE_NSEC3)
+			nsec3 = true;
+		else if (zone_rrset_covered(z, &s[i]) != PKT_TYPE_NSEC3)
+			return false;
+	}
+	return nsec3;
+}
+
 static void set_flags(zone_contents_t *z)
 {
 	for (uint32_t idx = 0; idx < z->node_count; idx++) {
@@ -233,6 +267,8 @@ static void set_flags(zone_contents_t *z)
 			n->flags |= ZONE_NODE_CNAME;
 		if (zone_node_rrset(z, n, PKT_TYPE_DNAME) != NULL)
 			n->flags |= ZONE_NODE_DNAME;
+		if (n->parent == z->apex && idx != z->apex && nsec3_only(z, n))
+			n->flags |= ZONE_NODE_NSEC3;
 		const uint8_t *name = z->names + n->name_off;
 		if (name[0] == 1 && name[1] == '*' && idx != z->apex)
 			z->nodes[n->parent].flags |= ZONE_NODE_WILDCHILD;
@@ -303,6 +339,8 @@ int zone_contents_build(const uint8_t *apex, const rrlist_t *list, zone_contents
 	if (rdlen < 22)
 		goto fail;
 	z->serial = pkt_get32(rd + rdlen - 20);
+	if ((ret = zone_dnssec_build(z, &z->dnssec)) != TDM_OK)
+		goto fail;
 	free(b.first_rr);
 	free(b.next_rr);
 	atomic_init(&z->refs, 1);
@@ -324,6 +362,7 @@ void zone_contents_free(zone_contents_t *z)
 	free(z->hash);
 	free(z->rrsets);
 	free(z->rdata);
+	zone_dnssec_free(z->dnssec);
 	free(z);
 }
 
@@ -361,6 +400,38 @@ const zone_rrset_t *zone_node_rrset(const zone_contents_t *z, const zone_node_t 
 		if (s[i].type == type)
 			return &s[i];
 	return NULL;
+}
+
+uint16_t zone_rrset_covered(const zone_contents_t *z, const zone_rrset_t *rrset)
+{
+	if (rrset->type != PKT_TYPE_RRSIG)
+		return 0;
+	uint16_t rdlen;
+	const uint8_t *rd = zone_rrset_first(z, rrset, &rdlen);
+	return covered_of(rd, rdlen);
+}
+
+const zone_rrset_t *zone_node_rrset_cov(const zone_contents_t *z, const zone_node_t *node,
+                                        uint16_t type, uint16_t covered)
+{
+	if (type != PKT_TYPE_RRSIG)
+		return zone_node_rrset(z, node, type);
+	return zone_node_rrsig(z, node, covered);
+}
+
+const zone_rrset_t *zone_node_rrsig(const zone_contents_t *z, const zone_node_t *node,
+                                    uint16_t covered)
+{
+	const zone_rrset_t *s = &z->rrsets[node->rrset_first];
+	for (uint16_t i = 0; i < node->rrset_count; i++)
+		if (s[i].type == PKT_TYPE_RRSIG && zone_rrset_covered(z, &s[i]) == covered)
+			return &s[i];
+	return NULL;
+}
+
+const struct zone_dnssec *zone_contents_dnssec(const zone_contents_t *z)
+{
+	return z->dnssec;
 }
 
 const uint8_t *zone_apex(const zone_contents_t *z)
@@ -409,7 +480,7 @@ size_t zone_memory(const zone_contents_t *z)
 {
 	return sizeof(*z) + z->names_cap + (size_t)z->node_cap * sizeof(zone_node_t) +
 	       ((size_t)z->hash_mask + 1) * sizeof(uint32_t) +
-	       (size_t)z->rrset_cap * sizeof(zone_rrset_t) + z->rdata_cap;
+	       (size_t)z->rrset_cap * sizeof(zone_rrset_t) + z->rdata_cap + zone_dnssec_memory(z->dnssec);
 }
 
 static int append_rrset(const zone_contents_t *z, const uint8_t *owner, const zone_rrset_t *s,

@@ -24,6 +24,7 @@ enum {
 	ZONE_NODE_WILDCHILD = 1 << 3, /* has a child named '*' */
 	ZONE_NODE_CNAME = 1 << 4,
 	ZONE_NODE_DNAME = 1 << 5,
+	ZONE_NODE_NSEC3 = 1 << 6,     /* an NSEC3 owner only (a hashed name): not a name of the zone */
 };
 
 typedef struct {
@@ -35,6 +36,8 @@ typedef struct {
 	uint8_t name_len;     /* 1..255 */
 } zone_node_t;
 
+/* An RRset. RRSIGs are kept as one RRset per covered type (each with its own TTL, RFC 4034 3), so a node
+ * may hold several RRsets of type RRSIG: zone_node_rrsig finds the one for a type. */
 typedef struct {
 	uint16_t type;
 	uint16_t count;
@@ -69,6 +72,19 @@ const zone_rrset_t *zone_node_rrsets(const zone_contents_t *z, const zone_node_t
 /* The node's RRset of a type, or NULL. */
 const zone_rrset_t *zone_node_rrset(const zone_contents_t *z, const zone_node_t *node,
                                     uint16_t type);
+
+/* The RRSIGs at a node that cover a type, or NULL. */
+const zone_rrset_t *zone_node_rrsig(const zone_contents_t *z, const zone_node_t *node,
+                                    uint16_t covered);
+/* The type an RRSIG RRset covers; 0 for any other RRset. */
+uint16_t zone_rrset_covered(const zone_contents_t *z, const zone_rrset_t *rrset);
+/* The RRset of a node matching another (same type and, for RRSIGs, the same covered type), or NULL. */
+const zone_rrset_t *zone_node_rrset_cov(const zone_contents_t *z, const zone_node_t *node,
+                                        uint16_t type, uint16_t covered);
+
+/* The DNSSEC index of a signed version (zone/dnssec.h), NULL when the apex has no DNSKEY. */
+struct zone_dnssec;
+const struct zone_dnssec *zone_contents_dnssec(const zone_contents_t *z);
 
 /* Iterating the rdata of an RRset: zone_rdata_begin, then zone_rdata_next until it gives false. */
 typedef struct {

@@ -62,7 +62,8 @@ static int contents_minus(const zone_contents_t *a, const zone_contents_t *b, rr
 		const zone_node_t *m = j == ZONE_NODE_NONE ? NULL : zone_node(b, j);
 		const zone_rrset_t *sets = zone_node_rrsets(a, n);
 		for (uint16_t k = 0; k < n->rrset_count; k++) {
-			const zone_rrset_t *other = m ? zone_node_rrset(b, m, sets[k].type) : NULL;
+			const zone_rrset_t *other =
+				m ? zone_node_rrset_cov(b, m, sets[k].type, zone_rrset_covered(a, &sets[k])) : NULL;
 			int ret = set_minus(a, owner, &sets[k], b, other, out);
 			if (ret != TDM_OK)
 				return ret;
