@@ -267,13 +267,11 @@ static int answer_nodata(answer_t *a, const uint8_t *lower, uint32_t node, uint3
 }
 
 /* An existing node, or a wildcard standing in for the name (wild; ce is then its parent): answer, or
- * follow its CNAME. */
-static step_t answer_node(answer_t *a, uint32_t node, uint8_t *name, uint16_t *ptr, uint16_t qtype,
-                          bool wild, uint32_t ce, int *ret)
+ * follow its CNAME. lower is the name in lowercase. */
+static step_t answer_node(answer_t *a, uint32_t node, uint8_t *name, const uint8_t *lower,
+                          uint16_t *ptr, uint16_t qtype, bool wild, uint32_t ce, int *ret)
 {
 	const zone_node_t *n = zone_node(a->z, node);
-	uint8_t lower[NAME_MAXLEN];
-	name_copy_lower(lower, name);
 	if (qtype == PKT_TYPE_ANY || qtype == PKT_TYPE_RRSIG) {
 		*ret = qtype == PKT_TYPE_ANY ? answer_any(a, n, name, *ptr) : answer_rrsigs(a, n, name, *ptr);
 		if (*ret == TDM_OK && wild && a->w.counts[PKT_SECTION_ANSWER] > 0)
@@ -373,7 +371,7 @@ static step_t lookup(answer_t *a, uint8_t *name, uint16_t *ptr, uint16_t qtype, 
 	}
 	const zone_node_t *n = zone_node(a->z, cur);
 	if (depth == nlabels)
-		return answer_node(a, cur, name, ptr, qtype, false, n->parent, ret);
+		return answer_node(a, cur, name, lower, ptr, qtype, false, n->parent, ret);
 	/* RFC 4592 3.3.1: the source of synthesis is '*' directly below the closest encloser. */
 	if (n->flags & ZONE_NODE_WILDCHILD) {
 		uint8_t wild[NAME_MAXLEN];
@@ -382,7 +380,7 @@ static step_t lookup(answer_t *a, uint8_t *name, uint16_t *ptr, uint16_t qtype, 
 		memcpy(wild + 2, zone_node_name(a->z, n), n->name_len);
 		uint32_t w = zone_lookup(a->z, wild, (size_t)n->name_len + 2);
 		if (w != ZONE_NODE_NONE)
-			return answer_node(a, w, name, ptr, qtype, true, cur, ret);
+			return answer_node(a, w, name, lower, ptr, qtype, true, cur, ret);
 	}
 	a->rcode = PKT_RCODE_NXDOMAIN;
 	*ret = put_soa_negative(a);
