@@ -185,38 +185,39 @@ done:
 }
 
 /* RFC 8482: over UDP, ANY gets one RRset (the first by type); over TCP, all of them. RRSIGs are not
- * RRsets of their own here: they come with what they sign when DO is set. */
-static int answer_any(answer_t *a, const zone_node_t *n, const uint8_t *owner, uint16_t ptr)
+ * RRsets of their own here: they come with what they sign when DO is set. Returns the RRsets given in
+ * *given (none: the caller answers NODATA). */
+static int answer_any(answer_t *a, const zone_node_t *n, const uint8_t *owner, uint16_t ptr,
+                      uint16_t *given)
 {
 	const zone_rrset_t *sets = zone_node_rrsets(a->z, n);
-	uint16_t given = 0;
-	for (uint16_t i = 0; i < n->rrset_count && (a->tcp || given == 0); i++) {
+	for (uint16_t i = 0; i < n->rrset_count && (a->tcp || *given == 0); i++) {
 		if (sets[i].type == PKT_TYPE_RRSIG)
 			continue;
 		int ret = put_answer_rrset(a, n, owner, ptr, &sets[i]);
 		if (ret != TDM_OK)
 			return ret;
 		defer_additional(a, &sets[i], false);
-		given++;
+		(*given)++;
 	}
-	return given == 0 ? put_soa_negative(a) : TDM_OK;
+	return TDM_OK;
 }
 
 /* RRSIG asked for: the signatures at the node, as data of their own (no CNAME is followed). Like ANY
  * (RFC 8482), one RRset over UDP -- the RRSIGs of the first type, as Knot does --, all over TCP. */
-static int answer_rrsigs(answer_t *a, const zone_node_t *n, const uint8_t *owner, uint16_t ptr)
+static int answer_rrsigs(answer_t *a, const zone_node_t *n, const uint8_t *owner, uint16_t ptr,
+                         uint16_t *given)
 {
 	const zone_rrset_t *sets = zone_node_rrsets(a->z, n);
-	uint16_t given = 0;
-	for (uint16_t i = 0; i < n->rrset_count && (a->tcp || given == 0); i++) {
+	for (uint16_t i = 0; i < n->rrset_count && (a->tcp || *given == 0); i++) {
 		if (sets[i].type != PKT_TYPE_RRSIG)
 			continue;
 		int ret = put_answer_rrset(a, n, owner, ptr, &sets[i]);
 		if (ret != TDM_OK)
 			return ret;
-		given++;
+		(*given)++;
 	}
-	return given == 0 ? put_soa_negative(a) : TDM_OK;
+	return TDM_OK;
 }
 
 /* RFC 6672 2.2: the name with the DNAME owner's suffix replaced by the target. Returns the new length,
@@ -273,13 +274,19 @@ static step_t answer_node(answer_t *a, uint32_t node, uint8_t *name, const uint8
 {
 	const zone_node_t *n = zone_node(a->z, node);
 	if (qtype == PKT_TYPE_ANY || qtype == PKT_TYPE_RRSIG) {
-		*ret = qtype == PKT_TYPE_ANY ? answer_any(a, n, name, *ptr) : answer_rrsigs(a, n, name, *ptr);
-		if (*ret == TDM_OK && wild && a->w.counts[PKT_SECTION_ANSWER] > 0)
+		uint16_t given = 0;
+		*ret = qtype == PKT_TYPE_ANY ? answer_any(a, n, name, *ptr, &given)
+		                             : answer_rrsigs(a, n, name, *ptr, &given);
+		if (*ret == TDM_OK && given == 0)
+			*ret = answer_nodata(a, lower, node, ce, wild);
+		else if (*ret == TDM_OK && wild)
 			owe_wildcard_proof(a, lower, ce, node, false);
 		return STEP_DONE;
 	}
 	const zone_rrset_t *cname = zone_node_rrset(a->z, n, PKT_TYPE_CNAME);
-	if (cname != NULL && qtype != PKT_TYPE_CNAME) {
+	/* The NSEC of a CNAME's owner is its own data (RFC 4035 2.5 lets it stand beside the CNAME): asked
+	 * for, it is given rather than the alias followed (as Knot and NSD do). */
+	if (cname != NULL && qtype != PKT_TYPE_CNAME && qtype != PKT_TYPE_NSEC) {
 		/* A CNAME loop ends where it comes back: each CNAME is given once. */
 		for (int i = 0; i < a->nvisited; i++)
 			if (a->visited[i] == node)
