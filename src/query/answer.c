@@ -241,6 +241,15 @@ static bool in_zone_of(const answer_t *a, const uint8_t *name)
 
 typedef enum { STEP_DONE, STEP_FOLLOW } step_t;
 
+/* Whether a name was already looked up in this answer's chain (case-insensitively). */
+static bool chain_seen(const answer_t *a, const uint8_t *name)
+{
+	for (int i = 0; i < a->nchain; i++)
+		if (name_equal(a->chain[i], name))
+			return true;
+	return false;
+}
+
 /* A wildcard that answers (or answers NODATA for) a name: its proof is owed once the answer is done. */
 static void owe_wildcard_proof(answer_t *a, const uint8_t *lower, uint32_t ce, uint32_t wild,
                                bool nodata)
@@ -287,19 +296,15 @@ static step_t answer_node(answer_t *a, uint32_t node, uint8_t *name, const uint8
 	/* The NSEC of a CNAME's owner is its own data (RFC 4035 2.5 lets it stand beside the CNAME): asked
 	 * for, it is given rather than the alias followed (as Knot and NSD do). */
 	if (cname != NULL && qtype != PKT_TYPE_CNAME && qtype != PKT_TYPE_NSEC) {
-		/* A CNAME loop ends where it comes back: each CNAME is given once. */
-		for (int i = 0; i < a->nvisited; i++)
-			if (a->visited[i] == node)
-				return STEP_DONE;
-		if (a->nvisited <= ANSWER_MAX_CHAIN)
-			a->visited[a->nvisited++] = node;
 		if ((*ret = put_answer_rrset(a, n, name, *ptr, cname)) != TDM_OK)
 			return STEP_DONE;
 		if (wild)
 			owe_wildcard_proof(a, lower, ce, node, false);
 		uint16_t rdlen;
 		const uint8_t *rd = zone_rrset_first(a->z, cname, &rdlen);
-		if (name_length(rd, rdlen) < 0 || !in_zone_of(a, rd))
+		/* A loop ends where it comes back: each CNAME of the chain is given once, by owner (a
+		 * wildcard's CNAME once per name it stands in for), as Knot and NSD do. */
+		if (name_length(rd, rdlen) < 0 || !in_zone_of(a, rd) || chain_seen(a, rd))
 			return STEP_DONE;
 		memcpy(name, rd, (size_t)name_length(rd, rdlen));
 		*ptr = 0;
@@ -351,6 +356,8 @@ static step_t lookup(answer_t *a, uint8_t *name, uint16_t *ptr, uint16_t qtype, 
 {
 	uint8_t lower[NAME_MAXLEN];
 	int len = name_copy_lower(lower, name);
+	if (a->nchain <= ANSWER_MAX_CHAIN)
+		memcpy(a->chain[a->nchain++], lower, (size_t)len);
 	const uint8_t *labels[NAME_MAXLABELS];
 	int nlabels = 0;
 	for (const uint8_t *p = lower; *p != 0; p += 1 + *p)
@@ -491,9 +498,16 @@ static void expire_option(const zone_t *zone, const query_t *q, const zone_conte
 static size_t answer_zone(const query_env_t *env, const query_t *q, const zone_t *zone,
                           const zone_contents_t *z, uint8_t *resp, size_t respcap, bool tcp)
 {
-	answer_t a = { .q = q, .z = z, .tcp = tcp, .aa = true };
-	if (q->edns.do_bit)
-		a.sec = zone_contents_dnssec(z);
+	/* Field by field: the arrays of answer_t are large and need no zeroing. */
+	answer_t a;
+	a.q = q;
+	a.z = z;
+	a.sec = q->edns.do_bit ? zone_contents_dnssec(z) : NULL;
+	a.tcp = tcp;
+	a.truncated = false;
+	a.rcode = PKT_RCODE_NOERROR;
+	a.aa = true;
+	a.nchain = a.nadditional = a.ndeferred = a.nwild = a.nproofs = 0;
 	size_t cap = tcp ? PKT_MAXLEN : udp_limit(env, q);
 	cap = cap < respcap ? cap : respcap;
 	cap = cap > env->reserve ? cap - env->reserve : 0;
@@ -551,7 +565,10 @@ size_t query_answer_parsed(const query_env_t *env, const query_t *q, uint8_t *re
 		 * UDP, AXFR is not defined (RFC 5936 4.2): NOTIMP, as Knot says. */
 		return query_error(env, q, tcp ? PKT_RCODE_REFUSED : PKT_RCODE_NOTIMP, resp, respcap);
 	}
-	zone_t *zone = q->q.qclass == PKT_CLASS_IN ? query_find_zone(env, q) : NULL;
+	/* QCLASS * (RFC 1035 3.2.5) is answered from our IN zones, as Knot does (AA set, records of
+	 * class IN); NSD does the same without AA, BIND refuses it with FORMERR. */
+	zone_t *zone = q->q.qclass == PKT_CLASS_IN || q->q.qclass == PKT_CLASS_ANY
+	                   ? query_find_zone(env, q) : NULL;
 	if (zone == NULL)
 		return query_error(env, q, PKT_RCODE_REFUSED, resp, respcap);
 	const zone_contents_t *z = zone_contents(zone);

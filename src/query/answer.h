@@ -32,8 +32,8 @@ typedef struct {
 	bool truncated;
 	int rcode;
 	bool aa;
-	uint32_t visited[ANSWER_MAX_CHAIN + 1];   /* nodes whose CNAME we already gave */
-	int nvisited;
+	uint8_t chain[ANSWER_MAX_CHAIN + 1][NAME_MAXLEN];   /* names looked up, lowercase */
+	int nchain;
 	uint32_t additional[ANSWER_MAX_ADDITIONAL];   /* nodes whose addresses are in ADDITIONAL */
 	int nadditional;
 	answer_deferred_t deferred[ANSWER_MAX_DEFERRED];

@@ -47,14 +47,17 @@ bool query_parse(const uint8_t *msg, size_t len, query_t *q)
 	if (len < PKT_HEADER_LEN || (pkt_flags(msg) & PKT_FLAG_QR))
 		return false;
 	int opcode = pkt_opcode(msg);
+	bool known = opcode == PKT_OPCODE_QUERY || opcode == PKT_OPCODE_NOTIFY || opcode == PKT_OPCODE_UPDATE;
 	size_t pos;
 	if (pkt_qdcount(msg) != 1 || pkt_read_question(msg, len, &pos, &q->q) != TDM_OK) {
 		q->q.qname_len = 0;
-		q->rcode = PKT_RCODE_FORMERR;
+		/* An opcode we do not know says nothing of its sections: NOTIMP whatever they hold
+		 * (RFC 1035 4.1.1; ISC's EDNS compliance checks expect it), FORMERR otherwise. */
+		q->rcode = known ? PKT_RCODE_FORMERR : PKT_RCODE_NOTIMP;
 		return true;
 	}
 	/* Unknown opcodes: NOTIMP, with the question echoed (it was readable). */
-	if (opcode != PKT_OPCODE_QUERY && opcode != PKT_OPCODE_NOTIFY && opcode != PKT_OPCODE_UPDATE) {
+	if (!known) {
 		q->rcode = PKT_RCODE_NOTIMP;
 		return true;
 	}

@@ -355,6 +355,27 @@ def test_unknown_opcodes_get_notimp(tandem):
         assert (flags >> 11) & 0xF == opcode and flags & 0xF == dns.rcode.NOTIMP, "opcode %d: %04x" % (opcode, flags)
 
 
+def test_unknown_opcodes_get_notimp_whatever_their_question(tandem):
+    """Regression (issue 8, item 16): an unknown opcode with no question, two questions or a question that does
+    not parse got FORMERR; an opcode we do not implement says nothing of its sections, so it is NOTIMP (ISC's
+    genreport checks this)."""
+    www = b"\x03www\x07example\x03com\x00\x00\x01\x00\x01"
+    cases = {
+        "no question": struct.pack("!6H", 0x4245, 15 << 11, 0, 0, 0, 0),
+        "two questions": struct.pack("!6H", 0x4246, 14 << 11, 2, 0, 0, 0) + www + www,
+        "cut question": struct.pack("!6H", 0x4247, 3 << 11, 1, 0, 0, 0) + www[:6],
+    }
+    for label, q in cases.items():
+        wire = dnsq.udp_raw(tandem, q)
+        assert wire is not None, "no answer (%s)" % label
+        qid, flags = struct.unpack("!HH", wire[:4])
+        assert qid == struct.unpack("!H", q[:2])[0] and flags & 0x8000, label
+        assert flags & 0xF == dns.rcode.NOTIMP, "%s: rcode %d" % (label, flags & 0xF)
+    # A plain QUERY with no question is still malformed: FORMERR.
+    wire = dnsq.udp_raw(tandem, struct.pack("!6H", 0x4248, 0, 0, 0, 0, 0))
+    assert wire is not None and struct.unpack("!HH", wire[:4])[1] & 0xF == dns.rcode.FORMERR
+
+
 def test_a_malformed_query_gets_formerr(tandem):
     header_only = struct.pack("!6H", 0x4243, 0, 0, 0, 0, 0)           # QDCOUNT 0
     trailing = struct.pack("!6H", 0x4244, 0, 1, 0, 0, 0) + b"\x03www\x07example\x03com\x00\x00\x01\x00\x01\x00\x00"
