@@ -98,6 +98,12 @@ typedef struct {
 	unsigned xfr_timeout;          /* seconds a transfer may wait for the network, default 10 */
 	unsigned verify_interval;      /* seconds between bulk verifications of secondary zones, 0 = off */
 	char *catalog;                 /* every primary zone without member-of goes into this catalog */
+	unsigned rate_limit;           /* RRL: UDP answers per second per bucket, 0 = off */
+	unsigned rate_limit_slip;      /* every n-th limited answer goes out truncated, 0 = none */
+	unsigned rate_limit_ipv4_prefix, rate_limit_ipv6_prefix;
+	unsigned rate_limit_table_size;
+	addr_prefix_t *rate_limit_exempt;
+	size_t rate_limit_exempt_count;
 } conf_server_t;
 
 typedef struct {

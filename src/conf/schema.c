@@ -90,6 +90,17 @@ static const struct conf_row server_rows[] = {
 	ROW("catalog", OPT_DNAME, SRV(catalog)),
 	ROW("verify-interval", OPT_TIME, SRV(verify_interval), SIZE(conf_server_t, verify_interval),
 	    .def = "0", .min = 0, .max = 604800),
+	ROW("rate-limit", OPT_UINT, SRV(rate_limit), SIZE(conf_server_t, rate_limit),
+	    .def = "0", .min = 0, .max = 1000000),
+	ROW("rate-limit-slip", OPT_UINT, SRV(rate_limit_slip), SIZE(conf_server_t, rate_limit_slip),
+	    .def = "2", .min = 0, .max = 100),
+	ROW("rate-limit-ipv4-prefix", OPT_UINT, SRV(rate_limit_ipv4_prefix),
+	    SIZE(conf_server_t, rate_limit_ipv4_prefix), .def = "24", .min = 8, .max = 32),
+	ROW("rate-limit-ipv6-prefix", OPT_UINT, SRV(rate_limit_ipv6_prefix),
+	    SIZE(conf_server_t, rate_limit_ipv6_prefix), .def = "56", .min = 16, .max = 128),
+	ROW("rate-limit-table-size", OPT_UINT, SRV(rate_limit_table_size),
+	    SIZE(conf_server_t, rate_limit_table_size), .def = "65536", .min = 1024, .max = 16777216),
+	ROW("rate-limit-exempt", OPT_PREFIXES, SRV(rate_limit_exempt), .off2 = SRV(rate_limit_exempt_count)),
 	END,
 };
 

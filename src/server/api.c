@@ -7,6 +7,7 @@
 #include "api/http.h"
 #include "lib/error.h"
 #include "lib/log.h"
+#include "rrl/rrl.h"
 #include "server/api.h"
 #include "catalog/catalog.h"
 #include "server/catconsume.h"
@@ -157,11 +158,15 @@ static void get_status(server_t *srv, api_reply_t *reply)
 	json_t *verify = json_pack("{s:I, s:o, s:I}", "interval", (json_int_t)cs->verify_interval,
 	                           "last", time_or_null(srv->verify_last), "zones_checked",
 	                           (json_int_t)srv->verify_zones);
-	reply->body = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o}", "version", TANDEM_VERSION, "uptime",
-	                        (json_int_t)(time(NULL) - srv->started), "zones",
+	uint64_t dropped, slipped;
+	rrl_stats(srv->shared.rrl, &dropped, &slipped);
+	json_t *rrl = json_pack("{s:I, s:I, s:I}", "rate", (json_int_t)cs->rate_limit, "dropped",
+	                        (json_int_t)dropped, "slipped", (json_int_t)slipped);
+	reply->body = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o, s:o}", "version", TANDEM_VERSION,
+	                        "uptime", (json_int_t)(time(NULL) - srv->started), "zones",
 	                        (json_int_t)zoneset_count(srv->zones), "workers",
 	                        (json_int_t)srv->nworkers, "listen", listen, "bulk_verification",
-	                        verify);
+	                        verify, "rate_limit", rrl);
 }
 
 static void get_zones(server_t *srv, api_reply_t *reply)

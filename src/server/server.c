@@ -17,6 +17,7 @@
 #include "server/api.h"
 #include "server/catconsume.h"
 #include "server/control.h"
+#include "rrl/rrl.h"
 #include "server/server_impl.h"
 #include "server/xfrout.h"
 #include "server/zoneload.h"
@@ -61,6 +62,17 @@ static int setup_shared(server_t *srv)
 	srv->shared.udp_payload = (uint16_t)cs->udp_payload;
 	srv->shared.tcp_idle_timeout = cs->tcp_idle_timeout;
 	srv->shared.tcp_max_clients = cs->tcp_max_clients;
+	rrl_conf_t rrl = { .rate = cs->rate_limit, .slip = cs->rate_limit_slip,
+	                   .ipv4_prefix = cs->rate_limit_ipv4_prefix,
+	                   .ipv6_prefix = cs->rate_limit_ipv6_prefix,
+	                   .table_size = cs->rate_limit_table_size, .exempt = cs->rate_limit_exempt,
+	                   .exempt_count = cs->rate_limit_exempt_count };
+	srv->shared.rrl = rrl_new(&rrl);
+	if (rrl.rate > 0 && srv->shared.rrl == NULL)
+		return TDM_ENOMEM;
+	if (rrl.rate > 0)
+		log_info("response rate limiting: %u answers a second per /%u (IPv4) or /%u (IPv6) network, "
+		         "slip %u", rrl.rate, rrl.ipv4_prefix, rrl.ipv6_prefix, rrl.slip);
 	return TDM_OK;
 }
 
@@ -264,6 +276,7 @@ void server_free(server_t *srv)
 	store_close(srv->store);
 	runconf_free(srv->rc);
 	free(srv->identity);
+	rrl_free(srv->shared.rrl);
 	free(srv->conf_path);
 	free(srv);
 	rcu_unregister_thread();

@@ -12,6 +12,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "rrl/rrl.h"
 #include "server/net.h"
 #include "server/server_impl.h"
 #include "server/tcp.h"
@@ -93,6 +94,16 @@ static void reply_from(struct msghdr *in, struct msghdr *out)
 	}
 }
 
+/* RRL (rrl/rrl.h): the answer as it may go out -- whole, truncated (slip) or not at all (0). */
+static size_t rate_limit(rrl_t *rrl, const sockaddr_t *peer, uint8_t *resp, size_t len)
+{
+	switch (rrl_check(rrl, peer, resp, len, (uint32_t)time(NULL))) {
+	case RRL_PASS: return len;
+	case RRL_SLIP: return rrl_slip(resp, len);
+	default: return 0;
+	}
+}
+
 /* Answers what the batch received; the answers go out with one sendmmsg. */
 static void udp_answer(worker_t *w, struct udp_batch *b, int n, query_env_t *env)
 {
@@ -108,6 +119,8 @@ static void udp_answer(worker_t *w, struct udp_batch *b, int n, query_env_t *env
 		struct xfrout *job = NULL;
 		size_t len = dispatch_request(w->shared->srv, env, b->req[i], b->in[i].msg_len,
 		                              b->resp[out], UDP_BUFSIZE, false, &peer, &job);
+		if (len > 0 && w->shared->rrl != NULL)
+			len = rate_limit(w->shared->rrl, &peer, b->resp[out], len);
 		if (len == 0)
 			continue;
 		b->iov_out[out] = (struct iovec){ .iov_base = b->resp[out], .iov_len = len };

@@ -23,6 +23,7 @@ typedef struct {
 	unsigned tcp_idle_timeout;     /* seconds */
 	unsigned tcp_max_clients;      /* over all workers */
 	atomic_uint tcp_clients;
+	struct rrl *rrl;               /* response rate limiting of UDP answers; NULL = off */
 	atomic_bool stop;
 } worker_shared_t;
 
