@@ -455,7 +455,8 @@ def _dnsperf_version():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="short rounds and a smaller big zone: a smoke test")
-    ap.add_argument("--only", default="udp,tcp,mem", help="comma list of udp, tcp, mem (default: all)")
+    ap.add_argument("--only", default="udp,tcp,mem,dnssec",
+                    help="comma list of udp, tcp, mem, dnssec (default: all; dnssec runs bench/dnssec.py)")
     ap.add_argument("--servers", default="tandem,nsd,knot", help="comma list (default: tandem,nsd,knot)")
     ap.add_argument("--rounds", type=int, help="interleaved rounds per protocol (default 5; quick 2)")
     ap.add_argument("--duration", type=int, help="seconds per dnsperf run (default 10; quick 3)")
@@ -470,7 +471,7 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (zones, configs, server logs)")
     args = ap.parse_args()
     only = {x.strip() for x in args.only.split(",") if x.strip()}
-    bad = only - {"udp", "tcp", "mem"}
+    bad = only - {"udp", "tcp", "mem", "dnssec"}
     if bad:
         ap.error("--only: unknown %s" % ", ".join(sorted(bad)))
     args.servers = [x.strip() for x in args.servers.split(",") if x.strip()]
@@ -544,7 +545,29 @@ def main():
     shutil.copyfile(path, os.path.join(outdir, "latest.json"))
     print(text)
     print("\n(full data: %s)" % os.path.relpath(path, os.getcwd()))
+    if "dnssec" in only and status == 0:
+        status = run_dnssec(args)
     return status
+
+
+def run_dnssec(args):
+    """bench/dnssec.py in its own process, with the same servers and settings: DO queries to a signed zone
+    (docs/benchmarks.md, "DNSSEC"). Its table follows this one; its data goes to bench/out/dnssec-<time>.json."""
+    argv = [sys.executable, os.path.join(HERE, "dnssec.py"), "--servers", ",".join(args.servers),
+            "--workers", str(args.workers), "--rounds", str(args.rounds), "--duration", str(args.duration),
+            "--names", str(args.names), "--tandemd", args.tandemd]
+    argv += ["--quick"] if args.quick else []
+    argv += ["--keep"] if args.keep else []
+    print("", flush=True)
+    p = subprocess.Popen(argv)
+    try:
+        return p.wait()
+    except BaseException:   # interrupted: the child got the same signal and stops its servers itself
+        try:
+            p.wait(60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+        raise
 
 
 if __name__ == "__main__":
