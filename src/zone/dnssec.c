@@ -75,27 +75,33 @@ static int build_order(const zone_contents_t *z, zone_dnssec_t *d)
 	return TDM_OK;
 }
 
-/* Every node's own NSEC3, found once here so that answers about existing names hash nothing. */
+/* Every node's own NSEC3, found once here so that answers about existing names hash nothing. The NSEC3
+ * owner of a name is "<its hash>.<apex>": one probe of the name table finds it. */
 static int build_nsec3_of(const zone_contents_t *z, zone_dnssec_t *d)
 {
 	d->nodes = zone_node_count(z);
 	d->nsec3_of = malloc((size_t)(d->nodes ? d->nodes : 1) * sizeof(uint32_t));
 	if (d->nsec3_of == NULL)
 		return TDM_ENOMEM;
+	const uint8_t *apex = zone_apex(z);
+	int apex_len = name_length(apex, NAME_MAXLEN);
+	uint8_t owner[NAME_MAXLEN];
+	bool fits = 1 + NSEC3_LABEL_MAX + apex_len <= NAME_MAXLEN;
+	if (fits)
+		memcpy(owner + 1 + NSEC3_LABEL_MAX, apex, (size_t)apex_len);
 	for (uint32_t i = 0; i < d->nodes; i++) {
 		const zone_node_t *n = zone_node(z, i);
 		d->nsec3_of[i] = ZONE_NODE_NONE;
-		if ((n->flags & (ZONE_NODE_NSEC3 | ZONE_NODE_NONAUTH)) || d->count == 0)
+		if ((n->flags & (ZONE_NODE_NSEC3 | ZONE_NODE_NONAUTH)) || d->count == 0 || !fits)
 			continue;
-		uint8_t label[1 + NSEC3_LABEL_MAX];
-		int len = nsec3_label(&d->params, zone_node_name(z, n), n->name_len, label + 1);
+		int len = nsec3_label(&d->params, zone_node_name(z, n), n->name_len, owner + 1);
 		if (len == TDM_ENOMEM)
 			return TDM_ENOMEM;
-		if (len < 0)
+		if (len != NSEC3_LABEL_MAX)
 			return TDM_OK;   /* an unknown hash algorithm: no proofs can be given */
-		bool exact;
-		uint32_t m = zone_nsec3_find(z, d, label + 1, (size_t)len, &exact);
-		if (exact)
+		owner[0] = NSEC3_LABEL_MAX;
+		uint32_t m = zone_lookup(z, owner, (size_t)(1 + NSEC3_LABEL_MAX + apex_len));
+		if (m != ZONE_NODE_NONE && in_chain(z, d, zone_node(z, m)))
 			d->nsec3_of[i] = m;
 	}
 	return TDM_OK;
