@@ -99,8 +99,9 @@ def _record_lines(text):
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith(";")]
 
 
-def sign_zone(spec, folder):
-    """Signs one zone into folder/<name>/ and returns its SignedZone."""
+def sign_zone(spec, folder, validity=VALIDITY, verify=True):
+    """Signs one zone into folder/<name>/ and returns its SignedZone. validity is dnssec-signzone's (-s, -e);
+    verify=False skips dnssec-signzone's own check of the result (for zones signed broken on purpose)."""
     work = Path(folder) / spec.name.rstrip(".")
     if work.exists():
         shutil.rmtree(work)
@@ -122,7 +123,9 @@ def sign_zone(spec, folder):
 
     signed = work / (spec.name.rstrip(".") + ".zone")
     argv = [SIGNZONE, "-q", "-o", spec.name, "-f", signed, "-K", work, "-k", ksk + ".key",
-            "-s", VALIDITY[0], "-e", VALIDITY[1], "-x", "-O", "full"]
+            "-s", validity[0], "-e", validity[1], "-x", "-O", "full"]
+    if not verify:
+        argv.append("-P")
     if spec.nsec3 is not None:
         iterations, salt = spec.nsec3
         argv += ["-3", salt, "-H", str(iterations)]
