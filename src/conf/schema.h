@@ -55,7 +55,7 @@ struct conf_row {
 	conf_check_fn check;
 };
 
-#define CONF_ROWS_MAX 32   /* rows of the largest section; schema.c checks each table at compile time */
+#define CONF_ROWS_MAX 64   /* rows of the largest section; schema.c checks each table at compile time */
 
 struct conf_ctx;
 
