@@ -1,6 +1,10 @@
 """harness/xfr.py -- replication from the outside: zones written by the test, SOA serials polled (bounded),
-AXFR and NOTIFY sent by dnspython (signed or not, from a chosen loopback source address), and the check that
-a secondary serves exactly what its primary holds."""
+AXFR, IXFR and NOTIFY sent by dnspython (signed or not, from a chosen loopback source address), and the checks
+that a server holds and serves a zone file's records.
+
+What a server should hold is never taken from Tandem's own output: file_records() reads the zone file with
+dnspython's zone reader, knot_records() asks Knot DNS serving the same file, and assert_same_records()
+compares either with what a server gives by AXFR."""
 
 import os
 import socket
@@ -12,8 +16,10 @@ import dns.message
 import dns.opcode
 import dns.query
 import dns.rcode
+import dns.rdata
 import dns.rdatatype
 import dns.rrset
+import dns.zone
 
 from . import dnsq
 
@@ -165,6 +171,102 @@ def notify(server, zone, key=None, source=None, serial=None, timeout=2.0):
     finally:
         s.close()
     return wire[3] & 0x0F
+
+
+def xfr_stream(server, zone, rdtype="AXFR", serial=None, key=None, source=None, timeout=30.0):
+    """A transfer as it came: a Stream with .records, every record in the order sent, as (owner, type, ttl,
+    rdata text) with owner and rdata lowercased; .messages, how many; .signed, for each message whether it
+    carried a TSIG record (dnspython verifies each one that does, and the chain of MACs across them, when key
+    is given). IXFR asks from `serial` (RFC 1995 3)."""
+    out = Stream()
+    keyring = key.dns() if key else None
+    kw = {"serial": serial or 0} if rdtype == "IXFR" else {}
+    for msg in dns.query.xfr(server.addr, zone, rdtype=rdtype, port=server.port, keyring=keyring,
+                             keyname=key and key.name, source=source, lifetime=timeout, relativize=False,
+                             **kw):
+        out.messages += 1
+        out.signed.append(msg.had_tsig)
+        for rrset in msg.answer:
+            for rd in rrset:
+                out.records.append((rrset.name.to_text().lower(), dns.rdatatype.to_text(rrset.rdtype),
+                                    rrset.ttl, rd.to_text().lower()))
+    return out
+
+
+class Stream:
+    """What xfr_stream() returns."""
+
+    def __init__(self):
+        self.records, self.messages, self.signed = [], 0, []
+
+    def zone(self):
+        """The records as axfr() gives them (a dict by owner and type)."""
+        return records_dict(self.records)
+
+
+def records_dict(records):
+    """{(owner, type): (ttl, set of rdata texts)} from (owner, type, ttl, rdata) tuples."""
+    out = {}
+    for owner, rtype, ttl, rdata in records:
+        out.setdefault((owner, rtype), (ttl, set()))[1].add(rdata)
+    return out
+
+
+def flat(records):
+    """The set of (owner, type, ttl, rdata) tuples of an axfr()-style dict."""
+    return {(owner, rtype, ttl, rd) for (owner, rtype), (ttl, rds) in records.items() for rd in rds}
+
+
+# ---- what a server should hold, found without the server under test
+
+def file_records(path, origin, serial=None):
+    """The records of a zone file as dnspython's zone reader parses it (no server involved), in axfr()'s
+    form. serial replaces the SOA's (a primary that raised a forgotten serial itself)."""
+    origin = origin if origin.endswith(".") else origin + "."
+    z = dns.zone.from_file(str(path), origin=origin, relativize=False, check_origin=True)
+    out = {}
+    for name, rdataset in z.iterate_rdatasets():
+        rds = rdataset
+        if serial is not None and rdataset.rdtype == dns.rdatatype.SOA:
+            rds = [rd.replace(serial=serial) for rd in rdataset]
+        out[(name.to_text().lower(), dns.rdatatype.to_text(rdataset.rdtype))] = (
+            rdataset.ttl, {_as_received(rd) for rd in rds})
+    return out
+
+
+def _as_received(rd):
+    """An rdata's text as it reads after a trip through wire form, as every transfer gives it (dnspython
+    keeps some text as written in a file: "2001:db8::0" stays so until it is wire)."""
+    wire = rd.to_wire()
+    return dns.rdata.from_wire(rd.rdclass, rd.rdtype, wire, 0, len(wire)).to_text().lower()
+
+
+_knot_runs = [0]
+
+
+def knot_records(workdir, origin, path):
+    """What Knot DNS serves from the same zone file: a knotd started on it (own folder under workdir), its
+    AXFR, then stopped. The second opinion beside file_records()."""
+    from .servers import Acl, Knot, Zone
+    _knot_runs[0] += 1
+    with Knot(workdir, [Zone(origin, path, acl=[Acl(["127.0.0.1"])])],
+              name="knot-reference-%d" % _knot_runs[0]) as k:
+        return axfr(k, origin)
+
+
+def record_diff(got, want, got_what="got", want_what="want", limit=20):
+    """Lines saying which records only one side has (at most `limit` of each), empty when both hold the
+    same; TTLs count."""
+    g, w = flat(got), flat(want)
+    lines = ["only in %s: %s %s %d %s" % ((got_what,) + r) for r in sorted(g - w)[:limit]]
+    lines += ["only in %s: %s %s %d %s" % ((want_what,) + r) for r in sorted(w - g)[:limit]]
+    return lines
+
+
+def assert_same_records(got, want, got_what="the server", want_what="the zone file"):
+    """Both hold exactly the same records (TTLs included), or fail listing the differences."""
+    lines = record_diff(got, want, got_what, want_what)
+    assert not lines, "%s does not hold what %s holds:\n  %s" % (got_what, want_what, "\n  ".join(lines))
 
 
 # ---- the secondary serves what the primary holds

@@ -1,0 +1,749 @@
+/* tests/unit/xfr/test_xfr_out.c -- xfr/out.c: AXFR and IXFR streams split into messages, and journal entries condensed */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lib/error.h"
+#include "wire/name.h"
+#include "wire/pkt.h"
+#include "wire/rdata.h"
+#include "xfr/out.h"
+#include "zone/contents.h"
+#include "zone/diff.h"
+#include "zone/rrlist.h"
+
+/* ---- helpers: records written by hand ---- */
+
+static const uint8_t *N(const char *text)
+{
+	static uint8_t bufs[16][NAME_MAXLEN];
+	static int next;
+	uint8_t *b = bufs[next++ % 16];
+	if (name_from_text(text, NULL, b) < 0)
+		fail_msg("name_from_text(\"%s\")", text);
+	return b;
+}
+
+static void add_raw(rrlist_t *l, const char *owner, uint16_t type, uint32_t ttl, const void *rd,
+                    size_t rdlen)
+{
+	assert_int_equal(rrlist_add(l, N(owner), type, ttl, rd, (uint16_t)rdlen, 0), TDM_OK);
+}
+
+static void add_a(rrlist_t *l, const char *owner, uint32_t ttl, uint32_t addr)
+{
+	uint8_t rd[4];
+	pkt_put32(rd, addr);
+	add_raw(l, owner, PKT_TYPE_A, ttl, rd, 4);
+}
+
+/* A TXT of `len` octets of `fill` in strings of at most 255. */
+static void add_txt(rrlist_t *l, const char *owner, uint32_t ttl, size_t len, char fill)
+{
+	static uint8_t rd[65535];
+	size_t n = 0;
+	while (len > 0) {
+		size_t k = len > 255 ? 255 : len;
+		rd[n++] = (uint8_t)k;
+		memset(rd + n, fill, k);
+		n += k;
+		len -= k;
+	}
+	add_raw(l, owner, PKT_TYPE_TXT, ttl, rd, n);
+}
+
+static void add_name(rrlist_t *l, const char *owner, uint16_t type, uint32_t ttl, const char *target)
+{
+	const uint8_t *t = N(target);
+	add_raw(l, owner, type, ttl, t, (size_t)name_length(t, NAME_MAXLEN));
+}
+
+static void add_mx(rrlist_t *l, const char *owner, uint32_t ttl, uint16_t pref, const char *target)
+{
+	uint8_t rd[2 + NAME_MAXLEN];
+	const uint8_t *t = N(target);
+	int n = name_length(t, NAME_MAXLEN);
+	pkt_put16(rd, pref);
+	memcpy(rd + 2, t, (size_t)n);
+	add_raw(l, owner, PKT_TYPE_MX, ttl, rd, (size_t)n + 2);
+}
+
+static void add_soa(rrlist_t *l, uint32_t ttl, uint32_t serial)
+{
+	uint8_t rd[128];
+	size_t n = 0;
+	memcpy(rd, N("ns1.example.com."), 17);
+	n += 17;
+	memcpy(rd + n, N("hostmaster.example.com."), 24);
+	n += 24;
+	pkt_put32(rd + n, serial);
+	pkt_put32(rd + n + 4, 7200);
+	pkt_put32(rd + n + 8, 3600);
+	pkt_put32(rd + n + 12, 1209600);
+	pkt_put32(rd + n + 16, 300);
+	add_raw(l, "example.com.", PKT_TYPE_SOA, ttl, rd, n + 20);
+}
+
+static rrlist_t *copy_list(const rrlist_t *l)
+{
+	rrlist_t *c = rrlist_new();
+	for (size_t i = 0; i < rrlist_count(l); i++) {
+		const rr_t *rr = rrlist_at(l, i);
+		assert_int_equal(rrlist_add(c, rr->owner, rr->type, rr->ttl, rr->rdata, rr->rdlen, 0), TDM_OK);
+	}
+	return c;
+}
+
+static zone_contents_t *build(const rrlist_t *l)
+{
+	zone_contents_t *z = NULL;
+	rrlist_t *c = copy_list(l);   /* the builder may reorder the list it is given */
+	int ret = zone_contents_build(N("example.com."), c, &z);
+	rrlist_free(c);
+	if (ret != TDM_OK)
+		fail_msg("zone_contents_build: %d", ret);
+	return z;
+}
+
+/* A record as text, "owner type ttl rdata-in-hex", owner lowercase. */
+static char *rr_text(const uint8_t *owner, uint16_t type, uint32_t ttl, const uint8_t *rd, size_t rdlen)
+{
+	uint8_t lower[NAME_MAXLEN];
+	char text[NAME_TEXT_MAX];
+	name_copy_lower(lower, owner);
+	name_to_text(lower, text, sizeof(text));
+	size_t size = strlen(text) + 40 + rdlen * 2;
+	char *s = malloc(size);
+	assert_non_null(s);
+	int n = snprintf(s, size, "%s %u %u ", text, type, ttl);
+	for (size_t i = 0; i < rdlen; i++)
+		n += snprintf(s + n, size - (size_t)n, "%02x", rd[i]);
+	return s;
+}
+
+static char *rr_text_of(const rr_t *rr)
+{
+	return rr_text(rr->owner, rr->type, rr->ttl, rr->rdata, rr->rdlen);
+}
+
+/* A list of record texts. */
+typedef struct {
+	char **v;
+	size_t n, cap;
+	size_t *wire;   /* uncompressed wire size of each record */
+} texts_t;
+
+static void texts_push(texts_t *t, char *s, size_t wire)
+{
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->v = realloc(t->v, t->cap * sizeof(char *));
+		t->wire = realloc(t->wire, t->cap * sizeof(size_t));
+		assert_non_null(t->v);
+		assert_non_null(t->wire);
+	}
+	t->wire[t->n] = wire;
+	t->v[t->n++] = s;
+}
+
+static void texts_free(texts_t *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i]);
+	free(t->v);
+	free(t->wire);
+	memset(t, 0, sizeof(*t));
+}
+
+static texts_t texts_of(const rrlist_t *l, bool skip_soa)
+{
+	texts_t t = { 0 };
+	for (size_t i = 0; i < rrlist_count(l); i++) {
+		const rr_t *rr = rrlist_at(l, i);
+		if (!(skip_soa && rr->type == PKT_TYPE_SOA))
+			texts_push(&t, rr_text_of(rr), 0);
+	}
+	return t;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The same records as multisets (order ignored, duplicates counted). */
+static void assert_same_set(char **got, size_t ng, char **want, size_t nw, const char *what)
+{
+	char **g = malloc((ng + 1) * sizeof(char *)), **w = malloc((nw + 1) * sizeof(char *));
+	if (ng > 0)
+		memcpy(g, got, ng * sizeof(char *));
+	if (nw > 0)
+		memcpy(w, want, nw * sizeof(char *));
+	qsort(g, ng, sizeof(char *), str_cmp);
+	qsort(w, nw, sizeof(char *), str_cmp);
+	size_t i = 0;
+	while (i < ng && i < nw && strcmp(g[i], w[i]) == 0)
+		i++;
+	bool same = ng == nw && i == ng;
+	if (!same)
+		fprintf(stderr, "%s: %zu records, want %zu; first difference at %zu: got %s, want %s\n", what,
+		        ng, nw, i, i < ng ? g[i] : "(end)", i < nw ? w[i] : "(end)");
+	free(g);
+	free(w);
+	if (!same)
+		fail_msg("%s: the records differ", what);
+}
+
+static void assert_same_list(const rrlist_t *got, const rrlist_t *want, const char *what)
+{
+	texts_t g = texts_of(got, false), w = texts_of(want, false);
+	assert_same_set(g.v, g.n, w.v, w.n, what);
+	texts_free(&g);
+	texts_free(&w);
+}
+
+/* ---- a transfer captured message by message, then read back with the wire reader ---- */
+
+typedef struct {
+	uint8_t *msg[256];
+	size_t len[256];
+	size_t cap[256];
+	bool last[256];
+	unsigned count;
+	unsigned fail_at;   /* send fails on this message (1-based); 0 = never */
+} capture_t;
+
+static int capture_send(void *ctx, uint8_t *msg, size_t len, size_t cap, bool last)
+{
+	capture_t *c = ctx;
+	assert_true(c->count < 256);
+	if (c->fail_at != 0 && c->count + 1 == c->fail_at)
+		return TDM_EIO;
+	c->msg[c->count] = malloc(len);
+	memcpy(c->msg[c->count], msg, len);
+	c->len[c->count] = len;
+	c->cap[c->count] = cap;
+	c->last[c->count] = last;
+	c->count++;
+	return TDM_OK;
+}
+
+static void capture_free(capture_t *c)
+{
+	for (unsigned i = 0; i < c->count; i++)
+		free(c->msg[i]);
+	memset(c, 0, sizeof(*c));
+}
+
+static uint8_t out_buf[PKT_MAXLEN];
+static pkt_question_t question;
+
+static xfr_out_t new_out(capture_t *c, size_t reserve, uint16_t qtype)
+{
+	memset(&question, 0, sizeof(question));
+	/* Lowercase: names in rdata may be compressed against the question, and take its case. */
+	question.qname_len = name_copy_lower(question.qname, N("example.com."));
+	question.qtype = qtype;
+	question.qclass = PKT_CLASS_IN;
+	return (xfr_out_t){ .buf = out_buf, .reserve = reserve, .id = 0x4242,
+	                    .flags = PKT_FLAG_QR | PKT_FLAG_AA, .question = &question,
+	                    .send = capture_send, .ctx = c };
+}
+
+/*
+ * Every message checked (id, flags, the question in the first only, nothing but answers, no trailing
+ * octets, within cap less reserve, `last` on the last only) and its records read back in order,
+ * with their uncompressed wire size.
+ */
+static texts_t read_stream(const capture_t *c, size_t reserve, bool with_question)
+{
+	texts_t t = { 0 };
+	assert_true(c->count >= 1);
+	for (unsigned m = 0; m < c->count; m++) {
+		const uint8_t *msg = c->msg[m];
+		size_t len = c->len[m], pos = PKT_HEADER_LEN;
+		assert_true(len >= PKT_HEADER_LEN);
+		assert_true(len <= PKT_MAXLEN - reserve);
+		assert_int_equal(c->cap[m], PKT_MAXLEN);
+		assert_int_equal(c->last[m], m + 1 == c->count);
+		assert_int_equal(pkt_id(msg), 0x4242);
+		assert_int_equal(pkt_flags(msg), PKT_FLAG_QR | PKT_FLAG_AA);
+		assert_int_equal(pkt_nscount(msg), 0);
+		assert_int_equal(pkt_arcount(msg), 0);
+		/* RFC 5936 2.2.1: the question in the first message (Tandem leaves it out of the others). */
+		assert_int_equal(pkt_qdcount(msg), m == 0 && with_question ? 1 : 0);
+		if (pkt_qdcount(msg) == 1) {
+			pkt_question_t q;
+			assert_int_equal(pkt_read_question(msg, len, &pos, &q), TDM_OK);
+			assert_true(name_equal(q.qname, N("example.com.")));
+			assert_int_equal(q.qtype, question.qtype);
+			assert_int_equal(q.qclass, PKT_CLASS_IN);
+		}
+		for (unsigned i = 0; i < pkt_ancount(msg); i++) {
+			pkt_rr_t rr;
+			uint8_t rd[65535];
+			assert_int_equal(pkt_read_rr(msg, len, &pos, &rr), TDM_OK);
+			assert_int_equal(rr.rclass, PKT_CLASS_IN);
+			int n = rdata_unpack(msg, len, rr.rdata_pos, rr.rdlen, rr.type, rd, sizeof(rd));
+			assert_true(n >= 0);
+			size_t wire = (size_t)name_length(rr.owner, NAME_MAXLEN) + 10 + (size_t)n;
+			texts_push(&t, rr_text(rr.owner, rr.type, rr.ttl, rd, (size_t)n), wire);
+		}
+		assert_int_equal(pos, len);
+	}
+	return t;
+}
+
+/* RFC 5936 2.2: messages hold as many records as fit. A message is only closed when the next record
+ * (counted uncompressed, the most it can take) would not have fitted in it. */
+static void assert_messages_full(const capture_t *c, const texts_t *t, size_t reserve)
+{
+	size_t first = 0;
+	for (unsigned m = 0; m + 1 < c->count; m++) {
+		first += pkt_ancount(c->msg[m]);
+		assert_true(first < t->n);
+		if (c->len[m] + t->wire[first] <= PKT_MAXLEN - reserve)
+			fail_msg("message %u closed at %zu octets, but the next record (%zu octets) fits in %zu",
+			         m + 1, c->len[m], t->wire[first], (size_t)(PKT_MAXLEN - reserve));
+	}
+}
+
+/* The zone of the transfer tests: SOA, NS, MX, n A records, TXTs of several sizes (one of 20,000
+ * octets: a third of a message alone). */
+static rrlist_t *big_list(uint32_t serial, unsigned n)
+{
+	rrlist_t *l = rrlist_new();
+	add_soa(l, 3600, serial);
+	add_name(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
+	add_name(l, "example.com.", PKT_TYPE_NS, 3600, "ns2.example.net.");
+	add_mx(l, "example.com.", 3600, 10, "mail.example.com.");
+	add_a(l, "ns1.example.com.", 3600, 0xC0000201);
+	add_a(l, "mail.example.com.", 3600, 0xC0000219);
+	for (unsigned i = 0; i < n; i++) {
+		char owner[64];
+		snprintf(owner, sizeof(owner), "host-%u.hosts.example.com.", i);
+		add_a(l, owner, 300, 0x0A000000 + i);
+		if (i % 50 == 0)
+			add_txt(l, owner, 300, 10 + i % 700, (char)('a' + i % 26));
+	}
+	add_txt(l, "huge.example.com.", 60, 20000, 'x');
+	return l;
+}
+
+/* ---- AXFR ---- */
+
+static void check_axfr(unsigned n, size_t reserve, unsigned min_messages)
+{
+	rrlist_t *l = big_list(2024, n);
+	zone_contents_t *z = build(l);
+	capture_t c = { 0 };
+	xfr_out_t x = new_out(&c, reserve, PKT_TYPE_AXFR);
+	assert_int_equal(xfr_out_axfr(&x, z), TDM_OK);
+	assert_true(c.count >= min_messages);
+	assert_int_equal(x.messages, c.count);
+	texts_t t = read_stream(&c, reserve, true);
+	assert_int_equal(x.records, t.n);
+
+	/* RFC 5936 2.2: the SOA first and last, every other record once in between. */
+	rrlist_t *soa = rrlist_new();
+	add_soa(soa, 3600, 2024);
+	char *soa_text = rr_text_of(rrlist_at(soa, 0));
+	assert_string_equal(t.v[0], soa_text);
+	assert_string_equal(t.v[t.n - 1], soa_text);
+	texts_t want = texts_of(l, true);
+	assert_same_set(t.v + 1, t.n - 2, want.v, want.n, "AXFR between the SOAs");
+	assert_messages_full(&c, &t, reserve);
+
+	free(soa_text);
+	rrlist_free(soa);
+	texts_free(&want);
+	texts_free(&t);
+	capture_free(&c);
+	zone_contents_free(z);
+	rrlist_free(l);
+}
+
+static void test_axfr_small_zone_is_one_message(void **state)
+{
+	check_axfr(10, 0, 1);
+}
+
+static void test_axfr_splits_into_full_messages(void **state)
+{
+	check_axfr(20000, 0, 5);
+}
+
+/* With room kept for TSIG, messages stop short of 65535 by that much, and nothing is lost. */
+static void test_axfr_keeps_the_tsig_reserve(void **state)
+{
+	check_axfr(20000, 512, 5);
+	check_axfr(20000, 30000, 12);
+}
+
+static void test_axfr_without_a_question(void **state)
+{
+	rrlist_t *l = big_list(7, 5000);
+	zone_contents_t *z = build(l);
+	capture_t c = { 0 };
+	xfr_out_t x = new_out(&c, 0, PKT_TYPE_AXFR);
+	x.question = NULL;
+	assert_int_equal(xfr_out_axfr(&x, z), TDM_OK);
+	assert_true(c.count >= 2);
+	texts_t t = read_stream(&c, 0, false);
+	texts_t want = texts_of(l, true);
+	assert_same_set(t.v + 1, t.n - 2, want.v, want.n, "AXFR between the SOAs");
+	texts_free(&want);
+	texts_free(&t);
+	capture_free(&c);
+	zone_contents_free(z);
+	rrlist_free(l);
+}
+
+/* A failing send ends the transfer with its error: nothing is sent after it. */
+static void test_a_send_error_aborts_the_transfer(void **state)
+{
+	rrlist_t *l = big_list(7, 20000);
+	zone_contents_t *z = build(l);
+	capture_t c = { .fail_at = 2 };
+	xfr_out_t x = new_out(&c, 0, PKT_TYPE_AXFR);
+	assert_int_equal(xfr_out_axfr(&x, z), TDM_EIO);
+	assert_int_equal(c.count, 1);
+	assert_false(c.last[0]);
+	capture_free(&c);
+	zone_contents_free(z);
+	rrlist_free(l);
+}
+
+/* A record that does not fit even in an empty message is an error, not a loop or an empty message. */
+static void test_a_record_too_large_for_any_message(void **state)
+{
+	capture_t c = { 0 };
+	xfr_out_t x = new_out(&c, 20000, PKT_TYPE_AXFR);
+	static uint8_t rd[50000];
+	memset(rd, 1, sizeof(rd));
+	assert_int_equal(xfr_out_rr(&x, N("big.example.com."), PKT_TYPE_TXT, 1, rd, 1000), TDM_OK);
+	assert_int_equal(xfr_out_rr(&x, N("big.example.com."), PKT_TYPE_TXT, 1, rd, sizeof(rd)),
+	                 TDM_ESPACE);
+	/* the record that fitted went out in its own message */
+	assert_int_equal(c.count, 1);
+	assert_int_equal(pkt_ancount(c.msg[0]), 1);
+	/* trying again with nothing else in the message sends nothing */
+	assert_int_equal(xfr_out_rr(&x, N("big.example.com."), PKT_TYPE_TXT, 1, rd, sizeof(rd)),
+	                 TDM_ESPACE);
+	assert_int_equal(c.count, 1);
+	capture_free(&c);
+
+	/* the same as the first record of a transfer: no message at all, not an empty one */
+	x = new_out(&c, 20000, PKT_TYPE_AXFR);
+	assert_int_equal(xfr_out_rr(&x, N("big.example.com."), PKT_TYPE_TXT, 1, rd, sizeof(rd)),
+	                 TDM_ESPACE);
+	assert_int_equal(c.count, 0);
+	capture_free(&c);
+}
+
+/* ---- IXFR ---- */
+
+/* The records of an IXFR stream in order, checked against RFC 1995 4's one difference sequence:
+ * new SOA, old SOA, removed..., new SOA, added..., new SOA. */
+static void check_ixfr_stream(const texts_t *t, const char *new_soa, const char *old_soa,
+                              const rrlist_t *removed, const rrlist_t *added)
+{
+	size_t nr = rrlist_count(removed), na = rrlist_count(added);
+	assert_int_equal(t->n, 4 + nr + na);
+	assert_string_equal(t->v[0], new_soa);
+	assert_string_equal(t->v[1], old_soa);
+	assert_string_equal(t->v[2 + nr], new_soa);
+	assert_string_equal(t->v[t->n - 1], new_soa);
+	texts_t r = texts_of(removed, false), a = texts_of(added, false);
+	assert_same_set(t->v + 2, nr, r.v, r.n, "removed");
+	assert_same_set(t->v + 3 + nr, na, a.v, a.n, "added");
+	texts_free(&r);
+	texts_free(&a);
+}
+
+static void check_ixfr(unsigned n_removed, unsigned n_added, unsigned min_messages)
+{
+	rrlist_t *l = big_list(9, 10);
+	zone_contents_t *z = build(l);
+	rrlist_t *old = rrlist_new(), *removed = rrlist_new(), *added = rrlist_new(), *news = rrlist_new();
+	add_soa(old, 1800, 8);   /* the old version's SOA, with its own TTL */
+	add_soa(news, 3600, 9);
+	for (unsigned i = 0; i < n_removed; i++) {
+		char owner[64];
+		snprintf(owner, sizeof(owner), "old-%u.example.com.", i);
+		add_a(removed, owner, 300, i);
+	}
+	for (unsigned i = 0; i < n_added; i++) {
+		char owner[64];
+		snprintf(owner, sizeof(owner), "new-%u.example.com.", i);
+		add_a(added, owner, 300, i);
+	}
+	capture_t c = { 0 };
+	xfr_out_t x = new_out(&c, 512, PKT_TYPE_IXFR);
+	assert_int_equal(xfr_out_ixfr(&x, z, rrlist_at(old, 0), removed, added), TDM_OK);
+	assert_true(c.count >= min_messages);
+	texts_t t = read_stream(&c, 512, true);
+	char *new_soa = rr_text_of(rrlist_at(news, 0)), *old_soa = rr_text_of(rrlist_at(old, 0));
+	check_ixfr_stream(&t, new_soa, old_soa, removed, added);
+	assert_messages_full(&c, &t, 512);
+	free(new_soa);
+	free(old_soa);
+	texts_free(&t);
+	capture_free(&c);
+	rrlist_free(old);
+	rrlist_free(news);
+	rrlist_free(removed);
+	rrlist_free(added);
+	zone_contents_free(z);
+	rrlist_free(l);
+}
+
+static void test_ixfr_one_difference_sequence(void **state)
+{
+	check_ixfr(3, 5, 1);
+}
+
+/* A change with nothing but the SOA: new, old, new, new. */
+static void test_ixfr_soa_only_change(void **state)
+{
+	check_ixfr(0, 0, 1);
+}
+
+/* Removed and added lists longer than a message: the sequence runs on across messages. */
+static void test_ixfr_over_several_messages(void **state)
+{
+	check_ixfr(9000, 11000, 4);
+}
+
+/* RFC 1995 4: "up to date" is the SOA alone, one message. */
+static void test_soa_only_answer(void **state)
+{
+	rrlist_t *l = big_list(77, 10);
+	zone_contents_t *z = build(l);
+	capture_t c = { 0 };
+	xfr_out_t x = new_out(&c, 0, PKT_TYPE_IXFR);
+	assert_int_equal(xfr_out_soa_only(&x, z), TDM_OK);
+	assert_int_equal(c.count, 1);
+	texts_t t = read_stream(&c, 0, true);
+	rrlist_t *soa = rrlist_new();
+	add_soa(soa, 3600, 77);
+	char *s = rr_text_of(rrlist_at(soa, 0));
+	assert_int_equal(t.n, 1);
+	assert_string_equal(t.v[0], s);
+	free(s);
+	rrlist_free(soa);
+	texts_free(&t);
+	capture_free(&c);
+	zone_contents_free(z);
+	rrlist_free(l);
+}
+
+/* ---- condensing journal entries ---- */
+
+typedef struct {
+	rrlist_t *removed, *added;
+} entry_t;
+
+static entry_t entry(void)
+{
+	return (entry_t){ rrlist_new(), rrlist_new() };
+}
+
+static void entry_free(entry_t *e)
+{
+	rrlist_free(e->removed);
+	rrlist_free(e->added);
+}
+
+/* Condenses the entries; the result in *out. */
+static void condense(entry_t *entries, size_t n, entry_t *out)
+{
+	xfr_condense_t *c = xfr_condense_new();
+	assert_non_null(c);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(xfr_condense_add(c, entries[i].removed, entries[i].added), TDM_OK);
+	*out = entry();
+	assert_int_equal(xfr_condense_finish(c, out->removed, out->added), TDM_OK);
+	xfr_condense_free(c);
+}
+
+static void test_condense_one_entry_is_itself_without_soa(void **state)
+{
+	entry_t e = entry(), got, want = entry();
+	add_soa(e.removed, 3600, 1);
+	add_a(e.removed, "a.example.com.", 300, 1);
+	add_a(e.removed, "a.example.com.", 300, 2);
+	add_soa(e.added, 3600, 2);
+	add_a(e.added, "b.example.com.", 300, 1);
+	add_txt(e.added, "b.example.com.", 300, 10, 't');
+	add_a(want.removed, "a.example.com.", 300, 1);
+	add_a(want.removed, "a.example.com.", 300, 2);
+	add_a(want.added, "b.example.com.", 300, 1);
+	add_txt(want.added, "b.example.com.", 300, 10, 't');
+	condense(&e, 1, &got);
+	assert_same_list(got.removed, want.removed, "removed");
+	assert_same_list(got.added, want.added, "added");
+	entry_free(&e);
+	entry_free(&got);
+	entry_free(&want);
+}
+
+/* The cases of condensing two or three entries: what the old version had and the new one has. */
+static void test_condense_cancels_and_keeps(void **state)
+{
+	entry_t e[3] = { entry(), entry(), entry() }, got, want = entry();
+	for (int i = 0; i < 3; i++) {
+		add_soa(e[i].removed, 3600, (uint32_t)i + 1);
+		add_soa(e[i].added, 3600, (uint32_t)i + 2);
+	}
+	/* added, then removed: never seen by either end */
+	add_a(e[0].added, "flash.example.com.", 300, 1);
+	add_a(e[1].removed, "flash.example.com.", 300, 1);
+	/* removed, then added back: unchanged */
+	add_a(e[0].removed, "back.example.com.", 300, 2);
+	add_a(e[1].added, "back.example.com.", 300, 2);
+	/* added, removed, added again: added */
+	add_a(e[0].added, "again.example.com.", 300, 3);
+	add_a(e[1].removed, "again.example.com.", 300, 3);
+	add_a(e[2].added, "again.example.com.", 300, 3);
+	/* removed, added, removed again: removed */
+	add_a(e[0].removed, "drop.example.com.", 300, 4);
+	add_a(e[1].added, "drop.example.com.", 300, 4);
+	add_a(e[2].removed, "drop.example.com.", 300, 4);
+	/* TTL 300 -> 600 -> 900: the old TTL removed, the last one added, nothing in between */
+	add_a(e[0].removed, "ttl.example.com.", 300, 5);
+	add_a(e[0].added, "ttl.example.com.", 600, 5);
+	add_a(e[1].removed, "ttl.example.com.", 600, 5);
+	add_a(e[1].added, "ttl.example.com.", 900, 5);
+	/* TTL 300 -> 600 -> 300: unchanged */
+	add_a(e[0].removed, "round.example.com.", 300, 6);
+	add_a(e[0].added, "round.example.com.", 600, 6);
+	add_a(e[1].removed, "round.example.com.", 600, 6);
+	add_a(e[1].added, "round.example.com.", 300, 6);
+	/* plain changes in the last entry */
+	add_a(e[2].removed, "late.example.com.", 300, 7);
+	add_a(e[2].added, "late.example.com.", 300, 8);
+	/* owners compare without case */
+	add_a(e[0].added, "Case.Example.COM.", 300, 9);
+	add_a(e[1].removed, "case.example.com.", 300, 9);
+
+	add_a(want.added, "again.example.com.", 300, 3);
+	add_a(want.removed, "drop.example.com.", 300, 4);
+	add_a(want.removed, "ttl.example.com.", 300, 5);
+	add_a(want.added, "ttl.example.com.", 900, 5);
+	add_a(want.removed, "late.example.com.", 300, 7);
+	add_a(want.added, "late.example.com.", 300, 8);
+
+	condense(e, 3, &got);
+	assert_same_list(got.removed, want.removed, "removed");
+	assert_same_list(got.added, want.added, "added");
+	for (int i = 0; i < 3; i++)
+		entry_free(&e[i]);
+	entry_free(&got);
+	entry_free(&want);
+}
+
+static void test_condense_nothing(void **state)
+{
+	entry_t got;
+	condense(NULL, 0, &got);
+	assert_int_equal(rrlist_count(got.removed), 0);
+	assert_int_equal(rrlist_count(got.added), 0);
+	entry_free(&got);
+	xfr_condense_free(NULL);
+}
+
+/* A version of a generated zone: which names exist, their TTLs and addresses vary with step. */
+static rrlist_t *version(uint32_t serial, unsigned step)
+{
+	rrlist_t *l = rrlist_new();
+	add_soa(l, 3600, serial);
+	add_name(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
+	add_a(l, "ns1.example.com.", 3600, 1);
+	for (unsigned i = 0; i < 400; i++) {
+		unsigned h = (i * 2654435761u) ^ (step * 0x9E3779B9u);
+		if ((h >> 3) % 4 == 0)
+			continue;
+		char owner[64];
+		snprintf(owner, sizeof(owner), "n%u.example.com.", i);
+		add_a(l, owner, 300 + (h >> 11) % 2 * 300, (h >> 13) % 3);
+		if ((h >> 17) % 3 == 0)
+			add_txt(l, owner, 300, 5 + (h >> 19) % 3, 'q');
+	}
+	return l;
+}
+
+/* Journal entries made by zone_diff between successive versions, condensed, equal the diff between
+ * the first and the last version (less the SOAs), and applied to the first give the last: RFC 1995
+ * 6's condensation loses nothing but the versions in between. Serials cross the wrap. */
+static void test_condensed_journal_equals_the_direct_diff(void **state)
+{
+	enum { STEPS = 8 };
+	zone_contents_t *v[STEPS + 1];
+	rrlist_t *lists[STEPS + 1];
+	uint32_t serial = 0xFFFFFFFCu;
+	for (unsigned i = 0; i <= STEPS; i++) {
+		lists[i] = version(serial + i, i);
+		v[i] = build(lists[i]);
+	}
+	entry_t e[STEPS];
+	for (unsigned i = 0; i < STEPS; i++) {
+		e[i] = entry();
+		assert_int_equal(zone_diff(v[i], v[i + 1], e[i].removed, e[i].added), TDM_OK);
+	}
+	for (unsigned from = 0; from < STEPS; from++) {
+		entry_t got, direct = entry();
+		condense(e + from, STEPS - from, &got);
+		assert_int_equal(zone_diff(v[from], v[STEPS], direct.removed, direct.added), TDM_OK);
+		texts_t gr = texts_of(got.removed, false), ga = texts_of(got.added, false);
+		texts_t dr = texts_of(direct.removed, true), da = texts_of(direct.added, true);
+		assert_same_set(gr.v, gr.n, dr.v, dr.n, "condensed removed vs direct diff");
+		assert_same_set(ga.v, ga.n, da.v, da.n, "condensed added vs direct diff");
+		/* with the SOAs put back, it applies to the old version and gives the new one */
+		add_soa(got.removed, 3600, serial + from);
+		add_soa(got.added, 3600, serial + STEPS);
+		rrlist_t *out = NULL;
+		assert_int_equal(zone_apply(v[from], got.removed, got.added, &out), TDM_OK);
+		assert_same_list(out, lists[STEPS], "condensed diff applied");
+		rrlist_free(out);
+		texts_free(&gr);
+		texts_free(&ga);
+		texts_free(&dr);
+		texts_free(&da);
+		entry_free(&got);
+		entry_free(&direct);
+	}
+	for (unsigned i = 0; i < STEPS; i++)
+		entry_free(&e[i]);
+	for (unsigned i = 0; i <= STEPS; i++) {
+		zone_contents_free(v[i]);
+		rrlist_free(lists[i]);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_axfr_small_zone_is_one_message),
+		cmocka_unit_test(test_axfr_splits_into_full_messages),
+		cmocka_unit_test(test_axfr_keeps_the_tsig_reserve),
+		cmocka_unit_test(test_axfr_without_a_question),
+		cmocka_unit_test(test_a_send_error_aborts_the_transfer),
+		cmocka_unit_test(test_a_record_too_large_for_any_message),
+		cmocka_unit_test(test_ixfr_one_difference_sequence),
+		cmocka_unit_test(test_ixfr_soa_only_change),
+		cmocka_unit_test(test_ixfr_over_several_messages),
+		cmocka_unit_test(test_soa_only_answer),
+		cmocka_unit_test(test_condense_one_entry_is_itself_without_soa),
+		cmocka_unit_test(test_condense_cancels_and_keeps),
+		cmocka_unit_test(test_condense_nothing),
+		cmocka_unit_test(test_condensed_journal_equals_the_direct_diff),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
