@@ -54,6 +54,14 @@ def serves(addr, port, name):
     return r.rcode() == dns.rcode.NOERROR and len(r.answer) == 1
 
 
+def rcode(addr, port, name, rdtype="SOA"):
+    """The rcode of the answer, or None when nothing came back."""
+    try:
+        return dns.query.udp(dns.message.make_query(name, rdtype), addr, port=port, timeout=0.5).rcode()
+    except Exception:
+        return None
+
+
 def axfr_rcode(addr, port, zone, source):
     q = dns.message.make_query(zone, "AXFR")
     r = dns.query.tcp(q, addr, port=port, timeout=2, source=source)
@@ -258,14 +266,22 @@ zones:
     catalog: consume
     primaries: [producer]
 """))
-    def wait(name, want=True, seconds=15):
+    consumer = procs[-1]
+
+    def wait(name, predicate=None, seconds=15):
+        predicate = predicate or (lambda: serves("127.0.0.2", cport, name))
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and serves("127.0.0.2", cport, name) != want:
+        while time.monotonic() < deadline and not predicate():
             time.sleep(0.05)
-        return serves("127.0.0.2", cport, name) == want
+        return predicate()
     log = tmp / "c" / "log"
     assert wait("www.one.test.") and wait("www.two.test."), log.read_text()
     (tmp / "p" / "t.yaml").write_text(conf(["one.test.", "three.test."]))
     producer.send_signal(signal.SIGHUP)
-    assert wait("www.three.test.", seconds=5), log.read_text()
-    assert wait("www.two.test.", want=False, seconds=5), log.read_text()
+    assert wait("www.three.test.", seconds=10), log.read_text()
+    # Gone means the consumer, alive, refuses it (a dead consumer answers nothing) and serves the others.
+    assert wait("two.test.", lambda: rcode("127.0.0.2", cport, "two.test.") == dns.rcode.REFUSED,
+                seconds=10), log.read_text()
+    assert consumer.poll() is None, "the consumer died\n" + log.read_text()
+    assert serves("127.0.0.2", cport, "www.one.test.") and serves("127.0.0.2", cport, "www.three.test."), \
+        log.read_text()

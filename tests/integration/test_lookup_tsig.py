@@ -45,6 +45,10 @@ zones:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and "serving" not in (tmp_path / "log").read_text():
         time.sleep(0.05)
+    if "serving" not in (tmp_path / "log").read_text():
+        proc.kill()
+        proc.wait(5)
+        pytest.fail("tandemd not serving within 10 s:\n" + (tmp_path / "log").read_text())
     yield port
     proc.terminate()
     proc.wait(10)

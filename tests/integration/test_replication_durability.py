@@ -6,18 +6,24 @@ durability", issue 3):
 - restarted after a clean stop, it serves at once from its store, without a transfer (primary stopped);
 - when its primary is gone, it serves until the zone's EXPIRE, then answers SERVFAIL, and recovers by itself
   when the primary comes back;
-- SIGTERM stops it promptly even while a refresh waits for a primary that does not answer.
+- SIGTERM stops it promptly even while a transfer waits for a primary that accepted the connection and the
+  request and says nothing.
 
 The secondary takes the zone through a Python proxy (harness/fakes.py) that can hold the answer after some
 bytes, so the kill provably lands in the middle of the transfer, whatever the speed of the machine.
 """
 
+import re
 import signal
 import socket
+import struct
 import subprocess
+import threading
 import time
 
+import dns.message
 import dns.rcode
+import dns.rdatatype
 
 from harness import Acl, Remote, Tandem, Zone, secondary
 from harness import dnsq, xfr
@@ -101,17 +107,15 @@ def test_secondary_restarted_after_a_clean_stop_serves_at_once_without_a_transfe
             xfr.wait_serial(sec, ZONE, 2, timeout=10)
             held = xfr.axfr(p, ZONE)
         assert sec.proc.returncode == 0, "the secondary did not stop cleanly on SIGTERM"
-    # Both stopped; the secondary comes back alone.
+    # Both stopped; the secondary comes back alone: with its primary gone, whatever it serves comes from
+    # its store (how fast is bench/'s business, not a pass/fail test's).
     mark = sec.log_mark()
-    start = time.monotonic()
     sec.start()
     try:
-        xfr.wait_serial(sec, ZONE, 2, timeout=5, interval=0.01)
-        took = time.monotonic() - start
-        assert took < 2.0, "the stored zone took %.1fs to be served" % took
+        xfr.wait_serial(sec, ZONE, 2, timeout=10, interval=0.01)
         assert xfr.axfr(sec, ZONE) == held
         assert dnsq.ask(sec, "late.big.test.", "A").answer[0][0].address == "192.0.2.2"
-        time.sleep(0.5)
+        sec.wait_log(r"big\.test\.: loaded from the store, serial 2", mark=mark)
         since = sec.log_since(mark)
         assert "XFR from 127.0.0.1@%d serial" % p_port not in since, since
     finally:
@@ -120,25 +124,26 @@ def test_secondary_restarted_after_a_clean_stop_serves_at_once_without_a_transfe
 
 def test_secondary_expires_without_its_primary_and_recovers_by_itself(tmp_path):
     p_port, s_port = free_port(), free_port()
-    # SOA refresh 1 s, retry 1 s, expire 3 s; the server's clamps let such small values through.
-    text = xfr.zone_text(ZONE, 1, refresh=1, retry=1, expire=3, minimum=60)
+    # SOA refresh 1 s, retry 1 s, expire 4 s; the server's clamps let such small values through.
+    text = xfr.zone_text(ZONE, 1, refresh=1, retry=1, expire=4, minimum=60)
     primary = _primary(tmp_path, text, "primary", p_port, s_port)
     timers = {"refresh-min": 1, "retry-min": 1, "expire-min": 1}
     with _secondary(tmp_path, p_port, s_port, extra_server=timers) as sec:
         with primary:
             xfr.wait_serial(sec, ZONE, 1, timeout=10)
-            time.sleep(1.5)   # a refresh or two with the primary there
+            # Two refreshes with the primary there (each logs "up to date"): the timers run.
+            sec.wait_log(r"(?s)big\.test\.: up to date at serial 1.*big\.test\.: up to date at serial 1",
+                         timeout=15)
             assert xfr.soa_serial(sec, ZONE) == 1
-        stopped = time.monotonic()
-        # Still served while it has not expired...
+        # Still served right after the primary went: its last refresh was a second ago, EXPIRE is 4...
+        failed = sec.log_mark()
         assert xfr.soa_serial(sec, ZONE) == 1
         assert dnsq.ask(sec, "www.big.test.", "A").rcode() == dns.rcode.NOERROR
-        # ...then SERVFAIL, for every name of the zone, a few seconds later.
-        xfr.wait_rcode(sec, ZONE, dns.rcode.SERVFAIL, timeout=10)
-        expired_after = time.monotonic() - stopped
-        assert expired_after > 1.0, "expired %.1fs after the primary stopped" % expired_after
+        # ...then SERVFAIL, for every name of the zone, once the refreshes have failed until EXPIRE.
+        xfr.wait_rcode(sec, ZONE, dns.rcode.SERVFAIL, timeout=15)
         assert dnsq.ask(sec, "www.big.test.", "A").rcode() == dns.rcode.SERVFAIL
-        sec.wait_log(r"big\.test\.: expired")
+        sec.wait_log(r"big\.test\.: expired", mark=failed)
+        assert re.search(r"big\.test\.: SOA query to 127\.0\.0\.1@%d failed" % p_port, sec.log_since(failed))
 
         # The primary comes back: the next retry brings the zone back, nobody touches the secondary.
         with primary:
@@ -146,23 +151,68 @@ def test_secondary_expires_without_its_primary_and_recovers_by_itself(tmp_path):
             assert dnsq.ask(sec, "www.big.test.", "A").rcode() == dns.rcode.NOERROR
 
 
-def test_secondary_stops_promptly_while_its_primary_is_silent(tmp_path):
-    """SIGTERM stops cleanly (SPEC.md "Programs") and soon: a refresh waiting on a primary that swallows its
-    queries must not hold the stop for the whole transfer timeout (10 s by default), or a service manager
-    ends it with SIGKILL."""
-    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)   # reads nothing, answers nothing
-    silent.bind(("127.0.0.1", free_port()))
+class SilentPrimary:
+    """A primary that takes TCP connections, reads the request whole, and then says nothing, holding the
+    connection open: a transfer in progress that never ends by itself. UDP: read and dropped."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", self.port))
+        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.tcp.bind(("127.0.0.1", self.port))
+        self.tcp.listen(4)
+        self.requests = []          # (qtype, wire) of every whole request read over TCP
+        self.got_request = threading.Event()
+        self._held = []
+        self._stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        self.tcp.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.tcp.accept()
+            except (socket.timeout, OSError):
+                continue
+            self._held.append(conn)
+            deadline = time.monotonic() + 5
+            head = dnsq.recv_exact(conn, 2, deadline)
+            if len(head) == 2:
+                wire = dnsq.recv_exact(conn, struct.unpack("!H", head)[0], deadline)
+                q = dns.message.from_wire(wire)
+                self.requests.append((dns.rdatatype.to_text(q.question[0].rdtype), wire))
+                self.got_request.set()
+
+    def close(self):
+        self._stop.set()
+        for s in self._held + [self.tcp, self.udp]:
+            s.close()
+
+
+def test_secondary_stops_promptly_while_a_transfer_hangs(tmp_path):
+    """SIGTERM stops cleanly (SPEC.md "Programs") and soon: an AXFR sent to a primary that accepted it and
+    never answers must not hold the stop for the transfer timeout, or a service manager ends tandemd with
+    SIGKILL. xfr-timeout is an hour here, so a stop that waits for the transfer cannot pass the bounded
+    wait below on any machine."""
+    silent = SilentPrimary()
     try:
-        sec = Tandem(tmp_path, [secondary(ZONE, [Remote("127.0.0.1", silent.getsockname()[1])])])
+        sec = Tandem(tmp_path, [secondary(ZONE, [Remote("127.0.0.1", silent.port)])],
+                     extra_server={"xfr-timeout": 3600})
         with sec:
-            time.sleep(0.5)   # the first refresh is waiting for its SOA answer
-            start = time.monotonic()
+            # Nothing held and one primary: the first refresh is the AXFR itself, now waiting for an answer.
+            assert silent.got_request.wait(10), "the secondary never asked for the zone\n" + sec.log_tail()
+            assert [t for t, _ in silent.requests] == ["AXFR"], silent.requests
+            assert sec.alive()
+            mark = sec.log_mark()
             sec.proc.send_signal(signal.SIGTERM)
             try:
-                rc = sec.proc.wait(8)
+                rc = sec.proc.wait(20)
             except subprocess.TimeoutExpired:
                 rc = None
-            took = time.monotonic() - start
-            assert rc == 0 and took < 2.0, "SIGTERM took %.1fs to stop tandemd (status %s)" % (took, rc)
+            assert rc == 0, "tandemd did not stop on SIGTERM with a transfer in progress (status %s)\n%s" \
+                % (rc, sec.log_since(mark))
+            assert "SIGTERM: stopping" in sec.log_since(mark)
     finally:
         silent.close()

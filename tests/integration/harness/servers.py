@@ -717,7 +717,11 @@ class PowerDns(Server):
 
     kind = "pdns"
     binary = Path("/usr/sbin/pdns_server")
-    schema = Path("/usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql")
+    # Debian's pdns-backend-sqlite3 ships the schema twice; images that leave out /usr/share/doc (Debian's
+    # Docker images do) keep only the first.
+    schema = next((p for p in (Path("/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql"),
+                               Path("/usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql")) if p.exists()),
+                  Path("/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql"))
 
     def write_config(self):
         d = self.dir
