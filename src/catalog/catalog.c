@@ -52,7 +52,8 @@ static int read_property(const zone_contents_t *z, const zone_node_t *n, catalog
 		uint16_t rdlen;
 		const uint8_t *rd = zone_rrset_first(z, &sets[i], &rdlen);
 		if (strcmp(label, "group") == 0 && sets[i].type == PKT_TYPE_TXT) {
-			if (sets[i].count != 1 || rdlen < 1 || rd[0] + 1 != rdlen)
+			if (sets[i].count != 1 || rdlen < 1 || rd[0] + 1 != rdlen ||
+			    memchr(rd + 1, 0, rd[0]) != NULL)
 				return broken(why, len, "catalog member %s: broken group property", m->zone);
 			memcpy(m->group, rd + 1, rd[0]);
 			m->group[rd[0]] = '\0';
@@ -79,20 +80,68 @@ static int push(catalog_t *cat, size_t *cap)
 	return TDM_OK;
 }
 
-/* The label of name right below base (name is exactly one label longer), into out. */
-static void first_label(const uint8_t *name, char *out, size_t size)
+/* One octet as presentation text (RFC 1035 5.1): itself, \X for specials, \DDD for the rest. */
+static size_t escape_octet(uint8_t c, char out[5])
 {
-	size_t n = name[0] < size - 1 ? name[0] : size - 1;
-	memcpy(out, name + 1, n);
+	if (c == '.' || c == '\\' || c == '"' || c == ';' || c == '(' || c == ')' || c == '@' || c == '$')
+		return (size_t)snprintf(out, 5, "\\%c", c);
+	if (c <= 0x20 || c >= 0x7f)
+		return (size_t)snprintf(out, 5, "\\%03u", c);
+	out[0] = (char)c;
+	out[1] = '\0';
+	return 1;
+}
+
+/* The first label of name as presentation text into out: IDs and property labels are any octets
+ * (RFC 9432 4.1), so they are kept escaped -- safe to log, to store, to compare (a NUL inside
+ * cannot cut one short). False when the text does not fit. */
+static bool first_label(const uint8_t *name, char *out, size_t size)
+{
+	size_t n = 0;
+	for (uint8_t i = 0; i < name[0]; i++) {
+		char e[5];
+		size_t w = escape_octet(name[1 + i], e);
+		if (n + w + 1 > size) {
+			out[n] = '\0';
+			return false;
+		}
+		memcpy(out + n, e, w);
+		n += w;
+	}
+	out[n] = '\0';
+	return true;
+}
+
+void catalog_escape(const char *in, char *out, size_t size)
+{
+	size_t n = 0;
+	if (size == 0)
+		return;
+	for (; *in != '\0'; in++) {
+		char e[5];
+		uint8_t c = (uint8_t)*in;
+		/* Only what could break a log line or hide text: IDs read here are escaped already (their
+		 * backslashes stay as they are), printable text stays readable. */
+		size_t w = c >= 0x20 && c < 0x7f ? (e[0] = (char)c, e[1] = '\0', 1)
+		                                 : (size_t)snprintf(e, sizeof(e), "\\%03u", c);
+		if (n + w + 1 > size)
+			break;
+		memcpy(out + n, e, w);
+		n += w;
+	}
 	out[n] = '\0';
 }
 
 static int read_member(const zone_contents_t *z, const zone_node_t *n, catalog_t *cat,
-                       size_t *cap, char *why, size_t len)
+                       size_t *cap, size_t max, char *why, size_t len)
 {
 	const zone_rrset_t *ptr = zone_node_rrset(z, n, PKT_TYPE_PTR);
 	if (ptr == NULL)
 		return TDM_OK;   /* RFC 9432 4.1: nothing else belongs here; ignore */
+	if (max != 0 && cat->count >= max) {
+		snprintf(why, len, "more than catalog-max-members %zu members", max);
+		return TDM_EMALF;
+	}
 	if (ptr->count != 1)
 		return broken(why, len, "catalog member node %s has more than one PTR",
 		              zone_node_name(z, n));
@@ -105,7 +154,9 @@ static int read_member(const zone_contents_t *z, const zone_node_t *n, catalog_t
 	memset(m, 0, sizeof(*m));
 	name_copy_lower(m->zone, rd);
 	m->coo[0] = 0;
-	first_label(zone_node_name(z, n), m->id, sizeof(m->id));
+	if (!first_label(zone_node_name(z, n), m->id, sizeof(m->id)))
+		return broken(why, len, "catalog member node %s: unique ID too long once escaped",
+		              zone_node_name(z, n));
 	return TDM_OK;
 }
 
@@ -139,6 +190,11 @@ static int check_duplicates(catalog_t *cat, char *why, size_t len)
 
 int catalog_read(const zone_contents_t *z, catalog_t *out, char *why, size_t why_len)
 {
+	return catalog_read_max(z, 0, out, why, why_len);
+}
+
+int catalog_read_max(const zone_contents_t *z, size_t max, catalog_t *out, char *why, size_t why_len)
+{
 	uint8_t zones[NAME_MAXLEN];
 	catalog_t cat = { 0 };
 	size_t cap = 0;
@@ -157,13 +213,13 @@ int catalog_read(const zone_contents_t *z, catalog_t *out, char *why, size_t why
 			if (depth < 1 || depth > 2 || !name_in_zone(name, zones))
 				continue;
 			if (pass == 0 && depth == 1) {
-				ret = read_member(z, n, &cat, &cap, why, why_len);
+				ret = read_member(z, n, &cat, &cap, max, why, why_len);
 			} else if (pass == 1 && depth == 2) {
 				catalog_member_t key;
 				char prop[CATALOG_ID_MAX];
-				first_label(name, prop, sizeof(prop));
-				first_label(name + 1 + name[0], key.id, sizeof(key.id));
-				catalog_member_t *m = cat.count == 0 ? NULL
+				bool known = first_label(name, prop, sizeof(prop)) &&
+				             first_label(name + 1 + name[0], key.id, sizeof(key.id));
+				catalog_member_t *m = cat.count == 0 || !known ? NULL
 				                      : bsearch(&key, cat.members, cat.count, sizeof(key), by_id);
 				if (m != NULL)
 					ret = read_property(z, n, m, prop, why, why_len);

@@ -8,13 +8,13 @@
 #include "zone/contents.h"
 #include "zone/rrlist.h"
 
-#define CATALOG_ID_MAX 64          /* a unique ID is one label */
+#define CATALOG_ID_MAX 64          /* a unique ID is one label, kept escaped: at most 63 characters */
 #define CATALOG_GROUP_MAX 256
 
 /* One member of a catalog. */
 typedef struct {
 	uint8_t zone[NAME_MAXLEN];     /* the member zone, wire, lowercase */
-	char id[CATALOG_ID_MAX];       /* its unique ID label (RFC 9432 4.1) */
+	char id[CATALOG_ID_MAX];       /* its unique ID label (RFC 9432 4.1), escaped as in a zone file */
 	char group[CATALOG_GROUP_MAX]; /* group property, "" when none (RFC 9432 4.4.2) */
 	uint8_t coo[NAME_MAXLEN];      /* change-of-ownership target catalog, root when none */
 	bool has_coo;
@@ -33,7 +33,14 @@ typedef struct {
  * with why filled (a person-readable reason). TDM_OK, TDM_EMALF or TDM_ENOMEM.
  */
 int catalog_read(const zone_contents_t *z, catalog_t *out, char *why, size_t why_len);
+/* The same, refusing a catalog of more than max members (0: any number) before it costs more
+ * (catalog-max-members). */
+int catalog_read_max(const zone_contents_t *z, size_t max, catalog_t *out, char *why, size_t why_len);
 void catalog_clear(catalog_t *cat);
+
+/* A string from a catalog (a group, an ID kept from an older store) made safe for one log line:
+ * control characters and non-ASCII octets escaped as \DDD, the rest as it is. Truncated to size. */
+void catalog_escape(const char *in, char *out, size_t size);
 
 /* A member's unique ID: a stable function of its name (so every producer restart keeps it). */
 void catalog_member_id(const uint8_t *zone, char id[CATALOG_ID_MAX]);

@@ -37,6 +37,7 @@ void cli_opts_init(cli_opts_t *o, const char *env_server, const char *env_key)
 		o->server_given = true;
 	}
 	if (env_key != NULL && *env_key != '\0') {
+		o->api_key_too_long = strlen(env_key) >= sizeof(o->api_key);
 		copy(o->api_key, sizeof(o->api_key), env_key);
 		o->key_source = CLI_KEY_ENV;
 	}
@@ -239,7 +240,7 @@ int cli_opts_key(const cli_opts_t *o, char *key, size_t cap, char *err, size_t e
 {
 	const char *from = o->key_source == CLI_KEY_OPTION ? "--api-key" : "TANDEM_API_KEY";
 	if (o->key_source == CLI_KEY_OPTION || o->key_source == CLI_KEY_ENV) {
-		if (strlen(o->api_key) >= cap)
+		if (strlen(o->api_key) >= cap || (o->key_source == CLI_KEY_ENV && o->api_key_too_long))
 			return fail(err, errsize, "the key given by %s is too long", from);
 		copy(key, cap, o->api_key);
 	} else {

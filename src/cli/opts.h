@@ -38,6 +38,7 @@ typedef struct {
 	char server[CLI_TEXT_MAX];      /* "address@port" or "host@port", as given */
 	bool server_given;              /* --server or TANDEM_API */
 	char api_key[CLI_KEY_MAX];      /* from --api-key or TANDEM_API_KEY */
+	bool api_key_too_long;          /* TANDEM_API_KEY did not fit: refused, never cut */
 	char key_file[CLI_TEXT_MAX];
 	cli_key_source_t key_source;
 	unsigned timeout;               /* seconds; 0 = the command's default */

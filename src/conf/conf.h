@@ -58,6 +58,9 @@ typedef struct {
 	int line;                /* where the zone is declared in the config file */
 	const char *origin;      /* NULL for a configured zone; "catalog X", "autoprimary from Y" for
 	                          * one the server made (not read from the file) */
+	unsigned max_zone_records;     /* records a transfer may bring; 0 = the server's */
+	unsigned max_zone_size;        /* their octets, uncompressed; 0 = the server's */
+	unsigned catalog_max_members;  /* a consumed catalog's members at most; 0 = the server's */
 } conf_zone_t;
 
 /* A super-primary (PowerDNS's "autoprimary"): a NOTIFY from it for a zone we do not have creates the
@@ -98,6 +101,10 @@ typedef struct {
 	unsigned xfr_timeout;          /* seconds a transfer may wait for the network, default 10 */
 	unsigned verify_interval;      /* seconds between bulk verifications of secondary zones, 0 = off */
 	char *catalog;                 /* every primary zone without member-of goes into this catalog */
+	unsigned max_zone_records;     /* records one transfer in may bring, default 10,000,000 */
+	unsigned max_zone_size;        /* their octets, uncompressed, default 1 GiB */
+	unsigned xfr_max_time;         /* seconds one refresh (SOA checks, transfers) may take, default 3600 */
+	unsigned catalog_max_members;  /* members of one consumed catalog at most, default 100,000 */
 	unsigned rate_limit;           /* RRL: UDP answers per second per bucket, 0 = off */
 	unsigned rate_limit_slip;      /* every n-th limited answer goes out truncated, 0 = none */
 	unsigned rate_limit_ipv4_prefix, rate_limit_ipv6_prefix;
@@ -109,6 +116,9 @@ typedef struct {
 typedef struct {
 	sockaddr_t listen;             /* len 0 = off */
 	char *api_key_file;
+	unsigned max_clients;          /* API connections at once, default 64 */
+	unsigned max_body;             /* octets of a request body, default 1 MiB */
+	unsigned timeout;              /* seconds for a request to arrive, a reply to be taken, default 10 */
 } conf_http_t;
 
 typedef struct {

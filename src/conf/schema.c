@@ -90,6 +90,14 @@ static const struct conf_row server_rows[] = {
 	ROW("catalog", OPT_DNAME, SRV(catalog)),
 	ROW("verify-interval", OPT_TIME, SRV(verify_interval), SIZE(conf_server_t, verify_interval),
 	    .def = "0", .min = 0, .max = 604800),
+	ROW("max-zone-records", OPT_UINT, SRV(max_zone_records), SIZE(conf_server_t, max_zone_records),
+	    .def = "10000000", .min = 1, .max = UINT32_MAX),
+	ROW("max-zone-size", OPT_UINT, SRV(max_zone_size), SIZE(conf_server_t, max_zone_size),
+	    .def = "1073741824", .min = 512, .max = UINT32_MAX),
+	ROW("xfr-max-time", OPT_TIME, SRV(xfr_max_time), SIZE(conf_server_t, xfr_max_time),
+	    .def = "3600", .min = 1, .max = 604800),
+	ROW("catalog-max-members", OPT_UINT, SRV(catalog_max_members),
+	    SIZE(conf_server_t, catalog_max_members), .def = "100000", .min = 1, .max = 10000000),
 	ROW("rate-limit", OPT_UINT, SRV(rate_limit), SIZE(conf_server_t, rate_limit),
 	    .def = "0", .min = 0, .max = 1000000),
 	ROW("rate-limit-slip", OPT_UINT, SRV(rate_limit_slip), SIZE(conf_server_t, rate_limit_slip),
@@ -107,6 +115,12 @@ static const struct conf_row server_rows[] = {
 static const struct conf_row http_rows[] = {
 	ROW("listen", OPT_ADDR, HTTP(listen), .port = 8053),
 	ROW("api-key-file", OPT_PATH, HTTP(api_key_file)),
+	ROW("max-clients", OPT_UINT, HTTP(max_clients), SIZE(conf_http_t, max_clients), .def = "64",
+	    .min = 1, .max = 10000),
+	ROW("max-body", OPT_UINT, HTTP(max_body), SIZE(conf_http_t, max_body), .def = "1048576",
+	    .min = 1024, .max = 1073741824),
+	ROW("timeout", OPT_TIME, HTTP(timeout), SIZE(conf_http_t, timeout), .def = "10", .min = 1,
+	    .max = 3600),
 	END,
 };
 
@@ -145,6 +159,12 @@ static const struct conf_row zone_rows[] = {
 	ROW("catalog", OPT_ENUM, ZONE(catalog), SIZE(conf_zone_t, catalog), .words = catalog_roles),
 	ROW("member-of", OPT_DNAME, ZONE(member_of)),
 	ROW("group", OPT_STR, ZONE(group), .check = check_text255),
+	ROW("max-zone-records", OPT_UINT, ZONE(max_zone_records), SIZE(conf_zone_t, max_zone_records),
+	    .min = 1, .max = UINT32_MAX),
+	ROW("max-zone-size", OPT_UINT, ZONE(max_zone_size), SIZE(conf_zone_t, max_zone_size),
+	    .min = 512, .max = UINT32_MAX),
+	ROW("catalog-max-members", OPT_UINT, ZONE(catalog_max_members),
+	    SIZE(conf_zone_t, catalog_max_members), .min = 1, .max = 10000000),
 	END,
 };
 
@@ -255,22 +275,55 @@ static int key_match(void *arg, const tsig_keyfile_key_t *key)
 	return 0;
 }
 
+/* A key file is read whole (a key cut off at a buffer's end would just be "missing"), up to this. */
+#define KEY_FILE_MAX (1024 * 1024)
+
+/* The whole file, NUL-terminated, in a new buffer; NULL with an error reported. */
+static char *read_key_file(struct conf_ctx *c, int line, const char *path, const char *file,
+                           size_t *len)
+{
+	FILE *f = fopen(file, "r");
+	char *text = NULL;
+	if (f == NULL) {
+		conf_error(c, line, "%s.file: cannot read %s (%s)", path, file, strerror(errno));
+		return NULL;
+	}
+	if ((text = malloc(KEY_FILE_MAX + 1)) == NULL) {
+		c->nomem = true;
+		goto out;
+	}
+	*len = fread(text, 1, KEY_FILE_MAX + 1, f);
+	if (ferror(f) || *len > KEY_FILE_MAX) {
+		conf_error(c, line, "%s.file: %s: %s", path, file,
+		           ferror(f) ? "read error" : "larger than 1 MiB: not a key file");
+		free(text);
+		text = NULL;
+		goto out;
+	}
+	text[*len] = '\0';
+out:
+	fclose(f);
+	return text;
+}
+
 /* A key from a BIND key file (tsig-keygen's output, as it is): the statement with the key's name. */
 static void key_from_file(struct conf_ctx *c, size_t i, conf_key_t *k, const char *path)
 {
 	int line = conf_ctx_line(c, SEC_KEYS, i, "file");
-	FILE *f = fopen(k->file, "r");
-	char text[16384];
-	size_t len = f != NULL ? fread(text, 1, sizeof(text) - 1, f) : 0;
-	if (f == NULL) {
-		conf_error(c, line, "%s.file: cannot read %s (%s)", path, k->file, strerror(errno));
+	size_t len = 0;
+	char *text = read_key_file(c, line, path, k->file, &len);
+	if (text == NULL)
 		return;
-	}
-	fclose(f);
-	text[len] = '\0';
 	struct key_find find = { .want = k->name };
 	int err_line = 0;
-	if (tsig_keyfile_parse(text, len, key_match, &find, &err_line) != TDM_OK) {
+	int ret = tsig_keyfile_parse(text, len, key_match, &find, &err_line);
+	free(text);
+	if (ret == TDM_ESPACE) {
+		conf_error(c, line, "%s.file: %s:%d: secret longer than %d octets: Tandem cannot use it",
+		           path, k->file, err_line, TSIG_SECRET_MAX);
+		return;
+	}
+	if (ret != TDM_OK) {
 		conf_error(c, line, "%s.file: %s:%d: not a key file BIND would read", path, k->file,
 		           err_line);
 		return;

@@ -8,6 +8,7 @@
 
 #include "conf/schema.h"
 #include "lib/error.h"
+#include "tsig/tsig.h"
 
 /*
  * Fields are reached through their offset in the section's struct. Pointers are read and written with
@@ -348,6 +349,14 @@ static void set_secret(struct conf_ctx *c, const struct conf_row *r, void *obj,
 		return;
 	if (!b64_decode(v->text, secret, &len)) {
 		conf_error(c, v->line, "%s: not a base64 secret", path);
+		free(secret);
+		return;
+	}
+	/* Refused here rather than cut or dropped later: every job that signs copies the secret into
+	 * a buffer of TSIG_SECRET_MAX octets, and a key that does not fit would go unused (unsigned). */
+	if (len > TSIG_SECRET_MAX) {
+		conf_error(c, v->line, "%s: %zu octets, longer than the %d Tandem can use", path, len,
+		           TSIG_SECRET_MAX);
 		free(secret);
 		return;
 	}

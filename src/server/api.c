@@ -162,11 +162,18 @@ static void get_status(server_t *srv, api_reply_t *reply)
 	rrl_stats(srv->shared.rrl, &dropped, &slipped);
 	json_t *rrl = json_pack("{s:I, s:I, s:I}", "rate", (json_int_t)cs->rate_limit, "dropped",
 	                        (json_int_t)dropped, "slipped", (json_int_t)slipped);
-	reply->body = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o, s:o}", "version", TANDEM_VERSION,
+	bool failing;
+	char error[256];
+	int64_t error_at;
+	store_health(srv->store, &failing, error, sizeof(error), &error_at);
+	json_t *store = json_pack("{s:b, s:o, s:o}", "ok", !failing, "last_error",
+	                          error[0] ? json_string(error) : json_null(), "last_error_at",
+	                          time_or_null(error_at));
+	reply->body = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "version", TANDEM_VERSION,
 	                        "uptime", (json_int_t)(time(NULL) - srv->started), "zones",
 	                        (json_int_t)zoneset_count(srv->zones), "workers",
 	                        (json_int_t)srv->nworkers, "listen", listen, "bulk_verification",
-	                        verify, "rate_limit", rrl);
+	                        verify, "rate_limit", rrl, "store", store);
 }
 
 static void get_zones(server_t *srv, api_reply_t *reply)
@@ -267,5 +274,7 @@ int server_api_start(server_t *srv)
 	const conf_http_t *h = &srv->rc->conf->http;
 	if (h->listen.len == 0)
 		return TDM_OK;
-	return api_start(srv->base, &h->listen, h->api_key_file, handle, srv, &srv->api);
+	api_limits_t limits = { .max_clients = h->max_clients, .max_body = h->max_body,
+	                        .timeout = h->timeout };
+	return api_start(srv->base, &h->listen, h->api_key_file, &limits, handle, srv, &srv->api);
 }

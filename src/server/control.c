@@ -31,10 +31,21 @@ static void post(server_t *srv, ctl_msg_t *m)
 	(void)w;
 }
 
+/* NOTIFYs for zones we lack, posted by workers and not looked at yet: a flood of them (spoofed from
+ * a super-primary's address) costs this much memory at most; more are dropped (catconsume.c
+ * deduplicates, queues and rate-limits what gets through). */
+#define AP_INBOX_MAX 4096
+
 void control_post_name(server_t *srv, ctl_kind_t kind, const char *name, size_t index)
 {
+	if (kind == CTL_AUTOPRIMARY && atomic_fetch_add(&srv->ap_inbox, 1) >= AP_INBOX_MAX) {
+		atomic_fetch_sub(&srv->ap_inbox, 1);
+		return;
+	}
 	ctl_msg_t *m = calloc(1, sizeof(*m));
 	if (m == NULL) {
+		if (kind == CTL_AUTOPRIMARY)
+			atomic_fetch_sub(&srv->ap_inbox, 1);
 		log_err("%s: out of memory, an event was lost", name);
 		return;
 	}
@@ -188,7 +199,8 @@ void control_zone_changed(server_t *srv, zonert_t *zr)
 static void handle(server_t *srv, ctl_msg_t *m)
 {
 	zonert_t *zr = m->zr;
-	if (zr == NULL && m->kind != CTL_AUTOPRIMARY && m->kind != CTL_AUTOPRIMARY_OK) {
+	if (zr == NULL && m->kind != CTL_AUTOPRIMARY && m->kind != CTL_AUTOPRIMARY_OK &&
+	    m->kind != CTL_AUTOPRIMARY_DONE) {
 		free(m);
 		return;
 	}
@@ -216,10 +228,14 @@ static void handle(server_t *srv, ctl_msg_t *m)
 		catalog_consume(srv, zr);
 		break;
 	case CTL_AUTOPRIMARY:
+		atomic_fetch_sub(&srv->ap_inbox, 1);
 		autoprimary_check(srv, m->name, m->index);
 		break;
 	case CTL_AUTOPRIMARY_OK:
 		autoprimary_add(srv, m->name, m->index);
+		break;
+	case CTL_AUTOPRIMARY_DONE:
+		autoprimary_done(srv, m->name);
 		break;
 	}
 	if (zr != NULL)
@@ -349,6 +365,7 @@ void control_free(server_t *srv)
 		zone_unref(zr->zone);
 	}
 	free(srv->primary_jobs);
+	autoprimary_free(srv);
 	if (srv->verify_timer != NULL)
 		event_free(srv->verify_timer);
 	event_free(srv->inbox_ev);

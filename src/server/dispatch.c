@@ -21,8 +21,6 @@
  *   answer signed with the request's key when the request was signed
  */
 
-#define TSIG_RESERVE 512     /* room for a TSIG record: names, MAC, other data */
-
 typedef struct {
 	server_t *srv;
 	runconf_t *rc;
@@ -51,6 +49,11 @@ static const char *key_name_of(const runconf_t *rc, const tsig_key_t *key)
 	return key == NULL ? NULL : rc->conf->keys[key - rc->keys].name;
 }
 
+/* Lines a packet causes go through limiters (lib/log.h), one per kind: a flood logs a few lines. */
+static log_limit_t refusals = LOG_LIMIT_INIT("refused NOTIFY and transfer requests");
+static log_limit_t tsig_failures = LOG_LIMIT_INIT("TSIG failures");
+static log_limit_t notifies = LOG_LIMIT_INIT("NOTIFYs received");
+
 /* Logs a refusal at most once a minute per source (a flood of strangers stays one line). */
 static void log_refused(const char *what, const char *zone, const sockaddr_t *peer)
 {
@@ -63,7 +66,49 @@ static void log_refused(const char *what, const char *zone, const sockaddr_t *pe
 	if (now - prev < 60)
 		return;
 	last[slot] = now;
-	log_warn("%s: %s from %s refused", zone, what, addr);
+	log_limited(&refusals, LOG_WARN, "%s: %s from %s refused", zone, what, addr);
+}
+
+/* The most the answer may take in all: over UDP what the requester accepts (512 octets without
+ * EDNS, RFC 1035 4.2.1; its payload size with it, no more than ours, no less than 512). */
+static size_t limit(const request_t *r)
+{
+	size_t max = r->cap;
+	if (!r->tcp) {
+		const edns_t *e = &r->q->edns;
+		size_t udp = !e->present ? EDNS_MIN_PAYLOAD
+		             : e->payload < r->env->udp_payload ? e->payload : r->env->udp_payload;
+		udp = udp < EDNS_MIN_PAYLOAD ? EDNS_MIN_PAYLOAD : udp;
+		max = udp < max ? udp : max;
+	}
+	return max;
+}
+
+static size_t wire_len(const uint8_t *name)
+{
+	int n = name_length(name, NAME_MAXLEN);
+	return n > 0 ? (size_t)n : NAME_MAXLEN;
+}
+
+/* Octets the TSIG record of the answer takes (RFC 8945 4.2): owner (the key name), type, class, TTL
+ * and length, then the algorithm name, time signed, fudge, MAC size, MAC, original ID, error, other
+ * length and other data (six octets: the server's time in a BADTIME answer). */
+static size_t tsig_space(const request_t *r)
+{
+	if (!r->signed_req)
+		return 0;
+	const tsig_key_t *key = r->tsig.key;
+	size_t name = wire_len(key != NULL ? key->name : r->tsig.req_name);
+	size_t alg = wire_len(key != NULL ? tsig_alg_wire(key->alg) : r->tsig.req_alg);
+	size_t mac = key != NULL ? tsig_alg_digest_len(key->alg) : 0;
+	return name + 10 + alg + 6 + 2 + 2 + mac + 2 + 2 + 2 + 6;
+}
+
+/* Room for the answer itself, the TSIG record left out. */
+static size_t room(const request_t *r)
+{
+	size_t max = limit(r), tsig = tsig_space(r);
+	return max > tsig ? max - tsig : 0;
 }
 
 /* Signs the answer when the request was signed; an answer that cannot be signed is not sent. */
@@ -71,14 +116,14 @@ static size_t finish(request_t *r, size_t len)
 {
 	if (!r->signed_req || len == 0)
 		return len;
-	if (tsig_sign(&r->tsig, r->resp, &len, r->cap, (uint64_t)time(NULL)) != TDM_OK)
+	if (tsig_sign(&r->tsig, r->resp, &len, limit(r), (uint64_t)time(NULL)) != TDM_OK)
 		return 0;
 	return len;
 }
 
 static size_t error(request_t *r, int rcode)
 {
-	return finish(r, query_error(r->env, r->q, rcode, r->resp, r->cap - TSIG_RESERVE));
+	return finish(r, query_error(r->env, r->q, rcode, r->resp, room(r)));
 }
 
 /* RFC 8945 5.2: a request that fails TSIG gets NOTAUTH with the TSIG error (or FORMERR). */
@@ -93,8 +138,8 @@ static bool verify(request_t *r, size_t *out)
 		return true;
 	}
 	char addr[SOCKADDR_STRLEN];
-	log_warn("TSIG from %s rejected (%s)", sockaddr_format(r->peer, addr, sizeof(addr)),
-	         tdm_strerror(ret));
+	log_limited(&tsig_failures, LOG_WARN, "TSIG from %s rejected (%s)",
+	            sockaddr_format(r->peer, addr, sizeof(addr)), tdm_strerror(ret));
 	if (ret == TDM_EMALF) {
 		*out = query_error(r->env, r->q, PKT_RCODE_FORMERR, r->resp, r->cap);
 		return false;
@@ -160,8 +205,8 @@ static size_t notify_in(request_t *r)
 		return error(r, PKT_RCODE_REFUSED);
 	}
 	char addr[SOCKADDR_STRLEN];
-	log_info("%s: NOTIFY from %s, refreshing", zr->name,
-	         sockaddr_format(r->peer, addr, sizeof(addr)));
+	log_limited(&notifies, LOG_INFO, "%s: NOTIFY from %s, refreshing", zr->name,
+	            sockaddr_format(r->peer, addr, sizeof(addr)));
 	control_post(r->srv, CTL_REFRESH, zr);
 	return answer_notify(r);
 }
@@ -170,7 +215,7 @@ static size_t notify_in(request_t *r)
 static size_t answer_notify(request_t *r)
 {
 	pkt_writer_t w;
-	pkt_writer_init(&w, r->resp, r->cap - TSIG_RESERVE);
+	pkt_writer_init(&w, r->resp, room(r));
 	uint16_t flags = PKT_FLAG_QR | PKT_FLAG_AA | (uint16_t)(PKT_OPCODE_NOTIFY << 11);
 	if (pkt_write_header(&w, pkt_id(r->q->msg), flags) != TDM_OK ||
 	    pkt_write_question(&w, r->q->q.qname, r->q->q.qtype, r->q->q.qclass) != TDM_OK)
@@ -184,7 +229,7 @@ static size_t ixfr_udp(request_t *r, const zone_contents_t *z)
 	pkt_writer_t w;
 	uint16_t rdlen;
 	const uint8_t *rd = zone_rrset_first(z, zone_soa(z), &rdlen);
-	pkt_writer_init(&w, r->resp, r->cap - TSIG_RESERVE);
+	pkt_writer_init(&w, r->resp, room(r));
 	if (pkt_write_header(&w, pkt_id(r->q->msg), PKT_FLAG_QR | PKT_FLAG_AA) != TDM_OK ||
 	    pkt_write_question(&w, r->q->q.qname, r->q->q.qtype, r->q->q.qclass) != TDM_OK ||
 	    pkt_write_rr(&w, NULL, PKT_HEADER_LEN, PKT_TYPE_SOA, PKT_CLASS_IN, zone_soa(z)->ttl, rd,
@@ -195,6 +240,9 @@ static size_t ixfr_udp(request_t *r, const zone_contents_t *z)
 
 static size_t transfer(request_t *r, struct xfrout **job)
 {
+	/* RFC 5936 4.2: AXFR is not defined over UDP, whatever the zone or the asker: NOTIMP, as Knot. */
+	if (!r->tcp && r->q->q.qtype == PKT_TYPE_AXFR)
+		return error(r, PKT_RCODE_NOTIMP);
 	zonert_t *zr = exact_zone(r);
 	const conf_zone_t *cz = zr != NULL ? rcu_dereference(zr->conf) : NULL;
 	const zone_contents_t *z = zr != NULL ? zone_contents(zr->zone) : NULL;
@@ -206,8 +254,8 @@ static size_t transfer(request_t *r, struct xfrout **job)
 		log_refused(what, zr->name, r->peer);
 		return error(r, PKT_RCODE_REFUSED);
 	}
-	if (!r->tcp)   /* RFC 5936 4.2: AXFR is not defined over UDP */
-		return r->q->q.qtype == PKT_TYPE_IXFR ? ixfr_udp(r, z) : error(r, PKT_RCODE_NOTIMP);
+	if (!r->tcp)   /* RFC 1995 2: IXFR over UDP gets the SOA (or TC) */
+		return ixfr_udp(r, z);
 	*job = xfrout_new(r->srv, zr, r->q, r->peer, r->signed_req ? &r->tsig : NULL);
 	if (*job == NULL)
 		return error(r, PKT_RCODE_SERVFAIL);
@@ -251,8 +299,10 @@ size_t dispatch_request(server_t *srv, query_env_t *env, const uint8_t *req, siz
 	else {
 		if (q.q.qtype == PKT_TYPE_SOA && opcode == PKT_OPCODE_QUERY)
 			note_soa_query(&r);
-		env->reserve = r.signed_req ? TSIG_RESERVE : 0;
-		out = finish(&r, query_answer_parsed(env, &q, resp, cap, tcp));
+		/* Room for the TSIG record: a signed answer that does not fit otherwise is truncated
+		 * (TC) and still signed, and the client retries over TCP (RFC 8945 5.3). */
+		env->reserve = tsig_space(&r);
+		out = finish(&r, query_answer_parsed(env, &q, resp, limit(&r), tcp));
 		env->reserve = 0;
 	}
 done:

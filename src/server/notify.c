@@ -190,6 +190,9 @@ static const char *rcode_text(int rcode)
 	return rcode >= 0 && rcode < 10 ? names[rcode] : "error";
 }
 
+/* Answers that fail TSIG can come as fast as anyone forges them: a few lines (lib/log.h). */
+static log_limit_t answer_tsig_failures = LOG_LIMIT_INIT("NOTIFY answers failing TSIG");
+
 /* An answer to one of our NOTIFYs: the secondary has it (or refused it; either way, done). */
 static void answer(server_t *srv, const uint8_t *msg, size_t len, const sockaddr_t *from)
 {
@@ -204,7 +207,8 @@ static void answer(server_t *srv, const uint8_t *msg, size_t len, const sockaddr
 	char addr[SOCKADDR_STRLEN];
 	sockaddr_format(from, addr, sizeof(addr));
 	if (p->has_key && tsig_verify(&p->tsig, msg, len, (uint64_t)time(NULL)) != TDM_OK) {
-		log_warn("%s: answer to NOTIFY from %s fails TSIG, ignored", p->zr->name, addr);
+		log_limited(&answer_tsig_failures, LOG_WARN,
+		            "%s: answer to NOTIFY from %s fails TSIG, ignored", p->zr->name, addr);
 		return;
 	}
 	int rcode = pkt_rcode(msg);

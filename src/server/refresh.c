@@ -11,6 +11,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/netwait.h"
 #include "lib/thread.h"
 #include "server/control.h"
 #include "server/zoneload.h"
@@ -32,7 +33,11 @@
  *   commit to the store (contents + journal entry, one transaction), then publish, then NOTIFY
  *
  * The job works from copies of the configuration it needs (a reload may replace it meanwhile) and
- * reports back to the control thread, which owns the timers.
+ * reports back to the control thread, which owns the timers. It is bounded: every message must come
+ * within xfr-timeout, the whole job within xfr-max-time, a transfer may bring at most the zone's
+ * max-zone-records and max-zone-size; past any of them it fails, its memory is freed and its slot
+ * among the primary's jobs goes to the next zone waiting (as BIND's max-transfer-time-in, Knot's
+ * zone-max-size).
  */
 
 #define MAX_PRIMARY_ADDRS 16
@@ -51,6 +56,9 @@ typedef struct {
 	bool force_axfr;
 	bool catalog;                /* a catalog we consume: its members follow each new version */
 	uint32_t refresh_min, refresh_max, retry_min, retry_max, expire_min, expire_max;
+	unsigned max_time;           /* seconds the whole job may take (xfr-max-time) */
+	int64_t deadline;            /* netwait_now() units, set when the job starts */
+	uint64_t max_records, max_bytes;
 } job_t;
 
 static void copy_key(job_t *job, size_t i, const tsig_key_t *key)
@@ -94,6 +102,9 @@ static job_t *job_new(server_t *srv, zonert_t *zr)
 	job->retry_max = conf->server.retry_max;
 	job->expire_min = conf->server.expire_min;
 	job->expire_max = conf->server.expire_max;
+	job->max_time = conf->server.xfr_max_time;
+	job->max_records = cz->max_zone_records ? cz->max_zone_records : conf->server.max_zone_records;
+	job->max_bytes = cz->max_zone_size ? cz->max_zone_size : conf->server.max_zone_size;
 	return job;
 }
 
@@ -102,7 +113,8 @@ static xfr_peer_t peer_of(const job_t *job, size_t i)
 	const sockaddr_t *src = sockaddr_family(&job->addrs[i]) == AF_INET6 ? &job->src6 : &job->src4;
 	return (xfr_peer_t){ .zone = job->apex, .primary = &job->addrs[i], .source = src,
 	                     .key = job->has_key[i] ? &job->keys[i] : NULL,
-	                     .timeout_ms = job->timeout_ms };
+	                     .timeout_ms = job->timeout_ms, .deadline = job->deadline,
+	                     .max_records = job->max_records, .max_bytes = job->max_bytes };
 }
 
 static uint32_t clamp(uint32_t v, uint32_t lo, uint32_t hi)
@@ -134,8 +146,9 @@ static void timers_ok(const job_t *job, const zone_contents_t *z, const xfr_resu
 	int64_t now = (int64_t)time(NULL);
 	uint32_t expire = r->has_expire ? r->expire : soa_field(z, 8);
 	st->refresh_at = now + jitter(clamp(soa_field(z, 16), job->refresh_min, job->refresh_max));
-	/* RFC 7314 4: the EXPIRE option's value stands in for the SOA's expire. */
-	st->expire_at = now + clamp(expire, r->has_expire ? 0 : job->expire_min, job->expire_max);
+	/* RFC 7314 4: the EXPIRE option's value stands in for the SOA's expire -- within the same clamps:
+	 * a primary answering 0 (or a spoofed answer) must not expire the zone at once. */
+	st->expire_at = now + clamp(expire, job->expire_min, job->expire_max);
 	st->last_refresh = now;
 }
 
@@ -147,8 +160,10 @@ static void set_result(store_state_t *st, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Asks every primary address for the SOA; the index of the one with the highest serial, or -1. */
-static int best_primary(const job_t *job, uint32_t *serial, char *why, size_t why_len)
+/* Asks every primary address for the SOA; the index of the one with the highest serial, or -1. Its
+ * EDNS EXPIRE (RFC 7314), when it answered one, goes to *expire (has_expire set). */
+static int best_primary(const job_t *job, uint32_t *serial, bool *has_expire, uint32_t *expire,
+                        char *why, size_t why_len)
 {
 	int best = -1;
 	why[0] = '\0';
@@ -166,9 +181,24 @@ static int best_primary(const job_t *job, uint32_t *serial, char *why, size_t wh
 		if (best < 0 || serial_cmp(s, *serial) > 0) {
 			best = (int)i;
 			*serial = s;
+			*has_expire = r.has_expire;
+			*expire = r.expire;
 		}
 	}
 	return best;
+}
+
+/* A change applied to our version makes a zone within the same limits as a whole transfer. */
+static int within_limits(const job_t *job, const rrlist_t *list)
+{
+	size_t n = rrlist_count(list);
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < n; i++) {
+		const rr_t *rr = rrlist_at(list, i);
+		bytes += (uint64_t)name_length(rr->owner, NAME_MAXLEN) + 10 + rr->rdlen;
+	}
+	return (job->max_records && n > job->max_records) || (job->max_bytes && bytes > job->max_bytes)
+	       ? TDM_ERANGE : TDM_OK;
 }
 
 /* The new version from what was transferred; list gets the records to store. */
@@ -179,6 +209,8 @@ static int build(const job_t *job, const zone_contents_t *current, const xfr_res
 	if (r->full) {
 		*list = r->records;
 	} else if ((ret = zone_apply(current, r->removed, r->added, list)) != TDM_OK) {
+		return ret;
+	} else if ((ret = within_limits(job, *list)) != TDM_OK) {
 		return ret;
 	}
 	ret = zone_contents_build(job->apex, *list, out);
@@ -240,11 +272,28 @@ static int attempt(job_t *job, int best, const zone_contents_t *current, bool ix
 	int ret = xfr_fetch(&peer, ixfr ? current : NULL, r);
 	if (ret != TDM_OK || r->uptodate)
 		return ret;
+	/* RFC 1982: a version older than ours is a primary gone back in time (a backup restored, a rogue
+	 * or spoofed answer): refused, unless the operator asked for it (retransfer). A whole zone at
+	 * our own serial is nothing new. */
+	if (current != NULL && !job->force_axfr) {
+		int cmp = serial_cmp(r->serial, zone_serial(current));
+		if (cmp < 0) {
+			snprintf(r->error, sizeof(r->error), "serial %u is older than ours (%u): refused, "
+			         "a retransfer takes it", r->serial, zone_serial(current));
+			return TDM_ERANGE;
+		}
+		if (cmp == 0 && r->full) {
+			r->uptodate = true;
+			return TDM_OK;
+		}
+	}
 	rrlist_t *list = NULL;
 	zone_contents_t *z = NULL;
 	if ((ret = build(job, current, r, &list, &z)) != TDM_OK) {
 		snprintf(r->error, sizeof(r->error), "%s", ret == TDM_EMALF ?
-		         "the change does not apply to our version" : tdm_strerror(ret));
+		         "the change does not apply to our version" : ret == TDM_ERANGE ?
+		         "the zone after the change is larger than max-zone-records or max-zone-size" :
+		         tdm_strerror(ret));
 		goto out;
 	}
 	if ((ret = commit(job, current, list, z, r)) != TDM_OK) {
@@ -332,6 +381,7 @@ static void *job_main(void *arg)
 {
 	job_t *job = arg;
 	zonert_t *zr = job->zr;
+	job->deadline = netwait_now() + (int64_t)job->max_time * 1000000;
 	rcu_register_thread();
 	rcu_read_lock();
 	zone_contents_t *current = zone_contents(zr->zone);
@@ -342,18 +392,22 @@ static void *job_main(void *arg)
 	store_state_t st = zr->state;
 	pthread_mutex_unlock(&zr->lock);
 
-	uint32_t serial = 0;
+	uint32_t serial = 0, expire = 0;
+	bool has_expire = false;
 	char why[160];
 	/* Nothing held yet and one primary: nothing to compare, the AXFR is the check (a catalog's new
 	 * members start a round trip sooner). */
-	int best = current == NULL && job->naddrs == 1 ? 0 : best_primary(job, &serial, why, sizeof(why));
+	int best = current == NULL && job->naddrs == 1
+	               ? 0 : best_primary(job, &serial, &has_expire, &expire, why, sizeof(why));
 	bool changed = false, ok = true;
 	if (best < 0) {
 		set_result(&st, "no primary answered (%s)", job->naddrs ? why : "none configured");
 		ok = false;
 	} else if (current != NULL && !job->force_axfr &&
 	           serial_cmp(serial, zone_serial(current)) <= 0) {
-		xfr_result_t none = { 0 };
+		/* RFC 7314 4: up to date, the EXPIRE the primary gave with its SOA still counts (a
+		 * secondary of a secondary must not restart the clock from the SOA's field). */
+		xfr_result_t none = { .has_expire = has_expire, .expire = expire };
 		char addr[SOCKADDR_STRLEN];
 		timers_ok(job, current, &none, &st);
 		set_result(&st, "ok: up to date at serial %u", zone_serial(current));

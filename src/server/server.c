@@ -1,8 +1,11 @@
 /* server/server.c -- the runtime: configuration, store, zones, listeners, workers, signals */
+#include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +22,7 @@
 #include "server/control.h"
 #include "rrl/rrl.h"
 #include "server/server_impl.h"
+#include "server/tcp.h"
 #include "server/xfrout.h"
 #include "server/zoneload.h"
 #include "server/zones.h"
@@ -180,6 +184,45 @@ static int make_worker(server_t *srv, int id, worker_t **out)
 	return ret;
 }
 
+/* Descriptors the server holds besides TCP clients, beyond each worker's sockets and the transfers
+ * out: standard streams, the store, logs, the control loop, NOTIFY sockets, transfers in, the API. */
+#define FD_RESERVE 64
+
+/* Raises the soft descriptor limit to the hard one, then lowers tcp-max-clients to what the limit
+ * leaves once everything else has its descriptors, so that running out shows as refused TCP clients,
+ * not as failing transfers, store or API. */
+static void fit_descriptors(server_t *srv, unsigned workers)
+{
+	const conf_server_t *cs = &srv->rc->conf->server;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	rlim_t was = rl.rlim_cur;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			log_warn("cannot raise the descriptor limit from %llu to %llu (%s)",
+			         (unsigned long long)was, (unsigned long long)rl.rlim_max, strerror(errno));
+			rl.rlim_cur = was;
+		}
+	}
+	unsigned long long limit = rl.rlim_cur == RLIM_INFINITY ? ~0ULL : (unsigned long long)rl.rlim_cur;
+	unsigned long long reserve = (unsigned long long)workers * (2 * cs->listen_count + 2) +
+	                             cs->xfr_out_max + FD_RESERVE;
+	unsigned long long fit = limit > reserve + 1 ? limit - reserve : 1;
+	unsigned max = srv->shared.tcp_max_clients;
+	if (fit < max) {
+		srv->shared.tcp_max_clients = (unsigned)fit;
+		log_warn("tcp-max-clients lowered from %u to %u: %llu descriptors allowed (RLIMIT_NOFILE), "
+		         "%llu kept for the rest of the server", max, (unsigned)fit, limit, reserve);
+	}
+	char raised[64] = "";
+	if (was != rl.rlim_cur)
+		snprintf(raised, sizeof(raised), " (raised from %llu)", (unsigned long long)was);
+	log_info("descriptors: limit %llu%s, tcp-max-clients %u (%u per client address)", limit, raised,
+	         srv->shared.tcp_max_clients, tcp_per_address_max(srv->shared.tcp_max_clients));
+}
+
 static int start_workers(server_t *srv)
 {
 	unsigned count = srv->rc->conf->server.workers;
@@ -188,6 +231,7 @@ static int start_workers(server_t *srv)
 		count = cpus > 0 ? (unsigned)cpus : 1;
 	}
 	const conf_server_t *cs = &srv->rc->conf->server;
+	fit_descriptors(srv, count);
 	for (size_t i = 0; i < cs->listen_count; i++) {
 		int ret = net_probe(&cs->listen[i], SOCK_DGRAM);
 		if (ret == TDM_OK)

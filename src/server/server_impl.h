@@ -33,6 +33,7 @@ typedef enum {
 	CTL_CATALOG,          /* a consumed catalog changed: provision its members */
 	CTL_AUTOPRIMARY,      /* a super-primary sent NOTIFY for a zone we lack (name, index) */
 	CTL_AUTOPRIMARY_OK,   /* its NS set names us: create the zone (name, index) */
+	CTL_AUTOPRIMARY_DONE, /* that check ended (after _OK when it named us): its slot is free */
 } ctl_kind_t;
 
 typedef struct ctl_msg {
@@ -71,6 +72,8 @@ struct server {
 	bool stopping;
 	struct api *api;          /* the HTTP API, NULL when http.listen is unset */
 	struct dynzone *dyn;      /* members of consumed catalogs (server/catconsume.c) */
+	struct ap_sched *ap;      /* autoprimary checks waiting and running (server/catconsume.c) */
+	atomic_uint ap_inbox;     /* CTL_AUTOPRIMARY messages not handled yet (bounded) */
 	struct event *verify_timer;   /* bulk verification (verify-interval) */
 	int64_t verify_last;      /* unix time of the last one, 0 = never */
 	size_t verify_zones;      /* secondary zones it checked */

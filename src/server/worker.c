@@ -170,20 +170,13 @@ static void udp_ready(worker_t *w, int fd, bool pktinfo)
 	}
 }
 
-static time_t now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
 static void *worker_main(void *arg)
 {
 	worker_t *w = arg;
 	struct epoll_event events[64];
 	rcu_register_thread();
 	while (!atomic_load(&w->shared->stop)) {
-		int n = epoll_wait(w->epfd, events, 64, 1000);
+		int n = epoll_wait(w->epfd, events, 64, tcp_wait_ms(w));
 		if (n < 0 && errno != EINTR) {
 			log_err("worker %d: epoll_wait failed (%s)", w->id, strerror(errno));
 			break;
@@ -197,11 +190,7 @@ static void *worker_main(void *arg)
 			case WORKER_SOCK_WAKE: break;
 			}
 		}
-		time_t now = now_seconds();
-		if (now != w->last_sweep) {
-			w->last_sweep = now;
-			tcp_sweep(w, now);
-		}
+		tcp_tick(w);
 	}
 	tcp_close_all(w);
 	rcu_unregister_thread();

@@ -1,6 +1,7 @@
 /* server/worker_impl.h -- a worker's insides, shared by worker.c (loop, UDP) and tcp.c (TCP) only */
 #pragma once
 
+#include <stdint.h>
 #include <time.h>
 
 #include "server/worker.h"
@@ -28,5 +29,7 @@ struct worker {
 	struct udp_batch *udp;
 	uint8_t *tcp_scratch;          /* one response being built (64 KiB) */
 	struct tcp_conn *conns;        /* open TCP connections, most recently active first */
+	struct tcp_conn *backlog;      /* connections with complete messages left after a batch */
 	time_t last_sweep;
+	int64_t accept_resume;         /* accept paused (out of descriptors) until then (ms); 0 = not */
 };

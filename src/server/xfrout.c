@@ -1,5 +1,6 @@
 /* server/xfrout.c -- a transfer out (AXFR or IXFR) on its own thread, from a pinned zone version */
-#include <fcntl.h>
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -11,10 +12,12 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/netwait.h"
 #include "lib/thread.h"
+#include "query/query.h"
 #include "wire/rdata.h"
+#include "server/peerlimit.h"
 #include "server/xfrout.h"
-#include "xfr/net.h"
 #include "xfr/out.h"
 #include "zone/diff.h"
 
@@ -22,12 +25,17 @@
  * DESIGN. The worker that received the request checked TSIG and the ACL, then gave us the TCP
  * connection: a long transfer never holds up queries. The version being sent is pinned with a
  * reference (not an RCU read section, which would hold every grace period for as long as the
- * transfer takes). An IXFR reads the journal from the store here, off the workers.
+ * transfer takes). An IXFR reads the journal from the store here, off the workers; so are the answers
+ * to queries pipelined before the transfer request, which the worker hands over unsent.
+ *
+ * Bounds: xfr-out-max transfers at once, half of them (at least one) for any one client address (an
+ * IPv6 /64); every message, and the answers handed over, must be taken by the client within
+ * xfr-timeout seconds, or the transfer ends and its slot is free: a reader that stalls or trickles
+ * cannot keep a slot for longer than that per message.
  */
 
-#define XFR_SEND_TIMEOUT_MS 30000
-
 static atomic_uint active;   /* transfers out running, over the whole server */
+static peerlimit_t per_address;
 
 struct xfrout {
 	server_t *srv;
@@ -35,6 +43,10 @@ struct xfrout {
 	zone_contents_t *z;
 	int fd;
 	sockaddr_t peer;
+	peerlimit_ticket_t ticket;
+	unsigned timeout_ms;         /* for each message to be taken by the client */
+	uint8_t *pending;            /* answers queued before the request, sent first */
+	size_t pending_len;
 	uint8_t req[PKT_MAXLEN];
 	size_t req_len;
 	bool signed_req;
@@ -44,20 +56,41 @@ struct xfrout {
 	uint8_t buf[PKT_MAXLEN];
 };
 
+/* Refusals are lines clients cause: through limiters (lib/log.h), a flood logs a few lines. */
+static log_limit_t full_lines = LOG_LIMIT_INIT("transfers refused (xfr-out-max)");
+static log_limit_t address_lines = LOG_LIMIT_INIT("transfers refused (per address)");
+
 xfrout_t *xfrout_new(server_t *srv, zonert_t *zr, const query_t *q, const sockaddr_t *peer,
                      tsig_ctx_t *tsig)
 {
-	unsigned max = rcu_dereference(srv->rc)->conf->server.xfr_out_max;
+	const conf_server_t *cs = &rcu_dereference(srv->rc)->conf->server;
+	unsigned max = cs->xfr_out_max, per = max > 1 ? (max + 1) / 2 : 1;
+	peerlimit_ticket_t ticket;
 	if (atomic_fetch_add(&active, 1) >= max) {
 		atomic_fetch_sub(&active, 1);
-		log_warn("%s: transfer refused: %u transfers out already running", zr->name, max);
+		log_limited(&full_lines, LOG_WARN,
+		            "%s: transfer refused: %u transfers out already running (xfr-out-max)",
+		            zr->name, max);
+		return NULL;
+	}
+	if (!peerlimit_acquire(&per_address, &peer->ss, per, &ticket)) {
+		atomic_fetch_sub(&active, 1);
+		char addr[SOCKADDR_STRLEN];
+		sockaddr_format(peer, addr, sizeof(addr));
+		addr[strcspn(addr, "@")] = '\0';
+		log_limited(&address_lines, LOG_WARN,
+		            "%s: transfer to %s refused: it has %u running (half of xfr-out-max)",
+		            zr->name, addr, per);
 		return NULL;
 	}
 	xfrout_t *job = calloc(1, sizeof(*job));
 	if (job == NULL) {
+		peerlimit_release(&per_address, &ticket);
 		atomic_fetch_sub(&active, 1);
 		return NULL;
 	}
+	job->ticket = ticket;
+	job->timeout_ms = cs->xfr_timeout * 1000;
 	job->srv = srv;
 	job->zr = zr;
 	zone_ref(zr->zone);
@@ -86,6 +119,8 @@ static void job_free(xfrout_t *job)
 		tsig_ctx_clear(&job->tsig);
 	zone_contents_unref(job->z);
 	zone_unref(job->zr->zone);
+	peerlimit_release(&per_address, &job->ticket);
+	free(job->pending);
 	free(job);
 	atomic_fetch_sub(&active, 1);
 }
@@ -100,13 +135,43 @@ void xfrout_cancel(xfrout_t *job)
 	job_free(job);
 }
 
+/* Writes on the (non-blocking) connection until everything is taken or the deadline passes. */
+static int send_until(int fd, const uint8_t *p, size_t len, int flags, int64_t deadline)
+{
+	while (len > 0) {
+		ssize_t w = send(fd, p, len, MSG_NOSIGNAL | flags);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			int ret = netwait(fd, POLLOUT, deadline);
+			if (ret != TDM_OK)
+				return ret;
+			continue;
+		}
+		if (w < 0)
+			return -errno;
+		p += w;
+		len -= (size_t)w;
+	}
+	return TDM_OK;
+}
+
+static int64_t deadline_of(const xfrout_t *job)
+{
+	return netwait_now() + (int64_t)job->timeout_ms * 1000;
+}
+
 static int send_msg(void *ctx, uint8_t *msg, size_t len, size_t cap, bool last)
 {
 	xfrout_t *job = ctx;
 	if (job->signed_req &&
 	    tsig_sign(&job->tsig, msg, &len, cap, (uint64_t)time(NULL)) != TDM_OK)
 		return TDM_ERROR;
-	return xfrnet_send(job->fd, SOCK_STREAM, msg, len, XFR_SEND_TIMEOUT_MS);
+	/* The whole message within the timeout: taking a few octets at a time does not keep it going. */
+	int64_t deadline = deadline_of(job);
+	uint8_t prefix[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+	int ret = send_until(job->fd, prefix, 2, MSG_MORE, deadline);
+	return ret == TDM_OK ? send_until(job->fd, msg, len, 0, deadline) : ret;
 }
 
 /* The serial of the requester's SOA in an IXFR's authority section (RFC 1995 3), or false. */
@@ -214,14 +279,33 @@ static void *job_main(void *arg)
 	pkt_question_t q;
 	size_t pos;
 	pkt_read_question(job->req, job->req_len, &pos, &q);   /* checked by the worker */
+	char addr[SOCKADDR_STRLEN];
+	sockaddr_format(&job->peer, addr, sizeof(addr));
+	if (job->pending_len > 0 &&
+	    send_until(job->fd, job->pending, job->pending_len, 0, deadline_of(job)) != TDM_OK) {
+		log_warn("%s: %s to %s not started: the answers before it were not taken within %u s",
+		         job->zr->name, q.qtype == PKT_TYPE_AXFR ? "AXFR" : "IXFR", addr,
+		         job->timeout_ms / 1000);
+		job_free(job);
+		return NULL;
+	}
+	free(job->pending);
+	job->pending = NULL;
 	xfr_out_t x = { .buf = job->buf, .reserve = job->signed_req ? 512 : 0,
 	                .id = pkt_id(job->req), .question = &q, .send = send_msg, .ctx = job,
 	                .flags = PKT_FLAG_QR | PKT_FLAG_AA };
+	/* RFC 7314 4: EXPIRE asked with the transfer goes back with it, as with an SOA query. */
+	query_t parsed;
+	if (query_parse(job->req, job->req_len, &parsed) && parsed.edns.expire) {
+		int64_t at = zone_expire_at(job->zr->zone), now = (int64_t)time(NULL);
+		uint16_t rdlen;
+		const uint8_t *rd = zone_rrset_first(job->z, zone_soa(job->z), &rdlen);
+		x.expire = true;
+		x.expire_value = at == 0 ? pkt_get32(rd + rdlen - 8) : (uint32_t)(at > now ? at - now : 0);
+	}
 	uint32_t client_serial = 0;
 	bool known = false;
 	const char *kind = stream(job, &x, &client_serial, &known);
-	char addr[SOCKADDR_STRLEN];
-	sockaddr_format(&job->peer, addr, sizeof(addr));
 	if (kind == NULL) {
 		log_warn("%s: %s to %s failed after %u messages", job->zr->name,
 		         q.qtype == PKT_TYPE_AXFR ? "AXFR" : "IXFR", addr, x.messages);
@@ -238,29 +322,18 @@ static void *job_main(void *arg)
 	return NULL;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
-		if (w <= 0)
-			return TDM_EIO;
-		p += w;
-		len -= (size_t)w;
-	}
-	return TDM_OK;
-}
-
 void xfrout_start(xfrout_t *job, int fd, const uint8_t *pending, size_t pending_len)
 {
+	/* Nothing here may wait for the client: this runs on a worker. The job's thread sends. */
 	job->fd = fd;
-	/* Blocking from now on, with a bound on every write: a reader that stalls is dropped. */
-	int flags = fcntl(fd, F_GETFL);
-	fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-	struct timeval tv = { .tv_sec = XFR_SEND_TIMEOUT_MS / 1000 };
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (pending_len > 0 && write_all(fd, pending, pending_len) != TDM_OK) {
-		job_free(job);
-		return;
+	if (pending_len > 0) {
+		job->pending = malloc(pending_len);
+		if (job->pending == NULL) {
+			job_free(job);
+			return;
+		}
+		memcpy(job->pending, pending, pending_len);
+		job->pending_len = pending_len;
 	}
 	if (thread_detached(job_main, job) != TDM_OK) {
 		log_err("%s: cannot start a transfer thread", job->zr->name);

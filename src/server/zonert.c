@@ -14,6 +14,8 @@ static void zonert_free(void *p)
 		return;
 	if (zr->timer != NULL)
 		event_free(zr->timer);
+	if (zr->store_retry != NULL)
+		event_free(zr->store_retry);
 	free(zr->peers);
 	pthread_mutex_destroy(&zr->lock);
 	free(zr);

@@ -45,6 +45,8 @@ typedef struct zonert {
 	struct zonert *next_waiting;
 	struct event *timer;          /* next refresh or expiry */
 	unsigned retry_count;
+	struct event *store_retry;    /* primary: a change the store refused, tried again */
+	unsigned store_failures;
 } zonert_t;
 
 /* The runtime for a zone, attached to it (freed with it). NULL on OOM. */

@@ -63,6 +63,8 @@ static zone_t *current_zone(server_t *srv, const char *name)
 	return zoneset_find_exact(srv->zones, wire, len);
 }
 
+static void store_retry_arm(server_t *srv, zonert_t *zr);
+
 /* A primary zone: its file (or the store) brought in; a new version is announced. */
 static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, bool was_secondary)
 {
@@ -81,12 +83,44 @@ static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, boo
 		zone_set_expired(zr->zone, false);
 	}
 	/* A zone that fails to load keeps what it served (or nothing: SERVFAIL). */
-	if (zoneload_configured(&zl, cz, current, &out) == TDM_OK && out != NULL) {
+	int ret = zoneload_configured(&zl, cz, current, &out);
+	if (ret == TDM_OK && out != NULL) {
 		zr->serial = zone_serial(out);
 		zone_set_contents(zr->zone, out);
 		control_post(srv, CTL_NOTIFY, zr);
 	}
+	if (ret == TDM_ESTORE)
+		store_retry_arm(srv, zr);
+	else if (zr->store_failures > 0) {
+		log_info("%s: stored after %u failed attempts", zr->name, zr->store_failures);
+		zr->store_failures = 0;
+	}
 	zone_contents_unref(current);
+}
+
+static void store_retry_fired(evutil_socket_t fd, short what, void *arg)
+{
+	zonert_t *zr = arg;
+	if (zr->conf == NULL || zr->conf->type != CONF_ZONE_PRIMARY)
+		return;
+	log_info("%s: trying to store the zone again (attempt %u)", zr->name, zr->store_failures + 1);
+	load_primary(zr->srv, zr, zr->conf, false);
+}
+
+/* A change that could not be committed (disk full, I/O error) is not served, and not forgotten: the
+ * load runs again after 2, 4, 8 ... 64 s until the store takes it (the file is still newer than what
+ * the store recorded, so the retry parses it again and diffs against what is served). */
+static void store_retry_arm(server_t *srv, zonert_t *zr)
+{
+	if (zr->store_retry == NULL &&
+	    (zr->store_retry = evtimer_new(srv->base, store_retry_fired, zr)) == NULL)
+		return;
+	unsigned shift = zr->store_failures < 6 ? zr->store_failures : 5;
+	zr->store_failures++;
+	struct timeval tv = { .tv_sec = 2 << shift };
+	log_warn("%s: the change is not served until it is stored; trying again in %ld s", zr->name,
+	         (long)tv.tv_sec);
+	evtimer_add(zr->store_retry, &tv);
 }
 
 /* The members of a catalog we produce: the configured zones that are member-of it. */
@@ -206,11 +240,12 @@ static void load_secondary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, b
 	}
 }
 
-/* Finds or makes the zone of cz, with its runtime; NULL on OOM. */
-static zone_t *zone_for(server_t *srv, const conf_zone_t *cz)
+/* Finds or makes the zone of cz, with its runtime (*made says which); NULL on OOM. */
+static zone_t *zone_for(server_t *srv, const conf_zone_t *cz, bool *made)
 {
 	zone_t *zone = current_zone(srv, cz->name);
 	uint8_t apex[NAME_MAXLEN];
+	*made = zone == NULL;
 	if (zone != NULL) {
 		zone_ref(zone);
 		return zone;
@@ -238,21 +273,29 @@ static const conf_zone_t **all_zones(server_t *srv, const conf_t *conf, size_t *
 	return all;
 }
 
-int zones_build(server_t *srv, const conf_t *conf, zoneset_t **out)
+/*
+ * The zone table for conf. load_kept: every zone is (re)loaded, as a start or a reload does (zone
+ * files looked at, produced catalogs written); otherwise only the zones new to the table are, and the
+ * others just follow their (possibly rebound) settings: a catalog member added or removed costs that
+ * member, not a look at every zone file (zones_rebuild).
+ */
+static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_t **out)
 {
 	size_t total = 0;
 	const conf_zone_t **all = all_zones(srv, conf, &total);
 	zone_t **zones = calloc(total + 1, sizeof(zone_t *));
-	if (zones == NULL || all == NULL) {
+	bool *made = calloc(total + 1, sizeof(bool));
+	if (zones == NULL || all == NULL || made == NULL) {
 		free(all);
 		free(zones);
+		free(made);
 		return TDM_ENOMEM;
 	}
 	size_t n = 0;
 	int ret = TDM_OK;
 	for (size_t i = 0; i < total; i++) {
 		const conf_zone_t *cz = all[i];
-		zone_t *zone = zone_for(srv, cz);
+		zone_t *zone = zone_for(srv, cz, &made[n]);
 		if (zone == NULL) {
 			ret = TDM_ENOMEM;
 			break;
@@ -264,6 +307,8 @@ int zones_build(server_t *srv, const conf_t *conf, zoneset_t **out)
 		rcu_assign_pointer(zr->conf, (conf_zone_t *)cz);
 		if (cz->type == CONF_ZONE_PRIMARY && cz->catalog == CONF_CATALOG_PRODUCE)
 			continue;   /* written once every member is known, below */
+		if (!load_kept && !made[n - 1])
+			continue;
 		if (cz->type == CONF_ZONE_PRIMARY)
 			load_primary(srv, zr, cz, changed);
 		else
@@ -272,9 +317,11 @@ int zones_build(server_t *srv, const conf_t *conf, zoneset_t **out)
 	free(all);
 	for (size_t i = 0; ret == TDM_OK && i < n; i++) {
 		zonert_t *zr = zonert_of(zones[i]);
-		if (zr->conf->type == CONF_ZONE_PRIMARY && zr->conf->catalog == CONF_CATALOG_PRODUCE)
+		if (zr->conf->type == CONF_ZONE_PRIMARY && zr->conf->catalog == CONF_CATALOG_PRODUCE &&
+		    (load_kept || made[i]))
 			load_catalog(srv, zr, conf, zr->conf);
 	}
+	free(made);
 	zoneset_t *set = ret == TDM_OK ? zoneset_new(zones, n) : NULL;
 	for (size_t i = 0; i < n; i++)
 		zone_unref(zones[i]);
@@ -283,6 +330,11 @@ int zones_build(server_t *srv, const conf_t *conf, zoneset_t **out)
 		return ret == TDM_OK ? TDM_ENOMEM : ret;
 	*out = set;
 	return TDM_OK;
+}
+
+int zones_build(server_t *srv, const conf_t *conf, zoneset_t **out)
+{
+	return build_set(srv, conf, true, out);
 }
 
 void zones_arm(server_t *srv)
@@ -313,12 +365,17 @@ void zones_forget_removed(server_t *srv, zoneset_t *old, zoneset_t *set)
 int zones_rebuild(server_t *srv)
 {
 	zoneset_t *set = NULL;
-	int ret = zones_build(srv, srv->rc->conf, &set);
+	int ret = build_set(srv, srv->rc->conf, false, &set);
 	if (ret != TDM_OK)
 		return ret;
 	zoneset_t *old = rcu_xchg_pointer(&srv->zones, set);
 	zones_forget_removed(srv, old, set);
-	zones_arm(srv);
+	/* Timers of the zones kept run on; only new ones need arming. */
+	for (size_t i = 0; i < zoneset_count(set); i++) {
+		zonert_t *zr = zonert_of(zoneset_at(set, i));
+		if (zr->timer == NULL)
+			control_zone_changed(srv, zr);
+	}
 	synchronize_rcu();
 	zoneset_free(old);
 	catalog_dyn_collect(srv);

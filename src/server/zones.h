@@ -24,7 +24,8 @@ void zones_arm(server_t *srv);
 void zones_forget_removed(server_t *srv, zoneset_t *old, zoneset_t *set);
 
 /* Control thread: builds and publishes the zone set again for the configuration in force (after
- * catalog members came or went), frees the old one once no reader holds it. */
+ * catalog members came or went), frees the old one once no reader holds it. Only zones new to the set
+ * are loaded; the others keep their data, timers and files unread (a reload reads those). */
 int zones_rebuild(server_t *srv);
 
 /* Control thread: re-reads one primary zone's file now (tandem zone reload). */

@@ -1,9 +1,13 @@
-/* store/digest.h -- SHA-256 of a file, to tell whether a zone file changed since it was imported */
+/* store/digest.h -- a zone file's digest, to tell whether it (or a file it includes) changed since import */
 #pragma once
 
 /*
- * Writes the lowercase hex SHA-256 of the file at path into out (64 digits and a NUL). Returns
- * TDM_OK, a negated errno when the file cannot be opened or read, TDM_ENOMEM, or TDM_ERROR when the
- * digest itself fails.
+ * Writes the lowercase hex digest of the zone file at path into out (64 digits and a NUL): the
+ * SHA-256 of its octets when it has no $INCLUDE, else a SHA-256 over that and the path and digest of
+ * every file it includes, recursively (store/digest.c says how), so that an edit to an included file
+ * changes it too. An include tree too deep or too big to follow gives a random digest (the zone is
+ * then parsed on every load). Returns TDM_OK, a negated errno when the file itself cannot be opened
+ * or read (an included file that cannot be read only changes the digest), TDM_ENOMEM, or TDM_ERROR
+ * when the digest itself fails.
  */
 int store_file_digest(const char *path, char out[65]);

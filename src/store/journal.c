@@ -97,6 +97,7 @@ int store_write_zone(store_t *st, const char *zone, const rrlist_t *list,
 		goto fail;
 	if ((ret = store_run(st, Q_COMMIT, zone, "commit")) != TDM_OK)
 		goto fail;
+	st->failing = false;   /* a write went through: the store is healthy again */
 	pthread_mutex_unlock(&st->lock);
 	free(w.buf);
 	return TDM_OK;

@@ -116,9 +116,25 @@ static const char *const queries[Q_COUNT] = {
 /* Logs the SQLite error of the last call, naming the zone, and gives the code callers see. */
 int store_fail(store_t *st, const char *zone, const char *what)
 {
-	log_err("%s: store: %s failed: %s", zone != NULL ? zone : st->path, what,
-	        sqlite3_errmsg(st->db));
+	int code = sqlite3_errcode(st->db);
+	/* SQLITE_FULL is ENOSPC (or a quota) under the database: name it as an operator would. */
+	const char *full = code == SQLITE_FULL ? " (disk full)" : "";
+	log_err("%s: store: %s failed: %s%s", zone != NULL ? zone : st->path, what,
+	        sqlite3_errmsg(st->db), full);
+	st->failing = true;
+	st->last_error_at = (int64_t)time(NULL);
+	snprintf(st->last_error, sizeof(st->last_error), "%s: %s failed: %s%s",
+	         zone != NULL ? zone : "store", what, sqlite3_errmsg(st->db), full);
 	return TDM_ESTORE;
+}
+
+void store_health(store_t *st, bool *failing, char *error, size_t size, int64_t *at)
+{
+	pthread_mutex_lock(&st->lock);
+	*failing = st->failing;
+	snprintf(error, size, "%s", st->last_error);
+	*at = st->last_error_at;
+	pthread_mutex_unlock(&st->lock);
 }
 
 /* Runs a statement that returns no rows, then resets it. */
@@ -180,7 +196,7 @@ static int user_version(store_t *st, int *version)
  * once cannot both run the same step. */
 static int migrate(store_t *st)
 {
-	int ret, version;
+	int ret, version = 0;
 	if ((ret = exec(st, "BEGIN IMMEDIATE", "schema transaction")) != TDM_OK)
 		return ret;
 	if ((ret = user_version(st, &version)) != TDM_OK)

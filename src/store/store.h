@@ -1,6 +1,8 @@
 /* store/store.h -- the SQLite store in data-dir: zone contents and per-zone metadata (the only user of sqlite3) */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "zone/rrlist.h"
@@ -18,6 +20,10 @@ typedef struct {
  * to date by running the migrations it lacks. TDM_ESCHEMA when the file is newer than this program. */
 int store_open(const char *data_dir, store_t **out);
 void store_close(store_t *store);
+
+/* The store's health: failing is true from a failed operation until a zone write succeeds; error is
+ * the last failure ("" when none), at its unix time (0 when none). For status and metrics. */
+void store_health(store_t *store, bool *failing, char *error, size_t size, int64_t *at);
 
 /* Metadata of a zone (name textual, lowercase, trailing dot). TDM_ENOENT when not stored. */
 int store_zone_meta(store_t *store, const char *zone, store_zone_meta_t *out);

@@ -1,6 +1,9 @@
 /* store/store_impl.h -- the store's insides, shared by its files (store.c, journal.c) only */
 #pragma once
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include <pthread.h>
 #include <sqlite3.h>
 
@@ -21,6 +24,10 @@ struct store {
 	pthread_mutex_t lock;
 	sqlite3_stmt *q[Q_COUNT];
 	char *path;
+	/* Health, under lock: the last failure, and whether no write succeeded since. */
+	bool failing;
+	char last_error[256];
+	int64_t last_error_at;
 };
 
 /* Records packed back to back: owner (wire) | type (2) | ttl (4) | rdlen (2) | rdata. */

@@ -86,22 +86,23 @@ static bool is(const lexer_t *lx, tok_type_t type, const char *text)
 	return lx->type == type && lx->len == strlen(text) && strncasecmp(lx->tok, text, lx->len) == 0;
 }
 
-/* The value of "algorithm X;" or "secret "X";" (a word or a string), up to the ';'. */
-static bool value(lexer_t *lx, char *out, size_t cap, bool drop_space)
+/* The value of "algorithm X;" or "secret "X";" (a word or a string), up to the ';'. TDM_OK,
+ * TDM_EPARSE, or TDM_ESPACE when it is longer than cap - 1 (never cut short). */
+static int value(lexer_t *lx, char *out, size_t cap, bool drop_space)
 {
 	size_t n = 0;
 	if (next(lx) != TOK_WORD && lx->type != TOK_STRING)
-		return false;
+		return TDM_EPARSE;
 	for (size_t i = 0; i < lx->len; i++) {
 		if (drop_space && isspace((unsigned char)lx->tok[i]))
 			continue;
 		if (n + 1 >= cap)
-			return false;
+			return TDM_ESPACE;
 		out[n++] = lx->tok[i];
 	}
 	out[n] = '\0';
 	next(lx);
-	return is(lx, TOK_PUNCT, ";");
+	return is(lx, TOK_PUNCT, ";") ? TDM_OK : TDM_EPARSE;
 }
 
 static int key_name(lexer_t *lx, tsig_keyfile_key_t *k)
@@ -126,14 +127,18 @@ static int key_body(lexer_t *lx, tsig_keyfile_key_t *k)
 		return TDM_EPARSE;
 	for (next(lx); !is(lx, TOK_PUNCT, "}"); next(lx)) {
 		if (is(lx, TOK_WORD, "algorithm")) {
-			if (!value(lx, text, sizeof(text), false))
-				return TDM_EPARSE;
+			if ((ret = value(lx, text, sizeof(text), false)) != TDM_OK)
+				return ret == TDM_ESPACE ? TDM_ENOENT : ret;   /* no algorithm is that long */
 			if ((k->alg = tsig_alg_from_text(text)) < 0)
 				return TDM_ENOENT;
 		} else if (is(lx, TOK_WORD, "secret")) {
-			if (!value(lx, text, sizeof(text), true))
-				return TDM_EPARSE;
+			/* A secret longer than TSIG_SECRET_MAX is TDM_ESPACE, whether its text or its
+			 * octets overflow: refused, never cut (a cut key would sign nothing right). */
+			if ((ret = value(lx, text, sizeof(text), true)) != TDM_OK)
+				return ret;
 			ret = tsig_base64_decode(text, strlen(text), k->secret, sizeof(k->secret));
+			if (ret == TDM_ESPACE)
+				return TDM_ESPACE;
 			if (ret <= 0)
 				return TDM_EPARSE;
 			k->secret_len = (size_t)ret;

@@ -28,8 +28,9 @@ typedef int (*tsig_keyfile_cb)(void *arg, const tsig_keyfile_key_t *key);
  *
  * Any number of them, names quoted or not, comments as BIND allows (#, //, slash-star), white space
  * inside the secret ignored. Nothing else may appear. Returns TDM_OK, TDM_EPARSE (syntax, a bad name,
- * a missing or bad secret), TDM_ENOENT (an algorithm Tandem does not implement) or cb's code; on an
- * error *line (when not NULL) is the line it was found on.
+ * a missing or bad secret), TDM_ESPACE (a secret longer than TSIG_SECRET_MAX octets), TDM_ENOENT (an
+ * algorithm Tandem does not implement) or cb's code; on an error *line (when not NULL) is the line it
+ * was found on.
  */
 int tsig_keyfile_parse(const char *text, size_t len, tsig_keyfile_cb cb, void *arg, int *line);
 

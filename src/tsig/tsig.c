@@ -63,6 +63,8 @@ int tsig_key_init(tsig_key_t *key, const char *name, const char *algorithm, cons
 		return TDM_ENOENT;
 	if (secret_len == 0)
 		return TDM_EINVAL;
+	if (secret_len > TSIG_SECRET_MAX)   /* the jobs that sign copy it into that much */
+		return TDM_ESPACE;
 	if (name_from_text(name, NULL, wire) < 0)
 		return TDM_EPARSE;
 	name_copy_lower(key->name, wire);

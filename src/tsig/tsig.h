@@ -33,7 +33,7 @@
 
 #define TSIG_FUDGE_DEFAULT 300     /* RFC 8945 10 recommends 300 s */
 #define TSIG_UNSIGNED_MAX 99       /* RFC 8945 5.3.1: unsigned messages accepted between signed ones */
-#define TSIG_SECRET_MAX 1024       /* longest secret accepted from a key file */
+#define TSIG_SECRET_MAX 1024       /* longest secret accepted anywhere (config, key files, keys) */
 
 /* TSIG error field values (RFC 8945 3, IANA "DNS RCODEs"). */
 enum {
@@ -55,7 +55,8 @@ typedef struct {
 /*
  * Makes a key from its configuration (conf_key_t gives exactly these: name, algorithm, secret; tsig
  * sits below conf, so it takes the fields rather than the struct). Returns TDM_OK, TDM_EPARSE (name),
- * TDM_ENOENT (algorithm unknown) or TDM_EINVAL (empty secret).
+ * TDM_ENOENT (algorithm unknown), TDM_EINVAL (empty secret) or TDM_ESPACE (a secret longer than
+ * TSIG_SECRET_MAX: the configuration refuses those, so that no key is ever dropped or cut later).
  */
 int tsig_key_init(tsig_key_t *key, const char *name, const char *algorithm, const uint8_t *secret,
                   size_t secret_len);

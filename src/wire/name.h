@@ -9,6 +9,9 @@
 #define LABEL_MAXLEN 63
 #define NAME_MAXLABELS 128
 #define NAME_TEXT_MAX 1024   /* enough for any name printed with \DDD escapes */
+/* Compression pointers followed in one name. A writer puts at least one label between two pointers
+ * (it points at names it wrote), so a real name needs at most one per label. */
+#define NAME_MAXHOPS NAME_MAXLABELS
 
 /* ASCII-only lowercase (RFC 4343: DNS case folding is for A-Z only). */
 static inline uint8_t name_lower(uint8_t c)
@@ -41,7 +44,9 @@ const uint8_t *name_suffix(const uint8_t *name, int labels);
 
 /* Reads a possibly compressed name from a message at *pos into out (NAME_MAXLEN octets, case kept),
  * advancing *pos past the name as it stands in the message. Pointers must point strictly backwards
- * (so no loops), inside the message; labels and total length are checked before anything is read.
+ * (so no loops), inside the message, at most NAME_MAXHOPS of them; labels and total length are checked
+ * before anything is read. So one name costs at most NAME_MAXHOPS jumps and NAME_MAXLEN octets copied,
+ * whatever the message, and reading a message costs at most that per name it holds (its length / 2).
  * Returns the length of out or TDM_EMALF / TDM_ECOMPRESS / TDM_ELABEL / TDM_ENAMELEN. */
 int name_unpack(const uint8_t *msg, size_t msglen, size_t *pos, uint8_t *out);
 
@@ -54,5 +59,6 @@ int name_from_text(const char *text, const uint8_t *origin, uint8_t out[NAME_MAX
  * Returns the text length, or TDM_ESPACE when size is too small (out then holds a truncated string). */
 int name_to_text(const uint8_t *name, char *out, size_t size);
 
-/* A hash of the lowercased name (for hash tables). */
+/* A hash of the lowercased name for hash tables: keyed with the process's random key (lib/siphash.h),
+ * so it differs from run to run and must never be stored. */
 uint32_t name_hash(const uint8_t *name, size_t len);

@@ -36,6 +36,27 @@ int rdata_has_names(uint16_t type);
 int rdata_unpack(const uint8_t *msg, size_t msglen, size_t pos, uint16_t rdlen, uint16_t type,
                  uint8_t *out, size_t outcap);
 
+/*
+ * Checks uncompressed rdata of `type` against its layout before it enters a zone: fixed fields exact,
+ * names valid and uncompressed, character-strings inside the rdata, nothing left over; and for the types
+ * the table leaves open (RDATA_REST) their own framing: TXT strings (RFC 1035 3.3.14), DNSSEC records
+ * (RFC 4034, RFC 5155: type bitmaps, salt and hash lengths), SVCB parameters (RFC 9460 2.2), APL, CAA,
+ * IPSECKEY, HIP, LOC. Empty rdata passes only where the type allows it (NULL, unknown types: RFC 3597).
+ * TDM_OK, or TDM_EMALF with *why (a static string) saying what is wrong.
+ */
+int rdata_check(uint16_t type, const uint8_t *rdata, size_t len, const char **why);
+
+/* Whether the type is a meta or question type (RFC 6895 3.1: OPT, 128-255, 0, 65535): never zone data. */
+int rdata_is_meta(uint16_t type);
+
+/*
+ * One record about to enter the zone at apex, by transfer or (later) UPDATE: owner at or below apex,
+ * a type that is zone data, rdata of its type's layout (rdata_check). TDM_OK, or TDM_EMALF with why
+ * filled for a log line, the record named with its text escaped ("bad.example. CNAME: empty rdata").
+ */
+int rdata_check_record(const uint8_t *apex, const uint8_t *owner, uint16_t type, const uint8_t *rdata,
+                       size_t len, char *why, size_t why_len);
+
 /* Type mnemonic ("A", "TYPE65280" for unknown ones) into buf; returns buf. */
 const char *rdata_type_name(uint16_t type, char *buf, size_t size);
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/error.h"
+#include "lib/netwait.h"
 #include "wire/edns.h"
 #include "wire/rdata.h"
 #include "xfr/in.h"
@@ -130,8 +131,6 @@ static int feed_soa(reader_t *rd, const uint8_t *owner, uint32_t ttl, const uint
 static int feed(reader_t *rd, const uint8_t *owner, uint16_t type, uint32_t ttl,
                 const uint8_t *data, uint16_t len)
 {
-	if (!name_in_zone(owner, rd->peer->zone))
-		return fail(rd->r, TDM_EMALF, "record outside the zone in the transfer");
 	if (type == PKT_TYPE_SOA) {
 		if (len < 22 || !name_equal(owner, rd->peer->zone))
 			return fail(rd->r, TDM_EMALF, "SOA not at the apex in the transfer");
@@ -253,6 +252,40 @@ static void read_expire(reader_t *rd, const uint8_t *msg, const pkt_rr_t *rr)
 	}
 }
 
+/* A record that cannot be zone data fails the whole transfer: the zone keeps its version, and the log
+ * names the record (rdata_check_record: the same check an UPDATE goes through). */
+static int check_record(reader_t *rd, const uint8_t *owner, const pkt_rr_t *rr, const uint8_t *rdata,
+                        int n)
+{
+	char why[NAME_TEXT_MAX + 96], name[NAME_TEXT_MAX], tname[16];
+	if (n < 0 || rr->rclass != PKT_CLASS_IN) {
+		name_to_text(owner, name, sizeof(name));
+		return fail(rd->r, TDM_EMALF, "record %s %s: %s", name,
+		            rdata_type_name(rr->type, tname, sizeof(tname)),
+		            n < 0 ? "malformed rdata" : "not of class IN");
+	}
+	if (rdata_check_record(rd->peer->zone, owner, rr->type, rdata, (size_t)n, why, sizeof(why)) !=
+	    TDM_OK)
+		return fail(rd->r, TDM_EMALF, "%s", why);
+	return TDM_OK;
+}
+
+/* Knot's zone-max-size, BIND's max-records: a primary that never ends a transfer holds no more than
+ * this (the size counts records uncompressed, as they are kept: a compressed stream expands). */
+static int count_record(reader_t *rd, size_t size)
+{
+	xfr_result_t *r = rd->r;
+	r->read_records++;
+	r->read_bytes += size;
+	if (rd->peer->max_records != 0 && r->read_records > rd->peer->max_records)
+		return fail(r, TDM_ERANGE, "more than max-zone-records %llu records in the transfer",
+		            (unsigned long long)rd->peer->max_records);
+	if (rd->peer->max_bytes != 0 && r->read_bytes > rd->peer->max_bytes)
+		return fail(r, TDM_ERANGE, "more than max-zone-size %llu octets in the transfer",
+		            (unsigned long long)rd->peer->max_bytes);
+	return TDM_OK;
+}
+
 /* Every record of one message into the reader. */
 static int read_message(reader_t *rd, const uint8_t *msg, size_t len, uint16_t qtype,
                         uint8_t *rdbuf)
@@ -273,11 +306,13 @@ static int read_message(reader_t *rd, const uint8_t *msg, size_t len, uint16_t q
 				read_expire(rd, msg, &rr);
 			continue;   /* TSIG was checked above */
 		}
-		int n = rdata_unpack(msg, len, rr.rdata_pos, rr.rdlen, rr.type, rdbuf, 65535);
-		if (n < 0 || rr.rclass != PKT_CLASS_IN)
-			return fail(rd->r, TDM_EMALF, "malformed rdata in the answer");
 		uint8_t owner[NAME_MAXLEN];
-		name_copy_lower(owner, rr.owner);
+		int olen = name_copy_lower(owner, rr.owner);
+		int n = rdata_unpack(msg, len, rr.rdata_pos, rr.rdlen, rr.type, rdbuf, 65535);
+		if ((ret = check_record(rd, owner, &rr, rdbuf, n)) != TDM_OK)
+			return ret;
+		if ((ret = count_record(rd, (size_t)olen + 10 + (size_t)n)) != TDM_OK)
+			return ret;
 		if ((ret = feed(rd, owner, rr.type, rr.ttl, rdbuf, (uint16_t)n)) != TDM_OK)
 			return ret;
 	}
@@ -294,10 +329,19 @@ static uint16_t random_id(void)
 	return id;
 }
 
+/* The end of the next network wait: one message's timeout, or the exchange's deadline if sooner. */
+static int64_t until(const xfr_peer_t *peer)
+{
+	int64_t t = netwait_now() + (int64_t)peer->timeout_ms * 1000;
+	return peer->deadline != 0 && peer->deadline < t ? peer->deadline : t;
+}
+
 static int net_fail(xfr_result_t *r, int ret, const xfr_peer_t *peer, const char *what)
 {
 	char addr[SOCKADDR_STRLEN];
 	sockaddr_format(peer->primary, addr, sizeof(addr));
+	if (ret == TDM_ETIMEDOUT && peer->deadline != 0 && netwait_now() >= peer->deadline)
+		return fail(r, ret, "%s: %s took longer than xfr-max-time", what, addr);
 	if (ret == TDM_ETIMEDOUT)
 		return fail(r, ret, "%s: no answer from %s", what, addr);
 	return fail(r, ret, "%s: %s", what, tdm_strerror(ret));
@@ -312,10 +356,10 @@ static int exchange(reader_t *rd, int fd, int type, uint16_t qtype, uint8_t *buf
 		ret = sign_request(rd, buf, &len);
 	if (ret != TDM_OK)
 		return fail(rd->r, ret, "cannot build the request");
-	if ((ret = xfrnet_send(fd, type, buf, len, rd->peer->timeout_ms)) != TDM_OK)
+	if ((ret = xfrnet_send_until(fd, type, buf, len, until(rd->peer))) != TDM_OK)
 		return net_fail(rd->r, ret, rd->peer, "sending the request");
 	while (rd->state != S_DONE) {
-		int n = xfrnet_recv(fd, type, buf, PKT_MAXLEN, rd->peer->timeout_ms);
+		int n = xfrnet_recv_until(fd, type, buf, PKT_MAXLEN, until(rd->peer));
 		if (n == TDM_EIO && rd->state == S_SECOND && qtype == PKT_TYPE_IXFR)
 			break;   /* closed after the single SOA: up to date */
 		if (n < 0)
@@ -377,7 +421,7 @@ int xfr_soa_query(const xfr_peer_t *peer, uint32_t *serial, xfr_result_t *r)
 	udp_peer.timeout_ms = peer->timeout_ms < 2000 ? peer->timeout_ms : 2000;
 	for (int type = SOCK_DGRAM;; type = SOCK_STREAM) {
 		rd->peer = type == SOCK_DGRAM ? &udp_peer : peer;
-		fd = xfrnet_connect(peer->primary, peer->source, type, peer->timeout_ms);
+		fd = xfrnet_connect_until(peer->primary, peer->source, type, until(peer));
 		if (fd < 0) {
 			ret = net_fail(r, fd, peer, "connecting");
 			break;
@@ -450,7 +494,7 @@ int xfr_fetch(const xfr_peer_t *peer, const zone_contents_t *current, xfr_result
 	int ret = TDM_ENOMEM;
 	if (rd == NULL || buf == NULL || rdbuf == NULL || reader_init(rd, peer, current, r) != TDM_OK)
 		goto out;
-	int fd = xfrnet_connect(peer->primary, peer->source, SOCK_STREAM, peer->timeout_ms);
+	int fd = xfrnet_connect_until(peer->primary, peer->source, SOCK_STREAM, until(peer));
 	if (fd < 0) {
 		ret = net_fail(r, fd, peer, "connecting");
 		goto out;
@@ -516,13 +560,13 @@ int xfr_ns_query(const xfr_peer_t *peer, uint8_t (*names)[NAME_MAXLEN], size_t m
 			goto out;
 	}
 	/* Over TCP at once: an NS set with its glue may not fit a plain UDP answer. */
-	if ((fd = xfrnet_connect(peer->primary, peer->source, SOCK_STREAM, peer->timeout_ms)) < 0) {
+	if ((fd = xfrnet_connect_until(peer->primary, peer->source, SOCK_STREAM, until(peer))) < 0) {
 		ret = fd;
 		goto out;
 	}
-	if ((ret = xfrnet_send(fd, SOCK_STREAM, buf, len, peer->timeout_ms)) != TDM_OK)
+	if ((ret = xfrnet_send_until(fd, SOCK_STREAM, buf, len, until(peer))) != TDM_OK)
 		goto out;
-	int n = xfrnet_recv(fd, SOCK_STREAM, buf, PKT_MAXLEN, peer->timeout_ms);
+	int n = xfrnet_recv_until(fd, SOCK_STREAM, buf, PKT_MAXLEN, until(peer));
 	if (n < 0) {
 		ret = n;
 		goto out;

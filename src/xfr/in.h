@@ -16,7 +16,10 @@ typedef struct {
 	const sockaddr_t *primary;
 	const sockaddr_t *source;         /* bind to this (port 0 allowed), or NULL / len 0 */
 	const tsig_key_t *key;             /* sign requests and require signed answers; NULL = none */
-	unsigned timeout_ms;              /* per network wait */
+	unsigned timeout_ms;              /* per message: each must come whole within it */
+	int64_t deadline;                 /* the whole exchange ends by then (netwait_now()); 0 = none */
+	uint64_t max_records;             /* records one transfer may carry (max-zone-records); 0 = any */
+	uint64_t max_bytes;               /* their octets, uncompressed (max-zone-size); 0 = any */
 } xfr_peer_t;
 
 /* What a transfer brought. */
@@ -30,7 +33,8 @@ typedef struct {
 	size_t bytes, changes;
 	bool has_expire;                  /* the primary answered EDNS EXPIRE (RFC 7314) */
 	uint32_t expire;
-	char error[160];                  /* why it failed, for logs and the replication view */
+	uint64_t read_records, read_bytes; /* what was read: counted against the peer's limits */
+	char error[384];                  /* why it failed, for logs and the replication view */
 } xfr_result_t;
 
 void xfr_result_clear(xfr_result_t *r);
@@ -43,8 +47,11 @@ int xfr_soa_query(const xfr_peer_t *peer, uint32_t *serial, xfr_result_t *r);
 /*
  * Fetches the zone over TCP: IXFR from current's serial when current is not NULL (RFC 1995),
  * AXFR otherwise (RFC 5936). Every message is checked (id, question, rcode, every record parsed with
- * its names decompressed); an incremental answer is checked to start at current's serial. Returns
- * TDM_OK and r filled, or an error with r->error saying why (the caller falls back to AXFR).
+ * its names decompressed, then checked against its type's layout and the zone: rdata_check_record);
+ * an incremental answer is checked to start at current's serial. A transfer that carries more than
+ * the peer's max_records or max_bytes, or outlives its deadline, is cut there (its memory freed).
+ * Returns TDM_OK and r filled, or an error with r->error saying why, naming a refused record
+ * (TDM_EMALF), a limit (TDM_ERANGE), the deadline (TDM_ETIMEDOUT); the caller falls back to AXFR.
  */
 int xfr_fetch(const xfr_peer_t *peer, const zone_contents_t *current, xfr_result_t *r);
 

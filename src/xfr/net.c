@@ -1,4 +1,4 @@
-/* xfr/net.c -- blocking client sockets with timeouts */
+/* xfr/net.c -- blocking client sockets with timeouts: each call bounded as a whole */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
@@ -10,7 +10,17 @@
 #include "xfr/net.h"
 
 
+static int64_t after_ms(unsigned timeout_ms)
+{
+	return netwait_now() + (int64_t)timeout_ms * 1000;
+}
+
 int xfrnet_connect(const sockaddr_t *to, const sockaddr_t *source, int type, unsigned timeout_ms)
+{
+	return xfrnet_connect_until(to, source, type, after_ms(timeout_ms));
+}
+
+int xfrnet_connect_until(const sockaddr_t *to, const sockaddr_t *source, int type, int64_t until)
 {
 	int fd = socket(sockaddr_family(to), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -21,8 +31,7 @@ int xfrnet_connect(const sockaddr_t *to, const sockaddr_t *source, int type, uns
 		ret = -errno;
 		goto fail;
 	}
-	ret = netwait_connect(fd, (const struct sockaddr *)&to->ss, to->len,
-	                      netwait_now() + (int64_t)timeout_ms * 1000);
+	ret = netwait_connect(fd, (const struct sockaddr *)&to->ss, to->len, until);
 	if (ret != TDM_OK)
 		goto fail;
 	return fd;
@@ -31,14 +40,15 @@ fail:
 	return ret;
 }
 
-static int send_all(int fd, const uint8_t *p, size_t len, unsigned timeout_ms)
+/* until is for the whole run: a peer that takes one byte at a time does not push it back. */
+static int send_all(int fd, const uint8_t *p, size_t len, int64_t until)
 {
 	while (len > 0) {
 		ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno == EAGAIN) {
-			int ret = netwait(fd, POLLOUT, netwait_now() + (int64_t)timeout_ms * 1000);
+			int ret = netwait(fd, POLLOUT, until);
 			if (ret != TDM_OK)
 				return ret;
 			continue;
@@ -53,14 +63,19 @@ static int send_all(int fd, const uint8_t *p, size_t len, unsigned timeout_ms)
 
 int xfrnet_send(int fd, int type, const uint8_t *msg, size_t len, unsigned timeout_ms)
 {
+	return xfrnet_send_until(fd, type, msg, len, after_ms(timeout_ms));
+}
+
+int xfrnet_send_until(int fd, int type, const uint8_t *msg, size_t len, int64_t until)
+{
 	if (type == SOCK_DGRAM)
 		return send(fd, msg, len, 0) == (ssize_t)len ? TDM_OK : -errno;
 	uint8_t prefix[2] = { (uint8_t)(len >> 8), (uint8_t)len };
-	int ret = send_all(fd, prefix, 2, timeout_ms);
-	return ret == TDM_OK ? send_all(fd, msg, len, timeout_ms) : ret;
+	int ret = send_all(fd, prefix, 2, until);
+	return ret == TDM_OK ? send_all(fd, msg, len, until) : ret;
 }
 
-static int recv_all(int fd, uint8_t *p, size_t len, unsigned timeout_ms)
+static int recv_all(int fd, uint8_t *p, size_t len, int64_t until)
 {
 	while (len > 0) {
 		ssize_t r = recv(fd, p, len, 0);
@@ -69,7 +84,7 @@ static int recv_all(int fd, uint8_t *p, size_t len, unsigned timeout_ms)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && errno == EAGAIN) {
-			int ret = netwait(fd, POLLIN, netwait_now() + (int64_t)timeout_ms * 1000);
+			int ret = netwait(fd, POLLIN, until);
 			if (ret != TDM_OK)
 				return ret;
 			continue;
@@ -84,20 +99,25 @@ static int recv_all(int fd, uint8_t *p, size_t len, unsigned timeout_ms)
 
 int xfrnet_recv(int fd, int type, uint8_t *buf, size_t cap, unsigned timeout_ms)
 {
+	return xfrnet_recv_until(fd, type, buf, cap, after_ms(timeout_ms));
+}
+
+int xfrnet_recv_until(int fd, int type, uint8_t *buf, size_t cap, int64_t until)
+{
 	int ret;
 	if (type == SOCK_DGRAM) {
-		if ((ret = netwait(fd, POLLIN, netwait_now() + (int64_t)timeout_ms * 1000)) != TDM_OK)
+		if ((ret = netwait(fd, POLLIN, until)) != TDM_OK)
 			return ret;
 		ssize_t r = recv(fd, buf, cap, 0);
 		return r < 0 ? -errno : (int)r;
 	}
 	uint8_t prefix[2];
-	if ((ret = recv_all(fd, prefix, 2, timeout_ms)) != TDM_OK)
+	if ((ret = recv_all(fd, prefix, 2, until)) != TDM_OK)
 		return ret;
 	size_t len = (size_t)(prefix[0] << 8 | prefix[1]);
 	if (len > cap)
 		return TDM_EMALF;
-	if ((ret = recv_all(fd, buf, len, timeout_ms)) != TDM_OK)
+	if ((ret = recv_all(fd, buf, len, until)) != TDM_OK)
 		return ret;
 	return (int)len;
 }

@@ -5,11 +5,20 @@
 #include "lib/error.h"
 #include "xfr/out.h"
 
+/* An OPT record with EXPIRE: root owner, type, class (payload), TTL, rdlength, one 8-octet option. */
+#define EXPIRE_OPT_LEN (1 + 10 + 8)
+
+static size_t opt_room(const xfr_out_t *x)
+{
+	return x->messages == 0 && x->expire ? EXPIRE_OPT_LEN : 0;
+}
+
 /* Messages are filled to the 65535-octet TCP limit less what TSIG needs (RFC 5936 2.2: as many
- * records as fit); only the first carries the question (RFC 5936 2.2.1 allows it in all). */
+ * records as fit); only the first carries the question (RFC 5936 2.2.1 allows it in all) and, when
+ * asked, the EXPIRE option (RFC 7314 4: a secondary of a secondary counts from what is left). */
 static int start_message(xfr_out_t *x)
 {
-	pkt_writer_init(&x->w, x->buf, PKT_MAXLEN - x->reserve);
+	pkt_writer_init(&x->w, x->buf, PKT_MAXLEN - x->reserve - opt_room(x));
 	int ret = pkt_write_header(&x->w, x->id, x->flags);
 	if (ret == TDM_OK && x->messages == 0 && x->question != NULL)
 		ret = pkt_write_question(&x->w, x->question->qname, x->question->qtype,
@@ -20,6 +29,16 @@ static int start_message(xfr_out_t *x)
 
 static int flush_message(xfr_out_t *x, bool last)
 {
+	size_t room = opt_room(x);
+	if (room > 0) {
+		uint8_t opt[8] = { 0, 9 /* EXPIRE */, 0, 4 };
+		pkt_put32(opt + 4, x->expire_value);
+		x->w.cap += room;
+		pkt_begin_section(&x->w, PKT_SECTION_ADDITIONAL);
+		int ret = pkt_write_rr(&x->w, (const uint8_t *)"", 0, PKT_TYPE_OPT, 1232, 0, opt, sizeof(opt));
+		if (ret != TDM_OK)
+			return ret;
+	}
 	size_t len = pkt_writer_finish(&x->w);
 	x->open = false;
 	x->messages++;

@@ -23,6 +23,8 @@ typedef struct {
 	xfr_send_fn send;
 	void *ctx;
 	pkt_writer_t w;
+	bool expire;                 /* the first message carries EDNS EXPIRE (RFC 7314 2) ... */
+	uint32_t expire_value;       /* ... with this value */
 	bool open;                   /* a message is being filled */
 	unsigned messages;
 	size_t records;

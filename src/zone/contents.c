@@ -387,15 +387,17 @@ const uint8_t *zone_node_name(const zone_contents_t *z, const zone_node_t *node)
 	return z->names + node->name_off;
 }
 
+/* A version without any RRset (an empty list, refused by the build) has no rrsets array at all:
+ * NULL + 0 is undefined behaviour in C, so a node without RRsets never indexes it. */
 const zone_rrset_t *zone_node_rrsets(const zone_contents_t *z, const zone_node_t *node)
 {
-	return &z->rrsets[node->rrset_first];
+	return node->rrset_count != 0 ? &z->rrsets[node->rrset_first] : NULL;
 }
 
 const zone_rrset_t *zone_node_rrset(const zone_contents_t *z, const zone_node_t *node,
                                     uint16_t type)
 {
-	const zone_rrset_t *s = &z->rrsets[node->rrset_first];
+	const zone_rrset_t *s = zone_node_rrsets(z, node);
 	for (uint16_t i = 0; i < node->rrset_count; i++)
 		if (s[i].type == type)
 			return &s[i];

@@ -68,6 +68,7 @@ uint32_t zone_lookup(const zone_contents_t *z, const uint8_t *name, size_t len);
 
 const zone_node_t *zone_node(const zone_contents_t *z, uint32_t idx);
 const uint8_t *zone_node_name(const zone_contents_t *z, const zone_node_t *node);
+/* The node's RRsets (rrset_count of them; NULL when it has none). */
 const zone_rrset_t *zone_node_rrsets(const zone_contents_t *z, const zone_node_t *node);
 /* The node's RRset of a type, or NULL. */
 const zone_rrset_t *zone_node_rrset(const zone_contents_t *z, const zone_node_t *node,

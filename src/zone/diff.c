@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "lib/error.h"
+#include "lib/siphash.h"
 #include "wire/name.h"
 #include "wire/pkt.h"
 #include "zone/diff.h"
@@ -101,10 +102,11 @@ typedef struct {
 static uint32_t rr_hash(const rr_t *rr)
 {
 	int olen = name_length(rr->owner, NAME_MAXLEN);
-	uint32_t h = name_hash(rr->owner, (size_t)olen) ^ (uint32_t)rr->type * 2654435761u;
-	for (uint16_t i = 0; i < rr->rdlen; i++)
-		h = (h ^ rr->rdata[i]) * 16777619u;
-	return h;
+	/* Keyed (lib/siphash.h), rdata too: records come from primaries, who must not be able to send
+	 * removals chosen to fall in one run of the table. */
+	uint64_t rd = siphash13(siphash_table_key(), rr->rdata, rr->rdlen, false);
+	return name_hash(rr->owner, (size_t)olen) ^ (uint32_t)rr->type * 2654435761u ^
+	       (uint32_t)(rd ^ (rd >> 32));
 }
 
 static bool rr_same(const rr_t *a, const rr_t *b)

@@ -1,5 +1,7 @@
 /* zonefile/load.c -- zone file loading: the libzscanner adapter from master format to an rrlist */
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +121,8 @@ static int set_apex(struct load *ld, const char *path, const char *origin)
 	return TDM_OK;
 }
 
+static int check_includes(struct load *ld, const char *path);
+
 static int scan(struct load *ld, const char *path, zs_scanner_t *s)
 {
 	if (zs_init(s, ld->origin, CLASS_IN, LOAD_DEFAULT_TTL) != 0) {
@@ -154,6 +158,8 @@ int zonefile_load(const char *path, const char *origin, rrlist_t **out, zonefile
 		return ret;
 	if ((ret = set_apex(&ld, path, origin)) != TDM_OK)
 		return ret;
+	if ((ret = check_includes(&ld, path)) != TDM_OK)
+		return ret;
 	ret = TDM_ENOMEM;
 	ld.list = rrlist_new();
 	s = malloc(sizeof(*s));   /* about 200 KiB of buffers: not for the stack */
@@ -170,5 +176,263 @@ int zonefile_load(const char *path, const char *origin, rrlist_t **out, zonefile
 fail:
 	free(s);
 	rrlist_free(ld.list);
+	return ret;
+}
+
+/* ---- $INCLUDE directives found without parsing ---- */
+
+enum { INC_LINE, INC_DIRECTIVE, INC_BLANK, INC_BARE, INC_QUOTED, INC_SKIP };
+
+void zonefile_include_scan_init(zonefile_include_scan_t *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->state = INC_LINE;
+	s->line = 1;
+}
+
+static bool inc_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '(' || c == ')';
+}
+
+/* One octet of a file name, with libzscanner's escapes: \DDD is that octet, \X is X. */
+static int inc_name_char(zonefile_include_scan_t *s, char c)
+{
+	if (s->digits > 0 || (s->escape && c >= '0' && c <= '9')) {
+		s->escape = false;
+		s->value = s->value * 10 + (unsigned)(c - '0');
+		if (++s->digits < 3)
+			return TDM_OK;
+		c = (char)(uint8_t)s->value;
+		s->digits = 0;
+		s->value = 0;
+	} else if (s->escape) {
+		s->escape = false;
+	} else if (c == '\\') {
+		s->escape = true;
+		return TDM_OK;
+	}
+	if (s->len + 1 >= sizeof(s->name))
+		return TDM_ESPACE;
+	s->name[s->len++] = c;
+	return TDM_OK;
+}
+
+static int inc_name_done(zonefile_include_scan_t *s, zonefile_include_fn fn, void *ctx)
+{
+	s->name[s->len] = '\0';
+	int ret = s->len > 0 ? fn(ctx, s->name, s->line) : 0;
+	s->len = 0;
+	s->escape = false;
+	s->digits = s->value = 0;
+	return ret;
+}
+
+/* One octet; the caller counts the line after it. */
+static int inc_step(zonefile_include_scan_t *s, char c, zonefile_include_fn fn, void *ctx)
+{
+	static const char directive[] = "$INCLUDE";
+	int ret = 0;
+	switch (s->state) {
+	case INC_LINE:
+		if (c == '$') {
+			s->matched = 1;
+			s->state = INC_DIRECTIVE;
+		} else if (c != ' ' && c != '\t' && c != '\n') {
+			s->state = INC_SKIP;
+		}
+		return 0;
+	case INC_DIRECTIVE:
+		if (s->matched < sizeof(directive) - 1 && (c & ~0x20) == directive[s->matched]) {
+			s->matched++;
+			return 0;
+		}
+		s->state = s->matched == sizeof(directive) - 1 && inc_blank(c) ? INC_BLANK
+		         : c == '\n' ? INC_LINE : INC_SKIP;
+		return 0;
+	case INC_BLANK:
+		if (c == '\n' || c == ';')
+			s->state = c == '\n' ? INC_LINE : INC_SKIP;
+		else if (c == '"')
+			s->state = INC_QUOTED;
+		else if (!inc_blank(c) && (ret = inc_name_char(s, c)) == 0)
+			s->state = INC_BARE;
+		return ret;
+	case INC_BARE:
+		if (s->escape || s->digits > 0 || !(inc_blank(c) || c == '\n' || c == ';'))
+			return inc_name_char(s, c);
+		s->state = c == '\n' ? INC_LINE : INC_SKIP;
+		return inc_name_done(s, fn, ctx);
+	case INC_QUOTED:
+		if (c == '\n' || (c == '"' && !s->escape && s->digits == 0)) {
+			s->state = c == '\n' ? INC_LINE : INC_SKIP;
+			return inc_name_done(s, fn, ctx);
+		}
+		return inc_name_char(s, c);
+	default:   /* INC_SKIP */
+		if (c == '\n')
+			s->state = INC_LINE;
+		return 0;
+	}
+}
+
+int zonefile_include_scan(zonefile_include_scan_t *s, const char *buf, size_t len,
+                          zonefile_include_fn fn, void *ctx)
+{
+	const char *p = buf, *end = buf + len;
+	while (p < end) {
+		/* Most lines are records: skip them whole (this scan reads every zone file once more). */
+		if (s->state == INC_SKIP) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			if (nl == NULL)
+				return 0;
+			p = nl;
+		}
+		int ret = inc_step(s, *p, fn, ctx);
+		if (*p++ == '\n')
+			s->line++;
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
+int zonefile_include_scan_end(zonefile_include_scan_t *s, zonefile_include_fn fn, void *ctx)
+{
+	int ret = s->state == INC_BARE || s->state == INC_QUOTED ? inc_name_done(s, fn, ctx) : 0;
+	s->state = INC_LINE;
+	return ret;
+}
+
+int zonefile_include_path(const char *including, const char *name, char *out, size_t size)
+{
+	if (name[0] == '/')
+		return snprintf(out, size, "%s", name) < (int)size ? TDM_OK : TDM_ESPACE;
+	char real[PATH_MAX];
+	if (realpath(including, real) == NULL)
+		return -errno;
+	char *slash = strrchr(real, '/');   /* realpath is absolute: there is one */
+	int dir = slash != NULL && slash != real ? (int)(slash - real) : 0;
+	return snprintf(out, size, "%.*s/%s", dir, real, name) < (int)size ? TDM_OK : TDM_ESPACE;
+}
+
+/* ---- include loops and nesting, refused before libzscanner follows them ---- */
+
+typedef struct {
+	char *name;
+	unsigned line;
+} inc_name_t;
+
+typedef struct {
+	inc_name_t *v;
+	size_t count, cap;
+} inc_list_t;
+
+typedef struct {
+	struct load *ld;
+	char *stack[ZONEFILE_INCLUDE_DEPTH_MAX + 1];   /* real paths of the files being read */
+	unsigned files;
+	char buf[65536];
+	zonefile_include_scan_t scan;
+} incwalk_t;
+
+static int inc_collect(void *ctx, const char *name, unsigned line)
+{
+	inc_list_t *l = ctx;
+	if (l->count == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 4;
+		inc_name_t *v = realloc(l->v, cap * sizeof(*v));
+		if (v == NULL)
+			return TDM_ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	if ((l->v[l->count].name = strdup(name)) == NULL)
+		return TDM_ENOMEM;
+	l->v[l->count++].line = line;
+	return 0;
+}
+
+/* The $INCLUDE lines of one file; a file that cannot be read has none (the parse reports it). */
+static int inc_read(incwalk_t *w, const char *path, inc_list_t *out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return TDM_OK;
+	int ret = TDM_OK;
+	zonefile_include_scan_init(&w->scan);
+	for (;;) {
+		ssize_t n = read(fd, w->buf, sizeof(w->buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if ((ret = zonefile_include_scan(&w->scan, w->buf, (size_t)n, inc_collect, out)) != 0)
+			break;
+	}
+	close(fd);
+	if (ret == TDM_OK)
+		ret = zonefile_include_scan_end(&w->scan, inc_collect, out);
+	if (ret == TDM_ESPACE) {
+		w->ld->errors++;
+		report(w->ld, path, w->scan.line, "$INCLUDE file name longer than %d octets",
+		       ZONEFILE_INCLUDE_NAME_MAX - 1);
+		ret = TDM_EPARSE;
+	}
+	return ret;
+}
+
+static int inc_walk(incwalk_t *w, const char *path, int depth);
+
+/* One $INCLUDE of path (at depth): a loop, too deep or too many files is an error. */
+static int inc_follow(incwalk_t *w, const char *path, int depth, const inc_name_t *inc)
+{
+	char target[PATH_MAX], real[PATH_MAX];
+	if (zonefile_include_path(path, inc->name, target, sizeof(target)) != TDM_OK ||
+	    realpath(target, real) == NULL)
+		return TDM_OK;   /* libzscanner will say what is wrong with it */
+	for (int i = 0; i <= depth; i++) {
+		if (strcmp(w->stack[i], real) == 0) {
+			w->ld->errors++;
+			report(w->ld, path, inc->line, "$INCLUDE %s: a loop (it includes %s again)",
+			       inc->name, real);
+			return TDM_EPARSE;
+		}
+	}
+	if (depth + 1 > ZONEFILE_INCLUDE_DEPTH_MAX || ++w->files > ZONEFILE_INCLUDE_FILES_MAX) {
+		w->ld->errors++;
+		report(w->ld, path, inc->line, "$INCLUDE %s: more than %d files nested, or %d in all",
+		       inc->name, ZONEFILE_INCLUDE_DEPTH_MAX, ZONEFILE_INCLUDE_FILES_MAX);
+		return TDM_EPARSE;
+	}
+	return inc_walk(w, target, depth + 1);
+}
+
+static int inc_walk(incwalk_t *w, const char *path, int depth)
+{
+	inc_list_t list = { 0 };
+	if ((w->stack[depth] = realpath(path, NULL)) == NULL)
+		return errno == ENOMEM ? TDM_ENOMEM : TDM_OK;   /* unreadable: the parse reports it */
+	int ret = inc_read(w, path, &list);
+	for (size_t i = 0; ret == TDM_OK && i < list.count; i++)
+		ret = inc_follow(w, path, depth, &list.v[i]);
+	for (size_t i = 0; i < list.count; i++)
+		free(list.v[i].name);
+	free(list.v);
+	free(w->stack[depth]);
+	w->stack[depth] = NULL;
+	return ret;
+}
+
+/* The zone file and what it includes, as a tree: TDM_OK, TDM_EPARSE (reported) or TDM_ENOMEM. */
+static int check_includes(struct load *ld, const char *path)
+{
+	incwalk_t *w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return TDM_ENOMEM;
+	w->ld = ld;
+	w->files = 1;
+	int ret = inc_walk(w, path, 0);
+	free(w);
 	return ret;
 }

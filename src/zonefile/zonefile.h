@@ -24,6 +24,49 @@ int zonefile_load(const char *path, const char *origin, rrlist_t **out, zonefile
                   void *ctx);
 
 /*
+ * Finding the files a zone file $INCLUDEs without parsing it: store/digest.c folds them into the
+ * file's digest (so that an edit to an included file counts as an edit of the zone), and
+ * zonefile_load() refuses include loops and deep nesting before libzscanner (which follows a loop
+ * until it runs out of descriptors, with a scanner of ~400 KiB per level) sees them. The scan is fed
+ * the file in pieces of any size and reports every line whose first word is $INCLUDE (any case), with
+ * its file name unquoted and unescaped as libzscanner reads it (\X and \DDD). It may report a line
+ * libzscanner would not take as a directive (one inside parentheses or a quoted string): a file
+ * hashed for nothing costs nothing, a file missed would let an edit go unseen.
+ */
+#define ZONEFILE_INCLUDE_NAME_MAX 4096
+#define ZONEFILE_INCLUDE_DEPTH_MAX 16     /* files nested in one another, the zone file being 0 */
+#define ZONEFILE_INCLUDE_FILES_MAX 1024   /* files in all, the zone file included */
+
+/* Called with each file name as written and the line of its directive; a nonzero return stops the
+ * scan and is returned by it. */
+typedef int (*zonefile_include_fn)(void *ctx, const char *name, unsigned line);
+
+typedef struct {
+	int state;
+	unsigned line;               /* of the octet being read, from 1 */
+	unsigned matched;            /* octets of "$INCLUDE" matched so far */
+	unsigned digits, value;      /* a \DDD escape in progress */
+	bool escape;
+	size_t len;
+	char name[ZONEFILE_INCLUDE_NAME_MAX];
+} zonefile_include_scan_t;
+
+void zonefile_include_scan_init(zonefile_include_scan_t *s);
+
+/* Feeds the next len octets. Returns 0, fn's nonzero code, or TDM_ESPACE for a file name longer than
+ * ZONEFILE_INCLUDE_NAME_MAX - 1 octets (never cut short). */
+int zonefile_include_scan(zonefile_include_scan_t *s, const char *buf, size_t len,
+                          zonefile_include_fn fn, void *ctx);
+
+/* The end of the file: reports a name on a last line without its newline. Same returns. */
+int zonefile_include_scan_end(zonefile_include_scan_t *s, zonefile_include_fn fn, void *ctx);
+
+/* The path libzscanner opens for `$INCLUDE name` in the file `including`: name itself when absolute,
+ * else name in the folder of including's real path. TDM_OK, TDM_ESPACE (longer than PATH_MAX) or a
+ * negated errno (realpath). */
+int zonefile_include_path(const char *including, const char *name, char *out, size_t size);
+
+/*
  * Semantic checks of a zone's records (list, any order) for the zone at apex (wire, lowercase),
  * made on the version built from them (z; NULL = build one here): exactly one SOA, at the apex; NS
  * at the apex; a CNAME beside other data (RFC 1034 3.6.2; RRSIG/NSEC allowed); two CNAMEs at one

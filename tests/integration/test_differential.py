@@ -277,12 +277,9 @@ def test_ixfr_over_udp_for_a_name_that_is_no_zone_is_notauth_as_knot_says(knot, 
     check_meta(tandem_r, "IXFR", "NOTAUTH")
 
 
-# docs/behaviour.md: "AXFR/IXFR over UDP NOTIMP (RFC 5936 4.2, as Knot)". Tandem looks for the zone and
-# its ACL first (server/dispatch.c transfer()): NOTAUTH for a name that is no zone, REFUSED for a zone
-# without a transfer ACL. Knot says NOTIMP in both cases. Reported (issue 12, part B); strict, so the fix
-# turns this into a failure until the mark goes.
-@pytest.mark.xfail(strict=True, reason="server bug: AXFR over UDP gets NOTAUTH/REFUSED, docs/behaviour.md "
-                                       "and Knot say NOTIMP (server/dispatch.c checks zone and ACL first)")
+# docs/behaviour.md: "AXFR over UDP NOTIMP (RFC 5936 4.2, as Knot)", before the zone or its ACL is looked at.
+# Regression (issue 12, part B): Tandem answered NOTAUTH for a name that is no zone and REFUSED for a zone
+# without a transfer ACL.
 @pytest.mark.parametrize("name", ["www.example.com.", "example.com."])
 def test_axfr_over_udp_is_notimp(knot, tandem, name):
     knot_r, tandem_r = ask_both(knot, tandem, name, "AXFR", {})

@@ -7,6 +7,8 @@ do on purpose:
   IXFR answers broken in a chosen way (a record removed that never existed, garbage, a cut stream, an error
   rcode, a delta from another version) or legal but unusual (a whole zone, the SOA alone in the first
   message). It counts every query it gets, so a test can tell whether a refresh happened.
+- ScriptedPrimary: a primary (or super-primary) whose every answer the test scripts, message by message, with
+  pauses, raw bytes and streams that never end: what a hostile peer does (tests/integration/test_hardening_*).
 """
 
 import os
@@ -349,4 +351,135 @@ class FakePrimary:
         except Exception:
             return
         finally:
+            conn.close()
+
+
+class ScriptedPrimary:
+    """A peer on 127.0.0.1 (UDP and TCP) that answers every query with what `script(q, proto)` returns: an
+    iterable (a generator may never end) of items, each
+
+      bytes             one whole DNS message (framed with its length over TCP);
+      ("raw", bytes)    bytes sent as they are (over TCP: a length prefix, a message cut, one byte...);
+      ("sleep", secs)   a pause;
+      ("close",)        the connection closed at once.
+
+    Over UDP only the first message is sent. script returning None: no answer at all (the connection is
+    held open until the client gives up or the fake is closed). Every query is counted in `queries`
+    (proto, qname text, qtype text); `open_tcp` is the number of TCP connections being served. A stream
+    stops when the client goes away or close() is called: every wait is bounded."""
+
+    def __init__(self, script, addr="127.0.0.1"):
+        self.script = script
+        self.addr = addr
+        self.port = free_port(host=addr)
+        self.queries = []
+        self.open_tcp = 0
+        self.max_open_tcp = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind((self.addr, self.port))
+        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.tcp.bind((self.addr, self.port))
+        self.tcp.listen(128)
+        for target in (self._udp_loop, self._tcp_loop):
+            threading.Thread(target=target, daemon=True).start()
+
+    def count(self, qtype=None, proto=None):
+        with self._lock:
+            return sum(1 for q in self.queries
+                       if (qtype is None or q[2] == qtype) and (proto is None or q[0] == proto))
+
+    def close(self):
+        self._stop.set()
+        for s in (self.udp, self.tcp):
+            try:
+                s.close()
+            except OSError:
+                pass
+
+    def _note(self, proto, q):
+        with self._lock:
+            self.queries.append((proto, q.question[0].name.to_text().lower(),
+                                 dns.rdatatype.to_text(q.question[0].rdtype)))
+
+    def _pause(self, secs):
+        self._stop.wait(secs)
+
+    def _udp_loop(self):
+        while not self._stop.is_set():
+            try:
+                r, _, _ = select.select([self.udp], [], [], 0.2)
+                if not r:
+                    continue
+                data, client = self.udp.recvfrom(65535)
+                q = dns.message.from_wire(data)
+            except Exception:
+                if self._stop.is_set():
+                    return
+                continue
+            self._note("udp", q)
+            for item in self.script(q, "udp") or ():
+                if isinstance(item, bytes):
+                    try:
+                        self.udp.sendto(item, client)
+                    except OSError:
+                        pass
+                    break
+
+    def _tcp_loop(self):
+        while not self._stop.is_set():
+            try:
+                r, _, _ = select.select([self.tcp], [], [], 0.2)
+                if not r:
+                    continue
+                conn, _ = self.tcp.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve_tcp, args=(conn,), daemon=True).start()
+
+    def _client_gone(self, conn):
+        r, _, _ = select.select([conn], [], [], 0)
+        if not r:
+            return False
+        try:
+            return conn.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
+    def _serve_tcp(self, conn):
+        with self._lock:
+            self.open_tcp += 1
+            self.max_open_tcp = max(self.max_open_tcp, self.open_tcp)
+        conn.settimeout(5)
+        try:
+            data = _read_msg(conn)
+            if data is None:
+                return
+            q = dns.message.from_wire(data)
+            self._note("tcp", q)
+            items = self.script(q, "tcp")
+            if items is None:   # hold the connection, answer nothing
+                while not self._stop.is_set() and not self._client_gone(conn):
+                    self._pause(0.1)
+                return
+            for item in items:
+                if self._stop.is_set():
+                    return
+                if isinstance(item, bytes):
+                    _send_msg(conn, item)
+                elif item[0] == "raw":
+                    conn.sendall(item[1])
+                elif item[0] == "sleep":
+                    self._pause(item[1])
+                    if self._client_gone(conn):
+                        return
+                elif item[0] == "close":
+                    return
+        except Exception:
+            return
+        finally:
+            with self._lock:
+                self.open_tcp -= 1
             conn.close()
