@@ -246,10 +246,11 @@ def _first_line(argv):
 class Tandem(Server):
     name = "tandem"
 
-    def __init__(self, *a, binary="build/tandemd", data_dir=None, **kw):
+    def __init__(self, *a, binary="build/tandemd", data_dir=None, extra_server=None, **kw):
         super().__init__(*a, **kw)
         self.binary = os.path.abspath(binary)
         self.data_dir = data_dir or os.path.join(self.dir, "data")
+        self.extra_server = dict(extra_server or {})   # more `server:` keys (bench/rrl.py)
 
     def config(self):
         path = os.path.join(self.dir, "tandem.yaml")
@@ -257,10 +258,13 @@ class Tandem(Server):
                 "  listen: [\"127.0.0.1@%d\"]\n"
                 "  data-dir: %s\n"
                 "  workers: %d\n"
+                "%s"
                 "zones:\n"
                 "  - name: %s\n"
                 "    type: primary\n"
-                "    file: %s\n") % (self.port, self.data_dir, self.workers, self.origin, self.zone_file)
+                "    file: %s\n") % (self.port, self.data_dir, self.workers,
+                                    "".join("  %s: %s\n" % kv for kv in self.extra_server.items()),
+                                    self.origin, self.zone_file)
         return [self.binary, "-c", path], text, path
 
     def version(self):
