@@ -42,3 +42,23 @@ int netwait_connect(int fd, const struct sockaddr *to, socklen_t len, int64_t de
 		err = errno;
 	return -err;
 }
+
+int netwait_send_all(int fd, const uint8_t *p, size_t len, int flags, int64_t deadline)
+{
+	while (len > 0) {
+		ssize_t w = send(fd, p, len, MSG_NOSIGNAL | flags);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			int ret = netwait(fd, POLLOUT, deadline);
+			if (ret != TDM_OK)
+				return ret;
+			continue;
+		}
+		if (w < 0)
+			return -errno;
+		p += w;
+		len -= (size_t)w;
+	}
+	return TDM_OK;
+}

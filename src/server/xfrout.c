@@ -135,27 +135,6 @@ void xfrout_cancel(xfrout_t *job)
 	job_free(job);
 }
 
-/* Writes on the (non-blocking) connection until everything is taken or the deadline passes. */
-static int send_until(int fd, const uint8_t *p, size_t len, int flags, int64_t deadline)
-{
-	while (len > 0) {
-		ssize_t w = send(fd, p, len, MSG_NOSIGNAL | flags);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN) {
-			int ret = netwait(fd, POLLOUT, deadline);
-			if (ret != TDM_OK)
-				return ret;
-			continue;
-		}
-		if (w < 0)
-			return -errno;
-		p += w;
-		len -= (size_t)w;
-	}
-	return TDM_OK;
-}
-
 static int64_t deadline_of(const xfrout_t *job)
 {
 	return netwait_now() + (int64_t)job->timeout_ms * 1000;
@@ -170,8 +149,8 @@ static int send_msg(void *ctx, uint8_t *msg, size_t len, size_t cap, bool last)
 	/* The whole message within the timeout: taking a few octets at a time does not keep it going. */
 	int64_t deadline = deadline_of(job);
 	uint8_t prefix[2] = { (uint8_t)(len >> 8), (uint8_t)len };
-	int ret = send_until(job->fd, prefix, 2, MSG_MORE, deadline);
-	return ret == TDM_OK ? send_until(job->fd, msg, len, 0, deadline) : ret;
+	int ret = netwait_send_all(job->fd, prefix, 2, MSG_MORE, deadline);
+	return ret == TDM_OK ? netwait_send_all(job->fd, msg, len, 0, deadline) : ret;
 }
 
 /* The serial of the requester's SOA in an IXFR's authority section (RFC 1995 3), or false. */
@@ -282,7 +261,7 @@ static void *job_main(void *arg)
 	char addr[SOCKADDR_STRLEN];
 	sockaddr_format(&job->peer, addr, sizeof(addr));
 	if (job->pending_len > 0 &&
-	    send_until(job->fd, job->pending, job->pending_len, 0, deadline_of(job)) != TDM_OK) {
+	    netwait_send_all(job->fd, job->pending, job->pending_len, 0, deadline_of(job)) != TDM_OK) {
 		log_warn("%s: %s to %s not started: the answers before it were not taken within %u s",
 		         job->zr->name, q.qtype == PKT_TYPE_AXFR ? "AXFR" : "IXFR", addr,
 		         job->timeout_ms / 1000);

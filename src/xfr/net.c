@@ -40,27 +40,6 @@ fail:
 	return ret;
 }
 
-/* until is for the whole run: a peer that takes one byte at a time does not push it back. */
-static int send_all(int fd, const uint8_t *p, size_t len, int64_t until)
-{
-	while (len > 0) {
-		ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN) {
-			int ret = netwait(fd, POLLOUT, until);
-			if (ret != TDM_OK)
-				return ret;
-			continue;
-		}
-		if (w < 0)
-			return -errno;
-		p += w;
-		len -= (size_t)w;
-	}
-	return TDM_OK;
-}
-
 int xfrnet_send(int fd, int type, const uint8_t *msg, size_t len, unsigned timeout_ms)
 {
 	return xfrnet_send_until(fd, type, msg, len, after_ms(timeout_ms));
@@ -71,8 +50,8 @@ int xfrnet_send_until(int fd, int type, const uint8_t *msg, size_t len, int64_t 
 	if (type == SOCK_DGRAM)
 		return send(fd, msg, len, 0) == (ssize_t)len ? TDM_OK : -errno;
 	uint8_t prefix[2] = { (uint8_t)(len >> 8), (uint8_t)len };
-	int ret = send_all(fd, prefix, 2, until);
-	return ret == TDM_OK ? send_all(fd, msg, len, until) : ret;
+	int ret = netwait_send_all(fd, prefix, 2, 0, until);
+	return ret == TDM_OK ? netwait_send_all(fd, msg, len, 0, until) : ret;
 }
 
 static int recv_all(int fd, uint8_t *p, size_t len, int64_t until)
