@@ -88,9 +88,12 @@ static bool match_at(const uint8_t *msg, size_t off, const uint8_t *name)
 	return false;
 }
 
-static int find_suffix(const pkt_writer_t *w, const uint8_t *suffix)
+/* Only names already complete in the message are candidates (the first `known` entries): the labels of
+ * the name being written are registered as they go, and a suffix matched against them would read octets
+ * not written yet -- a pointer into the name itself, a compression loop ("www.example.com.example.com."). */
+static int find_suffix(const pkt_writer_t *w, const uint8_t *suffix, uint16_t known)
 {
-	for (int i = 0; i < w->ncomp; i++)
+	for (int i = 0; i < known; i++)
 		if (match_at(w->buf, w->comp[i], suffix))
 			return w->comp[i];
 	return -1;
@@ -103,7 +106,7 @@ int pkt_write_name(pkt_writer_t *w, const uint8_t *name, bool compress)
 	const uint8_t *p = name;
 	compress = compress && w->compress;
 	while (*p != 0) {
-		int ptr = compress ? find_suffix(w, p) : -1;
+		int ptr = compress ? find_suffix(w, p, ncomp) : -1;
 		if (ptr >= 0) {
 			if (w->pos + 2 > w->cap)
 				goto nospace;

@@ -648,3 +648,13 @@ def test_a_client_cookie_gets_a_server_cookie_back(ask):
     # RFC 7873 5.2.2: a COOKIE option of a malformed length is FORMERR
     r = ask("www.example.com.", "A", options=[dns.edns.GenericOption(dns.edns.COOKIE, b"\x01\x02\x03\x04\x05")])
     assert r.rcode() == dns.rcode.FORMERR
+
+
+def test_a_name_with_repeated_labels_reads_back(tandem):
+    """Regression (found by fuzz_query): the question `www.example.com.example.com.` -- what a stub resolver
+    with a search list sends every day -- came back with its name compressed into itself (a pointer loop)
+    and no client could read the answer."""
+    for name in ("www.example.com.example.com.", "example.com.example.com.", "a.a.example.com."):
+        r = dnsq.ask(tandem, name, "A")
+        assert r.rcode() == dns.rcode.NXDOMAIN, dnsq.sig(r)
+        assert r.question[0].name.to_text().lower() == name

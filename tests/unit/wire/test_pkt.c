@@ -265,6 +265,29 @@ static void test_write_compression_layout(void **state)
 	assert_int_equal(pkt_arcount(buf), 0);
 }
 
+/* Regression (found by fuzz_query): a name whose last labels repeat ("www.example.com.example.com.",
+ * "a.a.") was compressed against its own labels, before they were all written: a pointer into the name
+ * itself, a loop a client cannot read. Each name must read back as it was written, whatever the buffer
+ * held before (zeros here: what made the false match). */
+static void test_write_name_with_repeated_labels(void **state)
+{
+	static const char *names[] = { "www.example.com.example.com.", "a.a.", "a.a.a.a.a.", "x.y.x.y." };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		uint8_t buf[512] = { 0 };
+		pkt_writer_t w;
+		pkt_writer_init(&w, buf, sizeof(buf));
+		assert_int_equal(pkt_write_header(&w, 1, PKT_FLAG_QR), TDM_OK);
+		assert_int_equal(pkt_write_question(&w, N(names[i]), PKT_TYPE_A, PKT_CLASS_IN), TDM_OK);
+		size_t len = pkt_writer_finish(&w), pos = PKT_HEADER_LEN;
+		uint8_t out[NAME_MAXLEN];
+		int n = name_unpack(buf, len, &pos, out);
+		assert_true(n > 0);
+		assert_true(name_equal(out, N(names[i])));
+		/* The question's name is the first in the message: nothing before it to point at. */
+		assert_int_equal(pos, PKT_HEADER_LEN + (size_t)name_length(N(names[i]), NAME_MAXLEN));
+	}
+}
+
 static void test_write_sections_and_read_back(void **state)
 {
 	test_rr_t rrs[32];
@@ -958,6 +981,7 @@ int main(void)
 		cmocka_unit_test(test_rdata_type_from_text_digits_only),
 		cmocka_unit_test(test_edns_parse_header),
 		cmocka_unit_test(test_edns_parse_options),
+		cmocka_unit_test(test_write_name_with_repeated_labels),
 		cmocka_unit_test(test_edns_write),
 		cmocka_unit_test(test_edns_write_cookie_and_long_nsid),
 		cmocka_unit_test(test_edns_cookie_rfc9018_vectors),
