@@ -350,6 +350,8 @@ static void check_key(struct conf_ctx *c, size_t i, void *item, const char *path
 	int line = conf_ctx_line(c, SEC_KEYS, i, NULL);
 	if (k->file != NULL && (k->algorithm != NULL || k->secret != NULL))
 		conf_error(c, line, "%s: give either file, or algorithm and secret", path);
+	else if (k->file != NULL && k->name == NULL)
+		return;   /* a bad or missing name is reported already; the file's statements need one to match */
 	else if (k->file != NULL)
 		key_from_file(c, i, k, path);
 	else if (!conf_ctx_given(c, SEC_KEYS, i, "algorithm"))   /* given but bad: reported already */

@@ -225,3 +225,16 @@ def test_the_cli_refuses_a_key_too_long_rather_than_cut_it(tmp_path):
                        capture_output=True, text=True, timeout=30, env=env)
     assert r.returncode != 0
     assert "TANDEM_API_KEY is too long" in r.stderr, r.stderr
+
+
+def test_a_key_file_under_a_bad_key_name_is_an_error_not_a_crash(tmp_path):
+    """Regression (found by fuzz_conf): a key whose name is refused, given with a file, made --check (and a
+    start) read the file and compare each statement's name with the missing one: SIGSEGV."""
+    kf = tmp_path / "ok.key"
+    kf.write_text(key_file_text("a.b", b64(32)))
+    t = TandemKeys(tmp_path, zones("example.com."), extra='keys:\n  - name: "a{b."\n    file: %s\n' % kf)
+    t.prepare()
+    r = t.check()
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, (r.returncode, out)
+    assert "keys[0].name: 'a{b.' is not a valid domain name" in out, out
