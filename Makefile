@@ -1,8 +1,11 @@
 # Makefile -- builds tandemd, tandem, the unit tests; runs the server, the tests and the benchmarks.
 #
 #   make run     install missing Debian packages, build, start tandemd on etc/tandem.yaml
-#   make test    install missing packages, build, run unit tests (plain and ASan+UBSan) and integration tests
+#   make test    install missing packages, build, run unit tests (plain and ASan+UBSan), replay the fuzz
+#                corpora, run the integration tests
 #   make bench   benchmarks against NSD and Knot (bench/README.md)
+#   make fuzz    build the libFuzzer targets (tests/fuzz/) and run each for FUZZ_SECONDS (default 60)
+#   make fuzz-replay   build them and run every committed corpus input once (part of make test)
 
 CC      ?= cc
 PKGS    := libzscanner libknot liburcu libevent jansson yaml-0.1 sqlite3 libcrypto
@@ -19,7 +22,8 @@ UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 
 PY      := /usr/bin/python3
 
-.PHONY: all run test unit unit-asan integration integration-asan bench deps clean
+.PHONY: all run test unit unit-asan integration integration-asan bench deps clean fuzz fuzz-replay \
+        fuzz-build fuzz-bins
 
 all: $(BUILD)/tandemd $(BUILD)/tandem
 
@@ -72,6 +76,7 @@ test:
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan
+	@$(MAKE) --no-print-directory fuzz-replay
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory integration-asan
 
@@ -79,6 +84,33 @@ bench:
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory all
 	$(PY) bench/run.py
+
+# Fuzzing (docs/testing.md "Fuzzing"): the library built again with clang, coverage for libFuzzer, ASan
+# and UBSan into build-fuzz/; one binary per tests/fuzz/fuzz_<target>.c. Two targets replace functions
+# at link time: fuzz_xfr the sockets of xfr/net.c, fuzz_api the API's listener (a Unix socket instead).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= query zonefile catalog xfr tsig conf api
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=all
+FUZZ_WRAP_xfr := $(foreach f,connect send recv connect_until send_until recv_until,-Wl,--wrap=xfrnet_$(f))
+FUZZ_WRAP_api := -Wl,--wrap=evconnlistener_new_bind
+
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" fuzz-bins
+
+fuzz-bins: $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.c tests/fuzz/fuzz_util.h build-fuzz/libtandem.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -DFUZZ_ROOT='"$(CURDIR)"' -o $@ $< tests/fuzz/fuzz_util.c \
+		build-fuzz/libtandem.a $(FUZZ_WRAP_$*) $(LDLIBS)
+
+fuzz:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory fuzz-build
+	@tests/fuzz/run.sh fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-replay: fuzz-build
+	@tests/fuzz/run.sh replay $(FUZZ_TARGETS)
 
 clean:
 	rm -rf build build-asan
