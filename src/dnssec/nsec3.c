@@ -74,6 +74,8 @@ int nsec3_hash(const nsec3_params_t *p, const uint8_t *name, size_t len, uint8_t
 {
 	if (p->alg != NSEC3_ALG_SHA1)
 		return TDM_ENOENT;
+	if (p->iterations > NSEC3_MAX_ITERATIONS)
+		return TDM_ERANGE;
 	EVP_MD_CTX *ctx = thread_ctx();
 	if (ctx == NULL)
 		return TDM_ENOMEM;

@@ -98,7 +98,7 @@ static int build_nsec3_of(const zone_contents_t *z, zone_dnssec_t *d)
 		if (len == TDM_ENOMEM)
 			return TDM_ENOMEM;
 		if (len != NSEC3_LABEL_MAX)
-			return TDM_OK;   /* an unknown hash algorithm: no proofs can be given */
+			return TDM_OK;   /* an unknown algorithm, or too many iterations: no proofs */
 		owner[0] = NSEC3_LABEL_MAX;
 		uint32_t m = zone_lookup(z, owner, (size_t)(1 + NSEC3_LABEL_MAX + apex_len));
 		if (m != ZONE_NODE_NONE && in_chain(z, d, zone_node(z, m)))

@@ -122,6 +122,9 @@ unsigned zone_dnssec_check(const zone_contents_t *z, const zone_dnssec_t *d, int
 	}
 	uint32_t count;
 	const uint32_t *order = zone_dnssec_order(d, &count);
+	if (zone_dnssec_nsec3(d) && zone_dnssec_params(d)->iterations > NSEC3_MAX_ITERATIONS)
+		report(&c, zone_apex(z), "NSEC3 iterations above 500 (RFC 9276: validators call it insecure): "
+		                         "served without NSEC3 proofs", 0);
 	if (count == 0)
 		report(&c, zone_apex(z), zone_dnssec_nsec3(d) ? "no NSEC3 chain for the NSEC3PARAM"
 		                                              : "signed zone without NSEC or NSEC3 records", 0);

@@ -60,6 +60,19 @@ static void test_other_vectors(void **state)
 	expect_label(&p, "net.", "a1rt98bs5qgc9nfi51s9hci47uljg6jh");
 }
 
+/* A primary sets the iterations: past the cap nothing is hashed (the cost is bounded), not cut short. */
+static void test_iterations_capped(void **state)
+{
+	nsec3_params_t p;
+	uint8_t out[NSEC3_HASH_MAX];
+	params(&p, "aabbccdd", NSEC3_MAX_ITERATIONS);
+	assert_int_equal(nsec3_hash(&p, (const uint8_t *)"\0", 1, out), TDM_OK);
+	p.iterations = NSEC3_MAX_ITERATIONS + 1;
+	assert_int_equal(nsec3_hash(&p, (const uint8_t *)"\0", 1, out), TDM_ERANGE);
+	p.iterations = 65535;
+	assert_int_equal(nsec3_hash(&p, (const uint8_t *)"\0", 1, out), TDM_ERANGE);
+}
+
 static void test_unknown_algorithm(void **state)
 {
 	nsec3_params_t p;
@@ -107,6 +120,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rfc5155_appendix_a),
 		cmocka_unit_test(test_other_vectors),
+		cmocka_unit_test(test_iterations_capped),
 		cmocka_unit_test(test_unknown_algorithm),
 		cmocka_unit_test(test_base32hex),
 		cmocka_unit_test(test_params_read),
