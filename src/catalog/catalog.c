@@ -208,6 +208,8 @@ int catalog_read_max(const zone_contents_t *z, size_t max, catalog_t *out, char 
 			qsort(cat.members, cat.count, sizeof(catalog_member_t), by_id);
 		for (uint32_t i = 0; i < zone_node_count(z) && ret == TDM_OK; i++) {
 			const zone_node_t *n = zone_node(z, i);
+			if (n->flags & ZONE_NODE_DEAD)
+				continue;
 			const uint8_t *name = zone_node_name(z, n);
 			int depth = name_labels(name) - zlabels;
 			if (depth < 1 || depth > 2 || !name_in_zone(name, zones))

@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/netwait.h"
 #include "lib/thread.h"
+#include "server/change.h"
 #include "server/control.h"
 #include "server/zoneload.h"
 #include "xfr/in.h"
@@ -188,39 +189,19 @@ static int best_primary(const job_t *job, uint32_t *serial, bool *has_expire, ui
 	return best;
 }
 
-/* A change applied to our version makes a zone within the same limits as a whole transfer. */
-static int within_limits(const job_t *job, const rrlist_t *list)
-{
-	size_t n = rrlist_count(list);
-	uint64_t bytes = 0;
-	for (size_t i = 0; i < n; i++) {
-		const rr_t *rr = rrlist_at(list, i);
-		bytes += (uint64_t)name_length(rr->owner, NAME_MAXLEN) + 10 + rr->rdlen;
-	}
-	return (job->max_records && n > job->max_records) || (job->max_bytes && bytes > job->max_bytes)
-	       ? TDM_ERANGE : TDM_OK;
-}
-
-/* The new version from what was transferred; list gets the records to store. */
+/* The new version from a whole zone transferred; list gets the records to store. */
 static int build(const job_t *job, const zone_contents_t *current, const xfr_result_t *r,
                  rrlist_t **list, zone_contents_t **out)
 {
-	int ret;
-	if (r->full) {
-		*list = r->records;
-	} else if ((ret = zone_apply(current, r->removed, r->added, list)) != TDM_OK) {
-		return ret;
-	} else if ((ret = within_limits(job, *list)) != TDM_OK) {
-		return ret;
-	}
-	ret = zone_contents_build(job->apex, *list, out);
+	*list = r->records;
+	int ret = zone_contents_build(job->apex, *list, out);
 	if (ret == TDM_OK && zone_serial(*out) != r->serial) {
 		zone_contents_free(*out);
 		*out = NULL;
 		ret = TDM_EMALF;
 	}
 	/* A whole zone is checked (a warning, never a refusal); an IXFR costs what it changes. */
-	if (ret == TDM_OK && r->full)
+	if (ret == TDM_OK)
 		zoneload_dnssec_warnings(job->zr->name, *out);
 	return ret;
 }
@@ -264,9 +245,22 @@ static double ms_since(const struct timespec *start)
 	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
-/* One transfer attempt, IXFR (current given) or AXFR, through to a published version. */
+/* An incremental transfer through the change path: applied to our version (within the limits of a
+ * whole transfer), appended to the journal. */
+static int apply_change(job_t *job, const zone_contents_t *current, const xfr_result_t *r,
+                        change_t *chg, zone_contents_t **out)
+{
+	*chg = (change_t){ .store = job->srv->store, .zone = job->zr->name,
+	                   .journal_max = job->journal_max, .max_records = job->max_records,
+	                   .max_bytes = job->max_bytes, .check_serial = true, .serial = r->serial };
+	snprintf(chg->meta.source, sizeof(chg->meta.source), "secondary");
+	return change_commit(chg, current, r->removed, r->added, out);
+}
+
+/* One transfer attempt, IXFR (current given) or AXFR, through to a published version; *chg is set
+ * (pending non-zero) when the change went through the change path. */
 static int attempt(job_t *job, int best, const zone_contents_t *current, bool ixfr,
-                   xfr_result_t *r, zone_contents_t **out)
+                   xfr_result_t *r, zone_contents_t **out, change_t *chg)
 {
 	xfr_peer_t peer = peer_of(job, (size_t)best);
 	int ret = xfr_fetch(&peer, ixfr ? current : NULL, r);
@@ -289,6 +283,17 @@ static int attempt(job_t *job, int best, const zone_contents_t *current, bool ix
 	}
 	rrlist_t *list = NULL;
 	zone_contents_t *z = NULL;
+	if (!r->full) {
+		ret = apply_change(job, current, r, chg, &z);
+		if (ret == TDM_OK)
+			*out = z;
+		else
+			snprintf(r->error, sizeof(r->error), "%s", ret == TDM_EMALF ?
+			         "the change does not apply to our version" : ret == TDM_ERANGE ?
+			         "the zone after the change is larger than max-zone-records or max-zone-size" :
+			         ret == TDM_ESTORE ? "store: cannot commit the change" : tdm_strerror(ret));
+		return ret;
+	}
 	if ((ret = build(job, current, r, &list, &z)) != TDM_OK) {
 		snprintf(r->error, sizeof(r->error), "%s", ret == TDM_EMALF ?
 		         "the change does not apply to our version" : ret == TDM_ERANGE ?
@@ -328,13 +333,15 @@ static bool transfer(job_t *job, int best, zone_contents_t *current, store_state
 	zone_contents_t *z = NULL;
 	/* A retransfer asked for by the operator goes straight to AXFR. */
 	const char *kind = current != NULL && !job->force_axfr ? "IXFR" : "AXFR";
-	int ret = attempt(job, best, current, current != NULL && !job->force_axfr, &r, &z);
+	change_t chg = { 0 };
+	int ret = attempt(job, best, current, current != NULL && !job->force_axfr, &r, &z, &chg);
 	if (ret != TDM_OK && current != NULL && !job->force_axfr) {
 		log_warn("%s: IXFR from %s failed (%s), falling back to AXFR", job->zr->name, addr,
 		         r.error);
 		xfr_result_clear(&r);
 		kind = "AXFR";
-		ret = attempt(job, best, current, false, &r, &z);
+		chg = (change_t){ 0 };
+		ret = attempt(job, best, current, false, &r, &z, &chg);
 	}
 	bool changed = false;
 	if (ret != TDM_OK) {
@@ -357,9 +364,16 @@ static bool transfer(job_t *job, int best, zone_contents_t *current, store_state
 		snprintf(st->primary, sizeof(st->primary), "%s", addr);
 		if (still_secondary(job->zr)) {
 			job->zr->serial = zone_serial(z);
+			bool compact = chg.store != NULL && change_compact_due(&chg, z);
+			if (compact)
+				zone_contents_ref(z);   /* pinned while the store is rewritten from it */
 			zone_set_contents(job->zr->zone, z);
 			zone_set_expired(job->zr->zone, false);
 			changed = true;
+			if (compact) {
+				change_compact(&chg, z);
+				zone_contents_unref(z);
+			}
 		} else {
 			zone_contents_free(z);
 		}

@@ -4,6 +4,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "server/change.h"
 #include "server/zoneload.h"
 #include "store/digest.h"
 #include "wire/name.h"
@@ -95,6 +96,52 @@ static int make_change(const conf_zone_t *cz, const zone_contents_t *base, rrlis
 static int load_stored(store_t *store, const conf_zone_t *cz, const uint8_t *apex,
                        zone_contents_t **out);
 
+typedef struct {
+	zone_contents_t *z;
+	size_t count;
+} replay_t;
+
+static int replay_one(void *ctx, uint32_t from, uint32_t to, rrlist_t *removed, rrlist_t *added)
+{
+	replay_t *r = ctx;
+	zone_contents_t *next = NULL;
+	int ret = zone_update_apply(r->z, removed, added, &next);
+	rrlist_free(removed);
+	rrlist_free(added);
+	if (ret != TDM_OK)
+		return ret;
+	zone_contents_free(r->z);
+	r->z = next;
+	r->count++;
+	return TDM_OK;
+}
+
+int zoneload_replay(store_t *store, const char *zone, const uint8_t *apex, const rrlist_t *list,
+                    zone_contents_t **out)
+{
+	replay_t r = { 0 };
+	*out = NULL;
+	int ret = zone_contents_build(apex, list, &r.z);
+	if (ret == TDM_OK)
+		ret = store_zone_pending(store, zone, replay_one, &r);
+	if (ret != TDM_OK) {
+		zone_contents_free(r.z);
+		return ret;
+	}
+	if (r.count > 0)
+		log_info("%s: %zu journal entries replayed onto the stored contents", zone, r.count);
+	*out = r.z;
+	return TDM_OK;
+}
+
+void zoneload_compact(const zoneload_t *zl, const char *zone, const zone_contents_t *z)
+{
+	change_t chg = { .store = zl->store, .zone = zone };
+	if (store_zone_pending_size(zl->store, zone, &chg.pending) == TDM_OK &&
+	    change_compact_due(&chg, z))
+		change_compact(&chg, z);
+}
+
 /* Commits a new version (list and z, both taken) made from a file or generated, as a change from
  * base; *out is the version to publish, NULL when nothing changed. */
 static int commit_version(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t *list,
@@ -113,12 +160,23 @@ static int commit_version(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t 
 	store_diff_t diff = { .serial_from = base ? zone_serial(base) : 0,
 	                      .serial_to = zone_serial(z), .removed = removed, .added = added };
 	/* Committed to the store before it is served (SPEC.md "Storage and durability"): the same
-	 * records with only a new digest keep their journal; a change adds an entry to it. */
-	if (same)
-		ret = store_zone_replace(zl->store, cz->name, list, &meta);
-	else
-		ret = store_zone_commit(zl->store, cz->name, list, &meta, base ? &diff : NULL,
-		                        zl->journal_max);
+	 * records with only a new digest keep their journal; a change goes through the change path
+	 * (made from the version before, appended to the journal); a first load is stored whole. */
+	zone_contents_t *next = NULL;
+	if (same) {
+		ret = store_zone_append(zl->store, cz->name, &meta, NULL, zl->journal_max, NULL);
+	} else if (base != NULL) {
+		change_t chg = { .store = zl->store, .zone = cz->name, .journal_max = zl->journal_max,
+		                 .meta = meta };
+		ret = change_commit(&chg, base, removed, added, &next);
+		if (ret == TDM_OK) {
+			zone_contents_free(z);   /* served instead: next shares the unchanged data with base */
+			z = next;
+		}
+	} else {
+		ret = store_zone_commit(zl->store, cz->name, list, &meta, NULL, zl->journal_max);
+	}
+	(void)diff;
 	if (ret != TDM_OK) {
 		log_err("%s: cannot store the zone (%s)", cz->name, tdm_strerror(ret));
 		goto out;
@@ -193,7 +251,7 @@ static int load_stored(store_t *store, const conf_zone_t *cz, const uint8_t *ape
 			log_err("%s: cannot read the stored zone (%s)", cz->name, tdm_strerror(ret));
 		return ret;
 	}
-	ret = zone_contents_build(apex, list, out);
+	ret = zoneload_replay(store, cz->name, apex, list, out);
 	rrlist_free(list);
 	if (ret != TDM_OK)
 		log_err("%s: stored zone unusable (%s)", cz->name, tdm_strerror(ret));

@@ -33,6 +33,15 @@ int zoneload_generated(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t *li
  * nothing is stored (logged as "no data yet"). */
 int zoneload_stored(store_t *store, const conf_zone_t *cz, zone_contents_t **out);
 
+/* The stored version from its contents (list, as store_zone_load gave them) and the journal entries
+ * after them (store_zone_pending), applied in order. */
+int zoneload_replay(store_t *store, const char *zone, const uint8_t *apex, const rrlist_t *list,
+                    zone_contents_t **out);
+
+/* After z was published: folds the journal into the stored contents when enough is pending
+ * (server/change.h). Costs the zone, so it runs once the change is served. */
+void zoneload_compact(const zoneload_t *zl, const char *zone, const zone_contents_t *z);
+
 /* Parses and checks a zone file without touching anything (tandemd --check). TDM_OK or an error;
  * each problem is printed as "file:line: problem". */
 int zoneload_check_file(const conf_zone_t *cz);

@@ -86,8 +86,11 @@ static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, boo
 	int ret = zoneload_configured(&zl, cz, current, &out);
 	if (ret == TDM_OK && out != NULL) {
 		zr->serial = zone_serial(out);
+		zone_contents_ref(out);   /* pinned for folding the journal in once it is served */
 		zone_set_contents(zr->zone, out);
 		control_post(srv, CTL_NOTIFY, zr);
+		zoneload_compact(&zl, zr->name, out);
+		zone_contents_unref(out);
 	}
 	if (ret == TDM_ESTORE)
 		store_retry_arm(srv, zr);
@@ -209,8 +212,11 @@ static void load_catalog(server_t *srv, zonert_t *zr, const conf_t *conf, const 
 		log_err("%s: catalog not written (%s)", zr->name, tdm_strerror(ret));
 	else if (out != NULL) {
 		zr->serial = zone_serial(out);
+		zone_contents_ref(out);
 		zone_set_contents(zr->zone, out);
 		control_post(srv, CTL_NOTIFY, zr);
+		zoneload_compact(&zl, zr->name, out);
+		zone_contents_unref(out);
 	}
 	rrlist_free(list);
 	free(members);

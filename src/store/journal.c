@@ -9,10 +9,14 @@
 #include "store/store_impl.h"
 
 /*
- * DESIGN. A change is stored whole with the contents it leads to: store_zone_commit replaces the
- * contents and appends the diff in one transaction, so the journal's newest serial always equals
- * the stored serial. Each entry packs its removed and added records like the contents chunks. The
- * journal is trimmed from its old end to journal_max entries in that same transaction.
+ * DESIGN. The journal holds every change as IXFR carries it (each entry packs its removed and added
+ * records like the contents chunks). A change is stored by appending its entry (store_zone_append):
+ * one small transaction whatever the size of the zone. The contents chunks hold the version reached
+ * by entry base_seq; the entries after it are pending, and loading a zone is its contents plus those
+ * entries replayed (server/zoneload.c). store_zone_compact writes the contents of a later version and
+ * moves base_seq up to it; a whole replacement (store_zone_commit, after an AXFR or a first load)
+ * writes the contents and leaves nothing pending. The journal is trimmed from its old end to
+ * journal_max entries, never past base_seq: a pending entry is part of the stored version.
  */
 
 /* Packs a list into one malloc'ed blob. */
@@ -71,6 +75,15 @@ static int journal_clear(store_t *st, const char *zone, int64_t id)
 	return ret;
 }
 
+/* The zone's contents chunks replaced by list (inside the caller's transaction). */
+static int replace_chunks(struct writer *w, const rrlist_t *list)
+{
+	sqlite3_bind_int64(w->st->q[Q_CHUNK_DEL], 1, w->zone_id);
+	int ret = store_run(w->st, Q_CHUNK_DEL, w->zone, "deleting old records");
+	sqlite3_clear_bindings(w->st->q[Q_CHUNK_DEL]);
+	return ret == TDM_OK ? store_write_records(w, list) : ret;
+}
+
 int store_write_zone(store_t *st, const char *zone, const rrlist_t *list,
                      const store_zone_meta_t *meta, int (*then)(store_t *, const char *, int64_t,
                                                                 const void *),
@@ -88,12 +101,15 @@ int store_write_zone(store_t *st, const char *zone, const rrlist_t *list,
 		goto fail;
 	if ((ret = store_upsert_zone(st, zone, meta, &w.zone_id)) != TDM_OK)
 		goto fail;
-	sqlite3_bind_int64(st->q[Q_CHUNK_DEL], 1, w.zone_id);
-	ret = store_run(st, Q_CHUNK_DEL, zone, "deleting old records");
-	sqlite3_clear_bindings(st->q[Q_CHUNK_DEL]);
-	if (ret != TDM_OK || (ret = store_write_records(&w, list)) != TDM_OK)
+	if ((ret = replace_chunks(&w, list)) != TDM_OK)
 		goto fail;
 	if (then != NULL && (ret = then(st, zone, w.zone_id, arg)) != TDM_OK)
+		goto fail;
+	/* The contents written are the newest version: nothing after them to replay. */
+	sqlite3_bind_int64(st->q[Q_BASE_SET], 1, w.zone_id);
+	ret = store_run(st, Q_BASE_SET, zone, "marking the contents current");
+	sqlite3_clear_bindings(st->q[Q_BASE_SET]);
+	if (ret != TDM_OK)
 		goto fail;
 	if ((ret = store_run(st, Q_COMMIT, zone, "commit")) != TDM_OK)
 		goto fail;
@@ -126,6 +142,108 @@ int store_zone_commit(store_t *st, const char *zone, const rrlist_t *list,
 {
 	journal_step_t j = { .diff = diff, .journal_max = journal_max };
 	return store_write_zone(st, zone, list, meta, journal_step, &j);
+}
+
+static int meta_set(store_t *st, const char *zone, int64_t id, const store_zone_meta_t *meta)
+{
+	sqlite3_stmt *s = st->q[Q_META_SET];
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, meta->serial);
+	sqlite3_bind_text(s, 3, meta->source, (int)strnlen(meta->source, sizeof(meta->source)),
+	                  SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, meta->file_digest,
+	                  (int)strnlen(meta->file_digest, sizeof(meta->file_digest)), SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, meta->updated != 0 ? meta->updated : (int64_t)time(NULL));
+	int ret = store_run(st, Q_META_SET, zone, "writing the zone row");
+	sqlite3_clear_bindings(s);
+	return ret;
+}
+
+static int pending_size(store_t *st, const char *zone, int64_t id, store_pending_t *out)
+{
+	sqlite3_stmt *s = st->q[Q_PENDING_SIZE];
+	sqlite3_bind_int64(s, 1, id);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->changes = (uint64_t)sqlite3_column_int64(s, 0);
+		out->bytes = (uint64_t)sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_ROW ? TDM_OK : store_fail(st, zone, "measuring the journal");
+}
+
+int store_zone_append(store_t *st, const char *zone, const store_zone_meta_t *meta,
+                      const store_diff_t *diff, unsigned journal_max, store_pending_t *pending)
+{
+	int64_t id;
+	pthread_mutex_lock(&st->lock);
+	int ret = store_run(st, Q_BEGIN_WRITE, zone, "begin");
+	if (ret != TDM_OK)
+		goto out;
+	if ((ret = store_zone_id(st, zone, &id)) != TDM_OK || (ret = meta_set(st, zone, id, meta)) != TDM_OK)
+		goto fail;
+	if (diff != NULL && (ret = journal_add(st, zone, id, diff, journal_max)) != TDM_OK)
+		goto fail;
+	if (pending != NULL && (ret = pending_size(st, zone, id, pending)) != TDM_OK)
+		goto fail;
+	if ((ret = store_run(st, Q_COMMIT, zone, "commit")) != TDM_OK)
+		goto fail;
+	st->failing = false;
+	goto out;
+fail:
+	store_rollback(st, zone);
+out:
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+/* The newest pending entry that leads to serial, or TDM_ENOENT. */
+static int seq_of(store_t *st, const char *zone, int64_t id, uint32_t serial, int64_t *seq)
+{
+	sqlite3_stmt *s = st->q[Q_SEQ_OF];
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, serial);
+	int rc = sqlite3_step(s);
+	bool found = rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL;
+	*seq = found ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW)
+		return store_fail(st, zone, "finding a journal entry");
+	return found ? TDM_OK : TDM_ENOENT;
+}
+
+int store_zone_compact(store_t *st, const char *zone, const rrlist_t *list, uint32_t serial)
+{
+	struct writer w = { .st = st, .zone = zone };
+	int64_t seq;
+	w.buf = malloc(STORE_CHUNK + STORE_REC_MAX);
+	if (w.buf == NULL)
+		return TDM_ENOMEM;
+	pthread_mutex_lock(&st->lock);
+	int ret = store_run(st, Q_BEGIN_WRITE, zone, "begin");
+	if (ret != TDM_OK)
+		goto out;
+	/* Changes committed since the version was taken stay pending after it. */
+	if ((ret = store_zone_id(st, zone, &w.zone_id)) != TDM_OK ||
+	    (ret = seq_of(st, zone, w.zone_id, serial, &seq)) != TDM_OK)
+		goto fail;
+	if ((ret = replace_chunks(&w, list)) != TDM_OK)
+		goto fail;
+	sqlite3_bind_int64(st->q[Q_BASE_AT], 1, w.zone_id);
+	sqlite3_bind_int64(st->q[Q_BASE_AT], 2, seq);
+	ret = store_run(st, Q_BASE_AT, zone, "moving the contents on");
+	sqlite3_clear_bindings(st->q[Q_BASE_AT]);
+	if (ret != TDM_OK || (ret = store_run(st, Q_COMMIT, zone, "commit")) != TDM_OK)
+		goto fail;
+	goto out;
+fail:
+	store_rollback(st, zone);
+out:
+	pthread_mutex_unlock(&st->lock);
+	free(w.buf);
+	return ret;
 }
 
 static int unpack_list(const void *blob, int len, rrlist_t **out)
@@ -190,6 +308,42 @@ static int walk(store_t *st, const char *zone, int64_t id, uint32_t from, store_
 	sqlite3_clear_bindings(s);
 	if (ret == TDM_OK && !found)
 		ret = TDM_ENOENT;
+	return ret;
+}
+
+int store_zone_pending_size(store_t *st, const char *zone, store_pending_t *out)
+{
+	int64_t id;
+	*out = (store_pending_t){ 0 };
+	pthread_mutex_lock(&st->lock);
+	int ret = store_zone_id(st, zone, &id);
+	if (ret == TDM_OK)
+		ret = pending_size(st, zone, id, out);
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+int store_zone_pending(store_t *st, const char *zone, store_journal_fn fn, void *ctx)
+{
+	int64_t id;
+	pthread_mutex_lock(&st->lock);
+	int ret = store_run(st, Q_BEGIN, zone, "begin");
+	if (ret == TDM_OK && (ret = store_zone_id(st, zone, &id)) == TDM_OK) {
+		sqlite3_stmt *s = st->q[Q_PENDING_GET];
+		sqlite3_bind_int64(s, 1, id);
+		int rc;
+		while (ret == TDM_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
+			ret = deliver(s, fn, ctx);
+		if (ret == TDM_OK && rc != SQLITE_DONE)
+			ret = store_fail(st, zone, "reading the journal");
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+	}
+	if (ret == TDM_OK)
+		ret = store_run(st, Q_COMMIT, zone, "commit");
+	else
+		store_rollback(st, zone);
+	pthread_mutex_unlock(&st->lock);
 	return ret;
 }
 

@@ -75,6 +75,11 @@ static const char *const migrations[] = {
 	"  catalog TEXT NOT NULL,"
 	"  unique_id TEXT NOT NULL,"
 	"  grp TEXT NOT NULL DEFAULT '');",
+	/* 4: changes appended instead of the contents rewritten: rr_chunk holds the version reached by
+	 * the journal entry base_seq; entries after it are replayed on load (store/journal.c). */
+	"ALTER TABLE zone ADD COLUMN base_seq INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE zone SET base_seq = (SELECT COALESCE(MAX(seq), 0) FROM journal"
+	"  WHERE journal.zone_id = zone.id);",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -98,8 +103,21 @@ static const char *const queries[Q_COUNT] = {
 	                  " created) VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM journal"
 	                  " WHERE zone_id = ?1), ?2, ?3, ?4, ?5, ?6)",
 	[Q_JOURNAL_CLEAR] = "DELETE FROM journal WHERE zone_id = ?1",
+	/* Only entries the contents already include: later ones are needed to rebuild the version. */
 	[Q_JOURNAL_TRIM] = "DELETE FROM journal WHERE zone_id = ?1 AND seq <= (SELECT MAX(seq)"
-	                   " FROM journal WHERE zone_id = ?1) - ?2",
+	                   " FROM journal WHERE zone_id = ?1) - ?2 AND seq <= (SELECT base_seq"
+	                   " FROM zone WHERE id = ?1)",
+	[Q_BASE_SET] = "UPDATE zone SET base_seq = COALESCE((SELECT MAX(seq) FROM journal"
+	               " WHERE zone_id = ?1), 0) WHERE id = ?1",
+	[Q_BASE_AT] = "UPDATE zone SET base_seq = ?2 WHERE id = ?1",
+	[Q_PENDING_GET] = "SELECT serial_from, serial_to, removed, added FROM journal WHERE zone_id = ?1"
+	                  " AND seq > (SELECT base_seq FROM zone WHERE id = ?1) ORDER BY seq",
+	[Q_PENDING_SIZE] = "SELECT COUNT(*), COALESCE(SUM(LENGTH(removed) + LENGTH(added)), 0) FROM journal"
+	                   " WHERE zone_id = ?1 AND seq > (SELECT base_seq FROM zone WHERE id = ?1)",
+	[Q_SEQ_OF] = "SELECT MAX(seq) FROM journal WHERE zone_id = ?1 AND serial_to = ?2"
+	             " AND seq > (SELECT base_seq FROM zone WHERE id = ?1)",
+	[Q_META_SET] = "UPDATE zone SET serial = ?2, source = ?3, file_digest = ?4, updated = ?5"
+	               " WHERE id = ?1",
 	[Q_JOURNAL_GET] = "SELECT serial_from, serial_to, removed, added FROM journal"
 	                  " WHERE zone_id = ?1 ORDER BY seq",
 	[Q_STATE_GET] = "SELECT refresh_at, expire_at, last_refresh, last_result, primary_used"

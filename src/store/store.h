@@ -49,6 +49,29 @@ int store_zone_commit(store_t *store, const char *zone, const rrlist_t *list,
                       const store_zone_meta_t *meta, const store_diff_t *diff,
                       unsigned journal_max);
 
+/* What the journal holds beyond the stored contents (entries replayed on load). */
+typedef struct {
+	uint64_t changes;
+	uint64_t bytes;
+} store_pending_t;
+
+/*
+ * A change stored by appending it, the contents left as they are: the metadata (serial, source,
+ * digest) moves to meta and, when diff is not NULL, its entry joins the journal (trimmed to
+ * journal_max entries, never past the contents). One transaction whatever the size of the zone.
+ * *pending (when not NULL) says how much is now waiting to be folded in (store_zone_compact). The
+ * zone must be stored: TDM_ENOENT otherwise.
+ */
+int store_zone_append(store_t *store, const char *zone, const store_zone_meta_t *meta,
+                      const store_diff_t *diff, unsigned journal_max, store_pending_t *pending);
+
+/*
+ * Folds the journal into the contents: list is the whole version at serial, which a pending entry
+ * leads to (TDM_ENOENT otherwise: nothing is written). Entries committed after it stay pending. One
+ * transaction: after a crash the contents are the old ones or these, both with what follows them.
+ */
+int store_zone_compact(store_t *store, const char *zone, const rrlist_t *list, uint32_t serial);
+
 /* Receives one journal entry; the lists are the callee's to keep or free. A non-zero return stops
  * the walk and is returned by store_journal_read. */
 typedef int (*store_journal_fn)(void *ctx, uint32_t serial_from, uint32_t serial_to,
@@ -59,6 +82,13 @@ typedef int (*store_journal_fn)(void *ctx, uint32_t serial_from, uint32_t serial
  * Call with a NULL fn to learn only whether the chain exists. */
 int store_journal_read(store_t *store, const char *zone, uint32_t from, store_journal_fn fn,
                        void *ctx);
+
+/* How much is pending for a zone (TDM_ENOENT when not stored). */
+int store_zone_pending_size(store_t *store, const char *zone, store_pending_t *out);
+
+/* Walks the pending entries (those after the stored contents), oldest first: the contents from
+ * store_zone_load with these applied in order are the zone's stored version. */
+int store_zone_pending(store_t *store, const char *zone, store_journal_fn fn, void *ctx);
 
 /* A secondary zone's timers and last refresh, persisted so a restart resumes them. */
 typedef struct {
@@ -74,7 +104,8 @@ int store_state_get(store_t *store, const char *zone, store_state_t *out);
 /* The zone must be stored (TDM_ENOENT otherwise). */
 int store_state_set(store_t *store, const char *zone, const store_state_t *state);
 
-/* Reads a zone's records into a new list (unsorted). TDM_ENOENT when not stored. */
+/* Reads a zone's stored contents into a new list (unsorted): the version at the last compaction;
+ * store_zone_pending gives what follows. TDM_ENOENT when not stored. */
 int store_zone_load(store_t *store, const char *zone, rrlist_t **out);
 
 /* Deletes a zone with everything stored for it. TDM_ENOENT when not stored. */

@@ -57,7 +57,8 @@ static int export_zone(const char *path, const char *zone)
 	uint8_t apex[NAME_MAXLEN];
 	char name[NAME_TEXT_MAX];
 	store_t *store = NULL;
-	rrlist_t *list = NULL;
+	rrlist_t *list = NULL, *current = NULL;
+	zone_contents_t *z = NULL;
 	if (name_from_text(zone, NULL, apex) < 0) {
 		fprintf(stderr, "tandemd: '%s' is not a domain name\n", zone);
 		ret = TDM_EINVAL;
@@ -65,11 +66,17 @@ static int export_zone(const char *path, const char *zone)
 	}
 	name_copy_lower(apex, apex);
 	name_to_text(apex, name, sizeof(name));
+	/* The stored version: the contents and the journal entries after them. */
 	if ((ret = store_open(conf->server.data_dir, &store)) != TDM_OK ||
 	    (ret = store_zone_load(store, name, &list)) != TDM_OK ||
-	    (ret = rrlist_sort(list)) != TDM_OK || (ret = zonefile_dump(list, apex, stdout)) != TDM_OK)
+	    (ret = zoneload_replay(store, name, apex, list, &z)) != TDM_OK ||
+	    (ret = (current = rrlist_new()) == NULL ? TDM_ENOMEM : TDM_OK) != TDM_OK ||
+	    (ret = zone_contents_to_rrlist(z, current)) != TDM_OK ||
+	    (ret = rrlist_sort(current)) != TDM_OK || (ret = zonefile_dump(current, apex, stdout)) != TDM_OK)
 		fprintf(stderr, "tandemd: cannot export %s (%s)\n", name, tdm_strerror(ret));
 out:
+	zone_contents_free(z);
+	rrlist_free(current);
 	rrlist_free(list);
 	store_close(store);
 	conf_free(conf);

@@ -8,12 +8,15 @@
 #include "zone/rrlist.h"
 
 /*
- * DESIGN. A version is built once from a record list and never changed: readers need no locks, and a
- * new version replaces it whole (published by the zone with an RCU pointer swap). Everything lives in
- * five flat arrays -- lowercase owner names, nodes, an open-addressing hash of node indexes, RRsets and
- * rdata -- so a record costs a few dozen octets and a lookup is one hash probe per label (closest
- * encloser search walks the query name's suffixes). Empty non-terminals are real nodes without RRsets,
- * so "does this name exist" is one probe.
+ * DESIGN. A version never changes once published: readers need no locks, and a new version replaces it
+ * (published by the zone with an RCU pointer swap). A version is built whole from a record list
+ * (zone_contents_build) or made from the one before by a change (zone_update_apply, zone/update.h),
+ * sharing every page of data the change does not touch (zone/pages.h). Everything lives in five paged
+ * arrays -- lowercase owner names, nodes, an open-addressing hash of node indexes, RRsets and rdata --
+ * so a record costs a few dozen octets and a lookup is one hash probe per label (closest encloser
+ * search walks the query name's suffixes). Empty non-terminals are real nodes without RRsets, so "does
+ * this name exist" is one probe. Node indexes stay valid from a version to the next; a node a change
+ * removed stays as a dead slot (ZONE_NODE_DEAD, no RRsets, not in the hash table).
  */
 typedef struct zone_contents zone_contents_t;
 
@@ -25,12 +28,14 @@ enum {
 	ZONE_NODE_CNAME = 1 << 4,
 	ZONE_NODE_DNAME = 1 << 5,
 	ZONE_NODE_NSEC3 = 1 << 6,     /* an NSEC3 owner only (a hashed name): not a name of the zone */
+	ZONE_NODE_DEAD = 1 << 7,      /* a slot left by a removed node: skipped by every walk */
 };
 
 typedef struct {
 	uint32_t name_off;
 	uint32_t rrset_first;
 	uint32_t parent;      /* node index; the apex is its own parent */
+	uint32_t children;    /* live nodes whose parent this is */
 	uint16_t rrset_count;
 	uint8_t flags;
 	uint8_t name_len;     /* 1..255 */
@@ -42,7 +47,7 @@ typedef struct {
 	uint16_t type;
 	uint16_t count;
 	uint32_t ttl;
-	uint32_t rdata_off;   /* count entries of: 2-octet length, then the rdata */
+	uint32_t rdata_off;   /* count entries of: 2-octet length, then the rdata (zone/pages.h offset) */
 } zone_rrset_t;
 
 #define ZONE_NODE_NONE UINT32_MAX
@@ -93,12 +98,13 @@ typedef struct {
 	uint16_t left;
 } zone_rdata_iter_t;
 
-const uint8_t *zone_rdata_base(const zone_contents_t *z);
+/* The rdata of an RRset (its first length octet). */
+const uint8_t *zone_rdata_at(const zone_contents_t *z, uint32_t rdata_off);
 
 static inline void zone_rdata_begin(const zone_contents_t *z, const zone_rrset_t *rrset,
                                     zone_rdata_iter_t *it)
 {
-	it->next = zone_rdata_base(z) + rrset->rdata_off;
+	it->next = zone_rdata_at(z, rrset->rdata_off);
 	it->left = rrset->count;
 }
 
@@ -106,7 +112,7 @@ static inline void zone_rdata_begin(const zone_contents_t *z, const zone_rrset_t
 static inline const uint8_t *zone_rrset_first(const zone_contents_t *z, const zone_rrset_t *rrset,
                                               uint16_t *rdlen)
 {
-	const uint8_t *p = zone_rdata_base(z) + rrset->rdata_off;
+	const uint8_t *p = zone_rdata_at(z, rrset->rdata_off);
 	*rdlen = (uint16_t)(p[0] << 8 | p[1]);
 	return p + 2;
 }
@@ -124,15 +130,23 @@ static inline bool zone_rdata_next(zone_rdata_iter_t *it, const uint8_t **rdata,
 
 const uint8_t *zone_apex(const zone_contents_t *z);
 uint32_t zone_apex_index(const zone_contents_t *z);
+/* Node slots (indexes 0 .. count-1), dead ones (ZONE_NODE_DEAD) included. */
 uint32_t zone_node_count(const zone_contents_t *z);
 size_t zone_record_count(const zone_contents_t *z);
+/* Octets of the records in wire form, uncompressed (owner + 10 + rdata each): what max-zone-size
+ * bounds. */
+size_t zone_wire_size(const zone_contents_t *z);
 uint32_t zone_serial(const zone_contents_t *z);
 /* SOA RRset at the apex (always present). */
 const zone_rrset_t *zone_soa(const zone_contents_t *z);
 /* Re-reads the serial from the SOA rdata (after zone_contents_set_serial patched it). */
 void zone_contents_serial_refresh(zone_contents_t *z);
-/* Octets held by the version (for status and benchmarks). */
+/* Octets held by the version (for status and benchmarks), pages shared with other versions included;
+ * zone_memory_exclusive counts only what no other version holds. */
 size_t zone_memory(const zone_contents_t *z);
+size_t zone_memory_exclusive(const zone_contents_t *z);
+/* Octets of names, RRsets and rdata that changes left behind (reclaimed by a rebuild). */
+size_t zone_garbage(const zone_contents_t *z);
 
 /* Appends every record to list (SOA first). Returns TDM_OK or TDM_ENOMEM. */
 int zone_contents_to_rrlist(const zone_contents_t *z, rrlist_t *list);

@@ -188,12 +188,3 @@ fail:
 	rrlist_free(next);
 	return ret;
 }
-
-void zone_contents_set_serial(zone_contents_t *z, uint32_t serial)
-{
-	uint16_t rdlen;
-	/* The version is not published yet: nobody reads it while we write. */
-	uint8_t *rd = (uint8_t *)zone_rrset_first(z, zone_soa(z), &rdlen);
-	pkt_put32(rd + rdlen - 20, serial);
-	zone_contents_serial_refresh(z);
-}

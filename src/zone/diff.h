@@ -6,6 +6,7 @@
 
 #include "zone/contents.h"
 #include "zone/rrlist.h"
+#include "zone/update.h"
 
 /* RFC 1982 serial number arithmetic: <0 when a is before b, 0 when equal, >0 when after. The
  * undefined case (exactly 2^31 apart) counts as "after", so a serial never looks older than itself. */
@@ -30,5 +31,3 @@ bool zone_diff_beyond_soa(const rrlist_t *removed, const rrlist_t *added);
 int zone_apply(const zone_contents_t *old, const rrlist_t *removed, const rrlist_t *added,
                rrlist_t **out);
 
-/* Sets the serial of a version not yet published (its SOA rdata is patched in place). */
-void zone_contents_set_serial(zone_contents_t *z, uint32_t serial);

@@ -92,7 +92,8 @@ static int build_nsec3_of(const zone_contents_t *z, zone_dnssec_t *d)
 	for (uint32_t i = 0; i < d->nodes; i++) {
 		const zone_node_t *n = zone_node(z, i);
 		d->nsec3_of[i] = ZONE_NODE_NONE;
-		if ((n->flags & (ZONE_NODE_NSEC3 | ZONE_NODE_NONAUTH)) || d->count == 0 || !fits)
+		if ((n->flags & (ZONE_NODE_NSEC3 | ZONE_NODE_NONAUTH | ZONE_NODE_DEAD)) || d->count == 0 ||
+		    !fits)
 			continue;
 		int len = nsec3_label(&d->params, zone_node_name(z, n), n->name_len, owner + 1);
 		if (len == TDM_ENOMEM)

@@ -156,10 +156,11 @@ static int check_contents(struct check *c)
 	if (parents == NULL)
 		return TDM_ENOMEM;
 	for (uint32_t i = 0; i < count; i++)
-		if (zone_node(c->z, i)->parent != i)
+		if (zone_node(c->z, i)->parent != i && !(zone_node(c->z, i)->flags & ZONE_NODE_DEAD))
 			parents[zone_node(c->z, i)->parent] = 1;
 	for (uint32_t i = 0; i < count; i++)
-		check_node(c, zone_node(c->z, i), parents[i] != 0);
+		if (!(zone_node(c->z, i)->flags & ZONE_NODE_DEAD))
+			check_node(c, zone_node(c->z, i), parents[i] != 0);
 	free(parents);
 	const zone_node_t *apex = zone_node(c->z, zone_apex_index(c->z));
 	if (zone_node_rrset(c->z, apex, T_NS) == NULL)

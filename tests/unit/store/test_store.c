@@ -262,7 +262,7 @@ static void test_schema(void **state)
 	store_close(st);
 
 	sqlite3 *db = open_raw(data);
-	assert_int_equal(query_int(db, "PRAGMA user_version"), 3);
+	assert_int_equal(query_int(db, "PRAGMA user_version"), 4);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN "
 	                               "('zone', 'rr_chunk', 'journal', 'zone_state')"), 4);
 	assert_int_equal(query_int(db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
@@ -286,6 +286,78 @@ static void test_schema(void **state)
 	rmtree(dir);
 }
 
+static int count_entry(void *ctx, uint32_t from, uint32_t to, rrlist_t *removed, rrlist_t *added)
+{
+	uint32_t *serials = ctx;
+	serials[serials[0] + 1] = to;
+	serials[0]++;
+	rrlist_free(removed);
+	rrlist_free(added);
+	return TDM_OK;
+}
+
+/* Changes are appended without rewriting the contents; they stay pending (and are never trimmed)
+ * until a compaction writes a later version; entries after that version stay pending. */
+static void test_append_then_compact(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	rrlist_t *v1 = small_zone("\xc0\x00\x02\x01"), *v2 = small_zone("\xc0\x00\x02\x02");
+	store_zone_meta_t meta = { .serial = 1, .source = "config" };
+	assert_int_equal(store_zone_commit(st, "example.com.", v1, &meta, NULL, 2), TDM_OK);
+	store_pending_t p;
+	assert_int_equal(store_zone_pending_size(st, "example.com.", &p), TDM_OK);
+	assert_int_equal(p.changes, 0);
+	/* Three changes 1 -> 2 -> 3 -> 4 with a journal of at most 2 entries. */
+	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
+	add(removed, "www", 1, 60, "\xc0\x00\x02\x01", 4);
+	add(added, "www", 1, 60, "\xc0\x00\x02\x02", 4);
+	for (uint32_t s = 1; s <= 3; s++) {
+		store_diff_t diff = { .serial_from = s, .serial_to = s + 1, .removed = removed, .added = added };
+		meta.serial = s + 1;
+		assert_int_equal(store_zone_append(st, "example.com.", &meta, &diff, 2, &p), TDM_OK);
+		assert_int_equal(p.changes, s);
+		assert_true(p.bytes > 0);
+	}
+	uint32_t serials[8] = { 0 };
+	assert_int_equal(store_zone_pending(st, "example.com.", count_entry, serials), TDM_OK);
+	assert_int_equal(serials[0], 3);   /* none trimmed: all are part of the stored version */
+	assert_int_equal(serials[1], 2);
+	assert_int_equal(serials[3], 4);
+	/* The contents are still version 1; the metadata says 4. */
+	assert_loads_as(st, "example.com.", v1);
+	store_zone_meta_t got;
+	assert_int_equal(store_zone_meta(st, "example.com.", &got), TDM_OK);
+	assert_int_equal(got.serial, 4);
+	/* A compaction to a serial no pending entry leads to writes nothing. */
+	assert_int_equal(store_zone_compact(st, "example.com.", v2, 9), TDM_ENOENT);
+	assert_loads_as(st, "example.com.", v1);
+	/* Compacting to version 3: the entry 3 -> 4 stays pending, the journal is trimmed to 2. */
+	assert_int_equal(store_zone_compact(st, "example.com.", v2, 3), TDM_OK);
+	assert_loads_as(st, "example.com.", v2);
+	memset(serials, 0, sizeof(serials));
+	assert_int_equal(store_zone_pending(st, "example.com.", count_entry, serials), TDM_OK);
+	assert_int_equal(serials[0], 1);
+	assert_int_equal(serials[1], 4);
+	/* A fourth change trims what the contents hold beyond journal_max. */
+	store_diff_t diff = { .serial_from = 4, .serial_to = 5, .removed = removed, .added = added };
+	meta.serial = 5;
+	assert_int_equal(store_zone_append(st, "example.com.", &meta, &diff, 2, &p), TDM_OK);
+	assert_int_equal(p.changes, 2);
+	assert_int_equal(store_journal_read(st, "example.com.", 1, NULL, NULL), TDM_ENOENT);
+	assert_int_equal(store_journal_read(st, "example.com.", 3, NULL, NULL), TDM_OK);
+	/* Appending to a zone not stored is refused. */
+	assert_int_equal(store_zone_append(st, "other.com.", &meta, &diff, 2, NULL), TDM_ENOENT);
+	store_close(st);
+	rrlist_free(v1);
+	rrlist_free(v2);
+	rrlist_free(removed);
+	rrlist_free(added);
+	free(data);
+	rmtree(dir);
+}
+
 /* A store written by the first schema gains the journal without losing its zones. */
 static void test_migrate_from_v1(void **state)
 {
@@ -298,7 +370,8 @@ static void test_migrate_from_v1(void **state)
 	store_close(st);
 	sqlite3 *db = open_raw(data);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE journal; DROP TABLE zone_state;"
-	                                  "DROP TABLE catalog_member; PRAGMA user_version = 1",
+	                                  "DROP TABLE catalog_member; ALTER TABLE zone DROP COLUMN"
+	                                  " base_seq; PRAGMA user_version = 1",
 	                              NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(data, &st), TDM_OK);
@@ -522,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_many_records),
 		cmocka_unit_test(test_schema),
 		cmocka_unit_test(test_migrate_from_v1),
+		cmocka_unit_test(test_append_then_compact),
 		cmocka_unit_test(test_journal),
 		cmocka_unit_test(test_state),
 		cmocka_unit_test(test_corrupt_chunk),

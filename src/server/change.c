@@ -1,0 +1,80 @@
+/* server/change.c -- the one path every change to a zone takes: apply, store, then publish and compact */
+#include <time.h>
+
+#include "lib/error.h"
+#include "lib/log.h"
+#include "server/change.h"
+#include "zone/update.h"
+
+/* Fold the journal into the contents after this many pending changes or octets, or once the pending
+ * octets pass a quarter of the zone's: a restart replays at most that much, and the store stays
+ * within a few times the zone's size however many changes it sees. */
+#define CHANGE_COMPACT_CHANGES 1000
+#define CHANGE_COMPACT_BYTES (64u << 20)
+
+int change_commit(change_t *c, const zone_contents_t *current, const rrlist_t *removed,
+                  const rrlist_t *added, zone_contents_t **out)
+{
+	zone_contents_t *z = NULL;
+	*out = NULL;
+	int ret = zone_update_apply(current, removed, added, &z);
+	if (ret != TDM_OK)
+		return ret;
+	if (c->check_serial && zone_serial(z) != c->serial)
+		ret = TDM_EMALF;
+	else if ((c->max_records && zone_record_count(z) > c->max_records) ||
+	         (c->max_bytes && zone_wire_size(z) > c->max_bytes))
+		ret = TDM_ERANGE;
+	if (ret != TDM_OK) {
+		zone_contents_free(z);
+		return ret;
+	}
+	c->meta.serial = zone_serial(z);
+	if (c->meta.updated == 0)
+		c->meta.updated = (int64_t)time(NULL);
+	store_diff_t diff = { .serial_from = zone_serial(current), .serial_to = zone_serial(z),
+	                      .removed = removed, .added = added };
+	/* The same serial (a retransfer of other contents) continues no history: nothing to journal,
+	 * so the contents are written whole. */
+	if (diff.serial_from == diff.serial_to) {
+		rrlist_t *list = rrlist_new();
+		ret = list == NULL ? TDM_ENOMEM : zone_contents_to_rrlist(z, list);
+		if (ret == TDM_OK)
+			ret = store_zone_commit(c->store, c->zone, list, &c->meta, NULL, c->journal_max);
+		rrlist_free(list);
+		c->pending = (store_pending_t){ 0 };
+	} else {
+		ret = store_zone_append(c->store, c->zone, &c->meta, &diff, c->journal_max, &c->pending);
+	}
+	if (ret != TDM_OK) {
+		zone_contents_free(z);
+		return ret;
+	}
+	*out = z;
+	return TDM_OK;
+}
+
+bool change_compact_due(const change_t *c, const zone_contents_t *z)
+{
+	return c->pending.changes >= CHANGE_COMPACT_CHANGES || c->pending.bytes >= CHANGE_COMPACT_BYTES ||
+	       (c->pending.changes > 0 && c->pending.bytes * 4 > zone_wire_size(z));
+}
+
+void change_compact(const change_t *c, const zone_contents_t *z)
+{
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rrlist_t *list = rrlist_new();
+	int ret = list == NULL ? TDM_ENOMEM : zone_contents_to_rrlist(z, list);
+	if (ret == TDM_OK)
+		ret = store_zone_compact(c->store, c->zone, list, zone_serial(z));
+	rrlist_free(list);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	if (ret == TDM_OK)
+		log_info("%s: store: %llu changes folded into the contents at serial %u, %.0f ms", c->zone,
+		         (unsigned long long)c->pending.changes, zone_serial(z), ms);
+	else
+		log_warn("%s: store: folding the journal into the contents failed (%s); kept pending",
+		         c->zone, tdm_strerror(ret));
+}

@@ -1,0 +1,150 @@
+/* zone/pages.c -- paged storage shared between zone versions */
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/error.h"
+#include "zone/pages.h"
+
+/* Each page's data follows this header; the flexible member keeps the data aligned for any type. */
+typedef struct {
+	atomic_uint refs;
+	uint32_t size;           /* octets of data allocated */
+	max_align_t data[];
+} page_head_t;
+
+static page_head_t *head_of(uint8_t *data)
+{
+	return (page_head_t *)(void *)(data - offsetof(page_head_t, data));
+}
+
+static uint8_t *page_new(size_t size)
+{
+	page_head_t *h = malloc(sizeof(page_head_t) + size);
+	if (h == NULL)
+		return NULL;
+	atomic_init(&h->refs, 1);
+	h->size = (uint32_t)size;
+	return (uint8_t *)h->data;
+}
+
+static void page_unref(uint8_t *data)
+{
+	if (data != NULL && atomic_fetch_sub(&head_of(data)->refs, 1) == 1)
+		free(head_of(data));
+}
+
+int zone_pages_share(zone_pages_t *dst, const zone_pages_t *src)
+{
+	*dst = (zone_pages_t){ .tail = src->tail };
+	if (src->count == 0)
+		return TDM_OK;
+	dst->dir = malloc((size_t)src->count * sizeof(uint8_t *));
+	if (dst->dir == NULL)
+		return TDM_ENOMEM;
+	memcpy(dst->dir, src->dir, (size_t)src->count * sizeof(uint8_t *));
+	dst->count = dst->cap = src->count;
+	for (uint32_t i = 0; i < src->count; i++)
+		atomic_fetch_add(&head_of(src->dir[i])->refs, 1);
+	return TDM_OK;
+}
+
+void zone_pages_release(zone_pages_t *p)
+{
+	for (uint32_t i = 0; i < p->count; i++)
+		page_unref(p->dir[i]);
+	free(p->dir);
+	*p = (zone_pages_t){ 0 };
+}
+
+size_t zone_pages_memory(const zone_pages_t *p)
+{
+	size_t total = (size_t)p->cap * sizeof(uint8_t *);
+	for (uint32_t i = 0; i < p->count; i++)
+		total += sizeof(page_head_t) + head_of(p->dir[i])->size;
+	return total;
+}
+
+size_t zone_pages_exclusive(const zone_pages_t *p)
+{
+	size_t total = (size_t)p->cap * sizeof(uint8_t *);
+	for (uint32_t i = 0; i < p->count; i++)
+		if (atomic_load(&head_of(p->dir[i])->refs) == 1)
+			total += sizeof(page_head_t) + head_of(p->dir[i])->size;
+	return total;
+}
+
+uint8_t *zone_pages_write(zone_pages_t *p, uint32_t page, size_t size, size_t max)
+{
+	if (page > p->count || page >= ZONE_PAGES_MAX || size > UINT32_MAX)
+		return NULL;
+	if (page == p->count) {
+		if (p->count == p->cap) {
+			uint32_t ncap = p->cap ? p->cap * 2 : 4;
+			uint8_t **dir = realloc(p->dir, (size_t)ncap * sizeof(uint8_t *));
+			if (dir == NULL)
+				return NULL;
+			p->dir = dir;
+			p->cap = ncap;
+		}
+		uint8_t *data = page_new(size);
+		if (data == NULL)
+			return NULL;
+		p->dir[p->count++] = data;
+		return data;
+	}
+	uint8_t *data = p->dir[page];
+	page_head_t *h = head_of(data);
+	bool shared = atomic_load(&h->refs) > 1;
+	if (!shared && h->size >= size)
+		return data;
+	size_t nsize = h->size;
+	if (nsize < size) {
+		nsize = nsize ? nsize : 64;
+		while (nsize < size)
+			nsize *= 2;
+		if (nsize > max)
+			nsize = size > max ? size : max;
+	}
+	uint8_t *copy = page_new(nsize);
+	if (copy == NULL)
+		return NULL;
+	memcpy(copy, data, h->size < nsize ? h->size : nsize);
+	p->dir[page] = copy;
+	page_unref(data);
+	return copy;
+}
+
+void *zone_pages_elem_write(zone_pages_t *p, size_t elem, unsigned shift, uint32_t i)
+{
+	uint32_t page = i >> shift;
+	size_t pos = (size_t)(i & ((1u << shift) - 1)) * elem;
+	uint8_t *data = zone_pages_write(p, page, pos + elem, elem << shift);
+	return data == NULL ? NULL : data + pos;
+}
+
+uint8_t *zone_pages_alloc(zone_pages_t *p, size_t len, uint32_t *off)
+{
+	uint32_t page = p->count ? p->count - 1 : 0;
+	size_t pos = p->tail;
+	if (p->count == 0 || pos + len > ZONE_PAGE_BYTES || pos >= ZONE_PAGE_BYTES) {
+		page = p->count;
+		pos = 0;
+	}
+	uint8_t *data = zone_pages_write(p, page, pos + len, len > ZONE_PAGE_BYTES ? len : ZONE_PAGE_BYTES);
+	if (data == NULL)
+		return NULL;
+	/* A run larger than a page fills its page: the next run starts a new one. */
+	p->tail = len > ZONE_PAGE_BYTES ? ZONE_PAGE_BYTES : (uint32_t)(pos + len);
+	*off = page << 16 | (uint32_t)pos;
+	return data + pos;
+}
+
+uint8_t *zone_pages_run_write(zone_pages_t *p, uint32_t off, size_t len)
+{
+	uint32_t page = off >> 16, pos = off & 0xFFFF;
+	uint8_t *data = zone_pages_write(p, page, pos + len, ZONE_PAGE_BYTES);
+	return data == NULL ? NULL : data + pos;
+}

@@ -1,0 +1,75 @@
+/* zone/pages.h -- paged storage shared between zone versions: copy-on-write by page, freed by count */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * DESIGN. A version's arrays (names, nodes, the hash table, RRsets, rdata) are cut into pages. A new
+ * version made from an old one copies the page directory and takes a reference on every page (a few
+ * hundred pointers for a million records); writing to a page that another version also holds copies
+ * that page first. Two versions alive at once therefore cost the zone plus the pages the change
+ * touched, and freeing a version drops its references without reading the data they hold.
+ *
+ * Element pages (nodes, RRsets, hash slots) hold 1 << shift elements each: element i lives in page
+ * i >> shift. Byte pages (names, rdata) hand out runs that never straddle a page, addressed by an
+ * offset "page << 16 | position": up to 65,536 pages, a run starts below 64 KiB into its page, and a
+ * run larger than a page gets a page of its own. The last page of either kind is allocated as small as
+ * its contents and grows on demand, so a zone of eight records takes a few hundred octets, not pages.
+ */
+typedef struct {
+	uint8_t **dir;       /* the data of each page */
+	uint32_t count;      /* pages in use */
+	uint32_t cap;        /* entries of dir */
+	uint32_t tail;       /* byte pages: octets used in the last page */
+} zone_pages_t;
+
+#define ZONE_PAGE_BYTES 65536u          /* a byte page's usual size, and the limit on run positions */
+#define ZONE_PAGES_MAX 65536u
+
+/* An empty set of pages. */
+static inline void zone_pages_init(zone_pages_t *p)
+{
+	*p = (zone_pages_t){ 0 };
+}
+
+/* dst holds the same pages as src (one more reference each). TDM_OK or TDM_ENOMEM (dst empty). */
+int zone_pages_share(zone_pages_t *dst, const zone_pages_t *src);
+
+/* Drops every page reference and the directory. */
+void zone_pages_release(zone_pages_t *p);
+
+/* Octets the pages hold (each shared page counted whole). */
+size_t zone_pages_memory(const zone_pages_t *p);
+/* Octets of the pages held by p and by no other version (what freeing p would give back). */
+size_t zone_pages_exclusive(const zone_pages_t *p);
+
+/*
+ * Makes page `page` writable by this version with room for at least `size` octets: a page shared with
+ * another version is copied, a page too small grows (doubling, up to max octets), page == count adds a
+ * page. Returns the page's data or NULL (out of memory, or the page limit).
+ */
+uint8_t *zone_pages_write(zone_pages_t *p, uint32_t page, size_t size, size_t max);
+
+/* Element pages: element i of pages holding 1 << shift elements of `elem` octets. */
+static inline void *zone_pages_elem(const zone_pages_t *p, size_t elem, unsigned shift, uint32_t i)
+{
+	return p->dir[i >> shift] + (size_t)(i & ((1u << shift) - 1)) * elem;
+}
+
+/* Element i made writable (and room for it); NULL when out of memory. */
+void *zone_pages_elem_write(zone_pages_t *p, size_t elem, unsigned shift, uint32_t i);
+
+/* Byte pages: the octets at an offset. */
+static inline uint8_t *zone_pages_at(const zone_pages_t *p, uint32_t off)
+{
+	return p->dir[off >> 16] + (off & 0xFFFF);
+}
+
+/* Allocates a run of len octets (len > 0); *off is its offset. Returns the run or NULL (out of memory,
+ * or the page limit). */
+uint8_t *zone_pages_alloc(zone_pages_t *p, size_t len, uint32_t *off);
+
+/* Makes the run of len octets at off writable; returns it or NULL when out of memory. */
+uint8_t *zone_pages_run_write(zone_pages_t *p, uint32_t off, size_t len);
