@@ -205,6 +205,19 @@ int contents_emit_node(zone_contents_t *z, uint32_t node, contents_item_t *items
 {
 	if (n > 1)
 		qsort(items, n, sizeof(*items), item_cmp);
+	/* A node's RRsets are read as one array: they must not straddle a page. */
+	size_t sets = 0;
+	for (size_t i = 0; i < n; i++)
+		sets += i == 0 || !same_rrset(items[i - 1].rr, items[i].rr);
+	const uint32_t per_page = 1u << RRSET_SHIFT;
+	if (sets > per_page)
+		return TDM_ERANGE;
+	if ((z->rrset_count & (per_page - 1)) + sets > per_page) {
+		if (z->rrset_count > UINT32_MAX - per_page)
+			return TDM_ERANGE;
+		z->garbage += (per_page - (z->rrset_count & (per_page - 1))) * sizeof(zone_rrset_t);
+		z->rrset_count = (z->rrset_count | (per_page - 1)) + 1;
+	}
 	uint32_t first = z->rrset_count, count = 0;
 	for (size_t i = 0; i < n;) {
 		size_t j = i;

@@ -361,6 +361,63 @@ static void test_one_record_change_shares_the_rest(void **state)
 	rrlist_free(l);
 }
 
+/* Versions of many pages: nodes with several RRsets each fill the RRset pages unevenly, and no node's
+ * RRsets may straddle two pages (they are read as one array). Built whole, every record reads back;
+ * changed, the result still matches a whole build. */
+static void test_many_pages_of_multi_rrset_nodes(void **state)
+{
+	(void)state;
+	rrlist_t *l = rrlist_new();
+	add_soa(l, 1);
+	add_name_rr(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
+	size_t want = 2;
+	for (unsigned i = 0; i < 12000; i++) {
+		char owner[64];
+		uint8_t rd[16] = { 10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
+		snprintf(owner, sizeof(owner), "n%u.example.com.", i);
+		add_raw(l, owner, PKT_TYPE_A, 300, rd, 4);
+		for (unsigned k = 0; k < i % 4; k++) {   /* 1 to 4 RRsets a node */
+			rd[15] = (uint8_t)k;
+			add_raw(l, owner, k == 0 ? PKT_TYPE_AAAA : k == 1 ? PKT_TYPE_TXT : PKT_TYPE_MX, 300, rd,
+			        k == 0 ? 16 : 4);
+		}
+		want += 1 + i % 4;
+	}
+	zone_contents_t *z;
+	assert_int_equal(zone_contents_build(N("example.com."), l, &z), TDM_OK);
+	rrlist_t *back = rrlist_new();
+	assert_int_equal(zone_contents_to_rrlist(z, back), TDM_OK);
+	assert_int_equal(rrlist_count(back), want);
+	for (size_t i = 0; i < rrlist_count(back); i++) {
+		uint16_t t = rrlist_at(back, i)->type;
+		assert_true(t == PKT_TYPE_A || t == PKT_TYPE_AAAA || t == PKT_TYPE_TXT || t == PKT_TYPE_MX ||
+		            t == PKT_TYPE_SOA || t == PKT_TYPE_NS);
+	}
+	rng_state = 5;
+	for (uint32_t step = 0; step < 20; step++) {
+		rrlist_t *removed = rrlist_new(), *added = rrlist_new();
+		random_change(z, 2 + step, removed, added);
+		char owner[64];
+		uint8_t rd[4] = { 172, 16, (uint8_t)step, 1 };
+		for (unsigned k = 0; k < 50; k++) {   /* new multi-RRset nodes at the end of the pages */
+			snprintf(owner, sizeof(owner), "s%u-%u.example.com.", step, k);
+			add_raw(added, owner, PKT_TYPE_A, 300, rd, 4);
+			add_raw(added, owner, PKT_TYPE_TXT, 300, rd, 4);
+		}
+		zone_contents_t *want_z = rebuilt(z, removed, added), *got;
+		assert_int_equal(zone_update_apply(z, removed, added, &got), TDM_OK);
+		assert_same_version(got, want_z);
+		zone_contents_free(want_z);
+		zone_contents_free(z);
+		z = got;
+		rrlist_free(removed);
+		rrlist_free(added);
+	}
+	zone_contents_free(z);
+	rrlist_free(back);
+	rrlist_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_old_version_unchanged),
 		cmocka_unit_test(test_change_for_another_version_refused),
 		cmocka_unit_test(test_one_record_change_shares_the_rest),
+		cmocka_unit_test(test_many_pages_of_multi_rrset_nodes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
