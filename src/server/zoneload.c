@@ -201,13 +201,17 @@ static int import_file(const zoneload_t *zl, const conf_zone_t *cz, const uint8_
 {
 	rrlist_t *list = NULL;
 	zone_contents_t *z = NULL;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int ret = parse_file(cz, apex, &list, &z);
 	if (ret != TDM_OK) {
 		log_err("%s: zone file %s not loaded (%s)", cz->name, cz->file, tdm_strerror(ret));
 		return ret;
 	}
-	char what[NAME_TEXT_MAX + 32];
-	snprintf(what, sizeof(what), "loaded from %s", cz->file);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	char what[NAME_TEXT_MAX + 64];
+	snprintf(what, sizeof(what), "loaded from %s (parsed and checked in %.0f ms)", cz->file,
+	         (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	return commit_version(zl, cz, list, z, base, digest, what, out);
 }
 

@@ -180,7 +180,7 @@ size_t zone_memory_exclusive(const zone_contents_t *z)
 {
 	return sizeof(*z) + zone_pages_exclusive(&z->names) + zone_pages_exclusive(&z->nodes) +
 	       zone_pages_exclusive(&z->hash) + zone_pages_exclusive(&z->rrsets) +
-	       zone_pages_exclusive(&z->rdata) + zone_dnssec_memory(z->dnssec);
+	       zone_pages_exclusive(&z->rdata) + zone_dnssec_exclusive(z->dnssec);
 }
 
 size_t zone_garbage(const zone_contents_t *z)

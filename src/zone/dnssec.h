@@ -11,7 +11,8 @@
  * DESIGN. A zone is signed when its apex holds a DNSKEY RRset; then its answers to DO queries carry
  * RRSIGs and denial-of-existence proofs (RFC 4035 3.1, RFC 5155 7.2). Finding the NSEC that covers a
  * name needs the owners in canonical order, and finding an NSEC3 needs the chain sorted by hash: both
- * are arrays of node indexes built with the version, never per query. For NSEC3 zones every node's own
+ * are paged lists of node indexes made with the version (whole, or carried through a change by
+ * rewriting only the pages where owners come or go), never per query. For NSEC3 zones every node's own
  * NSEC3 (the one whose hash matches it) is found at build time too, so a positive or NODATA answer
  * hashes nothing; only names that do not exist (NXDOMAIN, the next closer name, the wildcard) are hashed
  * when asked. NSEC3 records live at hashed owners one label below the apex; those nodes are flagged
@@ -42,8 +43,23 @@ uint32_t zone_nsec3_find(const zone_contents_t *z, const zone_dnssec_t *d, const
  * non-terminal or delegation left out by opt-out, or no NSEC3 chain). */
 uint32_t zone_nsec3_of(const zone_dnssec_t *d, uint32_t node);
 
-/* The chain (NSEC owners in canonical order, or NSEC3 owners by hash) and its length. */
-const uint32_t *zone_dnssec_order(const zone_dnssec_t *d, uint32_t *count);
+/* The chain (NSEC owners in canonical order, or NSEC3 owners by hash) as a new array of *count node
+ * indexes (malloc'ed: the caller frees it), or NULL when out of memory. */
+uint32_t *zone_dnssec_chain(const zone_dnssec_t *d, uint32_t *count);
+
+/*
+ * The index of z, a version made by a change from the version old's index belongs to (node indexes
+ * carry over): touched lists the n nodes the change wrote, made or removed; cuts_changed says a
+ * delegation came or went (every node's "below a cut" may differ). Owners joining or leaving the chain
+ * are inserted or removed where they sort, and the touched nodes' own NSEC3 found again; an NSEC3
+ * added for a node the change did not touch, new NSEC3 parameters or a change to a large part of the
+ * chain make it build whole. *out = NULL when z is not signed. TDM_OK or TDM_ENOMEM.
+ */
+int zone_dnssec_update(const zone_contents_t *z, const zone_dnssec_t *old, const uint32_t *touched,
+                       size_t n, bool cuts_changed, zone_dnssec_t **out);
+
+/* Octets of the index no other version shares. */
+size_t zone_dnssec_exclusive(const zone_dnssec_t *d);
 
 /* A problem found by zone_dnssec_check, as one line of text. */
 typedef void (*zone_dnssec_report_fn)(void *ctx, const char *problem);

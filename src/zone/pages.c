@@ -117,6 +117,25 @@ uint8_t *zone_pages_write(zone_pages_t *p, uint32_t page, size_t size, size_t ma
 	return copy;
 }
 
+uint8_t *zone_pages_insert(zone_pages_t *p, uint32_t at, size_t size)
+{
+	if (at > p->count || zone_pages_write(p, p->count, size, size) == NULL)
+		return NULL;
+	uint8_t *data = p->dir[p->count - 1];
+	memmove(p->dir + at + 1, p->dir + at, (size_t)(p->count - 1 - at) * sizeof(uint8_t *));
+	p->dir[at] = data;
+	return data;
+}
+
+void zone_pages_remove(zone_pages_t *p, uint32_t at)
+{
+	if (at >= p->count)
+		return;
+	page_unref(p->dir[at]);
+	memmove(p->dir + at, p->dir + at + 1, (size_t)(p->count - at - 1) * sizeof(uint8_t *));
+	p->count--;
+}
+
 void *zone_pages_elem_write(zone_pages_t *p, size_t elem, unsigned shift, uint32_t i)
 {
 	uint32_t page = i >> shift;

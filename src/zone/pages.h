@@ -61,6 +61,11 @@ static inline void *zone_pages_elem(const zone_pages_t *p, size_t elem, unsigned
 /* Element i made writable (and room for it); NULL when out of memory. */
 void *zone_pages_elem_write(zone_pages_t *p, size_t elem, unsigned shift, uint32_t i);
 
+/* Inserts a new page of size octets at index at (the pages from at on move up one), or removes the page
+ * at index at: for pages whose order matters (zone/dnssec.c's chain). NULL / nothing on failure. */
+uint8_t *zone_pages_insert(zone_pages_t *p, uint32_t at, size_t size);
+void zone_pages_remove(zone_pages_t *p, uint32_t at);
+
 /* Byte pages: the octets at an offset. */
 static inline uint8_t *zone_pages_at(const zone_pages_t *p, uint32_t off)
 {

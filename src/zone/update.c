@@ -23,6 +23,8 @@ typedef struct {
 	bool cuts_changed;       /* a delegation appeared or vanished: "below a cut" flags redone */
 	uint32_t *created;       /* nodes made by this change (their flags are settled at the end) */
 	size_t created_n, created_cap;
+	uint32_t *touched;       /* nodes written, made or removed (for the DNSSEC index) */
+	size_t touched_n, touched_cap;
 	rr_t *olds;              /* scratch: a node's current records */
 	size_t olds_cap;
 	contents_item_t *items;  /* scratch: a node's next records */
@@ -91,6 +93,29 @@ static int hash_remove(zone_contents_t *z, uint32_t idx)
 	return TDM_OK;
 }
 
+static int grow(void **ptr, size_t elem, size_t need, size_t *cap)
+{
+	if (need <= *cap)
+		return TDM_OK;
+	size_t ncap = *cap ? *cap : 16;
+	while (ncap < need)
+		ncap *= 2;
+	void *p = realloc(*ptr, ncap * elem);
+	if (p == NULL)
+		return TDM_ENOMEM;
+	*ptr = p;
+	*cap = ncap;
+	return TDM_OK;
+}
+
+static int touch(update_t *u, uint32_t idx)
+{
+	if (grow((void **)&u->touched, sizeof(uint32_t), u->touched_n + 1, &u->touched_cap) != TDM_OK)
+		return TDM_ENOMEM;
+	u->touched[u->touched_n++] = idx;
+	return TDM_OK;
+}
+
 /* Removes a node without RRsets or children, then its ancestors that are left as empty leaves. */
 static int prune(update_t *u, uint32_t idx)
 {
@@ -109,27 +134,14 @@ static int prune(update_t *u, uint32_t idx)
 			return TDM_ENOMEM;
 		z->garbage += sizeof(zone_node_t) + w->name_len;
 		w->flags = ZONE_NODE_DEAD;
+		if (touch(u, idx) != TDM_OK)
+			return TDM_ENOMEM;
 		p->children--;
 		if (wild)
 			p->flags &= (uint8_t)~ZONE_NODE_WILDCHILD;
 		z->live_nodes--;
 		idx = parent;
 	}
-	return TDM_OK;
-}
-
-static int grow(void **ptr, size_t elem, size_t need, size_t *cap)
-{
-	if (need <= *cap)
-		return TDM_OK;
-	size_t ncap = *cap ? *cap : 16;
-	while (ncap < need)
-		ncap *= 2;
-	void *p = realloc(*ptr, ncap * elem);
-	if (p == NULL)
-		return TDM_ENOMEM;
-	*ptr = p;
-	*cap = ncap;
 	return TDM_OK;
 }
 
@@ -227,10 +239,13 @@ static int apply_owner(update_t *u, const change_t *ch, size_t n)
 		if ((ret = contents_node_get(z, owner, len, u->apex_len, &idx, NULL)) != TDM_OK)
 			return ret;
 		for (uint32_t k = (uint32_t)before; k < z->node_count; k++) {
-			if (grow((void **)&u->created, sizeof(uint32_t), u->created_n + 1, &u->created_cap))
+			if (grow((void **)&u->created, sizeof(uint32_t), u->created_n + 1, &u->created_cap) ||
+			    touch(u, k) != TDM_OK)
 				return TDM_ENOMEM;
 			u->created[u->created_n++] = k;
 		}
+	} else if (touch(u, idx) != TDM_OK) {
+		return TDM_ENOMEM;
 	}
 	const zone_node_t *n0 = contents_node(z, idx);
 	bool was_cut = n0->flags & ZONE_NODE_DELEG;
@@ -326,8 +341,26 @@ static zone_contents_t *share(const zone_contents_t *old)
 	return z;
 }
 
+static int idx_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The DNSSEC index carried from the old version through what the change touched. */
+static int carry_dnssec(update_t *u, const zone_contents_t *old)
+{
+	size_t n = 0;
+	if (u->touched_n > 1)
+		qsort(u->touched, u->touched_n, sizeof(uint32_t), idx_cmp);
+	for (size_t i = 0; i < u->touched_n; i++)
+		if (n == 0 || u->touched[n - 1] != u->touched[i])
+			u->touched[n++] = u->touched[i];
+	return zone_dnssec_update(u->z, old->dnssec, u->touched, n, u->cuts_changed, &u->z->dnssec);
+}
+
 /* A version whose leftovers outweigh half of it is built again from its records. */
-static int maybe_rebuild(zone_contents_t **z)
+static int maybe_rebuild(zone_contents_t **z, bool *rebuilt)
 {
 	size_t size = zone_memory(*z);
 	if ((*z)->garbage < 65536 || (*z)->garbage * 2 < size)
@@ -342,6 +375,7 @@ static int maybe_rebuild(zone_contents_t **z)
 		return ret;
 	zone_contents_free(*z);
 	*z = fresh;
+	*rebuilt = true;
 	return TDM_OK;
 }
 
@@ -371,12 +405,14 @@ int zone_update_apply(const zone_contents_t *old, const rrlist_t *removed, const
 		ret = settle_flags(&u);
 	if (ret == TDM_OK)
 		ret = contents_read_serial(u.z);
+	bool rebuilt = false;
 	if (ret == TDM_OK)
-		ret = maybe_rebuild(&u.z);
-	if (ret == TDM_OK && u.z->dnssec == NULL)
-		ret = zone_dnssec_build(u.z, &u.z->dnssec);
+		ret = maybe_rebuild(&u.z, &rebuilt);
+	if (ret == TDM_OK && !rebuilt)
+		ret = carry_dnssec(&u, old);
 	free(ch);
 	free(u.created);
+	free(u.touched);
 	free(u.olds);
 	free(u.items);
 	free(u.taken);

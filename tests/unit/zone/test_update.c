@@ -14,6 +14,7 @@
 #include "wire/pkt.h"
 #include "zone/contents.h"
 #include "zone/diff.h"
+#include "dnssec/nsec3.h"
 #include "zone/dnssec.h"
 #include "zone/rrlist.h"
 #include "zone/update.h"
@@ -184,11 +185,25 @@ static void assert_same_version(const zone_contents_t *got, const zone_contents_
 	assert_int_equal(d1 == NULL, d2 == NULL);
 	if (d1 != NULL) {
 		uint32_t c1, c2;
-		const uint32_t *o1 = zone_dnssec_order(d1, &c1), *o2 = zone_dnssec_order(d2, &c2);
+		uint32_t *o1 = zone_dnssec_chain(d1, &c1), *o2 = zone_dnssec_chain(d2, &c2);
 		assert_int_equal(c1, c2);
 		for (uint32_t i = 0; i < c1; i++)
 			assert_true(name_equal(zone_node_name(got, zone_node(got, o1[i])),
 			                       zone_node_name(want, zone_node(want, o2[i]))));
+		free(o1);
+		free(o2);
+		/* Every live node's own NSEC3 is the same node (by name) in both. */
+		for (uint32_t i = 0; i < zone_node_count(got); i++) {
+			const zone_node_t *n = zone_node(got, i);
+			if (n->flags & ZONE_NODE_DEAD)
+				continue;
+			uint32_t a = zone_nsec3_of(d1, i);
+			uint32_t b = zone_nsec3_of(d2, zone_lookup(want, zone_node_name(got, n), n->name_len));
+			assert_int_equal(a == ZONE_NODE_NONE, b == ZONE_NODE_NONE);
+			if (a != ZONE_NODE_NONE)
+				assert_true(name_equal(zone_node_name(got, zone_node(got, a)),
+				                       zone_node_name(want, zone_node(want, b))));
+		}
 	}
 }
 
@@ -418,6 +433,83 @@ static void test_many_pages_of_multi_rrset_nodes(void **state)
 	rrlist_free(l);
 }
 
+/* NSEC3 records for a name (its hashed owner, a fixed next hash: the index does not follow it). */
+static void add_nsec3_for(rrlist_t *l, const nsec3_params_t *p, const uint8_t *name, uint8_t salt_len)
+{
+	uint8_t label[NSEC3_LABEL_MAX], owner[NAME_MAXLEN];
+	assert_int_equal(nsec3_label(p, name, (size_t)name_length(name, NAME_MAXLEN), label), 32);
+	owner[0] = 32;
+	memcpy(owner + 1, label, 32);
+	memcpy(owner + 33, N("example.com."), 13);
+	uint8_t rd[64] = { 1, 0, 0, 0, salt_len };
+	memset(rd + 5, 0xAB, salt_len);
+	rd[5 + salt_len] = NSEC3_HASH_MAX;
+	assert_int_equal(rrlist_add(l, owner, PKT_TYPE_NSEC3, 300, rd, 6 + salt_len + NSEC3_HASH_MAX, 0), TDM_OK);
+}
+
+/* A signed NSEC3 version of thousands of names (several chain pages): names come and go with their
+ * NSEC3, NSEC3 records come for names the change does not touch, and at the end the parameters change;
+ * each step's index (chain order and every node's own NSEC3) equals a whole build's. */
+static void test_nsec3_index_follows_changes(void **state)
+{
+	(void)state;
+	nsec3_params_t p = { .alg = NSEC3_ALG_SHA1 };
+	rrlist_t *l = rrlist_new();
+	add_soa(l, 1);
+	add_name_rr(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
+	uint8_t key[8] = { 1, 0, 3, 13, 1, 2, 3, 4 }, param[5] = { 1, 0, 0, 0, 0 };
+	add_raw(l, "example.com.", PKT_TYPE_DNSKEY, 3600, key, sizeof(key));
+	add_raw(l, "example.com.", 51, 0, param, sizeof(param));
+	add_nsec3_for(l, &p, N("example.com."), 0);
+	char owner[64];
+	uint8_t a[4] = { 192, 0, 2, 1 };
+	for (unsigned i = 0; i < 3000; i++) {
+		snprintf(owner, sizeof(owner), "n%u.example.com.", i);
+		add_raw(l, owner, PKT_TYPE_A, 300, a, 4);
+		if (i % 7 != 0)   /* some names without an NSEC3 (as opt-out leaves delegations) */
+			add_nsec3_for(l, &p, N(owner), 0);
+	}
+	zone_contents_t *z;
+	assert_int_equal(zone_contents_build(N("example.com."), l, &z), TDM_OK);
+	assert_true(zone_dnssec_nsec3(zone_contents_dnssec(z)));
+	rng_state = 11;
+	for (uint32_t step = 0; step < 40; step++) {
+		rrlist_t *removed = rrlist_new(), *added = rrlist_new();
+		random_change(z, 2 + step, removed, added);
+		for (unsigned k = 0; k < 30; k++) {   /* new names with their NSEC3: the chain pages split */
+			snprintf(owner, sizeof(owner), "s%u-%u.x.example.com.", step, k);
+			add_raw(added, owner, PKT_TYPE_A, 300, a, 4);
+			add_nsec3_for(added, &p, N(owner), 0);
+			if (k == 0)
+				add_nsec3_for(added, &p, N(owner) + 1 + N(owner)[0], 0);   /* the new ENT's */
+		}
+		if (step % 5 == 1) {   /* an NSEC3 for an existing name the change leaves alone */
+			snprintf(owner, sizeof(owner), "n%u.example.com.", 7 * step);
+			add_nsec3_for(added, &p, N(owner), 0);
+		}
+		if (step % 3 == 2 && step > 2) {   /* a name of an earlier step goes, with its NSEC3 */
+			snprintf(owner, sizeof(owner), "s%u-%u.x.example.com.", step - 3, 5);
+			add_raw(removed, owner, PKT_TYPE_A, 300, a, 4);
+			add_nsec3_for(removed, &p, N(owner), 0);
+		}
+		if (step == 39) {   /* new parameters (a salt): the chain of the new NSEC3PARAM */
+			uint8_t np[7] = { 1, 0, 0, 0, 2, 0xAB, 0xAB };
+			add_raw(removed, "example.com.", 51, 0, param, sizeof(param));
+			add_raw(added, "example.com.", 51, 0, np, sizeof(np));
+		}
+		zone_contents_t *want = rebuilt(z, removed, added), *got;
+		assert_int_equal(zone_update_apply(z, removed, added, &got), TDM_OK);
+		assert_same_version(got, want);
+		zone_contents_free(want);
+		zone_contents_free(z);
+		z = got;
+		rrlist_free(removed);
+		rrlist_free(added);
+	}
+	zone_contents_free(z);
+	rrlist_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -426,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_change_for_another_version_refused),
 		cmocka_unit_test(test_one_record_change_shares_the_rest),
 		cmocka_unit_test(test_many_pages_of_multi_rrset_nodes),
+		cmocka_unit_test(test_nsec3_index_follows_changes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
