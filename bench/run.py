@@ -455,8 +455,9 @@ def _dnsperf_version():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="short rounds and a smaller big zone: a smoke test")
-    ap.add_argument("--only", default="udp,tcp,mem,dnssec",
-                    help="comma list of udp, tcp, mem, dnssec (default: all; dnssec runs bench/dnssec.py)")
+    ap.add_argument("--only", default=",".join(PHASES),
+                    help="comma list of %s (default: all; the last ones run their own scripts: %s)" % (
+                        ", ".join(PHASES), ", ".join("%s %s" % (k, v[0]) for k, v in SCRIPTS.items())))
     ap.add_argument("--servers", default="tandem,nsd,knot", help="comma list (default: tandem,nsd,knot)")
     ap.add_argument("--rounds", type=int, help="interleaved rounds per protocol (default 5; quick 2)")
     ap.add_argument("--duration", type=int, help="seconds per dnsperf run (default 10; quick 3)")
@@ -471,7 +472,7 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (zones, configs, server logs)")
     args = ap.parse_args()
     only = {x.strip() for x in args.only.split(",") if x.strip()}
-    bad = only - {"udp", "tcp", "mem", "dnssec"}
+    bad = only - set(PHASES)
     if bad:
         ap.error("--only: unknown %s" % ", ".join(sorted(bad)))
     args.servers = [x.strip() for x in args.servers.split(",") if x.strip()]
@@ -545,19 +546,18 @@ def main():
     shutil.copyfile(path, os.path.join(outdir, "latest.json"))
     print(text)
     print("\n(full data: %s)" % os.path.relpath(path, os.getcwd()))
-    if "dnssec" in only and status == 0:
-        status = run_dnssec(args)
+    for phase in SCRIPTS:
+        if phase in only and status == 0:
+            status = run_script(args, phase)
     return status
 
 
-def run_dnssec(args):
-    """bench/dnssec.py in its own process, with the same servers and settings: DO queries to a signed zone
-    (docs/benchmarks.md, "DNSSEC"). Its table follows this one; its data goes to bench/out/dnssec-<time>.json."""
-    argv = [sys.executable, os.path.join(HERE, "dnssec.py"), "--servers", ",".join(args.servers),
-            "--workers", str(args.workers), "--rounds", str(args.rounds), "--duration", str(args.duration),
-            "--names", str(args.names), "--tandemd", args.tandemd]
+def run_script(args, phase):
+    """A phase with a script of its own (SCRIPTS), run in its own process with the same servers and settings.
+    Its table follows this one; its data goes to bench/out/."""
+    script, argv_of = SCRIPTS[phase]
+    argv = [sys.executable, os.path.join(HERE, script)] + argv_of(args)
     argv += ["--quick"] if args.quick else []
-    argv += ["--keep"] if args.keep else []
     print("", flush=True)
     p = subprocess.Popen(argv)
     try:
@@ -569,6 +569,21 @@ def run_dnssec(args):
             p.kill()
         raise
 
+
+# Phases run by scripts of their own, in this order after the throughput and memory tables: the script
+# and its arguments. dnssec: DO queries to a signed zone (docs/benchmarks.md "DNSSEC"); change: a change
+# on a primary to the secondary serving it, Tandem beside Knot (bench/xfr.py); change-cost: one change
+# through the change path, the store over 100,000 changes, a signed zone's index (bench/change.py).
+SCRIPTS = {
+    "dnssec": ("dnssec.py", lambda a: ["--servers", ",".join(a.servers), "--workers", str(a.workers),
+                                       "--rounds", str(a.rounds), "--duration", str(a.duration),
+                                       "--names", str(a.names), "--tandemd", a.tandemd]
+               + (["--keep"] if a.keep else [])),
+    "change": ("xfr.py", lambda a: ["--only", "change", "--servers", ",".join(a.servers),
+                                    "--tandemd", a.tandemd]),
+    "change-cost": ("change.py", lambda a: ["--build", os.path.dirname(a.tandemd)]),
+}
+PHASES = ["udp", "tcp", "mem"] + list(SCRIPTS)
 
 if __name__ == "__main__":
     sys.exit(main())
