@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/crashpoint.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "store/store_impl.h"
@@ -187,8 +188,10 @@ int store_zone_append(store_t *st, const char *zone, const store_zone_meta_t *me
 		goto fail;
 	if (pending != NULL && (ret = pending_size(st, zone, id, pending)) != TDM_OK)
 		goto fail;
+	crashpoint("store-append-before-commit");
 	if ((ret = store_run(st, Q_COMMIT, zone, "commit")) != TDM_OK)
 		goto fail;
+	crashpoint("store-append-after-commit");
 	st->failing = false;
 	goto out;
 fail:
@@ -235,8 +238,11 @@ int store_zone_compact(store_t *st, const char *zone, const rrlist_t *list, uint
 	sqlite3_bind_int64(st->q[Q_BASE_AT], 2, seq);
 	ret = store_run(st, Q_BASE_AT, zone, "moving the contents on");
 	sqlite3_clear_bindings(st->q[Q_BASE_AT]);
+	if (ret == TDM_OK)
+		crashpoint("store-compact-before-commit");
 	if (ret != TDM_OK || (ret = store_run(st, Q_COMMIT, zone, "commit")) != TDM_OK)
 		goto fail;
+	crashpoint("store-compact-after-commit");
 	goto out;
 fail:
 	store_rollback(st, zone);

@@ -14,6 +14,8 @@ import random
 import re
 import time
 
+import pytest
+
 import dns.flags
 import dns.rcode
 
@@ -185,4 +187,51 @@ def test_sigkill_during_changes_and_compaction_loses_nothing_committed(tmp_path)
                                     "the restarted secondary", "version %d" % got)
         xfr.wait_serial(sec, ZONE, serial, timeout=15)
         assert "folded into the contents" in sec.log_text(), "no compaction happened: the test proves less"
+    sec.stop()
+
+
+CRASH_POINTS = {
+    # point: the serial the restarted secondary must serve before any refresh
+    "store-append-before-commit": 1,     # the change's transaction never committed: the old version
+    "store-append-after-commit": 2,      # committed, not yet served: a restart serves it
+    "store-compact-before-commit": 2,    # the change committed; the contents' rewrite rolled back
+    "store-compact-after-commit": 2,     # the contents rewritten: loaded without the journal
+}
+
+
+@pytest.mark.parametrize("point", list(CRASH_POINTS))
+def test_sigkill_at_each_step_of_a_change(point, tmp_path):
+    """The secondary dies (SIGKILL, TANDEM_CRASH_AT) at one step of storing an IXFR or of folding
+    the journal into the contents (the zone is small, so the first change makes a compaction due). Restarted,
+    it serves exactly the committed version, then takes the change when told."""
+    primary, sec = _pair(tmp_path)
+    # Large beside the zone: the first change makes folding the journal into the contents due.
+    v2 = BASE + ["crash%d A 192.0.2.%d" % (i, i) for i in range(60)]
+    with primary:
+        sec.env = {"TANDEM_CRASH_AT": point}
+        sec.start()
+        sec.wait_ready()
+        xfr.wait_serial(sec, ZONE, 1, timeout=10)
+        xfr.write_zone(primary.zone_path(ZONE), _text(2, v2))
+        primary.reload()
+        deadline = time.monotonic() + 15
+        while sec.proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sec.proc.poll() == -9, "the secondary did not die at %s:\n%s" % (point, sec.log_tail())
+        assert "crash point %s reached" % point in sec.log_text()
+        sec.kill()
+        sec.env = {}
+        sec.start()
+        sec.wait_ready()
+        want = CRASH_POINTS[point]
+        assert xfr.soa_serial(sec, ZONE) == want
+        src = tmp_path / "want.zone"
+        src.write_text(_text(want, BASE if want == 1 else v2))
+        xfr.assert_same_records(xfr.axfr(sec, ZONE), xfr.file_records(src, ZONE),
+                                "the restarted secondary", "version %d" % want)
+        # And the change arrives when the primary tells it.
+        xfr.notify(sec, ZONE, source="127.0.0.1", serial=2)
+        xfr.wait_serial(sec, ZONE, 2, timeout=10)
+        src.write_text(_text(2, v2))
+        xfr.assert_same_records(xfr.axfr(sec, ZONE), xfr.file_records(src, ZONE), "the secondary", "version 2")
     sec.stop()

@@ -169,6 +169,7 @@ class Server:
         self.log_path = self.dir / (self.kind + ".log")
         self.conf_path = None
         self.proc = None
+        self.env = {}            # extra environment for the next start (TANDEM_CRASH_AT, ...)
         self._log = None
 
     # ---- things a subclass provides
@@ -209,8 +210,9 @@ class Server:
         self.prepare()
         self._log = open(self.log_path, "ab", buffering=0)
         self._log.write(("==== %s start: %s\n" % (self.kind, " ".join(map(str, self.argv())))).encode())
+        env = dict(os.environ, **self.env) if self.env else None
         self.proc = subprocess.Popen([str(a) for a in self.argv()], stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=subprocess.STDOUT, cwd=self.dir)
+                                     stdout=self._log, stderr=subprocess.STDOUT, cwd=self.dir, env=env)
         RUNNING.append(self)
         return self
 

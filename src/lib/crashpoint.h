@@ -1,0 +1,10 @@
+/* lib/crashpoint.h -- named points where a test can have the process die (SIGKILL) to prove recovery */
+#pragma once
+
+/*
+ * A test sets TANDEM_CRASH_AT to the name of one point (store-append-before-commit, ...); the process
+ * kills itself with SIGKILL when it reaches that point, as a machine losing power there would. The
+ * points sit on paths that write the store, never on the query path; without the variable (always,
+ * outside tests) a point is one getenv. docs/testing.md lists the points and the test that uses them.
+ */
+void crashpoint(const char *name);
