@@ -2,7 +2,7 @@
 """bench/change.py -- what one change costs through Tandem's change path (issue 9 item 1), measured on the
 library itself (bench/change_cost.c, compiled here against build/libtandem.a):
 
-- churn: a zone of --records records takes --changes one-record changes through server/change.c with the real
+- churn: a zone of --records records takes --changes one-record changes through change/change.c with the real
   store: per change the next version made and the journal entry committed (fsync included), the
   compactions, and the store's size every tenth of the way (it must level off, not grow with the changes);
 - versions: what a new version holds of its own while the old one is still alive (a grace period);

@@ -2,7 +2,7 @@
 /*
  * Not a test: prints figures. Three runs:
  *  1. churn: a zone of N records (hostN A), then C one-record changes (one A replaced, the serial raised)
- *     through server/change.c with the real store: per change, the version made and committed (ms), the
+ *     through change/change.c with the real store: per change, the version made and committed (ms), the
  *     compactions as they come, and the store's size on disk every C/10 changes (it must level off).
  *  2. versions: the octets the new version holds alone beside what it shares with the one before.
  *  3. signed: an NSEC3 zone of S names; one name added with its NSEC3 (what a signer's IXFR does): the
@@ -18,7 +18,7 @@
 #include "dnssec/nsec3.h"
 #include "lib/error.h"
 #include "lib/log.h"
-#include "server/change.h"
+#include "change/change.h"
 #include "store/store.h"
 #include "wire/name.h"
 #include "wire/pkt.h"

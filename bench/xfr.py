@@ -320,7 +320,7 @@ CHANGE_LINE = re.compile(r"change \d+ -> \d+: .*version made in ([\d.]+) ms \((\
 
 
 def _change_lines(server):
-    """Tandem's own account of each change it applied (server/change.c): ms to make the version, KiB of
+    """Tandem's own account of each change it applied (change/change.c): ms to make the version, KiB of
     its own and shared, ms to store it."""
     try:
         with open(server.log_path, errors="replace") as f:

@@ -13,7 +13,7 @@
 #include "lib/log.h"
 #include "lib/netwait.h"
 #include "lib/thread.h"
-#include "server/change.h"
+#include "change/change.h"
 #include "server/control.h"
 #include "server/zoneload.h"
 #include "xfr/in.h"

@@ -4,7 +4,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
-#include "server/change.h"
+#include "change/change.h"
 #include "server/zoneload.h"
 #include "store/digest.h"
 #include "wire/name.h"

@@ -39,7 +39,7 @@ int zoneload_replay(store_t *store, const char *zone, const uint8_t *apex, const
                     zone_contents_t **out);
 
 /* After z was published: folds the journal into the stored contents when enough is pending
- * (server/change.h). Costs the zone, so it runs once the change is served. */
+ * (change/change.h). Costs the zone, so it runs once the change is served. */
 void zoneload_compact(const zoneload_t *zl, const char *zone, const zone_contents_t *z);
 
 /* Parses and checks a zone file without touching anything (tandemd --check). TDM_OK or an error;

@@ -1,4 +1,4 @@
-/* server/change.h -- the one path every change to a zone takes: apply, store, then publish and compact */
+/* change/change.h -- the one path every change to a zone takes: apply, store, then publish and compact */
 #pragma once
 
 #include <stdbool.h>

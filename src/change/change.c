@@ -1,9 +1,9 @@
-/* server/change.c -- the one path every change to a zone takes: apply, store, then publish and compact */
+/* change/change.c -- the one path every change to a zone takes: apply, store, then publish and compact */
 #include <time.h>
 
 #include "lib/error.h"
 #include "lib/log.h"
-#include "server/change.h"
+#include "change/change.h"
 #include "zone/update.h"
 
 /* Fold the journal into the contents after this many pending changes or octets, or once the pending
