@@ -12,6 +12,7 @@
 #include "lib/log.h"
 #include "server/catconsume.h"
 #include "server/control.h"
+#include "server/filesync.h"
 
 /*
  * DESIGN. One thread owns every timer and decides when a zone refreshes; jobs (a refresh: SOA
@@ -223,6 +224,9 @@ static void handle(server_t *srv, ctl_msg_t *m)
 	}
 	case CTL_NOTIFY:
 		notify_zone(srv, zr);
+		break;
+	case CTL_FILE_SYNC:
+		filesync_soon(srv, zr);
 		break;
 	case CTL_CATALOG:
 		catalog_consume(srv, zr);

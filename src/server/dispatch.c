@@ -3,9 +3,16 @@
 #include <time.h>
 #include <urcu.h>
 
+#include <errno.h>
+#include <pthread.h>
+
+#include "change/change.h"
+#include "ddns/ddns.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "server/acl.h"
+#include "server/control.h"
+#include "server/zoneload.h"
 #include "server/server_impl.h"
 #include "server/xfrout.h"
 #include "server/zonert.h"
@@ -17,6 +24,8 @@
  *     |                                                                          |
  *     +--> NOTIFY   --> our secondary zone, from a primary or an ACL? --> refresh (control thread)
  *     +--> AXFR/IXFR --> ACL allows it? --> over TCP: a transfer job takes the connection
+ *     +--> UPDATE   --> our primary zone, ACL `update`? --> the zone's write lock, prerequisites and
+ *                       updates (ddns/), the change path, published, NOTIFY (and the file written back)
  *     +--> anything else --> query_answer_parsed
  *   answer signed with the request's key when the request was signed
  */
@@ -263,6 +272,101 @@ static size_t transfer(request_t *r, struct xfrout **job)
 	return 0;
 }
 
+static log_limit_t updates_refused = LOG_LIMIT_INIT("refused UPDATEs");
+
+/* Waits for the zone's write lock at most ZONERT_WRITE_WAIT_MS (a reload of a large file holds it
+ * longer: the client gets SERVFAIL and tries again). */
+static bool write_lock(zonert_t *zr)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += (long)ZONERT_WRITE_WAIT_MS * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	return pthread_mutex_timedlock(&zr->write_lock, &until) == 0;
+}
+
+/* Applies a prepared change: committed through the change path, then published and notified. */
+static int update_commit(request_t *r, zonert_t *zr, const conf_zone_t *cz, const zone_contents_t *z,
+                         const rrlist_t *removed, const rrlist_t *added)
+{
+	change_t chg = { .store = r->srv->store, .zone = zr->name,
+	                 .journal_max = r->rc->conf->server.journal_max_entries };
+	if (store_zone_meta(r->srv->store, zr->name, &chg.meta) != TDM_OK)
+		snprintf(chg.meta.source, sizeof(chg.meta.source), "config");
+	/* A file-backed zone's file is now behind the store until it is written back. */
+	if (cz->file != NULL)
+		snprintf(chg.meta.file_digest, sizeof(chg.meta.file_digest), "%s", ZONELOAD_DIGEST_PENDING);
+	chg.meta.updated = 0;
+	zone_contents_t *next = NULL;
+	int ret = change_commit(&chg, z, removed, added, &next);
+	if (ret != TDM_OK)
+		return ret;
+	zr->serial = zone_serial(next);
+	zone_set_contents(zr->zone, next);
+	control_post(r->srv, CTL_NOTIFY, zr);
+	if (cz->file != NULL)
+		control_post(r->srv, CTL_FILE_SYNC, zr);
+	return TDM_OK;
+}
+
+/* RFC 2136: a dynamic update of one of our primary zones. A secondary refuses it (decided in
+ * docs/behaviour.md "Dynamic update": no forwarding, the client is told to ask the primary). */
+static size_t update_in(request_t *r)
+{
+	char addr[SOCKADDR_STRLEN];
+	sockaddr_format(r->peer, addr, sizeof(addr));
+	/* RFC 2136 3.1.1: one zone, of type SOA. */
+	if (pkt_qdcount(r->q->msg) != 1 || r->q->q.qtype != PKT_TYPE_SOA)
+		return error(r, PKT_RCODE_FORMERR);
+	zonert_t *zr = exact_zone(r);
+	const conf_zone_t *cz = zr != NULL ? rcu_dereference(zr->conf) : NULL;
+	const zone_contents_t *z = zr != NULL ? zone_contents(zr->zone) : NULL;
+	if (cz == NULL || z == NULL)
+		return error(r, PKT_RCODE_NOTAUTH);
+	const char *why = NULL;
+	if (!acl_allows(cz, CONF_ALLOW_UPDATE, r->peer, r->key_name)) {
+		log_refused("UPDATE", zr->name, r->peer);
+		return error(r, PKT_RCODE_REFUSED);
+	}
+	if (cz->type != CONF_ZONE_PRIMARY)
+		why = "a secondary zone: send updates to its primary";
+	else if (cz->catalog == CONF_CATALOG_PRODUCE)
+		why = "a catalog this server writes from its configuration";
+	else if (zone_contents_dnssec(z) != NULL)
+		why = "a signed zone (its signer changes it)";
+	if (why != NULL) {
+		log_limited(&updates_refused, LOG_WARN, "%s: UPDATE from %s refused: %s", zr->name, addr, why);
+		return error(r, PKT_RCODE_REFUSED);
+	}
+	if (!write_lock(zr))
+		return error(r, PKT_RCODE_SERVFAIL);
+	/* Under the lock, the version served is the one the change applies to. */
+	z = zone_contents(zr->zone);
+	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
+	ddns_result_t res;
+	int ret = removed && added ? ddns_prepare(z, r->q->msg, r->q->tsig_pos ? r->q->tsig_pos : r->q->len,
+	                                          removed, added, &res) : TDM_ENOMEM;
+	int rcode = ret == TDM_OK ? res.rcode : PKT_RCODE_SERVFAIL;
+	if (ret == TDM_OK && rcode == PKT_RCODE_NOERROR && rrlist_count(added) + rrlist_count(removed) > 0) {
+		uint32_t from = zone_serial(z);
+		ret = update_commit(r, zr, cz, z, removed, added);
+		if (ret == TDM_OK)
+			log_info("%s: UPDATE from %s%s%s: serial %u -> %u, %zu removed, %zu added", zr->name, addr,
+			         r->key_name ? " key " : "", r->key_name ? r->key_name : "", from, zr->serial,
+			         rrlist_count(removed), rrlist_count(added));
+		else
+			log_err("%s: UPDATE from %s not applied (%s)", zr->name, addr, tdm_strerror(ret));
+		rcode = ret == TDM_OK ? PKT_RCODE_NOERROR : PKT_RCODE_SERVFAIL;
+	} else if (ret == TDM_OK && rcode != PKT_RCODE_NOERROR) {
+		log_limited(&updates_refused, LOG_INFO, "%s: UPDATE from %s: %s", zr->name, addr, res.why);
+	}
+	pthread_mutex_unlock(&zr->write_lock);
+	rrlist_free(removed);
+	rrlist_free(added);
+	return error(r, rcode);
+}
+
 /* A secondary asking for the SOA of a zone it may transfer: note it in the replication view. */
 static void note_soa_query(request_t *r)
 {
@@ -294,6 +398,8 @@ size_t dispatch_request(server_t *srv, query_env_t *env, const uint8_t *req, siz
 		goto done;
 	if (opcode == PKT_OPCODE_NOTIFY)
 		out = notify_in(&r);
+	else if (opcode == PKT_OPCODE_UPDATE)
+		out = update_in(&r);
 	else if (opcode == PKT_OPCODE_QUERY && xfr)
 		out = transfer(&r, job);
 	else {

@@ -20,6 +20,7 @@
 #include "server/api.h"
 #include "server/catconsume.h"
 #include "server/control.h"
+#include "server/filesync.h"
 #include "rrl/rrl.h"
 #include "server/server_impl.h"
 #include "server/tcp.h"
@@ -290,6 +291,7 @@ int server_run(server_t *srv)
 	if (ret == TDM_OK)
 		control_run(srv);
 	srv->stopping = true;
+	filesync_flush_all(srv);   /* dynamic updates not yet in their zone files */
 	stop_workers(srv);
 	wait_jobs(srv);
 	return ret;

@@ -285,6 +285,13 @@ int zoneload_configured(const zoneload_t *zl, const conf_zone_t *cz,
 	bool stored = store_zone_meta(zl->store, cz->name, &meta) == TDM_OK;
 	if (stored && strcmp(meta.file_digest, digest) == 0)
 		return current != NULL ? TDM_OK : load_stored(zl->store, cz, apex, out);
+	/* Dynamic updates the file does not hold yet: the store is ahead; the file is written again. */
+	if (stored && strcmp(meta.file_digest, ZONELOAD_DIGEST_PENDING) == 0) {
+		log_warn("%s: zone file %s is behind the dynamic updates in the store: serving the store's "
+		         "version, the file is written again (an edit made to it meanwhile is in %s.bak)",
+		         cz->name, cz->file, cz->file);
+		return current != NULL ? TDM_OK : load_stored(zl->store, cz, apex, out);
+	}
 	/* The file changed: the change is made against what was served, or else what was stored
 	 * (the file changed while the server was down), so the journal keeps its continuity. */
 	zone_contents_t *stored_version = NULL;

@@ -42,6 +42,10 @@ int zoneload_replay(store_t *store, const char *zone, const uint8_t *apex, const
  * (change/change.h). Costs the zone, so it runs once the change is served. */
 void zoneload_compact(const zoneload_t *zl, const char *zone, const zone_contents_t *z);
 
+/* The store's file digest while dynamic updates are not yet written back to the zone file: the store
+ * is ahead of the file, which a reload must not import (server/filesync.h). */
+#define ZONELOAD_DIGEST_PENDING "write-back-pending"
+
 /* Parses and checks a zone file without touching anything (tandemd --check). TDM_OK or an error;
  * each problem is printed as "file:line: problem". */
 int zoneload_check_file(const conf_zone_t *cz);

@@ -16,8 +16,11 @@ static void zonert_free(void *p)
 		event_free(zr->timer);
 	if (zr->store_retry != NULL)
 		event_free(zr->store_retry);
+	if (zr->file_sync != NULL)
+		event_free(zr->file_sync);
 	free(zr->peers);
 	pthread_mutex_destroy(&zr->lock);
+	pthread_mutex_destroy(&zr->write_lock);
 	free(zr);
 }
 
@@ -30,6 +33,7 @@ zonert_t *zonert_attach(server_t *srv, zone_t *zone)
 	zr->zone = zone;
 	zr->name = zone_name_text(zone);
 	pthread_mutex_init(&zr->lock, NULL);
+	pthread_mutex_init(&zr->write_lock, NULL);
 	zone_set_ext(zone, zr, zonert_free);
 	return zr;
 }

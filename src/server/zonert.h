@@ -13,6 +13,7 @@
 #include "zone/zoneset.h"
 
 #define ZONERT_PEERS 32
+#define ZONERT_WRITE_WAIT_MS 250
 
 /* A secondary seen by this primary (SPEC.md "Replication view"). */
 typedef struct {
@@ -38,6 +39,10 @@ typedef struct zonert {
 	uint32_t serial;              /* of the data served, 0 = none */
 	bool loaded;
 
+	/* Changes to the zone's data are made one at a time: an UPDATE (a worker, waiting at most
+	 * ZONERT_WRITE_WAIT_MS), a reload or the catalog written (the control thread). */
+	pthread_mutex_t write_lock;
+
 	/* control thread only */
 	bool refreshing, refresh_again, queued;
 	bool force_axfr;              /* the next refresh transfers the whole zone (retransfer) */
@@ -46,6 +51,7 @@ typedef struct zonert {
 	struct event *timer;          /* next refresh or expiry */
 	unsigned retry_count;
 	struct event *store_retry;    /* primary: a change the store refused, tried again */
+	struct event *file_sync;      /* primary: the zone file written back after dynamic updates */
 	unsigned store_failures;
 } zonert_t;
 

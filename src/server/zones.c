@@ -71,6 +71,9 @@ static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, boo
 	zoneload_t zl = { .store = srv->store,
 	                  .journal_max = srv->rc->conf->server.journal_max_entries };
 	zone_contents_t *out = NULL;
+	/* One change at a time: an UPDATE waits (a little) for a reload, never applies to what it
+	 * replaces. */
+	pthread_mutex_lock(&zr->write_lock);
 	rcu_read_lock();
 	zone_contents_t *current = zone_contents(zr->zone);
 	if (current != NULL)
@@ -89,9 +92,16 @@ static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, boo
 		zone_contents_ref(out);   /* pinned for folding the journal in once it is served */
 		zone_set_contents(zr->zone, out);
 		control_post(srv, CTL_NOTIFY, zr);
+	}
+	pthread_mutex_unlock(&zr->write_lock);
+	if (ret == TDM_OK && out != NULL) {
 		zoneload_compact(&zl, zr->name, out);
 		zone_contents_unref(out);
 	}
+	store_zone_meta_t meta;
+	if (cz->file != NULL && store_zone_meta(srv->store, zr->name, &meta) == TDM_OK &&
+	    strcmp(meta.file_digest, ZONELOAD_DIGEST_PENDING) == 0)
+		control_post(srv, CTL_FILE_SYNC, zr);   /* dynamic updates the file lacks (a restart) */
 	if (ret == TDM_ESTORE)
 		store_retry_arm(srv, zr);
 	else if (zr->store_failures > 0) {
@@ -194,6 +204,7 @@ static void load_catalog(server_t *srv, zonert_t *zr, const conf_t *conf, const 
 	catalog_member_t *members = NULL;
 	size_t count = 0;
 	rrlist_t *list = rrlist_new();
+	pthread_mutex_lock(&zr->write_lock);
 	rcu_read_lock();
 	zone_contents_t *current = zone_contents(zr->zone);
 	if (current != NULL)
@@ -215,6 +226,9 @@ static void load_catalog(server_t *srv, zonert_t *zr, const conf_t *conf, const 
 		zone_contents_ref(out);
 		zone_set_contents(zr->zone, out);
 		control_post(srv, CTL_NOTIFY, zr);
+	}
+	pthread_mutex_unlock(&zr->write_lock);
+	if (ret == TDM_OK && out != NULL) {
 		zoneload_compact(&zl, zr->name, out);
 		zone_contents_unref(out);
 	}

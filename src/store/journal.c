@@ -317,6 +317,21 @@ static int walk(store_t *st, const char *zone, int64_t id, uint32_t from, store_
 	return ret;
 }
 
+int store_zone_file_synced(store_t *st, const char *zone, uint32_t serial, const char *digest)
+{
+	pthread_mutex_lock(&st->lock);
+	sqlite3_stmt *s = st->q[Q_FILE_SYNCED];
+	sqlite3_bind_text(s, 1, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, serial);
+	sqlite3_bind_text(s, 3, digest, -1, SQLITE_STATIC);
+	int ret = store_run(st, Q_FILE_SYNCED, zone, "recording the zone file written");
+	sqlite3_clear_bindings(s);
+	if (ret == TDM_OK && sqlite3_changes(st->db) == 0)
+		ret = TDM_ENOENT;
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
 int store_zone_pending_size(store_t *st, const char *zone, store_pending_t *out)
 {
 	int64_t id;

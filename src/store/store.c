@@ -116,6 +116,7 @@ static const char *const queries[Q_COUNT] = {
 	                   " WHERE zone_id = ?1 AND seq > (SELECT base_seq FROM zone WHERE id = ?1)",
 	[Q_SEQ_OF] = "SELECT MAX(seq) FROM journal WHERE zone_id = ?1 AND serial_to = ?2"
 	             " AND seq > (SELECT base_seq FROM zone WHERE id = ?1)",
+	[Q_FILE_SYNCED] = "UPDATE zone SET file_digest = ?3 WHERE name = ?1 AND serial = ?2",
 	[Q_META_SET] = "UPDATE zone SET serial = ?2, source = ?3, file_digest = ?4, updated = ?5"
 	               " WHERE id = ?1",
 	[Q_JOURNAL_GET] = "SELECT serial_from, serial_to, removed, added FROM journal"

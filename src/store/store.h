@@ -83,6 +83,10 @@ typedef int (*store_journal_fn)(void *ctx, uint32_t serial_from, uint32_t serial
 int store_journal_read(store_t *store, const char *zone, uint32_t from, store_journal_fn fn,
                        void *ctx);
 
+/* Records the digest of a zone file just written from the stored version at serial: only when the
+ * zone is still at that serial (TDM_ENOENT otherwise: a newer change will write the file again). */
+int store_zone_file_synced(store_t *store, const char *zone, uint32_t serial, const char *digest);
+
 /* How much is pending for a zone (TDM_ENOENT when not stored). */
 int store_zone_pending_size(store_t *store, const char *zone, store_pending_t *out);
 

@@ -45,6 +45,16 @@ void zone_contents_unref(zone_contents_t *z)
 		zone_contents_free(z);
 }
 
+static void retired_cb(struct rcu_head *head)
+{
+	zone_contents_unref(caa_container_of(head, zone_contents_t, retired));
+}
+
+void zone_contents_retire(zone_contents_t *z)
+{
+	call_rcu(&z->retired, retired_cb);
+}
+
 const zone_node_t *zone_node(const zone_contents_t *z, uint32_t idx)
 {
 	return contents_node(z, idx);

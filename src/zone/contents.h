@@ -68,6 +68,10 @@ void zone_contents_free(zone_contents_t *z);
 void zone_contents_ref(zone_contents_t *z);
 void zone_contents_unref(zone_contents_t *z);
 
+/* Drops the zone's reference once every reader that may hold the version has left its RCU read
+ * section (call_rcu, with no allocation: safe inside a read section, and it cannot fail). */
+void zone_contents_retire(zone_contents_t *z);
+
 /* Node index of a lowercase name (len octets), or ZONE_NODE_NONE. */
 uint32_t zone_lookup(const zone_contents_t *z, const uint8_t *name, size_t len);
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdatomic.h>
+#include <urcu.h>
 
 #include "zone/contents.h"
 #include "zone/dnssec.h"
@@ -29,6 +30,7 @@ struct zone_contents {
 	uint32_t serial;
 	zone_dnssec_t *dnssec;   /* NULL unless signed */
 	atomic_int refs;         /* the zone's reference plus one per pinned reader (AXFR out) */
+	struct rcu_head retired; /* the version replaced: dropped after a grace period (zoneset.c) */
 };
 
 static inline zone_node_t *contents_node(const zone_contents_t *z, uint32_t idx)

@@ -28,11 +28,6 @@ struct zoneset {
 	uint32_t mask;
 };
 
-typedef struct {
-	struct rcu_head rcu;
-	zone_contents_t *contents;
-} deferred_free_t;
-
 zone_t *zone_new(const uint8_t *apex)
 {
 	zone_t *z = calloc(1, sizeof(*z));
@@ -112,27 +107,12 @@ zone_contents_t *zone_contents(const zone_t *zone)
 	return rcu_dereference(((zone_t *)zone)->contents);
 }
 
-static void free_contents_cb(struct rcu_head *head)
-{
-	deferred_free_t *d = caa_container_of(head, deferred_free_t, rcu);
-	zone_contents_unref(d->contents);
-	free(d);
-}
 
 void zone_set_contents(zone_t *zone, zone_contents_t *contents)
 {
 	zone_contents_t *old = rcu_xchg_pointer(&zone->contents, contents);
-	if (old == NULL)
-		return;
-	deferred_free_t *d = malloc(sizeof(*d));
-	if (d == NULL) {
-		/* No memory for the deferral: wait for the readers here instead. */
-		synchronize_rcu();
-		zone_contents_unref(old);
-		return;
-	}
-	d->contents = old;
-	call_rcu(&d->rcu, free_contents_cb);
+	if (old != NULL)
+		zone_contents_retire(old);   /* no allocation: a worker (UPDATE) may publish too */
 }
 
 zoneset_t *zoneset_new(zone_t **zones, size_t count)
