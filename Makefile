@@ -89,7 +89,7 @@ bench:
 # and UBSan into build-fuzz/; one binary per tests/fuzz/fuzz_<target>.c. Two targets replace functions
 # at link time: fuzz_xfr the sockets of xfr/net.c, fuzz_api the API's listener (a Unix socket instead).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= query zonefile catalog xfr tsig conf api
+FUZZ_TARGETS ?= query zonefile catalog xfr tsig conf api update
 FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=all
 FUZZ_WRAP_xfr := $(foreach f,connect send recv connect_until send_until recv_until,-Wl,--wrap=xfrnet_$(f))

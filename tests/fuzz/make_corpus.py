@@ -740,6 +740,8 @@ def dictionaries():
                                             64, 65, 250, 251, 252, 255)]
     opt = [b"\x00\x00\x29\x04\xd0\x00\x00\x80\x00\x00\x00", b"\x00\x0a\x00\x08", b"\x00\x03\x00\x00"]
     write_dict("query", sorted(labels) + types + opt)
+    # UPDATE: the same labels and types, and the classes of prerequisites and deletions (NONE, ANY).
+    write_dict("update", sorted(labels) + types + [b"\x00\xfe", b"\x00\xff", b"\x00\x01", b"\x28\x00"])
     words = ["$ORIGIN ", "$TTL ", "$INCLUDE fuzz_inc.zone", "$GENERATE 1-3 h$ A 192.0.2.$", "( ", " )",
              "\\# ", " IN ", " CH ", "@ ", "* ", ";origin example.com.\n"]
     words += [" %s " % t for t in ("A", "AAAA", "NS", "CNAME", "SOA", "PTR", "MX", "TXT", "SRV", "DNAME", "DS",
@@ -767,9 +769,45 @@ def dictionaries():
     write_dict("api", api)
 
 
+# ---- update: RFC 2136 UPDATE messages for example.com. ----
+
+def update_seeds():
+    import dns.update
+    w = Writer("update")
+
+    def upd(label, build, compress=True):
+        u = dns.update.UpdateMessage("example.com.")
+        u.id = 0x4242
+        build(u)
+        w.add(label, u.to_wire() if compress else u.to_wire(origin=None))
+
+    upd("add", lambda u: u.add("new.example.com.", 300, "A", "192.0.2.1"))
+    upd("add-several", lambda u: (u.add("new.example.com.", 300, "A", "192.0.2.1"),
+                                  u.add("new.example.com.", 300, "TXT", "hello"),
+                                  u.add("mx.example.com.", 300, "MX", "10 new.example.com.")))
+    upd("delete-rr", lambda u: u.delete("www.example.com.", "A", "192.0.2.80"))
+    upd("delete-rrset", lambda u: u.delete("www.example.com.", "A"))
+    upd("delete-name", lambda u: u.delete("www.example.com."))
+    upd("delete-apex", lambda u: (u.delete("example.com.", "NS"), u.delete("example.com.", "SOA"),
+                                  u.delete("example.com.")))
+    upd("soa-forward", lambda u: u.add("example.com.", 3600, "SOA",
+                                       "ns1.example.com. hostmaster.example.com. 4000000000 1 1 1 1"))
+    upd("cname-conflict", lambda u: (u.add("www.example.com.", 300, "CNAME", "example.com."),
+                                     u.add("alias.example.com.", 300, "CNAME", "www.example.com."),
+                                     u.add("alias.example.com.", 300, "A", "192.0.2.2")))
+    upd("prereqs", lambda u: (u.absent("new.example.com."), u.present("www.example.com."),
+                              u.present("www.example.com.", "A"), u.absent("www.example.com.", "TXT"),
+                              u.add("new.example.com.", 300, "A", "192.0.2.1")))
+    upd("prereq-value", lambda u: (u.present("www.example.com.", "A", "192.0.2.80"),
+                                   u.delete("www.example.com.", "A")))
+    upd("notzone", lambda u: u.add("x.example.org.", 300, "A", "192.0.2.1"))
+    upd("ttl-change", lambda u: u.add("www.example.com.", 7, "A", "192.0.2.80"))
+    w.write()
+
+
 TARGETS = {
     "query": query_seeds, "zonefile": zonefile_seeds, "catalog": catalog_seeds, "xfr": xfr_seeds,
-    "tsig": tsig_seeds, "conf": conf_seeds, "api": api_seeds,
+    "tsig": tsig_seeds, "conf": conf_seeds, "api": api_seeds, "update": update_seeds,
 }
 
 
