@@ -573,7 +573,8 @@ def run_script(args, phase):
 # Phases run by scripts of their own, in this order after the throughput and memory tables: the script
 # and its arguments. dnssec: DO queries to a signed zone (docs/benchmarks.md "DNSSEC"); change: a change
 # on a primary to the secondary serving it, Tandem beside Knot (bench/xfr.py); change-cost: one change
-# through the change path, the store over 100,000 changes, a signed zone's index (bench/change.py).
+# through the change path, the store over 100,000 changes, a signed zone's index (bench/change.py);
+# update: sequential RFC 2136 UPDATEs over one TCP connection, Tandem beside Knot and BIND (bench/update.py).
 SCRIPTS = {
     "dnssec": ("dnssec.py", lambda a: ["--servers", ",".join(a.servers), "--workers", str(a.workers),
                                        "--rounds", str(a.rounds), "--duration", str(a.duration),
@@ -582,6 +583,7 @@ SCRIPTS = {
     "change": ("xfr.py", lambda a: ["--only", "change", "--servers", ",".join(a.servers),
                                     "--tandemd", a.tandemd]),
     "change-cost": ("change.py", lambda a: ["--build", os.path.dirname(a.tandemd)]),
+    "update": ("update.py", lambda a: ["--tandemd", a.tandemd]),
 }
 PHASES = ["udp", "tcp", "mem"] + list(SCRIPTS)
 
