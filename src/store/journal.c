@@ -56,6 +56,12 @@ static int journal_add(store_t *st, const char *zone, int64_t id, const store_di
 	sqlite3_bind_int64(s, 6, (int64_t)time(NULL));
 	ret = store_run(st, Q_JOURNAL_ADD, zone, "writing the journal");
 	sqlite3_clear_bindings(s);
+	if (ret == TDM_OK) {
+		sqlite3_bind_int64(st->q[Q_PENDING_ADD], 1, id);
+		sqlite3_bind_int64(st->q[Q_PENDING_ADD], 2, (int64_t)(rlen + alen));
+		ret = store_run(st, Q_PENDING_ADD, zone, "counting the journal");
+		sqlite3_clear_bindings(st->q[Q_PENDING_ADD]);
+	}
 	if (ret == TDM_OK && journal_max > 0) {
 		sqlite3_bind_int64(st->q[Q_JOURNAL_TRIM], 1, id);
 		sqlite3_bind_int64(st->q[Q_JOURNAL_TRIM], 2, journal_max);

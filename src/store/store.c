@@ -80,6 +80,12 @@ static const char *const migrations[] = {
 	"ALTER TABLE zone ADD COLUMN base_seq INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE zone SET base_seq = (SELECT COALESCE(MAX(seq), 0) FROM journal"
 	"  WHERE journal.zone_id = zone.id);",
+	/* 5: what is pending after the contents, counted as it is appended (not by a scan per change) */
+	"ALTER TABLE zone ADD COLUMN pending_changes INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE zone ADD COLUMN pending_bytes INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE zone SET pending_changes = (SELECT COUNT(*) FROM journal WHERE journal.zone_id = zone.id"
+	"  AND seq > zone.base_seq), pending_bytes = (SELECT COALESCE(SUM(LENGTH(removed) + LENGTH(added)), 0)"
+	"  FROM journal WHERE journal.zone_id = zone.id AND seq > zone.base_seq);",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -108,12 +114,16 @@ static const char *const queries[Q_COUNT] = {
 	                   " FROM journal WHERE zone_id = ?1) - ?2 AND seq <= (SELECT base_seq"
 	                   " FROM zone WHERE id = ?1)",
 	[Q_BASE_SET] = "UPDATE zone SET base_seq = COALESCE((SELECT MAX(seq) FROM journal"
-	               " WHERE zone_id = ?1), 0) WHERE id = ?1",
-	[Q_BASE_AT] = "UPDATE zone SET base_seq = ?2 WHERE id = ?1",
+	               " WHERE zone_id = ?1), 0), pending_changes = 0, pending_bytes = 0 WHERE id = ?1",
+	/* The contents moved to entry ?2: what stays pending is what was committed after it. */
+	[Q_BASE_AT] = "UPDATE zone SET base_seq = ?2, pending_changes = (SELECT COUNT(*) FROM journal"
+	              " WHERE zone_id = ?1 AND seq > ?2), pending_bytes = (SELECT COALESCE(SUM(LENGTH(removed)"
+	              " + LENGTH(added)), 0) FROM journal WHERE zone_id = ?1 AND seq > ?2) WHERE id = ?1",
+	[Q_PENDING_ADD] = "UPDATE zone SET pending_changes = pending_changes + 1,"
+	                  " pending_bytes = pending_bytes + ?2 WHERE id = ?1",
 	[Q_PENDING_GET] = "SELECT serial_from, serial_to, removed, added FROM journal WHERE zone_id = ?1"
 	                  " AND seq > (SELECT base_seq FROM zone WHERE id = ?1) ORDER BY seq",
-	[Q_PENDING_SIZE] = "SELECT COUNT(*), COALESCE(SUM(LENGTH(removed) + LENGTH(added)), 0) FROM journal"
-	                   " WHERE zone_id = ?1 AND seq > (SELECT base_seq FROM zone WHERE id = ?1)",
+	[Q_PENDING_SIZE] = "SELECT pending_changes, pending_bytes FROM zone WHERE id = ?1",
 	[Q_SEQ_OF] = "SELECT MAX(seq) FROM journal WHERE zone_id = ?1 AND serial_to = ?2"
 	             " AND seq > (SELECT base_seq FROM zone WHERE id = ?1)",
 	[Q_FILE_SYNCED] = "UPDATE zone SET file_digest = ?3 WHERE name = ?1 AND serial = ?2",

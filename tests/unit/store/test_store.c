@@ -262,7 +262,7 @@ static void test_schema(void **state)
 	store_close(st);
 
 	sqlite3 *db = open_raw(data);
-	assert_int_equal(query_int(db, "PRAGMA user_version"), 4);
+	assert_int_equal(query_int(db, "PRAGMA user_version"), 5);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN "
 	                               "('zone', 'rr_chunk', 'journal', 'zone_state')"), 4);
 	assert_int_equal(query_int(db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
@@ -371,7 +371,8 @@ static void test_migrate_from_v1(void **state)
 	sqlite3 *db = open_raw(data);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE journal; DROP TABLE zone_state;"
 	                                  "DROP TABLE catalog_member; ALTER TABLE zone DROP COLUMN"
-	                                  " base_seq; PRAGMA user_version = 1",
+	                                  " base_seq; ALTER TABLE zone DROP COLUMN pending_changes;"
+	                                  " ALTER TABLE zone DROP COLUMN pending_bytes; PRAGMA user_version = 1",
 	                              NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(data, &st), TDM_OK);
