@@ -17,6 +17,9 @@ typedef enum {
 
 typedef enum { CONF_ZONE_PRIMARY, CONF_ZONE_SECONDARY } conf_zone_type_t;
 typedef enum { CONF_CATALOG_NONE, CONF_CATALOG_PRODUCE, CONF_CATALOG_CONSUME } conf_catalog_t;
+/* How a primary's serial moves when the server raises it (zone/diff.h serial_next): the values are
+ * zone/diff.h's ZONE_SERIAL_*. */
+typedef enum { CONF_SERIAL_INCREMENT, CONF_SERIAL_UNIXTIME, CONF_SERIAL_DATESERIAL } conf_serial_policy_t;
 
 typedef struct {
 	char *name;              /* key name as a textual FQDN, lowercase, with the trailing dot */
@@ -54,6 +57,7 @@ typedef struct {
 	size_t acl_count;
 	conf_catalog_t catalog;
 	char *member_of;         /* catalog zone name, NULL when none */
+	conf_serial_policy_t serial_policy;
 	char *group;             /* RFC 9432 group, NULL when none */
 	int line;                /* where the zone is declared in the config file */
 	const char *origin;      /* NULL for a configured zone; "catalog X", "autoprimary from Y" for

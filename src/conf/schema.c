@@ -37,6 +37,10 @@ static const struct conf_word zone_types[] = {
 static const struct conf_word catalog_roles[] = {
 	{ "produce", CONF_CATALOG_PRODUCE }, { "consume", CONF_CATALOG_CONSUME }, { NULL, 0 },
 };
+static const struct conf_word serial_policies[] = {
+	{ "increment", CONF_SERIAL_INCREMENT }, { "unixtime", CONF_SERIAL_UNIXTIME },
+	{ "dateserial", CONF_SERIAL_DATESERIAL }, { NULL, 0 },
+};
 static const struct conf_word allow_words[] = {
 	{ "transfer", CONF_ALLOW_TRANSFER }, { "notify", CONF_ALLOW_NOTIFY },
 	{ "update", CONF_ALLOW_UPDATE }, { NULL, 0 },
@@ -158,6 +162,8 @@ static const struct conf_row zone_rows[] = {
 	ROW("acl", OPT_REFS, ZONE(acls), .off2 = ZONE(acl_count), .target = SEC_ACLS),
 	ROW("catalog", OPT_ENUM, ZONE(catalog), SIZE(conf_zone_t, catalog), .words = catalog_roles),
 	ROW("member-of", OPT_DNAME, ZONE(member_of)),
+	ROW("serial-policy", OPT_ENUM, ZONE(serial_policy), SIZE(conf_zone_t, serial_policy),
+	    .words = serial_policies, .def = "increment"),
 	ROW("group", OPT_STR, ZONE(group), .check = check_text255),
 	ROW("max-zone-records", OPT_UINT, ZONE(max_zone_records), SIZE(conf_zone_t, max_zone_records),
 	    .min = 1, .max = UINT32_MAX),

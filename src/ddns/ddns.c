@@ -444,8 +444,8 @@ static int diff_sets(ddns_t *d, rrlist_t *removed, rrlist_t *added, bool *soa_se
 	return TDM_OK;
 }
 
-/* Anything changed and the SOA not moved forward by the update: the serial goes up by one. */
-static int raise_serial(ddns_t *d, rrlist_t *removed, rrlist_t *added)
+/* Anything changed and the SOA not moved forward by the update: the serial goes to next. */
+static int raise_serial(ddns_t *d, rrlist_t *removed, rrlist_t *added, uint32_t next_serial)
 {
 	const zone_rrset_t *soa = zone_soa(d->z);
 	uint16_t len;
@@ -454,16 +454,16 @@ static int raise_serial(ddns_t *d, rrlist_t *removed, rrlist_t *added)
 	if (len > sizeof(next) || len < 20)
 		return TDM_EMALF;
 	memcpy(next, rd, len);
-	pkt_put32(next + len - 20, zone_serial(d->z) + 1);
+	pkt_put32(next + len - 20, next_serial);
 	if (put_rr(removed, d->apex, PKT_TYPE_SOA, soa->ttl, rd, len) != TDM_OK ||
 	    put_rr(added, d->apex, PKT_TYPE_SOA, soa->ttl, next, len) != TDM_OK)
 		return TDM_ENOMEM;
-	d->res->serial = zone_serial(d->z) + 1;
+	d->res->serial = next_serial;
 	return TDM_OK;
 }
 
-int ddns_prepare(const zone_contents_t *z, const uint8_t *msg, size_t len, rrlist_t *removed,
-                 rrlist_t *added, ddns_result_t *res)
+int ddns_prepare(const zone_contents_t *z, const uint8_t *msg, size_t len, uint32_t next_serial,
+                 rrlist_t *removed, rrlist_t *added, ddns_result_t *res)
 {
 	*res = (ddns_result_t){ .rcode = PKT_RCODE_NOERROR, .serial = zone_serial(z) };
 	ddns_t d = { .z = z, .msg = msg, .len = len, .apex = zone_apex(z), .res = res };
@@ -496,7 +496,7 @@ int ddns_prepare(const zone_contents_t *z, const uint8_t *msg, size_t len, rrlis
 		ret = diff_sets(&d, removed, added, &soa_set);
 	if (ret == TDM_OK && res->rcode == PKT_RCODE_NOERROR && rrlist_count(added) + rrlist_count(removed) > 0) {
 		if (!soa_set)
-			ret = raise_serial(&d, removed, added);
+			ret = raise_serial(&d, removed, added, next_serial);
 		else
 			for (size_t i = 0; i < rrlist_count(added); i++)
 				if (rrlist_at(added, i)->type == PKT_TYPE_SOA)

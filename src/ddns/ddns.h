@@ -13,7 +13,7 @@
  * (3.2), then the updates are applied in order to a working copy of the RRsets they name (3.4.2: the
  * apex SOA and NS cannot be deleted, a CNAME never joins other data nor other data a CNAME, an SOA
  * whose serial does not go forward is ignored), and the result is the change as IXFR carries it: what
- * the version loses and what it gains, the SOA's serial raised by one (or as the update set it) when
+ * the version loses and what it gains, the SOA's serial raised by the zone's policy (or as the update set it) when
  * anything else changed. Nothing is applied here: the caller commits the change through the change
  * path (change/change.h), so an UPDATE is atomic and costs what it changes.
  *
@@ -34,8 +34,9 @@ typedef struct {
 /*
  * Reads the prerequisite and update sections of msg (len octets; its zone section, already read,
  * names the zone of z) and checks them against z. On NOERROR, removed and added (empty lists given
- * by the caller) hold the change, both empty when the update changes nothing. Returns TDM_OK (the
- * outcome in *res, NOERROR or a refusal with its rcode) or TDM_ENOMEM.
+ * by the caller) hold the change, both empty when the update changes nothing; the SOA gets
+ * next_serial (the zone's serial policy, zone/diff.h serial_next) unless the update set it. Returns
+ * TDM_OK (the outcome in *res, NOERROR or a refusal with its rcode) or TDM_ENOMEM.
  */
-int ddns_prepare(const zone_contents_t *z, const uint8_t *msg, size_t len, rrlist_t *removed,
-                 rrlist_t *added, ddns_result_t *res);
+int ddns_prepare(const zone_contents_t *z, const uint8_t *msg, size_t len, uint32_t next_serial,
+                 rrlist_t *removed, rrlist_t *added, ddns_result_t *res);

@@ -13,6 +13,7 @@
 #include "server/acl.h"
 #include "server/control.h"
 #include "server/zoneload.h"
+#include "zone/diff.h"
 #include "server/server_impl.h"
 #include "server/xfrout.h"
 #include "server/zonert.h"
@@ -345,8 +346,9 @@ static size_t update_in(request_t *r)
 	z = zone_contents(zr->zone);
 	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
 	ddns_result_t res;
+	uint32_t next = serial_next(zone_serial(z), (int)cz->serial_policy, (int64_t)time(NULL));
 	int ret = removed && added ? ddns_prepare(z, r->q->msg, r->q->tsig_pos ? r->q->tsig_pos : r->q->len,
-	                                          removed, added, &res) : TDM_ENOMEM;
+	                                          next, removed, added, &res) : TDM_ENOMEM;
 	int rcode = ret == TDM_OK ? res.rcode : PKT_RCODE_SERVFAIL;
 	if (ret == TDM_OK && rcode == PKT_RCODE_NOERROR && rrlist_count(added) + rrlist_count(removed) > 0) {
 		uint32_t from = zone_serial(z);

@@ -78,7 +78,7 @@ static int make_change(const conf_zone_t *cz, const zone_contents_t *base, rrlis
 	if (!zone_diff_beyond_soa(*removed, *added) ||
 	    serial_cmp(zone_serial(z), zone_serial(base)) > 0)
 		return TDM_OK;
-	uint32_t serial = zone_serial(base) + 1;
+	uint32_t serial = serial_next(zone_serial(base), (int)cz->serial_policy, (int64_t)time(NULL));
 	if (cz->file != NULL)
 		log_warn("%s: zone file %s changed but its serial %u did not increase: serving it as %u",
 		         cz->name, cz->file, zone_serial(z), serial);

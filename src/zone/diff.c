@@ -1,6 +1,7 @@
 /* zone/diff.c -- differences between zone versions */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/error.h"
 #include "lib/siphash.h"
@@ -14,6 +15,21 @@ int serial_cmp(uint32_t a, uint32_t b)
 		return 0;
 	uint32_t d = b - a;
 	return d < 0x80000000u ? -1 : 1;
+}
+
+uint32_t serial_next(uint32_t current, int policy, int64_t now)
+{
+	uint32_t candidate = current + 1;
+	if (policy == ZONE_SERIAL_UNIXTIME) {
+		candidate = (uint32_t)now;
+	} else if (policy == ZONE_SERIAL_DATESERIAL) {
+		time_t t = (time_t)now;
+		struct tm tm;
+		if (gmtime_r(&t, &tm) != NULL)
+			candidate = (uint32_t)(tm.tm_year + 1900) * 1000000u + (uint32_t)(tm.tm_mon + 1) * 10000u +
+			            (uint32_t)tm.tm_mday * 100u;
+	}
+	return serial_cmp(candidate, current) > 0 ? candidate : current + 1;
 }
 
 static bool rdata_equal(const uint8_t *a, uint16_t alen, const uint8_t *b, uint16_t blen)

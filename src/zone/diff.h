@@ -12,6 +12,13 @@
  * undefined case (exactly 2^31 apart) counts as "after", so a serial never looks older than itself. */
 int serial_cmp(uint32_t a, uint32_t b);
 
+/* How the server raises a serial (a dynamic update, a file changed without a new serial, a catalog
+ * written): the next one after current, at unix time now. INCREMENT: current + 1. UNIXTIME: now, or
+ * current + 1 when that is not after current. DATESERIAL: YYYYMMDD00 of now (UTC), or current + 1 when
+ * that is not after current (the nn part counting the changes of a day, as BIND's date format). */
+enum { ZONE_SERIAL_INCREMENT, ZONE_SERIAL_UNIXTIME, ZONE_SERIAL_DATESERIAL };
+uint32_t serial_next(uint32_t current, int policy, int64_t now);
+
 /*
  * The records of old that new lacks go to removed, the records of new that old lacks to added; a
  * TTL change is a removal and an addition. With both SOAs differing, removed holds the old SOA and

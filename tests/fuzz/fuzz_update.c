@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
 	ddns_result_t res;
-	if (removed == NULL || added == NULL || ddns_prepare(z, data, size, removed, added, &res) != TDM_OK)
+	if (removed == NULL || added == NULL || ddns_prepare(z, data, size, zone_serial(z) + 1, removed, added, &res) != TDM_OK)
 		abort();
 	if (res.rcode == PKT_RCODE_NOERROR && rrlist_count(removed) + rrlist_count(added) > 0) {
 		zone_contents_t *next = NULL;

@@ -31,13 +31,13 @@ ZONE = "dyn.test."
 KEY = Key.generate("update-key.")
 
 
-def _primary(tmp_path, port=None, notify_port=None):
+def _primary(tmp_path, port=None, notify_port=None, extra=None):
     src = tmp_path / "dyn.zone"
     src.write_text(xfr.zone_text(ZONE, 10, ["old A 192.0.2.50", "alias CNAME www"]))
     notify = [Remote("127.0.0.1", notify_port)] if notify_port else []
     return Tandem(tmp_path, [Zone(ZONE, src, notify=notify,
                                   acl=[Acl(["127.0.0.1"], key=KEY, allow=["update"]),
-                                       Acl(["127.0.0.1"], allow=["transfer"])])],
+                                       Acl(["127.0.0.1"], allow=["transfer"])], extra=extra)],
                   name="primary", port=port)
 
 
@@ -221,3 +221,25 @@ def test_certbot_rfc2136_plugin_adds_and_removes_its_txt(tmp_path):
         client.del_txt_record(name, "token-two")
         assert dnsq.ask(t, name, "TXT").rcode() == dns.rcode.NXDOMAIN
         assert xfr.soa_serial(t, ZONE) == 14
+
+
+def test_serial_policies(tmp_path):
+    """serial-policy: increment (the default, tested above), unixtime and dateserial (YYYYMMDDnn, UTC):
+    the serial an UPDATE leads to; a second UPDATE the same second / day still goes forward."""
+    for policy in ("unixtime", "dateserial"):
+        d = tmp_path / policy
+        d.mkdir()
+        with _primary(d, extra={"serial-policy": policy}) as t:
+            before = time.time()
+            rc, out = nsupdate(t, ["update add s1.%s 300 A 192.0.2.1" % ZONE])
+            assert rc == 0, out
+            first = xfr.soa_serial(t, ZONE)
+            if policy == "unixtime":
+                assert int(before) - 1 <= first <= int(time.time()) + 1
+            else:
+                assert first == int(time.strftime("%Y%m%d00", time.gmtime(before))) or \
+                    first == int(time.strftime("%Y%m%d00", time.gmtime()))
+            rc, out = nsupdate(t, ["update add s2.%s 300 A 192.0.2.2" % ZONE])
+            assert rc == 0, out
+            assert xfr.soa_serial(t, ZONE) == first + 1 or (policy == "unixtime" and
+                                                             xfr.soa_serial(t, ZONE) > first)

@@ -102,7 +102,7 @@ class Zone:
     role "primary" (the default) loads the file; role "secondary" transfers the zone from primaries. notify
     lists the remotes told of each change; acl lists who may transfer (primary) or NOTIFY (secondary)."""
 
-    def __init__(self, name, source=None, role="primary", primaries=(), notify=(), acl=()):
+    def __init__(self, name, source=None, role="primary", primaries=(), notify=(), acl=(), extra=None):
         self.name = name if name.endswith(".") else name + "."
         self.role = role
         if source is None and role == "primary":
@@ -112,6 +112,7 @@ class Zone:
         self.primaries = list(primaries)
         self.notify = list(notify)
         self.acl = list(acl)
+        self.extra = dict(extra or {})   # more keys of the zone in Tandem's configuration
 
     @property
     def secondary(self):
@@ -398,6 +399,8 @@ class Tandem(Server):
                 lines.append("    notify: [%s]" % ", ".join(self._remote_names[id(r)] for r in z.notify))
             if z.acl:
                 lines.append("    acl: [%s]" % ", ".join(self._acl_names[id(a)] for a in z.acl))
+            for k, v in z.extra.items():
+                lines.append("    %s: %s" % (k, v))
         path = self.dir / "tandem.yaml"
         path.write_text("\n".join(lines) + "\n")
         return path

@@ -497,6 +497,22 @@ static void test_diff_then_apply_round_trip(void **state)
 	zone_contents_free(cur);
 }
 
+/* serial_next: each policy, and never a serial that is not after the current one (RFC 1982). */
+static void test_serial_next_policies(void **state)
+{
+	(void)state;
+	int64_t now = 1764892800;   /* 2025-12-05 00:00:00 UTC */
+	assert_int_equal(serial_next(41, ZONE_SERIAL_INCREMENT, now), 42);
+	assert_int_equal(serial_next(0xFFFFFFFFu, ZONE_SERIAL_INCREMENT, now), 0);
+	assert_int_equal(serial_next(41, ZONE_SERIAL_UNIXTIME, now), 1764892800u);
+	assert_int_equal(serial_next(1764892800u, ZONE_SERIAL_UNIXTIME, now), 1764892801u);
+	assert_int_equal(serial_next(1800000000u, ZONE_SERIAL_UNIXTIME, now), 1800000001u);
+	assert_int_equal(serial_next(41, ZONE_SERIAL_DATESERIAL, now), 2025120500u);
+	assert_int_equal(serial_next(2025120500u, ZONE_SERIAL_DATESERIAL, now), 2025120501u);
+	assert_int_equal(serial_next(2025120407u, ZONE_SERIAL_DATESERIAL, now), 2025120500u);
+	assert_int_equal(serial_next(2099010100u, ZONE_SERIAL_DATESERIAL, now), 2099010101u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -511,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_apply_gives_the_next_version),
 		cmocka_unit_test(test_apply_refuses_a_diff_for_another_version),
 		cmocka_unit_test(test_diff_then_apply_round_trip),
+		cmocka_unit_test(test_serial_next_policies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
