@@ -375,7 +375,13 @@ static int path_down(const answer_t *a, const uint8_t *lower, int len, int depth
 static step_t lookup(answer_t *a, uint8_t *name, uint16_t *ptr, uint16_t qtype, int *ret)
 {
 	uint8_t lower[NAME_MAXLEN];
-	int len = name_copy_lower(lower, name);
+	int len;
+	if (a->nchain == 0) {   /* the question: query_parse lowered it already */
+		len = a->q->q.qname_len;
+		memcpy(lower, a->q->qname_lower, (size_t)len);
+	} else {
+		len = name_copy_lower(lower, name);
+	}
 	if (a->nchain <= ANSWER_MAX_CHAIN)
 		memcpy(a->chain[a->nchain++], lower, (size_t)len);
 	const uint8_t *labels[NAME_MAXLABELS];

@@ -896,6 +896,38 @@ static void test_dname_at_apex_apex_itself(void **state)
 	assert_int_equal(r->an, 1);
 }
 
+/* query_parse lowers the question eight octets at a time: the same as name_copy_lower for names of
+ * every length, with the octets around 'A'..'Z' and non-ASCII ones left as they are. */
+static void test_parse_lowers_qname(void **state)
+{
+	static const char chars[] = "@AZ[`az{\xc1\xdaMn0-";
+	uint8_t req[PKT_MAXLEN], name[NAME_MAXLEN], want[NAME_MAXLEN];
+	for (int labels = 1; labels <= 4; labels++) {
+		for (int llen = 1; llen <= 20; llen++) {
+			size_t pos = 0;
+			for (int l = 0; l < labels; l++) {
+				name[pos++] = (uint8_t)llen;
+				for (int i = 0; i < llen; i++)
+					name[pos++] = (uint8_t)chars[(size_t)(l * 7 + i) % (sizeof(chars) - 1)];
+			}
+			name[pos++] = 0;
+			pkt_writer_t w;
+			pkt_writer_init(&w, req, sizeof(req));
+			w.compress = false;
+			assert_int_equal(pkt_write_header(&w, 1, 0), TDM_OK);
+			assert_int_equal(pkt_write_question(&w, name, PKT_TYPE_A, PKT_CLASS_IN), TDM_OK);
+			size_t len = pkt_writer_finish(&w);
+			query_t q;
+			assert_true(query_parse(req, len, &q));
+			assert_int_equal(q.rcode, PKT_RCODE_NOERROR);
+			assert_int_equal(name_copy_lower(want, name), (int)pos);
+			assert_int_equal(q.q.qname_len, (int)pos);
+			assert_memory_equal(q.qname_lower, want, pos);
+			assert_memory_equal(q.q.qname, name, pos);   /* the requester's case kept */
+		}
+	}
+}
+
 /* The lookup starts from the name itself and takes the nodes above it from their parent links: what
  * sits above an existing name (a cut, a DNAME) must still decide the answer, as the walk down from the
  * apex label by label decides it. */
@@ -1485,6 +1517,7 @@ int main(void)
 		cmocka_unit_test_setup(test_additional_no_duplicate_rrsets, reset_env),
 		cmocka_unit_test_setup(test_nodata, reset_env),
 		cmocka_unit_test_setup(test_deep_names_walked_from_the_apex, reset_env),
+		cmocka_unit_test_setup(test_parse_lowers_qname, reset_env),
 		cmocka_unit_test_setup(test_nxdomain, reset_env),
 		cmocka_unit_test_setup(test_cname_chain, reset_env),
 		cmocka_unit_test_setup(test_cname_then_additional, reset_env),
