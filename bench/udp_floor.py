@@ -94,6 +94,7 @@ def summarize(rs):
         "q_per_cpu": runner.median([x["q_per_cpu"] for x in ok]),
         "q_per_cpu_all": [x["q_per_cpu"] for x in rs],
         "client_cpu": runner.median([x["client_cpu"] for x in ok]),
+        "latency_ms": runner.median([x["latency_avg"] * 1000 for x in ok if x["latency_avg"] is not None]),
         "response_size": runner.median([x["response_size"] for x in ok]),
         "lost_pct": runner.median([100.0 * x["lost"] / x["sent"] for x in ok if x["sent"]]),
         "rcodes_pct": {c: round(100.0 * n / total, 2) for c, n in sorted(codes.items())},
@@ -172,20 +173,21 @@ def report(results):
         w("")
         w("UDP: dnsperf %s, %d rounds x %ds interleaved, medians; zone %s names / %s records"
           % (" ".join(u["dnsperf"]), u["rounds"], u["seconds"], runner.fmt(z["names"]), runner.fmt(z["records"])))
-        w("  %-10s %10s %10s %9s %10s %9s %7s %7s %5s  %s" % (
-            "server", "queries/s", "server CPU", "CPU cores", "q/CPU-s", "x null", "client", "lost", "size",
-            "answers"))
+        w("  %-10s %10s %10s %9s %10s %9s %7s %7s %7s %5s  %s" % (
+            "server", "queries/s", "server CPU", "CPU cores", "q/CPU-s", "x null", "client", "latency", "lost",
+            "size", "answers"))
         null = s.get("null", {}).get("q_per_cpu")
         for name in ORDER:
             x = s.get(name)
             if not x:
                 continue
             rc = ", ".join("%s %.1f%%" % (c, p) for c, p in x["rcodes_pct"].items())
-            w("  %-10s %10s %9ss %9s %10s %9s %6ss %6s%% %5s  %s"
+            w("  %-10s %10s %9ss %9s %10s %9s %6ss %5sms %6s%% %5s  %s"
               % (name, runner.fmt(x["qps"]), runner.fmt(x["server_cpu"], "{:.2f}"),
                  runner.fmt(x["server_cpu_per_s"], "{:.2f}"), runner.fmt(x["q_per_cpu"]),
                  runner.fx(runner.ratio(x["q_per_cpu"], null)), runner.fmt(x["client_cpu"], "{:.2f}"),
-                 runner.fmt(x["lost_pct"], "{:.2f}"), runner.fmt(x["response_size"]), rc))
+                 runner.fmt(x.get("latency_ms"), "{:.2f}"), runner.fmt(x["lost_pct"], "{:.2f}"),
+                 runner.fmt(x["response_size"]), rc))
         t = s.get("tandem")
         if t and t["q_per_cpu"]:
             for p in ("nsd", "knot"):
