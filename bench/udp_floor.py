@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """bench/udp_floor.py -- UDP queries per server CPU-second against the floor: a responder that looks nothing up.
 
-    /usr/bin/python3 bench/udp_floor.py [--quick] [--servers null,null-epoll,tandem,nsd,knot] [--rounds N] [--keep]
+    /usr/bin/python3 bench/udp_floor.py [--quick] [--servers null,null-epoll,tandem,nsd,knot] [--rounds N]
+                                        [--baseline OTHER/tandemd] [--keep]
 
 bench/nullresp.c (compiled here with cc into the run's temp dir) answers every query with a fixed A record: the
 request's id and question copied, 2 threads with SO_REUSEPORT sockets, recvmmsg batches of 32, one sendmmsg per
@@ -37,7 +38,7 @@ import servers as srv  # noqa: E402
 import zonegen  # noqa: E402
 
 ORIGIN = runner.ORIGIN
-ORDER = ("null", "null-epoll", "tandem", "nsd", "knot")
+ORDER = ("null", "null-epoll", "tandem", "baseline", "nsd", "knot")
 DEFAULT = ("null", "tandem", "nsd", "knot")
 DNSPERF_UDP = runner.DNSPERF["udp"]
 TARGET = 0.8   # issue 9, item 3: Tandem's queries per CPU-second at least 0.8x the null responder's
@@ -76,6 +77,11 @@ def make_server(kind, tmp, zone, args):
     if kind.startswith("null"):
         return NullResponder(os.path.join(tmp, kind), zone, ORIGIN, srv.free_port(), workers=args.workers,
                              binary=args.nullresp, mode="fill" if kind == "null" else kind[5:])
+    if kind == "baseline":   # another build of Tandem (--baseline), to see a change's effect in one run
+        s = srv.Tandem(os.path.join(tmp, kind), zone, ORIGIN, srv.free_port(), workers=args.workers,
+                       binary=args.baseline)
+        s.name = "baseline"
+        return s
     return runner.make_server(kind, os.path.join(tmp, kind), zone, args)
 
 
@@ -190,7 +196,7 @@ def report(results):
                  runner.fmt(x["response_size"]), rc))
         t = s.get("tandem")
         if t and t["q_per_cpu"]:
-            for p in ("nsd", "knot"):
+            for p in ("baseline", "nsd", "knot"):
                 if p in s and s[p]["q_per_cpu"]:
                     w("  tandem/%-5s q/CPU-s %s" % (p, runner.fx(runner.ratio(t["q_per_cpu"], s[p]["q_per_cpu"]))))
             if null:
@@ -222,17 +228,23 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=2, help="query workers (null: threads) of every server (default 2)")
     ap.add_argument("--names", type=int, default=100000, help="names in the zone (default 100000)")
     ap.add_argument("--tandemd", default=os.path.join(ROOT, "build", "tandemd"))
+    ap.add_argument("--baseline", help="another tandemd binary measured in the same run as 'baseline' (before/after)")
     ap.add_argument("--out", help="JSON file (default bench/out/udp-floor-<time>.json)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (zone, configs, server logs)")
     args = ap.parse_args(argv)
     args.servers = [x.strip() for x in args.servers.split(",") if x.strip()]
     if set(args.servers) - set(ORDER):
         ap.error("--servers: unknown %s" % ", ".join(sorted(set(args.servers) - set(ORDER))))
+    if args.baseline:
+        args.servers.append("baseline")
     args.servers = [x for x in ORDER if x in args.servers]
     args.rounds = args.rounds or (2 if args.quick else 5)
     args.duration = args.duration or (3 if args.quick else 10)
     args.warmup = 1 if args.quick else 2
     args.start_timeout = 120
+    if "baseline" in args.servers and not os.access(args.baseline, os.X_OK):
+        log("baseline: SKIPPED: %s is missing" % args.baseline)
+        args.servers.remove("baseline")
     if "tandem" in args.servers and not os.access(args.tandemd, os.X_OK):
         log("tandem: SKIPPED: %s is missing (make all)" % args.tandemd)
         args.servers.remove("tandem")
