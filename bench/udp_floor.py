@@ -120,7 +120,9 @@ def measure(args, tmp, results):
                        "queries_in_file": 200000}
     errors = results.setdefault("errors", {})
     nulls = [k for k in args.servers if k.startswith("null")]
-    if nulls:
+    if nulls and args.nullresp:
+        log("null: %s (prebuilt)" % args.nullresp)
+    elif nulls:
         try:
             args.nullresp = build_null(tmp)
         except (RuntimeError, OSError, subprocess.SubprocessError) as e:
@@ -228,6 +230,7 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=2, help="query workers (null: threads) of every server (default 2)")
     ap.add_argument("--names", type=int, default=100000, help="names in the zone (default 100000)")
     ap.add_argument("--tandemd", default=os.path.join(ROOT, "build", "tandemd"))
+    ap.add_argument("--nullresp", help="a bench/nullresp.c binary built already (default: compiled here with cc)")
     ap.add_argument("--baseline", help="another tandemd binary measured in the same run as 'baseline' (before/after)")
     ap.add_argument("--out", help="JSON file (default bench/out/udp-floor-<time>.json)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (zone, configs, server logs)")
@@ -242,13 +245,19 @@ def main(argv=None):
     args.duration = args.duration or (3 if args.quick else 10)
     args.warmup = 1 if args.quick else 2
     args.start_timeout = 120
+    if args.nullresp:
+        args.nullresp = os.path.abspath(args.nullresp)
+        if not os.access(args.nullresp, os.X_OK):
+            ap.error("--nullresp: %s is not an executable" % args.nullresp)
+    if args.baseline:
+        args.baseline = os.path.abspath(args.baseline)
     if "baseline" in args.servers and not os.access(args.baseline, os.X_OK):
         log("baseline: SKIPPED: %s is missing" % args.baseline)
         args.servers.remove("baseline")
     if "tandem" in args.servers and not os.access(args.tandemd, os.X_OK):
         log("tandem: SKIPPED: %s is missing (make all)" % args.tandemd)
         args.servers.remove("tandem")
-    missing = [b for b, need in (("dnsperf", True), ("cc", any(k.startswith("null") for k in args.servers) and "CC" not in os.environ),
+    missing = [b for b, need in (("dnsperf", True), ("cc", any(k.startswith("null") for k in args.servers) and not args.nullresp and "CC" not in os.environ),
                                  ("nsd", "nsd" in args.servers), ("knotd", "knot" in args.servers))
                if need and not shutil.which(b)]
     if missing:
