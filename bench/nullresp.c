@@ -45,7 +45,8 @@ static int epoll_mode;
 
 static struct sockaddr_in listen_addr;
 
-/* Writes the answer to req (len octets) into resp; returns its length, 0 to drop the request. */
+/* Writes the answer to req (len octets) into resp (BUFSIZE octets); returns its length, 0 to drop the
+ * request. The answer is the question (at most 12 + 255 + 4 octets) and 16 more: it always fits. */
 static size_t answer(const uint8_t *req, size_t len, uint8_t *resp)
 {
 	if (len < 12 || (req[2] & 0x80) || req[4] != 0 || req[5] == 0)
@@ -61,6 +62,8 @@ static size_t answer(const uint8_t *req, size_t len, uint8_t *resp)
 			return 0;
 		pos += 1 + (size_t)l;
 	}
+	if (pos - 12 + 1 > 255)   /* RFC 1035 3.1: a name is at most 255 octets */
+		return 0;
 	pos += 1 + 4;   /* root label, QTYPE, QCLASS */
 	if (pos > len)
 		return 0;
