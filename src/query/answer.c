@@ -351,11 +351,37 @@ static step_t answer_dname(answer_t *a, const zone_node_t *n, uint8_t *name, uin
 	return STEP_FOLLOW;
 }
 
+/*
+ * The name itself first: most questions name a node that exists, and its parent links give every node
+ * of the walk down from the apex, so the walk needs one hash probe instead of one per label. On return
+ * 1: path[d] is the node of the name's suffix of d labels, for depth < d <= nlabels (what zone_lookup
+ * of each suffix would give: a node's parent is the node of its name less the first label);
+ * 0: the name is not in the zone; -1: the links do not lead to the apex (walk label by label).
+ */
+static int path_down(const answer_t *a, const uint8_t *lower, int len, int depth, int nlabels,
+                     uint32_t *path)
+{
+	uint32_t idx = zone_lookup(a->z, lower, (size_t)len);
+	if (idx == ZONE_NODE_NONE)
+		return 0;
+	for (int d = nlabels; d > depth; d--) {
+		path[d] = idx;
+		idx = zone_node(a->z, idx)->parent;
+	}
+	return idx == zone_apex_index(a->z) ? 1 : -1;
+}
+
 /* One pass of the lookup for name; STEP_FOLLOW when name was replaced by an alias target. */
 static step_t lookup(answer_t *a, uint8_t *name, uint16_t *ptr, uint16_t qtype, int *ret)
 {
 	uint8_t lower[NAME_MAXLEN];
-	int len = name_copy_lower(lower, name);
+	int len;
+	if (a->nchain == 0) {   /* the question: query_parse lowered it already */
+		len = a->q->q.qname_len;
+		memcpy(lower, a->q->qname_lower, (size_t)len);
+	} else {
+		len = name_copy_lower(lower, name);
+	}
 	if (a->nchain <= ANSWER_MAX_CHAIN)
 		memcpy(a->chain[a->nchain++], lower, (size_t)len);
 	const uint8_t *labels[NAME_MAXLABELS];
@@ -367,9 +393,18 @@ static step_t lookup(answer_t *a, uint8_t *name, uint16_t *ptr, uint16_t qtype, 
 	/* RFC 6672 2.3: a DNAME may sit at the apex too; it redirects everything below. */
 	if ((zone_node(a->z, cur)->flags & ZONE_NODE_DNAME) && depth < nlabels)
 		return answer_dname(a, zone_node(a->z, cur), name, ptr, qtype, ret);
+	uint32_t path[NAME_MAXLABELS + 1];
+	int found = depth < nlabels ? path_down(a, lower, len, depth, nlabels, path) : -1;
 	while (depth < nlabels) {
-		const uint8_t *suffix = labels[nlabels - depth - 1];
-		uint32_t idx = zone_lookup(a->z, suffix, (size_t)(len - (suffix - lower)));
+		uint32_t idx;
+		if (found == 1) {
+			idx = path[depth + 1];
+		} else if (found == 0 && depth + 1 == nlabels) {
+			idx = ZONE_NODE_NONE;   /* the name itself, already looked for */
+		} else {
+			const uint8_t *suffix = labels[nlabels - depth - 1];
+			idx = zone_lookup(a->z, suffix, (size_t)(len - (suffix - lower)));
+		}
 		/* NSEC3 records sit at hashed names that are not names of the zone (RFC 5155 7.2.8). */
 		if (idx == ZONE_NODE_NONE || (zone_node(a->z, idx)->flags & ZONE_NODE_NSEC3))
 			break;

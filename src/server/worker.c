@@ -12,6 +12,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/sockaddr.h"
 #include "rrl/rrl.h"
 #include "server/net.h"
 #include "server/server_impl.h"
@@ -27,7 +28,7 @@ struct udp_batch {
 	int fd_current;
 	struct mmsghdr in[UDP_BATCH], out[UDP_BATCH];
 	struct iovec iov_in[UDP_BATCH], iov_out[UDP_BATCH];
-	struct sockaddr_storage addr[UDP_BATCH];
+	sockaddr_t addr[UDP_BATCH];    /* received into directly: the answer path reads it in place */
 	/* Destination address of each request (IP_PKTINFO), on sockets bound to a wildcard address, so
 	 * the answer leaves from the address the client asked. */
 	union {
@@ -113,19 +114,18 @@ static void udp_answer(worker_t *w, struct udp_batch *b, int n, query_env_t *env
 	for (int i = 0; i < n; i++) {
 		if (b->in[i].msg_hdr.msg_flags & MSG_TRUNC)
 			continue;
-		env->client = &b->addr[i];
-		sockaddr_t peer = { .len = b->in[i].msg_hdr.msg_namelen };
-		memcpy(&peer.ss, &b->addr[i], sizeof(peer.ss));
+		sockaddr_t *peer = &b->addr[i];
+		peer->len = b->in[i].msg_hdr.msg_namelen;
+		env->client = &peer->ss;
 		struct xfrout *job = NULL;
 		size_t len = dispatch_request(w->shared->srv, env, b->req[i], b->in[i].msg_len,
-		                              b->resp[out], UDP_BUFSIZE, false, &peer, &job);
+		                              b->resp[out], UDP_BUFSIZE, false, peer, &job);
 		if (len > 0 && w->shared->rrl != NULL)
-			len = rate_limit(w->shared->rrl, &peer, b->resp[out], len);
+			len = rate_limit(w->shared->rrl, peer, b->resp[out], len);
 		if (len == 0)
 			continue;
 		b->iov_out[out] = (struct iovec){ .iov_base = b->resp[out], .iov_len = len };
-		b->out[out].msg_hdr = (struct msghdr){ .msg_name = &b->addr[i],
-		                                       .msg_namelen = b->in[i].msg_hdr.msg_namelen,
+		b->out[out].msg_hdr = (struct msghdr){ .msg_name = &peer->ss, .msg_namelen = peer->len,
 		                                       .msg_iov = &b->iov_out[out], .msg_iovlen = 1 };
 		if (b->in[i].msg_hdr.msg_controllen > 0)
 			reply_from(&b->in[i].msg_hdr, &b->out[out].msg_hdr);
@@ -153,8 +153,8 @@ static void udp_ready(worker_t *w, int fd, bool pktinfo)
 	for (int round = 0; round < UDP_ROUNDS; round++) {
 		for (int i = 0; i < UDP_BATCH; i++) {
 			b->iov_in[i] = (struct iovec){ .iov_base = b->req[i], .iov_len = UDP_BUFSIZE };
-			b->in[i].msg_hdr = (struct msghdr){ .msg_name = &b->addr[i],
-			                                    .msg_namelen = sizeof(b->addr[i]),
+			b->in[i].msg_hdr = (struct msghdr){ .msg_name = &b->addr[i].ss,
+			                                    .msg_namelen = sizeof(b->addr[i].ss),
 			                                    .msg_iov = &b->iov_in[i], .msg_iovlen = 1 };
 			if (pktinfo) {
 				b->in[i].msg_hdr.msg_control = b->ctrl[i].buf;

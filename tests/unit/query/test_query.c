@@ -253,6 +253,17 @@ static int setup(void **state)
 	add_name(l, "orphan.test.", PKT_TYPE_NS, 600, "ns1.example.com.");
 	add_zone("orphan.test.", l);
 
+	l = rrlist_new();             /* names several labels down (query/answer.c path_down) */
+	add_soa(l, "walk.test.", 600, 1, 600);
+	add_name(l, "walk.test.", PKT_TYPE_NS, 600, "ns1.example.com.");
+	add_a(l, "a.b.c.walk.test.", 600, 1);
+	add_name(l, "cut.walk.test.", PKT_TYPE_NS, 600, "ns.cut.walk.test.");
+	add_a(l, "ns.cut.walk.test.", 600, 2);
+	add_a(l, "x.y.cut.walk.test.", 600, 3);         /* below the cut: not ours */
+	add_name(l, "dn.walk.test.", PKT_TYPE_DNAME, DNAME_TTL, "c.walk.test.");
+	add_a(l, "q.p.dn.walk.test.", 600, 4);          /* occluded by the DNAME */
+	add_zone("walk.test.", l);
+
 	add_zone("empty.test.", NULL);   /* never loaded */
 
 	F.set = zoneset_new(F.zones, (size_t)F.nzones);
@@ -885,6 +896,81 @@ static void test_dname_at_apex_apex_itself(void **state)
 	assert_int_equal(r->an, 1);
 }
 
+/* query_parse lowers the question eight octets at a time: the same as name_copy_lower for names of
+ * every length, with the octets around 'A'..'Z' and non-ASCII ones left as they are. */
+static void test_parse_lowers_qname(void **state)
+{
+	static const char chars[] = "@AZ[`az{\xc1\xdaMn0-";
+	uint8_t req[PKT_MAXLEN], name[NAME_MAXLEN], want[NAME_MAXLEN];
+	for (int labels = 1; labels <= 4; labels++) {
+		for (int llen = 1; llen <= 20; llen++) {
+			size_t pos = 0;
+			for (int l = 0; l < labels; l++) {
+				name[pos++] = (uint8_t)llen;
+				for (int i = 0; i < llen; i++)
+					name[pos++] = (uint8_t)chars[(size_t)(l * 7 + i) % (sizeof(chars) - 1)];
+			}
+			name[pos++] = 0;
+			pkt_writer_t w;
+			pkt_writer_init(&w, req, sizeof(req));
+			w.compress = false;
+			assert_int_equal(pkt_write_header(&w, 1, 0), TDM_OK);
+			assert_int_equal(pkt_write_question(&w, name, PKT_TYPE_A, PKT_CLASS_IN), TDM_OK);
+			size_t len = pkt_writer_finish(&w);
+			query_t q;
+			assert_true(query_parse(req, len, &q));
+			assert_int_equal(q.rcode, PKT_RCODE_NOERROR);
+			assert_int_equal(name_copy_lower(want, name), (int)pos);
+			assert_int_equal(q.q.qname_len, (int)pos);
+			assert_memory_equal(q.qname_lower, want, pos);
+			assert_memory_equal(q.q.qname, name, pos);   /* the requester's case kept */
+		}
+	}
+}
+
+/* The lookup starts from the name itself and takes the nodes above it from their parent links: what
+ * sits above an existing name (a cut, a DNAME) must still decide the answer, as the walk down from the
+ * apex label by label decides it. */
+static void test_deep_names_walked_from_the_apex(void **state)
+{
+	resp_t *r = ask("A.b.c.walk.test.", PKT_TYPE_A);
+	assert_int_equal(r->rcode, PKT_RCODE_NOERROR);
+	assert_true(AA(r));
+	assert_int_equal(r->an, 1);
+	expect(r, PKT_SECTION_ANSWER, "a.b.c.walk.test.", PKT_TYPE_A);
+	/* empty non-terminals on the way: NODATA; a missing name below one: NXDOMAIN */
+	r = ask("b.c.walk.test.", PKT_TYPE_A);
+	assert_int_equal(r->rcode, PKT_RCODE_NOERROR);
+	assert_int_equal(r->an, 0);
+	expect_soa_negative(r, "walk.test.", 600);
+	r = ask("z.b.c.walk.test.", PKT_TYPE_A);
+	assert_int_equal(r->rcode, PKT_RCODE_NXDOMAIN);
+	r = ask("z.a.b.c.walk.test.", PKT_TYPE_A);
+	assert_int_equal(r->rcode, PKT_RCODE_NXDOMAIN);
+	r = ask("z.y.x.walk.test.", PKT_TYPE_A);
+	assert_int_equal(r->rcode, PKT_RCODE_NXDOMAIN);
+	/* a name that exists two labels below a cut: the referral at the cut */
+	r = ask("x.y.cut.walk.test.", PKT_TYPE_A);
+	assert_int_equal(r->rcode, PKT_RCODE_NOERROR);
+	assert_false(AA(r));
+	assert_int_equal(r->an, 0);
+	expect(r, PKT_SECTION_AUTHORITY, "cut.walk.test.", PKT_TYPE_NS);
+	r = ask("x.y.cut.walk.test.", PKT_TYPE_DS);
+	assert_false(AA(r));
+	assert_int_equal(r->an, 0);
+	/* a name that exists below a DNAME: synthesized from the DNAME, the data below is occluded */
+	r = ask("q.p.dn.walk.test.", PKT_TYPE_A);
+	assert_int_equal(r->rcode, PKT_RCODE_NXDOMAIN);   /* q.p.c.walk.test. does not exist */
+	assert_int_equal(r->an, 2);
+	assert_int_equal(r->rec[0].rr.type, PKT_TYPE_DNAME);
+	assert_int_equal(r->rec[1].rr.type, PKT_TYPE_CNAME);
+	assert_true(rdata_name_is(&r->rec[1], 0, "q.p.c.walk.test."));
+	r = ask("a.b.dn.walk.test.", PKT_TYPE_A);
+	assert_int_equal(r->rcode, PKT_RCODE_NOERROR);
+	assert_int_equal(r->an, 3);
+	expect(r, PKT_SECTION_ANSWER, "a.b.c.walk.test.", PKT_TYPE_A);
+}
+
 /* ---- delegations ---- */
 
 static void test_referral(void **state)
@@ -1430,6 +1516,8 @@ int main(void)
 		cmocka_unit_test_setup(test_additional_for_mx_and_ns, reset_env),
 		cmocka_unit_test_setup(test_additional_no_duplicate_rrsets, reset_env),
 		cmocka_unit_test_setup(test_nodata, reset_env),
+		cmocka_unit_test_setup(test_deep_names_walked_from_the_apex, reset_env),
+		cmocka_unit_test_setup(test_parse_lowers_qname, reset_env),
 		cmocka_unit_test_setup(test_nxdomain, reset_env),
 		cmocka_unit_test_setup(test_cname_chain, reset_env),
 		cmocka_unit_test_setup(test_cname_then_additional, reset_env),
