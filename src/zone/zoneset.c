@@ -26,6 +26,8 @@ struct zoneset {
 	zone_t **zones;
 	uint32_t *hash;              /* indexes into zones, UINT32_MAX = empty */
 	uint32_t mask;
+	uint64_t lengths[4];         /* bit n: some apex is n octets long (a suffix of another length
+	                              * cannot be an apex: not hashed, not probed) */
 };
 
 zone_t *zone_new(const uint8_t *apex)
@@ -140,6 +142,7 @@ zoneset_t *zoneset_new(zone_t **zones, size_t count)
 		while (set->hash[h] != UINT32_MAX)
 			h = (h + 1) & set->mask;
 		set->hash[h] = (uint32_t)i;
+		set->lengths[zones[i]->apex_len / 64] |= 1ull << (zones[i]->apex_len % 64);
 	}
 	return set;
 }
@@ -194,9 +197,11 @@ zone_t *zoneset_find(const zoneset_t *set, const uint8_t *name, int len)
 {
 	/* Longest match first: walk the suffixes from the full name down to the root. */
 	while (len > 0) {
-		zone_t *z = zoneset_find_exact(set, name, len);
-		if (z != NULL)
-			return z;
+		if (len < 256 && (set->lengths[len / 64] >> (len % 64) & 1)) {
+			zone_t *z = zoneset_find_exact(set, name, len);
+			if (z != NULL)
+				return z;
+		}
 		if (*name == 0)
 			break;
 		len -= 1 + *name;
