@@ -96,8 +96,8 @@ static int rd_push(wset_t *s, const uint8_t *data, uint16_t len, bool copy)
 	return TDM_OK;
 }
 
-/* The working copy of (owner, type): made from the version's RRset on first use. */
-static int get_set(ddns_t *d, const uint8_t *owner, int len, uint16_t type, wset_t **out)
+/* The working copy of (owner, type): made on first use, from the version's RRset when load. */
+static int find_or_add(ddns_t *d, const uint8_t *owner, int len, uint16_t type, bool load, wset_t **out)
 {
 	if ((*out = find_set(d, owner, len, type)) != NULL)
 		return TDM_OK;
@@ -112,7 +112,7 @@ static int get_set(ddns_t *d, const uint8_t *owner, int len, uint16_t type, wset
 	wset_t *s = &d->sets[d->nsets++];
 	*s = (wset_t){ .owner_len = len, .type = type };
 	memcpy(s->owner, owner, (size_t)len);
-	const zone_rrset_t *old = zone_set(d, owner, len, type);
+	const zone_rrset_t *old = load ? zone_set(d, owner, len, type) : NULL;
 	if (old != NULL) {
 		zone_rdata_iter_t it;
 		const uint8_t *rd;
@@ -125,6 +125,11 @@ static int get_set(ddns_t *d, const uint8_t *owner, int len, uint16_t type, wset
 	}
 	*out = s;
 	return TDM_OK;
+}
+
+static int get_set(ddns_t *d, const uint8_t *owner, int len, uint16_t type, wset_t **out)
+{
+	return find_or_add(d, owner, len, type, true, out);
 }
 
 static ssize_t rd_find(const wset_t *s, const uint8_t *data, uint16_t len)
@@ -243,10 +248,8 @@ static int prerequisites(ddns_t *d, size_t *pos, unsigned count, rec_t *r)
 			if (zone_set(d, r->owner, r->owner_len, type) != NULL)
 				ret = refuse(d, PKT_RCODE_YXRRSET, "%s %s: RRset exists", r->owner, type);
 		} else {
-			wset_t *s;
-			if ((ret = get_set(&want, r->owner, r->owner_len, type, &s)) == TDM_OK && s->ttl == 0 &&
-			    s->n == 0)
-				s->ttl = 1;   /* marks the set as asked for (n counts what the request lists) */
+			wset_t *s;   /* what the request lists, nothing from the version */
+			ret = find_or_add(&want, r->owner, r->owner_len, type, false, &s);
 			if (ret == TDM_OK && rd_find(s, r->rdata, (uint16_t)r->rdlen) < 0)
 				ret = rd_push(s, r->rdata, (uint16_t)r->rdlen, true);
 		}

@@ -320,6 +320,8 @@ static size_t update_in(request_t *r)
 	/* RFC 2136 3.1.1: one zone, of type SOA. */
 	if (pkt_qdcount(r->q->msg) != 1 || r->q->q.qtype != PKT_TYPE_SOA)
 		return error(r, PKT_RCODE_FORMERR);
+	if (r->q->q.qclass != 1)   /* only class IN is served */
+		return error(r, PKT_RCODE_NOTAUTH);
 	zonert_t *zr = exact_zone(r);
 	const conf_zone_t *cz = zr != NULL ? rcu_dereference(zr->conf) : NULL;
 	const zone_contents_t *z = zr != NULL ? zone_contents(zr->zone) : NULL;

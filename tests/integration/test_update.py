@@ -130,11 +130,20 @@ def test_prerequisites_and_rules(tmp_path):
             assert rc != 0 and rcode in out, (prereq, out)
             assert dnsq.ask(t, "p." + ZONE, "A").rcode() == dns.rcode.NXDOMAIN
         assert xfr.soa_serial(t, ZONE) == 10
+        # By value, the RRset must be exactly the one listed: a subset is not enough (RFC 2136 3.2.3).
+        rc, out = nsupdate(t, ["update add old.%s 3600 A 192.0.2.51" % ZONE])
+        assert rc == 0, out
+        rc, out = nsupdate(t, ["prereq yxrrset old.%s A 192.0.2.50" % ZONE, "update add p.%s 300 A 192.0.2.9" % ZONE])
+        assert rc != 0 and "NXRRSET" in out, out
+        rc, out = nsupdate(t, ["update delete old.%s A 192.0.2.51" % ZONE])
+        assert rc == 0, out
+        assert xfr.soa_serial(t, ZONE) == 12
         # ... and holding: the update goes through.
         rc, out = nsupdate(t, ["prereq nxdomain p.%s" % ZONE, "prereq yxrrset old.%s A 192.0.2.50" % ZONE,
                                "update add p.%s 300 A 192.0.2.9" % ZONE])
         assert rc == 0, out
         assert _rdatas(t, "p." + ZONE, "A") == ["192.0.2.9"]
+        assert xfr.soa_serial(t, ZONE) == 13
         # 3.4.2: the apex SOA and NS stay, a CNAME does not join other data (and other data no CNAME).
         rc, out = nsupdate(t, ["update delete %s NS" % ZONE, "update delete %s SOA" % ZONE,
                                "update add p.%s 300 CNAME www.%s" % (ZONE, ZONE),
@@ -145,7 +154,7 @@ def test_prerequisites_and_rules(tmp_path):
         r = dnsq.ask(t, "alias." + ZONE, "A")
         assert [rr.rdtype for rr in r.answer][0] == dns.rdatatype.CNAME
         # Nothing changed: no new serial.
-        assert xfr.soa_serial(t, ZONE) == 11
+        assert xfr.soa_serial(t, ZONE) == 13
         # An SOA whose serial goes forward is taken as the update says.
         rc, out = nsupdate(t, ["update add %s 3600 SOA ns1.%s hostmaster.%s 500 3600 600 604800 300"
                                % (ZONE, ZONE, ZONE)])
