@@ -13,6 +13,7 @@
 #include "server/catconsume.h"
 #include "server/control.h"
 #include "server/filesync.h"
+#include "server/zones.h"
 
 /*
  * DESIGN. One thread owns every timer and decides when a zone refreshes; jobs (a refresh: SOA
@@ -227,6 +228,9 @@ static void handle(server_t *srv, ctl_msg_t *m)
 		break;
 	case CTL_FILE_SYNC:
 		filesync_soon(srv, zr);
+		break;
+	case CTL_COMPACT:
+		zones_compact(srv, zr);
 		break;
 	case CTL_CATALOG:
 		catalog_consume(srv, zr);

@@ -308,6 +308,8 @@ static int update_commit(request_t *r, zonert_t *zr, const conf_zone_t *cz, cons
 	control_post(r->srv, CTL_NOTIFY, zr);
 	if (cz->file != NULL)
 		control_post(r->srv, CTL_FILE_SYNC, zr);
+	if (change_compact_due(&chg, next))   /* costs the zone: the control thread does it, later */
+		control_post(r->srv, CTL_COMPACT, zr);
 	return TDM_OK;
 }
 

@@ -31,6 +31,7 @@ typedef enum {
 	CTL_REFRESH_DONE,     /* a refresh job ended: schedule the next one */
 	CTL_NOTIFY,           /* the zone changed: NOTIFY its secondaries */
 	CTL_FILE_SYNC,        /* dynamic updates changed a primary with a file: write it back soon */
+	CTL_COMPACT,          /* enough is pending in the zone's journal: fold it into the contents */
 	CTL_CATALOG,          /* a consumed catalog changed: provision its members */
 	CTL_AUTOPRIMARY,      /* a super-primary sent NOTIFY for a zone we lack (name, index) */
 	CTL_AUTOPRIMARY_OK,   /* its NS set names us: create the zone (name, index) */

@@ -111,6 +111,20 @@ static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, boo
 	zone_contents_unref(current);
 }
 
+void zones_compact(server_t *srv, zonert_t *zr)
+{
+	zoneload_t zl = { .store = srv->store };
+	rcu_read_lock();
+	zone_contents_t *z = zone_contents(zr->zone);
+	if (z != NULL)
+		zone_contents_ref(z);
+	rcu_read_unlock();
+	if (z != NULL) {
+		zoneload_compact(&zl, zr->name, z);
+		zone_contents_unref(z);
+	}
+}
+
 static void store_retry_fired(evutil_socket_t fd, short what, void *arg)
 {
 	zonert_t *zr = arg;
