@@ -23,7 +23,7 @@ UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 PY      := /usr/bin/python3
 
 .PHONY: all run test unit unit-asan integration integration-asan bench deps clean fuzz fuzz-replay \
-        fuzz-build fuzz-bins
+        fuzz-build fuzz-bins man install
 
 all: $(BUILD)/tandemd $(BUILD)/tandem
 
@@ -108,6 +108,27 @@ fuzz:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory fuzz-build
 	@tests/fuzz/run.sh fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Installing (docs/install.md): binaries, man pages, a default configuration that an existing one is
+# never replaced by, the data folder. PREFIX and DESTDIR as usual.
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+STATEDIR   ?= /var/lib
+
+man:
+	$(PY) scripts/man.py
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(SYSCONFDIR)/tandem $(DESTDIR)$(STATEDIR)/tandem
+	install -m 0755 $(BUILD)/tandemd $(DESTDIR)$(PREFIX)/sbin/tandemd
+	install -m 0755 $(BUILD)/tandem $(DESTDIR)$(PREFIX)/bin/tandem
+	install -m 0644 man/tandem.1 $(DESTDIR)$(PREFIX)/share/man/man1/tandem.1
+	install -m 0644 man/tandem.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/tandem.yaml.5
+	install -m 0644 man/tandemd.8 $(DESTDIR)$(PREFIX)/share/man/man8/tandemd.8
+	[ -e $(DESTDIR)$(SYSCONFDIR)/tandem/tandem.yaml ] || \
+		install -m 0644 etc/tandem.yaml $(DESTDIR)$(SYSCONFDIR)/tandem/tandem.yaml
 
 fuzz-replay: fuzz-build
 	@tests/fuzz/run.sh replay $(FUZZ_TARGETS)

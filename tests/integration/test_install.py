@@ -1,0 +1,98 @@
+"""test_install.py -- installing Tandem as a real server is installed (issue 11, the parts built so far):
+
+- the man pages tandemd(8), tandem(1), tandem.yaml(5) are what scripts/man.py writes from docs/ (so they never
+  drift), render with `man -l` and groff without a warning, and tandem.yaml(5) lists every configuration key
+  docs/configuration.md lists;
+- `make install DESTDIR=... PREFIX=/usr` puts the binaries, man pages and a default configuration in place; the
+  installed tandemd starts from that configuration's shape and answers; a second install keeps an edited
+  configuration.
+"""
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+from harness import Tandem, Zone
+from harness import dnsq, xfr
+from harness.servers import REPO
+
+PAGES = ["man/tandemd.8", "man/tandem.1", "man/tandem.yaml.5"]
+
+
+def plain(text):
+    """man's output without its overstrike (bold and underline as char, backspace, char)."""
+    return re.sub(".\x08", "", text)
+
+
+def test_man_pages_follow_the_docs_and_render():
+    r = subprocess.run(["/usr/bin/python3", "scripts/man.py", "--check"], cwd=REPO, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for page in PAGES:
+        g = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", page], cwd=REPO, capture_output=True,
+                           text=True, timeout=60)
+        assert g.returncode == 0 and g.stderr == "", (page, g.stderr)
+        m = subprocess.run(["man", "-l", page], cwd=REPO, capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, MANWIDTH="100"))
+        assert m.returncode == 0 and "NAME" in plain(m.stdout), (page, m.stderr)
+
+
+def test_every_configuration_key_is_in_tandem_yaml_5():
+    doc = (REPO / "docs" / "configuration.md").read_text()
+    keys = set()
+    for line in doc.splitlines():
+        m = re.match(r"\| (`[a-z0-9-]+`(?:, `[a-z0-9-]+`)*) \|", line)
+        if m:
+            keys.update(re.findall(r"`([a-z0-9-]+)`", m.group(1)))
+    assert len(keys) > 40, keys
+    text = subprocess.run(["man", "-l", "man/tandem.yaml.5"], cwd=REPO, capture_output=True, text=True,
+                          timeout=60, env=dict(os.environ, MANWIDTH="200")).stdout
+    text = plain(text).replace("\u2010", "-").replace("\u2011", "-")
+    missing = sorted(k for k in keys if k not in text)
+    assert not missing, "keys of docs/configuration.md missing from tandem.yaml(5): %s" % missing
+
+
+def test_make_install_into_a_root(tmp_path):
+    root = tmp_path / "root"
+    r = subprocess.run(["make", "-s", "install", "DESTDIR=%s" % root, "PREFIX=/usr",
+                        "BUILD=%s" % Path(os.environ.get("TANDEM_BUILD", REPO / "build"))],
+                       cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for f in ["usr/sbin/tandemd", "usr/bin/tandem", "usr/share/man/man8/tandemd.8", "usr/share/man/man1/tandem.1",
+              "usr/share/man/man5/tandem.yaml.5", "etc/tandem/tandem.yaml"]:
+        assert (root / f).is_file(), f
+    assert os.access(root / "usr/sbin/tandemd", os.X_OK)
+    assert (root / "var/lib/tandem").is_dir()
+    v = subprocess.run([str(root / "usr/sbin/tandemd"), "-V"], capture_output=True, text=True, timeout=30)
+    assert v.returncode == 0 and v.stdout.startswith("tandemd ")
+    # The default configuration is valid as installed.
+    c = subprocess.run([str(root / "usr/sbin/tandemd"), "--check", "-c", str(root / "etc/tandem/tandem.yaml")],
+                       capture_output=True, text=True, timeout=30)
+    assert c.returncode == 0, c.stdout + c.stderr
+    # An operator's edit survives a second install.
+    conf = root / "etc/tandem/tandem.yaml"
+    conf.write_text(conf.read_text() + "# edited by the operator\n")
+    r = subprocess.run(["make", "-s", "install", "DESTDIR=%s" % root, "PREFIX=/usr",
+                        "BUILD=%s" % Path(os.environ.get("TANDEM_BUILD", REPO / "build"))],
+                       cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0 and "edited by the operator" in conf.read_text()
+
+
+def test_installed_binary_serves(tmp_path):
+    """The installed tandemd (not the build folder's) serves a zone."""
+    root = tmp_path / "root"
+    subprocess.run(["make", "-s", "install", "DESTDIR=%s" % root, "PREFIX=/usr",
+                    "BUILD=%s" % Path(os.environ.get("TANDEM_BUILD", REPO / "build"))],
+                   cwd=REPO, check=True, capture_output=True, timeout=600)
+    t = Tandem(tmp_path, [Zone("inst.test.", _zone(tmp_path))])
+    t.binary = root / "usr/sbin/tandemd"
+    with t:
+        assert xfr.soa_serial(t, "inst.test.") == 3
+        assert dnsq.ask(t, "www.inst.test.", "A").answer
+
+
+def _zone(tmp_path):
+    p = tmp_path / "inst.zone"
+    p.write_text(xfr.zone_text("inst.test.", 3))
+    return p
