@@ -23,7 +23,7 @@ UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 PY      := /usr/bin/python3
 
 .PHONY: all run test unit unit-asan integration integration-asan bench deps clean fuzz fuzz-replay \
-        fuzz-build fuzz-bins man install
+        fuzz-build fuzz-bins man install install-systemd
 
 all: $(BUILD)/tandemd $(BUILD)/tandem
 
@@ -129,6 +129,15 @@ install: all
 	install -m 0644 man/tandemd.8 $(DESTDIR)$(PREFIX)/share/man/man8/tandemd.8
 	[ -e $(DESTDIR)$(SYSCONFDIR)/tandem/tandem.yaml ] || \
 		install -m 0644 etc/tandem.yaml $(DESTDIR)$(SYSCONFDIR)/tandem/tandem.yaml
+
+# The systemd unit (Type=notify, sandboxed, port 53 with CAP_NET_BIND_SERVICE only); it runs as the user
+# `tandem`, which a package creates (docs/install.md).
+SYSTEMDUNITDIR ?= /lib/systemd/system
+install-systemd:
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed -e 's#/usr/sbin/tandemd#$(PREFIX)/sbin/tandemd#g' -e 's#/etc/tandem#$(SYSCONFDIR)/tandem#g' \
+		-e 's#/var/lib/tandem#$(STATEDIR)/tandem#g' dist/tandem.service > $(DESTDIR)$(SYSTEMDUNITDIR)/tandem.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/tandem.service
 
 fuzz-replay: fuzz-build
 	@tests/fuzz/run.sh replay $(FUZZ_TARGETS)

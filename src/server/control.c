@@ -10,6 +10,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/sdnotify.h"
 #include "server/catconsume.h"
 #include "server/control.h"
 #include "server/filesync.h"
@@ -320,10 +321,15 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	server_t *srv = arg;
 	if (sig == SIGHUP) {
 		log_info("SIGHUP: reloading");
+		sdnotify("RELOADING=1\nSTATUS=reloading");
 		server_reload(srv);
+		char status[64];
+		snprintf(status, sizeof(status), "READY=1\nSTATUS=serving %zu zones", zoneset_count(srv->zones));
+		sdnotify(status);
 		return;
 	}
 	log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	sdnotify("STOPPING=1\nSTATUS=stopping");
 	srv->stopping = true;
 	event_base_loopbreak(srv->base);
 }

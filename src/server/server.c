@@ -13,6 +13,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/sdnotify.h"
 #include "server/net.h"
 #include "server/server.h"
 #include "server/worker.h"
@@ -256,6 +257,10 @@ static int start_workers(server_t *srv)
 		log_info("listening on %s (UDP and TCP)",
 		         sockaddr_format(&srv->rc->conf->server.listen[i], text, sizeof(text)));
 	log_info("serving %zu zones with %u workers", zoneset_count(srv->zones), count);
+	char status[96];
+	snprintf(status, sizeof(status), "READY=1\nSTATUS=serving %zu zones\nMAINPID=%ld", zoneset_count(srv->zones),
+	         (long)getpid());
+	sdnotify(status);   /* systemd (Type=notify): the zones are served from here on */
 	return TDM_OK;
 }
 

@@ -96,3 +96,113 @@ def _zone(tmp_path):
     p = tmp_path / "inst.zone"
     p.write_text(xfr.zone_text("inst.test.", 3))
     return p
+
+
+def _install(root, *targets):
+    subprocess.run(["make", "-s"] + list(targets) + ["DESTDIR=%s" % root, "PREFIX=/usr",
+                                                      "BUILD=%s" % Path(os.environ.get("TANDEM_BUILD",
+                                                                                       REPO / "build"))],
+                   cwd=REPO, check=True, capture_output=True, timeout=600)
+
+
+def test_systemd_unit_verifies_and_is_sandboxed(tmp_path):
+    """The unit passes `systemd-analyze verify` (pointed at the binary installed under a throwaway root) and
+    `systemd-analyze security` rates its exposure low."""
+    root = tmp_path / "root"
+    _install(root, "install", "install-systemd")
+    unit = root / "lib/systemd/system/tandem.service"
+    text = unit.read_text()
+    for directive in ["Type=notify", "ExecReload=", "NoNewPrivileges=yes", "ProtectSystem=strict",
+                      "CapabilityBoundingSet=CAP_NET_BIND_SERVICE", "AmbientCapabilities=CAP_NET_BIND_SERVICE",
+                      "User=tandem"]:
+        assert directive in text, directive
+    check = tmp_path / "tandem.service"
+    check.write_text(text.replace("/usr/sbin/tandemd", str(root / "usr/sbin/tandemd")))
+    v = subprocess.run(["systemd-analyze", "verify", "--man=no", str(check)], capture_output=True, text=True,
+                       timeout=60)
+    assert v.returncode == 0 and v.stderr.strip() == "", v.stderr
+    s = subprocess.run(["systemd-analyze", "security", "--offline=yes", str(check)], capture_output=True,
+                       text=True, timeout=60)
+    m = re.search(r"Overall exposure level for tandem.service: ([\d.]+)", s.stdout + s.stderr)
+    assert m and float(m.group(1)) <= 3.0, s.stdout[-500:]
+
+
+def test_sd_notify_ready_reloading_stopping(tmp_path):
+    """Run as systemd runs a Type=notify service: READY=1 once the zones are served, RELOADING=1 then READY=1
+    around a SIGHUP, STOPPING=1 on SIGTERM (sd_notify(3), to $NOTIFY_SOCKET)."""
+    import socket
+    import signal
+    import time
+    path = str(tmp_path / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(10)
+    t = Tandem(tmp_path, [Zone("inst.test.", _zone(tmp_path))])
+    t.env = {"NOTIFY_SOCKET": path}
+    try:
+        t.start()
+        msg = sock.recv(4096).decode()
+        assert "READY=1" in msg and "STATUS=serving 1 zones" in msg, msg
+        assert xfr.soa_serial(t, "inst.test.") == 3   # served when READY says so
+        t.signal(signal.SIGHUP)
+        assert "RELOADING=1" in sock.recv(4096).decode()
+        assert "READY=1" in sock.recv(4096).decode()
+        t.signal(signal.SIGTERM)
+        assert "STOPPING=1" in sock.recv(4096).decode()
+        deadline = time.monotonic() + 10
+        while t.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        t.stop()
+        sock.close()
+
+
+def _free_privileged_port():
+    import socket
+    for port in range(900, 1000):
+        ok = True
+        for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+            s = socket.socket(socket.AF_INET, kind)
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                ok = False
+            finally:
+                s.close()
+        if ok:
+            return port
+    raise RuntimeError("no free port below 1024 on 127.0.0.1")
+
+
+def test_unprivileged_user_binds_a_privileged_port(tmp_path):
+    """As the unit runs it: not root, with only CAP_NET_BIND_SERVICE (ambient), on a port below 1024 (picked
+    free at run time on 127.0.0.1), the installed tandemd serves."""
+    import pytest
+    if os.geteuid() != 0:
+        pytest.fail("this test needs root to drop to another user (CI runs as root)")
+    import shutil
+    import tempfile
+    # A folder the other user can walk into (pytest's own are root's alone), removed at the end.
+    work = Path(tempfile.mkdtemp(prefix="tandem-unpriv-"))
+    os.chmod(work, 0o755)
+    try:
+        root = work / "root"
+        _install(root, "install")
+        port = _free_privileged_port()
+        t = Tandem(work, [Zone("inst.test.", _zone(work))], port=port)
+        t.prepare()
+        subprocess.run(["chown", "-R", "65534:65534", str(t.dir)], check=True)
+        t.binary = root / "usr/sbin/tandemd"
+        argv = t.argv
+
+        def dropped():
+            return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                    "--inh-caps=+net_bind_service", "--ambient-caps=+net_bind_service", "--"] + argv()
+        t.argv = dropped
+        with t:
+            assert xfr.soa_serial(t, "inst.test.") == 3
+            status = Path("/proc/%d/status" % t.proc.pid).read_text()
+            uid = re.search(r"^Uid:\s+(\d+)", status, re.M).group(1)
+            assert uid == "65534", status
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
