@@ -128,7 +128,7 @@ install: all
 	install -m 0644 man/tandem.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/tandem.yaml.5
 	install -m 0644 man/tandemd.8 $(DESTDIR)$(PREFIX)/share/man/man8/tandemd.8
 	[ -e $(DESTDIR)$(SYSCONFDIR)/tandem/tandem.yaml ] || \
-		install -m 0644 etc/tandem.yaml $(DESTDIR)$(SYSCONFDIR)/tandem/tandem.yaml
+		install -m 0644 dist/tandem.yaml $(DESTDIR)$(SYSCONFDIR)/tandem/tandem.yaml
 
 # The systemd unit (Type=notify, sandboxed, port 53 with CAP_NET_BIND_SERVICE only); it runs as the user
 # `tandem`, which a package creates (docs/install.md).

@@ -20,6 +20,8 @@ typedef enum { CONF_CATALOG_NONE, CONF_CATALOG_PRODUCE, CONF_CATALOG_CONSUME } c
 /* How a primary's serial moves when the server raises it (zone/diff.h serial_next): the values are
  * zone/diff.h's ZONE_SERIAL_*. */
 typedef enum { CONF_SERIAL_INCREMENT, CONF_SERIAL_UNIXTIME, CONF_SERIAL_DATESERIAL } conf_serial_policy_t;
+/* lib/log.h's enum log_format values. */
+typedef enum { CONF_LOG_TEXT, CONF_LOG_JSON } conf_log_format_t;
 
 typedef struct {
 	char *name;              /* key name as a textual FQDN, lowercase, with the trailing dot */
@@ -109,6 +111,7 @@ typedef struct {
 	unsigned max_zone_size;        /* their octets, uncompressed, default 1 GiB */
 	unsigned xfr_max_time;         /* seconds one refresh (SOA checks, transfers) may take, default 3600 */
 	unsigned catalog_max_members;  /* members of one consumed catalog at most, default 100,000 */
+	conf_log_format_t log_format;  /* text (default) or json; the journal's priorities either way */
 	unsigned rate_limit;           /* RRL: UDP answers per second per bucket, 0 = off */
 	unsigned rate_limit_slip;      /* every n-th limited answer goes out truncated, 0 = none */
 	unsigned rate_limit_ipv4_prefix, rate_limit_ipv6_prefix;

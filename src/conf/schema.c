@@ -37,6 +37,9 @@ static const struct conf_word zone_types[] = {
 static const struct conf_word catalog_roles[] = {
 	{ "produce", CONF_CATALOG_PRODUCE }, { "consume", CONF_CATALOG_CONSUME }, { NULL, 0 },
 };
+static const struct conf_word log_formats[] = {
+	{ "text", CONF_LOG_TEXT }, { "json", CONF_LOG_JSON }, { NULL, 0 },
+};
 static const struct conf_word serial_policies[] = {
 	{ "increment", CONF_SERIAL_INCREMENT }, { "unixtime", CONF_SERIAL_UNIXTIME },
 	{ "dateserial", CONF_SERIAL_DATESERIAL }, { NULL, 0 },
@@ -92,6 +95,8 @@ static const struct conf_row server_rows[] = {
 	ROW("xfr-timeout", OPT_TIME, SRV(xfr_timeout), SIZE(conf_server_t, xfr_timeout),
 	    .def = "10", .min = 1, .max = 3600),
 	ROW("catalog", OPT_DNAME, SRV(catalog)),
+	ROW("log-format", OPT_ENUM, SRV(log_format), SIZE(conf_server_t, log_format), .words = log_formats,
+	    .def = "text"),
 	ROW("verify-interval", OPT_TIME, SRV(verify_interval), SIZE(conf_server_t, verify_interval),
 	    .def = "0", .min = 0, .max = 604800),
 	ROW("max-zone-records", OPT_UINT, SRV(max_zone_records), SIZE(conf_server_t, max_zone_records),

@@ -11,6 +11,17 @@ enum log_level { LOG_ERR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 /* Messages above this level are dropped. Default LOG_INFO; TANDEM_LOG=debug raises it. */
 void log_set_level(enum log_level level);
 
+/*
+ * How a line is written. TEXT: "2026-12-04T23:19:32.123Z info: message". JSON: one object a line,
+ * {"time": "...", "level": "info", "message": "..."} (the message escaped as JSON strings are). Under
+ * systemd with stderr connected to the journal ($JOURNAL_STREAM names stderr's device and inode), each
+ * line starts with its syslog priority ("<3>" error, "<4>" warning, "<6>" info, "<7>" debug:
+ * sd-daemon(3)), so the journal keeps the levels; the text form then drops its timestamp (the journal
+ * has its own).
+ */
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
+void log_set_format(enum log_format format);
+
 /* format(printf): lets the compiler check every call's arguments (GCC and Clang both know it). */
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vmsg(enum log_level level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));

@@ -96,6 +96,7 @@ int server_new(const char *conf_path, server_t **out)
 		goto fail;
 	if ((ret = load_conf(conf_path, &conf)) != TDM_OK)
 		goto fail;
+	log_set_format(conf->server.log_format == CONF_LOG_JSON ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
 	if ((ret = runconf_new(conf, &srv->rc)) != TDM_OK) {
 		conf_free(conf);
 		goto fail;

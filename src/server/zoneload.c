@@ -13,18 +13,29 @@
 #include "zonefile/zonefile.h"
 #include "wire/pkt.h"
 
-/* Parse, build and check; the list and version are returned only when all passed. No sort: the
- * checks work on the built version, which is what makes a first start of a big zone fast. */
-static int parse_file(const conf_zone_t *cz, const uint8_t *apex, rrlist_t **list,
-                      zone_contents_t **out)
+/* A zone file's problems, as the daemon logs them (with a level: the journal keeps it). */
+static void log_problem(void *ctx, const char *file, unsigned line, const char *msg)
 {
-	int ret = zonefile_load(cz->file, cz->name, list, NULL, NULL);
+	(void)ctx;
+	if (line > 0)
+		log_err("%s:%u: %s", file, line, msg);
+	else
+		log_err("%s: %s", file, msg);
+}
+
+/* Parse, build and check; the list and version are returned only when all passed. No sort: the
+ * checks work on the built version, which is what makes a first start of a big zone fast. fn
+ * reports each problem (tandemd --check prints them bare, the daemon logs them). */
+static int parse_file(const conf_zone_t *cz, const uint8_t *apex, rrlist_t **list,
+                      zone_contents_t **out, zonefile_error_fn fn)
+{
+	int ret = zonefile_load(cz->file, cz->name, list, fn, NULL);
 	if (ret != TDM_OK)
 		return ret;
 	ret = zone_contents_build(apex, *list, out);
 	if (ret != TDM_OK && ret != TDM_ESEMCHECK)
 		goto fail;
-	ret = zonefile_check(*list, *out, apex, cz->file, NULL, NULL);
+	ret = zonefile_check(*list, *out, apex, cz->file, fn, NULL);
 	if (ret == TDM_OK) {
 		zoneload_dnssec_warnings(cz->name, *out);
 		return TDM_OK;
@@ -203,7 +214,7 @@ static int import_file(const zoneload_t *zl, const conf_zone_t *cz, const uint8_
 	zone_contents_t *z = NULL;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int ret = parse_file(cz, apex, &list, &z);
+	int ret = parse_file(cz, apex, &list, &z, log_problem);
 	if (ret != TDM_OK) {
 		log_err("%s: zone file %s not loaded (%s)", cz->name, cz->file, tdm_strerror(ret));
 		return ret;
@@ -324,7 +335,7 @@ int zoneload_check_file(const conf_zone_t *cz)
 	name_copy_lower(apex, apex);
 	rrlist_t *list = NULL;
 	zone_contents_t *z = NULL;
-	int ret = parse_file(cz, apex, &list, &z);
+	int ret = parse_file(cz, apex, &list, &z, zonefile_error_print);
 	zone_contents_free(z);
 	rrlist_free(list);
 	return ret;

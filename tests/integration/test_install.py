@@ -206,3 +206,52 @@ def test_unprivileged_user_binds_a_privileged_port(tmp_path):
             assert uid == "65534", status
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_json_log_format(tmp_path):
+    """server.log-format: json: every line the server writes is one JSON object with time, level, message."""
+    import json
+    t = Tandem(tmp_path, [Zone("inst.test.", _zone(tmp_path))], extra_server={"log-format": "json"})
+    with t:
+        assert xfr.soa_serial(t, "inst.test.") == 3
+    lines = [ln for ln in t.log_text().splitlines() if ln and not ln.startswith("====")]
+    assert len(lines) > 3
+    levels = set()
+    for ln in lines:
+        obj = json.loads(ln)
+        assert set(obj) == {"time", "level", "message"}, obj
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", obj["time"])
+        levels.add(obj["level"])
+    assert "info" in levels
+    assert any("serving 1 zones" in json.loads(ln)["message"] for ln in lines)
+
+
+def test_journal_priorities(tmp_path):
+    """Under systemd with stderr on the journal ($JOURNAL_STREAM is stderr's device:inode), each line starts
+    with its syslog priority (<6> info, <4> warning, <3> error) and carries no timestamp of its own; a
+    $JOURNAL_STREAM naming another file changes nothing."""
+    zone = _zone(tmp_path)
+    broken = tmp_path / "broken.zone"
+    broken.write_text("$ORIGIN broken.test.\n@ SOA this is not a zone file\n")
+    t = Tandem(tmp_path, [Zone("inst.test.", zone), Zone("broken.test.", broken)])
+    t.log_path.parent.mkdir(parents=True, exist_ok=True)
+    t.log_path.touch()
+    st = os.stat(t.log_path)
+    t.env = {"JOURNAL_STREAM": "%d:%d" % (st.st_dev, st.st_ino)}
+    t.start()   # not waited for as ready: the broken zone never answers
+    try:
+        t.wait_log(r"<6>info: serving 2 zones")
+        assert xfr.soa_serial(t, "inst.test.") == 3
+    finally:
+        t.stop()
+    lines = [ln for ln in t.log_text().splitlines() if ln and not ln.startswith("====")]
+    assert all(re.match(r"<[3467]>(error|warning|info|debug): ", ln) for ln in lines), lines[:5]
+    assert any(re.match(r"<3>error: .*broken.test.zone:2: ", ln) for ln in lines), lines
+    assert any(ln.startswith("<3>error: broken.test.: zone file") for ln in lines), lines
+    # Another file's device:inode: plain lines.
+    t2 = Tandem(tmp_path, [Zone("inst.test.", zone)], name="plain")
+    t2.env = {"JOURNAL_STREAM": "%d:%d" % (st.st_dev, st.st_ino)}
+    with t2:
+        pass
+    lines = [ln for ln in t2.log_text().splitlines() if ln and not ln.startswith("====")]
+    assert all(re.match(r"\d{4}-\d\d-\d\dT[\d:.]+Z (error|warning|info|debug): ", ln) for ln in lines), lines[:3]
