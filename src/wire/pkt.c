@@ -1,4 +1,5 @@
 /* wire/pkt.c -- reading and writing DNS messages */
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/error.h"
@@ -43,6 +44,131 @@ int pkt_read_question(const uint8_t *msg, size_t len, size_t *pos, pkt_question_
 	return TDM_OK;
 }
 
+/* ---- writing: the compression table ---- */
+
+/* Entries of a table: every label below PKT_COMPRESS_REACH (each takes at least two octets after the
+ * 12 of the header) fits, so a table never fills. */
+#define CTABLE_SIZE (PKT_COMPRESS_REACH / 2)
+#define CTABLE_BUCKETS 4096
+/* Entries looked at per lookup in a table: labels chosen to collide in the hash cost compression, not
+ * time. */
+#define CTABLE_PROBES 32
+
+struct pkt_ctable {
+	uint16_t head[CTABLE_BUCKETS];   /* entry index + 1 of the newest entry of a bucket; 0: none */
+	uint16_t chain[CTABLE_SIZE];     /* the entry index + 1 before it in the same bucket; 0: none */
+	uint16_t bucket[CTABLE_SIZE];
+	uint16_t off[CTABLE_SIZE];
+	uint16_t next[CTABLE_SIZE];
+	/* The last owner written and where each of its suffixes is (0: nowhere a pointer can reach), so
+	 * that the next owner -- in a transfer the same name or a sibling -- takes the suffixes they share
+	 * without a lookup. owner_labels 0: nothing known (a new message, or entries rolled back). */
+	int owner_labels;
+	uint8_t owner[NAME_MAXLEN];
+	uint8_t owner_label[NAME_MAXLABELS];   /* offset of each label in owner */
+	uint16_t owner_at[NAME_MAXLABELS];
+};
+
+pkt_ctable_t *pkt_ctable_new(void)
+{
+	return calloc(1, sizeof(pkt_ctable_t));
+}
+
+void pkt_ctable_free(pkt_ctable_t *t)
+{
+	free(t);
+}
+
+/* Case-insensitive equality of two labels (length octet first). */
+static bool label_equal(const uint8_t *a, const uint8_t *b)
+{
+	if (a[0] != b[0])
+		return false;
+	if (memcmp(a + 1, b + 1, a[0]) == 0)
+		return true;
+	for (int i = 1; i <= a[0]; i++)
+		if (name_lower(a[i]) != name_lower(b[i]))
+			return false;
+	return true;
+}
+
+/* FNV-1a over the lowercased label, seeded with the offset of the name after it. */
+static unsigned label_bucket(uint16_t next, const uint8_t *label)
+{
+	uint32_t h = 2166136261u ^ next;
+	h *= 16777619u;
+	for (int i = 0; i <= label[0]; i++) {
+		h ^= name_lower(label[i]);
+		h *= 16777619u;
+	}
+	return (h ^ h >> 16) & (CTABLE_BUCKETS - 1);
+}
+
+static void table_add(pkt_ctable_t *t, uint16_t i, uint16_t off, uint16_t next, const uint8_t *label)
+{
+	unsigned b = label_bucket(next, label);
+	t->off[i] = off;
+	t->next[i] = next;
+	t->bucket[i] = (uint16_t)b;
+	t->chain[i] = t->head[b];
+	t->head[b] = (uint16_t)(i + 1);
+}
+
+/* Registers the label written at off, followed by the name at next (0: the root). */
+static void comp_add(pkt_writer_t *w, uint16_t off, uint16_t next)
+{
+	if (w->table != NULL) {
+		if (w->ncomp < CTABLE_SIZE)
+			table_add(w->table, w->ncomp++, off, next, w->buf + off);
+	} else if (w->ncomp < PKT_COMPRESS_MAX) {
+		w->comp[w->ncomp] = off;
+		w->comp_next[w->ncomp++] = next;
+	}
+}
+
+/* Offset of an entry for label followed by the name at next, or 0. */
+static uint16_t comp_find(const pkt_writer_t *w, uint16_t next, const uint8_t *label)
+{
+	if (w->table != NULL) {
+		const pkt_ctable_t *t = w->table;
+		unsigned i = t->head[label_bucket(next, label)];
+		for (int probes = 0; i != 0 && probes < CTABLE_PROBES; i = t->chain[i - 1], probes++)
+			if (t->next[i - 1] == next && label_equal(w->buf + t->off[i - 1], label))
+				return t->off[i - 1];
+		return 0;
+	}
+	for (unsigned i = 0; i < w->ncomp; i++)
+		if (w->comp_next[i] == next && label_equal(w->buf + w->comp[i], label))
+			return w->comp[i];
+	return 0;
+}
+
+/* Forgets the entries from n on (newest first, so each bucket's head is what it was). */
+static void comp_truncate(pkt_writer_t *w, uint16_t n)
+{
+	if (n >= w->ncomp)
+		return;
+	if (w->table != NULL) {
+		for (uint16_t i = w->ncomp; i > n; i--)
+			w->table->head[w->table->bucket[i - 1]] = w->table->chain[i - 1];
+		w->table->owner_labels = 0;
+	}
+	w->ncomp = n;
+}
+
+void pkt_writer_set_table(pkt_writer_t *w, pkt_ctable_t *t)
+{
+	memset(t->head, 0, sizeof(t->head));
+	t->owner_labels = 0;
+	uint16_t n = w->table == NULL ? w->ncomp : 0;
+	w->ncomp = 0;
+	w->table = t;
+	for (uint16_t i = 0; i < n; i++)
+		table_add(t, w->ncomp++, w->comp[i], w->comp_next[i], w->buf + w->comp[i]);
+}
+
+/* ---- writing ---- */
+
 void pkt_writer_init(pkt_writer_t *w, uint8_t *buf, size_t cap)
 {
 	w->buf = buf;
@@ -51,6 +177,7 @@ void pkt_writer_init(pkt_writer_t *w, uint8_t *buf, size_t cap)
 	w->section = PKT_SECTION_ANSWER;
 	w->counts[0] = w->counts[1] = w->counts[2] = 0;
 	w->ncomp = 0;
+	w->table = NULL;
 	w->compress = true;
 }
 
@@ -65,72 +192,99 @@ int pkt_write_header(pkt_writer_t *w, uint16_t id, uint16_t flags)
 	return TDM_OK;
 }
 
-/* Whether the name at msg offset off (following pointers) equals the label sequence at name. */
-static bool match_at(const uint8_t *msg, size_t off, const uint8_t *name)
+/* The suffixes the name shares with the last owner: lowers *j and sets *at as a lookup would. */
+static void owner_shared(const pkt_ctable_t *t, const uint8_t *const *label, int *j, uint16_t *at,
+                         uint16_t *found)
 {
-	for (int hops = 0; hops < 128;) {
-		uint8_t len = msg[off];
-		if ((len & 0xC0) == 0xC0) {
-			off = (size_t)(len & 0x3F) << 8 | msg[off + 1];
-			hops++;
-			continue;
-		}
-		if (len != *name)
-			return false;
-		if (len == 0)
-			return true;
-		for (int i = 1; i <= len; i++)
-			if (name_lower(msg[off + i]) != name_lower(name[i]))
-				return false;
-		off += 1 + (size_t)len;
-		name += 1 + len;
+	for (int i = t->owner_labels; *j > 0 && i > 0; i--) {
+		const uint8_t *a = label[*j - 1], *b = t->owner + t->owner_label[i - 1];
+		if (t->owner_at[i - 1] == 0 || a[0] != b[0] || memcmp(a + 1, b + 1, a[0]) != 0)
+			return;
+		*at = found[*j - 1] = t->owner_at[i - 1];
+		(*j)--;
 	}
-	return false;
 }
 
-/* Only names already complete in the message are candidates (the first `known` entries): the labels of
- * the name being written are registered as they go, and a suffix matched against them would read octets
- * not written yet -- a pointer into the name itself, a compression loop ("www.example.com.example.com."). */
-static int find_suffix(const pkt_writer_t *w, const uint8_t *suffix, uint16_t known)
+static void owner_remember(pkt_ctable_t *t, const uint8_t *name, size_t name_len,
+                           const uint8_t *const *label, int k, const uint16_t *found)
 {
-	for (int i = 0; i < known; i++)
-		if (match_at(w->buf, w->comp[i], suffix))
-			return w->comp[i];
-	return -1;
+	memcpy(t->owner, name, name_len);
+	for (int i = 0; i < k; i++) {
+		t->owner_label[i] = (uint8_t)(label[i] - name);
+		t->owner_at[i] = found[i];
+	}
+	t->owner_labels = k;
+}
+
+/*
+ * The name's labels [0, j) go out as they are, then a pointer to the suffix [j, k) found at `at`, or
+ * (nothing found, or compression off) the rest of the name. New labels are registered only when what
+ * follows them is the copy the lookups find (always, when compressing; when not, only if no suffix
+ * was found), so each suffix has one entry and the lookup from the root up finds it.
+ */
+static int write_name(pkt_writer_t *w, const uint8_t *name, bool compress, bool owner)
+{
+	const uint8_t *label[NAME_MAXLABELS];
+	uint16_t found[NAME_MAXLABELS];   /* where the suffix from each label is: 0 = not pointable */
+	int k = 0;
+	const uint8_t *p = name;
+	/* A valid name has at most 127 labels; the bound only keeps a broken one inside the array. */
+	while (*p != 0 && k < NAME_MAXLABELS) {
+		label[k++] = p;
+		p += 1 + *p;
+	}
+	if (*p != 0)
+		return TDM_EMALF;
+	size_t name_len = (size_t)(p - name) + 1;
+	compress = compress && w->compress;
+	owner = owner && compress && w->table != NULL;
+	uint16_t at = 0;
+	int j = k;
+	if (owner)
+		owner_shared(w->table, label, &j, &at, found);
+	if (owner && j == 0) {   /* the same name again */
+		if (w->pos > w->cap || 2 > w->cap - w->pos)
+			return TDM_ESPACE;
+		pkt_put16(w->buf + w->pos, (uint16_t)(0xC000 | at));
+		w->pos += 2;
+		return TDM_OK;
+	}
+	while (j > 0) {
+		uint16_t off = comp_find(w, at, label[j - 1]);
+		if (off == 0)
+			break;
+		at = found[j - 1] = off;
+		j--;
+	}
+	bool pointer = compress && at != 0;
+	size_t head = (size_t)((j < k ? label[j] : p) - name);
+	size_t need = pointer ? head + 2 : name_len;
+	if (w->pos > w->cap || need > w->cap - w->pos)
+		return TDM_ESPACE;
+	size_t start = w->pos;
+	memcpy(w->buf + start, name, pointer ? head : name_len);
+	for (int i = 0; i < j; i++)
+		found[i] = 0;
+	if (compress || j == k)
+		for (int i = 0; i < j; i++) {
+			size_t off = start + (size_t)(label[i] - name);
+			size_t next = i + 1 < j ? start + (size_t)(label[i + 1] - name) : at;
+			if (off >= PKT_COMPRESS_REACH || next >= PKT_COMPRESS_REACH)
+				break;   /* and so are the labels after it */
+			comp_add(w, (uint16_t)off, (uint16_t)next);
+			found[i] = (uint16_t)off;
+		}
+	if (pointer)
+		pkt_put16(w->buf + start + head, (uint16_t)(0xC000 | at));
+	w->pos = start + need;
+	if (owner)
+		owner_remember(w->table, name, name_len, label, k, found);
+	return TDM_OK;
 }
 
 int pkt_write_name(pkt_writer_t *w, const uint8_t *name, bool compress)
 {
-	size_t start = w->pos;
-	uint16_t ncomp = w->ncomp;
-	const uint8_t *p = name;
-	compress = compress && w->compress;
-	while (*p != 0) {
-		int ptr = compress ? find_suffix(w, p, ncomp) : -1;
-		if (ptr >= 0) {
-			if (w->pos + 2 > w->cap)
-				goto nospace;
-			pkt_put16(w->buf + w->pos, (uint16_t)(0xC000 | ptr));
-			w->pos += 2;
-			return TDM_OK;
-		}
-		size_t n = 1 + (size_t)*p;
-		if (w->pos + n > w->cap)
-			goto nospace;
-		if (w->pos < 0x4000 && w->ncomp < PKT_COMPRESS_MAX)
-			w->comp[w->ncomp++] = (uint16_t)w->pos;
-		memcpy(w->buf + w->pos, p, n);
-		w->pos += n;
-		p += n;
-	}
-	if (w->pos + 1 > w->cap)
-		goto nospace;
-	w->buf[w->pos++] = 0;
-	return TDM_OK;
-nospace:
-	w->pos = start;
-	w->ncomp = ncomp;
-	return TDM_ESPACE;
+	return write_name(w, name, compress, false);
 }
 
 int pkt_write_question(pkt_writer_t *w, const uint8_t *qname, uint16_t qtype, uint16_t qclass)
@@ -215,7 +369,7 @@ int pkt_write_rr(pkt_writer_t *w, const uint8_t *owner, uint16_t owner_ptr, uint
 			return TDM_ESPACE;
 		pkt_put16(w->buf + w->pos, (uint16_t)(0xC000 | owner_ptr));
 		w->pos += 2;
-	} else if ((ret = pkt_write_name(w, owner, true)) != TDM_OK) {
+	} else if ((ret = write_name(w, owner, true, true)) != TDM_OK) {
 		return ret;
 	}
 	if (w->pos + 10 > w->cap)
@@ -255,5 +409,5 @@ void pkt_rollback(pkt_writer_t *w, const pkt_mark_t *m)
 {
 	w->pos = m->pos;
 	memcpy(w->counts, m->counts, sizeof(m->counts));
-	w->ncomp = m->ncomp;
+	comp_truncate(w, m->ncomp);
 }

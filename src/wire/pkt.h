@@ -74,20 +74,43 @@ int pkt_read_question(const uint8_t *msg, size_t len, size_t *pos, pkt_question_
 
 /*
  * A message being written. Visible so it lives on the caller's stack; use the functions.
- * Compression: every name written uncompressed registers its label positions (below 0x4000);
- * a later name reuses the longest suffix already present.
+ *
+ * Compression (RFC 1035 4.1.4): every label written at an offset a pointer can reach (below
+ * PKT_COMPRESS_REACH) is remembered as an entry (its offset, the offset of the name that follows it: 0
+ * for the root). A name is looked up from the root up -- its last label among the entries followed by
+ * the root, the label before among those followed by that one, ... -- and the longest suffix found
+ * becomes a pointer. Each lookup compares one label, so a name costs one probe per label whatever the
+ * message holds; and since the whole name is looked up before any of it is written, a pointer always
+ * goes back to a complete name written earlier, never into the name itself.
+ *
+ * The writer holds PKT_COMPRESS_MAX entries itself (searched in order: plenty for a UDP answer, and
+ * nothing to set up per message). A long message (a transfer) is given a table with a hash index that
+ * holds every label below PKT_COMPRESS_REACH (pkt_writer_set_table).
  */
 #define PKT_COMPRESS_MAX 64
+#define PKT_COMPRESS_REACH 0x4000   /* a pointer has 14 bits: names past this cannot be pointed at */
+typedef struct pkt_ctable pkt_ctable_t;
 typedef struct {
 	uint8_t *buf;
 	size_t cap;        /* how far we may write: set lower than the buffer for UDP limits */
 	size_t pos;
 	int section;       /* current section */
 	uint16_t counts[3];
-	uint16_t ncomp;
-	uint16_t comp[PKT_COMPRESS_MAX];
+	uint16_t ncomp;    /* entries, in the writer's own arrays or in table */
+	uint16_t comp[PKT_COMPRESS_MAX];         /* offset of a label */
+	uint16_t comp_next[PKT_COMPRESS_MAX];    /* offset of the name after it, 0 = the root */
+	pkt_ctable_t *table;                     /* NULL: the arrays above */
 	bool compress;
 } pkt_writer_t;
+
+/* A compression table for long messages (about 64 KiB), reused from message to message. NULL on
+ * allocation failure. */
+pkt_ctable_t *pkt_ctable_new(void);
+void pkt_ctable_free(pkt_ctable_t *t);
+
+/* Gives a writer the table, emptied, for its entries (those it has so far move into it). The table
+ * serves one writer at a time, until that writer is initialised again. */
+void pkt_writer_set_table(pkt_writer_t *w, pkt_ctable_t *t);
 
 /* Starts an empty message in buf, of at most cap octets, compression on. */
 void pkt_writer_init(pkt_writer_t *w, uint8_t *buf, size_t cap);
@@ -100,7 +123,8 @@ int pkt_write_question(pkt_writer_t *w, const uint8_t *qname, uint16_t qtype, ui
 /* Moves on to a later section (records go into the current one). */
 void pkt_begin_section(pkt_writer_t *w, int section);
 
-/* Writes a name, compressed when w->compress. TDM_OK or TDM_ESPACE (nothing written then). */
+/* Writes a valid name, compressed when w->compress. TDM_OK or TDM_ESPACE (nothing written then);
+ * TDM_EMALF for more than NAME_MAXLABELS labels (no valid name has that many). */
 int pkt_write_name(pkt_writer_t *w, const uint8_t *name, bool compress);
 
 /*

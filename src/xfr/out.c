@@ -13,12 +13,17 @@ static size_t opt_room(const xfr_out_t *x)
 	return x->messages == 0 && x->expire ? EXPIRE_OPT_LEN : 0;
 }
 
-/* Messages are filled to the 65535-octet TCP limit less what TSIG needs (RFC 5936 2.2: as many
- * records as fit); only the first carries the question (RFC 5936 2.2.1 allows it in all) and, when
- * asked, the EXPIRE option (RFC 7314 4: a secondary of a secondary counts from what is left). */
+/* Messages are filled up to PKT_COMPRESS_REACH octets (the last record may go past it, up to the
+ * 65535-octet TCP limit less what TSIG needs): RFC 5936 2.2 asks for enough records to amortize a
+ * message's overhead, and every name of such a message can be pointed at, so each owner is written
+ * once and its suffixes are shared (NSD and Knot send 16 KiB messages for the same reason). Only the
+ * first carries the question (RFC 5936 2.2.1 allows it in all) and, when asked, the EXPIRE option
+ * (RFC 7314 4: a secondary of a secondary counts from what is left). */
 static int start_message(xfr_out_t *x)
 {
 	pkt_writer_init(&x->w, x->buf, PKT_MAXLEN - x->reserve - opt_room(x));
+	if (x->table != NULL)
+		pkt_writer_set_table(&x->w, x->table);
 	int ret = pkt_write_header(&x->w, x->id, x->flags);
 	if (ret == TDM_OK && x->messages == 0 && x->question != NULL)
 		ret = pkt_write_question(&x->w, x->question->qname, x->question->qtype,
@@ -49,6 +54,9 @@ int xfr_out_rr(xfr_out_t *x, const uint8_t *owner, uint16_t type, uint32_t ttl,
                const uint8_t *rdata, uint16_t rdlen)
 {
 	int ret;
+	if (x->open && x->w.pos >= PKT_COMPRESS_REACH && x->w.counts[0] > 0 &&
+	    (ret = flush_message(x, false)) != TDM_OK)
+		return ret;
 	if (!x->open && (ret = start_message(x)) != TDM_OK)
 		return ret;
 	ret = pkt_write_rr(&x->w, owner, 0, type, PKT_CLASS_IN, ttl, rdata, rdlen);
@@ -90,7 +98,25 @@ static int put_soa(xfr_out_t *x, const zone_contents_t *z)
 	return put_rrset(x, z, zone_apex(z), zone_soa(z));
 }
 
-int xfr_out_axfr(xfr_out_t *x, const zone_contents_t *z)
+/* A transfer's compression table: made for it unless the caller gave one, freed when it ends. */
+static int table_begin(xfr_out_t *x, bool *made)
+{
+	*made = x->table == NULL;
+	if (*made && (x->table = pkt_ctable_new()) == NULL)
+		return TDM_ENOMEM;
+	return TDM_OK;
+}
+
+static int table_end(xfr_out_t *x, bool made, int ret)
+{
+	if (made) {
+		pkt_ctable_free(x->table);
+		x->table = NULL;
+	}
+	return ret;
+}
+
+static int axfr(xfr_out_t *x, const zone_contents_t *z)
 {
 	int ret = put_soa(x, z);
 	uint32_t apex = zone_apex_index(z);
@@ -117,8 +143,15 @@ static int put_list(xfr_out_t *x, const rrlist_t *list)
 	return TDM_OK;
 }
 
-int xfr_out_ixfr(xfr_out_t *x, const zone_contents_t *z, const rr_t *old_soa,
-                 const rrlist_t *removed, const rrlist_t *added)
+int xfr_out_axfr(xfr_out_t *x, const zone_contents_t *z)
+{
+	bool made;
+	int ret = table_begin(x, &made);
+	return table_end(x, made, ret == TDM_OK ? axfr(x, z) : ret);
+}
+
+static int ixfr(xfr_out_t *x, const zone_contents_t *z, const rr_t *old_soa,
+                const rrlist_t *removed, const rrlist_t *added)
 {
 	int ret = put_soa(x, z);
 	if (ret == TDM_OK)
@@ -135,6 +168,15 @@ int xfr_out_ixfr(xfr_out_t *x, const zone_contents_t *z, const rr_t *old_soa,
 	return ret == TDM_OK ? xfr_out_finish(x) : ret;
 }
 
+int xfr_out_ixfr(xfr_out_t *x, const zone_contents_t *z, const rr_t *old_soa,
+                 const rrlist_t *removed, const rrlist_t *added)
+{
+	bool made;
+	int ret = table_begin(x, &made);
+	return table_end(x, made, ret == TDM_OK ? ixfr(x, z, old_soa, removed, added) : ret);
+}
+
+/* One message: the writer's own entries are enough. */
 int xfr_out_soa_only(xfr_out_t *x, const zone_contents_t *z)
 {
 	int ret = put_soa(x, z);
