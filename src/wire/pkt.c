@@ -64,6 +64,7 @@ struct pkt_ctable {
 	 * that the next owner -- in a transfer the same name or a sibling -- takes the suffixes they share
 	 * without a lookup. owner_labels 0: nothing known (a new message, or entries rolled back). */
 	int owner_labels;
+	size_t owner_len;
 	uint8_t owner[NAME_MAXLEN];
 	uint8_t owner_label[NAME_MAXLABELS];   /* offset of each label in owner */
 	uint16_t owner_at[NAME_MAXLABELS];
@@ -92,21 +93,35 @@ static bool label_equal(const uint8_t *a, const uint8_t *b)
 	return true;
 }
 
-/* FNV-1a over the lowercased label, seeded with the offset of the name after it. */
+/*
+ * The bucket of a label followed by the name at next. Eight octets at a time, each ORed with 0x20:
+ * that maps A-Z to a-z and leaves every other octet's folding the same on both sides, so labels equal
+ * without regard to case always share a bucket (a few others, '@' and '`' say, do too: only a
+ * collision).
+ */
 static unsigned label_bucket(uint16_t next, const uint8_t *label)
 {
-	uint32_t h = 2166136261u ^ next;
-	h *= 16777619u;
-	for (int i = 0; i <= label[0]; i++) {
-		h ^= name_lower(label[i]);
-		h *= 16777619u;
+	const uint64_t k = 0x9E3779B97F4A7C15u, fold = 0x2020202020202020u;
+	uint64_t h = ((uint64_t)next << 8 | label[0]) * k;
+	const uint8_t *p = label + 1;
+	size_t n = label[0];
+	for (; n >= 8; p += 8, n -= 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		h = (h ^ (v | fold)) * k;
+		h ^= h >> 29;
 	}
-	return (h ^ h >> 16) & (CTABLE_BUCKETS - 1);
+	if (n > 0) {
+		uint64_t v = 0;
+		memcpy(&v, p, n);
+		h = (h ^ (v | fold)) * k;
+	}
+	h ^= h >> 32;
+	return (unsigned)(h ^ h >> 16) & (CTABLE_BUCKETS - 1);
 }
 
-static void table_add(pkt_ctable_t *t, uint16_t i, uint16_t off, uint16_t next, const uint8_t *label)
+static void table_add(pkt_ctable_t *t, uint16_t i, uint16_t off, uint16_t next, unsigned b)
 {
-	unsigned b = label_bucket(next, label);
 	t->off[i] = off;
 	t->next[i] = next;
 	t->bucket[i] = (uint16_t)b;
@@ -114,24 +129,30 @@ static void table_add(pkt_ctable_t *t, uint16_t i, uint16_t off, uint16_t next, 
 	t->head[b] = (uint16_t)(i + 1);
 }
 
-/* Registers the label written at off, followed by the name at next (0: the root). */
-static void comp_add(pkt_writer_t *w, uint16_t off, uint16_t next)
+/* Registers the label written at off, followed by the name at next (0: the root). bucket is the
+ * label's in the table when known (a lookup just missed it), else -1. */
+static void comp_add(pkt_writer_t *w, uint16_t off, uint16_t next, int bucket)
 {
 	if (w->table != NULL) {
 		if (w->ncomp < CTABLE_SIZE)
-			table_add(w->table, w->ncomp++, off, next, w->buf + off);
+			table_add(w->table, w->ncomp++, off, next,
+			          bucket >= 0 ? (unsigned)bucket : label_bucket(next, w->buf + off));
 	} else if (w->ncomp < PKT_COMPRESS_MAX) {
 		w->comp[w->ncomp] = off;
 		w->comp_next[w->ncomp++] = next;
 	}
 }
 
-/* Offset of an entry for label followed by the name at next, or 0. */
-static uint16_t comp_find(const pkt_writer_t *w, uint16_t next, const uint8_t *label)
+/* Offset of an entry for label followed by the name at next, or 0; *bucket: the label's bucket in
+ * the table, -1 without one. */
+static uint16_t comp_find(const pkt_writer_t *w, uint16_t next, const uint8_t *label, int *bucket)
 {
+	*bucket = -1;
 	if (w->table != NULL) {
 		const pkt_ctable_t *t = w->table;
-		unsigned i = t->head[label_bucket(next, label)];
+		unsigned b = label_bucket(next, label);
+		*bucket = (int)b;
+		unsigned i = t->head[b];
 		for (int probes = 0; i != 0 && probes < CTABLE_PROBES; i = t->chain[i - 1], probes++)
 			if (t->next[i - 1] == next && label_equal(w->buf + t->off[i - 1], label))
 				return t->off[i - 1];
@@ -164,7 +185,8 @@ void pkt_writer_set_table(pkt_writer_t *w, pkt_ctable_t *t)
 	w->ncomp = 0;
 	w->table = t;
 	for (uint16_t i = 0; i < n; i++)
-		table_add(t, w->ncomp++, w->comp[i], w->comp_next[i], w->buf + w->comp[i]);
+		table_add(t, w->ncomp++, w->comp[i], w->comp_next[i],
+		          label_bucket(w->comp_next[i], w->buf + w->comp[i]));
 }
 
 /* ---- writing ---- */
@@ -209,6 +231,7 @@ static void owner_remember(pkt_ctable_t *t, const uint8_t *name, size_t name_len
                            const uint8_t *const *label, int k, const uint16_t *found)
 {
 	memcpy(t->owner, name, name_len);
+	t->owner_len = name_len;
 	for (int i = 0; i < k; i++) {
 		t->owner_label[i] = (uint8_t)(label[i] - name);
 		t->owner_at[i] = found[i];
@@ -224,6 +247,8 @@ static void owner_remember(pkt_ctable_t *t, const uint8_t *name, size_t name_len
  */
 static int write_name(pkt_writer_t *w, const uint8_t *name, bool compress, bool owner)
 {
+	compress = compress && w->compress;
+	owner = owner && compress && w->table != NULL;
 	const uint8_t *label[NAME_MAXLABELS];
 	uint16_t found[NAME_MAXLABELS];   /* where the suffix from each label is: 0 = not pointable */
 	int k = 0;
@@ -236,25 +261,26 @@ static int write_name(pkt_writer_t *w, const uint8_t *name, bool compress, bool 
 	if (*p != 0)
 		return TDM_EMALF;
 	size_t name_len = (size_t)(p - name) + 1;
-	compress = compress && w->compress;
-	owner = owner && compress && w->table != NULL;
-	uint16_t at = 0;
-	int j = k;
-	if (owner)
-		owner_shared(w->table, label, &j, &at, found);
-	if (owner && j == 0) {   /* the same name again */
+	const pkt_ctable_t *t = w->table;
+	if (owner && t->owner_labels > 0 && t->owner_at[0] != 0 && name_len == t->owner_len &&
+	    memcmp(name, t->owner, name_len) == 0) {   /* the same owner again */
 		if (w->pos > w->cap || 2 > w->cap - w->pos)
 			return TDM_ESPACE;
-		pkt_put16(w->buf + w->pos, (uint16_t)(0xC000 | at));
+		pkt_put16(w->buf + w->pos, (uint16_t)(0xC000 | t->owner_at[0]));
 		w->pos += 2;
 		return TDM_OK;
 	}
+	uint16_t at = 0;
+	int j = k, bucket = -1;
+	if (owner)
+		owner_shared(t, label, &j, &at, found);
 	while (j > 0) {
-		uint16_t off = comp_find(w, at, label[j - 1]);
+		uint16_t off = comp_find(w, at, label[j - 1], &bucket);
 		if (off == 0)
 			break;
 		at = found[j - 1] = off;
 		j--;
+		bucket = -1;
 	}
 	bool pointer = compress && at != 0;
 	size_t head = (size_t)((j < k ? label[j] : p) - name);
@@ -271,7 +297,8 @@ static int write_name(pkt_writer_t *w, const uint8_t *name, bool compress, bool 
 			size_t next = i + 1 < j ? start + (size_t)(label[i + 1] - name) : at;
 			if (off >= PKT_COMPRESS_REACH || next >= PKT_COMPRESS_REACH)
 				break;   /* and so are the labels after it */
-			comp_add(w, (uint16_t)off, (uint16_t)next);
+			/* the last new label was looked up with the same next: its bucket is known */
+			comp_add(w, (uint16_t)off, (uint16_t)next, i + 1 == j ? bucket : -1);
 			found[i] = (uint16_t)off;
 		}
 	if (pointer)
