@@ -113,7 +113,8 @@ static unsigned label_bucket(uint16_t next, const uint8_t *label)
 	}
 	if (n > 0) {
 		uint64_t v = 0;
-		memcpy(&v, p, n);
+		for (size_t i = 0; i < n; i++)   /* not memcpy: a call for a length not known here */
+			v |= (uint64_t)p[i] << (8 * i);
 		h = (h ^ (v | fold)) * k;
 	}
 	h ^= h >> 32;
@@ -214,13 +215,25 @@ int pkt_write_header(pkt_writer_t *w, uint16_t id, uint16_t flags)
 	return TDM_OK;
 }
 
-/* The suffixes the name shares with the last owner: lowers *j and sets *at as a lookup would. */
-static void owner_shared(const pkt_ctable_t *t, const uint8_t *const *label, int *j, uint16_t *at,
-                         uint16_t *found)
+/* The suffixes the name shares with the last owner: lowers *j and sets *at as a lookup would. The
+ * octets both names end with are counted once; a label of the name and one of the owner at the same
+ * distance from the end, within those octets, start the same suffix. */
+static void owner_shared(const pkt_ctable_t *t, const uint8_t *name, size_t name_len,
+                         const uint8_t *const *label, int *j, uint16_t *at, uint16_t *found)
 {
+	size_t n = name_len < t->owner_len ? name_len : t->owner_len, same = 0;
+	const uint8_t *a = name + name_len, *b = t->owner + t->owner_len;
+	for (uint64_t x, y; same + 8 <= n; same += 8) {
+		memcpy(&x, a - same - 8, 8);
+		memcpy(&y, b - same - 8, 8);
+		if (x != y)
+			break;
+	}
+	while (same < n && a[-1 - (ptrdiff_t)same] == b[-1 - (ptrdiff_t)same])
+		same++;
 	for (int i = t->owner_labels; *j > 0 && i > 0; i--) {
-		const uint8_t *a = label[*j - 1], *b = t->owner + t->owner_label[i - 1];
-		if (t->owner_at[i - 1] == 0 || a[0] != b[0] || memcmp(a + 1, b + 1, a[0]) != 0)
+		size_t da = name_len - (size_t)(label[*j - 1] - name), db = t->owner_len - t->owner_label[i - 1];
+		if (da != db || da > same || t->owner_at[i - 1] == 0)
 			return;
 		*at = found[*j - 1] = t->owner_at[i - 1];
 		(*j)--;
@@ -273,7 +286,7 @@ static int write_name(pkt_writer_t *w, const uint8_t *name, bool compress, bool 
 	uint16_t at = 0;
 	int j = k, bucket = -1;
 	if (owner)
-		owner_shared(t, label, &j, &at, found);
+		owner_shared(t, name, name_len, label, &j, &at, found);
 	while (j > 0) {
 		uint16_t off = comp_find(w, at, label[j - 1], &bucket);
 		if (off == 0)

@@ -29,6 +29,7 @@ static int start_message(xfr_out_t *x)
 		ret = pkt_write_question(&x->w, x->question->qname, x->question->qtype,
 		                         x->question->qclass);
 	x->open = ret == TDM_OK;
+	x->owner_pos = 0;
 	return ret;
 }
 
@@ -50,8 +51,22 @@ static int flush_message(xfr_out_t *x, bool last)
 	return x->send(x->ctx, x->buf, len, PKT_MAXLEN, last);
 }
 
-int xfr_out_rr(xfr_out_t *x, const uint8_t *owner, uint16_t type, uint32_t ttl,
-               const uint8_t *rdata, uint16_t rdlen)
+/* Where the owner of the last record of this message can be pointed at, or 0: its first octet, or
+ * where it points if it is a pointer itself. */
+static uint16_t last_owner_at(const xfr_out_t *x)
+{
+	size_t p = x->owner_pos;
+	if (p == 0)
+		return 0;
+	if ((x->buf[p] & 0xC0) == 0xC0)
+		return (uint16_t)(pkt_get16(x->buf + p) & 0x3FFF);
+	return p < PKT_COMPRESS_REACH ? (uint16_t)p : 0;
+}
+
+/* One record; same_owner: the owner is the last record's (the caller knows it from the zone), so
+ * when that one is in this message the owner is a pointer to it, with no lookup. */
+static int put_rr(xfr_out_t *x, const uint8_t *owner, bool same_owner, uint16_t type, uint32_t ttl,
+                  const uint8_t *rdata, uint16_t rdlen)
 {
 	int ret;
 	if (x->open && x->w.pos >= PKT_COMPRESS_REACH && x->w.counts[0] > 0 &&
@@ -59,15 +74,26 @@ int xfr_out_rr(xfr_out_t *x, const uint8_t *owner, uint16_t type, uint32_t ttl,
 		return ret;
 	if (!x->open && (ret = start_message(x)) != TDM_OK)
 		return ret;
-	ret = pkt_write_rr(&x->w, owner, 0, type, PKT_CLASS_IN, ttl, rdata, rdlen);
+	size_t at = x->w.pos;
+	uint16_t ptr = same_owner ? last_owner_at(x) : 0;
+	ret = pkt_write_rr(&x->w, owner, ptr, type, PKT_CLASS_IN, ttl, rdata, rdlen);
 	if (ret == TDM_ESPACE && x->w.counts[0] > 0) {
 		if ((ret = flush_message(x, false)) != TDM_OK || (ret = start_message(x)) != TDM_OK)
 			return ret;
+		at = x->w.pos;
 		ret = pkt_write_rr(&x->w, owner, 0, type, PKT_CLASS_IN, ttl, rdata, rdlen);
 	}
-	if (ret == TDM_OK)
+	if (ret == TDM_OK) {
 		x->records++;
+		x->owner_pos = at;
+	}
 	return ret;
+}
+
+int xfr_out_rr(xfr_out_t *x, const uint8_t *owner, uint16_t type, uint32_t ttl,
+               const uint8_t *rdata, uint16_t rdlen)
+{
+	return put_rr(x, owner, false, type, ttl, rdata, rdlen);
 }
 
 int xfr_out_finish(xfr_out_t *x)
@@ -78,24 +104,26 @@ int xfr_out_finish(xfr_out_t *x)
 	return flush_message(x, true);
 }
 
+/* An RRset; same_owner: the last record written was the same node's. */
 static int put_rrset(xfr_out_t *x, const zone_contents_t *z, const uint8_t *owner,
-                     const zone_rrset_t *set)
+                     const zone_rrset_t *set, bool same_owner)
 {
 	zone_rdata_iter_t it;
 	const uint8_t *rd;
 	uint16_t rdlen;
 	zone_rdata_begin(z, set, &it);
 	while (zone_rdata_next(&it, &rd, &rdlen)) {
-		int ret = xfr_out_rr(x, owner, set->type, set->ttl, rd, rdlen);
+		int ret = put_rr(x, owner, same_owner, set->type, set->ttl, rd, rdlen);
 		if (ret != TDM_OK)
 			return ret;
+		same_owner = true;
 	}
 	return TDM_OK;
 }
 
 static int put_soa(xfr_out_t *x, const zone_contents_t *z)
 {
-	return put_rrset(x, z, zone_apex(z), zone_soa(z));
+	return put_rrset(x, z, zone_apex(z), zone_soa(z), false);
 }
 
 /* A transfer's compression table: made for it unless the caller gave one, freed when it ends. */
@@ -123,9 +151,12 @@ static int axfr(xfr_out_t *x, const zone_contents_t *z)
 	for (uint32_t i = 0; i < zone_node_count(z) && ret == TDM_OK; i++) {
 		const zone_node_t *n = zone_node(z, i);
 		const zone_rrset_t *sets = zone_node_rrsets(z, n);
+		bool same_owner = false;
 		for (uint16_t k = 0; k < n->rrset_count && ret == TDM_OK; k++)
-			if (!(i == apex && sets[k].type == PKT_TYPE_SOA))
-				ret = put_rrset(x, z, zone_node_name(z, n), &sets[k]);
+			if (!(i == apex && sets[k].type == PKT_TYPE_SOA)) {
+				ret = put_rrset(x, z, zone_node_name(z, n), &sets[k], same_owner);
+				same_owner = true;
+			}
 	}
 	if (ret == TDM_OK)
 		ret = put_soa(x, z);

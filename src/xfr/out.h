@@ -28,6 +28,7 @@ typedef struct {
 	bool expire;                 /* the first message carries EDNS EXPIRE (RFC 7314 2) ... */
 	uint32_t expire_value;       /* ... with this value */
 	bool open;                   /* a message is being filled */
+	size_t owner_pos;            /* where the last record of the message starts (0: none yet) */
 	unsigned messages;
 	size_t records;
 } xfr_out_t;
