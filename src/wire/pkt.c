@@ -253,6 +253,44 @@ static void owner_remember(pkt_ctable_t *t, const uint8_t *name, size_t name_len
 }
 
 /*
+ * A sibling of the last owner (the same labels after a first label of the same length: the next name
+ * of a transfer, most of the time): only that first label is new, and the rest is where the owner's
+ * was. Returns 1 when it wrote the name, 0 when the name is not such a sibling, or TDM_ESPACE.
+ */
+static int write_sibling(pkt_writer_t *w, const uint8_t *name)
+{
+	pkt_ctable_t *t = w->table;
+	if (t->owner_labels < 2 || t->owner_at[1] == 0 || name[0] == 0 || name[0] != t->owner[0])
+		return 0;
+	/* Byte by byte, stopping at the first difference: the name is read only as far as it equals the
+	 * owner's suffix, which ends at its root, so never past the name's own end. */
+	size_t a = 1 + (size_t)name[0], b = t->owner_label[1], n = t->owner_len - b;
+	for (size_t i = 0; i < n; i++)
+		if (name[a + i] != t->owner[b + i])
+			return 0;
+	uint16_t at = t->owner_at[1];
+	int bucket;
+	uint16_t off = comp_find(w, at, name, &bucket);
+	size_t need = off != 0 ? 2 : a + 2;
+	if (w->pos > w->cap || need > w->cap - w->pos)
+		return TDM_ESPACE;
+	if (off != 0) {
+		pkt_put16(w->buf + w->pos, (uint16_t)(0xC000 | off));
+	} else {
+		memcpy(w->buf + w->pos, name, a);
+		pkt_put16(w->buf + w->pos + a, (uint16_t)(0xC000 | at));
+		if (w->pos < PKT_COMPRESS_REACH) {
+			off = (uint16_t)w->pos;
+			comp_add(w, off, at, bucket);
+		}
+	}
+	w->pos += need;
+	memcpy(t->owner + 1, name + 1, name[0]);
+	t->owner_at[0] = off;
+	return 1;
+}
+
+/*
  * The name's labels [0, j) go out as they are, then a pointer to the suffix [j, k) found at `at`, or
  * (nothing found, or compression off) the rest of the name. New labels are registered only when what
  * follows them is the copy the lookups find (always, when compressing; when not, only if no suffix
@@ -262,6 +300,9 @@ static int write_name(pkt_writer_t *w, const uint8_t *name, bool compress, bool 
 {
 	compress = compress && w->compress;
 	owner = owner && compress && w->table != NULL;
+	int ret;
+	if (owner && (ret = write_sibling(w, name)) != 0)
+		return ret < 0 ? ret : TDM_OK;
 	const uint8_t *label[NAME_MAXLABELS];
 	uint16_t found[NAME_MAXLABELS];   /* where the suffix from each label is: 0 = not pointable */
 	int k = 0;
