@@ -144,20 +144,109 @@ static int table_end(xfr_out_t *x, bool made, int ret)
 	return ret;
 }
 
+/* Whether the version's order already keeps the children of each parent together, looking at nodes
+ * with records only (empty non-terminals send nothing) and leaving out the apex's children (the
+ * apex's name is written once a message whatever the order). One pass; a bit per node. */
+static bool order_groups_siblings(const zone_contents_t *z, uint32_t n, uint32_t apex, bool *ok)
+{
+	uint8_t *seen = calloc((size_t)n / 8 + 1, 1);
+	*ok = seen != NULL;
+	if (seen == NULL)
+		return false;
+	bool grouped = true;
+	uint32_t last = apex;
+	for (uint32_t i = 0; i < n && grouped; i++) {
+		const zone_node_t *node = zone_node(z, i);
+		if (i == apex || node->rrset_count == 0 || node->parent == apex || node->parent == last)
+			continue;
+		last = node->parent;
+		grouped = !(seen[last / 8] & (1u << (last % 8)));
+		seen[last / 8] |= (uint8_t)(1u << (last % 8));
+	}
+	free(seen);
+	return grouped;
+}
+
+/*
+ * The order nodes are sent in: depth first from the apex, each node's children together (in the
+ * order of the version). A version keeps its nodes in the order the zone file or the store listed
+ * them; names under one parent spread over the whole zone would each start a message's copy of
+ * that parent, where NSD and Knot, walking their trees, write it once a message (the zonegen mix
+ * with its 2,000 groups: 4.7% larger). The walk reads the nodes out of order, which costs (the mix:
+ * 0.08 -> 0.12 s of CPU), so it is only made when the version's order does not group siblings.
+ * NULL: the version's order (already grouped, memory short, or nodes that do not form one tree from
+ * the apex), a correct transfer all the same.
+ */
+static uint32_t *send_order(const zone_contents_t *z)
+{
+	uint32_t n = zone_node_count(z), apex = zone_apex_index(z), emitted = 0, depth = 0;
+	bool ok;
+	if (order_groups_siblings(z, n, apex, &ok) || !ok)
+		return NULL;
+	uint32_t *end = calloc((size_t)n + 1, sizeof(uint32_t));
+	uint32_t *kids = malloc(((size_t)n + 1) * sizeof(uint32_t));
+	uint32_t *order = malloc(((size_t)n + 1) * sizeof(uint32_t));
+	struct {
+		uint32_t next, end;
+	} stack[NAME_MAXLABELS + 1];
+	if (end == NULL || kids == NULL || order == NULL)
+		goto fail;
+	/* end[p + 1] counts p's children, then end[p] is where they start, then (filled) where they
+	 * end: p's children are kids[start(p) .. end[p]), start(p) = p ? end[p - 1] : 0. */
+	for (uint32_t i = 0; i < n; i++)
+		if (i != apex)
+			end[zone_node(z, i)->parent + 1]++;
+	for (uint32_t p = 0; p < n; p++)
+		end[p + 1] += end[p];
+	for (uint32_t i = 0; i < n; i++)
+		if (i != apex)
+			kids[end[zone_node(z, i)->parent]++] = i;
+	order[emitted++] = apex;
+	stack[0].next = apex ? end[apex - 1] : 0;
+	stack[0].end = end[apex];
+	for (;;) {
+		if (stack[depth].next == stack[depth].end) {
+			if (depth-- == 0)
+				break;
+			continue;
+		}
+		uint32_t c = kids[stack[depth].next++];
+		if (emitted == n || depth + 1 > NAME_MAXLABELS)
+			goto fail;
+		order[emitted++] = c;
+		depth++;
+		stack[depth].next = c ? end[c - 1] : 0;
+		stack[depth].end = end[c];
+	}
+	if (emitted != n)
+		goto fail;
+	free(end);
+	free(kids);
+	return order;
+fail:
+	free(end);
+	free(kids);
+	free(order);
+	return NULL;
+}
+
 static int axfr(xfr_out_t *x, const zone_contents_t *z)
 {
 	int ret = put_soa(x, z);
-	uint32_t apex = zone_apex_index(z);
-	for (uint32_t i = 0; i < zone_node_count(z) && ret == TDM_OK; i++) {
+	uint32_t apex = zone_apex_index(z), count = zone_node_count(z);
+	uint32_t *order = send_order(z);
+	for (uint32_t k = 0; k < count && ret == TDM_OK; k++) {
+		uint32_t i = order != NULL ? order[k] : k;
 		const zone_node_t *n = zone_node(z, i);
 		const zone_rrset_t *sets = zone_node_rrsets(z, n);
 		bool same_owner = false;
-		for (uint16_t k = 0; k < n->rrset_count && ret == TDM_OK; k++)
-			if (!(i == apex && sets[k].type == PKT_TYPE_SOA)) {
-				ret = put_rrset(x, z, zone_node_name(z, n), &sets[k], same_owner);
+		for (uint16_t r = 0; r < n->rrset_count && ret == TDM_OK; r++)
+			if (!(i == apex && sets[r].type == PKT_TYPE_SOA)) {
+				ret = put_rrset(x, z, zone_node_name(z, n), &sets[r], same_owner);
 				same_owner = true;
 			}
 	}
+	free(order);
 	if (ret == TDM_OK)
 		ret = put_soa(x, z);
 	return ret == TDM_OK ? xfr_out_finish(x) : ret;

@@ -550,6 +550,59 @@ static void test_axfr_owners_once_a_message(void **state)
 	rrlist_free(l);
 }
 
+/*
+ * Names under a few parents listed in turn (the version keeps that order): the transfer sends each
+ * parent's children together, as a tree walk does, so each parent's name is written once a message;
+ * the records are all there. A zone listed parent by parent is sent in its own order.
+ */
+static void test_axfr_sends_siblings_together(void **state)
+{
+	for (int grouped = 0; grouped < 2; grouped++) {
+		rrlist_t *l = rrlist_new();
+		add_soa(l, 3600, 5);
+		add_name(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
+		char owner[64];
+		for (unsigned i = 0; i < 3000; i++) {
+			unsigned g = grouped ? i / 500 : i % 6, h = grouped ? i % 500 : i / 6;
+			snprintf(owner, sizeof(owner), "h%u.group-%u.example.com.", h, g);
+			add_a(l, owner, 300, i);
+			if (i % 3 == 0) {   /* and names right under the apex in between */
+				snprintf(owner, sizeof(owner), "top%u.example.com.", i);
+				add_a(l, owner, 300, i);
+			}
+		}
+		zone_contents_t *z = build(l);
+		capture_t c = { 0 };
+		xfr_out_t x = new_out(&c, 0, PKT_TYPE_AXFR);
+		assert_int_equal(xfr_out_axfr(&x, z), TDM_OK);
+		texts_t t = read_stream(&c, 0, true);
+		texts_t want = texts_of(l, true);
+		assert_same_set(t.v + 1, t.n - 2, want.v, want.n, "AXFR between the SOAs");
+		/* the group of each h-record in stream order: once a group is left it never comes back */
+		int last = -1, runs = 0;
+		unsigned first_h[6] = { 0 };
+		for (size_t i = 0; i < t.n; i++) {
+			unsigned h, g;
+			if (sscanf(t.v[i], "h%u.group-%u.", &h, &g) != 2)
+				continue;
+			if ((int)g != last) {
+				runs++;
+				last = (int)g;
+				first_h[g] = h;
+			}
+		}
+		assert_int_equal(runs, 6);
+		/* in the version's order within a parent */
+		for (unsigned g = 0; g < 6; g++)
+			assert_int_equal(first_h[g], 0);
+		texts_free(&want);
+		texts_free(&t);
+		capture_free(&c);
+		zone_contents_free(z);
+		rrlist_free(l);
+	}
+}
+
 /* ---- IXFR ---- */
 
 /* The records of an IXFR stream in order, checked against RFC 1995 4's one difference sequence:
@@ -840,6 +893,7 @@ int main(void)
 		cmocka_unit_test(test_a_send_error_aborts_the_transfer),
 		cmocka_unit_test(test_a_record_too_large_for_any_message),
 		cmocka_unit_test(test_axfr_owners_once_a_message),
+		cmocka_unit_test(test_axfr_sends_siblings_together),
 		cmocka_unit_test(test_ixfr_one_difference_sequence),
 		cmocka_unit_test(test_ixfr_soa_only_change),
 		cmocka_unit_test(test_ixfr_over_several_messages),
