@@ -108,8 +108,9 @@ typedef struct {
 pkt_ctable_t *pkt_ctable_new(void);
 void pkt_ctable_free(pkt_ctable_t *t);
 
-/* Gives a writer the table, emptied, for its entries (those it has so far move into it). The table
- * serves one writer at a time, until that writer is initialised again. */
+/* Gives a writer the table, emptied, for its entries (those in the writer's own arrays move into it;
+ * a writer that had a table already starts afresh). The table serves one writer at a time, until that
+ * writer is initialised again. */
 void pkt_writer_set_table(pkt_writer_t *w, pkt_ctable_t *t);
 
 /* Starts an empty message in buf, of at most cap octets, compression on. */
