@@ -8,7 +8,7 @@ beside NSD and Knot in the same run.
 The cost of a transfer depends on the zone's shape (how many names, how many records per name, how long the
 names are, how much of the zone is delegations), so one zone is not enough to say "as fast as NSD". Shapes:
 
-  hosts    500,000 names `hostN`, each one A and one AAAA (1,000,007 records)   quick: 50,000 names
+  hosts    500,000 names `hostN`, each one A and one AAAA (1,000,005 records)   quick: 50,000 names
   mix      bench/zonegen.py's zone, 1,000,000 records                            quick: 100,000 records
   rrsets   2,000 names with 200 A records each and 2,000 with 100 TXT each       quick: 200 + 200 names
   deep     300,000 names of 10 labels (a hierarchy of shared parents), one A each  quick: 30,000
@@ -293,11 +293,19 @@ def report(results):
                 r["bytes"] / 1e6, r["messages"], cr, sr))
         t = sh["servers"].get("tandem")
         if t and nsd:
-            ok_cpu = t["median_cpu"] <= nsd["median_cpu"]
+            # /proc counts 10 ms ticks: a batch's figure moves by 0.01 / batch; below 5 of those steps
+            # the comparison says nothing (the --quick zones)
+            step = 0.01 / results["settings"]["batch"]
             ok_size = t["bytes"] <= nsd["bytes"] * 1.05
-            met = met and ok_cpu and ok_size
+            if nsd["median_cpu"] < 5 * step:
+                cpu_text = "too small to compare (%.3f s steps)" % step
+                met = met and ok_size
+            else:
+                ok_cpu = t["median_cpu"] <= nsd["median_cpu"]
+                cpu_text = "met" if ok_cpu else "NOT met"
+                met = met and ok_cpu and ok_size
             lines.append("  %-7s target: CPU <= nsd %s, size <= 1.05 x nsd %s" % (
-                "", "met" if ok_cpu else "NOT met", "met" if ok_size else "NOT met"))
+                "", cpu_text, "met" if ok_size else "NOT met"))
         if sh.get("warning"):
             lines.append("  WARNING: " + sh["warning"])
     lines.append("all targets: %s" % ("met" if met else "not met"))
@@ -306,17 +314,17 @@ def report(results):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="smaller zones and 3 rounds")
+    ap.add_argument("--quick", action="store_true", help="smaller zones, 3 rounds of 10 transfers")
     ap.add_argument("--rounds", type=int, help="rounds per shape (default 5; quick 3)")
     ap.add_argument("--shapes", default=",".join(SHAPES), help="comma list of " + ", ".join(SHAPES))
     ap.add_argument("--batch", type=int, help="transfers per round and server, timed together: /proc counts "
-                    "CPU in 10 ms ticks (default 4; quick 2)")
+                    "CPU in 10 ms ticks (default 4; quick 10)")
     ap.add_argument("--servers", default="tandem,nsd,knot")
     ap.add_argument("--tandemd", default=os.path.join(ROOT, "build", "tandemd"))
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (servers' logs and data)")
     args = ap.parse_args()
     args.rounds = args.rounds or (3 if args.quick else 5)
-    args.batch = args.batch or (2 if args.quick else 4)
+    args.batch = args.batch or (10 if args.quick else 4)
     args.servers = [x for x in ("tandem", "nsd", "knot") if x in args.servers.split(",")]
     shapes = [x for x in args.shapes.split(",") if x]
     for x in shapes:
