@@ -80,15 +80,14 @@ void pkt_ctable_free(pkt_ctable_t *t)
 	free(t);
 }
 
-/* Case-insensitive equality of two labels (length octet first). */
+/* Case-insensitive equality of two labels (length octet first). A loop, not memcmp: labels are
+ * short, and the call cost more than the compare in a profile of UDP answers. */
 static bool label_equal(const uint8_t *a, const uint8_t *b)
 {
 	if (a[0] != b[0])
 		return false;
-	if (memcmp(a + 1, b + 1, a[0]) == 0)
-		return true;
 	for (int i = 1; i <= a[0]; i++)
-		if (name_lower(a[i]) != name_lower(b[i]))
+		if (a[i] != b[i] && name_lower(a[i]) != name_lower(b[i]))
 			return false;
 	return true;
 }
@@ -131,37 +130,24 @@ static void table_add(pkt_ctable_t *t, uint16_t i, uint16_t off, uint16_t next, 
 }
 
 /* Registers the label written at off, followed by the name at next (0: the root). bucket is the
- * label's in the table when known (a lookup just missed it), else -1. */
+ * label's when known (a lookup just missed it), else -1. */
 static void comp_add(pkt_writer_t *w, uint16_t off, uint16_t next, int bucket)
 {
-	if (w->table != NULL) {
-		if (w->ncomp < CTABLE_SIZE)
-			table_add(w->table, w->ncomp++, off, next,
-			          bucket >= 0 ? (unsigned)bucket : label_bucket(next, w->buf + off));
-	} else if (w->ncomp < PKT_COMPRESS_MAX) {
-		w->comp[w->ncomp] = off;
-		w->comp_next[w->ncomp++] = next;
-	}
+	if (w->ncomp < CTABLE_SIZE)
+		table_add(w->table, w->ncomp++, off, next,
+		          bucket >= 0 ? (unsigned)bucket : label_bucket(next, w->buf + off));
 }
 
-/* Offset of an entry for label followed by the name at next, or 0; *bucket: the label's bucket in
- * the table, -1 without one. */
+/* Offset of an entry for label followed by the name at next, or 0; *bucket: the label's bucket. */
 static uint16_t comp_find(const pkt_writer_t *w, uint16_t next, const uint8_t *label, int *bucket)
 {
-	*bucket = -1;
-	if (w->table != NULL) {
-		const pkt_ctable_t *t = w->table;
-		unsigned b = label_bucket(next, label);
-		*bucket = (int)b;
-		unsigned i = t->head[b];
-		for (int probes = 0; i != 0 && probes < CTABLE_PROBES; i = t->chain[i - 1], probes++)
-			if (t->next[i - 1] == next && label_equal(w->buf + t->off[i - 1], label))
-				return t->off[i - 1];
-		return 0;
-	}
-	for (unsigned i = 0; i < w->ncomp; i++)
-		if (w->comp_next[i] == next && label_equal(w->buf + w->comp[i], label))
-			return w->comp[i];
+	const pkt_ctable_t *t = w->table;
+	unsigned b = label_bucket(next, label);
+	*bucket = (int)b;
+	unsigned i = t->head[b];
+	for (int probes = 0; i != 0 && probes < CTABLE_PROBES; i = t->chain[i - 1], probes++)
+		if (t->next[i - 1] == next && label_equal(w->buf + t->off[i - 1], label))
+			return t->off[i - 1];
 	return 0;
 }
 
@@ -178,6 +164,16 @@ static void comp_truncate(pkt_writer_t *w, uint16_t n)
 	w->ncomp = n;
 }
 
+/* The offset of the name after the label at off, as an entry records it: where a pointer after the
+ * label leads, 0 for the root, else the next label. */
+static uint16_t after_label(const uint8_t *buf, uint16_t off)
+{
+	size_t p = (size_t)off + 1 + buf[off];
+	if ((buf[p] & 0xC0) == 0xC0)
+		return (uint16_t)(pkt_get16(buf + p) & 0x3FFF);
+	return buf[p] == 0 ? 0 : (uint16_t)p;
+}
+
 void pkt_writer_set_table(pkt_writer_t *w, pkt_ctable_t *t)
 {
 	memset(t->head, 0, sizeof(t->head));
@@ -185,9 +181,10 @@ void pkt_writer_set_table(pkt_writer_t *w, pkt_ctable_t *t)
 	uint16_t n = w->table == NULL ? w->ncomp : 0;
 	w->ncomp = 0;
 	w->table = t;
-	for (uint16_t i = 0; i < n; i++)
-		table_add(t, w->ncomp++, w->comp[i], w->comp_next[i],
-		          label_bucket(w->comp_next[i], w->buf + w->comp[i]));
+	for (uint16_t i = 0; i < n; i++) {
+		uint16_t next = after_label(w->buf, w->comp[i]);
+		table_add(t, w->ncomp++, w->comp[i], next, label_bucket(next, w->buf + w->comp[i]));
+	}
 }
 
 /* ---- writing ---- */
@@ -252,6 +249,80 @@ static void owner_remember(pkt_ctable_t *t, const uint8_t *name, size_t name_len
 	t->owner_labels = k;
 }
 
+/* ---- names: the writer's own entries, searched in order ---- */
+
+/* Whether the name at msg offset off (following pointers) equals the label sequence at name. */
+static bool match_at(const uint8_t *msg, size_t off, const uint8_t *name)
+{
+	for (int hops = 0; hops < 128;) {
+		uint8_t len = msg[off];
+		if ((len & 0xC0) == 0xC0) {
+			off = (size_t)(len & 0x3F) << 8 | msg[off + 1];
+			hops++;
+			continue;
+		}
+		if (len != *name)
+			return false;
+		if (len == 0)
+			return true;
+		for (int i = 1; i <= len; i++)
+			if (name_lower(msg[off + i]) != name_lower(name[i]))
+				return false;
+		off += 1 + (size_t)len;
+		name += 1 + len;
+	}
+	return false;
+}
+
+/* Only names already complete in the message are candidates (the first `known` entries): the labels of
+ * the name being written are registered as they go, and a suffix matched against them would read octets
+ * not written yet -- a pointer into the name itself, a compression loop ("www.example.com.example.com."). */
+static int find_suffix(const pkt_writer_t *w, const uint8_t *suffix, uint16_t known)
+{
+	for (int i = 0; i < known; i++)
+		if (match_at(w->buf, w->comp[i], suffix))
+			return w->comp[i];
+	return -1;
+}
+
+/* A short message (a UDP answer): a few names, each suffix compared with the few entries, longest
+ * first, so a name already there (the usual case) is found at once. Measured faster than the label
+ * lookup below for such answers. */
+static int write_name_linear(pkt_writer_t *w, const uint8_t *name, bool compress)
+{
+	size_t start = w->pos;
+	uint16_t ncomp = w->ncomp;
+	const uint8_t *p = name;
+	while (*p != 0) {
+		int ptr = compress ? find_suffix(w, p, ncomp) : -1;
+		if (ptr >= 0) {
+			if (w->pos + 2 > w->cap)
+				goto nospace;
+			pkt_put16(w->buf + w->pos, (uint16_t)(0xC000 | ptr));
+			w->pos += 2;
+			return TDM_OK;
+		}
+		size_t n = 1 + (size_t)*p;
+		if (w->pos + n > w->cap)
+			goto nospace;
+		if (w->pos < PKT_COMPRESS_REACH && w->ncomp < PKT_COMPRESS_MAX)
+			w->comp[w->ncomp++] = (uint16_t)w->pos;
+		memcpy(w->buf + w->pos, p, n);
+		w->pos += n;
+		p += n;
+	}
+	if (w->pos + 1 > w->cap)
+		goto nospace;
+	w->buf[w->pos++] = 0;
+	return TDM_OK;
+nospace:
+	w->pos = start;
+	w->ncomp = ncomp;
+	return TDM_ESPACE;
+}
+
+/* ---- names: the table of a long message ---- */
+
 /*
  * A sibling of the last owner (the same labels after a first label of the same length: the next name
  * of a transfer, most of the time): only that first label is new, and the rest is where the owner's
@@ -312,7 +383,9 @@ static int write_sibling(pkt_writer_t *w, const uint8_t *name)
 static int write_name(pkt_writer_t *w, const uint8_t *name, bool compress, bool owner)
 {
 	compress = compress && w->compress;
-	owner = owner && compress && w->table != NULL;
+	if (w->table == NULL)
+		return write_name_linear(w, name, compress);
+	owner = owner && compress;
 	int ret;
 	if (owner && (ret = write_sibling(w, name)) != 0)
 		return ret < 0 ? ret : TDM_OK;

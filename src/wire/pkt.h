@@ -75,17 +75,14 @@ int pkt_read_question(const uint8_t *msg, size_t len, size_t *pos, pkt_question_
 /*
  * A message being written. Visible so it lives on the caller's stack; use the functions.
  *
- * Compression (RFC 1035 4.1.4): every label written at an offset a pointer can reach (below
- * PKT_COMPRESS_REACH) is remembered as an entry (its offset, the offset of the name that follows it: 0
- * for the root). A name is looked up from the root up -- its last label among the entries followed by
- * the root, the label before among those followed by that one, ... -- and the longest suffix found
- * becomes a pointer. Each lookup compares one label, so a name costs one probe per label whatever the
- * message holds; and since the whole name is looked up before any of it is written, a pointer always
- * goes back to a complete name written earlier, never into the name itself.
- *
- * The writer holds PKT_COMPRESS_MAX entries itself (searched in order: plenty for a UDP answer, and
- * nothing to set up per message). A long message (a transfer) is given a table with a hash index that
- * holds every label below PKT_COMPRESS_REACH (pkt_writer_set_table).
+ * Compression (RFC 1035 4.1.4): a name reuses the longest suffix already in the message, through a
+ * pointer; pointers only go back to names complete before the name being written. The writer keeps up
+ * to PKT_COMPRESS_MAX label offsets itself (below PKT_COMPRESS_REACH), searched in order for each
+ * suffix, longest first: nothing to set up per message, and the fastest for a UDP answer's few names.
+ * A long message (a transfer) is given a table instead (pkt_writer_set_table): every label below
+ * PKT_COMPRESS_REACH, each an entry (its offset, the offset of the name after it: 0 for the root) in a
+ * hash index; a name is looked up from the root up, one label compare per level, before any of it is
+ * written, so it costs one probe per label whatever the message holds.
  */
 #define PKT_COMPRESS_MAX 64
 #define PKT_COMPRESS_REACH 0x4000   /* a pointer has 14 bits: names past this cannot be pointed at */
@@ -96,10 +93,9 @@ typedef struct {
 	size_t pos;
 	int section;       /* current section */
 	uint16_t counts[3];
-	uint16_t ncomp;    /* entries, in the writer's own arrays or in table */
-	uint16_t comp[PKT_COMPRESS_MAX];         /* offset of a label */
-	uint16_t comp_next[PKT_COMPRESS_MAX];    /* offset of the name after it, 0 = the root */
-	pkt_ctable_t *table;                     /* NULL: the arrays above */
+	uint16_t ncomp;    /* entries, in comp or in table */
+	uint16_t comp[PKT_COMPRESS_MAX];   /* offsets of labels */
+	pkt_ctable_t *table;               /* NULL: comp */
 	bool compress;
 } pkt_writer_t;
 
