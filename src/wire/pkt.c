@@ -322,6 +322,16 @@ nospace:
 }
 
 /* ---- names: the table of a long message ---- */
+/* Copies a few octets (a label, a name). memcpy with a length known only here compiled to "rep movs",
+ * whose start-up cost was a quarter of writing a transfer's owner names in a profile. */
+static void copy_short(uint8_t *dst, const uint8_t *src, size_t n)
+{
+	for (; n >= 8; dst += 8, src += 8, n -= 8)
+		memcpy(dst, src, 8);
+	while (n-- > 0)
+		*dst++ = *src++;
+}
+
 
 /*
  * A sibling of the last owner (the same labels after a first label of the same length: the next name
@@ -361,7 +371,7 @@ static int write_sibling(pkt_writer_t *w, const uint8_t *name)
 	if (off != 0) {
 		pkt_put16(w->buf + w->pos, (uint16_t)(0xC000 | off));
 	} else {
-		memcpy(w->buf + w->pos, name, a);
+		copy_short(w->buf + w->pos, name, a);
 		pkt_put16(w->buf + w->pos + a, (uint16_t)(0xC000 | at));
 		if (w->pos < PKT_COMPRESS_REACH) {
 			off = (uint16_t)w->pos;
@@ -369,7 +379,7 @@ static int write_sibling(pkt_writer_t *w, const uint8_t *name)
 		}
 	}
 	w->pos += need;
-	memcpy(t->owner + 1, name + 1, name[0]);
+	copy_short(t->owner + 1, name + 1, name[0]);
 	t->owner_at[0] = off;
 	return 1;
 }
@@ -428,7 +438,7 @@ static int write_name(pkt_writer_t *w, const uint8_t *name, bool compress, bool 
 	if (w->pos > w->cap || need > w->cap - w->pos)
 		return TDM_ESPACE;
 	size_t start = w->pos;
-	memcpy(w->buf + start, name, pointer ? head : name_len);
+	copy_short(w->buf + start, name, pointer ? head : name_len);
 	for (int i = 0; i < j; i++)
 		found[i] = 0;
 	if (compress || j == k)
@@ -480,6 +490,20 @@ void pkt_begin_section(pkt_writer_t *w, int section)
 /* Copies rdata, compressing the names RFC 3597 4 allows (the RFC 1035 types only). */
 static int write_rdata(pkt_writer_t *w, uint16_t type, const uint8_t *rdata, uint16_t rdlen)
 {
+	if (type == PKT_TYPE_A || type == PKT_TYPE_AAAA) {
+		/* No names in them: the octets as they are, what the walk below would write, without it
+		 * (the commonest records of a transfer). The fixed sizes let memcpy be inlined. */
+		if (w->pos > w->cap || rdlen > w->cap - w->pos)
+			return TDM_ESPACE;
+		if (rdlen == 4)
+			memcpy(w->buf + w->pos, rdata, 4);
+		else if (rdlen == 16)
+			memcpy(w->buf + w->pos, rdata, 16);
+		else
+			memcpy(w->buf + w->pos, rdata, rdlen);
+		w->pos += rdlen;
+		return TDM_OK;
+	}
 	const rdata_desc_t *d = rdata_desc(type);
 	size_t p = 0;
 	for (const int16_t *f = d->fields; *f != RDATA_END && p < rdlen; f++) {
