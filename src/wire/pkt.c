@@ -322,6 +322,7 @@ nospace:
 }
 
 /* ---- names: the table of a long message ---- */
+
 /* Copies a few octets (a label, a name). memcpy with a length known only here compiled to "rep movs",
  * whose start-up cost was a quarter of writing a transfer's owner names in a profile. */
 static void copy_short(uint8_t *dst, const uint8_t *src, size_t n)
@@ -331,7 +332,6 @@ static void copy_short(uint8_t *dst, const uint8_t *src, size_t n)
 	while (n-- > 0)
 		*dst++ = *src++;
 }
-
 
 /*
  * A sibling of the last owner (the same labels after a first label of the same length: the next name
