@@ -74,20 +74,40 @@ int pkt_read_question(const uint8_t *msg, size_t len, size_t *pos, pkt_question_
 
 /*
  * A message being written. Visible so it lives on the caller's stack; use the functions.
- * Compression: every name written uncompressed registers its label positions (below 0x4000);
- * a later name reuses the longest suffix already present.
+ *
+ * Compression (RFC 1035 4.1.4): a name reuses the longest suffix already in the message, through a
+ * pointer; pointers only go back to names complete before the name being written. The writer keeps up
+ * to PKT_COMPRESS_MAX label offsets itself (below PKT_COMPRESS_REACH), searched in order for each
+ * suffix, longest first: nothing to set up per message, and the fastest for a UDP answer's few names.
+ * A long message (a transfer) is given a table instead (pkt_writer_set_table): every label below
+ * PKT_COMPRESS_REACH, each an entry (its offset, the offset of the name after it: 0 for the root) in a
+ * hash index; a name is looked up from the root up, one label compare per level, before any of it is
+ * written, so it costs one probe per label whatever the message holds.
  */
 #define PKT_COMPRESS_MAX 64
+#define PKT_COMPRESS_REACH 0x4000   /* a pointer has 14 bits: names past this cannot be pointed at */
+typedef struct pkt_ctable pkt_ctable_t;
 typedef struct {
 	uint8_t *buf;
 	size_t cap;        /* how far we may write: set lower than the buffer for UDP limits */
 	size_t pos;
 	int section;       /* current section */
 	uint16_t counts[3];
-	uint16_t ncomp;
-	uint16_t comp[PKT_COMPRESS_MAX];
+	uint16_t ncomp;    /* entries, in comp or in table */
+	uint16_t comp[PKT_COMPRESS_MAX];   /* offsets of labels */
+	pkt_ctable_t *table;               /* NULL: comp */
 	bool compress;
 } pkt_writer_t;
+
+/* A compression table for long messages (about 64 KiB), reused from message to message. NULL on
+ * allocation failure. */
+pkt_ctable_t *pkt_ctable_new(void);
+void pkt_ctable_free(pkt_ctable_t *t);
+
+/* Gives a writer the table, emptied, for its entries (those in the writer's own arrays move into it;
+ * a writer that had a table already starts afresh). The table serves one writer at a time, until that
+ * writer is initialised again. */
+void pkt_writer_set_table(pkt_writer_t *w, pkt_ctable_t *t);
 
 /* Starts an empty message in buf, of at most cap octets, compression on. */
 void pkt_writer_init(pkt_writer_t *w, uint8_t *buf, size_t cap);
@@ -100,7 +120,8 @@ int pkt_write_question(pkt_writer_t *w, const uint8_t *qname, uint16_t qtype, ui
 /* Moves on to a later section (records go into the current one). */
 void pkt_begin_section(pkt_writer_t *w, int section);
 
-/* Writes a name, compressed when w->compress. TDM_OK or TDM_ESPACE (nothing written then). */
+/* Writes a valid name, compressed when w->compress. TDM_OK or TDM_ESPACE (nothing written then);
+ * TDM_EMALF for more than NAME_MAXLABELS labels (no valid name has that many). */
 int pkt_write_name(pkt_writer_t *w, const uint8_t *name, bool compress);
 
 /*

@@ -23,21 +23,28 @@ typedef struct {
 	xfr_send_fn send;
 	void *ctx;
 	pkt_writer_t w;
+	pkt_ctable_t *table;         /* compression for every message; NULL: xfr_out_axfr and _ixfr
+	                              * make one for the transfer (else the writer uses its own) */
 	bool expire;                 /* the first message carries EDNS EXPIRE (RFC 7314 2) ... */
 	uint32_t expire_value;       /* ... with this value */
 	bool open;                   /* a message is being filled */
+	size_t owner_pos;            /* where the last record of the message starts (0: none yet) */
 	unsigned messages;
 	size_t records;
 } xfr_out_t;
 
-/* Writes one record, starting a new message when the current one is full. TDM_OK or an error. */
+/* Writes one record, starting a new message when the current one is full: when the next record would
+ * not fit, or when the message has reached PKT_COMPRESS_REACH octets (the names of records past that
+ * offset can not be pointed at, so they would compress worse than in a new message). TDM_OK or an
+ * error. */
 int xfr_out_rr(xfr_out_t *x, const uint8_t *owner, uint16_t type, uint32_t ttl,
                const uint8_t *rdata, uint16_t rdlen);
 
 /* Sends the last message. */
 int xfr_out_finish(xfr_out_t *x);
 
-/* AXFR: the SOA, every other record, the SOA again (RFC 5936 2.2). */
+/* AXFR: the SOA, every other record, the SOA again (RFC 5936 2.2). TDM_OK, TDM_ENOMEM or an error
+ * of the writer or of send. */
 int xfr_out_axfr(xfr_out_t *x, const zone_contents_t *z);
 
 /* IXFR with one condensed difference (RFC 1995 4): new SOA, old SOA, removed, new SOA, added, new

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -471,6 +472,342 @@ static void test_mark_rollback(void **state)
 	rrs[2] = mk_rr("new.name.example.net.", PKT_TYPE_A, 1);
 	rd_bytes(&rrs[2], "\1\2\3\4", 4);
 	check_read_back(buf, len, "www.example.com.", rrs, 3);
+}
+
+/* ---- writer: the compression table of long messages ---- */
+
+/* Every compression pointer of a name goes back before the name's first octet: to a complete name
+ * written earlier (RFC 1035 4.1.4), never into the name itself. Follows the whole chain. */
+static void assert_name_points_back(const uint8_t *msg, size_t len, size_t start)
+{
+	size_t p = start;
+	for (int hops = 0;; hops++) {
+		assert_true(p < len);
+		assert_true(hops <= NAME_MAXHOPS);
+		uint8_t c = msg[p];
+		if (c == 0)
+			return;
+		if ((c & 0xC0) == 0xC0) {
+			assert_true(p + 1 < len);
+			size_t target = (size_t)(c & 0x3F) << 8 | msg[p + 1];
+			if (target >= start)
+				fail_msg("name at %zu: pointer at %zu to %zu, not before the name", start, p, target);
+			p = target;
+			continue;
+		}
+		p += 1 + (size_t)c;
+	}
+}
+
+/* Skips a name as it stands in the message. */
+static size_t skip_name(const uint8_t *msg, size_t p)
+{
+	while (msg[p] != 0 && (msg[p] & 0xC0) != 0xC0)
+		p += 1 + (size_t)msg[p];
+	return p + (msg[p] == 0 ? 1 : 2);
+}
+
+/* Every name of the message (question, owners, the names in NS, CNAME, PTR, MX and SOA rdata). */
+static void assert_pointers_back(const uint8_t *msg, size_t len)
+{
+	size_t p = PKT_HEADER_LEN;
+	if (pkt_qdcount(msg) == 1) {
+		assert_name_points_back(msg, len, p);
+		p = skip_name(msg, p) + 4;
+	}
+	unsigned n = pkt_ancount(msg) + pkt_nscount(msg) + pkt_arcount(msg);
+	for (unsigned i = 0; i < n; i++) {
+		assert_name_points_back(msg, len, p);
+		p = skip_name(msg, p);
+		uint16_t type = pkt_get16(msg + p), rdlen = pkt_get16(msg + p + 8);
+		size_t rd = p + 10;
+		if (type == PKT_TYPE_NS || type == PKT_TYPE_CNAME || type == PKT_TYPE_PTR) {
+			assert_name_points_back(msg, len, rd);
+		} else if (type == PKT_TYPE_MX) {
+			assert_name_points_back(msg, len, rd + 2);
+		} else if (type == PKT_TYPE_SOA) {
+			assert_name_points_back(msg, len, rd);
+			assert_name_points_back(msg, len, skip_name(msg, rd));
+		}
+		p = rd + rdlen;
+	}
+	assert_int_equal(p, len);
+}
+
+/*
+ * A reference compressor, written for clarity: the octets a sequence of names takes when each one is
+ * written as its labels up to the longest suffix already in the message, then a pointer. A suffix can
+ * be pointed at when it is a complete name written earlier and its labels start below 0x4000 (the
+ * writer registers a label only when the next one is below 0x4000 too). Suffixes are kept lowercased
+ * and searched one by one.
+ */
+typedef struct {
+	uint8_t (*suffix)[NAME_MAXLEN];
+	size_t n, cap;
+} ref_t;
+
+static bool ref_has(const ref_t *r, const uint8_t *lower)
+{
+	int len = name_length(lower, NAME_MAXLEN);
+	for (size_t i = 0; i < r->n; i++)
+		if (memcmp(r->suffix[i], lower, (size_t)len) == 0)
+			return true;
+	return false;
+}
+
+/* Returns the octets the name takes at offset pos. */
+static size_t ref_name(ref_t *r, const uint8_t *name, size_t pos)
+{
+	uint8_t lower[NAME_MAXLEN];
+	name_copy_lower(lower, name);
+	const uint8_t *labels[NAME_MAXLABELS];
+	int k = 0;
+	for (const uint8_t *p = lower; *p != 0; p += 1 + *p)
+		labels[k++] = p;
+	int j = 0;   /* labels [0, j) written */
+	while (j < k && !ref_has(r, labels[j]))
+		j++;
+	size_t head = (size_t)((j < k ? labels[j] : lower + name_length(lower, NAME_MAXLEN) - 1) - lower);
+	if (j > 0 && pos + (size_t)(labels[j - 1] - lower) < 0x4000) {
+		for (int i = 0; i < j; i++) {
+			if (r->n == r->cap) {
+				r->cap = r->cap ? r->cap * 2 : 256;
+				r->suffix = realloc(r->suffix, r->cap * sizeof(*r->suffix));
+				assert_non_null(r->suffix);
+			}
+			memcpy(r->suffix[r->n++], labels[i], (size_t)name_length(labels[i], NAME_MAXLEN));
+		}
+	}
+	return head + (j < k ? 2 : 1);
+}
+
+/* The names of many records: hosts under 37 parents, each owner with two records, and CNAMEs to
+ * earlier hosts in another case. */
+static int many_rrs(test_rr_t *rrs, char (*names)[64], int count)
+{
+	int n = 0;
+	for (int i = 0; n + 3 <= count; i++) {
+		snprintf(names[n], 64, "h%d.z%d.example.org.", i, i % 37);
+		rrs[n] = mk_rr(names[n], PKT_TYPE_A, 300);
+		rd_bytes(&rrs[n], "\x0a\0\0\x01", 4);
+		n++;
+		rrs[n] = rrs[n - 1];
+		rrs[n].type = PKT_TYPE_AAAA;
+		rrs[n].rdlen = 0;
+		rd_bytes(&rrs[n], "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+		n++;
+		if (i % 5 == 0) {
+			snprintf(names[n], 64, "alias%d.example.org.", i);
+			rrs[n] = mk_rr(names[n], PKT_TYPE_CNAME, 300);
+			char t[64];
+			snprintf(t, sizeof(t), "H%d.Z%d.Example.ORG.", i / 2, (i / 2) % 37);
+			rd_name(&rrs[n], t);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Writes rrs after a question for example.org. until the message is full; returns how many went. */
+static int write_many(pkt_writer_t *w, uint8_t *buf, size_t cap, pkt_ctable_t *table,
+                      const test_rr_t *rrs, int n)
+{
+	pkt_writer_init(w, buf, cap);
+	if (table != NULL)
+		pkt_writer_set_table(w, table);
+	assert_int_equal(pkt_write_header(w, 1, PKT_FLAG_QR), TDM_OK);
+	assert_int_equal(pkt_write_question(w, N("example.org."), PKT_TYPE_AXFR, PKT_CLASS_IN), TDM_OK);
+	int i = 0;
+	for (; i < n; i++) {
+		int ret = pkt_write_rr(w, N(rrs[i].owner), 0, rrs[i].type, PKT_CLASS_IN, rrs[i].ttl,
+		                       rrs[i].rdata, rrs[i].rdlen);
+		if (ret == TDM_ESPACE)
+			break;
+		assert_int_equal(ret, TDM_OK);
+	}
+	return i;
+}
+
+/* Thousands of names in one message: with the table every name compresses exactly as well as the
+ * reference does, every pointer goes back to a complete name, the records read back; with the
+ * writer's own 64 entries fewer records fit (so the comparison can tell). */
+static void test_table_compresses_like_the_reference(void **state)
+{
+	static uint8_t buf[PKT_MAXLEN], inl[PKT_MAXLEN];
+	static test_rr_t rrs[6000];
+	static char names[6000][64];
+	int n = many_rrs(rrs, names, 6000);
+	pkt_ctable_t *t = pkt_ctable_new();
+	assert_non_null(t);
+	pkt_writer_t w;
+	int written = write_many(&w, buf, sizeof(buf), t, rrs, n);
+	assert_true(written > 1000 && written < n);
+	assert_true(w.pos > 0x4000);   /* names past the reach of pointers too */
+	size_t len = pkt_writer_finish(&w);
+
+	ref_t r = { 0 };
+	size_t want = PKT_HEADER_LEN + ref_name(&r, N("example.org."), PKT_HEADER_LEN) + 4;
+	for (int i = 0; i < written; i++) {
+		want += ref_name(&r, N(rrs[i].owner), want) + 10;
+		if (rrs[i].type == PKT_TYPE_CNAME)
+			want += ref_name(&r, rrs[i].rdata, want);
+		else
+			want += rrs[i].rdlen;
+	}
+	free(r.suffix);
+	assert_int_equal(len, want);
+	assert_pointers_back(buf, len);
+	check_read_back(buf, len, "example.org.", rrs, written);
+
+	pkt_writer_t w2;
+	int inl_written = write_many(&w2, inl, sizeof(inl), NULL, rrs, n);
+	assert_true(inl_written < written);   /* fewer records fit */
+	size_t inl_len = pkt_writer_finish(&w2);
+	assert_pointers_back(inl, inl_len);
+	check_read_back(inl, inl_len, "example.org.", rrs, inl_written);
+	pkt_ctable_free(t);
+}
+
+/* While the inline entries suffice, the table writes the very same octets. */
+static void test_table_writes_what_the_inline_entries_write(void **state)
+{
+	test_rr_t rrs[32];
+	int n = sample_rrs(rrs);
+	uint8_t a[4096], b[4096];
+	pkt_ctable_t *t = pkt_ctable_new();
+	assert_non_null(t);
+	size_t len[2];
+	for (int k = 0; k < 2; k++) {
+		pkt_writer_t w;
+		pkt_writer_init(&w, k ? b : a, sizeof(a));
+		assert_int_equal(pkt_write_header(&w, 7, PKT_FLAG_QR), TDM_OK);
+		assert_int_equal(pkt_write_question(&w, N("Www.Example.com."), PKT_TYPE_ANY, PKT_CLASS_IN),
+		                 TDM_OK);
+		if (k)   /* given after the question: its entries move into the table */
+			pkt_writer_set_table(&w, t);
+		for (int i = 0; i < n; i++)
+			assert_int_equal(pkt_write_rr(&w, N(rrs[i].owner), 0, rrs[i].type, PKT_CLASS_IN,
+			                              rrs[i].ttl, rrs[i].rdata, rrs[i].rdlen), TDM_OK);
+		assert_true(w.ncomp < PKT_COMPRESS_MAX);
+		len[k] = pkt_writer_finish(&w);
+	}
+	assert_int_equal(len[0], len[1]);
+	assert_memory_equal(a, b, len[0]);
+	assert_pointers_back(b, len[1]);
+	check_read_back(b, len[1], "Www.Example.com.", rrs, n);
+	pkt_ctable_free(t);
+}
+
+/* The repeated-labels regression with the table: nothing points into the name being written. */
+static void test_table_name_with_repeated_labels(void **state)
+{
+	static const char *names[] = { "www.example.com.example.com.", "a.a.", "a.a.a.a.a.", "x.y.x.y." };
+	pkt_ctable_t *t = pkt_ctable_new();
+	assert_non_null(t);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		uint8_t buf[512] = { 0 };
+		pkt_writer_t w;
+		pkt_writer_init(&w, buf, sizeof(buf));
+		pkt_writer_set_table(&w, t);
+		assert_int_equal(pkt_write_header(&w, 1, PKT_FLAG_QR), TDM_OK);
+		assert_int_equal(pkt_write_question(&w, N(names[i]), PKT_TYPE_A, PKT_CLASS_IN), TDM_OK);
+		test_rr_t rrs[3];
+		rrs[0] = mk_rr(names[i], PKT_TYPE_A, 1);
+		rd_bytes(&rrs[0], "\1\2\3\4", 4);
+		rrs[1] = mk_rr(names[(i + 1) % 4], PKT_TYPE_CNAME, 1);
+		rd_name(&rrs[1], names[i]);
+		rrs[2] = mk_rr(names[(i + 2) % 4], PKT_TYPE_NS, 1);
+		rd_name(&rrs[2], names[(i + 3) % 4]);
+		for (int k = 0; k < 3; k++)
+			assert_int_equal(pkt_write_rr(&w, N(rrs[k].owner), 0, rrs[k].type, PKT_CLASS_IN, 1,
+			                              rrs[k].rdata, rrs[k].rdlen), TDM_OK);
+		size_t len = pkt_writer_finish(&w);
+		assert_int_equal(pkt_get16(buf + PKT_HEADER_LEN + NL(names[i]) + 4), 0xC00C);
+		assert_pointers_back(buf, len);
+		check_read_back(buf, len, names[i], rrs, 3);
+	}
+	pkt_ctable_free(t);
+}
+
+/* Rolled back entries leave the table (and the last owner it remembers): a later name never points
+ * into what was rolled back and then overwritten. And a record that does not fit leaves the writer
+ * as it was, at every cap. */
+static void test_table_rollback(void **state)
+{
+	uint8_t buf[512];
+	pkt_ctable_t *t = pkt_ctable_new();
+	assert_non_null(t);
+	pkt_writer_t w;
+	pkt_writer_init(&w, buf, sizeof(buf));
+	pkt_writer_set_table(&w, t);
+	assert_int_equal(pkt_write_header(&w, 9, PKT_FLAG_QR), TDM_OK);
+	assert_int_equal(pkt_write_question(&w, N("www.example.com."), PKT_TYPE_A, PKT_CLASS_IN), TDM_OK);
+	pkt_mark_t m;
+	pkt_mark(&w, &m);
+	assert_int_equal(pkt_write_rr(&w, N("new.name.example.net."), 0, PKT_TYPE_A, PKT_CLASS_IN, 1,
+	                              (const uint8_t *)"\1\2\3\4", 4), TDM_OK);
+	assert_true(w.ncomp > m.ncomp);
+	pkt_rollback(&w, &m);
+	assert_int_equal(w.ncomp, m.ncomp);
+	assert_int_equal(pkt_write_rr(&w, N("zzzzzzzzz.example.com."), 0, PKT_TYPE_A, PKT_CLASS_IN, 1,
+	                              (const uint8_t *)"\1\2\3\4", 4), TDM_OK);
+	assert_int_equal(pkt_write_rr(&w, N("new.name.example.net."), 0, PKT_TYPE_A, PKT_CLASS_IN, 1,
+	                              (const uint8_t *)"\1\2\3\4", 4), TDM_OK);
+	test_rr_t rrs[4];
+	rrs[0] = mk_rr("zzzzzzzzz.example.com.", PKT_TYPE_A, 1);
+	rd_bytes(&rrs[0], "\1\2\3\4", 4);
+	rrs[1] = mk_rr("new.name.example.net.", PKT_TYPE_A, 1);
+	rd_bytes(&rrs[1], "\1\2\3\4", 4);
+	/* the same owner again, then one that fails at every cap and rolls back */
+	rrs[2] = rrs[1];
+	assert_int_equal(pkt_write_rr(&w, N(rrs[2].owner), 0, PKT_TYPE_A, PKT_CLASS_IN, 1, rrs[2].rdata,
+	                              rrs[2].rdlen), TDM_OK);
+	rrs[3] = mk_rr("mail.other.example.net.", PKT_TYPE_MX, 1);
+	rd_u16(&rrs[3], 10);
+	rd_name(&rrs[3], "mx.other.example.net.");
+	size_t pos = w.pos;
+	uint16_t ncomp = w.ncomp;
+	for (size_t cap = pos; cap < pos + 40; cap++) {
+		w.cap = cap;
+		int ret = pkt_write_rr(&w, N(rrs[3].owner), 0, rrs[3].type, PKT_CLASS_IN, 1, rrs[3].rdata,
+		                       rrs[3].rdlen);
+		if (ret == TDM_OK)
+			break;
+		assert_int_equal(ret, TDM_ESPACE);
+		assert_int_equal(w.pos, pos);
+		assert_int_equal(w.ncomp, ncomp);
+		/* between the tries, another name takes the place (and is rolled back) */
+		pkt_mark(&w, &m);
+		w.cap = sizeof(buf);
+		assert_int_equal(pkt_write_rr(&w, N("mail.zz.example.net."), 0, PKT_TYPE_A, PKT_CLASS_IN, 1,
+		                              (const uint8_t *)"\1\2\3\4", 4), TDM_OK);
+		pkt_rollback(&w, &m);
+	}
+	assert_true(w.pos > pos);
+	size_t len = pkt_writer_finish(&w);
+	assert_pointers_back(buf, len);
+	check_read_back(buf, len, "www.example.com.", rrs, 4);
+
+	/* The owner remembered is forgotten too: written, rolled back, its place taken by rdata, written
+	 * again. */
+	pkt_writer_init(&w, buf, sizeof(buf));
+	pkt_writer_set_table(&w, t);
+	assert_int_equal(pkt_write_header(&w, 9, PKT_FLAG_QR), TDM_OK);
+	assert_int_equal(pkt_write_question(&w, N("www.example.com."), PKT_TYPE_A, PKT_CLASS_IN), TDM_OK);
+	pkt_mark(&w, &m);
+	assert_int_equal(pkt_write_rr(&w, N("new.name.example.net."), 0, PKT_TYPE_A, PKT_CLASS_IN, 1,
+	                              (const uint8_t *)"\1\2\3\4", 4), TDM_OK);
+	pkt_rollback(&w, &m);
+	rrs[0] = mk_rr("www.example.com.", PKT_TYPE_TXT, 1);
+	rd_bytes(&rrs[0], "\x1f" "0123456789abcdef0123456789abcde", 32);
+	assert_int_equal(pkt_write_rr(&w, NULL, 12, PKT_TYPE_TXT, PKT_CLASS_IN, 1, rrs[0].rdata,
+	                              rrs[0].rdlen), TDM_OK);
+	assert_int_equal(pkt_write_rr(&w, N(rrs[1].owner), 0, PKT_TYPE_A, PKT_CLASS_IN, 1, rrs[1].rdata,
+	                              rrs[1].rdlen), TDM_OK);
+	len = pkt_writer_finish(&w);
+	assert_pointers_back(buf, len);
+	check_read_back(buf, len, "www.example.com.", rrs, 2);
+	pkt_ctable_free(t);
 }
 
 /* ---- reading ---- */
@@ -972,6 +1309,10 @@ int main(void)
 		cmocka_unit_test(test_rollback_on_espace_every_cap),
 		cmocka_unit_test(test_rollback_owner_ptr_and_question),
 		cmocka_unit_test(test_mark_rollback),
+		cmocka_unit_test(test_table_compresses_like_the_reference),
+		cmocka_unit_test(test_table_writes_what_the_inline_entries_write),
+		cmocka_unit_test(test_table_name_with_repeated_labels),
+		cmocka_unit_test(test_table_rollback),
 		cmocka_unit_test(test_read_rr_bounds),
 		cmocka_unit_test(test_read_question),
 		cmocka_unit_test(test_rdata_soa_compressed),

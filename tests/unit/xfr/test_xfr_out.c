@@ -300,15 +300,32 @@ static texts_t read_stream(const capture_t *c, size_t reserve, bool with_questio
 	return t;
 }
 
-/* RFC 5936 2.2: messages hold as many records as fit. A message is only closed when the next record
- * (counted uncompressed, the most it can take) would not have fitted in it. */
+/*
+ * RFC 5936 2.2: messages hold enough records to amortize their overhead. A message is filled up to
+ * PKT_COMPRESS_REACH octets (names further on cannot be pointed at): every record of it starts below
+ * that offset, and it is only closed when it has reached the offset or the next record (counted
+ * uncompressed, the most it can take) would not have fitted in it.
+ */
 static void assert_messages_full(const capture_t *c, const texts_t *t, size_t reserve)
 {
 	size_t first = 0;
-	for (unsigned m = 0; m + 1 < c->count; m++) {
-		first += pkt_ancount(c->msg[m]);
+	for (unsigned m = 0; m < c->count; m++) {
+		const uint8_t *msg = c->msg[m];
+		size_t pos = PKT_HEADER_LEN;
+		pkt_question_t q;
+		if (pkt_qdcount(msg) == 1)
+			assert_int_equal(pkt_read_question(msg, c->len[m], &pos, &q), TDM_OK);
+		for (unsigned i = 0; i < pkt_ancount(msg); i++) {
+			pkt_rr_t rr;
+			assert_int_equal(pkt_read_rr(msg, c->len[m], &pos, &rr), TDM_OK);
+			if (rr.start >= PKT_COMPRESS_REACH)
+				fail_msg("message %u: record %u starts at %zu", m + 1, i, rr.start);
+		}
+		first += pkt_ancount(msg);
+		if (m + 1 == c->count)
+			break;
 		assert_true(first < t->n);
-		if (c->len[m] + t->wire[first] <= PKT_MAXLEN - reserve)
+		if (c->len[m] < PKT_COMPRESS_REACH && c->len[m] + t->wire[first] <= PKT_MAXLEN - reserve)
 			fail_msg("message %u closed at %zu octets, but the next record (%zu octets) fits in %zu",
 			         m + 1, c->len[m], t->wire[first], (size_t)(PKT_MAXLEN - reserve));
 	}
@@ -369,14 +386,16 @@ static void check_axfr(unsigned n, size_t reserve, unsigned min_messages)
 	rrlist_free(l);
 }
 
-static void test_axfr_small_zone_is_one_message(void **state)
+/* Ten hosts and one TXT of 20,000 octets: the TXT starts below PKT_COMPRESS_REACH and goes past it,
+ * so the closing SOA takes a second message. */
+static void test_axfr_small_zone(void **state)
 {
-	check_axfr(10, 0, 1);
+	check_axfr(10, 0, 2);
 }
 
 static void test_axfr_splits_into_full_messages(void **state)
 {
-	check_axfr(20000, 0, 5);
+	check_axfr(20000, 0, 20);
 }
 
 /* With room kept for TSIG, messages stop short of 65535 by that much, and nothing is lost. */
@@ -445,6 +464,143 @@ static void test_a_record_too_large_for_any_message(void **state)
 	                 TDM_ESPACE);
 	assert_int_equal(c.count, 0);
 	capture_free(&c);
+}
+
+/* Follows a name's pointers: each must go back before the name's first octet, to a complete name
+ * written earlier (RFC 1035 4.1.4). Returns the octets the name takes where it stands. */
+static size_t name_points_back(const uint8_t *msg, size_t len, size_t start)
+{
+	size_t p = start, here = 0;
+	for (int hops = 0;; hops++) {
+		assert_true(p < len && hops <= NAME_MAXHOPS);
+		if (msg[p] == 0)
+			return here ? here : p + 1 - start;
+		if ((msg[p] & 0xC0) == 0xC0) {
+			size_t target = (size_t)(msg[p] & 0x3F) << 8 | msg[p + 1];
+			if (target >= start)
+				fail_msg("name at %zu: pointer at %zu to %zu, not before the name", start, p, target);
+			if (here == 0)
+				here = p + 2 - start;
+			p = target;
+			continue;
+		}
+		p += 1 + (size_t)msg[p];
+	}
+}
+
+/*
+ * A zone of hosts, each one A and one AAAA (the shape that was slowest): in every message each
+ * owner is written once (its first label, then a pointer to its parent), its second record points at
+ * it, and every name points back to a complete one.
+ */
+static void test_axfr_owners_once_a_message(void **state)
+{
+	rrlist_t *l = rrlist_new();
+	add_soa(l, 3600, 5);
+	add_name(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
+	char owner[64];
+	uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	for (unsigned i = 0; i < 20000; i++) {
+		snprintf(owner, sizeof(owner), "host%u.hosts.example.com.", i);
+		add_a(l, owner, 300, 0x0A000000 + i);
+		pkt_put32(v6 + 12, i);
+		add_raw(l, owner, PKT_TYPE_AAAA, 300, v6, 16);
+	}
+	zone_contents_t *z = build(l);
+	capture_t c = { 0 };
+	xfr_out_t x = new_out(&c, 0, PKT_TYPE_AXFR);
+	assert_int_equal(xfr_out_axfr(&x, z), TDM_OK);
+	assert_null(x.table);   /* the transfer's own, freed */
+	assert_true(c.count >= 30);
+	size_t total = 0, hosts = 0;
+	for (unsigned m = 0; m < c.count; m++) {
+		const uint8_t *msg = c.msg[m];
+		size_t len = c.len[m], pos = PKT_HEADER_LEN;
+		total += len;
+		if (pkt_qdcount(msg) == 1)
+			pos += name_points_back(msg, len, pos) + 4;
+		uint8_t prev[NAME_MAXLEN] = { 0 };
+		bool parent_seen = false;
+		for (unsigned i = 0; i < pkt_ancount(msg); i++) {
+			size_t olen = name_points_back(msg, len, pos);
+			pkt_rr_t rr;
+			assert_int_equal(pkt_read_rr(msg, len, &pos, &rr), TDM_OK);
+			if (rr.type == PKT_TYPE_NS || rr.type == PKT_TYPE_SOA)
+				name_points_back(msg, len, rr.rdata_pos);
+			if (rr.type == PKT_TYPE_SOA)
+				name_points_back(msg, len, rr.rdata_pos + (size_t)name_length(N("ns1.example.com."),
+				                                                              NAME_MAXLEN));
+			if (rr.type != PKT_TYPE_A && rr.type != PKT_TYPE_AAAA)
+				continue;
+			hosts++;
+			if (name_equal(rr.owner, prev))
+				assert_int_equal(olen, 2);
+			else if (parent_seen)   /* "hostN", then a pointer to hosts.example.com. */
+				assert_int_equal(olen, 1 + (size_t)rr.owner[0] + 2);
+			parent_seen = true;
+			name_copy_lower(prev, rr.owner);
+		}
+		assert_int_equal(pos, len);
+	}
+	assert_int_equal(hosts, 40000);
+	/* about 27.5 octets a record, as NSD sends this shape; 64 KiB messages took 32 */
+	assert_true(total < 40000 * 28);
+	capture_free(&c);
+	zone_contents_free(z);
+	rrlist_free(l);
+}
+
+/*
+ * Names under a few parents listed in turn (the version keeps that order): the transfer sends each
+ * parent's children together, as a tree walk does, so each parent's name is written once a message;
+ * the records are all there. A zone listed parent by parent is sent in its own order.
+ */
+static void test_axfr_sends_siblings_together(void **state)
+{
+	for (int grouped = 0; grouped < 2; grouped++) {
+		rrlist_t *l = rrlist_new();
+		add_soa(l, 3600, 5);
+		add_name(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
+		char owner[64];
+		for (unsigned i = 0; i < 3000; i++) {
+			unsigned g = grouped ? i / 500 : i % 6, h = grouped ? i % 500 : i / 6;
+			snprintf(owner, sizeof(owner), "h%u.group-%u.example.com.", h, g);
+			add_a(l, owner, 300, i);
+			if (i % 3 == 0) {   /* and names right under the apex in between */
+				snprintf(owner, sizeof(owner), "top%u.example.com.", i);
+				add_a(l, owner, 300, i);
+			}
+		}
+		zone_contents_t *z = build(l);
+		capture_t c = { 0 };
+		xfr_out_t x = new_out(&c, 0, PKT_TYPE_AXFR);
+		assert_int_equal(xfr_out_axfr(&x, z), TDM_OK);
+		texts_t t = read_stream(&c, 0, true);
+		texts_t want = texts_of(l, true);
+		assert_same_set(t.v + 1, t.n - 2, want.v, want.n, "AXFR between the SOAs");
+		/* the group of each h-record in stream order: once a group is left it never comes back */
+		int last = -1, runs = 0;
+		unsigned first_h[6] = { 0 };
+		for (size_t i = 0; i < t.n; i++) {
+			unsigned h, g;
+			if (sscanf(t.v[i], "h%u.group-%u.", &h, &g) != 2)
+				continue;
+			if ((int)g != last) {
+				runs++;
+				last = (int)g;
+				first_h[g] = h;
+			}
+		}
+		assert_int_equal(runs, 6);
+		/* in the version's order within a parent */
+		for (unsigned g = 0; g < 6; g++)
+			assert_int_equal(first_h[g], 0);
+		texts_free(&want);
+		texts_free(&t);
+		capture_free(&c);
+		zone_contents_free(z);
+		rrlist_free(l);
+	}
 }
 
 /* ---- IXFR ---- */
@@ -730,12 +886,14 @@ static void test_condensed_journal_equals_the_direct_diff(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_axfr_small_zone_is_one_message),
+		cmocka_unit_test(test_axfr_small_zone),
 		cmocka_unit_test(test_axfr_splits_into_full_messages),
 		cmocka_unit_test(test_axfr_keeps_the_tsig_reserve),
 		cmocka_unit_test(test_axfr_without_a_question),
 		cmocka_unit_test(test_a_send_error_aborts_the_transfer),
 		cmocka_unit_test(test_a_record_too_large_for_any_message),
+		cmocka_unit_test(test_axfr_owners_once_a_message),
+		cmocka_unit_test(test_axfr_sends_siblings_together),
 		cmocka_unit_test(test_ixfr_one_difference_sequence),
 		cmocka_unit_test(test_ixfr_soa_only_change),
 		cmocka_unit_test(test_ixfr_over_several_messages),
