@@ -572,7 +572,8 @@ def run_script(args, phase):
 
 # Phases run by scripts of their own, in this order after the throughput and memory tables: the script
 # and its arguments. dnssec: DO queries to a signed zone (docs/benchmarks.md "DNSSEC"); floor: UDP queries
-# per CPU-second against a responder that does no lookup (bench/udp_floor.py); change: a change
+# per CPU-second against a responder that does no lookup (bench/udp_floor.py); axfr: AXFR out of five zone
+# shapes, server CPU and stream size (bench/axfr_shapes.py); change: a change
 # on a primary to the secondary serving it, Tandem beside Knot (bench/xfr.py); change-cost: one change
 # through the change path, the store over 100,000 changes, a signed zone's index (bench/change.py);
 # update: sequential RFC 2136 UPDATEs over one TCP connection, Tandem beside Knot and BIND (bench/update.py).
@@ -585,6 +586,7 @@ SCRIPTS = {
                                          "--workers", str(a.workers), "--rounds", str(a.rounds),
                                          "--duration", str(a.duration), "--names", str(a.names),
                                          "--tandemd", a.tandemd] + (["--keep"] if a.keep else [])),
+    "axfr": ("axfr_shapes.py", lambda a: ["--tandemd", a.tandemd]),
     "change": ("xfr.py", lambda a: ["--only", "change", "--servers", ",".join(a.servers),
                                     "--tandemd", a.tandemd]),
     "change-cost": ("change.py", lambda a: ["--build", os.path.dirname(a.tandemd)]),
