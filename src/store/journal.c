@@ -96,7 +96,7 @@ int store_write_zone(store_t *st, const char *zone, const rrlist_t *list,
 	if (w.buf == NULL)
 		return TDM_ENOMEM;
 	pthread_mutex_lock(&st->lock);
-	int ret = store_run(st, Q_BEGIN_WRITE, zone, "begin");
+	int ret = store_tx_begin(st, true, zone);
 	if (ret != TDM_OK)
 		goto fail;
 	if ((ret = store_upsert_zone(st, zone, meta, &w.zone_id)) != TDM_OK)
@@ -111,7 +111,7 @@ int store_write_zone(store_t *st, const char *zone, const rrlist_t *list,
 	sqlite3_clear_bindings(st->q[Q_BASE_SET]);
 	if (ret != TDM_OK)
 		goto fail;
-	if ((ret = store_run(st, Q_COMMIT, zone, "commit")) != TDM_OK)
+	if ((ret = store_tx_commit(st, zone)) != TDM_OK)
 		goto fail;
 	st->failing = false;   /* a write went through: the store is healthy again */
 	pthread_mutex_unlock(&st->lock);
@@ -154,6 +154,7 @@ static int meta_set(store_t *st, const char *zone, int64_t id, const store_zone_
 	sqlite3_bind_text(s, 4, meta->file_digest,
 	                  (int)strnlen(meta->file_digest, sizeof(meta->file_digest)), SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, meta->updated != 0 ? meta->updated : (int64_t)time(NULL));
+	store_bind_file_stat(s, 6, &meta->file_stat);
 	int ret = store_run(st, Q_META_SET, zone, "writing the zone row");
 	sqlite3_clear_bindings(s);
 	return ret;
@@ -178,7 +179,7 @@ int store_zone_append(store_t *st, const char *zone, const store_zone_meta_t *me
 {
 	int64_t id;
 	pthread_mutex_lock(&st->lock);
-	int ret = store_run(st, Q_BEGIN_WRITE, zone, "begin");
+	int ret = store_tx_begin(st, true, zone);
 	if (ret != TDM_OK)
 		goto out;
 	if ((ret = store_zone_id(st, zone, &id)) != TDM_OK || (ret = meta_set(st, zone, id, meta)) != TDM_OK)
@@ -187,7 +188,7 @@ int store_zone_append(store_t *st, const char *zone, const store_zone_meta_t *me
 		goto fail;
 	if (pending != NULL && (ret = pending_size(st, zone, id, pending)) != TDM_OK)
 		goto fail;
-	if ((ret = store_run(st, Q_COMMIT, zone, "commit")) != TDM_OK)
+	if ((ret = store_tx_commit(st, zone)) != TDM_OK)
 		goto fail;
 	st->failing = false;
 	goto out;
@@ -222,7 +223,7 @@ int store_zone_compact(store_t *st, const char *zone, const rrlist_t *list, uint
 	if (w.buf == NULL)
 		return TDM_ENOMEM;
 	pthread_mutex_lock(&st->lock);
-	int ret = store_run(st, Q_BEGIN_WRITE, zone, "begin");
+	int ret = store_tx_begin(st, true, zone);
 	if (ret != TDM_OK)
 		goto out;
 	/* Changes committed since the version was taken stay pending after it. */
@@ -235,7 +236,7 @@ int store_zone_compact(store_t *st, const char *zone, const rrlist_t *list, uint
 	sqlite3_bind_int64(st->q[Q_BASE_AT], 2, seq);
 	ret = store_run(st, Q_BASE_AT, zone, "moving the contents on");
 	sqlite3_clear_bindings(st->q[Q_BASE_AT]);
-	if (ret != TDM_OK || (ret = store_run(st, Q_COMMIT, zone, "commit")) != TDM_OK)
+	if (ret != TDM_OK || (ret = store_tx_commit(st, zone)) != TDM_OK)
 		goto fail;
 	goto out;
 fail:
@@ -327,7 +328,7 @@ int store_zone_pending(store_t *st, const char *zone, store_journal_fn fn, void 
 {
 	int64_t id;
 	pthread_mutex_lock(&st->lock);
-	int ret = store_run(st, Q_BEGIN, zone, "begin");
+	int ret = store_tx_begin(st, false, zone);
 	if (ret == TDM_OK && (ret = store_zone_id(st, zone, &id)) == TDM_OK) {
 		sqlite3_stmt *s = st->q[Q_PENDING_GET];
 		sqlite3_bind_int64(s, 1, id);
@@ -340,7 +341,7 @@ int store_zone_pending(store_t *st, const char *zone, store_journal_fn fn, void 
 		sqlite3_clear_bindings(s);
 	}
 	if (ret == TDM_OK)
-		ret = store_run(st, Q_COMMIT, zone, "commit");
+		ret = store_tx_commit(st, zone);
 	else
 		store_rollback(st, zone);
 	pthread_mutex_unlock(&st->lock);
@@ -352,11 +353,11 @@ int store_journal_read(store_t *st, const char *zone, uint32_t from, store_journ
 {
 	int64_t id;
 	pthread_mutex_lock(&st->lock);
-	int ret = store_run(st, Q_BEGIN, zone, "begin");
+	int ret = store_tx_begin(st, false, zone);
 	if (ret == TDM_OK && (ret = store_zone_id(st, zone, &id)) == TDM_OK)
 		ret = walk(st, zone, id, from, fn, ctx);
 	if (ret == TDM_OK)
-		ret = store_run(st, Q_COMMIT, zone, "commit");
+		ret = store_tx_commit(st, zone);
 	else
 		store_rollback(st, zone);
 	pthread_mutex_unlock(&st->lock);
@@ -440,11 +441,11 @@ int store_member_set_many(store_t *st, const store_member_t *m, size_t count)
 		return TDM_OK;
 	pthread_mutex_lock(&st->lock);
 	/* One transaction (one fsync) for a whole catalog's worth of new members. */
-	int ret = store_run(st, Q_BEGIN_WRITE, m->zone, "begin");
+	int ret = store_tx_begin(st, true, m->zone);
 	for (size_t i = 0; i < count && ret == TDM_OK; i++)
 		ret = member_set(st, &m[i]);
 	if (ret == TDM_OK)
-		ret = store_run(st, Q_COMMIT, m->zone, "commit");
+		ret = store_tx_commit(st, m->zone);
 	if (ret != TDM_OK)
 		store_rollback(st, m->zone);
 	pthread_mutex_unlock(&st->lock);

@@ -80,6 +80,12 @@ static const char *const migrations[] = {
 	"ALTER TABLE zone ADD COLUMN base_seq INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE zone SET base_seq = (SELECT COALESCE(MAX(seq), 0) FROM journal"
 	"  WHERE journal.zone_id = zone.id);",
+	/* 5: the zone file's size, mtime, inode and device beside its digest: a file whose stat did not
+	 * change is not read again (server/zoneload.c). file_mtime 0: nothing recorded. */
+	"ALTER TABLE zone ADD COLUMN file_size INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE zone ADD COLUMN file_mtime INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE zone ADD COLUMN file_ino INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE zone ADD COLUMN file_dev INTEGER NOT NULL DEFAULT 0;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -89,11 +95,15 @@ static const char *const queries[Q_COUNT] = {
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
 	[Q_ZONE_ID] = "SELECT id FROM zone WHERE name = ?1",
-	[Q_META] = "SELECT serial, source, file_digest, updated FROM zone WHERE name = ?1",
-	[Q_UPSERT] = "INSERT INTO zone (name, serial, source, file_digest, updated)"
-	             " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO UPDATE SET"
+	[Q_META] = "SELECT serial, source, file_digest, updated, file_size, file_mtime, file_ino,"
+	           " file_dev FROM zone WHERE name = ?1",
+	[Q_UPSERT] = "INSERT INTO zone (name, serial, source, file_digest, updated, file_size,"
+	             " file_mtime, file_ino, file_dev) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+	             " ON CONFLICT (name) DO UPDATE SET"
 	             " serial = excluded.serial, source = excluded.source,"
-	             " file_digest = excluded.file_digest, updated = excluded.updated RETURNING id",
+	             " file_digest = excluded.file_digest, updated = excluded.updated,"
+	             " file_size = excluded.file_size, file_mtime = excluded.file_mtime,"
+	             " file_ino = excluded.file_ino, file_dev = excluded.file_dev RETURNING id",
 	[Q_CHUNK_DEL] = "DELETE FROM rr_chunk WHERE zone_id = ?1",
 	[Q_CHUNK_ADD] = "INSERT INTO rr_chunk (zone_id, seq, count, data) VALUES (?1, ?2, ?3, ?4)",
 	[Q_CHUNK_GET] = "SELECT count, data FROM rr_chunk WHERE zone_id = ?1 ORDER BY seq",
@@ -116,8 +126,11 @@ static const char *const queries[Q_COUNT] = {
 	                   " WHERE zone_id = ?1 AND seq > (SELECT base_seq FROM zone WHERE id = ?1)",
 	[Q_SEQ_OF] = "SELECT MAX(seq) FROM journal WHERE zone_id = ?1 AND serial_to = ?2"
 	             " AND seq > (SELECT base_seq FROM zone WHERE id = ?1)",
-	[Q_META_SET] = "UPDATE zone SET serial = ?2, source = ?3, file_digest = ?4, updated = ?5"
-	               " WHERE id = ?1",
+	[Q_META_SET] = "UPDATE zone SET serial = ?2, source = ?3, file_digest = ?4, updated = ?5,"
+	               " file_size = ?6, file_mtime = ?7, file_ino = ?8, file_dev = ?9 WHERE id = ?1",
+	[Q_SAVEPOINT] = "SAVEPOINT op",
+	[Q_RELEASE] = "RELEASE op",
+	[Q_ROLLBACK_TO] = "ROLLBACK TO op",
 	[Q_JOURNAL_GET] = "SELECT serial_from, serial_to, removed, added FROM journal"
 	                  " WHERE zone_id = ?1 ORDER BY seq",
 	[Q_STATE_GET] = "SELECT refresh_at, expire_at, last_refresh, last_result, primary_used"
@@ -163,8 +176,38 @@ int store_run(store_t *st, int q, const char *zone, const char *what)
 	return rc == SQLITE_DONE ? TDM_OK : store_fail(st, zone, what);
 }
 
+int store_tx_begin(store_t *st, bool write, const char *zone)
+{
+	if (!st->batch)
+		return store_run(st, write ? Q_BEGIN_WRITE : Q_BEGIN, zone, "begin");
+	int ret = store_run(st, Q_SAVEPOINT, zone, "savepoint");
+	if (ret == TDM_OK)
+		st->savepoints++;
+	return ret;
+}
+
+int store_tx_commit(store_t *st, const char *zone)
+{
+	if (!st->batch)
+		return store_run(st, Q_COMMIT, zone, "commit");
+	int ret = store_run(st, Q_RELEASE, zone, "release");
+	if (ret == TDM_OK)
+		st->savepoints--;
+	return ret;
+}
+
 void store_rollback(store_t *st, const char *zone)
 {
+	if (st->batch) {
+		if (st->savepoints == 0)
+			return;   /* the operation's savepoint was never made */
+		st->savepoints--;
+		/* ROLLBACK TO keeps the savepoint open: RELEASE closes it, leaving the batch as it was. */
+		if (store_run(st, Q_ROLLBACK_TO, zone, "rollback") != TDM_OK ||
+		    store_run(st, Q_RELEASE, zone, "release") != TDM_OK)
+			log_err("%s: store: an operation of the batch could not be undone", zone);
+		return;
+	}
 	if (sqlite3_get_autocommit(st->db))
 		return;
 	if (store_run(st, Q_ROLLBACK, zone, "rollback") != TDM_OK)
@@ -289,7 +332,14 @@ int store_open(const char *data_dir, store_t **out)
 	store_t *st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return TDM_ENOMEM;
-	pthread_mutex_init(&st->lock, NULL);
+	pthread_mutexattr_t attr;
+	if (pthread_mutexattr_init(&attr) != 0 ||
+	    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE) != 0 ||
+	    pthread_mutex_init(&st->lock, &attr) != 0) {
+		free(st);
+		return TDM_ENOMEM;
+	}
+	pthread_mutexattr_destroy(&attr);
 	ret = TDM_ENOMEM;
 	if (asprintf(&st->path, "%s/tandem.db", data_dir) < 0) {
 		st->path = NULL;
@@ -325,6 +375,46 @@ void store_close(store_t *store)
 	free(store);
 }
 
+int store_batch_begin(store_t *st)
+{
+	pthread_mutex_lock(&st->lock);
+	if (st->batch) {
+		pthread_mutex_unlock(&st->lock);
+		return TDM_EINVAL;
+	}
+	int ret = store_run(st, Q_BEGIN_WRITE, NULL, "beginning a batch");
+	if (ret != TDM_OK) {
+		pthread_mutex_unlock(&st->lock);
+		return ret;
+	}
+	st->batch = true;
+	st->savepoints = 0;
+	return TDM_OK;   /* the lock stays held until the batch ends */
+}
+
+int store_batch_commit(store_t *st)
+{
+	if (!st->batch)
+		return TDM_EINVAL;
+	st->batch = false;
+	int ret = store_run(st, Q_COMMIT, NULL, "committing a batch");
+	if (ret == TDM_OK)
+		st->failing = false;
+	else
+		store_rollback(st, "batch");
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+void store_batch_abort(store_t *st)
+{
+	if (!st->batch)
+		return;
+	st->batch = false;
+	store_rollback(st, "batch");
+	pthread_mutex_unlock(&st->lock);
+}
+
 int store_zone_meta(store_t *st, const char *zone, store_zone_meta_t *out)
 {
 	pthread_mutex_lock(&st->lock);
@@ -341,6 +431,10 @@ int store_zone_meta(store_t *st, const char *zone, store_zone_meta_t *out)
 		snprintf(out->file_digest, sizeof(out->file_digest), "%s",
 		         digest ? (const char *)digest : "");
 		out->updated = sqlite3_column_int64(s, 3);
+		out->file_stat.size = sqlite3_column_int64(s, 4);
+		out->file_stat.mtime_ns = sqlite3_column_int64(s, 5);
+		out->file_stat.ino = (uint64_t)sqlite3_column_int64(s, 6);
+		out->file_stat.dev = (uint64_t)sqlite3_column_int64(s, 7);
 		ret = TDM_OK;
 	} else if (rc != SQLITE_DONE) {
 		ret = store_fail(st, zone, "reading metadata");
@@ -418,6 +512,15 @@ int store_write_records(struct writer *w, const rrlist_t *list)
 	return w->used > 0 ? flush_chunk(w) : TDM_OK;
 }
 
+void store_bind_file_stat(sqlite3_stmt *s, int first, const store_file_stat_t *fs)
+{
+	/* SQLite integers are signed 64-bit: inode and device numbers keep their bits. */
+	sqlite3_bind_int64(s, first, fs->size);
+	sqlite3_bind_int64(s, first + 1, fs->mtime_ns);
+	sqlite3_bind_int64(s, first + 2, (int64_t)fs->ino);
+	sqlite3_bind_int64(s, first + 3, (int64_t)fs->dev);
+}
+
 int store_upsert_zone(store_t *st, const char *zone, const store_zone_meta_t *meta, int64_t *id)
 {
 	sqlite3_stmt *s = st->q[Q_UPSERT];
@@ -429,6 +532,7 @@ int store_upsert_zone(store_t *st, const char *zone, const store_zone_meta_t *me
 	sqlite3_bind_text(s, 4, meta->file_digest,
 	                  (int)strnlen(meta->file_digest, sizeof(meta->file_digest)), SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, meta->updated != 0 ? meta->updated : (int64_t)time(NULL));
+	store_bind_file_stat(s, 6, &meta->file_stat);
 	int rc = sqlite3_step(s);
 	*id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 	/* RETURNING: the row is only final once the statement has run to completion. */
@@ -511,12 +615,12 @@ int store_zone_load(store_t *st, const char *zone, rrlist_t **out)
 		return TDM_ENOMEM;
 	pthread_mutex_lock(&st->lock);
 	/* One read transaction: the zone row and its chunks from the same snapshot. */
-	int ret = store_run(st, Q_BEGIN, zone, "begin");
+	int ret = store_tx_begin(st, false, zone);
 	if (ret != TDM_OK)
 		goto fail;
 	if ((ret = store_zone_id(st, zone, &id)) != TDM_OK ||
 	    (ret = read_records(st, zone, id, list)) != TDM_OK ||
-	    (ret = store_run(st, Q_COMMIT, zone, "commit")) != TDM_OK)
+	    (ret = store_tx_commit(st, zone)) != TDM_OK)
 		goto fail;
 	pthread_mutex_unlock(&st->lock);
 	*out = list;

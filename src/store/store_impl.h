@@ -17,12 +17,17 @@ enum {
 	Q_BEGIN, Q_BEGIN_WRITE, Q_COMMIT, Q_ROLLBACK, Q_ZONE_ID, Q_META, Q_UPSERT, Q_CHUNK_DEL,
 	Q_CHUNK_ADD, Q_CHUNK_GET, Q_ZONE_DEL, Q_NAMES, Q_JOURNAL_ADD, Q_JOURNAL_CLEAR, Q_JOURNAL_TRIM,
 	Q_JOURNAL_GET, Q_STATE_GET, Q_STATE_SET, Q_MEMBER_SET, Q_MEMBER_DEL, Q_MEMBER_LIST, Q_BASE_SET,
-	Q_BASE_AT, Q_PENDING_GET, Q_PENDING_SIZE, Q_SEQ_OF, Q_META_SET, Q_COUNT
+	Q_BASE_AT, Q_PENDING_GET, Q_PENDING_SIZE, Q_SEQ_OF, Q_META_SET, Q_SAVEPOINT, Q_RELEASE,
+	Q_ROLLBACK_TO, Q_COUNT
 };
 
 struct store {
 	sqlite3 *db;
+	/* Recursive: a batch (store_batch_begin) holds it from begin to commit, and the operations it
+	 * groups take it again on the same thread. */
 	pthread_mutex_t lock;
+	bool batch;                  /* a batch's transaction is open (under lock) */
+	unsigned savepoints;         /* operations open inside the batch, each a savepoint */
 	sqlite3_stmt *q[Q_COUNT];
 	char *path;
 	/* Health, under lock: the last failure, and whether no write succeeded since. */
@@ -42,10 +47,18 @@ struct writer {
 
 int store_fail(store_t *st, const char *zone, const char *what);
 int store_run(store_t *st, int q, const char *zone, const char *what);
+
+/* One operation's transaction (under lock): BEGIN (IMMEDIATE when it writes) and COMMIT, or inside a
+ * batch a savepoint released into the batch's transaction. store_rollback undoes the operation only:
+ * the whole transaction, or inside a batch what followed its savepoint. */
+int store_tx_begin(store_t *st, bool write, const char *zone);
+int store_tx_commit(store_t *st, const char *zone);
 void store_rollback(store_t *st, const char *zone);
 size_t store_pack_rr(uint8_t *p, const rr_t *rr);
 int store_unpack(rrlist_t *list, const uint8_t *p, size_t len, int64_t count);
 int store_zone_id(store_t *st, const char *zone, int64_t *id);
+/* Binds a file's stat to parameters first .. first + 3 (size, mtime, inode, device). */
+void store_bind_file_stat(sqlite3_stmt *s, int first, const store_file_stat_t *fs);
 int store_upsert_zone(store_t *st, const char *zone, const store_zone_meta_t *meta, int64_t *id);
 int store_write_records(struct writer *w, const rrlist_t *list);
 

@@ -262,7 +262,7 @@ static void test_schema(void **state)
 	store_close(st);
 
 	sqlite3 *db = open_raw(data);
-	assert_int_equal(query_int(db, "PRAGMA user_version"), 4);
+	assert_int_equal(query_int(db, "PRAGMA user_version"), 5);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN "
 	                               "('zone', 'rr_chunk', 'journal', 'zone_state')"), 4);
 	assert_int_equal(query_int(db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
@@ -371,7 +371,10 @@ static void test_migrate_from_v1(void **state)
 	sqlite3 *db = open_raw(data);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE journal; DROP TABLE zone_state;"
 	                                  "DROP TABLE catalog_member; ALTER TABLE zone DROP COLUMN"
-	                                  " base_seq; PRAGMA user_version = 1",
+	                                  " base_seq; ALTER TABLE zone DROP COLUMN file_size;"
+	                                  " ALTER TABLE zone DROP COLUMN file_mtime;"
+	                                  " ALTER TABLE zone DROP COLUMN file_ino;"
+	                                  " ALTER TABLE zone DROP COLUMN file_dev; PRAGMA user_version = 1",
 	                              NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(data, &st), TDM_OK);
@@ -529,6 +532,63 @@ static void test_failed_replace_rolls_back(void **state)
 	rmtree(dir);
 }
 
+/* A batch: the zones written inside it are one transaction, invisible to another connection until it
+ * commits; a zone whose write fails inside it is undone alone, the others commit; an aborted batch
+ * leaves nothing. The file's stat comes back with the metadata. */
+static void test_batch(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	rrlist_t *small = small_zone("\xc0\x00\x02\x01"), *big = rrlist_new();
+	char label[32];
+	for (int i = 0; i < 30000; i++) {
+		snprintf(label, sizeof(label), "host%d", i);
+		add(big, label, 1, 300, "\x0a\x00\x00\x01", 4);
+	}
+	store_zone_meta_t meta = { .serial = 1, .source = "config",
+	                           .file_stat = { .size = 123, .mtime_ns = 1700000000123456789,
+	                                          .ino = UINT64_MAX - 1, .dev = 2049 } };
+	sqlite3 *db = open_raw(data);
+	/* The second chunk of any zone is refused: the big zone's write fails half way. */
+	assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER no_second BEFORE INSERT ON rr_chunk "
+	                                  "WHEN NEW.seq = 1 BEGIN SELECT RAISE(ABORT, 'refused'); END",
+	                              NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_batch_begin(st), TDM_OK);
+	assert_int_equal(store_batch_begin(st), TDM_EINVAL);   /* one at a time */
+	assert_int_equal(store_zone_commit(st, "a.", small, &meta, NULL, 0), TDM_OK);
+	assert_int_equal(store_zone_commit(st, "big.", big, &meta, NULL, 0), TDM_ESTORE);
+	assert_int_equal(store_zone_commit(st, "b.", small, &meta, NULL, 0), TDM_OK);
+	/* Read back inside the batch (the same connection), not yet by another one. */
+	assert_loads_as(st, "a.", small);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM zone"), 0);
+	assert_int_equal(store_batch_commit(st), TDM_OK);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM zone"), 2);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM zone WHERE name = 'big.'"), 0);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM rr_chunk"), 2);
+	store_zone_meta_t got;
+	assert_int_equal(store_zone_meta(st, "b.", &got), TDM_OK);
+	assert_int_equal(got.file_stat.size, 123);
+	assert_int_equal(got.file_stat.mtime_ns, 1700000000123456789);
+	assert_true(got.file_stat.ino == UINT64_MAX - 1);
+	assert_int_equal(got.file_stat.dev, 2049);
+	/* Aborted: nothing of it stays, and the store goes on. */
+	assert_int_equal(store_batch_begin(st), TDM_OK);
+	assert_int_equal(store_zone_commit(st, "c.", small, &meta, NULL, 0), TDM_OK);
+	assert_int_equal(store_zone_delete(st, "a."), TDM_OK);
+	store_batch_abort(st);
+	assert_int_equal(store_zone_meta(st, "c.", &got), TDM_ENOENT);
+	assert_loads_as(st, "a.", small);
+	assert_int_equal(store_zone_commit(st, "d.", small, &meta, NULL, 0), TDM_OK);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM zone"), 3);
+	sqlite3_close(db);
+	store_close(st);
+	rrlist_free(small);
+	rrlist_free(big);
+	free(data);
+	rmtree(dir);
+}
+
 /* A committed replace survives the process being killed before it closes the store. */
 static void test_survives_kill(void **state)
 {
@@ -600,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_state),
 		cmocka_unit_test(test_corrupt_chunk),
 		cmocka_unit_test(test_failed_replace_rolls_back),
+		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_survives_kill),
 		cmocka_unit_test(test_open_fails),
 		cmocka_unit_test(test_digest),
