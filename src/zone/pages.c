@@ -12,8 +12,15 @@
 typedef struct {
 	atomic_uint refs;
 	uint32_t size;           /* octets of data allocated */
+	uint32_t block;          /* octets from the start of the block holding it; 0: a malloc of its own */
 	max_align_t data[];
 } page_head_t;
+
+/* A block (zone_pages_pack): this head, then pages (head and data) back to back, freed with the last. */
+typedef struct {
+	atomic_uint pages;       /* pages of the block still referenced */
+	max_align_t data[];
+} block_head_t;
 
 static page_head_t *head_of(uint8_t *data)
 {
@@ -27,13 +34,24 @@ static uint8_t *page_new(size_t size)
 		return NULL;
 	atomic_init(&h->refs, 1);
 	h->size = (uint32_t)size;
+	h->block = 0;
 	return (uint8_t *)h->data;
 }
 
 static void page_unref(uint8_t *data)
 {
-	if (data != NULL && atomic_fetch_sub(&head_of(data)->refs, 1) == 1)
-		free(head_of(data));
+	if (data == NULL)
+		return;
+	page_head_t *h = head_of(data);
+	if (atomic_fetch_sub(&h->refs, 1) != 1)
+		return;
+	if (h->block == 0) {
+		free(h);
+		return;
+	}
+	block_head_t *b = (block_head_t *)(void *)((uint8_t *)h - h->block);
+	if (atomic_fetch_sub(&b->pages, 1) == 1)
+		free(b);
 }
 
 int zone_pages_share(zone_pages_t *dst, const zone_pages_t *src)
@@ -166,4 +184,59 @@ uint8_t *zone_pages_run_write(zone_pages_t *p, uint32_t off, size_t len)
 	uint32_t page = off >> 16, pos = off & 0xFFFF;
 	uint8_t *data = zone_pages_write(p, page, pos + len, ZONE_PAGE_BYTES);
 	return data == NULL ? NULL : data + pos;
+}
+
+static size_t align_up(size_t n)
+{
+	return (n + _Alignof(max_align_t) - 1) & ~(size_t)(_Alignof(max_align_t) - 1);
+}
+
+/* The octets of page i of a set worth keeping: its last page's used part, the others whole. */
+static size_t kept_size(const zone_pages_t *p, uint32_t i, size_t last_used)
+{
+	size_t size = head_of(p->dir[i])->size;
+	return i + 1 == p->count && last_used < size ? last_used : size;
+}
+
+int zone_pages_pack(zone_pages_t *const *sets, const size_t *last_used, size_t n, size_t max)
+{
+	size_t total = sizeof(block_head_t), pages = 0;
+	for (size_t k = 0; k < n; k++) {
+		for (uint32_t i = 0; i < sets[k]->count; i++) {
+			if (atomic_load(&head_of(sets[k]->dir[i])->refs) != 1)
+				return TDM_EINVAL;
+			total += sizeof(page_head_t) + align_up(kept_size(sets[k], i, last_used[k]));
+			pages++;
+		}
+	}
+	if (pages == 0 || total > max || total > UINT32_MAX)
+		return TDM_ERANGE;
+	uint8_t *block = malloc(total);
+	if (block == NULL)
+		return TDM_ENOMEM;
+	atomic_init(&((block_head_t *)(void *)block)->pages, (unsigned)pages);
+	size_t pos = sizeof(block_head_t);
+	for (size_t k = 0; k < n; k++) {
+		zone_pages_t *p = sets[k];
+		for (uint32_t i = 0; i < p->count; i++) {
+			size_t size = kept_size(p, i, last_used[k]);
+			page_head_t *h = (page_head_t *)(void *)(block + pos);
+			atomic_init(&h->refs, 1);
+			h->size = (uint32_t)size;
+			h->block = (uint32_t)pos;
+			memcpy(h->data, p->dir[i], size);
+			page_unref(p->dir[i]);
+			p->dir[i] = (uint8_t *)h->data;
+			pos += sizeof(page_head_t) + align_up(size);
+		}
+		/* The directory at its exact size too (kept as it is if that fails: it still works). */
+		if (p->cap > p->count && p->count > 0) {
+			uint8_t **dir = realloc(p->dir, (size_t)p->count * sizeof(uint8_t *));
+			if (dir != NULL) {
+				p->dir = dir;
+				p->cap = p->count;
+			}
+		}
+	}
+	return TDM_OK;
 }
