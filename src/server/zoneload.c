@@ -96,7 +96,7 @@ static int make_change(const conf_zone_t *cz, const zone_contents_t *base, rrlis
 }
 
 static int load_stored(store_t *store, const conf_zone_t *cz, const uint8_t *apex,
-                       zone_contents_t **out);
+                       zone_contents_t **out, bool *pending);
 
 typedef struct {
 	zone_contents_t *z;
@@ -118,8 +118,8 @@ static int replay_one(void *ctx, uint32_t from, uint32_t to, rrlist_t *removed, 
 	return TDM_OK;
 }
 
-int zoneload_replay(store_t *store, const char *zone, const uint8_t *apex, const rrlist_t *list,
-                    zone_contents_t **out)
+static int replay(store_t *store, const char *zone, const uint8_t *apex, const rrlist_t *list,
+                  zone_contents_t **out, size_t *count)
 {
 	replay_t r = { 0 };
 	*out = NULL;
@@ -133,7 +133,15 @@ int zoneload_replay(store_t *store, const char *zone, const uint8_t *apex, const
 	if (r.count > 0)
 		log_info("%s: %zu journal entries replayed onto the stored contents", zone, r.count);
 	*out = r.z;
+	if (count != NULL)
+		*count = r.count;
 	return TDM_OK;
+}
+
+int zoneload_replay(store_t *store, const char *zone, const uint8_t *apex, const rrlist_t *list,
+                    zone_contents_t **out)
+{
+	return replay(store, zone, apex, list, out, NULL);
 }
 
 void zoneload_compact(const zoneload_t *zl, const char *zone, const zone_contents_t *z)
@@ -173,6 +181,8 @@ static int commit_version(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t 
 		change_t chg = { .store = zl->store, .zone = cz->name, .journal_max = zl->journal_max,
 		                 .meta = meta };
 		ret = change_commit(&chg, base, removed, added, &next);
+		if (ret == TDM_OK && zl->pending != NULL)
+			*zl->pending = true;
 		if (ret == TDM_OK) {
 			zone_contents_free(z);   /* served instead: next shares the unchanged data with base */
 			z = next;
@@ -239,7 +249,7 @@ int zoneload_generated(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t *li
 		return ret;
 	}
 	/* After a restart the base is what the store holds, so the serial and journal go on. */
-	if (current == NULL && load_stored(zl->store, cz, apex, &stored) == TDM_OK)
+	if (current == NULL && load_stored(zl->store, cz, apex, &stored, zl->pending) == TDM_OK)
 		current = stored;
 	ret = commit_version(zl, cz, list, z, current, "", NULL, "catalog written", out);
 	if (ret == TDM_OK && *out == NULL && stored != NULL) {
@@ -251,8 +261,9 @@ int zoneload_generated(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t *li
 }
 
 static int load_stored(store_t *store, const conf_zone_t *cz, const uint8_t *apex,
-                       zone_contents_t **out)
+                       zone_contents_t **out, bool *pending)
 {
+	size_t replayed = 0;
 	rrlist_t *list = NULL;
 	int ret = store_zone_load(store, cz->name, &list);
 	if (ret != TDM_OK) {
@@ -262,8 +273,10 @@ static int load_stored(store_t *store, const conf_zone_t *cz, const uint8_t *ape
 			log_err("%s: cannot read the stored zone (%s)", cz->name, tdm_strerror(ret));
 		return ret;
 	}
-	ret = zoneload_replay(store, cz->name, apex, list, out);
+	ret = replay(store, cz->name, apex, list, out, &replayed);
 	rrlist_free(list);
+	if (pending != NULL && replayed > 0)
+		*pending = true;
 	if (ret != TDM_OK)
 		log_err("%s: stored zone unusable (%s)", cz->name, tdm_strerror(ret));
 	else
@@ -317,11 +330,13 @@ int zoneload_configured(const zoneload_t *zl, const conf_zone_t *cz,
 {
 	uint8_t apex[NAME_MAXLEN];
 	*out = NULL;
+	if (zl->pending != NULL)
+		*zl->pending = false;
 	if (name_from_text(cz->name, NULL, apex) < 0)
 		return TDM_EINVAL;
 	name_copy_lower(apex, apex);
 	if (cz->file == NULL)
-		return current != NULL ? TDM_OK : load_stored(zl->store, cz, apex, out);
+		return current != NULL ? TDM_OK : load_stored(zl->store, cz, apex, out, zl->pending);
 	/* stat() before reading: a change made while the file is read shows next time as a new stat. */
 	struct stat sb;
 	if (stat(cz->file, &sb) != 0) {
@@ -335,7 +350,7 @@ int zoneload_configured(const zoneload_t *zl, const conf_zone_t *cz,
 	if (stored && meta.file_digest[0] != '\0' && same_stat(&meta.file_stat, &fs)) {
 		if (zl->stats != NULL)
 			zl->stats->unchanged++;
-		return current != NULL ? TDM_OK : load_stored(zl->store, cz, apex, out);
+		return current != NULL ? TDM_OK : load_stored(zl->store, cz, apex, out, zl->pending);
 	}
 	char digest[65];
 	bool includes = true;
@@ -351,17 +366,17 @@ int zoneload_configured(const zoneload_t *zl, const conf_zone_t *cz,
 	if (stored && strcmp(meta.file_digest, digest) == 0) {
 		if (fs.mtime_ns != 0)
 			record_stat(zl, cz, &meta, &fs);
-		return current != NULL ? TDM_OK : load_stored(zl->store, cz, apex, out);
+		return current != NULL ? TDM_OK : load_stored(zl->store, cz, apex, out, zl->pending);
 	}
 	/* The file changed: the change is made against what was served, or else what was stored
 	 * (the file changed while the server was down), so the journal keeps its continuity. */
 	zone_contents_t *stored_version = NULL;
-	if (current == NULL && stored && load_stored(zl->store, cz, apex, &stored_version) == TDM_OK)
+	if (current == NULL && stored && load_stored(zl->store, cz, apex, &stored_version, NULL) == TDM_OK)
 		current = stored_version;
 	ret = import_file(zl, cz, apex, digest, &fs, current, out);
 	zone_contents_free(stored_version);
 	if (ret == TDM_OK && stored_version != NULL && *out == NULL)
-		ret = load_stored(zl->store, cz, apex, out);
+		ret = load_stored(zl->store, cz, apex, out, zl->pending);
 	return ret;
 }
 
@@ -372,7 +387,7 @@ int zoneload_stored(store_t *store, const conf_zone_t *cz, zone_contents_t **out
 	if (name_from_text(cz->name, NULL, apex) < 0)
 		return TDM_EINVAL;
 	name_copy_lower(apex, apex);
-	return load_stored(store, cz, apex, out);
+	return load_stored(store, cz, apex, out, NULL);
 }
 
 int zoneload_check_file(const conf_zone_t *cz)

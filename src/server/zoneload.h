@@ -16,6 +16,10 @@ typedef struct {
 	store_t *store;
 	unsigned journal_max;        /* journal entries kept per zone */
 	zoneload_stats_t *stats;     /* NULL: not counted */
+	/* When not NULL, zoneload_configured sets it to whether the version it hands out has journal
+	 * entries beyond the stored contents (a change appended, entries replayed): only then can
+	 * zoneload_compact have anything to do. */
+	bool *pending;
 } zoneload_t;
 
 /*

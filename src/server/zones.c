@@ -82,6 +82,7 @@ static void store_retry_arm(server_t *srv, zonert_t *zr);
 typedef struct {
 	zonert_t *zr;
 	zone_contents_t *version;    /* committed in the batch, published when it commits */
+	bool pending;                /* it has journal entries beyond the stored contents */
 } batch_item_t;
 
 typedef struct {
@@ -93,8 +94,9 @@ typedef struct {
 	zoneload_stats_t stats;
 } zbatch_t;
 
-/* Publishes a version that is in the store: served, announced, the journal folded in when due. */
-static void publish(server_t *srv, zonert_t *zr, zone_contents_t *out)
+/* Publishes a version that is in the store: served, announced, the journal folded in when due
+ * (only a version with pending journal entries can need it: the others skip the store's count). */
+static void publish(server_t *srv, zonert_t *zr, zone_contents_t *out, bool pending)
 {
 	zoneload_t zl = { .store = srv->store,
 	                  .journal_max = srv->rc->conf->server.journal_max_entries };
@@ -105,7 +107,8 @@ static void publish(server_t *srv, zonert_t *zr, zone_contents_t *out)
 	 * first start left 100 MB of freed messages scattered through the heap). */
 	if (zr->conf != NULL && zr->conf->notify_count > 0)
 		control_post(srv, CTL_NOTIFY, zr);
-	zoneload_compact(&zl, zr->name, out);
+	if (pending)
+		zoneload_compact(&zl, zr->name, out);
 	zone_contents_unref(out);
 	if (zr->store_failures > 0) {
 		log_info("%s: stored after %u failed attempts", zr->name, zr->store_failures);
@@ -131,7 +134,7 @@ static void batch_flush(zbatch_t *b)
 		log_err("%zu zones not stored (%s): not served until they are", b->count, tdm_strerror(ret));
 	for (size_t i = 0; i < b->count; i++) {
 		if (ret == TDM_OK) {
-			publish(b->srv, b->items[i].zr, b->items[i].version);
+			publish(b->srv, b->items[i].zr, b->items[i].version, b->items[i].pending);
 		} else {
 			zone_contents_unref(b->items[i].version);   /* never published: ours alone */
 			store_retry_arm(b->srv, b->items[i].zr);
@@ -159,9 +162,10 @@ static void batch_next(zbatch_t *b)
 static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, bool was_secondary,
                          zbatch_t *b)
 {
+	bool pending = true;
 	zoneload_t zl = { .store = srv->store,
 	                  .journal_max = srv->rc->conf->server.journal_max_entries,
-	                  .stats = b != NULL ? &b->stats : NULL };
+	                  .stats = b != NULL ? &b->stats : NULL, .pending = &pending };
 	zone_contents_t *out = NULL;
 	rcu_read_lock();
 	zone_contents_t *current = zone_contents(zr->zone);
@@ -178,10 +182,10 @@ static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, boo
 	int ret = zoneload_configured(&zl, cz, current, &out);
 	if (ret == TDM_OK && out != NULL) {
 		if (b != NULL && b->open) {
-			b->items[b->count++] = (batch_item_t){ .zr = zr, .version = out };
+			b->items[b->count++] = (batch_item_t){ .zr = zr, .version = out, .pending = pending };
 			b->records += zone_record_count(out);
 		} else {
-			publish(srv, zr, out);
+			publish(srv, zr, out, pending);
 		}
 	}
 	if (ret == TDM_ESTORE)
