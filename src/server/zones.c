@@ -130,12 +130,19 @@ static void batch_flush(zbatch_t *b)
 		return;
 	b->open = false;
 	int ret = store_batch_commit(b->srv->store);
-	if (ret != TDM_OK)
+	char why[256] = "";
+	if (ret != TDM_OK) {
+		bool failing;
+		int64_t at;
+		store_health(b->srv->store, &failing, why, sizeof(why), &at);
 		log_err("%zu zones not stored (%s): not served until they are", b->count, tdm_strerror(ret));
+	}
 	for (size_t i = 0; i < b->count; i++) {
 		if (ret == TDM_OK) {
 			publish(b->srv, b->items[i].zr, b->items[i].version, b->items[i].pending);
 		} else {
+			/* Each zone named, as its own failed commit would be. */
+			log_err("%s: store: not stored (%s)", b->items[i].zr->name, why);
 			zone_contents_unref(b->items[i].version);   /* never published: ours alone */
 			store_retry_arm(b->srv, b->items[i].zr);
 		}

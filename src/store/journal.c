@@ -136,12 +136,28 @@ static int journal_step(store_t *st, const char *zone, int64_t id, const void *a
 	                       : journal_clear(st, zone, id);
 }
 
+typedef struct {
+	const char *zone;
+	const rrlist_t *list;
+	const store_zone_meta_t *meta;
+	journal_step_t j;
+} commit_args_t;
+
+static int commit_op(store_t *st, void *arg)
+{
+	commit_args_t *a = arg;
+	return store_write_zone(st, a->zone, a->list, a->meta, journal_step, &a->j);
+}
+
+/* Committed with whatever other threads commit at the same time (refreshes of many zones at once):
+ * one fsync for all (store_group_run). */
 int store_zone_commit(store_t *st, const char *zone, const rrlist_t *list,
                       const store_zone_meta_t *meta, const store_diff_t *diff,
                       unsigned journal_max)
 {
-	journal_step_t j = { .diff = diff, .journal_max = journal_max };
-	return store_write_zone(st, zone, list, meta, journal_step, &j);
+	commit_args_t a = { .zone = zone, .list = list, .meta = meta,
+	                    .j = { .diff = diff, .journal_max = journal_max } };
+	return store_group_run(st, zone, commit_op, &a);
 }
 
 static int meta_set(store_t *st, const char *zone, int64_t id, const store_zone_meta_t *meta)
@@ -174,9 +190,32 @@ static int pending_size(store_t *st, const char *zone, int64_t id, store_pending
 	return rc == SQLITE_ROW ? TDM_OK : store_fail(st, zone, "measuring the journal");
 }
 
+typedef struct {
+	const char *zone;
+	const store_zone_meta_t *meta;
+	const store_diff_t *diff;
+	unsigned journal_max;
+	store_pending_t *pending;
+} append_args_t;
+
+static int append_op(store_t *st, void *arg);
+
 int store_zone_append(store_t *st, const char *zone, const store_zone_meta_t *meta,
                       const store_diff_t *diff, unsigned journal_max, store_pending_t *pending)
 {
+	append_args_t a = { .zone = zone, .meta = meta, .diff = diff, .journal_max = journal_max,
+	                    .pending = pending };
+	return store_group_run(st, zone, append_op, &a);
+}
+
+static int append_op(store_t *st, void *arg)
+{
+	const append_args_t *a = arg;
+	const char *zone = a->zone;
+	const store_zone_meta_t *meta = a->meta;
+	const store_diff_t *diff = a->diff;
+	unsigned journal_max = a->journal_max;
+	store_pending_t *pending = a->pending;
 	int64_t id;
 	pthread_mutex_lock(&st->lock);
 	int ret = store_tx_begin(st, true, zone);
@@ -395,8 +434,23 @@ int store_state_get(store_t *st, const char *zone, store_state_t *out)
 	return ret;
 }
 
+typedef struct {
+	const char *zone;
+	const store_state_t *state;
+} state_args_t;
+
+static int state_op(store_t *st, void *arg);
+
 int store_state_set(store_t *st, const char *zone, const store_state_t *state)
 {
+	state_args_t a = { .zone = zone, .state = state };
+	return store_group_run(st, zone, state_op, &a);
+}
+
+static int state_op(store_t *st, void *arg)
+{
+	const char *zone = ((const state_args_t *)arg)->zone;
+	const store_state_t *state = ((const state_args_t *)arg)->state;
 	int64_t id;
 	pthread_mutex_lock(&st->lock);
 	int ret = store_zone_id(st, zone, &id);

@@ -340,6 +340,12 @@ int store_open(const char *data_dir, store_t **out)
 		return TDM_ENOMEM;
 	}
 	pthread_mutexattr_destroy(&attr);
+	if (pthread_mutex_init(&st->glock, NULL) != 0 || pthread_cond_init(&st->gcond, NULL) != 0) {
+		pthread_mutex_destroy(&st->lock);
+		free(st);
+		return TDM_ENOMEM;
+	}
+	st->gtail = &st->gqueue;
 	ret = TDM_ENOMEM;
 	if (asprintf(&st->path, "%s/tandem.db", data_dir) < 0) {
 		st->path = NULL;
@@ -371,8 +377,89 @@ void store_close(store_t *store)
 	if (store->db != NULL && sqlite3_close(store->db) != SQLITE_OK)
 		log_err("%s: store: close failed: %s", store->path, sqlite3_errmsg(store->db));
 	pthread_mutex_destroy(&store->lock);
+	pthread_mutex_destroy(&store->glock);
+	pthread_cond_destroy(&store->gcond);
 	free(store->path);
 	free(store);
+}
+
+/* A batch belongs to the thread that began it: its group operations run in it directly (waiting for
+ * a group leader, which needs the lock the batch holds, would never end). */
+static _Thread_local bool in_batch;
+
+struct store_op {
+	const char *zone;            /* named in the log when the group's commit fails */
+	int (*fn)(store_t *, void *);
+	void *arg;
+	int ret;
+	bool done;
+	struct store_op *next;
+};
+
+/* The leader's part: a group of operations in one transaction. */
+static void run_group(store_t *st, struct store_op *ops)
+{
+	pthread_mutex_lock(&st->lock);
+	int ret = store_run(st, Q_BEGIN_WRITE, "group", "begin");
+	if (ret == TDM_OK) {
+		st->batch = true;
+		st->savepoints = 0;
+		for (struct store_op *op = ops; op != NULL; op = op->next)
+			op->ret = op->fn(st, op->arg);
+		st->batch = false;
+		int rc = sqlite3_step(st->q[Q_COMMIT]);
+		sqlite3_reset(st->q[Q_COMMIT]);
+		ret = rc == SQLITE_DONE ? TDM_OK : TDM_ESTORE;
+		/* Each zone whose write was in the group is told, as its own commit would have. */
+		for (struct store_op *op = ops; ret != TDM_OK && op != NULL; op = op->next)
+			if (op->ret == TDM_OK)
+				store_fail(st, op->zone, "commit");
+		if (ret != TDM_OK)
+			store_rollback(st, "group");
+		else
+			st->failing = false;
+	}
+	for (struct store_op *op = ops; op != NULL; op = op->next)
+		if (ret != TDM_OK && op->ret == TDM_OK)
+			op->ret = ret;   /* not begun, or not committed */
+	pthread_mutex_unlock(&st->lock);
+}
+
+int store_group_run(store_t *st, const char *zone, int (*fn)(store_t *, void *), void *arg)
+{
+	if (in_batch) {
+		pthread_mutex_lock(&st->lock);
+		int ret = fn(st, arg);
+		pthread_mutex_unlock(&st->lock);
+		return ret;
+	}
+	struct store_op op = { .zone = zone, .fn = fn, .arg = arg };
+	pthread_mutex_lock(&st->glock);
+	*st->gtail = &op;
+	st->gtail = &op.next;
+	while (!op.done) {
+		if (st->gleader) {
+			pthread_cond_wait(&st->gcond, &st->glock);
+			continue;
+		}
+		st->gleader = true;
+		while (st->gqueue != NULL) {
+			struct store_op *group = st->gqueue;
+			st->gqueue = NULL;
+			st->gtail = &st->gqueue;
+			pthread_mutex_unlock(&st->glock);
+			run_group(st, group);
+			pthread_mutex_lock(&st->glock);
+			for (struct store_op *o = group, *next; o != NULL; o = next) {
+				next = o->next;   /* o belongs to its waiting thread once done is set */
+				o->done = true;
+			}
+			pthread_cond_broadcast(&st->gcond);
+		}
+		st->gleader = false;
+	}
+	pthread_mutex_unlock(&st->glock);
+	return op.ret;
 }
 
 int store_batch_begin(store_t *st)
@@ -389,14 +476,16 @@ int store_batch_begin(store_t *st)
 	}
 	st->batch = true;
 	st->savepoints = 0;
+	in_batch = true;
 	return TDM_OK;   /* the lock stays held until the batch ends */
 }
 
 int store_batch_commit(store_t *st)
 {
-	if (!st->batch)
+	if (!st->batch || !in_batch)
 		return TDM_EINVAL;
 	st->batch = false;
+	in_batch = false;
 	int ret = store_run(st, Q_COMMIT, NULL, "committing a batch");
 	if (ret == TDM_OK)
 		st->failing = false;
@@ -408,9 +497,10 @@ int store_batch_commit(store_t *st)
 
 void store_batch_abort(store_t *st)
 {
-	if (!st->batch)
+	if (!st->batch || !in_batch)
 		return;
 	st->batch = false;
+	in_batch = false;
 	store_rollback(st, "batch");
 	pthread_mutex_unlock(&st->lock);
 }

@@ -28,6 +28,11 @@ struct store {
 	pthread_mutex_t lock;
 	bool batch;                  /* a batch's transaction is open (under lock) */
 	unsigned savepoints;         /* operations open inside the batch, each a savepoint */
+	/* Group commit (store_group_run): operations waiting, and whether a thread is running them. */
+	pthread_mutex_t glock;
+	pthread_cond_t gcond;
+	struct store_op *gqueue, **gtail;
+	bool gleader;
 	sqlite3_stmt *q[Q_COUNT];
 	char *path;
 	/* Health, under lock: the last failure, and whether no write succeeded since. */
@@ -47,6 +52,16 @@ struct writer {
 
 int store_fail(store_t *st, const char *zone, const char *what);
 int store_run(store_t *st, int q, const char *zone, const char *what);
+
+/*
+ * Group commit: runs fn(st, arg) -- an operation written with store_tx_begin/commit, under the lock --
+ * together with the operations other threads hand in at the same time, in one transaction and one
+ * fsync. The first caller leads: it takes every operation waiting, runs each inside a savepoint (one
+ * that fails is undone alone), commits, and goes on while more arrived meanwhile; the others wait
+ * for their result. Each returns only once its operation is committed (or failed). Called inside a
+ * batch of its own thread, fn runs in the batch at once. zone is named in the log if the commit fails.
+ */
+int store_group_run(store_t *st, const char *zone, int (*fn)(store_t *, void *), void *arg);
 
 /* One operation's transaction (under lock): BEGIN (IMMEDIATE when it writes) and COMMIT, or inside a
  * batch a savepoint released into the batch's transaction. store_rollback undoes the operation only:
