@@ -290,27 +290,31 @@ static store_file_stat_t file_stat_of(const struct stat *sb)
 	return (store_file_stat_t){ .size = (int64_t)sb->st_size,
 	                            .mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 +
 	                                        sb->st_mtim.tv_nsec,
+	                            .ctime_ns = (int64_t)sb->st_ctim.tv_sec * 1000000000 +
+	                                        sb->st_ctim.tv_nsec,
 	                            .ino = (uint64_t)sb->st_ino, .dev = (uint64_t)sb->st_dev };
 }
 
 static bool same_stat(const store_file_stat_t *a, const store_file_stat_t *b)
 {
 	return a->mtime_ns != 0 && a->size == b->size && a->mtime_ns == b->mtime_ns &&
-	       a->ino == b->ino && a->dev == b->dev;
+	       a->ctime_ns == b->ctime_ns && a->ino == b->ino && a->dev == b->dev;
 }
 
 /*
  * Whether what stat() said may stand for the file's octets next time (zoneload.h): a regular file,
- * no $INCLUDE (the included files' changes do not show in it), and last modified well before now: a
- * write in the same timestamp tick as the one we read could leave size and mtime unchanged, so a
- * file modified in the last ZONELOAD_RACY_S seconds is hashed again next time, until it is older.
+ * no $INCLUDE (the included files' changes do not show in it), and last modified or changed well
+ * before now: a write in the same timestamp tick as the one we read could leave the times as they
+ * are, so a file modified in the last ZONELOAD_RACY_S seconds is hashed again next time, until it
+ * is older.
  */
 static bool stat_recordable(const struct stat *sb, bool includes)
 {
 	struct timespec now;
 	if (!S_ISREG(sb->st_mode) || includes || clock_gettime(CLOCK_REALTIME, &now) != 0)
 		return false;
-	return sb->st_mtim.tv_sec + ZONELOAD_RACY_S < now.tv_sec;
+	time_t last = sb->st_mtim.tv_sec > sb->st_ctim.tv_sec ? sb->st_mtim.tv_sec : sb->st_ctim.tv_sec;
+	return last + ZONELOAD_RACY_S < now.tv_sec;
 }
 
 /* The digest matched but the stat is new (the file was touched, copied back, or recorded by an older

@@ -23,9 +23,10 @@ typedef struct {
 } zoneload_t;
 
 /*
- * Brings a configured zone up to date. A zone file whose size, mtime, inode and device are those
- * recorded with its digest is taken as unchanged without being read; the stat is recorded only for
- * a regular file without $INCLUDE last modified more than ZONELOAD_RACY_S seconds before it was read
+ * Brings a configured zone up to date. A zone file whose size, mtime, ctime, inode and device are
+ * those recorded with its digest is taken as unchanged without being read; the stat is recorded only
+ * for a regular file without $INCLUDE last modified or changed (mtime, ctime) more than
+ * ZONELOAD_RACY_S seconds before it was read
  * (a write within the same timestamp tick could otherwise go unseen). When the zone has a file whose
  * digest differs from the one recorded at its last import, the file is parsed, checked and compared with current (what is
  * served; NULL = nothing yet, then what the store holds): a change whose serial did not increase

@@ -80,10 +80,11 @@ static const char *const migrations[] = {
 	"ALTER TABLE zone ADD COLUMN base_seq INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE zone SET base_seq = (SELECT COALESCE(MAX(seq), 0) FROM journal"
 	"  WHERE journal.zone_id = zone.id);",
-	/* 5: the zone file's size, mtime, inode and device beside its digest: a file whose stat did not
-	 * change is not read again (server/zoneload.c). file_mtime 0: nothing recorded. */
+	/* 5: the zone file's size, mtime, ctime, inode and device beside its digest: a file whose stat
+	 * did not change is not read again (server/zoneload.c). file_mtime 0: nothing recorded. */
 	"ALTER TABLE zone ADD COLUMN file_size INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE zone ADD COLUMN file_mtime INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE zone ADD COLUMN file_ctime INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE zone ADD COLUMN file_ino INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE zone ADD COLUMN file_dev INTEGER NOT NULL DEFAULT 0;",
 };
@@ -96,14 +97,15 @@ static const char *const queries[Q_COUNT] = {
 	[Q_ROLLBACK] = "ROLLBACK",
 	[Q_ZONE_ID] = "SELECT id FROM zone WHERE name = ?1",
 	[Q_META] = "SELECT serial, source, file_digest, updated, file_size, file_mtime, file_ino,"
-	           " file_dev FROM zone WHERE name = ?1",
+	           " file_dev, file_ctime FROM zone WHERE name = ?1",
 	[Q_UPSERT] = "INSERT INTO zone (name, serial, source, file_digest, updated, file_size,"
-	             " file_mtime, file_ino, file_dev) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-	             " ON CONFLICT (name) DO UPDATE SET"
+	             " file_mtime, file_ino, file_dev, file_ctime)"
+	             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (name) DO UPDATE SET"
 	             " serial = excluded.serial, source = excluded.source,"
 	             " file_digest = excluded.file_digest, updated = excluded.updated,"
 	             " file_size = excluded.file_size, file_mtime = excluded.file_mtime,"
-	             " file_ino = excluded.file_ino, file_dev = excluded.file_dev RETURNING id",
+	             " file_ino = excluded.file_ino, file_dev = excluded.file_dev,"
+	             " file_ctime = excluded.file_ctime RETURNING id",
 	[Q_CHUNK_DEL] = "DELETE FROM rr_chunk WHERE zone_id = ?1",
 	[Q_CHUNK_ADD] = "INSERT INTO rr_chunk (zone_id, seq, count, data) VALUES (?1, ?2, ?3, ?4)",
 	[Q_CHUNK_GET] = "SELECT count, data FROM rr_chunk WHERE zone_id = ?1 ORDER BY seq",
@@ -127,7 +129,8 @@ static const char *const queries[Q_COUNT] = {
 	[Q_SEQ_OF] = "SELECT MAX(seq) FROM journal WHERE zone_id = ?1 AND serial_to = ?2"
 	             " AND seq > (SELECT base_seq FROM zone WHERE id = ?1)",
 	[Q_META_SET] = "UPDATE zone SET serial = ?2, source = ?3, file_digest = ?4, updated = ?5,"
-	               " file_size = ?6, file_mtime = ?7, file_ino = ?8, file_dev = ?9 WHERE id = ?1",
+	               " file_size = ?6, file_mtime = ?7, file_ino = ?8, file_dev = ?9, file_ctime = ?10"
+	               " WHERE id = ?1",
 	[Q_SAVEPOINT] = "SAVEPOINT op",
 	[Q_RELEASE] = "RELEASE op",
 	[Q_ROLLBACK_TO] = "ROLLBACK TO op",
@@ -525,6 +528,7 @@ int store_zone_meta(store_t *st, const char *zone, store_zone_meta_t *out)
 		out->file_stat.mtime_ns = sqlite3_column_int64(s, 5);
 		out->file_stat.ino = (uint64_t)sqlite3_column_int64(s, 6);
 		out->file_stat.dev = (uint64_t)sqlite3_column_int64(s, 7);
+		out->file_stat.ctime_ns = sqlite3_column_int64(s, 8);
 		ret = TDM_OK;
 	} else if (rc != SQLITE_DONE) {
 		ret = store_fail(st, zone, "reading metadata");
@@ -609,6 +613,7 @@ void store_bind_file_stat(sqlite3_stmt *s, int first, const store_file_stat_t *f
 	sqlite3_bind_int64(s, first + 1, fs->mtime_ns);
 	sqlite3_bind_int64(s, first + 2, (int64_t)fs->ino);
 	sqlite3_bind_int64(s, first + 3, (int64_t)fs->dev);
+	sqlite3_bind_int64(s, first + 4, fs->ctime_ns);
 }
 
 int store_upsert_zone(store_t *st, const char *zone, const store_zone_meta_t *meta, int64_t *id)

@@ -9,12 +9,14 @@
 
 typedef struct store store_t;
 
-/* What stat() said of a zone file when its digest was taken: the same size, modification time, inode
- * and device later mean the same octets without reading them (server/zoneload.c says when one is
- * recorded). mtime_ns 0: nothing recorded, the file is read and hashed. */
+/* What stat() said of a zone file when its digest was taken: the same size, modification and change
+ * times, inode and device later mean the same octets without reading them (server/zoneload.c says
+ * when one is recorded). The change time cannot be set by hand: a copy that keeps the mtime (cp -p,
+ * rsync -t) over the file still changes it. mtime_ns 0: nothing recorded, the file is hashed. */
 typedef struct {
 	int64_t size;
 	int64_t mtime_ns;           /* nanoseconds since the epoch */
+	int64_t ctime_ns;
 	uint64_t ino, dev;
 } store_file_stat_t;
 

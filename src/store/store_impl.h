@@ -72,7 +72,7 @@ void store_rollback(store_t *st, const char *zone);
 size_t store_pack_rr(uint8_t *p, const rr_t *rr);
 int store_unpack(rrlist_t *list, const uint8_t *p, size_t len, int64_t count);
 int store_zone_id(store_t *st, const char *zone, int64_t *id);
-/* Binds a file's stat to parameters first .. first + 3 (size, mtime, inode, device). */
+/* Binds a file's stat to parameters first .. first + 4 (size, mtime, inode, device, ctime). */
 void store_bind_file_stat(sqlite3_stmt *s, int first, const store_file_stat_t *fs);
 int store_upsert_zone(store_t *st, const char *zone, const store_zone_meta_t *meta, int64_t *id);
 int store_write_records(struct writer *w, const rrlist_t *list);

@@ -1,10 +1,11 @@
 """test_many_zones.py -- a server with many small zones from its configuration (issue 9, "5. Many zones"):
 
-- a reload after one of many zone files changed reads that file only: the others, whose size, mtime, inode
-  and device are those recorded with their digest, are not read again (the server's own account in its log:
+- a reload after one of many zone files changed reads that file only: the others, whose size, mtime, ctime,
+  inode and device are those recorded with their digest, are not read again (the server's own account in its log:
   "zone files: N unchanged ..., H read and hashed, P parsed"); a file touched without a change is read
-  (hashed) but not parsed; a file just written is read again at the next look (its mtime is too recent to be
-  trusted), and a zone with $INCLUDE is always read, so an edit to the included file is seen;
+  (hashed) but not parsed; a file just written is read again at the next look (its times are too recent to
+  be trusted); a file rewritten with the same size and its old mtime put back is seen by its change time;
+  a zone with $INCLUDE is always read, so an edit to the included file is seen;
 - a first start stores its zones in batches (one transaction for many zones): killed with SIGKILL while
   doing so, the server restarts and serves every zone with the data of its file, and the store holds no zone
   without its records (every batch committed whole or not at all).
@@ -71,6 +72,11 @@ def reload_and_count(t):
     return file_counts(t, mark)
 
 
+def settle():
+    """Past the window in which a file's times are too recent to stand for its octets (2 s)."""
+    time.sleep(3.1)
+
+
 def test_reload_after_one_file_changed_reads_only_that_file(tmp_path):
     zones = make_zones(tmp_path / "zones", 300)
     inc_zone = "inc.many.test."
@@ -78,9 +84,11 @@ def test_reload_after_one_file_changed_reads_only_that_file(tmp_path):
     inc_part.write_text("www A 192.0.2.10\n")
     inc_main = tmp_path / "zones" / "inc.zone"
     inc_main.write_text(zone_text(inc_zone).replace("www A 192.0.2.80\n", "") + "$INCLUDE %s\n" % inc_part)
+    old = time.time() - 600
     for p in (inc_part, inc_main):
-        os.utime(p, (time.time() - 3600,) * 2)
+        os.utime(p, (old, old))
     all_zones = zones + [(inc_zone, inc_main)]
+    settle()
     t = server(tmp_path, all_zones)
     with t:
         assert file_counts(t, 0) == (0, 301, 301)
@@ -89,28 +97,37 @@ def test_reload_after_one_file_changed_reads_only_that_file(tmp_path):
         # Nothing changed: only the zone with $INCLUDE is read (its stat does not cover the included file).
         assert reload_and_count(t) == (300, 1, 0)
 
-        # One file changed (new size and mtime): read and parsed, the others not read.
+        # One file changed (new size and times): read and parsed, the others not read.
         name, path = zones[123]
         path.write_text(zone_text(name, serial=2, www="192.0.2.99"))
         assert reload_and_count(t) == (299, 2, 1)
         assert www(t, name) == "192.0.2.99"
-        # Written just now: its mtime is too recent to stand for its octets, so it is read again (not
-        # parsed: same digest) until it is older.
+        # Written just now: its times are too recent to stand for its octets, so it is read again (not
+        # parsed: same digest) until they are older; then its stat is recorded.
         assert reload_and_count(t) == (299, 2, 0)
-        old = time.time() - 600
-        os.utime(path, (old, old))
-        assert reload_and_count(t) == (299, 2, 0)   # read once more, its stat now recorded
+        settle()
+        assert reload_and_count(t) == (299, 2, 0)
         assert reload_and_count(t) == (300, 1, 0)
 
         # Touched without a change: read (hashed) once, not parsed.
-        name, path = zones[7]
-        os.utime(path, (old, old))
+        os.utime(zones[7][1], (old, old))
+        settle()
         assert reload_and_count(t) == (299, 2, 0)
         assert reload_and_count(t) == (300, 1, 0)
 
+        # Rewritten in place with the same size and its old mtime put back (cp -p, rsync -t): the change
+        # time still tells, and the new data is served.
+        name, path = zones[9]
+        st = os.stat(path)
+        path.write_text(zone_text(name, serial=2, www="192.0.2.81"))
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        assert os.stat(path).st_size == st.st_size
+        settle()
+        assert reload_and_count(t) == (299, 2, 1)
+        assert www(t, name) == "192.0.2.81"
+
         # The included file edited (the including file untouched): seen.
         inc_part.write_text("www A 192.0.2.11\n")
-        os.utime(inc_part, (old, old))
         assert reload_and_count(t) == (300, 1, 1)
         assert www(t, inc_zone) == "192.0.2.11"
 
@@ -119,12 +136,14 @@ def test_reload_after_one_file_changed_reads_only_that_file(tmp_path):
     with t:
         assert file_counts(t, mark) == (300, 1, 0)
         assert www(t, zones[123][0]) == "192.0.2.99"
+        assert www(t, zones[9][0]) == "192.0.2.81"
         assert www(t, zones[0][0]) == "192.0.2.80"
 
 
 def test_first_start_killed_while_storing_batches_loses_nothing(tmp_path):
     count = 12000
     zones = make_zones(tmp_path / "zones", count)
+    settle()
     t = server(tmp_path, zones)
     t.ready_timeout = 120
     rng = random.Random(9)

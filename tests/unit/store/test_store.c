@@ -375,7 +375,8 @@ static void test_migrate_from_v1(void **state)
 	                                  " base_seq; ALTER TABLE zone DROP COLUMN file_size;"
 	                                  " ALTER TABLE zone DROP COLUMN file_mtime;"
 	                                  " ALTER TABLE zone DROP COLUMN file_ino;"
-	                                  " ALTER TABLE zone DROP COLUMN file_dev; PRAGMA user_version = 1",
+	                                  " ALTER TABLE zone DROP COLUMN file_dev;"
+	                                  " ALTER TABLE zone DROP COLUMN file_ctime; PRAGMA user_version = 1",
 	                              NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(data, &st), TDM_OK);
@@ -549,6 +550,7 @@ static void test_batch(void **state)
 	}
 	store_zone_meta_t meta = { .serial = 1, .source = "config",
 	                           .file_stat = { .size = 123, .mtime_ns = 1700000000123456789,
+	                                          .ctime_ns = 1700000001000000001,
 	                                          .ino = UINT64_MAX - 1, .dev = 2049 } };
 	sqlite3 *db = open_raw(data);
 	/* The second chunk of any zone is refused: the big zone's write fails half way. */
@@ -573,6 +575,7 @@ static void test_batch(void **state)
 	assert_int_equal(got.file_stat.mtime_ns, 1700000000123456789);
 	assert_true(got.file_stat.ino == UINT64_MAX - 1);
 	assert_int_equal(got.file_stat.dev, 2049);
+	assert_int_equal(got.file_stat.ctime_ns, 1700000001000000001);
 	/* Aborted: nothing of it stays, and the store goes on. */
 	assert_int_equal(store_batch_begin(st), TDM_OK);
 	assert_int_equal(store_zone_commit(st, "c.", small, &meta, NULL, 0), TDM_OK);
