@@ -1,5 +1,7 @@
 /* server/zoneload.c -- bringing a configured zone's contents in */
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "lib/error.h"
@@ -105,7 +107,7 @@ static int make_change(const conf_zone_t *cz, const zone_contents_t *base, rrlis
 }
 
 static int load_stored(store_t *store, const conf_zone_t *cz, const uint8_t *apex,
-                       zone_contents_t **out);
+                       zone_contents_t **out, bool *pending);
 
 typedef struct {
 	zone_contents_t *z;
@@ -127,8 +129,8 @@ static int replay_one(void *ctx, uint32_t from, uint32_t to, rrlist_t *removed, 
 	return TDM_OK;
 }
 
-int zoneload_replay(store_t *store, const char *zone, const uint8_t *apex, const rrlist_t *list,
-                    zone_contents_t **out)
+static int replay(store_t *store, const char *zone, const uint8_t *apex, const rrlist_t *list,
+                  zone_contents_t **out, size_t *count)
 {
 	replay_t r = { 0 };
 	*out = NULL;
@@ -142,7 +144,15 @@ int zoneload_replay(store_t *store, const char *zone, const uint8_t *apex, const
 	if (r.count > 0)
 		log_info("%s: %zu journal entries replayed onto the stored contents", zone, r.count);
 	*out = r.z;
+	if (count != NULL)
+		*count = r.count;
 	return TDM_OK;
+}
+
+int zoneload_replay(store_t *store, const char *zone, const uint8_t *apex, const rrlist_t *list,
+                    zone_contents_t **out)
+{
+	return replay(store, zone, apex, list, out, NULL);
 }
 
 void zoneload_compact(const zoneload_t *zl, const char *zone, const zone_contents_t *z)
@@ -157,7 +167,7 @@ void zoneload_compact(const zoneload_t *zl, const char *zone, const zone_content
  * base; *out is the version to publish, NULL when nothing changed. */
 static int commit_version(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t *list,
                           zone_contents_t *z, const zone_contents_t *base, const char *digest,
-                          const char *what, zone_contents_t **out)
+                          const store_file_stat_t *fs, const char *what, zone_contents_t **out)
 {
 	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
 	bool same = false;
@@ -168,6 +178,8 @@ static int commit_version(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t 
 	store_zone_meta_t meta = { .serial = zone_serial(z), .updated = (int64_t)time(NULL) };
 	snprintf(meta.source, sizeof(meta.source), "config");
 	snprintf(meta.file_digest, sizeof(meta.file_digest), "%s", digest);
+	if (fs != NULL)
+		meta.file_stat = *fs;
 	store_diff_t diff = { .serial_from = base ? zone_serial(base) : 0,
 	                      .serial_to = zone_serial(z), .removed = removed, .added = added };
 	/* Committed to the store before it is served (SPEC.md "Storage and durability"): the same
@@ -180,6 +192,8 @@ static int commit_version(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t 
 		change_t chg = { .store = zl->store, .zone = cz->name, .journal_max = zl->journal_max,
 		                 .meta = meta };
 		ret = change_commit(&chg, base, removed, added, &next);
+		if (ret == TDM_OK && zl->pending != NULL)
+			*zl->pending = true;
 		if (ret == TDM_OK) {
 			zone_contents_free(z);   /* served instead: next shares the unchanged data with base */
 			z = next;
@@ -208,12 +222,15 @@ out:
 }
 
 static int import_file(const zoneload_t *zl, const conf_zone_t *cz, const uint8_t *apex,
-                       const char *digest, const zone_contents_t *base, zone_contents_t **out)
+                       const char *digest, const store_file_stat_t *fs,
+                       const zone_contents_t *base, zone_contents_t **out)
 {
 	rrlist_t *list = NULL;
 	zone_contents_t *z = NULL;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (zl->stats != NULL)
+		zl->stats->parsed++;
 	int ret = parse_file(cz, apex, &list, &z, log_problem);
 	if (ret != TDM_OK) {
 		log_err("%s: zone file %s not loaded (%s)", cz->name, cz->file, tdm_strerror(ret));
@@ -223,7 +240,7 @@ static int import_file(const zoneload_t *zl, const conf_zone_t *cz, const uint8_
 	char what[NAME_TEXT_MAX + 64];
 	snprintf(what, sizeof(what), "loaded from %s (parsed and checked in %.0f ms)", cz->file,
 	         (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
-	return commit_version(zl, cz, list, z, base, digest, what, out);
+	return commit_version(zl, cz, list, z, base, digest, fs, what, out);
 }
 
 int zoneload_generated(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t *list,
@@ -243,9 +260,9 @@ int zoneload_generated(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t *li
 		return ret;
 	}
 	/* After a restart the base is what the store holds, so the serial and journal go on. */
-	if (current == NULL && load_stored(zl->store, cz, apex, &stored) == TDM_OK)
+	if (current == NULL && load_stored(zl->store, cz, apex, &stored, zl->pending) == TDM_OK)
 		current = stored;
-	ret = commit_version(zl, cz, list, z, current, "", "catalog written", out);
+	ret = commit_version(zl, cz, list, z, current, "", NULL, "catalog written", out);
 	if (ret == TDM_OK && *out == NULL && stored != NULL) {
 		*out = stored;
 		stored = NULL;
@@ -255,8 +272,9 @@ int zoneload_generated(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t *li
 }
 
 static int load_stored(store_t *store, const conf_zone_t *cz, const uint8_t *apex,
-                       zone_contents_t **out)
+                       zone_contents_t **out, bool *pending)
 {
+	size_t replayed = 0;
 	rrlist_t *list = NULL;
 	int ret = store_zone_load(store, cz->name, &list);
 	if (ret != TDM_OK) {
@@ -266,8 +284,10 @@ static int load_stored(store_t *store, const conf_zone_t *cz, const uint8_t *ape
 			log_err("%s: cannot read the stored zone (%s)", cz->name, tdm_strerror(ret));
 		return ret;
 	}
-	ret = zoneload_replay(store, cz->name, apex, list, out);
+	ret = replay(store, cz->name, apex, list, out, &replayed);
 	rrlist_free(list);
+	if (pending != NULL && replayed > 0)
+		*pending = true;
 	if (ret != TDM_OK)
 		log_err("%s: stored zone unusable (%s)", cz->name, tdm_strerror(ret));
 	else
@@ -276,42 +296,113 @@ static int load_stored(store_t *store, const conf_zone_t *cz, const uint8_t *ape
 	return ret;
 }
 
+static store_file_stat_t file_stat_of(const struct stat *sb)
+{
+	return (store_file_stat_t){ .size = (int64_t)sb->st_size,
+	                            .mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 +
+	                                        sb->st_mtim.tv_nsec,
+	                            .ctime_ns = (int64_t)sb->st_ctim.tv_sec * 1000000000 +
+	                                        sb->st_ctim.tv_nsec,
+	                            .ino = (uint64_t)sb->st_ino, .dev = (uint64_t)sb->st_dev };
+}
+
+static bool same_stat(const store_file_stat_t *a, const store_file_stat_t *b)
+{
+	return a->mtime_ns != 0 && a->size == b->size && a->mtime_ns == b->mtime_ns &&
+	       a->ctime_ns == b->ctime_ns && a->ino == b->ino && a->dev == b->dev;
+}
+
+/*
+ * Whether what stat() said may stand for the file's octets next time (zoneload.h): a regular file,
+ * no $INCLUDE (the included files' changes do not show in it), and last modified or changed well
+ * before now: a write in the same timestamp tick as the one we read could leave the times as they
+ * are, so a file modified in the last ZONELOAD_RACY_S seconds is hashed again next time, until it
+ * is older.
+ */
+static bool stat_recordable(const struct stat *sb, bool includes)
+{
+	struct timespec now;
+	if (!S_ISREG(sb->st_mode) || includes || clock_gettime(CLOCK_REALTIME, &now) != 0)
+		return false;
+	time_t last = sb->st_mtim.tv_sec > sb->st_ctim.tv_sec ? sb->st_mtim.tv_sec : sb->st_ctim.tv_sec;
+	return last + ZONELOAD_RACY_S < now.tv_sec;
+}
+
+/* The digest matched but the stat is new (the file was touched, copied back, or recorded by an older
+ * version): records it so that the next look skips the read. A failure only costs that. */
+static void record_stat(const zoneload_t *zl, const conf_zone_t *cz, store_zone_meta_t *meta,
+                        const store_file_stat_t *fs)
+{
+	meta->file_stat = *fs;
+	int ret = store_zone_append(zl->store, cz->name, meta, NULL, 0, NULL);
+	if (ret != TDM_OK)
+		log_warn("%s: could not record the zone file's size and time (%s)", cz->name,
+		         tdm_strerror(ret));
+}
+
 int zoneload_configured(const zoneload_t *zl, const conf_zone_t *cz,
                         const zone_contents_t *current, zone_contents_t **out)
 {
 	uint8_t apex[NAME_MAXLEN];
 	*out = NULL;
+	if (zl->pending != NULL)
+		*zl->pending = false;
 	if (name_from_text(cz->name, NULL, apex) < 0)
 		return TDM_EINVAL;
 	name_copy_lower(apex, apex);
 	if (cz->file == NULL)
-		return current != NULL ? TDM_OK : load_stored(zl->store, cz, apex, out);
+		return current != NULL ? TDM_OK : load_stored(zl->store, cz, apex, out, zl->pending);
+	/* stat() before reading: a change made while the file is read shows next time as a new stat. */
+	struct stat sb;
+	if (stat(cz->file, &sb) != 0) {
+		int ret = -errno;
+		log_err("%s: cannot read zone file %s (%s)", cz->name, cz->file, tdm_strerror(ret));
+		return ret;
+	}
+	store_file_stat_t fs = file_stat_of(&sb);
+	store_zone_meta_t meta;
+	bool stored = store_zone_meta(zl->store, cz->name, &meta) == TDM_OK;
+	/* Dynamic updates the file does not hold yet: the store is ahead; the file is written again. */
+	if (stored && strcmp(meta.file_digest, ZONELOAD_DIGEST_PENDING) == 0) {
+		if (zl->file_behind != NULL)
+			*zl->file_behind = true;
+		if (current != NULL)
+			return TDM_OK;
+		log_warn("%s: zone file %s is behind the dynamic updates in the store: serving the store's "
+		         "version, the file is written again (an edit made to it meanwhile is in %s.bak)",
+		         cz->name, cz->file, cz->file);
+		return load_stored(zl->store, cz, apex, out, zl->pending);
+	}
+	if (stored && meta.file_digest[0] != '\0' && same_stat(&meta.file_stat, &fs)) {
+		if (zl->stats != NULL)
+			zl->stats->unchanged++;
+		return current != NULL ? TDM_OK : load_stored(zl->store, cz, apex, out, zl->pending);
+	}
 	char digest[65];
-	int ret = store_file_digest(cz->file, digest);
+	bool includes = true;
+	int ret = store_file_digest_ex(cz->file, digest, &includes);
 	if (ret != TDM_OK) {
 		log_err("%s: cannot read zone file %s (%s)", cz->name, cz->file, tdm_strerror(ret));
 		return ret;
 	}
-	store_zone_meta_t meta;
-	bool stored = store_zone_meta(zl->store, cz->name, &meta) == TDM_OK;
-	if (stored && strcmp(meta.file_digest, digest) == 0)
-		return current != NULL ? TDM_OK : load_stored(zl->store, cz, apex, out);
-	/* Dynamic updates the file does not hold yet: the store is ahead; the file is written again. */
-	if (stored && strcmp(meta.file_digest, ZONELOAD_DIGEST_PENDING) == 0) {
-		log_warn("%s: zone file %s is behind the dynamic updates in the store: serving the store's "
-		         "version, the file is written again (an edit made to it meanwhile is in %s.bak)",
-		         cz->name, cz->file, cz->file);
-		return current != NULL ? TDM_OK : load_stored(zl->store, cz, apex, out);
+	if (zl->stats != NULL)
+		zl->stats->hashed++;
+	if (!stat_recordable(&sb, includes))
+		fs = (store_file_stat_t){ 0 };
+	if (stored && strcmp(meta.file_digest, digest) == 0) {
+		if (fs.mtime_ns != 0)
+			record_stat(zl, cz, &meta, &fs);
+		return current != NULL ? TDM_OK : load_stored(zl->store, cz, apex, out, zl->pending);
 	}
 	/* The file changed: the change is made against what was served, or else what was stored
 	 * (the file changed while the server was down), so the journal keeps its continuity. */
 	zone_contents_t *stored_version = NULL;
-	if (current == NULL && stored && load_stored(zl->store, cz, apex, &stored_version) == TDM_OK)
+	if (current == NULL && stored && load_stored(zl->store, cz, apex, &stored_version, NULL) == TDM_OK)
 		current = stored_version;
-	ret = import_file(zl, cz, apex, digest, current, out);
+	ret = import_file(zl, cz, apex, digest, &fs, current, out);
 	zone_contents_free(stored_version);
 	if (ret == TDM_OK && stored_version != NULL && *out == NULL)
-		ret = load_stored(zl->store, cz, apex, out);
+		ret = load_stored(zl->store, cz, apex, out, zl->pending);
 	return ret;
 }
 
@@ -322,7 +413,7 @@ int zoneload_stored(store_t *store, const conf_zone_t *cz, zone_contents_t **out
 	if (name_from_text(cz->name, NULL, apex) < 0)
 		return TDM_EINVAL;
 	name_copy_lower(apex, apex);
-	return load_stored(store, cz, apex, out);
+	return load_stored(store, cz, apex, out, NULL);
 }
 
 int zoneload_check_file(const conf_zone_t *cz)

@@ -5,14 +5,33 @@
 #include "store/store.h"
 #include "zone/contents.h"
 
+/* What a pass over the configured zones did with their files (counted when zoneload_t.stats is set). */
+typedef struct {
+	size_t unchanged;            /* the same size, mtime, inode and device as recorded: not read */
+	size_t hashed;               /* read to compare their digest with the recorded one */
+	size_t parsed;               /* parsed (new, or their digest changed) */
+} zoneload_stats_t;
+
 typedef struct {
 	store_t *store;
 	unsigned journal_max;        /* journal entries kept per zone */
+	zoneload_stats_t *stats;     /* NULL: not counted */
+	/* When not NULL, zoneload_configured sets it to whether the version it hands out has journal
+	 * entries beyond the stored contents (a change appended, entries replayed): only then can
+	 * zoneload_compact have anything to do. */
+	bool *pending;
+	/* When not NULL, set when the store holds dynamic updates its zone file lacks (a write-back due:
+	 * server/filesync.h). */
+	bool *file_behind;
 } zoneload_t;
 
 /*
- * Brings a configured zone up to date. When the zone has a file whose digest differs from the one
- * recorded at its last import, the file is parsed, checked and compared with current (what is
+ * Brings a configured zone up to date. A zone file whose size, mtime, ctime, inode and device are
+ * those recorded with its digest is taken as unchanged without being read; the stat is recorded only
+ * for a regular file without $INCLUDE last modified or changed (mtime, ctime) more than
+ * ZONELOAD_RACY_S seconds before it was read
+ * (a write within the same timestamp tick could otherwise go unseen). When the zone has a file whose
+ * digest differs from the one recorded at its last import, the file is parsed, checked and compared with current (what is
  * served; NULL = nothing yet, then what the store holds): a change whose serial did not increase
  * gets a higher one (logged), and the new contents with the change as a journal entry are
  * committed to the store in one transaction. Without a file change, nothing happens when current is
@@ -20,6 +39,8 @@ typedef struct {
  * for "nothing new". Errors are logged naming the zone; the caller keeps serving what it had.
  * Returns TDM_OK, or an error (TDM_EPARSE, TDM_ESEMCHECK, TDM_ENOENT, TDM_ESTORE, ...).
  */
+#define ZONELOAD_RACY_S 2
+
 int zoneload_configured(const zoneload_t *zl, const conf_zone_t *cz,
                         const zone_contents_t *current, zone_contents_t **out);
 

@@ -170,6 +170,11 @@ fail:
 
 int store_file_digest(const char *path, char out[65])
 {
+	return store_file_digest_ex(path, out, NULL);
+}
+
+int store_file_digest_ex(const char *path, char out[65], bool *includes)
+{
 	static const char hex[] = "0123456789abcdef";
 	unsigned char sum[32];
 	walk_t w = { 0 };
@@ -177,6 +182,9 @@ int store_file_digest(const char *path, char out[65])
 	int ret = tree_digest(&w, path, 0, sum);
 	if (ret != TDM_OK)
 		return ret;
+	/* Every $INCLUDE followed (or found unreadable) counted one more file. */
+	if (includes != NULL)
+		*includes = w.files > 1 || w.unbounded;
 	if (w.unbounded && getrandom(sum, sizeof(sum), 0) != (ssize_t)sizeof(sum))
 		return TDM_ERROR;
 	for (int i = 0; i < 32; i++) {

@@ -1,6 +1,8 @@
 /* store/digest.h -- a zone file's digest, to tell whether it (or a file it includes) changed since import */
 #pragma once
 
+#include <stdbool.h>
+
 /*
  * Writes the lowercase hex digest of the zone file at path into out (64 digits and a NUL): the
  * SHA-256 of its octets when it has no $INCLUDE, else a SHA-256 over that and the path and digest of
@@ -11,3 +13,7 @@
  * when the digest itself fails.
  */
 int store_file_digest(const char *path, char out[65]);
+
+/* Like store_file_digest; *includes (when not NULL) says whether the file has any $INCLUDE, whose
+ * files its own size and mtime do not cover. */
+int store_file_digest_ex(const char *path, char out[65], bool *includes);

@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "lib/crashpoint.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "store/store.h"
@@ -86,6 +87,13 @@ static const char *const migrations[] = {
 	"UPDATE zone SET pending_changes = (SELECT COUNT(*) FROM journal WHERE journal.zone_id = zone.id"
 	"  AND seq > zone.base_seq), pending_bytes = (SELECT COALESCE(SUM(LENGTH(removed) + LENGTH(added)), 0)"
 	"  FROM journal WHERE journal.zone_id = zone.id AND seq > zone.base_seq);",
+	/* 6: the zone file's size, mtime, ctime, inode and device beside its digest: a file whose stat
+	 * did not change is not read again (server/zoneload.c). file_mtime 0: nothing recorded. */
+	"ALTER TABLE zone ADD COLUMN file_size INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE zone ADD COLUMN file_mtime INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE zone ADD COLUMN file_ctime INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE zone ADD COLUMN file_ino INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE zone ADD COLUMN file_dev INTEGER NOT NULL DEFAULT 0;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -95,11 +103,16 @@ static const char *const queries[Q_COUNT] = {
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
 	[Q_ZONE_ID] = "SELECT id FROM zone WHERE name = ?1",
-	[Q_META] = "SELECT serial, source, file_digest, updated FROM zone WHERE name = ?1",
-	[Q_UPSERT] = "INSERT INTO zone (name, serial, source, file_digest, updated)"
-	             " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO UPDATE SET"
+	[Q_META] = "SELECT serial, source, file_digest, updated, file_size, file_mtime, file_ino,"
+	           " file_dev, file_ctime FROM zone WHERE name = ?1",
+	[Q_UPSERT] = "INSERT INTO zone (name, serial, source, file_digest, updated, file_size,"
+	             " file_mtime, file_ino, file_dev, file_ctime)"
+	             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (name) DO UPDATE SET"
 	             " serial = excluded.serial, source = excluded.source,"
-	             " file_digest = excluded.file_digest, updated = excluded.updated RETURNING id",
+	             " file_digest = excluded.file_digest, updated = excluded.updated,"
+	             " file_size = excluded.file_size, file_mtime = excluded.file_mtime,"
+	             " file_ino = excluded.file_ino, file_dev = excluded.file_dev,"
+	             " file_ctime = excluded.file_ctime RETURNING id",
 	[Q_CHUNK_DEL] = "DELETE FROM rr_chunk WHERE zone_id = ?1",
 	[Q_CHUNK_ADD] = "INSERT INTO rr_chunk (zone_id, seq, count, data) VALUES (?1, ?2, ?3, ?4)",
 	[Q_CHUNK_GET] = "SELECT count, data FROM rr_chunk WHERE zone_id = ?1 ORDER BY seq",
@@ -127,8 +140,12 @@ static const char *const queries[Q_COUNT] = {
 	[Q_SEQ_OF] = "SELECT MAX(seq) FROM journal WHERE zone_id = ?1 AND serial_to = ?2"
 	             " AND seq > (SELECT base_seq FROM zone WHERE id = ?1)",
 	[Q_FILE_SYNCED] = "UPDATE zone SET file_digest = ?3 WHERE name = ?1 AND serial = ?2",
-	[Q_META_SET] = "UPDATE zone SET serial = ?2, source = ?3, file_digest = ?4, updated = ?5"
+	[Q_META_SET] = "UPDATE zone SET serial = ?2, source = ?3, file_digest = ?4, updated = ?5,"
+	               " file_size = ?6, file_mtime = ?7, file_ino = ?8, file_dev = ?9, file_ctime = ?10"
 	               " WHERE id = ?1",
+	[Q_SAVEPOINT] = "SAVEPOINT op",
+	[Q_RELEASE] = "RELEASE op",
+	[Q_ROLLBACK_TO] = "ROLLBACK TO op",
 	[Q_JOURNAL_GET] = "SELECT serial_from, serial_to, removed, added FROM journal"
 	                  " WHERE zone_id = ?1 ORDER BY seq",
 	[Q_STATE_GET] = "SELECT refresh_at, expire_at, last_refresh, last_result, primary_used"
@@ -174,8 +191,38 @@ int store_run(store_t *st, int q, const char *zone, const char *what)
 	return rc == SQLITE_DONE ? TDM_OK : store_fail(st, zone, what);
 }
 
+int store_tx_begin(store_t *st, bool write, const char *zone)
+{
+	if (!st->batch)
+		return store_run(st, write ? Q_BEGIN_WRITE : Q_BEGIN, zone, "begin");
+	int ret = store_run(st, Q_SAVEPOINT, zone, "savepoint");
+	if (ret == TDM_OK)
+		st->savepoints++;
+	return ret;
+}
+
+int store_tx_commit(store_t *st, const char *zone)
+{
+	if (!st->batch)
+		return store_run(st, Q_COMMIT, zone, "commit");
+	int ret = store_run(st, Q_RELEASE, zone, "release");
+	if (ret == TDM_OK)
+		st->savepoints--;
+	return ret;
+}
+
 void store_rollback(store_t *st, const char *zone)
 {
+	if (st->batch) {
+		if (st->savepoints == 0)
+			return;   /* the operation's savepoint was never made */
+		st->savepoints--;
+		/* ROLLBACK TO keeps the savepoint open: RELEASE closes it, leaving the batch as it was. */
+		if (store_run(st, Q_ROLLBACK_TO, zone, "rollback") != TDM_OK ||
+		    store_run(st, Q_RELEASE, zone, "release") != TDM_OK)
+			log_err("%s: store: an operation of the batch could not be undone", zone);
+		return;
+	}
 	if (sqlite3_get_autocommit(st->db))
 		return;
 	if (store_run(st, Q_ROLLBACK, zone, "rollback") != TDM_OK)
@@ -300,7 +347,20 @@ int store_open(const char *data_dir, store_t **out)
 	store_t *st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return TDM_ENOMEM;
-	pthread_mutex_init(&st->lock, NULL);
+	pthread_mutexattr_t attr;
+	if (pthread_mutexattr_init(&attr) != 0 ||
+	    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE) != 0 ||
+	    pthread_mutex_init(&st->lock, &attr) != 0) {
+		free(st);
+		return TDM_ENOMEM;
+	}
+	pthread_mutexattr_destroy(&attr);
+	if (pthread_mutex_init(&st->glock, NULL) != 0 || pthread_cond_init(&st->gcond, NULL) != 0) {
+		pthread_mutex_destroy(&st->lock);
+		free(st);
+		return TDM_ENOMEM;
+	}
+	st->gtail = &st->gqueue;
 	ret = TDM_ENOMEM;
 	if (asprintf(&st->path, "%s/tandem.db", data_dir) < 0) {
 		st->path = NULL;
@@ -332,8 +392,137 @@ void store_close(store_t *store)
 	if (store->db != NULL && sqlite3_close(store->db) != SQLITE_OK)
 		log_err("%s: store: close failed: %s", store->path, sqlite3_errmsg(store->db));
 	pthread_mutex_destroy(&store->lock);
+	pthread_mutex_destroy(&store->glock);
+	pthread_cond_destroy(&store->gcond);
 	free(store->path);
 	free(store);
+}
+
+/* A batch belongs to the thread that began it: its group operations run in it directly (waiting for
+ * a group leader, which needs the lock the batch holds, would never end). */
+static _Thread_local bool in_batch;
+
+struct store_op {
+	const char *zone;            /* named in the log when the group's commit fails */
+	int (*fn)(store_t *, void *);
+	void *arg;
+	int ret;
+	bool done;
+	struct store_op *next;
+};
+
+/* The leader's part: a group of operations in one transaction. */
+static void run_group(store_t *st, struct store_op *ops)
+{
+	pthread_mutex_lock(&st->lock);
+	int ret = store_run(st, Q_BEGIN_WRITE, "group", "begin");
+	if (ret == TDM_OK) {
+		st->batch = true;
+		st->savepoints = 0;
+		for (struct store_op *op = ops; op != NULL; op = op->next)
+			op->ret = op->fn(st, op->arg);
+		st->batch = false;
+		if (st->group_append)
+			crashpoint("store-append-before-commit");
+		int rc = sqlite3_step(st->q[Q_COMMIT]);
+		sqlite3_reset(st->q[Q_COMMIT]);
+		ret = rc == SQLITE_DONE ? TDM_OK : TDM_ESTORE;
+		if (ret == TDM_OK && st->group_append)
+			crashpoint("store-append-after-commit");
+		st->group_append = false;
+		/* Each zone whose write was in the group is told, as its own commit would have. */
+		for (struct store_op *op = ops; ret != TDM_OK && op != NULL; op = op->next)
+			if (op->ret == TDM_OK)
+				store_fail(st, op->zone, "commit");
+		if (ret != TDM_OK)
+			store_rollback(st, "group");
+		else
+			st->failing = false;
+	}
+	for (struct store_op *op = ops; op != NULL; op = op->next)
+		if (ret != TDM_OK && op->ret == TDM_OK)
+			op->ret = ret;   /* not begun, or not committed */
+	pthread_mutex_unlock(&st->lock);
+}
+
+int store_group_run(store_t *st, const char *zone, int (*fn)(store_t *, void *), void *arg)
+{
+	if (in_batch) {
+		pthread_mutex_lock(&st->lock);
+		int ret = fn(st, arg);
+		pthread_mutex_unlock(&st->lock);
+		return ret;
+	}
+	struct store_op op = { .zone = zone, .fn = fn, .arg = arg };
+	pthread_mutex_lock(&st->glock);
+	*st->gtail = &op;
+	st->gtail = &op.next;
+	while (!op.done) {
+		if (st->gleader) {
+			pthread_cond_wait(&st->gcond, &st->glock);
+			continue;
+		}
+		st->gleader = true;
+		while (st->gqueue != NULL) {
+			struct store_op *group = st->gqueue;
+			st->gqueue = NULL;
+			st->gtail = &st->gqueue;
+			pthread_mutex_unlock(&st->glock);
+			run_group(st, group);
+			pthread_mutex_lock(&st->glock);
+			for (struct store_op *o = group, *next; o != NULL; o = next) {
+				next = o->next;   /* o belongs to its waiting thread once done is set */
+				o->done = true;
+			}
+			pthread_cond_broadcast(&st->gcond);
+		}
+		st->gleader = false;
+	}
+	pthread_mutex_unlock(&st->glock);
+	return op.ret;
+}
+
+int store_batch_begin(store_t *st)
+{
+	pthread_mutex_lock(&st->lock);
+	if (st->batch) {
+		pthread_mutex_unlock(&st->lock);
+		return TDM_EINVAL;
+	}
+	int ret = store_run(st, Q_BEGIN_WRITE, NULL, "beginning a batch");
+	if (ret != TDM_OK) {
+		pthread_mutex_unlock(&st->lock);
+		return ret;
+	}
+	st->batch = true;
+	st->savepoints = 0;
+	in_batch = true;
+	return TDM_OK;   /* the lock stays held until the batch ends */
+}
+
+int store_batch_commit(store_t *st)
+{
+	if (!st->batch || !in_batch)
+		return TDM_EINVAL;
+	st->batch = false;
+	in_batch = false;
+	int ret = store_run(st, Q_COMMIT, NULL, "committing a batch");
+	if (ret == TDM_OK)
+		st->failing = false;
+	else
+		store_rollback(st, "batch");
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+void store_batch_abort(store_t *st)
+{
+	if (!st->batch || !in_batch)
+		return;
+	st->batch = false;
+	in_batch = false;
+	store_rollback(st, "batch");
+	pthread_mutex_unlock(&st->lock);
 }
 
 int store_zone_meta(store_t *st, const char *zone, store_zone_meta_t *out)
@@ -352,6 +541,11 @@ int store_zone_meta(store_t *st, const char *zone, store_zone_meta_t *out)
 		snprintf(out->file_digest, sizeof(out->file_digest), "%s",
 		         digest ? (const char *)digest : "");
 		out->updated = sqlite3_column_int64(s, 3);
+		out->file_stat.size = sqlite3_column_int64(s, 4);
+		out->file_stat.mtime_ns = sqlite3_column_int64(s, 5);
+		out->file_stat.ino = (uint64_t)sqlite3_column_int64(s, 6);
+		out->file_stat.dev = (uint64_t)sqlite3_column_int64(s, 7);
+		out->file_stat.ctime_ns = sqlite3_column_int64(s, 8);
 		ret = TDM_OK;
 	} else if (rc != SQLITE_DONE) {
 		ret = store_fail(st, zone, "reading metadata");
@@ -429,6 +623,16 @@ int store_write_records(struct writer *w, const rrlist_t *list)
 	return w->used > 0 ? flush_chunk(w) : TDM_OK;
 }
 
+void store_bind_file_stat(sqlite3_stmt *s, int first, const store_file_stat_t *fs)
+{
+	/* SQLite integers are signed 64-bit: inode and device numbers keep their bits. */
+	sqlite3_bind_int64(s, first, fs->size);
+	sqlite3_bind_int64(s, first + 1, fs->mtime_ns);
+	sqlite3_bind_int64(s, first + 2, (int64_t)fs->ino);
+	sqlite3_bind_int64(s, first + 3, (int64_t)fs->dev);
+	sqlite3_bind_int64(s, first + 4, fs->ctime_ns);
+}
+
 int store_upsert_zone(store_t *st, const char *zone, const store_zone_meta_t *meta, int64_t *id)
 {
 	sqlite3_stmt *s = st->q[Q_UPSERT];
@@ -440,6 +644,7 @@ int store_upsert_zone(store_t *st, const char *zone, const store_zone_meta_t *me
 	sqlite3_bind_text(s, 4, meta->file_digest,
 	                  (int)strnlen(meta->file_digest, sizeof(meta->file_digest)), SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, meta->updated != 0 ? meta->updated : (int64_t)time(NULL));
+	store_bind_file_stat(s, 6, &meta->file_stat);
 	int rc = sqlite3_step(s);
 	*id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 	/* RETURNING: the row is only final once the statement has run to completion. */
@@ -522,12 +727,12 @@ int store_zone_load(store_t *st, const char *zone, rrlist_t **out)
 		return TDM_ENOMEM;
 	pthread_mutex_lock(&st->lock);
 	/* One read transaction: the zone row and its chunks from the same snapshot. */
-	int ret = store_run(st, Q_BEGIN, zone, "begin");
+	int ret = store_tx_begin(st, false, zone);
 	if (ret != TDM_OK)
 		goto fail;
 	if ((ret = store_zone_id(st, zone, &id)) != TDM_OK ||
 	    (ret = read_records(st, zone, id, list)) != TDM_OK ||
-	    (ret = store_run(st, Q_COMMIT, zone, "commit")) != TDM_OK)
+	    (ret = store_tx_commit(st, zone)) != TDM_OK)
 		goto fail;
 	pthread_mutex_unlock(&st->lock);
 	*out = list;

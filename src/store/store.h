@@ -9,11 +9,23 @@
 
 typedef struct store store_t;
 
+/* What stat() said of a zone file when its digest was taken: the same size, modification and change
+ * times, inode and device later mean the same octets without reading them (server/zoneload.c says
+ * when one is recorded). The change time cannot be set by hand: a copy that keeps the mtime (cp -p,
+ * rsync -t) over the file still changes it. mtime_ns 0: nothing recorded, the file is hashed. */
+typedef struct {
+	int64_t size;
+	int64_t mtime_ns;           /* nanoseconds since the epoch */
+	int64_t ctime_ns;
+	uint64_t ino, dev;
+} store_file_stat_t;
+
 typedef struct {
 	uint32_t serial;            /* SOA serial of the stored contents */
 	char source[32];            /* how the zone came to exist: "config", "api", ... */
 	char file_digest[65];       /* hex SHA-256 of the zone file last imported, "" when none */
 	int64_t updated;            /* unix time of the last change */
+	store_file_stat_t file_stat; /* of the file behind file_digest; zero when none */
 } store_zone_meta_t;
 
 /* Opens (creating when missing) data_dir/tandem.db, creating data_dir too, and brings the schema up
@@ -24,6 +36,21 @@ void store_close(store_t *store);
 /* The store's health: failing is true from a failed operation until a zone write succeeds; error is
  * the last failure ("" when none), at its unix time (0 when none). For status and metrics. */
 void store_health(store_t *store, bool *failing, char *error, size_t size, int64_t *at);
+
+/*
+ * Batches: the writes of many operations (zones stored at a first start, say) in one transaction,
+ * one fsync instead of one per zone. Each operation inside keeps its own all-or-nothing (a savepoint:
+ * one that fails is undone alone and the batch goes on), and nothing of the batch is durable before
+ * store_batch_commit returns TDM_OK: what it stored must not be served before then. A failed commit
+ * undoes the whole batch. The batch holds the store's lock from begin to commit or abort: other
+ * threads' calls wait for it, so keep batches short (a second at most), and begin and end one on the
+ * same thread. store_batch_begin: TDM_OK, TDM_EINVAL (a batch is open) or TDM_ESTORE; nothing is held
+ * on failure, and the operations then run as usual, each its own transaction.
+ */
+int store_batch_begin(store_t *store);
+int store_batch_commit(store_t *store);
+/* Undoes everything the batch wrote. */
+void store_batch_abort(store_t *store);
 
 /* Metadata of a zone (name textual, lowercase, trailing dot). TDM_ENOENT when not stored. */
 int store_zone_meta(store_t *store, const char *zone, store_zone_meta_t *out);

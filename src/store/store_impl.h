@@ -17,12 +17,23 @@ enum {
 	Q_BEGIN, Q_BEGIN_WRITE, Q_COMMIT, Q_ROLLBACK, Q_ZONE_ID, Q_META, Q_UPSERT, Q_CHUNK_DEL,
 	Q_CHUNK_ADD, Q_CHUNK_GET, Q_ZONE_DEL, Q_NAMES, Q_JOURNAL_ADD, Q_JOURNAL_CLEAR, Q_JOURNAL_TRIM,
 	Q_JOURNAL_GET, Q_STATE_GET, Q_STATE_SET, Q_MEMBER_SET, Q_MEMBER_DEL, Q_MEMBER_LIST, Q_BASE_SET,
-	Q_BASE_AT, Q_PENDING_GET, Q_PENDING_SIZE, Q_SEQ_OF, Q_META_SET, Q_FILE_SYNCED, Q_PENDING_ADD, Q_COUNT
+	Q_BASE_AT, Q_PENDING_GET, Q_PENDING_SIZE, Q_SEQ_OF, Q_META_SET, Q_FILE_SYNCED, Q_PENDING_ADD,
+	Q_SAVEPOINT, Q_RELEASE, Q_ROLLBACK_TO, Q_COUNT
 };
 
 struct store {
+	bool group_append;           /* a journal append is in the group being committed (crash points) */
 	sqlite3 *db;
+	/* Recursive: a batch (store_batch_begin) holds it from begin to commit, and the operations it
+	 * groups take it again on the same thread. */
 	pthread_mutex_t lock;
+	bool batch;                  /* a batch's transaction is open (under lock) */
+	unsigned savepoints;         /* operations open inside the batch, each a savepoint */
+	/* Group commit (store_group_run): operations waiting, and whether a thread is running them. */
+	pthread_mutex_t glock;
+	pthread_cond_t gcond;
+	struct store_op *gqueue, **gtail;
+	bool gleader;
 	sqlite3_stmt *q[Q_COUNT];
 	char *path;
 	/* Health, under lock: the last failure, and whether no write succeeded since. */
@@ -42,10 +53,28 @@ struct writer {
 
 int store_fail(store_t *st, const char *zone, const char *what);
 int store_run(store_t *st, int q, const char *zone, const char *what);
+
+/*
+ * Group commit: runs fn(st, arg) -- an operation written with store_tx_begin/commit, under the lock --
+ * together with the operations other threads hand in at the same time, in one transaction and one
+ * fsync. The first caller leads: it takes every operation waiting, runs each inside a savepoint (one
+ * that fails is undone alone), commits, and goes on while more arrived meanwhile; the others wait
+ * for their result. Each returns only once its operation is committed (or failed). Called inside a
+ * batch of its own thread, fn runs in the batch at once. zone is named in the log if the commit fails.
+ */
+int store_group_run(store_t *st, const char *zone, int (*fn)(store_t *, void *), void *arg);
+
+/* One operation's transaction (under lock): BEGIN (IMMEDIATE when it writes) and COMMIT, or inside a
+ * batch a savepoint released into the batch's transaction. store_rollback undoes the operation only:
+ * the whole transaction, or inside a batch what followed its savepoint. */
+int store_tx_begin(store_t *st, bool write, const char *zone);
+int store_tx_commit(store_t *st, const char *zone);
 void store_rollback(store_t *st, const char *zone);
 size_t store_pack_rr(uint8_t *p, const rr_t *rr);
 int store_unpack(rrlist_t *list, const uint8_t *p, size_t len, int64_t count);
 int store_zone_id(store_t *st, const char *zone, int64_t *id);
+/* Binds a file's stat to parameters first .. first + 4 (size, mtime, inode, device, ctime). */
+void store_bind_file_stat(sqlite3_stmt *s, int first, const store_file_stat_t *fs);
 int store_upsert_zone(store_t *st, const char *zone, const store_zone_meta_t *meta, int64_t *id);
 int store_write_records(struct writer *w, const rrlist_t *list);
 

@@ -358,6 +358,33 @@ static int fill(builder_t *b)
 	return ret;
 }
 
+/* Octets used in the last page of element pages holding `used` elements. */
+static size_t last_elems(const zone_pages_t *p, size_t used, size_t elem, unsigned shift)
+{
+	if (p->count == 0)
+		return 0;
+	size_t before = (size_t)(p->count - 1) << shift;
+	return used > before ? (used - before) * elem : 0;
+}
+
+/* A zone of a few records costs mostly its pages' overheads: a version built whole whose pages hold
+ * less than this is packed into one allocation at their exact sizes (zone_pages_pack). */
+#define BUILD_PACK_MAX (16u << 10)
+
+static void pack_small(zone_contents_t *z)
+{
+	zone_pages_t *const sets[] = { &z->names, &z->nodes, &z->hash, &z->rrsets, &z->rdata };
+	const size_t used[] = {
+		z->names.tail,
+		last_elems(&z->nodes, z->node_count, sizeof(zone_node_t), NODE_SHIFT),
+		last_elems(&z->hash, (size_t)z->hash_mask + 1, sizeof(uint32_t), HASH_SHIFT),
+		last_elems(&z->rrsets, z->rrset_count, sizeof(zone_rrset_t), RRSET_SHIFT),
+		z->rdata.tail,
+	};
+	/* Not packed (too big, or no memory for the block): the pages work as they are. */
+	(void)zone_pages_pack(sets, used, sizeof(sets) / sizeof(sets[0]), BUILD_PACK_MAX);
+}
+
 static zone_contents_t *contents_new(void)
 {
 	zone_contents_t *z = calloc(1, sizeof(*z));
@@ -390,6 +417,7 @@ int zone_contents_build(const uint8_t *apex, const rrlist_t *list, zone_contents
 		goto fail;
 	if ((ret = zone_dnssec_build(z, &z->dnssec)) != TDM_OK)
 		goto fail;
+	pack_small(z);
 	free(b.first_rr);
 	free(b.next_rr);
 	*out = z;

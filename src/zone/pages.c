@@ -12,8 +12,33 @@
 typedef struct {
 	atomic_uint refs;
 	uint32_t size;           /* octets of data allocated */
+	uint32_t block;          /* octets from the start of the block holding it; 0: a malloc of its own */
 	max_align_t data[];
 } page_head_t;
+
+/* A block (zone_pages_pack): this head, then pages (head and data) back to back, then the packed
+ * sets' directories; freed when the last of them goes. */
+typedef struct {
+	atomic_uint pages;       /* pages and directories of the block still referenced */
+	max_align_t data[];
+} block_head_t;
+
+static void block_unref(block_head_t *b)
+{
+	if (atomic_fetch_sub(&b->pages, 1) == 1)
+		free(b);
+}
+
+/* Frees a set's directory, wherever it lives. */
+static void dir_free(zone_pages_t *p)
+{
+	if (p->dir_block != 0)
+		block_unref((block_head_t *)(void *)((uint8_t *)p->dir - p->dir_block));
+	else
+		free(p->dir);
+	p->dir = NULL;
+	p->dir_block = 0;
+}
 
 static page_head_t *head_of(uint8_t *data)
 {
@@ -27,13 +52,22 @@ static uint8_t *page_new(size_t size)
 		return NULL;
 	atomic_init(&h->refs, 1);
 	h->size = (uint32_t)size;
+	h->block = 0;
 	return (uint8_t *)h->data;
 }
 
 static void page_unref(uint8_t *data)
 {
-	if (data != NULL && atomic_fetch_sub(&head_of(data)->refs, 1) == 1)
-		free(head_of(data));
+	if (data == NULL)
+		return;
+	page_head_t *h = head_of(data);
+	if (atomic_fetch_sub(&h->refs, 1) != 1)
+		return;
+	if (h->block == 0) {
+		free(h);
+		return;
+	}
+	block_unref((block_head_t *)(void *)((uint8_t *)h - h->block));
 }
 
 int zone_pages_share(zone_pages_t *dst, const zone_pages_t *src)
@@ -55,7 +89,7 @@ void zone_pages_release(zone_pages_t *p)
 {
 	for (uint32_t i = 0; i < p->count; i++)
 		page_unref(p->dir[i]);
-	free(p->dir);
+	dir_free(p);
 	*p = (zone_pages_t){ 0 };
 }
 
@@ -83,9 +117,16 @@ uint8_t *zone_pages_write(zone_pages_t *p, uint32_t page, size_t size, size_t ma
 	if (page == p->count) {
 		if (p->count == p->cap) {
 			uint32_t ncap = p->cap ? p->cap * 2 : 4;
-			uint8_t **dir = realloc(p->dir, (size_t)ncap * sizeof(uint8_t *));
-			if (dir == NULL)
+			uint8_t **dir;
+			if (p->dir_block != 0) {
+				/* A packed directory cannot grow in place: it moves to a malloc of its own. */
+				if ((dir = malloc((size_t)ncap * sizeof(uint8_t *))) == NULL)
+					return NULL;
+				memcpy(dir, p->dir, (size_t)p->count * sizeof(uint8_t *));
+				dir_free(p);
+			} else if ((dir = realloc(p->dir, (size_t)ncap * sizeof(uint8_t *))) == NULL) {
 				return NULL;
+			}
 			p->dir = dir;
 			p->cap = ncap;
 		}
@@ -166,4 +207,64 @@ uint8_t *zone_pages_run_write(zone_pages_t *p, uint32_t off, size_t len)
 	uint32_t page = off >> 16, pos = off & 0xFFFF;
 	uint8_t *data = zone_pages_write(p, page, pos + len, ZONE_PAGE_BYTES);
 	return data == NULL ? NULL : data + pos;
+}
+
+static size_t align_up(size_t n)
+{
+	return (n + _Alignof(max_align_t) - 1) & ~(size_t)(_Alignof(max_align_t) - 1);
+}
+
+/* The octets of page i of a set worth keeping: its last page's used part, the others whole. */
+static size_t kept_size(const zone_pages_t *p, uint32_t i, size_t last_used)
+{
+	size_t size = head_of(p->dir[i])->size;
+	return i + 1 == p->count && last_used < size ? last_used : size;
+}
+
+int zone_pages_pack(zone_pages_t *const *sets, const size_t *last_used, size_t n, size_t max)
+{
+	size_t total = sizeof(block_head_t), pages = 0, dirs = 0;
+	for (size_t k = 0; k < n; k++) {
+		for (uint32_t i = 0; i < sets[k]->count; i++) {
+			if (atomic_load(&head_of(sets[k]->dir[i])->refs) != 1)
+				return TDM_EINVAL;
+			total += sizeof(page_head_t) + align_up(kept_size(sets[k], i, last_used[k]));
+			pages++;
+		}
+		dirs += sets[k]->count;
+	}
+	size_t dir_at = total;
+	total += dirs * sizeof(uint8_t *);
+	if (pages == 0 || total > max || total > UINT32_MAX)
+		return TDM_ERANGE;
+	uint8_t *block = malloc(total);
+	if (block == NULL)
+		return TDM_ENOMEM;
+	size_t refs = pages, pos = sizeof(block_head_t);
+	for (size_t k = 0; k < n; k++)
+		refs += sets[k]->count > 0;
+	atomic_init(&((block_head_t *)(void *)block)->pages, (unsigned)refs);
+	for (size_t k = 0; k < n; k++) {
+		zone_pages_t *p = sets[k];
+		if (p->count == 0)
+			continue;
+		uint8_t **dir = (uint8_t **)(void *)(block + dir_at);
+		for (uint32_t i = 0; i < p->count; i++) {
+			size_t size = kept_size(p, i, last_used[k]);
+			page_head_t *h = (page_head_t *)(void *)(block + pos);
+			atomic_init(&h->refs, 1);
+			h->size = (uint32_t)size;
+			h->block = (uint32_t)pos;
+			memcpy(h->data, p->dir[i], size);
+			page_unref(p->dir[i]);
+			dir[i] = (uint8_t *)h->data;
+			pos += sizeof(page_head_t) + align_up(size);
+		}
+		dir_free(p);
+		p->dir = dir;
+		p->dir_block = (uint32_t)dir_at;
+		p->cap = p->count;
+		dir_at += (size_t)p->count * sizeof(uint8_t *);
+	}
+	return TDM_OK;
 }

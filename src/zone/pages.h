@@ -23,6 +23,7 @@ typedef struct {
 	uint32_t count;      /* pages in use */
 	uint32_t cap;        /* entries of dir */
 	uint32_t tail;       /* byte pages: octets used in the last page */
+	uint32_t dir_block;  /* dir lives in a block (zone_pages_pack), this far from its start; 0: malloc */
 } zone_pages_t;
 
 #define ZONE_PAGE_BYTES 65536u          /* a byte page's usual size, and the limit on run positions */
@@ -65,6 +66,18 @@ void *zone_pages_elem_write(zone_pages_t *p, size_t elem, unsigned shift, uint32
  * at index at: for pages whose order matters (zone/dnssec.c's chain). NULL / nothing on failure. */
 uint8_t *zone_pages_insert(zone_pages_t *p, uint32_t at, size_t size);
 void zone_pages_remove(zone_pages_t *p, uint32_t at);
+
+/*
+ * Packs the pages of n sets, every one of them held by this version alone (a version just built), into
+ * one allocation: each set's last page cut to last_used[k] octets (what it holds; the others kept
+ * whole), and the directories too, at their page count. A small zone's five arrays then cost one
+ * malloc at their exact size instead of five pages grown by doubling and five directories. A
+ * directory in a block is this version's alone like any other; growing it moves it to a malloc. The pages stay pages: shared, copied on
+ * write and dropped one by one as before; the block is freed with the last of them. TDM_OK, TDM_EINVAL
+ * (a page is shared), TDM_ERANGE (nothing to pack, or more than max octets) or TDM_ENOMEM; on failure
+ * nothing changed.
+ */
+int zone_pages_pack(zone_pages_t *const *sets, const size_t *last_used, size_t n, size_t max);
 
 /* Byte pages: the octets at an offset. */
 static inline uint8_t *zone_pages_at(const zone_pages_t *p, uint32_t off)

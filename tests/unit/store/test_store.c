@@ -1,4 +1,5 @@
 /* tests/unit/store/test_store.c -- the SQLite store: replace, load, metadata, delete, reopen, schema */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -262,7 +263,7 @@ static void test_schema(void **state)
 	store_close(st);
 
 	sqlite3 *db = open_raw(data);
-	assert_int_equal(query_int(db, "PRAGMA user_version"), 5);
+	assert_int_equal(query_int(db, "PRAGMA user_version"), 6);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN "
 	                               "('zone', 'rr_chunk', 'journal', 'zone_state')"), 4);
 	assert_int_equal(query_int(db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
@@ -372,7 +373,12 @@ static void test_migrate_from_v1(void **state)
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE journal; DROP TABLE zone_state;"
 	                                  "DROP TABLE catalog_member; ALTER TABLE zone DROP COLUMN"
 	                                  " base_seq; ALTER TABLE zone DROP COLUMN pending_changes;"
-	                                  " ALTER TABLE zone DROP COLUMN pending_bytes; PRAGMA user_version = 1",
+	                                  " ALTER TABLE zone DROP COLUMN pending_bytes;"
+	                                  " ALTER TABLE zone DROP COLUMN file_size;"
+	                                  " ALTER TABLE zone DROP COLUMN file_mtime;"
+	                                  " ALTER TABLE zone DROP COLUMN file_ino;"
+	                                  " ALTER TABLE zone DROP COLUMN file_dev;"
+	                                  " ALTER TABLE zone DROP COLUMN file_ctime; PRAGMA user_version = 1",
 	                              NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(data, &st), TDM_OK);
@@ -530,6 +536,127 @@ static void test_failed_replace_rolls_back(void **state)
 	rmtree(dir);
 }
 
+/* A batch: the zones written inside it are one transaction, invisible to another connection until it
+ * commits; a zone whose write fails inside it is undone alone, the others commit; an aborted batch
+ * leaves nothing. The file's stat comes back with the metadata. */
+static void test_batch(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	rrlist_t *small = small_zone("\xc0\x00\x02\x01"), *big = rrlist_new();
+	char label[32];
+	for (int i = 0; i < 30000; i++) {
+		snprintf(label, sizeof(label), "host%d", i);
+		add(big, label, 1, 300, "\x0a\x00\x00\x01", 4);
+	}
+	store_zone_meta_t meta = { .serial = 1, .source = "config",
+	                           .file_stat = { .size = 123, .mtime_ns = 1700000000123456789,
+	                                          .ctime_ns = 1700000001000000001,
+	                                          .ino = UINT64_MAX - 1, .dev = 2049 } };
+	sqlite3 *db = open_raw(data);
+	/* The second chunk of any zone is refused: the big zone's write fails half way. */
+	assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER no_second BEFORE INSERT ON rr_chunk "
+	                                  "WHEN NEW.seq = 1 BEGIN SELECT RAISE(ABORT, 'refused'); END",
+	                              NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_batch_begin(st), TDM_OK);
+	assert_int_equal(store_batch_begin(st), TDM_EINVAL);   /* one at a time */
+	assert_int_equal(store_zone_commit(st, "a.", small, &meta, NULL, 0), TDM_OK);
+	assert_int_equal(store_zone_commit(st, "big.", big, &meta, NULL, 0), TDM_ESTORE);
+	assert_int_equal(store_zone_commit(st, "b.", small, &meta, NULL, 0), TDM_OK);
+	/* Read back inside the batch (the same connection), not yet by another one. */
+	assert_loads_as(st, "a.", small);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM zone"), 0);
+	assert_int_equal(store_batch_commit(st), TDM_OK);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM zone"), 2);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM zone WHERE name = 'big.'"), 0);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM rr_chunk"), 2);
+	store_zone_meta_t got;
+	assert_int_equal(store_zone_meta(st, "b.", &got), TDM_OK);
+	assert_int_equal(got.file_stat.size, 123);
+	assert_int_equal(got.file_stat.mtime_ns, 1700000000123456789);
+	assert_true(got.file_stat.ino == UINT64_MAX - 1);
+	assert_int_equal(got.file_stat.dev, 2049);
+	assert_int_equal(got.file_stat.ctime_ns, 1700000001000000001);
+	/* Aborted: nothing of it stays, and the store goes on. */
+	assert_int_equal(store_batch_begin(st), TDM_OK);
+	assert_int_equal(store_zone_commit(st, "c.", small, &meta, NULL, 0), TDM_OK);
+	assert_int_equal(store_zone_delete(st, "a."), TDM_OK);
+	store_batch_abort(st);
+	assert_int_equal(store_zone_meta(st, "c.", &got), TDM_ENOENT);
+	assert_loads_as(st, "a.", small);
+	assert_int_equal(store_zone_commit(st, "d.", small, &meta, NULL, 0), TDM_OK);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM zone"), 3);
+	sqlite3_close(db);
+	store_close(st);
+	rrlist_free(small);
+	rrlist_free(big);
+	free(data);
+	rmtree(dir);
+}
+
+struct committer {
+	store_t *st;
+	int id;
+	rrlist_t *list;
+	int failures;
+};
+
+static void *commit_many(void *arg)
+{
+	struct committer *c = arg;
+	char zone[64];
+	for (int i = 0; i < 40; i++) {
+		snprintf(zone, sizeof(zone), "t%d-z%d.", c->id, i);
+		store_zone_meta_t meta = { .serial = (uint32_t)i + 1, .source = "secondary" };
+		store_state_t state = { .refresh_at = i, .expire_at = 100 + i };
+		snprintf(state.last_result, sizeof(state.last_result), "ok");
+		if (store_zone_commit(c->st, zone, c->list, &meta, NULL, 0) != TDM_OK ||
+		    store_state_set(c->st, zone, &state) != TDM_OK)
+			c->failures++;
+	}
+	return NULL;
+}
+
+/* Commits from many threads at once are grouped (store_group_run): every one returns committed and
+ * nothing is lost or mixed up; a batch open on one thread does not block its own commits. */
+static void test_group_commit(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	rrlist_t *list = small_zone("\xc0\x00\x02\x07");
+	struct committer c[6];
+	pthread_t th[6];
+	for (int i = 0; i < 6; i++) {
+		c[i] = (struct committer){ .st = st, .id = i, .list = list };
+		assert_int_equal(pthread_create(&th[i], NULL, commit_many, &c[i]), 0);
+	}
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(c[i].failures, 0);
+	}
+	sqlite3 *db = open_raw(data);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM zone"), 240);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM zone_state"), 240);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM zone WHERE name = 't5-z39.' AND serial = 40"), 1);
+	sqlite3_close(db);
+	store_state_t got;
+	assert_int_equal(store_state_get(st, "t3-z7.", &got), TDM_OK);
+	assert_int_equal(got.expire_at, 107);
+	assert_loads_as(st, "t0-z0.", list);
+	/* Inside a batch of this thread, a commit runs in the batch. */
+	assert_int_equal(store_batch_begin(st), TDM_OK);
+	store_zone_meta_t meta = { .serial = 9 };
+	assert_int_equal(store_zone_commit(st, "in-batch.", list, &meta, NULL, 0), TDM_OK);
+	assert_int_equal(store_batch_commit(st), TDM_OK);
+	assert_loads_as(st, "in-batch.", list);
+	store_close(st);
+	rrlist_free(list);
+	free(data);
+	rmtree(dir);
+}
+
 /* A committed replace survives the process being killed before it closes the store. */
 static void test_survives_kill(void **state)
 {
@@ -601,6 +728,8 @@ int main(void)
 		cmocka_unit_test(test_state),
 		cmocka_unit_test(test_corrupt_chunk),
 		cmocka_unit_test(test_failed_replace_rolls_back),
+		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_group_commit),
 		cmocka_unit_test(test_survives_kill),
 		cmocka_unit_test(test_open_fails),
 		cmocka_unit_test(test_digest),
