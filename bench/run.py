@@ -576,7 +576,8 @@ def run_script(args, phase):
 # shapes, server CPU and stream size (bench/axfr_shapes.py); change: a change
 # on a primary to the secondary serving it, Tandem beside Knot (bench/xfr.py); change-cost: one change
 # through the change path, the store over 100,000 changes, a signed zone's index (bench/change.py);
-# update: sequential RFC 2136 UPDATEs over one TCP connection, Tandem beside Knot and BIND (bench/update.py).
+# update: sequential RFC 2136 UPDATEs over one TCP connection, Tandem beside Knot and BIND (bench/update.py);
+# zones: 100,000 small zones from the configuration: first start, restart, PSS, reloads (bench/zones.py).
 SCRIPTS = {
     "dnssec": ("dnssec.py", lambda a: ["--servers", ",".join(a.servers), "--workers", str(a.workers),
                                        "--rounds", str(a.rounds), "--duration", str(a.duration),
@@ -591,6 +592,8 @@ SCRIPTS = {
                                     "--tandemd", a.tandemd]),
     "change-cost": ("change.py", lambda a: ["--build", os.path.dirname(a.tandemd)]),
     "update": ("update.py", lambda a: ["--tandemd", a.tandemd]),
+    "zones": ("zones.py", lambda a: ["--servers", ",".join(a.servers), "--tandemd", a.tandemd]
+              + (["--keep"] if a.keep else [])),
 }
 PHASES = ["udp", "tcp", "mem"] + list(SCRIPTS)
 
