@@ -78,32 +78,31 @@ static const char *primary_key(const zonert_t *zr)
 	return cz != NULL && cz->primary_count > 0 ? cz->primaries[0]->name : "";
 }
 
-/* Running jobs per primary: a handful of primaries serve thousands of zones. */
+/* Per primary: its running jobs and, in order, the zones waiting for one of its slots. A handful of
+ * primaries serve thousands of zones (a catalog's members): a job that ends looks at its own
+ * primary's queue only, so starting N waiting zones costs N, not N times the queue. */
 struct primary_jobs {
 	char key[256];
 	unsigned running;
+	zonert_t *head, *tail;
 };
 
-static unsigned *jobs_for(server_t *srv, const char *key)
+/* The entry of a primary, made on first use; NULL when out of memory. The array may move: callers
+ * look it up again after anything that may add a primary. */
+static struct primary_jobs *jobs_for(server_t *srv, const char *key)
 {
 	for (size_t i = 0; i < srv->nprimary_jobs; i++)
 		if (strcmp(srv->primary_jobs[i].key, key) == 0)
-			return &srv->primary_jobs[i].running;
+			return &srv->primary_jobs[i];
 	struct primary_jobs *p = realloc(srv->primary_jobs,
 	                                 (srv->nprimary_jobs + 1) * sizeof(*p));
 	if (p == NULL)
 		return NULL;
 	srv->primary_jobs = p;
 	p = &p[srv->nprimary_jobs++];
+	*p = (struct primary_jobs){ .running = 0 };
 	snprintf(p->key, sizeof(p->key), "%s", key);
-	p->running = 0;
-	return &p->running;
-}
-
-static bool slot_free(server_t *srv, const zonert_t *zr)
-{
-	unsigned *n = jobs_for(srv, primary_key(zr));
-	return n != NULL && *n < srv->rc->conf->server.xfr_per_primary;
+	return p;
 }
 
 static void start_or_queue(server_t *srv, zonert_t *zr)
@@ -112,48 +111,44 @@ static void start_or_queue(server_t *srv, zonert_t *zr)
 		zr->refresh_again = true;
 		return;
 	}
-	if (!slot_free(srv, zr)) {
+	struct primary_jobs *pj = jobs_for(srv, primary_key(zr));
+	if (pj == NULL)
+		return;
+	if (pj->running >= srv->rc->conf->server.xfr_per_primary) {
 		if (!zr->queued) {
 			zr->queued = true;
 			zone_ref(zr->zone);
 			zr->next_waiting = NULL;
-			if (srv->waiting_tail != NULL)
-				srv->waiting_tail->next_waiting = zr;
+			if (pj->tail != NULL)
+				pj->tail->next_waiting = zr;
 			else
-				srv->waiting = zr;
-			srv->waiting_tail = zr;
+				pj->head = zr;
+			pj->tail = zr;
 		}
 		return;
 	}
 	if (refresh_start(srv, zr) == TDM_OK) {
 		zr->refreshing = true;
-		snprintf(zr->job_key, sizeof(zr->job_key), "%s", primary_key(zr));
-		(*jobs_for(srv, zr->job_key))++;
+		snprintf(zr->job_key, sizeof(zr->job_key), "%s", pj->key);
+		pj->running++;
 	}
 }
 
-/* Starts what waits for a slot, in order, as far as the limits allow. */
-static void run_waiting(server_t *srv)
+/* Starts, in order, the zones waiting for a slot of this primary, as far as its limit allows. */
+static void run_waiting(server_t *srv, const char *key)
 {
-	zonert_t *prev = NULL, *zr = srv->waiting;
-	while (zr != NULL) {
-		zonert_t *next = zr->next_waiting;
-		if (!slot_free(srv, zr)) {
-			prev = zr;
-			zr = next;
-			continue;
-		}
-		if (prev != NULL)
-			prev->next_waiting = next;
-		else
-			srv->waiting = next;
-		if (srv->waiting_tail == zr)
-			srv->waiting_tail = prev;
+	for (;;) {
+		struct primary_jobs *pj = jobs_for(srv, key);
+		if (pj == NULL || pj->head == NULL || pj->running >= srv->rc->conf->server.xfr_per_primary)
+			return;
+		zonert_t *zr = pj->head;
+		pj->head = zr->next_waiting;
+		if (pj->head == NULL)
+			pj->tail = NULL;
 		zr->queued = false;
 		if (zr->conf != NULL && zr->conf->type == CONF_ZONE_SECONDARY && !srv->stopping)
-			start_or_queue(srv, zr);
+			start_or_queue(srv, zr);   /* its primary may have changed: queued there then */
 		zone_unref(zr->zone);
-		zr = next;
 	}
 }
 
@@ -212,16 +207,18 @@ static void handle(server_t *srv, ctl_msg_t *m)
 		control_refresh(srv, zr);
 		break;
 	case CTL_REFRESH_DONE: {
-		unsigned *n = jobs_for(srv, zr->job_key);
-		if (n != NULL && *n > 0)
-			(*n)--;
+		struct primary_jobs *pj = jobs_for(srv, zr->job_key);
+		if (pj != NULL && pj->running > 0)
+			pj->running--;
+		char key[sizeof(zr->job_key)];
+		snprintf(key, sizeof(key), "%s", zr->job_key);
 		zr->refreshing = false;
 		control_zone_changed(srv, zr);
 		if (zr->refresh_again) {
 			zr->refresh_again = false;
 			control_refresh(srv, zr);
 		}
-		run_waiting(srv);
+		run_waiting(srv, key);
 		break;
 	}
 	case CTL_NOTIFY:
@@ -373,10 +370,12 @@ void control_free(server_t *srv)
 		free(m);
 		m = next;
 	}
-	while (srv->waiting != NULL) {
-		zonert_t *zr = srv->waiting;
-		srv->waiting = zr->next_waiting;
-		zone_unref(zr->zone);
+	for (size_t i = 0; i < srv->nprimary_jobs; i++) {
+		while (srv->primary_jobs[i].head != NULL) {
+			zonert_t *zr = srv->primary_jobs[i].head;
+			srv->primary_jobs[i].head = zr->next_waiting;
+			zone_unref(zr->zone);
+		}
 	}
 	free(srv->primary_jobs);
 	autoprimary_free(srv);

@@ -67,9 +67,7 @@ struct server {
 	struct notify_pending *pending;   /* NOTIFYs waiting for an answer */
 	struct event *notify_timer;
 	atomic_uint jobs_running; /* refresh jobs on their threads */
-	struct zonert *waiting;   /* zones waiting for a job slot, in order */
-	struct zonert *waiting_tail;
-	struct primary_jobs *primary_jobs;   /* running jobs per primary (few primaries) */
+	struct primary_jobs *primary_jobs;   /* per primary (few): running jobs, zones waiting for a slot */
 	size_t nprimary_jobs;
 	bool stopping;
 	struct api *api;          /* the HTTP API, NULL when http.listen is unset */

@@ -46,7 +46,7 @@ typedef struct zonert {
 	/* control thread only */
 	bool refreshing, refresh_again, queued;
 	bool force_axfr;              /* the next refresh transfers the whole zone (retransfer) */
-	char job_key[64];             /* the primary its running job counts against */
+	char job_key[256];            /* the primary its running job counts against */
 	struct zonert *next_waiting;
 	struct event *timer;          /* next refresh or expiry */
 	unsigned retry_count;
