@@ -20,14 +20,19 @@
  * source-address, so that the secondaries' ACLs see the address they expect) and keeps each one
  * pending until its answer comes: the retry timer sends it again after 1, 2, 4 ... seconds (at most
  * a minute apart), NOTIFY_TRIES times in all (RFC 1996 3.6). A newer change to the same zone
- * replaces a pending NOTIFY to the same address. A signed NOTIFY needs a signed answer.
+ * replaces a pending NOTIFY to the same address. A signed NOTIFY needs a signed answer. Pending
+ * NOTIFYs are found by zone and address (a new change) and by ID and address (an answer) through two
+ * hash tables: a catalog producer tells thousands of member zones at once, and a list walk per
+ * NOTIFY and per answer made that quadratic.
  */
+#define NOTIFY_BUCKETS 4096
 
 #define NOTIFY_TRIES 10
 #define NOTIFY_MAX_INTERVAL_MS 60000
 
 typedef struct notify_pending {
-	struct notify_pending *next;
+	struct notify_pending *next, *prev;
+	struct notify_pending *dest_next, *id_next;   /* hash chains */
 	zonert_t *zr;                /* holds a zone reference */
 	sockaddr_t addr;
 	bool has_key;
@@ -98,28 +103,55 @@ static void send_one(server_t *srv, notify_pending_t *p)
 	p->next_ms = now_ms() + (wait < NOTIFY_MAX_INTERVAL_MS ? wait : NOTIFY_MAX_INTERVAL_MS);
 }
 
-static void remove_pending(server_t *srv, notify_pending_t *p)
-{
-	for (notify_pending_t **pp = &srv->pending; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == p) {
-			*pp = p->next;
-			pending_free(p);
-			return;
-		}
-	}
-}
-
 static bool same_dest(const sockaddr_t *a, const sockaddr_t *b)
 {
 	return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
 }
 
+static size_t dest_bucket(const zonert_t *zr, const sockaddr_t *addr)
+{
+	uint64_t h = (uint64_t)(uintptr_t)zr * 0x9E3779B97F4A7C15ull;
+	const uint8_t *b = (const uint8_t *)&addr->ss;
+	for (socklen_t i = 0; i < addr->len; i++)
+		h = (h ^ b[i]) * 0x100000001B3ull;
+	return (size_t)(h >> 32) % NOTIFY_BUCKETS;
+}
+
+static size_t id_bucket(uint16_t id)
+{
+	return id % NOTIFY_BUCKETS;
+}
+
+static void unchain(notify_pending_t **head, notify_pending_t *p, bool by_id)
+{
+	for (notify_pending_t **pp = head; *pp != NULL; pp = by_id ? &(*pp)->id_next : &(*pp)->dest_next) {
+		if (*pp == p) {
+			*pp = by_id ? p->id_next : p->dest_next;
+			return;
+		}
+	}
+}
+
+static void remove_pending(server_t *srv, notify_pending_t *p)
+{
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		srv->pending = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	unchain(&srv->notify_by_dest[dest_bucket(p->zr, &p->addr)], p, false);
+	unchain(&srv->notify_by_id[id_bucket(p->id)], p, true);
+	pending_free(p);
+}
+
 static void queue(server_t *srv, zonert_t *zr, const sockaddr_t *addr, const tsig_key_t *key,
                   uint32_t serial)
 {
-	notify_pending_t *p = srv->pending;
+	size_t b = dest_bucket(zr, addr);
+	notify_pending_t *p = srv->notify_by_dest[b];
 	while (p != NULL && !(p->zr == zr && same_dest(&p->addr, addr)))
-		p = p->next;
+		p = p->dest_next;
 	if (p == NULL) {
 		if ((p = calloc(1, sizeof(*p))) == NULL)
 			return;
@@ -128,7 +160,13 @@ static void queue(server_t *srv, zonert_t *zr, const sockaddr_t *addr, const tsi
 		p->addr = *addr;
 		tsig_ctx_init(&p->tsig, NULL);
 		p->next = srv->pending;
+		if (srv->pending != NULL)
+			srv->pending->prev = p;
 		srv->pending = p;
+		p->dest_next = srv->notify_by_dest[b];
+		srv->notify_by_dest[b] = p;
+	} else {
+		unchain(&srv->notify_by_id[id_bucket(p->id)], p, true);   /* a new ID follows */
 	}
 	p->has_key = key != NULL && key->secret_len <= sizeof(p->secret);
 	if (p->has_key) {
@@ -138,6 +176,8 @@ static void queue(server_t *srv, zonert_t *zr, const sockaddr_t *addr, const tsi
 	}
 	if (getrandom(&p->id, sizeof(p->id), 0) != sizeof(p->id))
 		p->id = (uint16_t)now_ms();
+	p->id_next = srv->notify_by_id[id_bucket(p->id)];
+	srv->notify_by_id[id_bucket(p->id)] = p;
 	p->serial = serial;
 	p->attempts = 0;
 	send_one(srv, p);
@@ -199,9 +239,9 @@ static void answer(server_t *srv, const uint8_t *msg, size_t len, const sockaddr
 	if (len < PKT_HEADER_LEN || !(pkt_flags(msg) & PKT_FLAG_QR) ||
 	    pkt_opcode(msg) != PKT_OPCODE_NOTIFY)
 		return;
-	notify_pending_t *p = srv->pending;
+	notify_pending_t *p = srv->notify_by_id[id_bucket(pkt_id(msg))];
 	while (p != NULL && !(p->id == pkt_id(msg) && same_dest(&p->addr, from)))
-		p = p->next;
+		p = p->id_next;
 	if (p == NULL)
 		return;   /* late, or not ours */
 	char addr[SOCKADDR_STRLEN];
@@ -258,6 +298,10 @@ static int open_socket(server_t *srv, int family, const sockaddr_t *source, stru
 int notify_init(server_t *srv)
 {
 	const conf_server_t *cs = &srv->rc->conf->server;
+	srv->notify_by_dest = calloc(NOTIFY_BUCKETS, sizeof(notify_pending_t *));
+	srv->notify_by_id = calloc(NOTIFY_BUCKETS, sizeof(notify_pending_t *));
+	if (srv->notify_by_dest == NULL || srv->notify_by_id == NULL)
+		return TDM_ENOMEM;
 	srv->notify_fd4 = open_socket(srv, AF_INET, &cs->source4, &srv->notify_ev4);
 	srv->notify_fd6 = open_socket(srv, AF_INET6, &cs->source6, &srv->notify_ev6);
 	srv->notify_timer = event_new(srv->base, -1, EV_PERSIST, retry_cb, srv);
@@ -272,6 +316,9 @@ void notify_free(server_t *srv)
 {
 	while (srv->pending != NULL)
 		remove_pending(srv, srv->pending);
+	free(srv->notify_by_dest);
+	free(srv->notify_by_id);
+	srv->notify_by_dest = srv->notify_by_id = NULL;
 	if (srv->notify_ev4 != NULL)
 		event_free(srv->notify_ev4);
 	if (srv->notify_ev6 != NULL)

@@ -64,7 +64,9 @@ struct server {
 	ctl_msg_t *inbox;
 	int notify_fd4, notify_fd6;   /* UDP sockets for NOTIFY out, from source-address */
 	struct event *notify_ev4, *notify_ev6;
-	struct notify_pending *pending;   /* NOTIFYs waiting for an answer */
+	struct notify_pending *pending;   /* NOTIFYs waiting for an answer (doubly linked) */
+	struct notify_pending **notify_by_dest;   /* the same, hashed by zone and address */
+	struct notify_pending **notify_by_id;     /* the same, hashed by message ID */
 	struct event *notify_timer;
 	atomic_uint jobs_running; /* refresh jobs on their threads */
 	struct primary_jobs *primary_jobs;   /* per primary (few): running jobs, zones waiting for a slot */
