@@ -71,12 +71,15 @@ integration-asan:
 integration: all
 	$(PY) -m pytest -q -p no:cacheprovider tests/integration
 
+# The builds inside `make test` use every CPU (the suite's time is mostly builds and the integration runs).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 test:
 	@scripts/deps.sh test
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory unit-asan
-	@$(MAKE) --no-print-directory fuzz-replay
+	@$(MAKE) --no-print-directory -j$(JOBS) all
+	@$(MAKE) --no-print-directory -j$(JOBS) unit
+	@$(MAKE) --no-print-directory -j$(JOBS) unit-asan
+	@$(MAKE) --no-print-directory -j$(JOBS) fuzz-replay
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory integration-asan
 
