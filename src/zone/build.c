@@ -125,12 +125,6 @@ static bool in_zone(const builder_t *b, const rr_t *rr, int *len)
 	return p - rr->owner == n - b->apex_len;
 }
 
-/* The type an RRSIG rdata covers (its first field); 0 when too short to say. */
-static uint16_t covered_of(const uint8_t *rdata, uint16_t rdlen)
-{
-	return rdlen >= 2 ? pkt_get16(rdata) : 0;
-}
-
 static int item_cmp(const void *pa, const void *pb)
 {
 	const contents_item_t *a = pa, *b = pb;

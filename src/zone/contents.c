@@ -83,12 +83,6 @@ const zone_rrset_t *zone_node_rrset(const zone_contents_t *z, const zone_node_t 
 	return NULL;
 }
 
-/* The type an RRSIG rdata covers (its first field); 0 when too short to say. */
-static uint16_t covered_of(const uint8_t *rdata, uint16_t rdlen)
-{
-	return rdlen >= 2 ? pkt_get16(rdata) : 0;
-}
-
 uint16_t zone_rrset_covered(const zone_contents_t *z, const zone_rrset_t *rrset)
 {
 	if (rrset->type != PKT_TYPE_RRSIG)

@@ -38,6 +38,12 @@ static inline zone_node_t *contents_node(const zone_contents_t *z, uint32_t idx)
 	return zone_pages_elem(&z->nodes, sizeof(zone_node_t), NODE_SHIFT, idx);
 }
 
+/* The type an RRSIG rdata covers (its first field); 0 when too short to say. */
+static inline uint16_t covered_of(const uint8_t *rdata, uint16_t rdlen)
+{
+	return rdlen >= 2 ? (uint16_t)(rdata[0] << 8 | rdata[1]) : 0;
+}
+
 static inline uint32_t contents_slot(const zone_contents_t *z, uint32_t i)
 {
 	return *(const uint32_t *)zone_pages_elem(&z->hash, sizeof(uint32_t), HASH_SHIFT, i);
