@@ -61,6 +61,8 @@ struct api {
 	char key[API_KEY_MAX + 1];
 	api_limits_t limits;
 	api_handler_fn handler;
+	api_auth_fn auth;              /* keys other than the admin key; NULL = none */
+	api_static_fn files;           /* the web console's files; NULL = none */
 	void *ctx;
 	conn_t *conns;                 /* every open connection, to free them with the API */
 	unsigned nconns, nrejects;
@@ -76,8 +78,11 @@ struct conn {
 	size_t scanned;                /* api_head_end's progress in the head */
 	uint64_t body_len;
 	size_t dropped;                /* octets read and dropped while lingering */
+	bool is_static;                /* a static file: no key, no body */
+	bool head_only;                /* the request being answered is a HEAD: no body in the reply */
 	char peer[SOCKADDR_STRLEN];
 	conn_t *prev, *next;
+	api_principal_t principal;     /* who the key says sent the request being served */
 	api_head_t head;
 };
 
@@ -246,6 +251,7 @@ static void conn_free(conn_t *c)
 		api->nrejects--;
 	else
 		api->nconns--;
+	free(c->principal.zones);
 	bufferevent_free(c->bev);   /* closes the socket */
 	event_free(c->timer);
 	free(c);
@@ -273,7 +279,11 @@ static const char *reason(int status)
 	case 408: return "Request Timeout";
 	case 409: return "Conflict";
 	case 411: return "Length Required";
+	case 412: return "Precondition Failed";
 	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 428: return "Precondition Required";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
@@ -283,25 +293,44 @@ static const char *reason(int status)
 }
 
 /* Queues one reply; reading stops until it is written (one request at a time per connection). */
-static void send_reply(conn_t *c, int status, json_t *body, bool close_after)
+static void send_reply(conn_t *c, api_reply_t *r, bool close_after)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
-	char *text = body != NULL ? json_dumps(body, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-	const char *shown = text != NULL ? text : "{}";
-	size_t len = strlen(shown) + 1;
-	if (body != NULL && text == NULL) {   /* out of memory while writing the JSON */
-		status = 500;
-		shown = "{\"error\": \"out of memory\"}";
-		len = strlen(shown) + 1;
+	int status = r->status;
+	char *json = NULL;
+	const char *shown, *type = "application/json";
+	size_t len;
+	if (r->text != NULL) {
+		shown = r->text;
+		len = r->text_len;
+		type = r->content_type != NULL ? r->content_type : "text/plain; charset=utf-8";
+	} else {
+		json = r->body != NULL ? json_dumps(r->body, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+		shown = json != NULL ? json : "{}";
+		if (r->body != NULL && json == NULL) {   /* out of memory while writing the JSON */
+			status = 500;
+			shown = "{\"error\": \"out of memory\"}";
+		}
+		len = strlen(shown);
 	}
+	bool head_only = c->head_only;
+	c->head_only = false;
+	bool json_nl = r->text == NULL;   /* JSON bodies end with a newline, for terminals */
+	char etag[API_ETAG_MAX + 16] = "";
+	if (r->etag[0] != '\0')
+		snprintf(etag, sizeof(etag), "ETag: %s\r\n", r->etag);
 	/* Out of memory here leaves nothing to write: the timer armed below closes the connection. */
-	if (evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-	                        "Content-Length: %zu\r\n%sConnection: %s\r\n\r\n%s\n", status,
-	                        reason(status), len,
-	                        status == 405 ? "Allow: GET, POST, PUT, DELETE, PATCH\r\n" : "",
-	                        close_after ? "close" : "keep-alive", shown) < 0)
+	if (evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+	                        "%s%s%sConnection: %s\r\n\r\n", status, reason(status), type,
+	                        len + (json_nl ? 1 : 0), etag,
+	                        status == 405 ? "Allow: GET, HEAD, POST, PUT, DELETE, PATCH\r\n" : "",
+	                        c->is_static ? "Cache-Control: no-cache\r\n"
+	                                     : "Cache-Control: no-store\r\n",
+	                        close_after ? "close" : "keep-alive") < 0 ||
+	    (!head_only && (evbuffer_add(out, shown, len) != 0 ||
+	                    (json_nl && evbuffer_add(out, "\n", 1) != 0))))
 		close_after = true;
-	free(text);
+	free(json);
 	c->state = CONN_REPLY;
 	c->close_after = close_after;
 	bufferevent_disable(c->bev, EV_READ);
@@ -318,9 +347,9 @@ static void send_error(conn_t *c, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	json_t *body = json_pack("{s:s}", "error", msg);
-	send_reply(c, status, body, true);
-	json_decref(body);
+	api_reply_t r = { .status = status, .body = json_pack("{s:s}", "error", msg) };
+	send_reply(c, &r, true);
+	json_decref(r.body);
 }
 
 /* Splits the decoded path after the prefix into segments (in place, in buf). */
@@ -343,27 +372,52 @@ static bool split(char *buf, api_request_t *req)
 	return true;
 }
 
+bool api_principal_zone_ok(const api_principal_t *p, const char *zone)
+{
+	if (p->zones == NULL)
+		return true;
+	size_t n = strlen(zone);
+	for (const char *z = strstr(p->zones, zone); z != NULL; z = strstr(z + 1, zone))
+		if (z > p->zones && z[-1] == ' ' && z[n] == ' ')
+			return true;
+	return false;
+}
+
 /* A whole request: path, handler, reply. */
 static void dispatch(conn_t *c, char *body)
 {
 	api_t *api = c->api;
 	api_reply_t reply = { .status = 200 };
-	api_request_t req = { .method = c->head.method, .body = body, .body_len = c->body_len };
+	api_request_t req = { .method = c->head.method, .body = body, .body_len = c->body_len,
+	                      .query = api_target_query(c->head.target), .if_match = c->head.if_match,
+	                      .content_type = c->head.content_type, .principal = &c->principal,
+	                      .peer = c->peer };
 	char path[API_HEADER_MAX + 1];
-	if (!api_target_path(c->head.target, path, sizeof(path)))
+	if (!api_target_path(c->head.target, path, sizeof(path))) {
 		api_error(&reply, 400, "malformed path: %s", c->head.target);
-	else if (strncmp(path, API_PREFIX, strlen(API_PREFIX)) != 0 ||
-	         !split(path + strlen(API_PREFIX), &req))
-		api_error(&reply, 404, "no such path: %s", c->head.target);
-	else
+	} else if (c->is_static) {
+		api->files(api->ctx, path, &reply);
+	} else if (strcmp(path, "/metrics") == 0) {
+		req.metrics = true;
+		req.segments[0] = "metrics";
+		req.nsegments = 1;
 		api->handler(api->ctx, &req, &reply);
-	send_reply(c, reply.status, reply.body, !c->head.keep_alive);
+	} else if (strncmp(path, API_PREFIX, strlen(API_PREFIX)) != 0 ||
+	           !split(path + strlen(API_PREFIX), &req)) {
+		api_error(&reply, 404, "no such path: %s", c->head.target);
+	} else {
+		api->handler(api->ctx, &req, &reply);
+	}
+	send_reply(c, &reply, !c->head.keep_alive);
 	json_decref(reply.body);
+	free(reply.text);
+	free(c->principal.zones);
+	c->principal.zones = NULL;
 }
 
 static bool method_allowed(const char *m)
 {
-	return strcmp(m, "GET") == 0 || strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 ||
+	return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 || strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 ||
 	       strcmp(m, "DELETE") == 0 || strcmp(m, "PATCH") == 0;
 }
 
@@ -382,6 +436,35 @@ static void read_body(conn_t *c)
 	evtimer_del(c->timer);
 	dispatch(c, body);
 	free(body);
+}
+
+/* Paths of the API (and /metrics) need the key; everything else is the console's files. */
+static bool is_static_target(const char *target)
+{
+	size_t n = strcspn(target, "?#");
+	if (n == strlen("/metrics") && strncmp(target, "/metrics", n) == 0)
+		return false;
+	/* "/api/v1" and anything under "/api/" are the API's, so their errors are JSON with 401/404 */
+	return !(n >= 4 && strncmp(target, "/api", 4) == 0 && (n == 4 || target[4] == '/'));
+}
+
+/* The admin key, or one the server knows. Fills *p. */
+static bool authenticate(api_t *api, const char *key, api_principal_t *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (key_ok(api->key, key)) {
+		snprintf(p->name, sizeof(p->name), "admin");
+		p->write = true;
+		return true;
+	}
+	if (key == NULL || api->auth == NULL)
+		return false;
+	bool ok = api->auth(api->ctx, key, p);
+	if (!ok) {
+		free(p->zones);
+		memset(p, 0, sizeof(*p));
+	}
+	return ok;
 }
 
 /* The head decides, before a single octet of body is read. */
@@ -403,9 +486,25 @@ static void read_head(conn_t *c)
 	int status = api_head_parse(&c->head, data, end);
 	evbuffer_drain(in, end);
 	c->scanned = 0;
+	c->is_static = false;
+	c->head_only = status == 0 && strcmp(c->head.method, "HEAD") == 0;
+	free(c->principal.zones);
+	memset(&c->principal, 0, sizeof(c->principal));
+	if (status == 0 && api->files != NULL && is_static_target(c->head.target) &&
+	    (strcmp(c->head.method, "GET") == 0 || strcmp(c->head.method, "HEAD") == 0)) {
+		if (c->head.content_length > 0 || c->head.transfer_coding) {
+			send_error(c, 400, "a %s of a file takes no body", c->head.method);
+			return;
+		}
+		c->is_static = true;
+		c->body_len = 0;
+		evtimer_del(c->timer);
+		dispatch(c, NULL);
+		return;
+	}
 	if (status != 0) {
 		send_error(c, status, "%s", c->head.error);
-	} else if (!key_ok(api->key, c->head.api_key)) {
+	} else if (!authenticate(api, c->head.api_key, &c->principal)) {
 		log_limited(&refused_keys, LOG_WARN, "API: %s %s from %s without the right X-API-Key",
 		            c->head.method, c->head.target, c->peer);
 		send_error(c, 401, "missing or wrong X-API-Key");
@@ -624,4 +723,14 @@ void api_free(api_t *api)
 	if (api->backoff != NULL)
 		event_free(api->backoff);
 	free(api);
+}
+
+void api_set_auth(api_t *api, api_auth_fn auth)
+{
+	api->auth = auth;
+}
+
+void api_set_static(api_t *api, api_static_fn files)
+{
+	api->files = files;
 }

@@ -148,6 +148,12 @@ static int field(api_head_t *h, char *line)
 		if (h->api_key != NULL)   /* which one would count? neither */
 			return refuse(h, 400, "X-API-Key given twice");
 		h->api_key = v;
+	} else if (strcasecmp(line, "If-Match") == 0) {
+		if (h->if_match != NULL)
+			return refuse(h, 400, "If-Match given twice");
+		h->if_match = v;
+	} else if (strcasecmp(line, "Content-Type") == 0) {
+		h->content_type = v;
 	} else if (strcasecmp(line, "Content-Length") == 0) {
 		return content_length(h, v);
 	} else if (strcasecmp(line, "Transfer-Encoding") == 0) {
@@ -230,4 +236,61 @@ bool api_target_path(const char *target, char *out, size_t cap)
 	}
 	out[n] = '\0';
 	return true;
+}
+
+const char *api_target_query(const char *target)
+{
+	const char *q = strchr(target, '?');
+	if (q == NULL)
+		return NULL;
+	const char *hash = strchr(target, '#');
+	return hash != NULL && hash < q ? NULL : q + 1;
+}
+
+/* Decodes src[0..len) (%XX, '+' as a space) into out; false when malformed or too long. */
+static bool query_decode(const char *src, size_t len, char *out, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = src[i];
+		if (c == '+') {
+			c = ' ';
+		} else if (c == '%') {
+			int hi = i + 1 < len ? hexval(src[i + 1]) : -1;
+			int lo = hi >= 0 && i + 2 < len ? hexval(src[i + 2]) : -1;
+			if (lo < 0 || (hi == 0 && lo == 0))
+				return false;
+			c = (char)(hi * 16 + lo);
+			i += 2;
+		}
+		if (n + 1 >= cap)
+			return false;
+		out[n++] = c;
+	}
+	if (cap == 0)
+		return false;
+	out[n] = '\0';
+	return true;
+}
+
+int api_query_get(const char *query, const char *name, char *out, size_t cap)
+{
+	if (cap > 0)
+		out[0] = '\0';
+	if (query == NULL)
+		return 0;
+	size_t nlen = strlen(name);
+	for (const char *p = query; *p != '\0' && *p != '#';) {
+		size_t plen = strcspn(p, "&#");
+		const char *eq = memchr(p, '=', plen);
+		size_t klen = eq != NULL ? (size_t)(eq - p) : plen;
+		if (klen == nlen && memcmp(p, name, nlen) == 0) {
+			const char *v = eq != NULL ? eq + 1 : p + plen;
+			return query_decode(v, (size_t)(p + plen - v), out, cap) ? 1 : -1;
+		}
+		p += plen;
+		if (*p == '&')
+			p++;
+	}
+	return 0;
 }

@@ -19,6 +19,8 @@ typedef struct {
 	const char *target;          /* the request-target, as sent ("/api/v1/status?x") */
 	int minor;                   /* HTTP/1.minor */
 	const char *api_key;         /* the X-API-Key value, NULL when absent */
+	const char *if_match;        /* the If-Match value, NULL when absent */
+	const char *content_type;    /* the Content-Type value, NULL when absent */
 	uint64_t content_length;     /* 0 when absent */
 	bool has_length;             /* a Content-Length was given */
 	bool transfer_coding;        /* a Transfer-Encoding was given (we take none: 411) */
@@ -50,3 +52,14 @@ int api_head_parse(api_head_t *h, const char *data, size_t len);
  * not fit.
  */
 bool api_target_path(const char *target, char *out, size_t cap);
+
+/* The query of a request-target ("/a?x=1&y=2" -> "x=1&y=2", fragment dropped by the caller's use), or
+ * NULL when it has none. */
+const char *api_target_query(const char *target);
+
+/*
+ * Parameter `name` of a query ("x=1&y=a%20b"): its value, %XX and '+' decoded, into out (cap octets).
+ * Returns 1 when found, 0 when absent (out is ""), -1 when its value is malformed or does not fit (a
+ * NUL escape included). A parameter given without '=' has the value "". The first occurrence counts.
+ */
+int api_query_get(const char *query, const char *name, char *out, size_t cap);

@@ -1,10 +1,13 @@
 /* server/api.c -- the API's answers: status, zones and their replication view, zone actions */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <urcu.h>
 
 #include "api/http.h"
+#include "api/http_parse.h"
+#include "server/api_impl.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "rrl/rrl.h"
@@ -44,7 +47,7 @@ static json_t *remotes_json(const conf_remote_t *const *list, size_t count)
 }
 
 /* One line of zone list: name, type, serial, records, state, source. */
-static json_t *zone_summary(zonert_t *zr)
+json_t *api_zone_summary(zonert_t *zr)
 {
 	const conf_zone_t *cz = zr->conf;
 	const zone_contents_t *z = zone_contents(zr->zone);
@@ -122,7 +125,7 @@ static json_t *catalog_json(zonert_t *zr)
 
 static json_t *zone_detail(zonert_t *zr)
 {
-	json_t *j = zone_summary(zr);
+	json_t *j = api_zone_summary(zr);
 	const zone_contents_t *z = zone_contents(zr->zone);
 	if (j == NULL)
 		return NULL;
@@ -135,7 +138,7 @@ static json_t *zone_detail(zonert_t *zr)
 	return j;
 }
 
-static zonert_t *find(server_t *srv, const char *name)
+zonert_t *api_find_zone(server_t *srv, const char *name)
 {
 	uint8_t wire[NAME_MAXLEN];
 	int len = name_from_text(name, NULL, wire);
@@ -174,14 +177,6 @@ static void get_status(server_t *srv, api_reply_t *reply)
 	                        (json_int_t)zoneset_count(srv->zones), "workers",
 	                        (json_int_t)srv->nworkers, "listen", listen, "bulk_verification",
 	                        verify, "rate_limit", rrl, "store", store);
-}
-
-static void get_zones(server_t *srv, api_reply_t *reply)
-{
-	json_t *list = json_array();
-	for (size_t i = 0; list != NULL && i < zoneset_count(srv->zones); i++)
-		json_array_append_new(list, zone_summary(zonert_of(zoneset_at(srv->zones, i))));
-	reply->body = json_pack("{s:o}", "zones", list);
 }
 
 /* POST /zones/{zone}/{action} */
@@ -233,40 +228,174 @@ static void zone_remove(server_t *srv, zonert_t *zr, api_reply_t *reply)
 	reply->body = json_pack("{s:s}", "result", "removed");
 }
 
+/* ---- the core routes ---- */
+
+static void route_status(const api_call_t *call, api_reply_t *reply)
+{
+	rcu_read_lock();
+	get_status(call->srv, reply);
+	rcu_read_unlock();
+}
+
+/* GET /zones: the zones the key may see. */
+static void route_zones(const api_call_t *call, api_reply_t *reply)
+{
+	server_t *srv = call->srv;
+	json_t *list = json_array();
+	rcu_read_lock();
+	for (size_t i = 0; list != NULL && i < zoneset_count(srv->zones); i++) {
+		zonert_t *zr = zonert_of(zoneset_at(srv->zones, i));
+		if (zr->conf != NULL && api_principal_zone_ok(call->req->principal, zr->name))
+			json_array_append_new(list, api_zone_summary(zr));
+	}
+	rcu_read_unlock();
+	reply->body = json_pack("{s:o}", "zones", list);
+}
+
+static void route_zone(const api_call_t *call, api_reply_t *reply)
+{
+	rcu_read_lock();
+	reply->body = zone_detail(call->zr);
+	rcu_read_unlock();
+}
+
+static void route_action(const api_call_t *call, api_reply_t *reply)
+{
+	zone_action(call->srv, call->zr, call->params[0], reply);
+}
+
+/* Removing a zone waits for readers (synchronize_rcu): never inside a read section. */
+static void route_remove(const api_call_t *call, api_reply_t *reply)
+{
+	zone_remove(call->srv, call->zr, reply);
+}
+
+const api_route_t api_routes_core[] = {
+	{ "GET", "status", route_status },
+	{ "GET", "zones", route_zones },
+	{ "GET", "zones/{zone}", route_zone },
+	{ "POST", "zones/{zone}/*", route_action },
+	{ "DELETE", "zones/{zone}", route_remove },
+	{ NULL, NULL, NULL },
+};
+
+/* ---- helpers for the route modules ---- */
+
+int api_param(const api_call_t *call, const char *name, char *out, size_t cap)
+{
+	return api_query_get(call->req->query, name, out, cap);
+}
+
+bool api_dry_run(const api_call_t *call)
+{
+	char v[8];
+	return api_param(call, "dry_run", v, sizeof(v)) == 1 &&
+	       (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+}
+
+json_t *api_body_json(const api_call_t *call, api_reply_t *reply)
+{
+	const char *type = call->req->content_type;
+	if (type != NULL && strncasecmp(type, "application/json", 16) != 0) {
+		api_error(reply, 415, "send JSON (Content-Type: application/json), not %s", type);
+		return NULL;
+	}
+	json_error_t err;
+	json_t *j = json_loadb(call->req->body, call->req->body_len, JSON_REJECT_DUPLICATES, &err);
+	if (j == NULL) {
+		api_error(reply, 400, "the body is not JSON: line %d, column %d: %s", err.line,
+		          err.column, err.text);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		api_error(reply, 400, "the body must be a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+/* ---- the router ---- */
+
+static const api_route_t *const route_tables[] = {
+	api_routes_zones, api_routes_records, api_routes_meta, api_routes_core,   /* "*" routes last */
+};
+
+/* Whether the path matches pattern; fills call's params (not the zone). */
+static bool match(const char *pattern, const api_request_t *req, api_call_t *call, int *zone_at)
+{
+	int n = 0;
+	*zone_at = -1;
+	call->nparams = 0;
+	for (const char *p = pattern; *p != '\0'; n++) {
+		size_t len = strcspn(p, "/");
+		if (n >= req->nsegments)
+			return false;
+		const char *seg = req->segments[n];
+		if (len == 6 && strncmp(p, "{zone}", 6) == 0)
+			*zone_at = n;
+		else if (len == 1 && *p == '*')
+			call->params[call->nparams++] = seg;
+		else if (strlen(seg) != len || strncmp(p, seg, len) != 0)
+			return false;
+		p += len;
+		if (*p == '/')
+			p++;
+	}
+	return n == req->nsegments;
+}
+
+static void route(server_t *srv, const api_request_t *req, api_reply_t *reply)
+{
+	bool head = strcmp(req->method, "HEAD") == 0;
+	const char *method = head ? "GET" : req->method;
+	bool path_known = false;
+	api_call_t call = { .srv = srv, .req = req };
+	for (size_t t = 0; t < sizeof(route_tables) / sizeof(route_tables[0]); t++) {
+		for (const api_route_t *r = route_tables[t]; r->method != NULL; r++) {
+			int zone_at;
+			if (!match(r->pattern, req, &call, &zone_at))
+				continue;
+			path_known = true;
+			if (strcmp(r->method, method) != 0)
+				continue;
+			if (strcmp(method, "GET") != 0 && !req->principal->write)
+				return api_error(reply, 403, "the key %s may only read",
+				                 req->principal->name);
+			if (zone_at >= 0) {
+				const char *name = req->segments[zone_at];
+				call.zr = api_find_zone(srv, name);
+				if (call.zr == NULL)
+					return api_error(reply, 404, "no zone %s", name);
+				if (!api_principal_zone_ok(req->principal, call.zr->name))
+					return api_error(reply, 403, "the key %s may not touch %s",
+					                 req->principal->name, call.zr->name);
+			}
+			r->fn(&call, reply);
+			return;
+		}
+	}
+	if (path_known)
+		api_error(reply, 405, "%s is not allowed here", req->method);
+	else
+		api_error(reply, 404, "no such path");
+}
+
 static void handle(void *ctx, const api_request_t *req, api_reply_t *reply)
 {
 	server_t *srv = ctx;
-	const char *const *seg = req->segments;
-	bool get = strcmp(req->method, "GET") == 0, post = strcmp(req->method, "POST") == 0;
-	/* This thread publishes the zone set, so it may look at it outside a read section; removing a
-	 * zone waits for readers (synchronize_rcu), which must not happen inside one. */
-	if (req->nsegments == 2 && strcmp(seg[0], "zones") == 0 && strcmp(req->method, "DELETE") == 0) {
-		zonert_t *zr = find(srv, seg[1]);
-		if (zr == NULL)
-			api_error(reply, 404, "no zone %s", seg[1]);
-		else
-			zone_remove(srv, zr, reply);
-		return;
-	}
-	rcu_read_lock();
-	zonert_t *zr = req->nsegments >= 2 && strcmp(seg[0], "zones") == 0 ? find(srv, seg[1]) : NULL;
-	if (req->nsegments == 1 && strcmp(seg[0], "status") == 0 && get)
-		get_status(srv, reply);
-	else if (req->nsegments == 1 && strcmp(seg[0], "zones") == 0 && get)
-		get_zones(srv, reply);
-	else if (req->nsegments >= 2 && strcmp(seg[0], "zones") == 0 && zr == NULL)
-		api_error(reply, 404, "no zone %s", seg[1]);
-	else if (req->nsegments == 2 && zr != NULL && get)
-		reply->body = zone_detail(zr);
-	else if (req->nsegments == 3 && zr != NULL && post)
-		zone_action(srv, zr, seg[2], reply);
-	else if (req->nsegments <= 3 && (get || post))
-		api_error(reply, 404, "no such path");
-	else
-		api_error(reply, 405, "%s is not allowed here", req->method);
-	rcu_read_unlock();
-	if (reply->body == NULL)
+	route(srv, req, reply);
+	if (reply->body == NULL && reply->text == NULL)
 		api_error(reply, 500, "out of memory");
+	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+		char path[256] = "";
+		for (int i = 0; i < req->nsegments; i++) {
+			size_t n = strlen(path);
+			snprintf(path + n, sizeof(path) - n, "/%s", req->segments[i]);
+		}
+		log_info("API: %s %s by key %s from %s: %d", req->method, path, req->principal->name,
+		         req->peer, reply->status);
+	}
 }
 
 int server_api_start(server_t *srv)

@@ -116,6 +116,42 @@ static void test_target_path(void **state)
 	assert_false(api_target_path("/0123456789", out, 8));   /* does not fit: refused, not cut */
 }
 
+static void test_query(void **state)
+{
+	(void)state;
+	char v[16];
+	assert_null(api_target_query("/api/v1/zones"));
+	const char *q = api_target_query("/api/v1/zones/x/records?name=www&type=A&q=a%20b+c&flag&x=%00");
+	assert_string_equal(q, "name=www&type=A&q=a%20b+c&flag&x=%00");
+	assert_int_equal(api_query_get(q, "name", v, sizeof(v)), 1);
+	assert_string_equal(v, "www");
+	assert_int_equal(api_query_get(q, "q", v, sizeof(v)), 1);
+	assert_string_equal(v, "a b c");
+	assert_int_equal(api_query_get(q, "flag", v, sizeof(v)), 1);
+	assert_string_equal(v, "");
+	assert_int_equal(api_query_get(q, "nam", v, sizeof(v)), 0);
+	assert_int_equal(api_query_get(q, "x", v, sizeof(v)), -1);      /* a NUL escape */
+	assert_int_equal(api_query_get("a=%4", "a", v, sizeof(v)), -1);  /* cut short */
+	assert_int_equal(api_query_get("a=0123456789abcdef", "a", v, sizeof(v)), -1);   /* too long */
+	assert_int_equal(api_query_get("a=1&a=2", "a", v, sizeof(v)), 1);
+	assert_string_equal(v, "1");
+	assert_int_equal(api_query_get(NULL, "a", v, sizeof(v)), 0);
+	/* a '?' after a '#' starts no query */
+	assert_null(api_target_query("/x#frag?a=1"));
+}
+
+static void test_if_match(void **state)
+{
+	(void)state;
+	static api_head_t h;
+	const char *ok = "PATCH /x HTTP/1.1\r\nIf-Match: \"5-abc\"\r\nContent-Type: application/json\r\n\r\n";
+	assert_int_equal(api_head_parse(&h, ok, strlen(ok)), 0);
+	assert_string_equal(h.if_match, "\"5-abc\"");
+	assert_string_equal(h.content_type, "application/json");
+	const char *twice = "PATCH /x HTTP/1.1\r\nIf-Match: \"a\"\r\nIf-Match: \"b\"\r\n\r\n";
+	assert_int_equal(api_head_parse(&h, twice, strlen(twice)), 400);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -123,6 +159,8 @@ int main(void)
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_parse_refused),
 		cmocka_unit_test(test_target_path),
+		cmocka_unit_test(test_query),
+		cmocka_unit_test(test_if_match),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
