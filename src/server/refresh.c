@@ -574,8 +574,17 @@ static void *batch_main(void *arg)
 	server_t *srv = b->srv;
 	rcu_register_thread();
 	int fd = -1;
-	for (size_t i = 0; i < b->count; i++)
+	bool keep = true;
+	for (size_t i = 0; i < b->count; i++) {
 		batch_fetch(&b->items[i], &fd);
+		/* A primary that did not take a second request on a connection gets a new one for each
+		 * zone: what it cost once (up to XFR_KEPT_WAIT_MS) is not paid again. */
+		keep = keep && !b->items[i].r.reconnected;
+		if (!keep && fd >= 0) {
+			close(fd);
+			fd = -1;
+		}
+	}
 	if (fd >= 0)
 		close(fd);
 	bool batched = store_batch_begin(srv->store) == TDM_OK;

@@ -519,6 +519,7 @@ int xfr_fetch_on(const xfr_peer_t *peer, const zone_contents_t *current, int *fd
 		memset(rd, 0, sizeof(*rd));
 		if ((ret = reader_init(rd, peer, current, r)) != TDM_OK)
 			goto out;
+		r->reconnected = true;
 	}
 	*fd = xfrnet_connect_until(peer->primary, peer->source, SOCK_STREAM, until(peer));
 	if (*fd < 0) {

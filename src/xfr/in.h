@@ -34,6 +34,7 @@ typedef struct {
 	bool has_expire;                  /* the primary answered EDNS EXPIRE (RFC 7314) */
 	uint32_t expire;
 	uint64_t read_records, read_bytes; /* what was read: counted against the peer's limits */
+	bool reconnected;                 /* xfr_fetch_on: the kept connection failed, a new one served */
 	char error[384];                  /* why it failed, for logs and the replication view */
 } xfr_result_t;
 
