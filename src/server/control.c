@@ -21,6 +21,8 @@
  * check, then IXFR or AXFR) run on their own threads, at most xfr-per-primary at once for each
  * primary, and report back through the inbox. Workers post NOTIFYs they accepted the same way.
  * A zone never has two jobs: a request that comes while one runs is remembered and run after it.
+ * Zones that hold no data yet go in batches (refresh_start_batch): one job, one slot, up to
+ * REFRESH_BATCH_MAX zones; they wait in the queue until the control thread has seen them all.
  */
 
 static void post(server_t *srv, ctl_msg_t *m)
