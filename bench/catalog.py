@@ -18,6 +18,8 @@ uses `journal-content: all` and `zonefile-sync: -1` (no zone files), 2 UDP and 2
 
     /usr/bin/python3 bench/catalog.py                 # 10,000 zones, both consumers
     /usr/bin/python3 bench/catalog.py --zones 2000 --only tandem --keep
+    BENCH_TANDEM_SERVER='{"xfr-per-primary": 8}' /usr/bin/python3 bench/catalog.py --only tandem
+                                                      # server settings added to the Tandem consumer's
 
 This measures and reports; it asserts nothing (the 60 s target is asserted by
 tests/integration/test_catalog.py). Prints a table to stdout, progress to stderr, and with --json FILE
