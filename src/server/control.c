@@ -21,6 +21,8 @@
  * check, then IXFR or AXFR) run on their own threads, at most xfr-per-primary at once for each
  * primary, and report back through the inbox. Workers post NOTIFYs they accepted the same way.
  * A zone never has two jobs: a request that comes while one runs is remembered and run after it.
+ * Zones that hold no data yet go in batches (refresh_start_batch): one job, one slot, up to
+ * REFRESH_BATCH_MAX zones; they wait in the queue until the control thread has seen them all.
  */
 
 static void post(server_t *srv, ctl_msg_t *m)
@@ -58,7 +60,7 @@ void control_post_name(server_t *srv, ctl_kind_t kind, const char *name, size_t 
 	post(srv, m);
 }
 
-void control_post(server_t *srv, ctl_kind_t kind, zonert_t *zr)
+static void post_zone(server_t *srv, ctl_kind_t kind, zonert_t *zr, size_t index)
 {
 	ctl_msg_t *m = malloc(sizeof(*m));
 	if (m == NULL) {
@@ -68,7 +70,18 @@ void control_post(server_t *srv, ctl_kind_t kind, zonert_t *zr)
 	zone_ref(zr->zone);
 	m->kind = kind;
 	m->zr = zr;
+	m->index = index;
 	post(srv, m);
+}
+
+void control_post(server_t *srv, ctl_kind_t kind, zonert_t *zr)
+{
+	post_zone(srv, kind, zr, kind == CTL_REFRESH_DONE ? 1 : 0);
+}
+
+void control_post_done(server_t *srv, zonert_t *zr, size_t slots)
+{
+	post_zone(srv, CTL_REFRESH_DONE, zr, slots);
 }
 
 /* The key that limits concurrent jobs: the zone's first primary. */
@@ -85,6 +98,7 @@ struct primary_jobs {
 	char key[256];
 	unsigned running;
 	zonert_t *head, *tail;
+	bool kick;                   /* run_waiting is due once the control thread is idle */
 };
 
 /* The entry of a primary, made on first use; NULL when out of memory. The array may move: callers
@@ -105,32 +119,97 @@ static struct primary_jobs *jobs_for(server_t *srv, const char *key)
 	return p;
 }
 
-static void start_or_queue(server_t *srv, zonert_t *zr)
+static void enqueue(struct primary_jobs *pj, zonert_t *zr)
+{
+	if (zr->queued)
+		return;
+	zr->queued = true;
+	zone_ref(zr->zone);
+	zr->next_waiting = NULL;
+	if (pj->tail != NULL)
+		pj->tail->next_waiting = zr;
+	else
+		pj->head = zr;
+	pj->tail = zr;
+}
+
+static void run_waiting(server_t *srv, const char *key);
+
+/* Zones that hold no data yet come by the thousand (a catalog's new members): they wait until the
+ * control thread has seen them all, then leave in batches (refresh_start_batch). */
+static void kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	server_t *srv = arg;
+	srv->kick_armed = false;
+	for (size_t i = 0; i < srv->nprimary_jobs; i++) {
+		if (!srv->primary_jobs[i].kick)
+			continue;
+		srv->primary_jobs[i].kick = false;
+		char key[sizeof(srv->primary_jobs[i].key)];
+		snprintf(key, sizeof(key), "%s", srv->primary_jobs[i].key);
+		run_waiting(srv, key);
+	}
+}
+
+static void kick_later(server_t *srv, struct primary_jobs *pj)
+{
+	pj->kick = true;
+	struct timeval now = { 0, 0 };
+	if (!srv->kick_armed && event_base_once(srv->base, -1, EV_TIMEOUT, kick_cb, srv, &now) == 0)
+		srv->kick_armed = true;
+}
+
+/* Takes from the head of the primary's queue the zones that may join zr's batch (their queue
+ * references go with them). */
+static size_t take_batch(struct primary_jobs *pj, zonert_t **batch)
+{
+	size_t n = 1;
+	while (n < REFRESH_BATCH_MAX && pj->head != NULL && !pj->head->refreshing &&
+	       refresh_batchable(pj->head)) {
+		zonert_t *zr = pj->head;
+		pj->head = zr->next_waiting;
+		if (pj->head == NULL)
+			pj->tail = NULL;
+		zr->queued = false;
+		batch[n++] = zr;
+	}
+	return n;
+}
+
+/* now: zr was just taken from its queue (run_waiting), it starts if a slot is free. */
+static void start_or_queue(server_t *srv, zonert_t *zr, bool now)
 {
 	if (zr->refreshing) {
 		zr->refresh_again = true;
 		return;
 	}
+	if (zr->queued)
+		return;   /* its turn comes */
 	struct primary_jobs *pj = jobs_for(srv, primary_key(zr));
 	if (pj == NULL)
 		return;
-	if (pj->running >= srv->rc->conf->server.xfr_per_primary) {
-		if (!zr->queued) {
-			zr->queued = true;
-			zone_ref(zr->zone);
-			zr->next_waiting = NULL;
-			if (pj->tail != NULL)
-				pj->tail->next_waiting = zr;
-			else
-				pj->head = zr;
-			pj->tail = zr;
-		}
+	unsigned max = srv->rc->conf->server.xfr_per_primary;
+	bool batchable = refresh_batchable(zr);
+	if (pj->running >= max || (batchable && !now)) {
+		enqueue(pj, zr);
+		if (pj->running < max)
+			kick_later(srv, pj);
 		return;
 	}
-	if (refresh_start(srv, zr) == TDM_OK) {
-		zr->refreshing = true;
-		snprintf(zr->job_key, sizeof(zr->job_key), "%s", pj->key);
+	zonert_t *batch[REFRESH_BATCH_MAX] = { zr };
+	size_t n = batchable ? take_batch(pj, batch) : 1;
+	bool started = refresh_start_batch(srv, batch, n) == TDM_OK;
+	if (started)
 		pj->running++;
+	for (size_t i = 0; i < n; i++) {
+		if (started) {
+			batch[i]->refreshing = true;
+			snprintf(batch[i]->job_key, sizeof(batch[i]->job_key), "%s", pj->key);
+		} else if (i > 0) {
+			enqueue(pj, batch[i]);   /* back in line: a later end of a job starts it */
+		}
+		if (i > 0)
+			zone_unref(batch[i]->zone);
 	}
 }
 
@@ -147,7 +226,7 @@ static void run_waiting(server_t *srv, const char *key)
 			pj->tail = NULL;
 		zr->queued = false;
 		if (zr->conf != NULL && zr->conf->type == CONF_ZONE_SECONDARY && !srv->stopping)
-			start_or_queue(srv, zr);   /* its primary may have changed: queued there then */
+			start_or_queue(srv, zr, true);   /* its primary may have changed: queued there */
 		zone_unref(zr->zone);
 	}
 }
@@ -156,7 +235,7 @@ void control_refresh(server_t *srv, zonert_t *zr)
 {
 	if (zr->conf == NULL || zr->conf->type != CONF_ZONE_SECONDARY || srv->stopping)
 		return;
-	start_or_queue(srv, zr);
+	start_or_queue(srv, zr, false);
 }
 
 static void timer_fired(evutil_socket_t fd, short what, void *arg)
@@ -208,8 +287,8 @@ static void handle(server_t *srv, ctl_msg_t *m)
 		break;
 	case CTL_REFRESH_DONE: {
 		struct primary_jobs *pj = jobs_for(srv, zr->job_key);
-		if (pj != NULL && pj->running > 0)
-			pj->running--;
+		if (pj != NULL && pj->running >= m->index)
+			pj->running -= (unsigned)m->index;
 		char key[sizeof(zr->job_key)];
 		snprintf(key, sizeof(key), "%s", zr->job_key);
 		zr->refreshing = false;

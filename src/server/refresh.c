@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 #include <urcu.h>
 
 #include "lib/error.h"
@@ -391,12 +392,12 @@ static void timers_failed(const job_t *job, const zone_contents_t *current, stor
 	st->last_refresh = now;
 }
 
-static void *job_main(void *arg)
+/* One refresh from start to end; reports to the control thread (slots: the job slots its end frees,
+ * 1 for a job of its own, 0 or 1 within a batch) and frees the job. */
+static void run_job(job_t *job, size_t slots)
 {
-	job_t *job = arg;
 	zonert_t *zr = job->zr;
 	job->deadline = netwait_now() + (int64_t)job->max_time * 1000000;
-	rcu_register_thread();
 	rcu_read_lock();
 	zone_contents_t *current = zone_contents(zr->zone);
 	if (current != NULL)
@@ -445,12 +446,214 @@ static void *job_main(void *arg)
 		control_post(job->srv, CTL_NOTIFY, zr);
 	if (changed && job->catalog)
 		control_post(job->srv, CTL_CATALOG, zr);
-	control_post(job->srv, CTL_REFRESH_DONE, zr);
-	atomic_fetch_sub(&job->srv->jobs_running, 1);
+	control_post_done(job->srv, zr, slots);
 	zone_unref(zr->zone);
 	free(job);
+}
+
+static void *job_main(void *arg)
+{
+	job_t *job = arg;
+	server_t *srv = job->srv;
+	rcu_register_thread();
+	run_job(job, 1);
+	atomic_fetch_sub(&srv->jobs_running, 1);
 	rcu_unregister_thread();
 	return NULL;
+}
+
+/*
+ * First transfers in bulk: zones that hold nothing yet (a catalog's new members, zones added by
+ * autoprimary) from one primary with a single address, up to REFRESH_BATCH_MAX of them in one job
+ * that takes one of the primary's xfr-per-primary slots. Nothing to compare, so no SOA query: each
+ * zone is asked for by AXFR, one after the other over one TCP connection as long as the primary
+ * keeps it open (xfr_fetch_on), and all of them are committed to the store in one transaction (one
+ * fsync), then published. Each zone keeps its own bounds (xfr-timeout per message, xfr-max-time
+ * from the start of its own transfer, max-zone-records, max-zone-size) and its own result: one
+ * that fails is retried later as any failed refresh, the others go on.
+ */
+
+typedef struct {
+	job_t *job;
+	xfr_result_t r;
+	zone_contents_t *z;
+	store_state_t st;
+	double ms;
+	bool stored;
+} batch_item_t;
+
+typedef struct {
+	server_t *srv;
+	size_t count;
+	batch_item_t items[REFRESH_BATCH_MAX];
+} batch_t;
+
+static void batch_fetch(batch_item_t *it, int *fd)
+{
+	job_t *job = it->job;
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	job->deadline = netwait_now() + (int64_t)job->max_time * 1000000;
+	pthread_mutex_lock(&job->zr->lock);
+	it->st = job->zr->state;
+	pthread_mutex_unlock(&job->zr->lock);
+	xfr_peer_t peer = peer_of(job, 0);
+	rrlist_t *list = NULL;
+	int ret = xfr_fetch_on(&peer, NULL, fd, &it->r);
+	if (ret == TDM_OK && (ret = build(job, NULL, &it->r, &list, &it->z)) != TDM_OK)
+		snprintf(it->r.error, sizeof(it->r.error), "%s", ret == TDM_EMALF ?
+		         "the zone does not build" : tdm_strerror(ret));
+	it->ms = ms_since(&start);
+}
+
+/* Inside the store batch: the zone and its timers, for each transfer that went through. */
+static void batch_store(batch_item_t *it)
+{
+	job_t *job = it->job;
+	char addr[SOCKADDR_STRLEN];
+	sockaddr_format(&job->addrs[0], addr, sizeof(addr));
+	if (it->z != NULL) {
+		int ret = commit(job, NULL, it->r.records, it->z, &it->r);
+		if (ret == TDM_OK) {
+			it->stored = true;
+			timers_ok(job, it->z, &it->r, &it->st);
+			set_result(&it->st, "ok: AXFR serial 0 -> %u", zone_serial(it->z));
+			snprintf(it->st.primary, sizeof(it->st.primary), "%s", addr);
+		} else {
+			snprintf(it->r.error, sizeof(it->r.error), "store: %s", tdm_strerror(ret));
+			zone_contents_free(it->z);
+			it->z = NULL;
+		}
+	}
+	if (it->z == NULL) {
+		log_warn("%s: AXFR from %s failed (%s)", job->zr->name, addr, it->r.error);
+		set_result(&it->st, "AXFR from %s failed: %s", addr, it->r.error);
+		timers_failed(job, NULL, &it->st);
+	}
+	store_state_set(job->srv->store, job->zr->name, &it->st);
+}
+
+/* After the commit: served, logged, reported. */
+static void batch_publish(batch_item_t *it, size_t slots)
+{
+	job_t *job = it->job;
+	zonert_t *zr = job->zr;
+	bool changed = false;
+	if (it->z != NULL) {
+		char addr[SOCKADDR_STRLEN];
+		log_info("%s: AXFR from %s serial 0 -> %u, %zu records, %u messages, %.0f ms", zr->name,
+		         sockaddr_format(&job->addrs[0], addr, sizeof(addr)), zone_serial(it->z),
+		         it->r.changes, it->r.messages, it->ms);
+		if (still_secondary(zr)) {
+			zr->serial = zone_serial(it->z);
+			zone_set_contents(zr->zone, it->z);
+			zone_set_expired(zr->zone, false);
+			changed = true;
+		} else {
+			zone_contents_free(it->z);
+		}
+		it->z = NULL;
+	}
+	pthread_mutex_lock(&zr->lock);
+	zr->state = it->st;
+	pthread_mutex_unlock(&zr->lock);
+	zone_set_expire_at(zr->zone, it->st.expire_at);
+	if (changed)
+		control_post(job->srv, CTL_NOTIFY, zr);
+	if (changed && job->catalog)
+		control_post(job->srv, CTL_CATALOG, zr);
+	control_post_done(job->srv, zr, slots);
+	xfr_result_clear(&it->r);
+	zone_unref(zr->zone);
+	free(job);
+}
+
+static void *batch_main(void *arg)
+{
+	batch_t *b = arg;
+	server_t *srv = b->srv;
+	rcu_register_thread();
+	int fd = -1;
+	bool keep = true;
+	for (size_t i = 0; i < b->count; i++) {
+		batch_fetch(&b->items[i], &fd);
+		/* A primary that did not take a second request on a connection gets a new one for each
+		 * zone: what it cost once (up to XFR_KEPT_WAIT_MS) is not paid again. */
+		keep = keep && !b->items[i].r.reconnected;
+		if (!keep && fd >= 0) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	bool batched = store_batch_begin(srv->store) == TDM_OK;
+	for (size_t i = 0; i < b->count; i++)
+		batch_store(&b->items[i]);
+	if (batched && store_batch_commit(srv->store) != TDM_OK) {
+		/* Nothing of the batch is stored: every zone of it failed, and is retried later. */
+		for (size_t i = 0; i < b->count; i++) {
+			batch_item_t *it = &b->items[i];
+			if (it->z == NULL)
+				continue;
+			log_warn("%s: AXFR: the store did not commit it", it->job->zr->name);
+			set_result(&it->st, "store: cannot commit the transfer");
+			timers_failed(it->job, NULL, &it->st);
+			zone_contents_free(it->z);
+			it->z = NULL;
+		}
+	}
+	for (size_t i = 0; i < b->count; i++)
+		batch_publish(&b->items[i], i + 1 == b->count ? 1 : 0);
+	atomic_fetch_sub(&srv->jobs_running, 1);
+	free(b);
+	rcu_unregister_thread();
+	return NULL;
+}
+
+int refresh_start_batch(server_t *srv, zonert_t *const *zrs, size_t count)
+{
+	if (count == 0 || count > REFRESH_BATCH_MAX)
+		return TDM_EINVAL;
+	if (count == 1)
+		return refresh_start(srv, zrs[0]);
+	batch_t *b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return TDM_ENOMEM;
+	b->srv = srv;
+	for (size_t i = 0; i < count; i++) {
+		if ((b->items[i].job = job_new(srv, zrs[i])) == NULL)
+			goto fail;
+		b->count++;
+	}
+	for (size_t i = 0; i < count; i++)
+		zone_ref(zrs[i]->zone);
+	atomic_fetch_add(&srv->jobs_running, 1);
+	if (thread_detached(batch_main, b) != TDM_OK) {
+		log_err("%s: cannot start a transfer thread", zrs[0]->name);
+		atomic_fetch_sub(&srv->jobs_running, 1);
+		for (size_t i = 0; i < count; i++)
+			zone_unref(zrs[i]->zone);
+		goto fail;
+	}
+	return TDM_OK;
+fail:
+	for (size_t i = 0; i < b->count; i++)
+		free(b->items[i].job);
+	free(b);
+	return TDM_ENOMEM;
+}
+
+bool refresh_batchable(const zonert_t *zr)
+{
+	const conf_zone_t *cz = zr->conf;
+	if (cz == NULL || cz->type != CONF_ZONE_SECONDARY || cz->primary_count != 1 ||
+	    cz->primaries[0]->address_count != 1 || zr->force_axfr)
+		return false;
+	rcu_read_lock();
+	bool empty = zone_contents(zr->zone) == NULL;
+	rcu_read_unlock();
+	return empty;
 }
 
 int refresh_start(server_t *srv, zonert_t *zr)

@@ -71,6 +71,7 @@ struct server {
 	atomic_uint jobs_running; /* refresh jobs on their threads */
 	struct primary_jobs *primary_jobs;   /* per primary (few): running jobs, zones waiting for a slot */
 	size_t nprimary_jobs;
+	bool kick_armed;          /* control.c: a pass over the primaries' queues is due */
 	bool stopping;
 	struct api *api;          /* the HTTP API, NULL when http.listen is unset */
 	struct dynzone *dyn;      /* members of consumed catalogs (server/catconsume.c) */

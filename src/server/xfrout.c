@@ -1,5 +1,7 @@
 /* server/xfrout.c -- a transfer out (AXFR or IXFR) on its own thread, from a pinned zone version */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -18,6 +20,7 @@
 #include "wire/rdata.h"
 #include "server/peerlimit.h"
 #include "server/xfrout.h"
+#include "xfr/net.h"
 #include "xfr/out.h"
 #include "zone/diff.h"
 
@@ -32,9 +35,19 @@
  * IPv6 /64); every message, and the answers handed over, must be taken by the client within
  * xfr-timeout seconds, or the transfer ends and its slot is free: a reader that stalls or trickles
  * cannot keep a slot for longer than that per message.
+ *
+ * A client may ask for several transfers, one after the other, on one connection (RFC 5936 4.1,
+ * RFC 7766 6.2.1: a secondary provisioning a catalog's new members asks for each of them so). Once a
+ * transfer is through, its slot is freed and the thread waits up to XFROUT_NEXT_WAIT_MS for the next
+ * request, which goes through the same checks as on a worker (dispatch_request: TSIG, ACL, the
+ * limits above); anything but a transfer is answered and the connection closed. At most xfr-out-max
+ * connections wait so at once; past that, a finished transfer closes its connection at once.
  */
 
+#define XFROUT_NEXT_WAIT_MS 1000
+
 static atomic_uint active;   /* transfers out running, over the whole server */
+static atomic_uint idle;     /* connections waiting for another transfer request */
 static peerlimit_t per_address;
 
 struct xfrout {
@@ -127,7 +140,7 @@ static void job_free(xfrout_t *job)
 
 unsigned xfrout_running(void)
 {
-	return atomic_load(&active);
+	return atomic_load(&active) + atomic_load(&idle);
 }
 
 void xfrout_cancel(xfrout_t *job)
@@ -250,9 +263,10 @@ static double ms_since(const struct timespec *start)
 	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
-static void *job_main(void *arg)
+/* Runs one transfer; returns the connection when it went through (the job freed, its slot too),
+ * else -1 (closed). */
+static int serve(xfrout_t *job)
 {
-	xfrout_t *job = arg;
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	pkt_question_t q;
@@ -266,7 +280,7 @@ static void *job_main(void *arg)
 		         job->zr->name, q.qtype == PKT_TYPE_AXFR ? "AXFR" : "IXFR", addr,
 		         job->timeout_ms / 1000);
 		job_free(job);
-		return NULL;
+		return -1;
 	}
 	free(job->pending);
 	job->pending = NULL;
@@ -285,6 +299,7 @@ static void *job_main(void *arg)
 	uint32_t client_serial = 0;
 	bool known = false;
 	const char *kind = stream(job, &x, &client_serial, &known);
+	int fd = -1;
 	if (kind == NULL) {
 		log_warn("%s: %s to %s failed after %u messages", job->zr->name,
 		         q.qtype == PKT_TYPE_AXFR ? "AXFR" : "IXFR", addr, x.messages);
@@ -296,10 +311,76 @@ static void *job_main(void *arg)
 		zonert_peer_seen(job->zr, &job->peer, q.qtype == PKT_TYPE_AXFR ? "axfr" : "ixfr",
 		                 sent || known, sent ? zone_serial(job->z) : client_serial,
 		                 sent ? kind : NULL);
+		fd = job->fd;
+		job->fd = -1;
 	}
 	job_free(job);
+	return fd;
+}
+
+/* Waits for another request on the connection and answers it: the job for a transfer allowed (fd
+ * now its own), else NULL with the connection closed (after the answer to anything else). */
+static xfrout_t *next_job(server_t *srv, int fd, const sockaddr_t *peer)
+{
+	rcu_read_lock();
+	unsigned max = rcu_dereference(srv->rc)->conf->server.xfr_out_max;
+	rcu_read_unlock();
+	xfrout_t *job = NULL;
+	uint8_t *msg = NULL, *resp = NULL;
+	if (atomic_fetch_add(&idle, 1) >= max) {
+		atomic_fetch_sub(&idle, 1);
+		goto out;
+	}
+	/* Every message leaves whole (send_msg): the end of one transfer must not wait for an ACK. */
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	msg = malloc(PKT_MAXLEN);
+	resp = malloc(PKT_MAXLEN);
+	int n = msg == NULL || resp == NULL ? TDM_ENOMEM
+	        : xfrnet_recv_until(fd, SOCK_STREAM, msg, PKT_MAXLEN,
+	                            netwait_now() + (int64_t)XFROUT_NEXT_WAIT_MS * 1000);
+	if (n <= 0 || atomic_load(&srv->shared.stop)) {
+		atomic_fetch_sub(&idle, 1);
+		goto out;
+	}
+	query_env_t env = { .identity = srv->shared.identity, .udp_payload = srv->shared.udp_payload,
+	                    .cookie_secret = srv->shared.cookie_secret, .client = &peer->ss };
+	rcu_read_lock();
+	env.zones = rcu_dereference(*srv->shared.zones);
+	size_t len = dispatch_request(srv, &env, msg, (size_t)n, resp, PKT_MAXLEN, true, peer, &job);
+	unsigned timeout_ms = rcu_dereference(srv->rc)->conf->server.xfr_timeout * 1000;
+	rcu_read_unlock();
+	atomic_fetch_sub(&idle, 1);
+	if (job != NULL) {
+		job->fd = fd;
+		fd = -1;
+	} else if (len > 0) {
+		xfrnet_send_until(fd, SOCK_STREAM, resp, len, netwait_now() + (int64_t)timeout_ms * 1000);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(msg);
+	free(resp);
+	return job;
+}
+
+static void *job_main(void *arg)
+{
+	xfrout_t *job = arg;
+	server_t *srv = job->srv;
+	sockaddr_t peer = job->peer;
+	rcu_register_thread();
+	for (;;) {
+		int fd = serve(job);
+		if (fd < 0 || (job = next_job(srv, fd, &peer)) == NULL)
+			break;
+	}
+	rcu_unregister_thread();
 	return NULL;
 }
+
+
 
 void xfrout_start(xfrout_t *job, int fd, const uint8_t *pending, size_t pending_len)
 {

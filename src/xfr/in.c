@@ -486,7 +486,15 @@ static int finish(reader_t *rd, uint16_t qtype)
 	return ret;
 }
 
-int xfr_fetch(const xfr_peer_t *peer, const zone_contents_t *current, xfr_result_t *r)
+/* A connection kept from an earlier transfer failed before its first message: the primary closed
+ * it (or never reads a second request), so a new one gets the request. */
+static bool stale(int ret, const xfr_result_t *r)
+{
+	return r->messages == 0 && ret != TDM_EMALF && ret != TDM_ERANGE && ret != TDM_ERCODE &&
+	       ret != TDM_ENOMEM;
+}
+
+int xfr_fetch_on(const xfr_peer_t *peer, const zone_contents_t *current, int *fd, xfr_result_t *r)
 {
 	reader_t *rd = calloc(1, sizeof(*rd));
 	uint8_t *buf = malloc(PKT_MAXLEN), *rdbuf = malloc(65536);
@@ -494,21 +502,55 @@ int xfr_fetch(const xfr_peer_t *peer, const zone_contents_t *current, xfr_result
 	int ret = TDM_ENOMEM;
 	if (rd == NULL || buf == NULL || rdbuf == NULL || reader_init(rd, peer, current, r) != TDM_OK)
 		goto out;
-	int fd = xfrnet_connect_until(peer->primary, peer->source, SOCK_STREAM, until(peer));
-	if (fd < 0) {
-		ret = net_fail(r, fd, peer, "connecting");
+	if (*fd >= 0) {
+		/* A kept connection gets a short first wait: a primary that neither answers a second
+		 * request nor closes costs that, not a whole xfr-timeout. */
+		xfr_peer_t kept = *peer;
+		kept.timeout_ms = peer->timeout_ms < XFR_KEPT_WAIT_MS ? peer->timeout_ms : XFR_KEPT_WAIT_MS;
+		rd->peer = &kept;
+		ret = exchange(rd, *fd, SOCK_STREAM, qtype, buf, rdbuf);
+		rd->peer = peer;
+		if (ret == TDM_OK || !stale(ret, r))
+			goto done;
+		close(*fd);
+		*fd = -1;
+		reader_free(rd);
+		xfr_result_clear(r);
+		memset(rd, 0, sizeof(*rd));
+		if ((ret = reader_init(rd, peer, current, r)) != TDM_OK)
+			goto out;
+		r->reconnected = true;
+	}
+	*fd = xfrnet_connect_until(peer->primary, peer->source, SOCK_STREAM, until(peer));
+	if (*fd < 0) {
+		ret = net_fail(r, *fd, peer, "connecting");
+		*fd = -1;
 		goto out;
 	}
-	ret = exchange(rd, fd, SOCK_STREAM, qtype, buf, rdbuf);
-	close(fd);
+	ret = exchange(rd, *fd, SOCK_STREAM, qtype, buf, rdbuf);
+done:
 	if (ret == TDM_OK)
 		ret = finish(rd, qtype);
+	/* Only a transfer read to its end leaves the connection at a message boundary. */
+	if (ret != TDM_OK || rd->state != S_DONE) {
+		close(*fd);
+		*fd = -1;
+	}
 out:
 	if (rd != NULL)
 		reader_free(rd);
 	free(rd);
 	free(buf);
 	free(rdbuf);
+	return ret;
+}
+
+int xfr_fetch(const xfr_peer_t *peer, const zone_contents_t *current, xfr_result_t *r)
+{
+	int fd = -1;
+	int ret = xfr_fetch_on(peer, current, &fd, r);
+	if (fd >= 0)
+		close(fd);
 	return ret;
 }
 

@@ -34,6 +34,7 @@ typedef struct {
 	bool has_expire;                  /* the primary answered EDNS EXPIRE (RFC 7314) */
 	uint32_t expire;
 	uint64_t read_records, read_bytes; /* what was read: counted against the peer's limits */
+	bool reconnected;                 /* xfr_fetch_on: the kept connection failed, a new one served */
 	char error[384];                  /* why it failed, for logs and the replication view */
 } xfr_result_t;
 
@@ -54,6 +55,17 @@ int xfr_soa_query(const xfr_peer_t *peer, uint32_t *serial, xfr_result_t *r);
  * (TDM_EMALF), a limit (TDM_ERANGE), the deadline (TDM_ETIMEDOUT); the caller falls back to AXFR.
  */
 int xfr_fetch(const xfr_peer_t *peer, const zone_contents_t *current, xfr_result_t *r);
+
+/*
+ * Like xfr_fetch, over the TCP connection *fd when it is open (>= 0: kept from an earlier transfer
+ * from the same primary; RFC 5936 4.1 and RFC 7766 6.2.1 let a client send several requests on one
+ * connection), else over a new one. A kept connection that fails before the first message of the
+ * answer (closed by the primary, or no answer within XFR_KEPT_WAIT_MS) is replaced by a new one
+ * once. On return *fd is the connection to keep for the next transfer, or -1 (closed) after a
+ * failure or an IXFR answered without a whole stream. The caller closes a kept *fd.
+ */
+#define XFR_KEPT_WAIT_MS 2000
+int xfr_fetch_on(const xfr_peer_t *peer, const zone_contents_t *current, int *fd, xfr_result_t *r);
 
 /* Asks the primary (over TCP, signed when the peer has a key) for the zone's NS set: the target
  * names, lowercase, into names (at most max; *count says how many). TDM_OK, TDM_ERCODE, or a

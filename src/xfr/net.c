@@ -1,5 +1,7 @@
 /* xfr/net.c -- blocking client sockets with timeouts: each call bounded as a whole */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -31,6 +33,10 @@ int xfrnet_connect_until(const sockaddr_t *to, const sockaddr_t *source, int typ
 		ret = -errno;
 		goto fail;
 	}
+	/* Requests are written whole (xfrnet_send_until): nothing gains from Nagle's wait. */
+	int one = 1;
+	if (type == SOCK_STREAM)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	ret = netwait_connect(fd, (const struct sockaddr *)&to->ss, to->len, until);
 	if (ret != TDM_OK)
 		goto fail;
@@ -49,8 +55,10 @@ int xfrnet_send_until(int fd, int type, const uint8_t *msg, size_t len, int64_t 
 {
 	if (type == SOCK_DGRAM)
 		return send(fd, msg, len, 0) == (ssize_t)len ? TDM_OK : -errno;
+	/* MSG_MORE: the prefix leaves with the message, not as a segment of its own that Nagle's
+	 * algorithm and a delayed ACK would hold the message behind (40 ms on a kept connection). */
 	uint8_t prefix[2] = { (uint8_t)(len >> 8), (uint8_t)len };
-	int ret = netwait_send_all(fd, prefix, 2, 0, until);
+	int ret = netwait_send_all(fd, prefix, 2, MSG_MORE, until);
 	return ret == TDM_OK ? netwait_send_all(fd, msg, len, 0, until) : ret;
 }
 
