@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "cli/fmt.h"
 #include "cli/zone.h"
+#include "cli/zonecreate.h"
 #include "lib/error.h"
 #include "wire/name.h"
 
@@ -30,7 +31,6 @@ static const struct subcommand subcommands[] = {
 	{ "retransfer", "ZONE", "secondary: a full AXFR now, whatever the serials say", run_action },
 	{ "add", "...", NULL, NULL },
 	{ "quick", "...", NULL, NULL },
-	{ "remove", "...", NULL, NULL },
 	{ "export", "...", NULL, NULL },
 	{ "import", "...", NULL, NULL },
 };
@@ -45,6 +45,9 @@ static void usage(FILE *out)
 			fprintf(out, "  zone %-10s %-5s %s\n", subcommands[i].name, subcommands[i].args,
 			        subcommands[i].what);
 	}
+	fputs("  zone create NAME ...     a zone made through the API (tandem zone create --help)\n"
+	      "  zone set ZONE P=V ..     change an API zone's properties\n"
+	      "  zone delete ZONE         remove an API zone (or one a super-primary made)\n", out);
 	fputs("\nA POST (reload, notify, refresh, retransfer) starts the work and returns; watch it with\n"
 	      "`tandem zone show ZONE`.\n\n", out);
 	cli_opts_usage(out);
@@ -171,6 +174,21 @@ int cli_zone_main(cli_opts_t *o, int argc, char **argv)
 {
 	char err[512];
 	int npos;
+	/* create, set and delete take options of their own (cli/zonecreate.c). */
+	for (int i = 0; i < argc; i++) {
+		if (argv[i][0] == '-') {
+			/* A global option's value is not the subcommand. */
+			static const char *const valued[] = { "--server", "--key-file", "--api-key",
+			                                      "--timeout" };
+			for (size_t v = 0; v < sizeof(valued) / sizeof(valued[0]); v++)
+				if (strcmp(argv[i], valued[v]) == 0)
+					i++;
+			continue;
+		}
+		if (cli_zonecreate_handles(argv[i]))
+			return cli_zonecreate_main(o, argv[i], argc, argv);
+		break;
+	}
 	if (cli_opts_parse(o, argc, argv, NULL, 0, argv, &npos, err, sizeof(err)) != TDM_OK)
 		return usage_error("%s", err);
 	if (o->help || (npos > 0 && strcmp(argv[0], "help") == 0)) {

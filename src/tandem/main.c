@@ -20,7 +20,7 @@ static const struct command commands[] = {
 	{ "lookup", "NAME [TYPE] [CLASS] [@SERVER[@PORT]] [+tcp] [+axfr] [+norec] [+dnssec] [--json]",
 	  lookup_main, NULL },
 	{ "status", "[--json]", NULL, cli_status_main },
-	{ "zone", "list|show|reload|notify|refresh|retransfer [ZONE] [--json]", NULL, cli_zone_main },
+	{ "zone", "list|show|reload|notify|refresh|retransfer|create|set|delete [ZONE] [--json]", NULL, cli_zone_main },
 	{ "record", "list|add|remove|replace ...", NULL, NULL },
 	{ "verify", "ZONE [@SERVER[@PORT]] [--json]", NULL, cli_verify_main },
 	{ "keygen", "NAME [ALGORITHM] [--bind] [--json]", NULL, cli_keygen_main },

@@ -263,7 +263,7 @@ static void test_schema(void **state)
 	store_close(st);
 
 	sqlite3 *db = open_raw(data);
-	assert_int_equal(query_int(db, "PRAGMA user_version"), 6);
+	assert_int_equal(query_int(db, "PRAGMA user_version"), 7);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN "
 	                               "('zone', 'rr_chunk', 'journal', 'zone_state')"), 4);
 	assert_int_equal(query_int(db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
@@ -283,6 +283,44 @@ static void test_schema(void **state)
 	db = open_raw(data);
 	assert_int_equal(query_int(db, "PRAGMA user_version"), 99);
 	sqlite3_close(db);
+	free(data);
+	rmtree(dir);
+}
+
+/* Zones made through the API: rows set, replaced, listed in name order, deleted; inside a batch they
+ * go with the batch (an abort leaves nothing), and they survive a reopen. */
+static void test_apizone(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	store_apizone_t *list = NULL;
+	size_t n = 99;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	assert_int_equal(store_apizone_list(st, &list, &n), TDM_OK);
+	assert_int_equal(n, 0);
+	store_apizone_free(list, n);
+	assert_int_equal(store_apizone_set(st, "b.test.", "{\"type\":\"primary\"}", 5), TDM_OK);
+	assert_int_equal(store_apizone_set(st, "a.test.", "{}", 6), TDM_OK);
+	assert_int_equal(store_apizone_set(st, "b.test.", "{\"type\":\"secondary\"}", 7), TDM_OK);
+	/* A batch that is aborted leaves nothing behind. */
+	assert_int_equal(store_batch_begin(st), TDM_OK);
+	assert_int_equal(store_apizone_set(st, "c.test.", "{}", 8), TDM_OK);
+	store_batch_abort(st);
+	store_close(st);
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	assert_int_equal(store_apizone_list(st, &list, &n), TDM_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].zone, "a.test.");
+	assert_string_equal(list[1].zone, "b.test.");
+	assert_string_equal(list[1].settings, "{\"type\":\"secondary\"}");
+	assert_int_equal(list[1].created, 5);   /* a replace keeps the creation time */
+	store_apizone_free(list, n);
+	assert_int_equal(store_apizone_delete(st, "a.test."), TDM_OK);
+	assert_int_equal(store_apizone_delete(st, "none.test."), TDM_OK);
+	assert_int_equal(store_apizone_list(st, &list, &n), TDM_OK);
+	assert_int_equal(n, 1);
+	store_apizone_free(list, n);
+	store_close(st);
 	free(data);
 	rmtree(dir);
 }
@@ -378,7 +416,8 @@ static void test_migrate_from_v1(void **state)
 	                                  " ALTER TABLE zone DROP COLUMN file_mtime;"
 	                                  " ALTER TABLE zone DROP COLUMN file_ino;"
 	                                  " ALTER TABLE zone DROP COLUMN file_dev;"
-	                                  " ALTER TABLE zone DROP COLUMN file_ctime; PRAGMA user_version = 1",
+	                                  " ALTER TABLE zone DROP COLUMN file_ctime; DROP TABLE api_zone;"
+	                                  " PRAGMA user_version = 1",
 	                              NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(data, &st), TDM_OK);
@@ -733,6 +772,7 @@ int main(void)
 		cmocka_unit_test(test_survives_kill),
 		cmocka_unit_test(test_open_fails),
 		cmocka_unit_test(test_digest),
+		cmocka_unit_test(test_apizone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
