@@ -335,3 +335,248 @@ def test_zone_text_get_put_minimal_diff_and_line_errors(tmp_path):
         assert serial(s) == 11
     finally:
         s.stop()
+
+
+def nsupdate(server, commands, key=KEY):
+    lines = ["server %s %d" % (server.addr, server.port), "zone %s" % ZONE] + list(commands) + ["send", ""]
+    argv = ["nsupdate", "-t", "5", "-y", "%s:%s:%s" % (key.algorithm, key.name, key.secret)]
+    p = subprocess.run(argv, input="\n".join(lines), capture_output=True, text=True, timeout=20)
+    return p.returncode, p.stdout + p.stderr
+
+
+def add(s, name, addr, headers=None):
+    return s.call("PATCH", "/zones/%s/records" % ZONE, {"rrsets": [
+        {"name": name, "type": "A", "ttl": 60, "changetype": "add", "records": [addr]}]}, headers=headers)
+
+
+# ---- history and revert
+
+def test_history_says_who_and_revert_undoes(tmp_path):
+    s = started(primary(tmp_path))
+    try:
+        st, _, j = add(s, "h1", "192.0.2.1")
+        assert st == 200
+        rc, out = nsupdate(s, ["update add h2.%s 60 A 192.0.2.2" % ZONE])
+        assert rc == 0, out
+        zf = s.zone_dir / "rec.test.zone"
+        s.wait_log("written back|wrote", timeout=10)
+        changes = history(s)
+        assert [c["serial_to"] for c in changes] == [12, 11]
+        assert changes[0]["who"].startswith("update from 127.0.0.1") and "upd-key." in changes[0]["who"]
+        assert changes[1]["who"].startswith("api key admin from 127.0.0.1")
+        assert "h1.rec.test. 60 IN A 192.0.2.1" in changes[1]["added"]
+        # a zone file edit and reload is in the history too
+        time.sleep(0.01)
+        zf.write_text(zf.read_text().replace("192.0.2.50", "192.0.2.55"))
+        st, _, _ = s.call("POST", "/zones/%s/reload" % ZONE)
+        xfr.wait_serial(s, ZONE, 13)
+        assert history(s)[0]["who"].startswith("zone file ")
+        # revert the API change: h1 goes, a new serial
+        st, _, j = s.call("POST", "/zones/%s/changes/%d/revert" % (ZONE, changes[1]["id"]))
+        assert st == 200 and j["serial"] == 14 and j["removed"][0] == "h1.rec.test. 60 IN A 192.0.2.1", j
+        assert answers(s, "h1." + ZONE) == [] and answers(s, "h2." + ZONE) == ["192.0.2.2"]
+        assert history(s)[0]["who"].startswith("api key admin")
+        # reverting it again: the record is already gone -> 409, unless forced
+        st, _, j = s.call("POST", "/zones/%s/changes/%d/revert" % (ZONE, changes[1]["id"]))
+        assert st == 409 and j["conflicts"] == ["already gone: h1.rec.test. 60 IN A 192.0.2.1"], j
+        st, _, j = s.call("POST", "/zones/%s/changes/%d/revert?force=true" % (ZONE, changes[1]["id"]))
+        assert st == 200 and j["changed"] is False and serial(s) == 14
+        st, _, j = s.call("POST", "/zones/%s/changes/999999/revert" % ZONE)
+        assert st == 404
+        # paging through the history
+        st, _, j = s.call("GET", "/zones/%s/changes?limit=2" % ZONE)
+        assert len(j["changes"]) == 2 and j["next"] is not None
+        st, _, j2 = s.call("GET", "/zones/%s/changes?limit=2&before=%s" % (ZONE, j["next"]))
+        assert [c["id"] for c in j2["changes"]] == [changes[0]["id"], changes[1]["id"]]
+    finally:
+        s.stop()
+
+
+# ---- paging
+
+def test_paging_visits_every_rrset_once(tmp_path):
+    s = started(primary(tmp_path, hosts=3000))
+    try:
+        _, _, text = s.call("GET", "/zones/%s/text" % ZONE)
+        want = {(l.split()[0], l.split()[3]) for l in text.splitlines() if l.strip()}
+        seen, cursor, pages = [], None, 0
+        while True:
+            path = "/zones/%s/records?limit=250" % ZONE + ("&cursor=" + cursor if cursor else "")
+            st, _, j = s.call("GET", path)
+            assert st == 200, j
+            seen += [(r["name"], r["type"]) for r in j["rrsets"]]
+            pages += 1
+            cursor = j["next"]
+            if cursor is None:
+                break
+            # a change between pages does not make the walk skip or repeat what stays
+            if pages == 3:
+                assert add(s, "zzz-new", "192.0.2.77")[0] == 200
+                want.add(("zzz-new.rec.test.", "A"))
+                want = {(n, t) for n, t in want if not (n == "rec.test." and t == "SOA")} | {("rec.test.", "SOA")}
+        assert len(seen) == len(set(seen)), "an RRset came twice"
+        assert set(seen) == want
+        assert pages >= 12
+        # filters
+        st, _, j = s.call("GET", "/zones/%s/records?type=NS" % ZONE)
+        assert [(r["name"], r["type"]) for r in j["rrsets"]] == [("rec.test.", "NS")]
+        st, _, j = s.call("GET", "/zones/%s/records?q=192.0.2.77" % ZONE)
+        assert [r["name"] for r in j["rrsets"]] == ["zzz-new.rec.test."]
+        st, _, j = s.call("GET", "/zones/%s/records?cursor=zz" % ZONE)
+        assert st == 400 and j["field"] == "cursor"
+        st, _, j = s.call("GET", "/zones/%s/records?limit=1001" % ZONE)
+        assert st == 422 and j["field"] == "limit"
+    finally:
+        s.stop()
+
+
+# ---- concurrency and crashes
+
+def test_concurrent_writers_lose_nothing_and_one_soa(tmp_path):
+    s = started(primary(tmp_path))
+    try:
+        done, errors = [], []
+
+        def api_writer(k):
+            for i in range(15):
+                st, _, j = add(s, "api%d-%d" % (k, i), "192.0.2.%d" % (i + 1))
+                (done if st == 200 else errors).append(("api", k, i, st, j))
+
+        def ddns_writer():
+            for i in range(15):
+                rc, out = nsupdate(s, ["update add upd%d.%s 60 A 192.0.2.%d" % (i, ZONE, i + 1)])
+                (done if rc == 0 else errors).append(("upd", i, rc, out))
+
+        threads = [threading.Thread(target=api_writer, args=(k,)) for k in range(2)]
+        threads.append(threading.Thread(target=ddns_writer))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not errors, errors[:3]
+        assert len(done) == 45
+        assert serial(s) == 10 + 45
+        rrs = dnsq.axfr_records(s, ZONE) if hasattr(dnsq, "axfr_records") else None
+        _, _, text = s.call("GET", "/zones/%s/text" % ZONE)
+        assert sum(1 for l in text.splitlines() if l.split()[3:4] == ["SOA"]) == 1
+        for k in range(2):
+            for i in range(15):
+                assert "api%d-%d.rec.test." % (k, i) in text
+        for i in range(15):
+            assert "upd%d.rec.test." % i in text
+        # a write with the If-Match of a version before another's write: 412, never a lost update
+        st, h, _ = s.call("GET", "/zones/%s/records?limit=1" % ZONE)
+        assert add(s, "x1", "192.0.2.1")[0] == 200
+        assert add(s, "x2", "192.0.2.2", headers={"If-Match": h["etag"]})[0] == 412
+    finally:
+        s.stop()
+
+
+def test_sigkill_during_writes_loses_nothing_acknowledged(tmp_path):
+    s = started(primary(tmp_path))
+    acked = []
+    stop = threading.Event()
+
+    def api_writer():
+        i = 0
+        while not stop.is_set():
+            try:
+                st, _, j = add(s, "k%d" % i, "192.0.2.1")
+            except Exception:
+                return
+            if st == 200:
+                acked.append("k%d.rec.test." % i)
+            i += 1
+
+    def ddns_writer():
+        i = 0
+        while not stop.is_set():
+            rc, _ = nsupdate(s, ["update add u%d.%s 60 A 192.0.2.2" % (i, ZONE)])
+            if rc == 0 and not stop.is_set():
+                acked.append("u%d.rec.test." % i)
+            i += 1
+
+    threads = [threading.Thread(target=api_writer), threading.Thread(target=ddns_writer)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 20
+    while len(acked) < 20 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    s.kill()
+    stop.set()
+    for t in threads:
+        t.join(30)
+    assert len(acked) >= 20
+    started(s)
+    try:
+        _, _, text = s.call("GET", "/zones/%s/text" % ZONE)
+        names = {l.split()[0] for l in text.splitlines() if l.strip()}
+        missing = [n for n in acked if n not in names]
+        assert not missing, missing
+        assert sum(1 for l in text.splitlines() if l.split()[3:4] == ["SOA"]) == 1
+        # served whole: every name of the text answers
+        for n in acked[:10]:
+            assert answers(s, n) != []
+    finally:
+        s.stop()
+
+
+# ---- the CLI
+
+def test_cli_record_and_zone_commands(tmp_path):
+    s = started(primary(tmp_path))
+    try:
+        r = s.cli("record", "add", ZONE, "mail", "MX", "300", "10 mx1.rec.test.")
+        assert r.returncode == 0 and "serial 10 -> 11" in r.stdout and "+ mail.rec.test. 300 IN MX 10 mx1.rec.test." in r.stdout, r.stderr
+        r = s.cli("record", "set", ZONE, "www", "A", "120", "192.0.2.81", "192.0.2.82")
+        assert r.returncode == 0, r.stderr
+        assert answers(s, "www." + ZONE) == ["192.0.2.81", "192.0.2.82"]
+        r = s.cli("record", "del", ZONE, "www", "A", "192.0.2.81")
+        assert r.returncode == 0 and answers(s, "www." + ZONE) == ["192.0.2.82"]
+        r = s.cli("record", "del", ZONE, "old", "A")
+        assert r.returncode == 0 and answers(s, "old." + ZONE) == []
+        r = s.cli("record", "add", ZONE, "bad", "A", "60", "300.0.0.1")
+        assert r.returncode == 2 and "not valid A data" in r.stderr and "rdata" not in r.stdout, r.stderr
+        r = s.cli("record", "list", ZONE)
+        assert r.returncode == 0 and "www.rec.test. 120 IN A 192.0.2.82" in r.stdout.splitlines()
+        r = s.cli("record", "list", ZONE, "--type", "MX", "--json")
+        assert {"name": "mail.rec.test.", "type": "MX", "ttl": 300, "records": ["10 mx1.rec.test."]} in json.loads(r.stdout)
+        r = s.cli("record", "list", "nope.test.")
+        assert r.returncode == 3
+        # export / import
+        out = tmp_path / "export.zone"
+        r = s.cli("zone", "export", ZONE, out)
+        assert r.returncode == 0 and "mail.rec.test." in out.read_text()
+        out.write_text(out.read_text() + "imported.rec.test. 300 IN A 192.0.2.99\n")
+        r = s.cli("zone", "import", ZONE, out)
+        assert r.returncode == 0 and "+ imported.rec.test. 300 IN A 192.0.2.99" in r.stdout, r.stderr
+        assert answers(s, "imported." + ZONE) == ["192.0.2.99"]
+        # edit with a scripted $EDITOR
+        editor = tmp_path / "ed.sh"
+        editor.write_text("#!/bin/sh\nsed -i 's/192.0.2.99/192.0.2.98/' \"$1\"\n")
+        editor.chmod(0o755)
+        r = s.cli("zone", "edit", ZONE, env={"EDITOR": str(editor)})
+        assert r.returncode == 0 and "+ imported.rec.test. 300 IN A 192.0.2.98" in r.stdout, r.stderr
+        assert answers(s, "imported." + ZONE) == ["192.0.2.98"]
+        # a conflict: the editor script changes the zone through the API meanwhile
+        editor.write_text("#!/bin/sh\nsed -i 's/192.0.2.98/192.0.2.97/' \"$1\"\n%s --server %s --key-file %s "
+                          "record add %s other A 60 192.0.2.5 >/dev/null\n" % (TANDEM, s.api, s.key_file, ZONE))
+        r = s.cli("zone", "edit", ZONE, env={"EDITOR": str(editor)})
+        assert r.returncode == 2 and "changed by someone else" in r.stderr, r.stderr
+        kept = re.search(r"kept in (/\S+?\.zone)", r.stderr).group(1)
+        assert "192.0.2.97" in open(kept).read()
+        assert answers(s, "imported." + ZONE) == ["192.0.2.98"]
+        os.unlink(kept)
+        # history and revert
+        r = s.cli("zone", "history", ZONE)
+        assert r.returncode == 0 and "api key admin" in r.stdout
+        first = r.stdout.splitlines()[-1].split()[0]
+        j = json.loads(s.cli("zone", "history", ZONE, "--json").stdout)
+        assert str(j["changes"][-1]["id"]) == first
+        r = s.cli("zone", "revert", ZONE, first)
+        assert r.returncode == 0 and "- mail.rec.test. 300 IN MX 10 mx1.rec.test." in r.stdout, r.stdout + r.stderr
+        assert answers(s, "mail." + ZONE, "MX") == []
+        r = s.cli("zone", "revert", ZONE, first)
+        assert r.returncode == 2 and "--force" in r.stderr
+    finally:
+        s.stop()
