@@ -579,6 +579,7 @@ def run_script(args, phase):
 # update: sequential RFC 2136 UPDATEs over one TCP connection, Tandem beside Knot and BIND (bench/update.py);
 # zones: 100,000 small zones from the configuration: first start, restart, PSS, reloads (bench/zones.py).
 SCRIPTS = {
+    "api": ("api.py", lambda a: ["--records", "100000,%d" % a.big_records, "--tandemd", a.tandemd]),
     "dnssec": ("dnssec.py", lambda a: ["--servers", ",".join(a.servers), "--workers", str(a.workers),
                                        "--rounds", str(a.rounds), "--duration", str(a.duration),
                                        "--names", str(a.names), "--tandemd", a.tandemd]

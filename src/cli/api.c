@@ -212,6 +212,35 @@ int cli_api_send(const cli_opts_t *o, const char *method, const char *path, cons
 	return status;
 }
 
+int cli_api_request(const cli_opts_t *o, const char *method, const char *path,
+                    const cli_http_request_t *extra, cli_http_reply_t *r, FILE *err)
+{
+	char key[CLI_KEY_MAX], host[CLI_HOST_MAX], url[CLI_PATH_MAX], msg[MSG_MAX];
+	sockaddr_t sa;
+	unsigned timeout = o->timeout != 0 ? o->timeout : CLI_DEFAULT_TIMEOUT;
+	memset(r, 0, sizeof(*r));
+	int status = prepare(o, key, &sa, host, err);
+	if (status != CLI_EXIT_OK)
+		return status;
+	int n = snprintf(url, sizeof(url), "%s%s", CLI_API_PREFIX, path);
+	if (n < 0 || (size_t)n >= sizeof(url)) {
+		fprintf(err, "tandem: the request path is too long\n");
+		return CLI_EXIT_USAGE;
+	}
+	cli_http_request_t req = *extra;
+	req.method = method;
+	req.path = url;
+	req.host = host;
+	req.api_key = key;
+	int ret = cli_http_request(&sa, &req, timeout, r);
+	if (ret != TDM_OK) {
+		fprintf(err, "tandem: %s\n", cli_api_transport_message(ret, o->server, timeout, msg,
+		                                                        sizeof(msg)));
+		return CLI_EXIT_API;
+	}
+	return CLI_EXIT_OK;
+}
+
 int cli_api_show(const cli_opts_t *o, const char *path, cli_api_printer print, void *arg, FILE *out,
                  FILE *err)
 {

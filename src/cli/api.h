@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "cli/http.h"
 #include "cli/opts.h"
 
 #define CLI_API_PREFIX "/api/v1"
@@ -60,3 +61,12 @@ typedef int (*cli_api_printer)(FILE *out, const json_t *j, void *arg);
  */
 int cli_api_show(const cli_opts_t *o, const char *path, cli_api_printer print, void *arg, FILE *out,
                  FILE *err);
+
+/*
+ * One request with what cli_api_call cannot send or keep: extra's body, content_type and if_match are
+ * sent (the rest of extra is filled here); *r gets the reply whatever its status (with its ETag), to
+ * free with cli_http_reply_free. Returns CLI_EXIT_OK when a reply came, else the exit status after
+ * one line on err.
+ */
+int cli_api_request(const cli_opts_t *o, const char *method, const char *path,
+                    const cli_http_request_t *extra, cli_http_reply_t *r, FILE *err);

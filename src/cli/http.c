@@ -36,15 +36,23 @@ static bool clean(const char *s, bool spaces_ok)
 int cli_http_build(const cli_http_request_t *req, char *out, size_t cap)
 {
 	if (!clean(req->method, false) || !clean(req->path, false) || !clean(req->host, false) ||
-	    (req->api_key != NULL && !clean(req->api_key, false)) || cap > INT_MAX)
+	    (req->api_key != NULL && !clean(req->api_key, false)) || cap > INT_MAX ||
+	    (req->if_match != NULL && !clean(req->if_match, false)) ||
+	    (req->content_type != NULL && !clean(req->content_type, false)))
 		return TDM_EINVAL;
+	char extra[CLI_HTTP_ETAG_MAX + 160] = "";
+	if (req->body != NULL || req->if_match != NULL)
+		snprintf(extra, sizeof(extra), "%s%s%s%s%s%s", req->body ? "Content-Type: " : "",
+		         req->body ? (req->content_type ? req->content_type : "application/json") : "",
+		         req->body ? "\r\n" : "", req->if_match ? "If-Match: " : "",
+		         req->if_match ? req->if_match : "", req->if_match ? "\r\n" : "");
 	size_t body_len = req->body != NULL ? req->body_len : 0;
 	int n = snprintf(out, cap,
 	                 "%s %s HTTP/1.1\r\nHost: %s\r\n%s%s%sAccept: application/json\r\n"
 	                 "User-Agent: tandem\r\n%sContent-Length: %zu\r\nConnection: close\r\n\r\n",
 	                 req->method, req->path, req->host, req->api_key != NULL ? "X-API-Key: " : "",
 	                 req->api_key != NULL ? req->api_key : "", req->api_key != NULL ? "\r\n" : "",
-	                 req->body != NULL ? "Content-Type: application/json\r\n" : "", body_len);
+	                 extra, body_len);
 	if (n < 0 || (size_t)n >= cap || body_len > cap - (size_t)n)
 		return TDM_ESPACE;
 	if (body_len > 0)
@@ -123,6 +131,10 @@ static int parse_header(const char *line, size_t n, cli_http_head_t *h)
 	size_t vlen = (size_t)(end - v);
 	if (name_is(line, name_len, "content-length"))
 		return content_length(v, vlen, h);
+	if (name_is(line, name_len, "etag") && vlen < sizeof(h->etag)) {
+		memcpy(h->etag, v, vlen);
+		h->etag[vlen] = '\0';
+	}
 	if (name_is(line, name_len, "transfer-encoding")) {
 		/* Only chunked is understood; it must be the last coding (RFC 9112 6.1). */
 		if (vlen < 7 || strncasecmp(end - 7, "chunked", 7) != 0)
@@ -384,6 +396,7 @@ static int exchange(struct conn *c, const cli_http_request_t *req, cli_http_repl
 	memmove(c->buf, c->buf + h.head_len, body_len);
 	c->buf[body_len] = '\0';
 	reply->status = h.status;
+	memcpy(reply->etag, h.etag, sizeof(reply->etag));
 	reply->body = c->buf;
 	reply->body_len = body_len;
 	c->buf = NULL;

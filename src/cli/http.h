@@ -17,12 +17,17 @@ typedef struct {
 	const char *api_key;         /* X-API-Key; NULL = none */
 	const char *body;            /* NULL = none (Content-Length: 0) */
 	size_t body_len;
+	const char *content_type;    /* of the body; NULL = application/json */
+	const char *if_match;        /* If-Match header; NULL = none */
 } cli_http_request_t;
+
+#define CLI_HTTP_ETAG_MAX 128
 
 typedef struct {
 	int status;                  /* 200, 401, ... */
 	char *body;                  /* NUL-terminated (the NUL not counted); free with cli_http_reply_free */
 	size_t body_len;
+	char etag[CLI_HTTP_ETAG_MAX]; /* the ETag header, "" when none (or too long) */
 } cli_http_reply_t;
 
 /* What the head of a reply says. */
@@ -32,6 +37,7 @@ typedef struct {
 	bool has_length;
 	size_t content_length;       /* when has_length (may exceed CLI_HTTP_BODY_MAX: checked later) */
 	bool chunked;                /* Transfer-Encoding ends in chunked: this wins over Content-Length */
+	char etag[CLI_HTTP_ETAG_MAX];
 } cli_http_head_t;
 
 /*

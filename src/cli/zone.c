@@ -5,6 +5,7 @@
 #include "cli/api.h"
 #include "cli/cli.h"
 #include "cli/fmt.h"
+#include "cli/record.h"
 #include "cli/zone.h"
 #include "cli/zonecreate.h"
 #include "lib/error.h"
@@ -31,8 +32,13 @@ static const struct subcommand subcommands[] = {
 	{ "retransfer", "ZONE", "secondary: a full AXFR now, whatever the serials say", run_action },
 	{ "add", "...", NULL, NULL },
 	{ "quick", "...", NULL, NULL },
-	{ "export", "...", NULL, NULL },
-	{ "import", "...", NULL, NULL },
+	{ "remove", "...", NULL, NULL },
+	/* zone text and history: cli/record.c */
+	{ "export", "ZONE [FILE]", "the zone as master-file text (to FILE or stdout)", NULL },
+	{ "import", "ZONE [FILE]", "replace the zone's records by the text (FILE or stdin) [--dry-run]", NULL },
+	{ "edit", "ZONE", "$EDITOR on the zone text; shows the change, commits it with If-Match", NULL },
+	{ "history", "ZONE", "the changes made to the zone: id, time, serials, who", NULL },
+	{ "revert", "ZONE ID", "undo one change as a new change [--force] [--dry-run]", NULL },
 };
 
 #define NSUB (sizeof(subcommands) / sizeof(subcommands[0]))
@@ -41,7 +47,7 @@ static void usage(FILE *out)
 {
 	fputs("usage: tandem [GLOBAL OPTIONS] zone SUBCOMMAND [ZONE] [--json]\n\n", out);
 	for (size_t i = 0; i < NSUB; i++) {
-		if (subcommands[i].run != NULL)
+		if (subcommands[i].run != NULL || cli_zonetext_known(subcommands[i].name))
 			fprintf(out, "  zone %-10s %-5s %s\n", subcommands[i].name, subcommands[i].args,
 			        subcommands[i].what);
 	}
@@ -197,6 +203,8 @@ int cli_zone_main(cli_opts_t *o, int argc, char **argv)
 	}
 	if (npos == 0)
 		return usage_error("%s", "which subcommand?");
+	if (cli_zonetext_known(argv[0]))
+		return cli_zonetext_main(o, argv[0], argc - 1, argv + 1);
 	const struct subcommand *sub = find(argv[0]);
 	if (sub == NULL)
 		return usage_error("unknown subcommand '%s'", argv[0]);

@@ -64,8 +64,8 @@ json_t *api_zone_detail(zonert_t *zr);
 void api_zone_detail_settings(zonert_t *zr, json_t *detail);
 
 /*
- * server/api_zones.c: the ETag of a zone's answers: "SERIAL-X" (quotes included), X a hex hash of
- * the zone's published-version count (zone_generation) and this process's start: it changes with
- * every version published, and across restarts. A zone with no data has serial 0.
+ * server/api_zones.c: the ETag of a zone's answers: "SERIAL-X" (quotes included), X a keyed hash of
+ * the serial, the record count and the records' octets (server/apiedit.c apiedit_etag), the same
+ * after a restart. A zone with no data has "0-0000000000000000".
  */
 void api_zone_etag(zonert_t *zr, char out[API_ETAG_MAX + 1]);

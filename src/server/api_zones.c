@@ -9,6 +9,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "server/api_impl.h"
+#include "server/apiedit.h"
 #include "server/apizone.h"
 #include "server/apizone_text.h"
 #include "server/catconsume.h"
@@ -59,18 +60,11 @@ static void invalid(api_reply_t *reply, const char *field, const char *why, json
 
 void api_zone_etag(zonert_t *zr, char out[API_ETAG_MAX + 1])
 {
-	static uint64_t boot;
-	if (boot == 0 && (getrandom(&boot, sizeof(boot), 0) != sizeof(boot) || boot == 0))
-		boot = (uint64_t)time(NULL) | 1;
-	/* splitmix64 of the version count and the process's nonce: a version published changes it,
-	 * and a restart does too (the count starts again). */
-	uint64_t x = zone_generation(zr->zone) + boot;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	x ^= x >> 31;
 	const zone_contents_t *z = zone_contents(zr->zone);
-	snprintf(out, API_ETAG_MAX + 1, "\"%u-%016llx\"", z != NULL ? zone_serial(z) : 0,
-	         (unsigned long long)x);
+	if (z != NULL)
+		apiedit_etag(z, out);
+	else
+		snprintf(out, API_ETAG_MAX + 1, "\"0-0000000000000000\"");
 }
 
 void api_zone_detail_settings(zonert_t *zr, json_t *detail)

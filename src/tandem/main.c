@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/record.h"
 #include "lookup/lookup.h"
 
 /* One row per command of SPEC.md "Programs". A command takes either its own words only (run) or the
@@ -20,8 +21,9 @@ static const struct command commands[] = {
 	{ "lookup", "NAME [TYPE] [CLASS] [@SERVER[@PORT]] [+tcp] [+axfr] [+norec] [+dnssec] [--json]",
 	  lookup_main, NULL },
 	{ "status", "[--json]", NULL, cli_status_main },
-	{ "zone", "list|show|reload|notify|refresh|retransfer|create|set|delete [ZONE] [--json]", NULL, cli_zone_main },
-	{ "record", "list|add|remove|replace ...", NULL, NULL },
+	{ "zone", "list|show|reload|notify|refresh|retransfer|create|set|delete|export|import|edit|history|"
+	  "revert [ZONE] [--json]", NULL, cli_zone_main },
+	{ "record", "list|add|del|set ZONE ...", NULL, cli_record_main },
 	{ "verify", "ZONE [@SERVER[@PORT]] [--json]", NULL, cli_verify_main },
 	{ "keygen", "NAME [ALGORITHM] [--bind] [--json]", NULL, cli_keygen_main },
 };

@@ -263,7 +263,8 @@ static void test_schema(void **state)
 	store_close(st);
 
 	sqlite3 *db = open_raw(data);
-	assert_int_equal(query_int(db, "PRAGMA user_version"), 7);
+	assert_int_equal(query_int(db, "PRAGMA user_version"), 8);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'change_history'"), 1);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN "
 	                               "('zone', 'rr_chunk', 'journal', 'zone_state')"), 4);
 	assert_int_equal(query_int(db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
@@ -409,6 +410,7 @@ static void test_migrate_from_v1(void **state)
 	store_close(st);
 	sqlite3 *db = open_raw(data);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE journal; DROP TABLE zone_state;"
+	                                  "DROP TABLE change_history;"
 	                                  "DROP TABLE catalog_member; ALTER TABLE zone DROP COLUMN"
 	                                  " base_seq; ALTER TABLE zone DROP COLUMN pending_changes;"
 	                                  " ALTER TABLE zone DROP COLUMN pending_bytes;"

@@ -1,0 +1,109 @@
+#!/usr/bin/python3
+"""bench/api.py -- the API's costs on a big zone (issue 10): one PATCH of one record until the new record is
+served (a DNS query sees it) and NOTIFY has reached a listening socket, and the first page of the records
+list. Medians of --rounds rounds, for each --records size (default 100000 and 1000000).
+
+    /usr/bin/python3 bench/api.py [--records 100000,1000000] [--rounds 20] [--tandemd build/tandemd]
+"""
+
+import argparse
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+
+import dns.message  # noqa: E402
+import dns.query  # noqa: E402
+
+from harness import Remote, Zone  # noqa: E402
+from test_api_records import TandemApi, started  # noqa: E402
+
+ZONE = "big.test."
+
+
+def write_zone(path, records):
+    with open(path, "w") as f:
+        f.write("$ORIGIN %s\n$TTL 3600\n@ SOA ns1 hostmaster 1 3600 600 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n"
+                % ZONE)
+        for i in range(records - 3):
+            f.write("h%d A 10.%d.%d.%d\n" % (i, (i >> 16) & 255, (i >> 8) & 255, i & 255))
+
+
+def one_round(s, notify_sock, i):
+    name = "bench%d.%s" % (i, ZONE)
+    q = dns.message.make_query(name, "A")
+    t0 = time.monotonic()
+    st, _, j = s.call("PATCH", "/zones/%s/records" % ZONE, {"rrsets": [
+        {"name": name, "type": "A", "ttl": 60, "changetype": "add", "records": ["192.0.2.9"]}]})
+    assert st == 200, j
+    served = notify = None
+    deadline = t0 + 10
+    while (served is None or notify is None) and time.monotonic() < deadline:
+        if served is None:
+            r = dns.query.udp(q, s.addr, port=s.port, timeout=2)
+            if r.answer:
+                served = time.monotonic() - t0
+        if notify is None:
+            try:
+                data, _ = notify_sock.recvfrom(4096)
+                if data:
+                    notify = time.monotonic() - t0
+            except BlockingIOError:
+                pass
+    t1 = time.monotonic()
+    st, _, j = s.call("GET", "/zones/%s/records?limit=100" % ZONE)
+    page = time.monotonic() - t1
+    assert st == 200 and len(j["rrsets"]) == 100
+    return served * 1e3, notify * 1e3, page * 1e3
+
+
+def run(records, rounds, tandemd):
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "big.zone")
+        write_zone(src, records)
+        ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        ns.bind(("127.0.0.1", 0))
+        ns.setblocking(False)
+        s = TandemApi(__import__("pathlib").Path(tmp),
+                      [Zone(ZONE, __import__("pathlib").Path(src), notify=[Remote("127.0.0.1", ns.getsockname()[1])])],
+                      name="api-bench")
+        s.binary = tandemd
+        s.ready_timeout = 600
+        started(s)
+        try:
+            t = time.monotonic()
+            s.call("GET", "/zones/%s/records?limit=100" % ZONE)   # the first sort of the lineage
+            first_sort = (time.monotonic() - t) * 1e3
+            while True:   # NOTIFY of the load
+                try:
+                    ns.recvfrom(4096)
+                except BlockingIOError:
+                    break
+            res = [one_round(s, ns, i) for i in range(rounds)]
+        finally:
+            s.stop()
+        med = [statistics.median(r[k] for r in res) for k in range(3)]
+        print("%d records: PATCH -> served %.1f ms, PATCH -> NOTIFY received %.1f ms, first page %.1f ms "
+              "(medians of %d; the very first page, sorting the names, %.0f ms)"
+              % (records, med[0], med[1], med[2], rounds, first_sort))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--records", default="100000,1000000")
+    ap.add_argument("--rounds", type=int, default=20)
+    ap.add_argument("--tandemd", default=os.path.join(ROOT, "build", "tandemd"))
+    ap.add_argument("--keep", action="store_true")
+    a = ap.parse_args()
+    for n in a.records.split(","):
+        run(int(n), a.rounds, a.tandemd)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,582 @@
+"""test_api_records.py -- a zone's records through the HTTP API and the `tandem` CLI (issue 10: records,
+zone text, ETag/If-Match, dry run, history and revert; docs/api.md "Records").
+
+The stories:
+
+- records added, edited and removed through POST and PATCH: the serial goes up by the serial policy, DNS
+  answers at once, a Tandem secondary and a Knot secondary follow by IXFR (their logs say IXFR), the zone file
+  is written back;
+- a stale If-Match gets 412 and changes nothing; concurrent writers (API and nsupdate) lose nothing and never
+  make two SOAs;
+- a dry run answers the diff, the next serial and the secondaries to notify, and changes nothing (store,
+  serial, answers, history);
+- every kind of bad input gets its status, its message and the field at fault, and changes nothing;
+- the zone text: GET with ETag, PUT as one minimal diff, errors as `line: problem`;
+- the history says who did what (API key, UPDATE with its key and address, zone file reload) and a revert
+  undoes a change (409 when the records moved since, unless ?force=true);
+- paging over a zone of a few thousand records visits every RRset once;
+- SIGKILL during a stream of API writes and UPDATEs loses nothing acknowledged;
+- every CLI command (`record list|add|del|set`, `zone export|import|edit|history|revert`).
+"""
+
+import contextlib
+import http.client
+import json
+import os
+import re
+import socket
+import subprocess
+import threading
+import time
+
+import dns.rdatatype
+import pytest
+
+from harness import BUILD, Acl, Key, Knot, Remote, Tandem, Zone, secondary
+from harness import dnsq, xfr
+from harness.ports import free_port
+
+ZONE = "rec.test."
+KEY = Key.generate("upd-key.")
+TANDEM = BUILD / "tandem"
+
+
+class TandemApi(Tandem):
+    """tandemd with http.listen on a free port; the API key file in its var/."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.http_port = free_port(host=self.addr)
+
+    @property
+    def api(self):
+        return "%s@%d" % (self.addr, self.http_port)
+
+    @property
+    def key_file(self):
+        return self.dir / "var" / "api.key"
+
+    def write_config(self):
+        path = super().write_config()
+        path.write_text(path.read_text() + "http:\n  listen: %s\n  api-key-file: var/api.key\n" % self.api)
+        return path
+
+    def wait_api(self, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.key_file.exists() and self.key_file.stat().st_size > 0:
+                try:
+                    socket.create_connection((self.addr, self.http_port), timeout=0.5).close()
+                    return self
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        raise AssertionError("API not answering\n" + self.log_tail())
+
+    def call(self, method, path, body=None, headers=None, raw=None):
+        """One request under /api/v1; returns (status, headers dict lowercased, JSON or text)."""
+        c = http.client.HTTPConnection(self.addr, self.http_port, timeout=30)
+        h = {"X-API-Key": self.key_file.read_text().strip()}
+        if body is not None:
+            raw = json.dumps(body).encode()
+            h["Content-Type"] = "application/json"
+        h.update(headers or {})
+        c.request(method, "/api/v1" + path, body=raw, headers=h)
+        r = c.getresponse()
+        data = r.read()
+        hdrs = {k.lower(): v for k, v in r.getheaders()}
+        c.close()
+        if hdrs.get("content-type", "").startswith("application/json"):
+            return r.status, hdrs, json.loads(data)
+        return r.status, hdrs, data.decode()
+
+    def cli(self, *args, env=None, timeout=30):
+        full = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_API")}
+        full.update(env or {})
+        return subprocess.run([str(TANDEM), "--server", self.api, "--key-file", str(self.key_file)] +
+                              [str(a) for a in args], capture_output=True, text=True, timeout=timeout,
+                              env=full)
+
+
+def primary(tmp_path, notify=(), extra_lines=(), hosts=0, port=None, name="primary"):
+    src = tmp_path / ("%s.zone" % name)
+    src.write_text(xfr.zone_text(ZONE, 10, ["old A 192.0.2.50", "alias CNAME www"] + list(extra_lines),
+                                 hosts=hosts))
+    z = Zone(ZONE, src, notify=list(notify),
+             acl=[Acl(["127.0.0.1"], key=KEY, allow=["update"]), Acl(["127.0.0.1"], allow=["transfer"])])
+    return TandemApi(tmp_path, [z], name=name, port=port)
+
+
+def started(s):
+    s.start()
+    try:
+        s.wait_ready()
+        if isinstance(s, TandemApi):
+            s.wait_api()
+    except Exception:
+        s.stop()
+        raise
+    return s
+
+
+@contextlib.contextmanager
+def running(*servers):
+    done = []
+    try:
+        for s in servers:
+            started(s)
+            done.append(s)
+        yield servers
+    finally:
+        for s in reversed(done):
+            s.stop()
+
+
+def answers(server, name, rdtype="A"):
+    r = dnsq.ask(server, name, rdtype, tcp=True)
+    t = dns.rdatatype.from_text(rdtype)
+    return sorted(rd.to_text() for rrset in r.answer if rrset.rdtype == t for rd in rrset)
+
+
+def soa_count(server):
+    rrs = xfr.axfr(server, ZONE) if hasattr(xfr, "axfr") else None
+    return rrs
+
+
+def serial(server):
+    return xfr.soa_serial(server, ZONE)
+
+
+def history(s):
+    st, _, j = s.call("GET", "/zones/%s/changes?limit=100" % ZONE)
+    assert st == 200, j
+    return j["changes"]
+
+
+# ---- the story: add, edit, remove; secondaries follow by IXFR
+
+def test_records_added_edited_removed_and_secondaries_follow(tmp_path):
+    p_port, t_port, k_port = free_port(), free_port(), free_port()
+    prim = primary(tmp_path, notify=[Remote("127.0.0.1", t_port), Remote("127.0.0.1", k_port)], port=p_port)
+    sec = Tandem(tmp_path, [secondary(ZONE, [Remote("127.0.0.1", p_port)],
+                                      acl=[Acl(["127.0.0.1"], allow=["transfer"])])],
+                 name="tsec", port=t_port)
+    knot = Knot(tmp_path, [secondary(ZONE, [Remote("127.0.0.1", p_port)])], name="ksec", port=k_port)
+    with running(prim, sec, knot):
+        xfr.wait_serial(sec, ZONE, 10)
+        xfr.wait_serial(knot, ZONE, 10)
+        st, h, j = prim.call("GET", "/zones/%s/records?name=www.%s" % (ZONE, ZONE))
+        assert st == 200 and re.fullmatch(r'"10-[0-9a-f]{16}"', h["etag"]), (st, h)
+        # POST adds a record to an RRset.
+        st, h, j = prim.call("POST", "/zones/%s/records" % ZONE,
+                             {"name": "new.%s" % ZONE, "type": "A", "ttl": 300, "rdata": ["192.0.2.1"]})
+        assert st == 200 and j["changed"] and j["serial"] == 11, j
+        assert j["added"] == ["new.rec.test. 300 IN A 192.0.2.1", "rec.test. 3600 IN SOA ns1.rec.test. "
+                              "hostmaster.rec.test. 11 3600 600 604800 300"], j
+        assert answers(prim, "new." + ZONE) == ["192.0.2.1"]
+        # PATCH: several operations at once.
+        st, h, j = prim.call("PATCH", "/zones/%s/records" % ZONE, {"rrsets": [
+            {"name": "new.%s" % ZONE, "type": "A", "changetype": "add", "records": ["192.0.2.2"]},
+            {"name": "old.%s" % ZONE, "type": "A", "changetype": "delete"},
+            {"name": "txt.%s" % ZONE, "type": "TXT", "ttl": 60, "changetype": "replace",
+             "records": ['"hello world"', '"v=spf1 -all"']},
+            {"name": "www", "type": "A", "ttl": 120, "changetype": "replace", "records": ["192.0.2.80"]},
+        ]})
+        assert st == 200 and j["serial"] == 12, j
+        assert answers(prim, "new." + ZONE) == ["192.0.2.1", "192.0.2.2"]
+        assert answers(prim, "old." + ZONE) == []
+        assert answers(prim, "txt." + ZONE, "TXT") == ['"hello world"', '"v=spf1 -all"']
+        r = dnsq.ask(prim, "www." + ZONE, "A", tcp=True)
+        assert [rr.ttl for rr in r.answer] == [120] and r.answer[0][0].to_text() == "192.0.2.80"
+        # remove one record
+        st, h, j = prim.call("PATCH", "/zones/%s/records" % ZONE, {"rrsets": [
+            {"name": "new.%s" % ZONE, "type": "A", "changetype": "remove", "records": ["192.0.2.1"]}]})
+        assert st == 200 and j["serial"] == 13 and j["removed"][0] == "new.rec.test. 300 IN A 192.0.2.1", j
+        for s in (sec, knot):
+            xfr.wait_serial(s, ZONE, 13)
+            assert answers(s, "new." + ZONE) == ["192.0.2.2"]
+            assert answers(s, "txt." + ZONE, "TXT") == ['"hello world"', '"v=spf1 -all"']
+        # Both asked by IXFR (the primary logs who took what).
+        sec.wait_log(r"IXFR")
+        assert "IXFR" in knot.log_text()
+        # The file was written back: a reload keeps the change.
+        prim.wait_log(r"written back|wrote", timeout=10)
+        assert "192.0.2.2" in (prim.zone_dir / "rec.test.zone").read_text()
+
+
+def test_stale_if_match_412_and_dry_run_change_nothing(tmp_path):
+    s = started(primary(tmp_path, notify=[Remote("127.0.0.1", free_port())]))
+    try:
+        st, h, j = s.call("GET", "/zones/%s/records?limit=1" % ZONE)
+        tag = h["etag"]
+        op = {"rrsets": [{"name": "a.%s" % ZONE, "type": "A", "ttl": 60, "changetype": "replace",
+                          "records": ["192.0.2.9"]}]}
+        st, h, j = s.call("PATCH", "/zones/%s/records" % ZONE, op, headers={"If-Match": tag})
+        assert st == 200 and j["serial"] == 11 and h["etag"] != tag
+        new_tag = h["etag"]
+        before = history(s)
+        # the old tag is stale now
+        st, h, j = s.call("PATCH", "/zones/%s/records" % ZONE, {"rrsets": [
+            {"name": "b.%s" % ZONE, "type": "A", "ttl": 60, "changetype": "replace",
+             "records": ["192.0.2.10"]}]}, headers={"If-Match": tag})
+        assert st == 412 and h["etag"] == new_tag, j
+        st, h, j = s.call("PUT", "/zones/%s/text" % ZONE, raw=b"x", headers={"If-Match": tag})
+        assert st == 412
+        assert answers(s, "b." + ZONE) == [] and serial(s) == 11
+        # dry run: the diff, the next serial, the secondaries; nothing committed
+        st, h, j = s.call("PATCH", "/zones/%s/records?dry_run=true" % ZONE, {"rrsets": [
+            {"name": "b.%s" % ZONE, "type": "A", "ttl": 60, "changetype": "replace",
+             "records": ["192.0.2.10"]}]}, headers={"If-Match": new_tag})
+        assert st == 200 and j["dry_run"] and j["serial"] == 12 and j["serial_from"] == 11, j
+        assert "b.rec.test. 60 IN A 192.0.2.10" in j["added"] and len(j["notify"]) == 1
+        assert h["etag"] == new_tag
+        assert answers(s, "b." + ZONE) == [] and serial(s) == 11
+        assert history(s) == before
+        st, _, text = s.call("GET", "/zones/%s/text" % ZONE)
+        assert "b.rec.test." not in text
+        # a restart serves the same (nothing stored by the dry run)
+        s.stop()
+        started(s)
+        assert serial(s) == 11 and answers(s, "b." + ZONE) == []
+    finally:
+        s.stop()
+
+
+BAD = [
+    # (body, status, field, message part)
+    ({"rrsets": [{"name": "bad..name", "type": "A", "ttl": 1, "changetype": "add", "records": ["192.0.2.1"]}]},
+     422, "rrsets[0].name", "not a valid domain name"),
+    ({"rrsets": [{"name": "x.example.org.", "type": "A", "ttl": 1, "changetype": "add", "records": ["192.0.2.1"]}]},
+     422, "rrsets[0].name", "outside the zone"),
+    ({"rrsets": [{"name": "ok", "type": "A", "ttl": 1, "changetype": "add", "records": ["192.0.2.1"]},
+                 {"name": "x", "type": "A", "ttl": 1, "changetype": "add", "records": ["192.0.2.1", "300.1.1.1"]}]},
+     422, "rrsets[1].records[1]", "not valid A data"),
+    ({"rrsets": [{"name": "x", "type": "A", "ttl": -1, "changetype": "add", "records": ["192.0.2.1"]}]},
+     422, "rrsets[0].ttl", "ttl"),
+    ({"rrsets": [{"name": "x", "type": "A", "ttl": 2147483648, "changetype": "add", "records": ["192.0.2.1"]}]},
+     422, "rrsets[0].ttl", "ttl"),
+    ({"rrsets": [{"name": "www", "type": "CNAME", "ttl": 60, "changetype": "add", "records": ["old"]}]},
+     422, "rrsets[0]", "CNAME beside other data"),
+    ({"rrsets": [{"name": "alias", "type": "A", "ttl": 60, "changetype": "add", "records": ["192.0.2.1"]}]},
+     422, "rrsets[0]", "CNAME beside other data"),
+    ({"rrsets": [{"name": "x", "type": "BOGUS", "ttl": 60, "changetype": "add", "records": ["1"]}]},
+     422, "rrsets[0].type", "unknown type"),
+    ({"rrsets": [{"name": "x", "type": "RRSIG", "ttl": 60, "changetype": "add", "records": ["1"]}]},
+     422, "rrsets[0].type", "signer"),
+    ({"rrsets": [{"name": "@", "type": "SOA", "changetype": "delete"}]},
+     422, "rrsets[0].changetype", "SOA"),
+    ({"rrsets": [{"name": "@", "type": "NS", "changetype": "delete"}]},
+     422, None, "apex NS"),
+    ({"rrsets": [{"name": "x", "type": "A", "ttl": 60, "changetype": "upsert", "records": ["192.0.2.1"]}]},
+     422, "rrsets[0].changetype", "changetype"),
+    ({"rrsets": [{"name": "x", "type": "TXT", "ttl": 60, "changetype": "add", "records": ['"a"\nb A 192.0.2.1']}]},
+     422, "rrsets[0].records[0]", "line breaks"),
+    ({"rrsets": []}, 422, "rrsets", "rrsets"),
+]
+
+
+def test_bad_input_named_and_nothing_changed(tmp_path):
+    s = started(primary(tmp_path))
+    try:
+        _, h0, before = s.call("GET", "/zones/%s/text" % ZONE)
+        for body, status, field, part in BAD:
+            st, h, j = s.call("PATCH", "/zones/%s/records" % ZONE, body)
+            assert st == status, (body, st, j)
+            assert part in j["error"], (body, j)
+            if field is not None:
+                assert j["field"] == field, (body, j)
+        # POST names its own fields
+        st, h, j = s.call("POST", "/zones/%s/records" % ZONE, {"name": "x", "type": "A", "ttl": 5,
+                                                              "rdata": ["192.0.2.1", "nope"]})
+        assert st == 422 and j["field"] == "rdata[1]", j
+        # malformed JSON, not JSON, unknown zone, oversized body
+        st, h, j = s.call("PATCH", "/zones/%s/records" % ZONE, raw=b"{not json",
+                          headers={"Content-Type": "application/json"})
+        assert st == 400 and "not JSON" in j["error"]
+        st, h, j = s.call("PATCH", "/zones/%s/records" % ZONE, raw=b"x", headers={"Content-Type": "text/plain"})
+        assert st == 415
+        st, h, j = s.call("PATCH", "/zones/nope.test./records", {"rrsets": []})
+        assert st == 404 and "no zone" in j["error"]
+        st, h, j = s.call("PATCH", "/zones/%s/records" % ZONE, raw=b"[" * (2 * 1024 * 1024),
+                          headers={"Content-Type": "application/json"})
+        assert st == 413
+        _, h1, after = s.call("GET", "/zones/%s/text" % ZONE)
+        assert after == before and h1["etag"] == h0["etag"] and serial(s) == 10
+        assert history(s) == []
+    finally:
+        s.stop()
+
+
+def test_zone_text_get_put_minimal_diff_and_line_errors(tmp_path):
+    s = started(primary(tmp_path))
+    try:
+        st, h, text = s.call("GET", "/zones/%s/text" % ZONE)
+        assert st == 200 and h["content-type"].startswith("text/") and text.startswith("rec.test.")
+        assert "old.rec.test." in text
+        edited = text.replace("192.0.2.50", "192.0.2.51") + "added.rec.test. 300 IN AAAA 2001:db8::1\n"
+        st, h2, j = s.call("PUT", "/zones/%s/text" % ZONE, raw=edited.encode(), headers={"If-Match": h["etag"]})
+        assert st == 200 and j["serial"] == 11, j
+        # minimal: only the changed records (and the SOA) in the diff
+        assert sorted(j["removed"]) == sorted(["old.rec.test. 3600 IN A 192.0.2.50",
+                                               [r for r in j["removed"] if " SOA " in r][0]])
+        assert len(j["added"]) == 3
+        assert answers(s, "old." + ZONE) == ["192.0.2.51"]
+        assert answers(s, "added." + ZONE, "AAAA") == ["2001:db8::1"]
+        # errors as line: problem; nothing changed
+        bad = edited + "broken.rec.test. 300 IN A 999.1.1.1\nelse.example.org. 300 IN A 192.0.2.1\n"
+        st, h, j = s.call("PUT", "/zones/%s/text" % ZONE, raw=bad.encode())
+        n = len(edited.splitlines())
+        assert st == 422 and j["error"].startswith("%d: " % (n + 1)), j
+        assert any(e.startswith("%d: " % (n + 2)) and "outside" in e for e in j["errors"]), j
+        st, h, j = s.call("PUT", "/zones/%s/text" % ZONE, raw=b"$INCLUDE /etc/passwd\n")
+        assert st == 422 and "$INCLUDE" in j["error"]
+        st, h, j = s.call("PUT", "/zones/%s/text" % ZONE, raw=b"www.rec.test. 300 IN A 192.0.2.1\n")
+        assert st == 422 and "SOA" in j["error"]
+        assert serial(s) == 11
+    finally:
+        s.stop()
+
+
+def nsupdate(server, commands, key=KEY):
+    lines = ["server %s %d" % (server.addr, server.port), "zone %s" % ZONE] + list(commands) + ["send", ""]
+    argv = ["nsupdate", "-t", "5", "-y", "%s:%s:%s" % (key.algorithm, key.name, key.secret)]
+    p = subprocess.run(argv, input="\n".join(lines), capture_output=True, text=True, timeout=20)
+    return p.returncode, p.stdout + p.stderr
+
+
+def add(s, name, addr, headers=None):
+    return s.call("PATCH", "/zones/%s/records" % ZONE, {"rrsets": [
+        {"name": name, "type": "A", "ttl": 60, "changetype": "add", "records": [addr]}]}, headers=headers)
+
+
+# ---- history and revert
+
+def test_history_says_who_and_revert_undoes(tmp_path):
+    s = started(primary(tmp_path))
+    try:
+        st, _, j = add(s, "h1", "192.0.2.1")
+        assert st == 200
+        rc, out = nsupdate(s, ["update add h2.%s 60 A 192.0.2.2" % ZONE])
+        assert rc == 0, out
+        zf = s.zone_dir / "rec.test.zone"
+        s.wait_log("written back|wrote", timeout=10)
+        changes = history(s)
+        assert [c["serial_to"] for c in changes] == [12, 11]
+        assert changes[0]["who"].startswith("update from 127.0.0.1") and "upd-key." in changes[0]["who"]
+        assert changes[1]["who"].startswith("api key admin from 127.0.0.1")
+        assert "h1.rec.test. 60 IN A 192.0.2.1" in changes[1]["added"]
+        # a zone file edit and reload is in the history too
+        time.sleep(0.01)
+        zf.write_text(zf.read_text().replace("192.0.2.50", "192.0.2.55"))
+        st, _, _ = s.call("POST", "/zones/%s/reload" % ZONE)
+        xfr.wait_serial(s, ZONE, 13)
+        assert history(s)[0]["who"].startswith("zone file ")
+        # revert the API change: h1 goes, a new serial
+        st, _, j = s.call("POST", "/zones/%s/changes/%d/revert" % (ZONE, changes[1]["id"]))
+        assert st == 200 and j["serial"] == 14 and j["removed"][0] == "h1.rec.test. 60 IN A 192.0.2.1", j
+        assert answers(s, "h1." + ZONE) == [] and answers(s, "h2." + ZONE) == ["192.0.2.2"]
+        assert history(s)[0]["who"].startswith("api key admin")
+        # reverting it again: the record is already gone -> 409, unless forced
+        st, _, j = s.call("POST", "/zones/%s/changes/%d/revert" % (ZONE, changes[1]["id"]))
+        assert st == 409 and j["conflicts"] == ["already gone: h1.rec.test. 60 IN A 192.0.2.1"], j
+        st, _, j = s.call("POST", "/zones/%s/changes/%d/revert?force=true" % (ZONE, changes[1]["id"]))
+        assert st == 200 and j["changed"] is False and serial(s) == 14
+        st, _, j = s.call("POST", "/zones/%s/changes/999999/revert" % ZONE)
+        assert st == 404
+        # paging through the history
+        st, _, j = s.call("GET", "/zones/%s/changes?limit=2" % ZONE)
+        assert len(j["changes"]) == 2 and j["next"] is not None
+        st, _, j2 = s.call("GET", "/zones/%s/changes?limit=2&before=%s" % (ZONE, j["next"]))
+        assert [c["id"] for c in j2["changes"]] == [changes[0]["id"], changes[1]["id"]]
+    finally:
+        s.stop()
+
+
+# ---- paging
+
+def test_paging_visits_every_rrset_once(tmp_path):
+    s = started(primary(tmp_path, hosts=3000))
+    try:
+        _, _, text = s.call("GET", "/zones/%s/text" % ZONE)
+        want = {(l.split()[0], l.split()[3]) for l in text.splitlines() if l.strip()}
+        seen, cursor, pages = [], None, 0
+        while True:
+            path = "/zones/%s/records?limit=250" % ZONE + ("&cursor=" + cursor if cursor else "")
+            st, _, j = s.call("GET", path)
+            assert st == 200, j
+            seen += [(r["name"], r["type"]) for r in j["rrsets"]]
+            pages += 1
+            cursor = j["next"]
+            if cursor is None:
+                break
+            # a change between pages does not make the walk skip or repeat what stays
+            if pages == 3:
+                assert add(s, "zzz-new", "192.0.2.77")[0] == 200
+                want.add(("zzz-new.rec.test.", "A"))
+                want = {(n, t) for n, t in want if not (n == "rec.test." and t == "SOA")} | {("rec.test.", "SOA")}
+        assert len(seen) == len(set(seen)), "an RRset came twice"
+        assert set(seen) == want
+        assert pages >= 12
+        # filters
+        st, _, j = s.call("GET", "/zones/%s/records?type=NS" % ZONE)
+        assert [(r["name"], r["type"]) for r in j["rrsets"]] == [("rec.test.", "NS")]
+        st, _, j = s.call("GET", "/zones/%s/records?q=192.0.2.77" % ZONE)
+        assert [r["name"] for r in j["rrsets"]] == ["zzz-new.rec.test."]
+        st, _, j = s.call("GET", "/zones/%s/records?cursor=zz" % ZONE)
+        assert st == 400 and j["field"] == "cursor"
+        st, _, j = s.call("GET", "/zones/%s/records?limit=1001" % ZONE)
+        assert st == 422 and j["field"] == "limit"
+    finally:
+        s.stop()
+
+
+# ---- concurrency and crashes
+
+def test_concurrent_writers_lose_nothing_and_one_soa(tmp_path):
+    s = started(primary(tmp_path))
+    try:
+        done, errors = [], []
+
+        def api_writer(k):
+            for i in range(15):
+                st, _, j = add(s, "api%d-%d" % (k, i), "192.0.2.%d" % (i + 1))
+                (done if st == 200 else errors).append(("api", k, i, st, j))
+
+        def ddns_writer():
+            for i in range(15):
+                rc, out = nsupdate(s, ["update add upd%d.%s 60 A 192.0.2.%d" % (i, ZONE, i + 1)])
+                (done if rc == 0 else errors).append(("upd", i, rc, out))
+
+        threads = [threading.Thread(target=api_writer, args=(k,)) for k in range(2)]
+        threads.append(threading.Thread(target=ddns_writer))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not errors, errors[:3]
+        assert len(done) == 45
+        assert serial(s) == 10 + 45
+        rrs = dnsq.axfr_records(s, ZONE) if hasattr(dnsq, "axfr_records") else None
+        _, _, text = s.call("GET", "/zones/%s/text" % ZONE)
+        assert sum(1 for l in text.splitlines() if l.split()[3:4] == ["SOA"]) == 1
+        for k in range(2):
+            for i in range(15):
+                assert "api%d-%d.rec.test." % (k, i) in text
+        for i in range(15):
+            assert "upd%d.rec.test." % i in text
+        # a write with the If-Match of a version before another's write: 412, never a lost update
+        st, h, _ = s.call("GET", "/zones/%s/records?limit=1" % ZONE)
+        assert add(s, "x1", "192.0.2.1")[0] == 200
+        assert add(s, "x2", "192.0.2.2", headers={"If-Match": h["etag"]})[0] == 412
+    finally:
+        s.stop()
+
+
+def test_sigkill_during_writes_loses_nothing_acknowledged(tmp_path):
+    s = started(primary(tmp_path))
+    acked = []
+    stop = threading.Event()
+
+    def api_writer():
+        i = 0
+        while not stop.is_set():
+            try:
+                st, _, j = add(s, "k%d" % i, "192.0.2.1")
+            except Exception:
+                return
+            if st == 200:
+                acked.append("k%d.rec.test." % i)
+            i += 1
+
+    def ddns_writer():
+        i = 0
+        while not stop.is_set():
+            rc, _ = nsupdate(s, ["update add u%d.%s 60 A 192.0.2.2" % (i, ZONE)])
+            if rc == 0 and not stop.is_set():
+                acked.append("u%d.rec.test." % i)
+            i += 1
+
+    threads = [threading.Thread(target=api_writer), threading.Thread(target=ddns_writer)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 20
+    while len(acked) < 20 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    s.kill()
+    stop.set()
+    for t in threads:
+        t.join(30)
+    assert len(acked) >= 20
+    started(s)
+    try:
+        _, _, text = s.call("GET", "/zones/%s/text" % ZONE)
+        names = {l.split()[0] for l in text.splitlines() if l.strip()}
+        missing = [n for n in acked if n not in names]
+        assert not missing, missing
+        assert sum(1 for l in text.splitlines() if l.split()[3:4] == ["SOA"]) == 1
+        # served whole: every name of the text answers
+        for n in acked[:10]:
+            assert answers(s, n) != []
+    finally:
+        s.stop()
+
+
+# ---- the CLI
+
+def test_cli_record_and_zone_commands(tmp_path):
+    s = started(primary(tmp_path))
+    try:
+        r = s.cli("record", "add", ZONE, "mail", "MX", "300", "10 mx1.rec.test.")
+        assert r.returncode == 0 and "serial 10 -> 11" in r.stdout and "+ mail.rec.test. 300 IN MX 10 mx1.rec.test." in r.stdout, r.stderr
+        r = s.cli("record", "set", ZONE, "www", "A", "120", "192.0.2.81", "192.0.2.82")
+        assert r.returncode == 0, r.stderr
+        assert answers(s, "www." + ZONE) == ["192.0.2.81", "192.0.2.82"]
+        r = s.cli("record", "del", ZONE, "www", "A", "192.0.2.81")
+        assert r.returncode == 0 and answers(s, "www." + ZONE) == ["192.0.2.82"]
+        r = s.cli("record", "del", ZONE, "old", "A")
+        assert r.returncode == 0 and answers(s, "old." + ZONE) == []
+        r = s.cli("record", "add", ZONE, "bad", "A", "60", "300.0.0.1")
+        assert r.returncode == 2 and "not valid A data" in r.stderr and "rdata" not in r.stdout, r.stderr
+        r = s.cli("record", "list", ZONE)
+        assert r.returncode == 0 and "www.rec.test. 120 IN A 192.0.2.82" in r.stdout.splitlines()
+        r = s.cli("record", "list", ZONE, "--type", "MX", "--json")
+        assert {"name": "mail.rec.test.", "type": "MX", "ttl": 300, "records": ["10 mx1.rec.test."]} in json.loads(r.stdout)
+        r = s.cli("record", "list", "nope.test.")
+        assert r.returncode == 3
+        # export / import
+        out = tmp_path / "export.zone"
+        r = s.cli("zone", "export", ZONE, out)
+        assert r.returncode == 0 and "mail.rec.test." in out.read_text()
+        out.write_text(out.read_text() + "imported.rec.test. 300 IN A 192.0.2.99\n")
+        r = s.cli("zone", "import", ZONE, out)
+        assert r.returncode == 0 and "+ imported.rec.test. 300 IN A 192.0.2.99" in r.stdout, r.stderr
+        assert answers(s, "imported." + ZONE) == ["192.0.2.99"]
+        # edit with a scripted $EDITOR
+        editor = tmp_path / "ed.sh"
+        editor.write_text("#!/bin/sh\nsed -i 's/192.0.2.99/192.0.2.98/' \"$1\"\n")
+        editor.chmod(0o755)
+        r = s.cli("zone", "edit", ZONE, env={"EDITOR": str(editor)})
+        assert r.returncode == 0 and "+ imported.rec.test. 300 IN A 192.0.2.98" in r.stdout, r.stderr
+        assert answers(s, "imported." + ZONE) == ["192.0.2.98"]
+        # a conflict: the editor script changes the zone through the API meanwhile
+        editor.write_text("#!/bin/sh\nsed -i 's/192.0.2.98/192.0.2.97/' \"$1\"\n%s --server %s --key-file %s "
+                          "record add %s other A 60 192.0.2.5 >/dev/null\n" % (TANDEM, s.api, s.key_file, ZONE))
+        r = s.cli("zone", "edit", ZONE, env={"EDITOR": str(editor)})
+        assert r.returncode == 2 and "changed by someone else" in r.stderr, r.stderr
+        kept = re.search(r"kept in (/\S+?\.zone)", r.stderr).group(1)
+        assert "192.0.2.97" in open(kept).read()
+        assert answers(s, "imported." + ZONE) == ["192.0.2.98"]
+        os.unlink(kept)
+        # history and revert
+        r = s.cli("zone", "history", ZONE)
+        assert r.returncode == 0 and "api key admin" in r.stdout
+        first = r.stdout.splitlines()[-1].split()[0]
+        j = json.loads(s.cli("zone", "history", ZONE, "--json").stdout)
+        assert str(j["changes"][-1]["id"]) == first
+        r = s.cli("zone", "revert", ZONE, first)
+        assert r.returncode == 0 and "- mail.rec.test. 300 IN MX 10 mx1.rec.test." in r.stdout, r.stdout + r.stderr
+        assert answers(s, "mail." + ZONE, "MX") == []
+        r = s.cli("zone", "revert", ZONE, first)
+        assert r.returncode == 2 and "--force" in r.stderr
+    finally:
+        s.stop()
