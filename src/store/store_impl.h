@@ -52,6 +52,8 @@ struct writer {
 };
 
 int store_fail(store_t *st, const char *zone, const char *what);
+/* mkdir -p with mode 0750: TDM_OK or a negative errno. */
+int store_mkdirs(const char *dir);
 int store_run(store_t *st, int q, const char *zone, const char *what);
 
 /*

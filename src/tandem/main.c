@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{ "record", "list|add|remove|replace ...", NULL, NULL },
 	{ "verify", "ZONE [@SERVER[@PORT]] [--json]", NULL, cli_verify_main },
 	{ "keygen", "NAME [ALGORITHM] [--bind] [--json]", NULL, cli_keygen_main },
+	{ "backup", "FILE [--json]", NULL, cli_backup_main },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
