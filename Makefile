@@ -23,7 +23,7 @@ UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 PY      := /usr/bin/python3
 
 .PHONY: all run test unit unit-asan integration integration-asan bench deps clean fuzz fuzz-replay \
-        fuzz-build fuzz-bins man install install-systemd
+        fuzz-build fuzz-bins man install install-systemd deb
 
 all: $(BUILD)/tandemd $(BUILD)/tandem
 
@@ -141,6 +141,11 @@ install-systemd:
 	sed -e 's#/usr/sbin/tandemd#$(PREFIX)/sbin/tandemd#g' -e 's#/etc/tandem#$(SYSCONFDIR)/tandem#g' \
 		-e 's#/var/lib/tandem#$(STATEDIR)/tandem#g' dist/tandem.service > $(DESTDIR)$(SYSTEMDUNITDIR)/tandem.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/tandem.service
+
+# A Debian package of this build (docs/install.md): dpkg-deb on the tree install and install-systemd lay
+# out, maintainer scripts from dist/deb/ (the tandem user, /var/lib/tandem, the unit enabled).
+deb: all
+	@scripts/deb.sh $(BUILD) $(BUILD)/deb
 
 fuzz-replay: fuzz-build
 	@tests/fuzz/run.sh replay $(FUZZ_TARGETS)

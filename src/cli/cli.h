@@ -14,3 +14,4 @@ int cli_status_main(cli_opts_t *o, int argc, char **argv);
 int cli_zone_main(cli_opts_t *o, int argc, char **argv);
 int cli_keygen_main(cli_opts_t *o, int argc, char **argv);
 int cli_verify_main(cli_opts_t *o, int argc, char **argv);
+int cli_backup_main(cli_opts_t *o, int argc, char **argv);        /* cli/backup.c */

@@ -297,7 +297,8 @@ json_t *api_body_json(const api_call_t *call, api_reply_t *reply)
 /* ---- the router ---- */
 
 static const api_route_t *const route_tables[] = {
-	api_routes_zones, api_routes_records, api_routes_meta, api_routes_core,   /* "*" routes last */
+	api_routes_zones, api_routes_records, api_routes_meta, api_routes_backup,
+	api_routes_core,   /* "*" routes last */
 };
 
 /* Whether the path matches pattern; fills call's params (not the zone). */

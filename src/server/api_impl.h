@@ -38,6 +38,7 @@ extern const api_route_t api_routes_core[];      /* server/api.c: status, zones 
 extern const api_route_t api_routes_zones[];     /* server/api_zones.c: create, properties, delete */
 extern const api_route_t api_routes_records[];   /* server/api_records.c: records, text, history */
 extern const api_route_t api_routes_meta[];      /* server/api_meta.c: keys, metrics, lookup, OpenAPI */
+extern const api_route_t api_routes_backup[];    /* server/api_backup.c: POST backup */
 
 /* The zone of that name (text, any case, with or without the trailing dot), or NULL. */
 zonert_t *api_find_zone(server_t *srv, const char *name);

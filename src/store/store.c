@@ -241,7 +241,7 @@ void store_rollback(store_t *st, const char *zone)
 		log_err("%s: store: transaction left open after a failed rollback", zone);
 }
 
-static int mkdirs(const char *dir)
+int store_mkdirs(const char *dir)
 {
 	char path[4096];
 	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
@@ -278,6 +278,25 @@ static int user_version(store_t *st, int *version)
 	*version = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
 	return rc == SQLITE_ROW ? TDM_OK : store_fail(st, NULL, "reading the schema version");
+}
+
+int store_schema_version(void)
+{
+	return STORE_SCHEMA_VERSION;
+}
+
+/* A store written by a newer program is refused before anything could write to it (even the switch to
+ * WAL writes the file's header): the operator can still start the newer program on it. */
+static int refuse_newer(store_t *st, const char *data_dir)
+{
+	int version = 0, ret = user_version(st, &version);
+	if (ret != TDM_OK || version <= STORE_SCHEMA_VERSION)
+		return ret;
+	log_err("%s: store: schema version %d is newer than this program's %d (written by a newer "
+	        "tandemd): not started, and the data directory %s is left as it is; run the newer "
+	        "tandemd, or restore a backup taken with this version (tandemd --restore)", st->path,
+	        version, STORE_SCHEMA_VERSION, data_dir);
+	return TDM_ESCHEMA;
 }
 
 /* Brings the schema up to date. BEGIN IMMEDIATE first, so two processes opening a new store at
@@ -351,7 +370,7 @@ static int prepare_all(store_t *st)
 int store_open(const char *data_dir, store_t **out)
 {
 	*out = NULL;
-	int ret = mkdirs(data_dir);
+	int ret = store_mkdirs(data_dir);
 	if (ret != TDM_OK) {
 		log_err("%s: store: cannot create the data directory: %s", data_dir, tdm_strerror(ret));
 		return ret;
@@ -385,7 +404,8 @@ int store_open(const char *data_dir, store_t **out)
 		        st->db != NULL ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
 		goto fail;
 	}
-	if ((ret = configure(st)) != TDM_OK || (ret = migrate(st)) != TDM_OK ||
+	if ((ret = refuse_newer(st, data_dir)) != TDM_OK || (ret = configure(st)) != TDM_OK ||
+	    (ret = migrate(st)) != TDM_OK ||
 	    (ret = prepare_all(st)) != TDM_OK)
 		goto fail;
 	*out = st;

@@ -33,6 +33,27 @@ typedef struct {
 int store_open(const char *data_dir, store_t **out);
 void store_close(store_t *store);
 
+/* The schema version this program writes (PRAGMA user_version of its stores). */
+int store_schema_version(void);
+
+/*
+ * A consistent copy of the store, taken while it serves (store/backup.c): VACUUM INTO from a
+ * connection of its own, which reads one snapshot (WAL) while the server's connection goes on
+ * writing. path must be absolute, name no existing file (TDM_EEXIST) and lie in an existing folder
+ * (TDM_ENOENT, TDM_ENOTDIR); the copy is fsynced. *bytes (when not NULL) is its size. Errors are
+ * logged; msg (size bytes) gets a line for the API.
+ */
+int store_backup(store_t *store, const char *path, int64_t *bytes, char *msg, size_t size);
+
+/*
+ * tandemd --restore (offline): checks the backup (SQLite integrity check, a schema version from 1 to
+ * store_schema_version()), then puts a copy of it in place of data_dir/tandem.db atomically (rename),
+ * the previous store kept as tandem.db.bak (its WAL folded in first). Refuses (TDM_EBUSY) while
+ * another process has the store open. Every problem is logged. *zones (when not NULL) is the number
+ * of zones the backup holds.
+ */
+int store_restore(const char *data_dir, const char *backup, int64_t *zones);
+
 /* The store's health: failing is true from a failed operation until a zone write succeeds; error is
  * the last failure ("" when none), at its unix time (0 when none). For status and metrics. */
 void store_health(store_t *store, bool *failing, char *error, size_t size, int64_t *at);

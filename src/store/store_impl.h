@@ -79,6 +79,8 @@ int store_history_add(store_t *st, const char *zone, int64_t zone_id, const stor
                       const uint8_t *removed, size_t rlen, const uint8_t *added, size_t alen);
 
 int store_fail(store_t *st, const char *zone, const char *what);
+/* mkdir -p with mode 0750: TDM_OK or a negative errno. */
+int store_mkdirs(const char *dir);
 int store_run(store_t *st, int q, const char *zone, const char *what);
 
 /*

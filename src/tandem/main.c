@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/importconf.h"
 #include "cli/opts.h"
 #include "cli/record.h"
 #include "lookup/lookup.h"
@@ -26,6 +27,9 @@ static const struct command commands[] = {
 	{ "record", "list|add|del|set ZONE ...", NULL, cli_record_main },
 	{ "verify", "ZONE [@SERVER[@PORT]] [--json]", NULL, cli_verify_main },
 	{ "keygen", "NAME [ALGORITHM] [--bind] [--json]", NULL, cli_keygen_main },
+	{ "backup", "FILE [--json]", NULL, cli_backup_main },
+	{ "import-config", "FILE [--from bind|knot|nsd] [-o OUT] [--data-dir DIR]", cli_importconf_main,
+	  NULL },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -17,10 +17,13 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: tandemd [-c FILE] [--check | --export ZONE] [-v] [-V]\n"
+	fprintf(out, "usage: tandemd [-c FILE] [--check | --export ZONE | --restore BACKUP] [-v] [-V]\n"
 	             "  -c, --config FILE  configuration (YAML); without it, the embedded default\n"
 	             "      --check        validate the configuration and every zone file, then exit\n"
 	             "      --export ZONE  write the stored zone to stdout in master format, then exit\n"
+	             "      --restore BACKUP  put a backup (tandem backup) in place of the store in\n"
+	             "                     data-dir, the old one kept as tandem.db.bak; the server\n"
+	             "                     must be stopped\n"
 	             "  -v, --verbose      log debug messages too\n"
 	             "  -V, --version      print the version\n");
 }
@@ -83,17 +86,37 @@ out:
 	return ret == TDM_OK ? 0 : 1;
 }
 
+/* tandemd --restore BACKUP: offline, into the data-dir of the configuration (store_restore). */
+static int restore(const char *path, const char *backup)
+{
+	conf_t *conf = NULL;
+	int64_t zones = 0;
+	if (path == NULL || conf_load(path, &conf) != TDM_OK) {
+		fprintf(stderr, "tandemd: --restore needs a valid -c FILE (it names the data-dir)\n");
+		return 2;
+	}
+	int ret = store_restore(conf->server.data_dir, backup, &zones);
+	if (ret == TDM_OK)
+		printf("%s/tandem.db: restored from %s (%lld zones); start tandemd to serve it\n",
+		       conf->server.data_dir, backup, (long long)zones);
+	else
+		fprintf(stderr, "tandemd: nothing restored (%s)\n", tdm_strerror(ret));
+	conf_free(conf);
+	return ret == TDM_OK ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' }, { "check", no_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },      { "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },         { "export", required_argument, NULL, 'E' },
+		{ "restore", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL;
 	bool check_only = false;
-	const char *export_name = NULL;
+	const char *export_name = NULL, *restore_from = NULL;
 	int opt;
 	const char *env = getenv("TANDEM_LOG");
 	if (env != NULL && strcmp(env, "debug") == 0)
@@ -103,6 +126,7 @@ int main(int argc, char **argv)
 		case 'c': path = optarg; break;
 		case 'C': check_only = true; break;
 		case 'E': export_name = optarg; break;
+		case 'R': restore_from = optarg; break;
 		case 'v': log_set_level(LOG_DEBUG); break;
 		case 'V': printf("tandemd %s\n", TANDEM_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
@@ -117,6 +141,8 @@ int main(int argc, char **argv)
 		return check(path);
 	if (export_name != NULL)
 		return export_zone(path, export_name);
+	if (restore_from != NULL)
+		return restore(path, restore_from);
 	server_t *srv = NULL;
 	int ret = server_new(path, &srv);
 	if (ret != TDM_OK) {
