@@ -1,5 +1,6 @@
 /* server/zoneload.c -- bringing a configured zone's contents in */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -25,13 +26,17 @@ static void log_problem(void *ctx, const char *file, unsigned line, const char *
 		log_err("%s: %s", file, msg);
 }
 
-/* Parse, build and check; the list and version are returned only when all passed. No sort: the
- * checks work on the built version, which is what makes a first start of a big zone fast. fn
- * reports each problem (tandemd --check prints them bare, the daemon logs them). */
-static int parse_file(const conf_zone_t *cz, const uint8_t *apex, rrlist_t **list,
-                      zone_contents_t **out, zonefile_error_fn fn)
+/* Parse (text: the file as read once, or NULL to read it here), build and check; the list and version
+ * are returned only when all passed. No sort: the checks work on the built version, which is what
+ * makes a first start of a big zone fast. fn reports each problem (tandemd --check prints them bare,
+ * the daemon logs them). */
+static int parse_file(const conf_zone_t *cz, zonefile_parser_t *parser, const char *text,
+                      size_t len, const uint8_t *apex, rrlist_t **list, zone_contents_t **out,
+                      zonefile_error_fn fn)
 {
-	int ret = zonefile_load(cz->file, cz->name, list, fn, NULL);
+	int ret = text != NULL && parser != NULL
+	        ? zonefile_parse(parser, cz->file, text, len, cz->name, list, fn, NULL)
+	        : zonefile_load(cz->file, cz->name, list, fn, NULL);
 	if (ret != TDM_OK)
 		return ret;
 	ret = zone_contents_build(apex, *list, out);
@@ -222,8 +227,9 @@ out:
 }
 
 static int import_file(const zoneload_t *zl, const conf_zone_t *cz, const uint8_t *apex,
-                       const char *digest, const store_file_stat_t *fs,
-                       const zone_contents_t *base, zone_contents_t **out)
+                       const char *text, size_t len, const char *digest,
+                       const store_file_stat_t *fs, const zone_contents_t *base,
+                       zone_contents_t **out)
 {
 	rrlist_t *list = NULL;
 	zone_contents_t *z = NULL;
@@ -231,7 +237,11 @@ static int import_file(const zoneload_t *zl, const conf_zone_t *cz, const uint8_
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (zl->stats != NULL)
 		zl->stats->parsed++;
-	int ret = parse_file(cz, apex, &list, &z, log_problem);
+	zonefile_parser_t *own = zl->parser == NULL ? zonefile_parser_new() : NULL;
+	zonefile_parser_t *parser = zl->parser != NULL ? zl->parser : own;
+	int ret = parser != NULL ? parse_file(cz, parser, text, len, apex, &list, &z, log_problem)
+	                         : TDM_ENOMEM;
+	zonefile_parser_free(own);
 	if (ret != TDM_OK) {
 		log_err("%s: zone file %s not loaded (%s)", cz->name, cz->file, tdm_strerror(ret));
 		return ret;
@@ -378,11 +388,16 @@ int zoneload_configured(const zoneload_t *zl, const conf_zone_t *cz,
 			zl->stats->unchanged++;
 		return current != NULL ? TDM_OK : load_stored(zl->store, cz, apex, out, zl->pending);
 	}
-	char digest[65];
+	/* Read once: hashed and (when it changed) parsed from the same octets. */
+	char digest[65], *text = NULL;
+	size_t len = 0;
 	bool includes = true;
-	int ret = store_file_digest_ex(cz->file, digest, &includes);
+	int ret = zonefile_read(cz->file, &text, &len, NULL);
+	if (ret == TDM_OK)
+		ret = store_text_digest(cz->file, text, len, digest, &includes);
 	if (ret != TDM_OK) {
 		log_err("%s: cannot read zone file %s (%s)", cz->name, cz->file, tdm_strerror(ret));
+		free(text);
 		return ret;
 	}
 	if (zl->stats != NULL)
@@ -390,6 +405,7 @@ int zoneload_configured(const zoneload_t *zl, const conf_zone_t *cz,
 	if (!stat_recordable(&sb, includes))
 		fs = (store_file_stat_t){ 0 };
 	if (stored && strcmp(meta.file_digest, digest) == 0) {
+		free(text);
 		if (fs.mtime_ns != 0)
 			record_stat(zl, cz, &meta, &fs);
 		return current != NULL ? TDM_OK : load_stored(zl->store, cz, apex, out, zl->pending);
@@ -399,7 +415,8 @@ int zoneload_configured(const zoneload_t *zl, const conf_zone_t *cz,
 	zone_contents_t *stored_version = NULL;
 	if (current == NULL && stored && load_stored(zl->store, cz, apex, &stored_version, NULL) == TDM_OK)
 		current = stored_version;
-	ret = import_file(zl, cz, apex, digest, &fs, current, out);
+	ret = import_file(zl, cz, apex, text, len, digest, &fs, current, out);
+	free(text);
 	zone_contents_free(stored_version);
 	if (ret == TDM_OK && stored_version != NULL && *out == NULL)
 		ret = load_stored(zl->store, cz, apex, out, zl->pending);
@@ -426,7 +443,7 @@ int zoneload_check_file(const conf_zone_t *cz)
 	name_copy_lower(apex, apex);
 	rrlist_t *list = NULL;
 	zone_contents_t *z = NULL;
-	int ret = parse_file(cz, apex, &list, &z, zonefile_error_print);
+	int ret = parse_file(cz, NULL, NULL, 0, apex, &list, &z, zonefile_error_print);
 	zone_contents_free(z);
 	rrlist_free(list);
 	return ret;

@@ -4,6 +4,7 @@
 #include "conf/conf.h"
 #include "store/store.h"
 #include "zone/contents.h"
+#include "zonefile/zonefile.h"
 
 /* What a pass over the configured zones did with their files (counted when zoneload_t.stats is set). */
 typedef struct {
@@ -23,6 +24,8 @@ typedef struct {
 	/* When not NULL, set when the store holds dynamic updates its zone file lacks (a write-back due:
 	 * server/filesync.h). */
 	bool *file_behind;
+	/* The parser for zone files (one thread's: zonefile.h); NULL: one is made for each file. */
+	zonefile_parser_t *parser;
 } zoneload_t;
 
 /*
