@@ -10,6 +10,7 @@
 #include "lib/log.h"
 #include "server/control.h"
 #include "server/zoneload.h"
+#include "server/zoneprep.h"
 #include "catalog/catalog.h"
 #include "server/catconsume.h"
 #include "server/zones.h"
@@ -94,6 +95,7 @@ typedef struct {
 	struct timespec started;
 	zoneload_stats_t stats;
 	zonefile_parser_t *parser;   /* one scanner for every file of the pass (NULL: one per file) */
+	zoneload_prep_t *prep;       /* the next zone's file, prepared ahead (server/zoneprep.h) */
 } zbatch_t;
 
 /* Publishes a version that is in the store: served, announced, the journal folded in when due
@@ -176,7 +178,8 @@ static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, boo
 	zoneload_t zl = { .store = srv->store,
 	                  .journal_max = srv->rc->conf->server.journal_max_entries,
 	                  .stats = b != NULL ? &b->stats : NULL, .pending = &pending,
-	                  .parser = b != NULL ? b->parser : NULL };
+	                  .parser = b != NULL ? b->parser : NULL,
+	                  .prep = b != NULL ? b->prep : NULL };
 	bool file_behind = false;
 	zl.file_behind = &file_behind;
 	zone_contents_t *out = NULL;
@@ -447,8 +450,16 @@ static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_
 		b->parser = zonefile_parser_new();
 		batch_open(b);
 	}
+	/* A start or a reload looks at every zone file: helpers read and parse them ahead. */
+	bool *want = load_kept && b != NULL ? calloc(total + 1, sizeof(bool)) : NULL;
+	for (size_t i = 0; want != NULL && i < total; i++)
+		want[i] = all[i]->type == CONF_ZONE_PRIMARY && all[i]->file != NULL &&
+		          all[i]->catalog != CONF_CATALOG_PRODUCE;
+	zoneprep_t *zp = want != NULL ? zoneprep_start(srv->store, all, want, total) : NULL;
 	for (size_t i = 0; i < total; i++) {
 		const conf_zone_t *cz = all[i];
+		if (zp != NULL)
+			b->prep = zoneprep_take(zp, i);
 		zone_t *zone = zone_for(srv, cz, &made[n]);
 		if (zone == NULL) {
 			ret = TDM_ENOMEM;
@@ -468,6 +479,8 @@ static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_
 		else
 			load_secondary(srv, zr, cz, changed);
 	}
+	zoneprep_stop(zp);
+	free(want);
 	free(all);
 	if (b != NULL) {
 		batch_flush(b);
