@@ -182,6 +182,13 @@ zoneload_prep_t *zoneprep_take(zoneprep_t *zp, size_t i)
 		return NULL;
 	}
 	zoneload_prep_t *slot = &zp->slots[i % ZONEPREP_AHEAD];
+	if (!slot->done && zp->next <= i) {
+		/* No helper got to it (they are slower, or not scheduled on a busy machine): the control
+		 * thread does it itself rather than wait for one. */
+		zp->next = i + 1;
+		pthread_mutex_unlock(&zp->lock);
+		return NULL;
+	}
 	while (!slot->done) {
 		zp->consumer_waiting = true;
 		if (zp->helpers_waiting > 0)

@@ -33,7 +33,9 @@ typedef struct zoneprep zoneprep_t;
 zoneprep_t *zoneprep_start(store_t *store, const conf_zone_t *const *all, const bool *want,
                            size_t count);
 
-/* Zone i's prepared file (waiting for it), for zoneload_t.prep; NULL when i is not wanted. Called
+/* Zone i's prepared file (waiting for a helper that is at it), for zoneload_t.prep; NULL when i is not
+ * wanted, or when no helper has begun it (the caller then does it itself: on a busy machine the helpers
+ * may not be scheduled for a while, and waiting for them would make the pass slower than alone). Called
  * for every i in increasing order: calling it for i tells the helpers that everything before i is
  * done with. The result is valid until the next call. */
 zoneload_prep_t *zoneprep_take(zoneprep_t *zp, size_t i);
