@@ -1,5 +1,6 @@
 /* server/zoneload.c -- bringing a configured zone's contents in */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -25,13 +26,17 @@ static void log_problem(void *ctx, const char *file, unsigned line, const char *
 		log_err("%s: %s", file, msg);
 }
 
-/* Parse, build and check; the list and version are returned only when all passed. No sort: the
- * checks work on the built version, which is what makes a first start of a big zone fast. fn
- * reports each problem (tandemd --check prints them bare, the daemon logs them). */
-static int parse_file(const conf_zone_t *cz, const uint8_t *apex, rrlist_t **list,
-                      zone_contents_t **out, zonefile_error_fn fn)
+/* Parse (text: the file as read once, or NULL to read it here), build and check; the list and version
+ * are returned only when all passed. No sort: the checks work on the built version, which is what
+ * makes a first start of a big zone fast. fn reports each problem (tandemd --check prints them bare,
+ * the daemon logs them). */
+static int parse_file(const conf_zone_t *cz, zonefile_parser_t *parser, const char *text,
+                      size_t len, const uint8_t *apex, rrlist_t **list, zone_contents_t **out,
+                      zonefile_error_fn fn)
 {
-	int ret = zonefile_load(cz->file, cz->name, list, fn, NULL);
+	int ret = text != NULL && parser != NULL
+	        ? zonefile_parse(parser, cz->file, text, len, cz->name, list, fn, NULL)
+	        : zonefile_load(cz->file, cz->name, list, fn, NULL);
 	if (ret != TDM_OK)
 		return ret;
 	ret = zone_contents_build(apex, *list, out);
@@ -224,28 +229,6 @@ out:
 	return ret;
 }
 
-static int import_file(const zoneload_t *zl, const conf_zone_t *cz, const uint8_t *apex,
-                       const char *digest, const store_file_stat_t *fs,
-                       const zone_contents_t *base, zone_contents_t **out)
-{
-	rrlist_t *list = NULL;
-	zone_contents_t *z = NULL;
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (zl->stats != NULL)
-		zl->stats->parsed++;
-	int ret = parse_file(cz, apex, &list, &z, log_problem);
-	if (ret != TDM_OK) {
-		log_err("%s: zone file %s not loaded (%s)", cz->name, cz->file, tdm_strerror(ret));
-		return ret;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	char what[NAME_TEXT_MAX + 64];
-	snprintf(what, sizeof(what), "loaded from %s (parsed and checked in %.0f ms)", cz->file,
-	         (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
-	return commit_version(zl, cz, list, z, base, digest, fs, what, out);
-}
-
 int zoneload_generated(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t *list,
                        const zone_contents_t *current, zone_contents_t **out)
 {
@@ -343,6 +326,122 @@ static void record_stat(const zoneload_t *zl, const conf_zone_t *cz, store_zone_
 		         tdm_strerror(ret));
 }
 
+void zoneload_prep_clear(zoneload_prep_t *prep)
+{
+	rrlist_free(prep->list);
+	zone_contents_free(prep->z);
+	*prep = (zoneload_prep_t){ 0 };
+}
+
+/* Reads the file (once), hashes it and, unless its digest is the one recorded, parses and checks it. */
+static void prepare_read(const conf_zone_t *cz, const store_zone_meta_t *meta,
+                         zonefile_parser_t *parser, const struct stat *sb, zoneload_prep_t *prep)
+{
+	char *text = NULL;
+	size_t len = 0;
+	bool includes = true;
+	uint8_t apex[NAME_MAXLEN];
+	int ret = zonefile_read(cz->file, &text, &len, NULL);
+	if (ret == TDM_OK)
+		ret = store_text_digest(cz->file, text, len, prep->digest, &includes);
+	if (ret != TDM_OK) {
+		log_err("%s: cannot read zone file %s (%s)", cz->name, cz->file, tdm_strerror(ret));
+		prep->kind = ZONELOAD_PREP_FAILED;
+		prep->ret = ret;
+		free(text);
+		return;
+	}
+	if (!stat_recordable(sb, includes))
+		prep->fs = (store_file_stat_t){ 0 };
+	if (meta != NULL && strcmp(meta->file_digest, prep->digest) == 0) {
+		prep->kind = ZONELOAD_PREP_SAME;
+		free(text);
+		return;
+	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	zonefile_parser_t *own = parser == NULL ? zonefile_parser_new() : NULL;
+	if (parser == NULL)
+		parser = own;
+	ret = parser == NULL ? TDM_ENOMEM : name_from_text(cz->name, NULL, apex) < 0 ? TDM_EINVAL
+	    : TDM_OK;
+	if (ret == TDM_OK) {
+		name_copy_lower(apex, apex);
+		ret = parse_file(cz, parser, text, len, apex, &prep->list, &prep->z, log_problem);
+	}
+	zonefile_parser_free(own);
+	free(text);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	prep->ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	prep->kind = ret == TDM_OK ? ZONELOAD_PREP_PARSED : ZONELOAD_PREP_FAILED;
+	prep->ret = ret;
+	prep->parsed = true;
+	if (ret != TDM_OK)
+		log_err("%s: zone file %s not loaded (%s)", cz->name, cz->file, tdm_strerror(ret));
+}
+
+void zoneload_prepare(const conf_zone_t *cz, const store_zone_meta_t *meta,
+                      zonefile_parser_t *parser, zoneload_prep_t *prep)
+{
+	*prep = (zoneload_prep_t){ .done = true, .stored = meta != NULL };
+	if (meta != NULL)
+		prep->meta = *meta;
+	/* stat() before reading: a change made while the file is read shows next time as a new stat. */
+	struct stat sb;
+	if (stat(cz->file, &sb) != 0) {
+		prep->ret = -errno;
+		prep->kind = ZONELOAD_PREP_FAILED;
+		log_err("%s: cannot read zone file %s (%s)", cz->name, cz->file, tdm_strerror(prep->ret));
+		return;
+	}
+	prep->fs = file_stat_of(&sb);
+	if (meta != NULL && strcmp(meta->file_digest, ZONELOAD_DIGEST_PENDING) == 0) {
+		prep->kind = ZONELOAD_PREP_BEHIND;   /* the store is ahead: the file is not read */
+		return;
+	}
+	if (meta != NULL && meta->file_digest[0] != '\0' && same_stat(&meta->file_stat, &prep->fs)) {
+		prep->kind = ZONELOAD_PREP_UNCHANGED;
+		return;
+	}
+	prepare_read(cz, meta, parser, &sb, prep);
+}
+
+/* Whether a file prepared against a snapshot of the store's metadata may stand for what the store
+ * holds now (nothing changed the zone's row in between). */
+static bool prep_current(const zoneload_prep_t *prep, bool stored, const store_zone_meta_t *meta)
+{
+	if (prep == NULL || !prep->done || prep->stored != stored)
+		return false;
+	return !stored || (strcmp(prep->meta.file_digest, meta->file_digest) == 0 &&
+	                   memcmp(&prep->meta.file_stat, &meta->file_stat,
+	                          sizeof(meta->file_stat)) == 0 && prep->meta.serial == meta->serial);
+}
+
+/* A new version from a parsed file (prep's list and version, taken), committed as a change from
+ * what is served, or else what is stored. */
+static int import_prepared(const zoneload_t *zl, const conf_zone_t *cz, const uint8_t *apex,
+                           bool stored, zoneload_prep_t *prep, const zone_contents_t *current,
+                           zone_contents_t **out)
+{
+	/* The change is made against what was served, or else what was stored (the file changed
+	 * while the server was down), so the journal keeps its continuity. */
+	zone_contents_t *stored_version = NULL;
+	if (current == NULL && stored &&
+	    load_stored(zl->store, cz, apex, &stored_version, NULL) == TDM_OK)
+		current = stored_version;
+	char what[NAME_TEXT_MAX + 64];
+	snprintf(what, sizeof(what), "loaded from %s (parsed and checked in %.0f ms)", cz->file,
+	         prep->ms);
+	int ret = commit_version(zl, cz, prep->list, prep->z, current, prep->digest, &prep->fs, what,
+	                         out);
+	prep->list = NULL;
+	prep->z = NULL;
+	zone_contents_free(stored_version);
+	if (ret == TDM_OK && stored_version != NULL && *out == NULL)
+		ret = load_stored(zl->store, cz, apex, out, zl->pending);
+	return ret;
+}
+
 int zoneload_configured(const zoneload_t *zl, const conf_zone_t *cz,
                         const zone_contents_t *current, zone_contents_t **out)
 {
@@ -355,57 +454,58 @@ int zoneload_configured(const zoneload_t *zl, const conf_zone_t *cz,
 	name_copy_lower(apex, apex);
 	if (cz->file == NULL)
 		return current != NULL ? TDM_OK : load_stored(zl->store, cz, apex, out, zl->pending);
-	/* stat() before reading: a change made while the file is read shows next time as a new stat. */
-	struct stat sb;
-	if (stat(cz->file, &sb) != 0) {
-		int ret = -errno;
-		log_err("%s: cannot read zone file %s (%s)", cz->name, cz->file, tdm_strerror(ret));
-		return ret;
-	}
-	store_file_stat_t fs = file_stat_of(&sb);
 	store_zone_meta_t meta;
 	bool stored = store_zone_meta(zl->store, cz->name, &meta) == TDM_OK;
-	/* Dynamic updates the file does not hold yet: the store is ahead; the file is written again. */
-	if (stored && strcmp(meta.file_digest, ZONELOAD_DIGEST_PENDING) == 0) {
+	/* The file as looked at ahead on another thread (server/zoneprep.h), or now. */
+	zoneload_prep_t local, *prep = zl->prep;
+	if (!prep_current(prep, stored, &meta)) {
+		prep = &local;
+		zoneload_prepare(cz, stored ? &meta : NULL, zl->parser, prep);
+	}
+	int ret = TDM_OK;
+	switch (prep->kind) {
+	case ZONELOAD_PREP_FAILED:
+		if (zl->stats != NULL && prep->parsed) {
+			zl->stats->hashed++;
+			zl->stats->parsed++;
+		}
+		ret = prep->ret;
+		break;
+	case ZONELOAD_PREP_BEHIND:
+		/* Dynamic updates the file does not hold yet: the store is ahead; the file is written
+		 * again. */
 		if (zl->file_behind != NULL)
 			*zl->file_behind = true;
 		if (current != NULL)
-			return TDM_OK;
+			break;
 		log_warn("%s: zone file %s is behind the dynamic updates in the store: serving the store's "
 		         "version, the file is written again (an edit made to it meanwhile is in %s.bak)",
 		         cz->name, cz->file, cz->file);
-		return load_stored(zl->store, cz, apex, out, zl->pending);
-	}
-	if (stored && meta.file_digest[0] != '\0' && same_stat(&meta.file_stat, &fs)) {
+		ret = load_stored(zl->store, cz, apex, out, zl->pending);
+		break;
+	case ZONELOAD_PREP_UNCHANGED:
 		if (zl->stats != NULL)
 			zl->stats->unchanged++;
-		return current != NULL ? TDM_OK : load_stored(zl->store, cz, apex, out, zl->pending);
+		if (current == NULL)
+			ret = load_stored(zl->store, cz, apex, out, zl->pending);
+		break;
+	case ZONELOAD_PREP_SAME:
+		if (zl->stats != NULL)
+			zl->stats->hashed++;
+		if (prep->fs.mtime_ns != 0)
+			record_stat(zl, cz, &meta, &prep->fs);
+		if (current == NULL)
+			ret = load_stored(zl->store, cz, apex, out, zl->pending);
+		break;
+	case ZONELOAD_PREP_PARSED:
+		if (zl->stats != NULL) {
+			zl->stats->hashed++;
+			zl->stats->parsed++;
+		}
+		ret = import_prepared(zl, cz, apex, stored, prep, current, out);
+		break;
 	}
-	char digest[65];
-	bool includes = true;
-	int ret = store_file_digest_ex(cz->file, digest, &includes);
-	if (ret != TDM_OK) {
-		log_err("%s: cannot read zone file %s (%s)", cz->name, cz->file, tdm_strerror(ret));
-		return ret;
-	}
-	if (zl->stats != NULL)
-		zl->stats->hashed++;
-	if (!stat_recordable(&sb, includes))
-		fs = (store_file_stat_t){ 0 };
-	if (stored && strcmp(meta.file_digest, digest) == 0) {
-		if (fs.mtime_ns != 0)
-			record_stat(zl, cz, &meta, &fs);
-		return current != NULL ? TDM_OK : load_stored(zl->store, cz, apex, out, zl->pending);
-	}
-	/* The file changed: the change is made against what was served, or else what was stored
-	 * (the file changed while the server was down), so the journal keeps its continuity. */
-	zone_contents_t *stored_version = NULL;
-	if (current == NULL && stored && load_stored(zl->store, cz, apex, &stored_version, NULL) == TDM_OK)
-		current = stored_version;
-	ret = import_file(zl, cz, apex, digest, &fs, current, out);
-	zone_contents_free(stored_version);
-	if (ret == TDM_OK && stored_version != NULL && *out == NULL)
-		ret = load_stored(zl->store, cz, apex, out, zl->pending);
+	zoneload_prep_clear(prep);
 	return ret;
 }
 
@@ -429,7 +529,7 @@ int zoneload_check_file(const conf_zone_t *cz)
 	name_copy_lower(apex, apex);
 	rrlist_t *list = NULL;
 	zone_contents_t *z = NULL;
-	int ret = parse_file(cz, apex, &list, &z, zonefile_error_print);
+	int ret = parse_file(cz, NULL, NULL, 0, apex, &list, &z, zonefile_error_print);
 	zone_contents_free(z);
 	rrlist_free(list);
 	return ret;

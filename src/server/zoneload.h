@@ -4,6 +4,7 @@
 #include "conf/conf.h"
 #include "store/store.h"
 #include "zone/contents.h"
+#include "zonefile/zonefile.h"
 
 /* What a pass over the configured zones did with their files (counted when zoneload_t.stats is set). */
 typedef struct {
@@ -11,6 +12,42 @@ typedef struct {
 	size_t hashed;               /* read to compare their digest with the recorded one */
 	size_t parsed;               /* parsed (new, or their digest changed) */
 } zoneload_stats_t;
+
+/*
+ * A zone file looked at before zoneload_configured runs, possibly on another thread
+ * (server/zoneprep.h): everything that needs neither the store nor the served version -- stat, read,
+ * digest, parse, build, check -- judged against a snapshot of the zone's stored metadata. Problems are
+ * logged as they are found. zoneload_configured uses it only when the store's metadata is still the
+ * snapshot's, and does the work itself otherwise.
+ */
+typedef enum {
+	ZONELOAD_PREP_FAILED,        /* ret says why: not stat-able, not readable, not parsed */
+	ZONELOAD_PREP_BEHIND,        /* the store holds dynamic updates the file lacks: not read */
+	ZONELOAD_PREP_UNCHANGED,     /* the stat recorded: not read */
+	ZONELOAD_PREP_SAME,          /* read, and its digest is the recorded one */
+	ZONELOAD_PREP_PARSED,        /* changed (or new): list and z hold it, checked */
+} zoneload_prep_kind_t;
+
+typedef struct {
+	bool done;                   /* set by zoneload_prepare */
+	bool stored;                 /* the snapshot had the zone, with meta */
+	bool parsed;                 /* a parse was tried */
+	zoneload_prep_kind_t kind;
+	int ret;
+	store_zone_meta_t meta;
+	store_file_stat_t fs;        /* the stat to record with the digest (zero: not recordable) */
+	char digest[65];
+	rrlist_t *list;
+	zone_contents_t *z;
+	double ms;                   /* parse, build and check */
+} zoneload_prep_t;
+
+/* Looks at cz's file against meta (NULL: not stored) with parser (NULL: one made here). Touches no
+ * shared state but the log: any thread. */
+void zoneload_prepare(const conf_zone_t *cz, const store_zone_meta_t *meta,
+                      zonefile_parser_t *parser, zoneload_prep_t *prep);
+/* Frees what a prepared file holds and empties it. */
+void zoneload_prep_clear(zoneload_prep_t *prep);
 
 typedef struct {
 	store_t *store;
@@ -23,6 +60,11 @@ typedef struct {
 	/* When not NULL, set when the store holds dynamic updates its zone file lacks (a write-back due:
 	 * server/filesync.h). */
 	bool *file_behind;
+	/* The parser for zone files (one thread's: zonefile.h); NULL: one is made for each file. */
+	zonefile_parser_t *parser;
+	/* The zone's file prepared ahead (zoneload_prepare), or NULL; zoneload_configured uses it when
+	 * it is still current and empties it either way. */
+	zoneload_prep_t *prep;
 } zoneload_t;
 
 /*

@@ -1,4 +1,5 @@
 /* server/zones.c -- the zones of a configuration: created, loaded, their roles applied, at start and reload */
+#include <malloc.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "lib/log.h"
 #include "server/control.h"
 #include "server/zoneload.h"
+#include "server/zoneprep.h"
 #include "catalog/catalog.h"
 #include "server/catconsume.h"
 #include "server/apizone.h"
@@ -93,6 +95,8 @@ typedef struct {
 	size_t count, records;
 	struct timespec started;
 	zoneload_stats_t stats;
+	zonefile_parser_t *parser;   /* one scanner for every file of the pass (NULL: one per file) */
+	zoneload_prep_t *prep;       /* the next zone's file, prepared ahead (server/zoneprep.h) */
 } zbatch_t;
 
 /* Publishes a version that is in the store: served, announced, the journal folded in when due
@@ -174,7 +178,9 @@ static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, boo
 	bool pending = true;
 	zoneload_t zl = { .store = srv->store,
 	                  .journal_max = srv->rc->conf->server.journal_max_entries,
-	                  .stats = b != NULL ? &b->stats : NULL, .pending = &pending };
+	                  .stats = b != NULL ? &b->stats : NULL, .pending = &pending,
+	                  .parser = b != NULL ? b->parser : NULL,
+	                  .prep = b != NULL ? b->prep : NULL };
 	bool file_behind = false;
 	zl.file_behind = &file_behind;
 	zone_contents_t *out = NULL;
@@ -451,10 +457,19 @@ static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_
 	zbatch_t *b = calloc(1, sizeof(*b));
 	if (b != NULL) {
 		b->srv = srv;
+		b->parser = zonefile_parser_new();
 		batch_open(b);
 	}
+	/* A start or a reload looks at every zone file: helpers read and parse them ahead. */
+	bool *want = load_kept && b != NULL ? calloc(total + 1, sizeof(bool)) : NULL;
+	for (size_t i = 0; want != NULL && i < total; i++)
+		want[i] = all[i]->type == CONF_ZONE_PRIMARY && all[i]->file != NULL &&
+		          all[i]->catalog != CONF_CATALOG_PRODUCE;
+	zoneprep_t *zp = want != NULL ? zoneprep_start(srv->store, all, want, total) : NULL;
 	for (size_t i = 0; i < total; i++) {
 		const conf_zone_t *cz = all[i];
+		if (zp != NULL)
+			b->prep = zoneprep_take(zp, i);
 		zone_t *zone = zone_for(srv, cz, &made[n]);
 		if (zone == NULL) {
 			ret = TDM_ENOMEM;
@@ -478,12 +493,15 @@ static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_
 		if (changed && !load_kept)
 			control_zone_changed(srv, zr);
 	}
+	zoneprep_stop(zp);
+	free(want);
 	free(all);
 	if (b != NULL) {
 		batch_flush(b);
 		if (b->stats.unchanged + b->stats.hashed > 0)
 			log_info("zone files: %zu unchanged (same size and time, not read), %zu read and "
 			         "hashed, %zu parsed", b->stats.unchanged, b->stats.hashed, b->stats.parsed);
+		zonefile_parser_free(b->parser);
 		free(b);
 	}
 	for (size_t i = 0; ret == TDM_OK && i < n; i++) {
@@ -505,7 +523,11 @@ static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_
 
 int zones_build(server_t *srv, const conf_t *conf, zoneset_t **out)
 {
-	return build_set(srv, conf, true, out);
+	int ret = build_set(srv, conf, true, out);
+	/* A pass over many zone files leaves the heap full of freed scraps (texts, lists, statements)
+	 * between the versions kept: whole free pages go back to the system, as Knot does after a load. */
+	malloc_trim(0);
+	return ret;
 }
 
 void zones_arm(server_t *srv)

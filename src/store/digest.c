@@ -101,7 +101,8 @@ static int hash_fd(int fd, EVP_MD_CTX *md, unsigned char sum[32], includes_t *in
 	return EVP_DigestFinal_ex(md, sum, &len) == 1 && len == 32 ? TDM_OK : TDM_ERROR;
 }
 
-static int tree_digest(walk_t *w, const char *path, int depth, unsigned char sum[32]);
+static int tree_digest(walk_t *w, const char *path, const char *text, size_t len, int depth,
+                       unsigned char sum[32]);
 
 /* Folds one included file into the outer digest: its path, then its digest or why it has none. */
 static int fold_include(walk_t *w, EVP_MD_CTX *md, const char *including, const char *name,
@@ -112,7 +113,7 @@ static int fold_include(walk_t *w, EVP_MD_CTX *md, const char *including, const 
 	int ret = zonefile_include_path(including, name, path, sizeof(path));
 	const char *shown = ret == TDM_OK ? path : name;
 	if (ret == TDM_OK)
-		ret = tree_digest(w, path, depth + 1, sum);
+		ret = tree_digest(w, path, NULL, 0, depth + 1, sum);
 	if (ret == TDM_ENOMEM || ret == TDM_ERROR)
 		return ret;
 	if (EVP_DigestUpdate(md, shown, strlen(shown) + 1) != 1)
@@ -124,26 +125,51 @@ static int fold_include(walk_t *w, EVP_MD_CTX *md, const char *including, const 
 	return EVP_DigestUpdate(md, why, (size_t)n) == 1 ? TDM_OK : TDM_ERROR;
 }
 
-static int tree_digest(walk_t *w, const char *path, int depth, unsigned char sum[32])
+/* The octets of a file already read: its own SHA-256 and its $INCLUDE names, as hash_fd gives. */
+static int hash_text(const char *text, size_t len, EVP_MD_CTX *md, unsigned char sum[32],
+                     includes_t *inc)
+{
+	unsigned int n = 0;
+	zonefile_include_scan_t scan;
+	zonefile_include_scan_init(&scan);
+	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 || EVP_DigestUpdate(md, text, len) != 1)
+		return TDM_ERROR;
+	int ret = TDM_OK;
+	if (memchr(text, '$', len) != NULL) {   /* no '$', no directive: most zone files */
+		ret = zonefile_include_scan(&scan, text, len, add_include, inc);
+		if (ret == TDM_OK)
+			ret = zonefile_include_scan_end(&scan, add_include, inc);
+	}
+	if (ret == TDM_ESPACE)
+		inc->walk->unbounded = true;
+	else if (ret != TDM_OK)
+		return ret;
+	return EVP_DigestFinal_ex(md, sum, &n) == 1 && n == 32 ? TDM_OK : TDM_ERROR;
+}
+
+/* The digest of the file at path (text: its octets when already read, NULL to read them here). */
+static int tree_digest(walk_t *w, const char *path, const char *text, size_t len, int depth,
+                       unsigned char sum[32])
 {
 	includes_t inc = { .walk = w };
 	unsigned char own[32];
-	unsigned int len = 0;
+	unsigned int n = 0;
+	int fd = -1;
 	if (depth > ZONEFILE_INCLUDE_DEPTH_MAX || w->files >= ZONEFILE_INCLUDE_FILES_MAX) {
 		w->unbounded = true;
 		memset(sum, 0, 32);
 		return TDM_OK;
 	}
 	w->files++;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (text == NULL && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -errno;
 	int ret = TDM_ENOMEM;
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	if (md == NULL)
 		goto fail;
-	ret = hash_fd(fd, md, own, &inc);
-	close(fd);
+	ret = text != NULL ? hash_text(text, len, md, own, &inc) : hash_fd(fd, md, own, &inc);
+	if (fd >= 0)
+		close(fd);
 	fd = -1;
 	if (ret != TDM_OK)
 		goto fail;
@@ -159,7 +185,7 @@ static int tree_digest(walk_t *w, const char *path, int depth, unsigned char sum
 	for (size_t i = 0; i < inc.count; i++)
 		if ((ret = fold_include(w, md, path, inc.names[i], depth)) != TDM_OK)
 			goto fail;
-	ret = EVP_DigestFinal_ex(md, sum, &len) == 1 && len == 32 ? TDM_OK : TDM_ERROR;
+	ret = EVP_DigestFinal_ex(md, sum, &n) == 1 && n == 32 ? TDM_OK : TDM_ERROR;
 fail:
 	if (fd >= 0)
 		close(fd);
@@ -168,18 +194,13 @@ fail:
 	return ret;
 }
 
-int store_file_digest(const char *path, char out[65])
-{
-	return store_file_digest_ex(path, out, NULL);
-}
-
-int store_file_digest_ex(const char *path, char out[65], bool *includes)
+static int digest_of(const char *path, const char *text, size_t len, char out[65], bool *includes)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char sum[32];
 	walk_t w = { 0 };
 	out[0] = '\0';
-	int ret = tree_digest(&w, path, 0, sum);
+	int ret = tree_digest(&w, path, text, len, 0, sum);
 	if (ret != TDM_OK)
 		return ret;
 	/* Every $INCLUDE followed (or found unreadable) counted one more file. */
@@ -193,4 +214,20 @@ int store_file_digest_ex(const char *path, char out[65], bool *includes)
 	}
 	out[64] = '\0';
 	return TDM_OK;
+}
+
+int store_text_digest(const char *path, const char *text, size_t len, char out[65],
+                      bool *includes)
+{
+	return digest_of(path, text, len, out, includes);
+}
+
+int store_file_digest(const char *path, char out[65])
+{
+	return store_file_digest_ex(path, out, NULL);
+}
+
+int store_file_digest_ex(const char *path, char out[65], bool *includes)
+{
+	return digest_of(path, NULL, 0, out, includes);
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /*
  * Writes the lowercase hex digest of the zone file at path into out (64 digits and a NUL): the
@@ -17,3 +18,9 @@ int store_file_digest(const char *path, char out[65]);
 /* Like store_file_digest; *includes (when not NULL) says whether the file has any $INCLUDE, whose
  * files its own size and mtime do not cover. */
 int store_file_digest_ex(const char *path, char out[65], bool *includes);
+
+/* Like store_file_digest_ex for a zone file already read (text, len: its octets, as
+ * zonefile_read gave them); path is where its relative $INCLUDEs are found. The same digest as the
+ * file would get: a file is read once to be hashed and parsed. */
+int store_text_digest(const char *path, const char *text, size_t len, char out[65],
+                      bool *includes);

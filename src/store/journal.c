@@ -101,7 +101,7 @@ int store_write_zone(store_t *st, const char *zone, const rrlist_t *list,
 	struct writer w = { .st = st, .zone = zone };
 	if (meta == NULL)
 		return TDM_EINVAL;
-	w.buf = malloc(STORE_CHUNK + STORE_REC_MAX);
+	w.buf = malloc(store_writer_size(list));
 	if (w.buf == NULL)
 		return TDM_ENOMEM;
 	pthread_mutex_lock(&st->lock);
@@ -269,7 +269,7 @@ int store_zone_compact(store_t *st, const char *zone, const rrlist_t *list, uint
 {
 	struct writer w = { .st = st, .zone = zone };
 	int64_t seq;
-	w.buf = malloc(STORE_CHUNK + STORE_REC_MAX);
+	w.buf = malloc(store_writer_size(list));
 	if (w.buf == NULL)
 		return TDM_ENOMEM;
 	pthread_mutex_lock(&st->lock);

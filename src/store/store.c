@@ -557,6 +557,50 @@ void store_batch_abort(store_t *st)
 	pthread_mutex_unlock(&st->lock);
 }
 
+/* The metadata columns of Q_META, from column first on. */
+static void meta_row(sqlite3_stmt *s, int first, store_zone_meta_t *out)
+{
+	const unsigned char *source = sqlite3_column_text(s, first + 1);
+	const unsigned char *digest = sqlite3_column_text(s, first + 2);
+	memset(out, 0, sizeof(*out));
+	out->serial = (uint32_t)sqlite3_column_int64(s, first);
+	snprintf(out->source, sizeof(out->source), "%s", source ? (const char *)source : "");
+	snprintf(out->file_digest, sizeof(out->file_digest), "%s", digest ? (const char *)digest : "");
+	out->updated = sqlite3_column_int64(s, first + 3);
+	out->file_stat.size = sqlite3_column_int64(s, first + 4);
+	out->file_stat.mtime_ns = sqlite3_column_int64(s, first + 5);
+	out->file_stat.ino = (uint64_t)sqlite3_column_int64(s, first + 6);
+	out->file_stat.dev = (uint64_t)sqlite3_column_int64(s, first + 7);
+	out->file_stat.ctime_ns = sqlite3_column_int64(s, first + 8);
+}
+
+int store_zone_meta_each(store_t *st, int (*fn)(void *ctx, const char *zone,
+                                                const store_zone_meta_t *meta), void *ctx)
+{
+	sqlite3_stmt *s = NULL;
+	store_zone_meta_t meta;
+	pthread_mutex_lock(&st->lock);
+	int ret = TDM_OK, rc = sqlite3_prepare_v2(st->db, "SELECT serial, source, file_digest, updated,"
+	                                          " file_size, file_mtime, file_ino, file_dev,"
+	                                          " file_ctime, name FROM zone", -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		ret = store_fail(st, NULL, "listing zones");
+		goto out;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *name = sqlite3_column_text(s, 9);
+		meta_row(s, 0, &meta);
+		if (name != NULL && (ret = fn(ctx, (const char *)name, &meta)) != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		ret = store_fail(st, NULL, "listing zones");
+out:
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
 int store_zone_meta(store_t *st, const char *zone, store_zone_meta_t *out)
 {
 	pthread_mutex_lock(&st->lock);
@@ -565,19 +609,7 @@ int store_zone_meta(store_t *st, const char *zone, store_zone_meta_t *out)
 	sqlite3_bind_text(s, 1, zone, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		const unsigned char *source = sqlite3_column_text(s, 1);
-		const unsigned char *digest = sqlite3_column_text(s, 2);
-		memset(out, 0, sizeof(*out));
-		out->serial = (uint32_t)sqlite3_column_int64(s, 0);
-		snprintf(out->source, sizeof(out->source), "%s", source ? (const char *)source : "");
-		snprintf(out->file_digest, sizeof(out->file_digest), "%s",
-		         digest ? (const char *)digest : "");
-		out->updated = sqlite3_column_int64(s, 3);
-		out->file_stat.size = sqlite3_column_int64(s, 4);
-		out->file_stat.mtime_ns = sqlite3_column_int64(s, 5);
-		out->file_stat.ino = (uint64_t)sqlite3_column_int64(s, 6);
-		out->file_stat.dev = (uint64_t)sqlite3_column_int64(s, 7);
-		out->file_stat.ctime_ns = sqlite3_column_int64(s, 8);
+		meta_row(s, 0, out);
 		ret = TDM_OK;
 	} else if (rc != SQLITE_DONE) {
 		ret = store_fail(st, zone, "reading metadata");
@@ -638,6 +670,14 @@ static int flush_chunk(struct writer *w)
 	w->used = 0;
 	w->count = 0;
 	return ret;
+}
+
+size_t store_writer_size(const rrlist_t *list)
+{
+	size_t size = 0, n = rrlist_count(list);
+	for (size_t i = 0; i < n && size < STORE_CHUNK + STORE_REC_MAX; i++)
+		size += NAME_MAXLEN + 8 + rrlist_at(list, i)->rdlen;
+	return size == 0 ? 1 : size < STORE_CHUNK + STORE_REC_MAX ? size : STORE_CHUNK + STORE_REC_MAX;
 }
 
 int store_write_records(struct writer *w, const rrlist_t *list)

@@ -76,6 +76,12 @@ void store_batch_abort(store_t *store);
 /* Metadata of a zone (name textual, lowercase, trailing dot). TDM_ENOENT when not stored. */
 int store_zone_meta(store_t *store, const char *zone, store_zone_meta_t *out);
 
+/* Every stored zone's metadata in one query (a pass over thousands of zones, instead of one lookup
+ * each): fn gets each zone's name and metadata; a nonzero return stops the walk and is returned.
+ * TDM_OK, fn's code or TDM_ESTORE. */
+int store_zone_meta_each(store_t *store, int (*fn)(void *ctx, const char *zone,
+                                                   const store_zone_meta_t *meta), void *ctx);
+
 /* Replaces the whole contents and metadata of a zone (creating it when missing) in one transaction:
  * after a crash either the old or the new version is there, never a mix. */
 int store_zone_replace(store_t *store, const char *zone, const rrlist_t *list,

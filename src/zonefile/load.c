@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libknot/libknot.h>
@@ -98,17 +99,64 @@ static void on_error(zs_scanner_t *s)
 		report(ld, file, line, "%s", zs_strerror(code));
 }
 
-/* Opens the file once here, so an unreadable file gives the caller its errno, not TDM_EPARSE. */
-static int check_readable(struct load *ld, const char *path)
+/* Bounds a zone file read whole into memory: bigger than any zone this server can hold (the rrlist
+ * of a file this size would not fit either), small enough that a mistake (a device, a log file named
+ * as the zone file) fails cleanly instead of eating memory. */
+#define LOAD_FILE_MAX ((size_t)4 << 30)
+
+int zonefile_read_fd(int fd, size_t hint, char **text, size_t *len)
 {
-	int fd = open(path, O_RDONLY);
-	if (fd < 0) {
-		int err = -errno;
-		report(ld, path, 0, "cannot open: %s", strerror(-err));
-		return err;
+	size_t cap = hint > 0 ? hint + 1 : 4096, used = 0;   /* + 1: the end seen without a realloc */
+	char *buf = malloc(cap);
+	*text = NULL;
+	*len = 0;
+	if (buf == NULL)
+		return TDM_ENOMEM;
+	for (;;) {
+		if (used == cap) {
+			/* Grown while read (or a file with no size): read on until the end. */
+			if (cap >= LOAD_FILE_MAX) {
+				free(buf);
+				return TDM_ESPACE;
+			}
+			char *bigger = realloc(buf, cap * 2);
+			if (bigger == NULL) {
+				free(buf);
+				return TDM_ENOMEM;
+			}
+			buf = bigger;
+			cap *= 2;
+		}
+		ssize_t n = read(fd, buf + used, cap - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int err = -errno;
+			free(buf);
+			return err;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
 	}
-	close(fd);
+	*text = buf;
+	*len = used;
 	return TDM_OK;
+}
+
+int zonefile_read(const char *path, char **text, size_t *len, struct stat *sb)
+{
+	struct stat own;
+	if (sb == NULL)
+		sb = &own;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int ret = fstat(fd, sb) == 0 ? TDM_OK : -errno;
+	if (ret == TDM_OK)
+		ret = zonefile_read_fd(fd, S_ISREG(sb->st_mode) ? (size_t)sb->st_size : 0, text, len);
+	close(fd);
+	return ret;
 }
 
 static int set_apex(struct load *ld, const char *path, const char *origin)
@@ -123,7 +171,46 @@ static int set_apex(struct load *ld, const char *path, const char *origin)
 
 static int check_includes(struct load *ld, const char *path);
 
-static int scan(struct load *ld, const char *path, zs_scanner_t *s)
+struct zonefile_parser {
+	zs_scanner_t s;              /* about 200 KiB of buffers: set up once, not per file */
+};
+
+zonefile_parser_t *zonefile_parser_new(void)
+{
+	return malloc(sizeof(zonefile_parser_t));
+}
+
+void zonefile_parser_free(zonefile_parser_t *p)
+{
+	free(p);
+}
+
+/* Where libzscanner finds a relative $INCLUDE: the folder of the file's real path, as
+ * zs_set_input_file would set it. The scanner's own copy is replaced (zs_deinit frees it). */
+static int set_include_dir(zs_scanner_t *s, const char *path)
+{
+	char dir[PATH_MAX];
+	int ret = zonefile_include_path(path, "", dir, sizeof(dir));
+	if (ret != TDM_OK)
+		return TDM_OK;   /* not resolvable: each $INCLUDE then fails and is reported */
+	size_t n = strlen(dir);
+	if (n > 1 && dir[n - 1] == '/')
+		dir[n - 1] = '\0';
+	char *copy = strdup(dir);
+	if (copy == NULL)
+		return TDM_ENOMEM;
+	free(s->path);
+	s->path = copy;
+	return TDM_OK;
+}
+
+/*
+ * Parses text (the file's octets, read once: the scanner never maps the file, so a file truncated or
+ * rewritten meanwhile cannot fault the process or mix two versions). The scanner's input, file name
+ * (for messages) and include folder are set as zs_set_input_file would.
+ */
+static int scan(struct load *ld, zs_scanner_t *s, const char *path, const char *text, size_t len,
+                bool includes)
 {
 	if (zs_init(s, ld->origin, CLASS_IN, LOAD_DEFAULT_TTL) != 0) {
 		int code = s->error.code;
@@ -131,11 +218,16 @@ static int scan(struct load *ld, const char *path, zs_scanner_t *s)
 		return code == ZS_ENOMEM ? TDM_ENOMEM : TDM_EINVAL;
 	}
 	int ret = TDM_OK;
-	if (zs_set_input_file(s, path) != 0) {
+	if (zs_set_input_string(s, text, len) != 0) {
 		ret = s->error.code == ZS_ENOMEM ? TDM_ENOMEM : TDM_EIO;
 		report(ld, path, 0, "cannot read: %s", zs_strerror(s->error.code));
 		goto out;
 	}
+	ret = TDM_ENOMEM;
+	if ((s->file.name = strdup(path)) == NULL ||
+	    (includes && set_include_dir(s, path) != TDM_OK))
+		goto out;
+	ret = TDM_OK;
 	zs_set_processing(s, on_record, on_error, ld);
 	if (zs_parse_all(s) != 0 && ld->errors == 0 && ld->err == TDM_OK) {
 		/* Failed without telling the callback (a fatal internal error). */
@@ -147,35 +239,70 @@ out:
 	return ret;
 }
 
-int zonefile_load(const char *path, const char *origin, rrlist_t **out, zonefile_error_fn fn,
-                  void *ctx)
+static int note_include(void *ctx, const char *name, unsigned line)
+{
+	(void)name;
+	(void)line;
+	*(bool *)ctx = true;
+	return 1;   /* one is enough to know */
+}
+
+/* Whether text has a line that may be an $INCLUDE (the scan errs on the side of yes). */
+static bool has_include(const char *text, size_t len)
+{
+	zonefile_include_scan_t scan;
+	bool found = false;
+	zonefile_include_scan_init(&scan);
+	if (memchr(text, '$', len) == NULL)
+		return false;
+	int ret = zonefile_include_scan(&scan, text, len, note_include, &found);
+	if (ret == 0)
+		ret = zonefile_include_scan_end(&scan, note_include, &found);
+	return found || ret == TDM_ESPACE;
+}
+
+int zonefile_parse(zonefile_parser_t *p, const char *path, const char *text, size_t len,
+                   const char *origin, rrlist_t **out, zonefile_error_fn fn, void *ctx)
 {
 	struct load ld = { .origin = origin, .fn = fn != NULL ? fn : zonefile_error_print, .ctx = ctx };
-	zs_scanner_t *s = NULL;
 	*out = NULL;
-	int ret = check_readable(&ld, path);
+	int ret = set_apex(&ld, path, origin);
 	if (ret != TDM_OK)
 		return ret;
-	if ((ret = set_apex(&ld, path, origin)) != TDM_OK)
+	bool includes = has_include(text, len);
+	if (includes && (ret = check_includes(&ld, path)) != TDM_OK)
 		return ret;
-	if ((ret = check_includes(&ld, path)) != TDM_OK)
-		return ret;
-	ret = TDM_ENOMEM;
-	ld.list = rrlist_new();
-	s = malloc(sizeof(*s));   /* about 200 KiB of buffers: not for the stack */
-	if (ld.list == NULL || s == NULL)
-		goto fail;
-	if ((ret = scan(&ld, path, s)) != TDM_OK)
+	if ((ld.list = rrlist_new()) == NULL)
+		return TDM_ENOMEM;
+	if ((ret = scan(&ld, &p->s, path, text, len, includes)) != TDM_OK)
 		goto fail;
 	ret = ld.err != TDM_OK ? ld.err : ld.errors > 0 ? TDM_EPARSE : TDM_OK;
 	if (ret != TDM_OK)
 		goto fail;
-	free(s);
 	*out = ld.list;
 	return TDM_OK;
 fail:
-	free(s);
 	rrlist_free(ld.list);
+	return ret;
+}
+
+int zonefile_load(const char *path, const char *origin, rrlist_t **out, zonefile_error_fn fn,
+                  void *ctx)
+{
+	char *text = NULL;
+	size_t len = 0;
+	*out = NULL;
+	/* An unreadable file gives the caller its errno, not TDM_EPARSE. */
+	int ret = zonefile_read(path, &text, &len, NULL);
+	if (ret != TDM_OK) {
+		struct load ld = { .fn = fn != NULL ? fn : zonefile_error_print, .ctx = ctx };
+		report(&ld, path, 0, "cannot open: %s", tdm_strerror(ret));
+		return ret;
+	}
+	zonefile_parser_t *p = zonefile_parser_new();
+	ret = p != NULL ? zonefile_parse(p, path, text, len, origin, out, fn, ctx) : TDM_ENOMEM;
+	zonefile_parser_free(p);
+	free(text);
 	return ret;
 }
 

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "zone/contents.h"
 #include "zone/rrlist.h"
@@ -22,6 +23,28 @@ void zonefile_error_print(void *ctx, const char *file, unsigned line, const char
  */
 int zonefile_load(const char *path, const char *origin, rrlist_t **out, zonefile_error_fn fn,
                   void *ctx);
+
+/*
+ * The same, for a file already read whole (zonefile_read): text holds its len octets, path names it in
+ * messages and is where a relative $INCLUDE is found from. The file is never mapped, so a file
+ * truncated or rewritten while it is parsed can neither fault the process nor mix two versions.
+ * The parser keeps libzscanner's scanner (about 200 KiB) from one file to the next: make one per
+ * thread and parse many files with it. Same returns as zonefile_load (which reads the file and makes
+ * a parser of its own).
+ */
+typedef struct zonefile_parser zonefile_parser_t;
+
+zonefile_parser_t *zonefile_parser_new(void);   /* NULL on OOM */
+void zonefile_parser_free(zonefile_parser_t *p);
+int zonefile_parse(zonefile_parser_t *p, const char *path, const char *text, size_t len,
+                   const char *origin, rrlist_t **out, zonefile_error_fn fn, void *ctx);
+
+/* Reads the whole of an open file into *text (malloc'ed, *len octets; hint: its expected size, 0 if
+ * unknown). TDM_OK, TDM_ENOMEM, TDM_ESPACE (over 4 GiB) or a negated errno. */
+int zonefile_read_fd(int fd, size_t hint, char **text, size_t *len);
+
+/* Opens path, fstat()s it into *sb (when not NULL) before reading it whole. Same returns. */
+int zonefile_read(const char *path, char **text, size_t *len, struct stat *sb);
 
 /*
  * Finding the files a zone file $INCLUDEs without parsing it: store/digest.c folds them into the
