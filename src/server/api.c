@@ -385,6 +385,8 @@ static void handle(void *ctx, const api_request_t *req, api_reply_t *reply)
 {
 	server_t *srv = ctx;
 	route(srv, req, reply);
+	if (reply->later)
+		return;   /* the handler answers later (api_reply_later) */
 	if (reply->body == NULL && reply->text == NULL)
 		api_error(reply, 500, "out of memory");
 	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {

@@ -16,6 +16,7 @@
 #include "lib/thread.h"
 #include "query/query.h"
 #include "wire/rdata.h"
+#include "server/metrics.h"
 #include "server/peerlimit.h"
 #include "server/xfrout.h"
 #include "xfr/out.h"
@@ -285,6 +286,9 @@ static void *job_main(void *arg)
 	uint32_t client_serial = 0;
 	bool known = false;
 	const char *kind = stream(job, &x, &client_serial, &known);
+	metrics_event(job->srv, q.qtype == PKT_TYPE_AXFR
+	                            ? (kind != NULL ? METRICS_XFR_OUT_AXFR_OK : METRICS_XFR_OUT_AXFR_FAILED)
+	                            : (kind != NULL ? METRICS_XFR_OUT_IXFR_OK : METRICS_XFR_OUT_IXFR_FAILED));
 	if (kind == NULL) {
 		log_warn("%s: %s to %s failed after %u messages", job->zr->name,
 		         q.qtype == PKT_TYPE_AXFR ? "AXFR" : "IXFR", addr, x.messages);

@@ -94,6 +94,19 @@ static const char *const migrations[] = {
 	"ALTER TABLE zone ADD COLUMN file_ctime INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE zone ADD COLUMN file_ino INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE zone ADD COLUMN file_dev INTEGER NOT NULL DEFAULT 0;",
+	/* 7: keys made through the API (store/keys.c): TSIG keys (secret in base64, as a configuration
+	 * file holds it) and named API keys (only a SHA-256 of the key) */
+	"CREATE TABLE tsig_key ("
+	"  name TEXT PRIMARY KEY,"
+	"  algorithm TEXT NOT NULL,"
+	"  secret TEXT NOT NULL,"
+	"  created INTEGER NOT NULL);"
+	"CREATE TABLE api_key ("
+	"  name TEXT PRIMARY KEY,"
+	"  scope TEXT NOT NULL,"
+	"  zones TEXT,"
+	"  hash TEXT NOT NULL,"
+	"  created INTEGER NOT NULL);",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

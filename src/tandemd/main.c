@@ -7,6 +7,7 @@
 #include "conf/conf.h"
 #include "lib/error.h"
 #include "lib/log.h"
+#include "server/api.h"
 #include "server/server.h"
 #include "server/zoneload.h"
 #include "store/store.h"
@@ -17,10 +18,11 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: tandemd [-c FILE] [--check | --export ZONE] [-v] [-V]\n"
+	fprintf(out, "usage: tandemd [-c FILE] [--check | --export ZONE | --api-routes] [-v] [-V]\n"
 	             "  -c, --config FILE  configuration (YAML); without it, the embedded default\n"
 	             "      --check        validate the configuration and every zone file, then exit\n"
 	             "      --export ZONE  write the stored zone to stdout in master format, then exit\n"
+	             "      --api-routes   print the HTTP API's routes (method and path), then exit\n"
 	             "  -v, --verbose      log debug messages too\n"
 	             "  -V, --version      print the version\n");
 }
@@ -89,6 +91,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' }, { "check", no_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },      { "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },         { "export", required_argument, NULL, 'E' },
+		{ "api-routes", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL;
@@ -103,6 +106,7 @@ int main(int argc, char **argv)
 		case 'c': path = optarg; break;
 		case 'C': check_only = true; break;
 		case 'E': export_name = optarg; break;
+		case 'R': api_routes_print(stdout); return 0;
 		case 'v': log_set_level(LOG_DEBUG); break;
 		case 'V': printf("tandemd %s\n", TANDEM_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
