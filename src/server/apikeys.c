@@ -77,7 +77,12 @@ static int append(struct apikeys *ks, const apikey_t *k)
 		ks->v = g;
 		ks->cap = ncap;
 	}
-	ks->v[ks->n++] = *k;
+	size_t i = ks->n;   /* by name, as the store lists them */
+	while (i > 0 && strcmp(ks->v[i - 1].name, k->name) > 0)
+		i--;
+	memmove(&ks->v[i + 1], &ks->v[i], (ks->n - i) * sizeof(ks->v[0]));
+	ks->v[i] = *k;
+	ks->n++;
 	return TDM_OK;
 }
 

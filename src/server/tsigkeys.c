@@ -205,10 +205,11 @@ int tsigkeys_create(server_t *srv, const char *name, const char *algorithm, cons
 		key_free(k);
 		return ret;
 	}
-	tsigkey_t **tail = &srv->tsigkeys;
-	while (*tail != NULL)
-		tail = &(*tail)->next;
-	*tail = k;
+	tsigkey_t **at = &srv->tsigkeys;   /* by name, as the store lists them */
+	while (*at != NULL && strcmp((*at)->conf.name, lname) < 0)
+		at = &(*at)->next;
+	k->next = *at;
+	*at = k;
 	if ((ret = republish(srv)) != TDM_OK) {
 		/* Stored: the next start or reload publishes it. */
 		log_err("TSIG key %s: stored, not in use until a reload (%s)", lname, tdm_strerror(ret));

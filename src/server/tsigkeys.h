@@ -16,7 +16,7 @@ typedef struct tsigkey {
 	tsig_key_t key;            /* made from conf; its secret is conf.secret */
 	char *secret_b64;
 	int64_t created;
-	struct tsigkey *next;      /* the server's list (srv->tsigkeys), by creation */
+	struct tsigkey *next;      /* the server's list (srv->tsigkeys), by name */
 } tsigkey_t;
 
 /* At start, after the store opened: the stored keys, then the running configuration made to know
