@@ -1,6 +1,7 @@
 /* cli/api.c -- one call to tandemd's HTTP API for the CLI, with errors a person can act on */
 #include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/api.h"
@@ -166,6 +167,12 @@ static int prepare(const cli_opts_t *o, char *key, sockaddr_t *sa, char *host, F
 
 int cli_api_call(const cli_opts_t *o, const char *method, const char *path, json_t **out, FILE *err)
 {
+	return cli_api_call_body(o, method, path, NULL, out, err);
+}
+
+int cli_api_call_body(const cli_opts_t *o, const char *method, const char *path, const json_t *body,
+                      json_t **out, FILE *err)
+{
 	char key[CLI_KEY_MAX], host[CLI_HOST_MAX], url[CLI_PATH_MAX], msg[MSG_MAX];
 	sockaddr_t sa;
 	cli_http_reply_t r;
@@ -180,7 +187,15 @@ int cli_api_call(const cli_opts_t *o, const char *method, const char *path, json
 		return CLI_EXIT_USAGE;
 	}
 	cli_http_request_t req = { .method = method, .path = url, .host = host, .api_key = key };
+	char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+	if (body != NULL && text == NULL) {
+		fprintf(err, "tandem: out of memory\n");
+		return CLI_EXIT_API;
+	}
+	req.body = text;
+	req.body_len = text != NULL ? strlen(text) : 0;
 	int ret = cli_http_request(&sa, &req, timeout, &r);
+	free(text);
 	if (ret != TDM_OK) {
 		fprintf(err, "tandem: %s\n", cli_api_transport_message(ret, o->server, timeout, msg,
 		                                                        sizeof(msg)));

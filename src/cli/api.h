@@ -18,6 +18,10 @@
  */
 int cli_api_call(const cli_opts_t *o, const char *method, const char *path, json_t **out, FILE *err);
 
+/* The same with a JSON body (sent as application/json; NULL: none). */
+int cli_api_call_body(const cli_opts_t *o, const char *method, const char *path, const json_t *body,
+                      json_t **out, FILE *err);
+
 /*
  * The message for a failure to get a reply (TDM_ECONNREFUSED, TDM_ETIMEDOUT, ...) from the API at
  * server: "cannot connect to the API at 127.0.0.1@8053 (connection refused): is tandemd running with

@@ -14,3 +14,5 @@ int cli_status_main(cli_opts_t *o, int argc, char **argv);
 int cli_zone_main(cli_opts_t *o, int argc, char **argv);
 int cli_keygen_main(cli_opts_t *o, int argc, char **argv);
 int cli_verify_main(cli_opts_t *o, int argc, char **argv);
+int cli_key_main(cli_opts_t *o, int argc, char **argv);      /* cli/keys.c */
+int cli_apikey_main(cli_opts_t *o, int argc, char **argv);   /* cli/keys.c */

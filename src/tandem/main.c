@@ -24,6 +24,9 @@ static const struct command commands[] = {
 	{ "record", "list|add|remove|replace ...", NULL, NULL },
 	{ "verify", "ZONE [@SERVER[@PORT]] [--json]", NULL, cli_verify_main },
 	{ "keygen", "NAME [ALGORITHM] [--bind] [--json]", NULL, cli_keygen_main },
+	{ "key", "list [--secrets]|create NAME [ALGORITHM [SECRET]]|delete NAME [--json]", NULL,
+	  cli_key_main },
+	{ "apikey", "list|create NAME read|write [ZONE...]|delete NAME [--json]", NULL, cli_apikey_main },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -301,3 +301,43 @@ def test_openapi_document_matches_the_router(api):
             st, out, _ = api.call(method.upper(), concrete.lstrip("/") + query, body)
             assert st not in (404, 405) or (isinstance(out, dict) and "no such path" not in out["error"]
                                              and st != 405), (method, path, st, out)
+
+
+def cli(t, *words):
+    return subprocess.run([str(BUILD / "tandem"), "--server", "%s@%d" % (t.addr, t.http_port),
+                           "--key-file", str(t.dir / "api.key")] + list(words),
+                          capture_output=True, text=True, timeout=30)
+
+
+def test_cli_key_and_apikey_commands(api):
+    r = cli(api, "key", "create", "cli.key", "hmac-sha384")
+    assert r.returncode == 0, r.stderr
+    secret = re.search(r'secret: "([^"]+)"', r.stdout).group(1)
+    assert len(base64.b64decode(secret)) == 48
+    r = cli(api, "key", "list")
+    assert r.returncode == 0
+    assert re.search(r"^cfg-key\.\s+hmac-sha256\s+config\s+-$", r.stdout, re.M), r.stdout
+    assert re.search(r"^cli\.key\.\s+hmac-sha384\s+api\s+\d{4}-", r.stdout, re.M), r.stdout
+    assert secret not in r.stdout
+    r = cli(api, "key", "list", "--secrets")
+    assert "cli.key. secret %s" % secret in r.stdout
+    r = cli(api, "key", "list", "--json")
+    assert [k["name"] for k in json.loads(r.stdout)["keys"]] == ["cfg-key.", "cli.key."]
+    r = cli(api, "key", "delete", "cfg-key.")
+    assert r.returncode == 2 and "tandem.yaml" in r.stderr
+    assert cli(api, "key", "delete", "cli.key").returncode == 0
+    assert cli(api, "key", "delete", "cli.key").returncode == 3      # not found
+
+    r = cli(api, "apikey", "create", "ops", "write", "example.net")
+    assert r.returncode == 0, r.stderr
+    key = r.stdout.strip().splitlines()[-1]
+    assert api.call("GET", "zones", key=key)[1]["zones"][0]["name"] == "example.net."
+    r = cli(api, "apikey", "list")
+    assert re.search(r"^admin\s+write\s+all\s+-$", r.stdout, re.M), r.stdout
+    assert re.search(r"^ops\s+write\s+example\.net\.\s+\d{4}-", r.stdout, re.M), r.stdout
+    r = cli(api, "apikey", "create", "bad", "all")
+    assert r.returncode == 1 and "read or write" in r.stderr
+    r = cli(api, "apikey", "create", "ops", "read", "--json")
+    assert r.returncode == 2 and "exists" in r.stderr
+    assert cli(api, "apikey", "delete", "ops").returncode == 0
+    assert api.call("GET", "zones", key=key)[0] == 401
