@@ -293,6 +293,7 @@ static const char *reason(int status)
 	case 428: return "Precondition Required";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
 	case 505: return "HTTP Version Not Supported";
 	default: return "Status";

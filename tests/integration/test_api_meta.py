@@ -73,6 +73,11 @@ def test_tsig_keys_made_listed_used_kept_and_deleted(api):
     assert all("secret" not in k for k in body["keys"])
     r = signed_query(api, made)
     assert r.rcode() == dns.rcode.NOERROR and r.had_tsig and r.answer
+    # A reload (a new configuration in force) keeps the API's keys in use.
+    mark = api.log_mark()
+    api.reload()
+    api.wait_log(r"reloaded: \d+ zones", mark=mark)
+    assert signed_query(api, made).rcode() == dns.rcode.NOERROR
 
     # Kept across a restart.
     api.stop()
