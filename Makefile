@@ -45,6 +45,9 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libtandem.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtandem.a $(LDLIBS) -lcmocka
 
+# The OpenAPI document is embedded in the server (.incbin in server/api_meta.c).
+$(BUILD)/src/server/api_meta.o: docs/openapi.json
+
 -include $(LIB_OBJ:.o=.d) $(BUILD)/src/tandemd/main.d $(BUILD)/src/tandem/main.d
 
 deps:

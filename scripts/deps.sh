@@ -6,7 +6,7 @@ build="gcc make pkg-config libknot-dev liburcu-dev libevent-dev libjansson-dev l
 libsqlite3-dev libssl-dev"
 test="$build libcmocka-dev python3 python3-pytest python3-dnspython knot knot-dnsutils bind9 \
 bind9-dnsutils bind9-utils nsd pdns-server pdns-backend-bind pdns-backend-sqlite3 unbound unbound-host \
-clang libfuzzer-14-dev python3-certbot-dns-rfc2136"
+clang libfuzzer-14-dev python3-certbot-dns-rfc2136 prometheus"
 bench="$test dnsperf"
 case "${1:-build}" in
   build) want=$build ;;

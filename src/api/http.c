@@ -49,7 +49,7 @@
 #define API_BACKLOG 128
 #define API_KEY_FILE_MAX 4096      /* an API key file is one short line */
 
-typedef enum { CONN_HEAD, CONN_BODY, CONN_REPLY, CONN_LINGER } conn_state_t;
+typedef enum { CONN_HEAD, CONN_BODY, CONN_WAIT, CONN_REPLY, CONN_LINGER } conn_state_t;
 
 typedef struct conn conn_t;
 
@@ -83,7 +83,12 @@ struct conn {
 	char peer[SOCKADDR_STRLEN];
 	conn_t *prev, *next;
 	api_principal_t principal;     /* who the key says sent the request being served */
+	struct api_later *later;       /* CONN_WAIT: the reply a handler will give later */
 	api_head_t head;
+};
+
+struct api_later {
+	conn_t *conn;                  /* NULL once the connection is gone */
 };
 
 /* Lines a client can cause, a few at a time (lib/log.h). */
@@ -252,6 +257,8 @@ static void conn_free(conn_t *c)
 	else
 		api->nconns--;
 	free(c->principal.zones);
+	if (c->later != NULL)
+		c->later->conn = NULL;
 	bufferevent_free(c->bev);   /* closes the socket */
 	event_free(c->timer);
 	free(c);
@@ -286,6 +293,7 @@ static const char *reason(int status)
 	case 428: return "Precondition Required";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
 	case 505: return "HTTP Version Not Supported";
 	default: return "Status";
@@ -391,7 +399,7 @@ static void dispatch(conn_t *c, char *body)
 	api_request_t req = { .method = c->head.method, .body = body, .body_len = c->body_len,
 	                      .query = api_target_query(c->head.target), .if_match = c->head.if_match,
 	                      .content_type = c->head.content_type, .principal = &c->principal,
-	                      .peer = c->peer };
+	                      .peer = c->peer, .conn = c };
 	char path[API_HEADER_MAX + 1];
 	if (!api_target_path(c->head.target, path, sizeof(path))) {
 		api_error(&reply, 400, "malformed path: %s", c->head.target);
@@ -407,6 +415,14 @@ static void dispatch(conn_t *c, char *body)
 		api_error(&reply, 404, "no such path: %s", c->head.target);
 	} else {
 		api->handler(api->ctx, &req, &reply);
+	}
+	if (reply.later) {
+		/* api_reply_now sends it; until then nothing is read (one request at a time). */
+		c->state = CONN_WAIT;
+		bufferevent_disable(c->bev, EV_READ);
+		json_decref(reply.body);
+		free(reply.text);
+		return;
 	}
 	send_reply(c, &reply, !c->head.keep_alive);
 	json_decref(reply.body);
@@ -542,9 +558,40 @@ static void process(conn_t *c)
 		if (c->dropped > API_LINGER_MAX)
 			conn_free(c);
 		break;
+	case CONN_WAIT:
 	case CONN_REPLY:
 		break;
 	}
+}
+
+api_later_t *api_reply_later(const api_request_t *req, api_reply_t *reply)
+{
+	conn_t *c = req->conn;
+	api_later_t *l = c != NULL && c->later == NULL ? calloc(1, sizeof(*l)) : NULL;
+	if (l == NULL)
+		return NULL;
+	l->conn = c;
+	c->later = l;
+	reply->later = true;
+	return l;
+}
+
+void api_reply_now(api_later_t *l, api_reply_t *r)
+{
+	conn_t *c = l->conn;
+	if (c != NULL) {
+		c->later = NULL;
+		if (r->body == NULL && r->text == NULL)
+			api_error(r, 500, "out of memory");
+		send_reply(c, r, !c->head.keep_alive);
+		free(c->principal.zones);
+		c->principal.zones = NULL;
+	}
+	json_decref(r->body);
+	free(r->text);
+	r->body = NULL;
+	r->text = NULL;
+	free(l);
 }
 
 static void on_read(struct bufferevent *bev, void *arg)

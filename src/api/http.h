@@ -42,6 +42,7 @@ typedef struct {
 	const char *peer;              /* "address@port" of the client */
 	const char *body;              /* NUL-terminated (may be empty) */
 	size_t body_len;
+	void *conn;                    /* the connection (api_reply_later); not for handlers */
 } api_request_t;
 
 /*
@@ -56,6 +57,7 @@ typedef struct {
 	size_t text_len;
 	const char *content_type;      /* for text; a static string */
 	char etag[API_ETAG_MAX + 1];
+	bool later;                    /* set by api_reply_later: nothing is sent now */
 } api_reply_t;
 
 /*
@@ -98,6 +100,17 @@ void api_free(api_t *api);
 /* Optional: other API keys (auth) and static files (files); NULL turns either off. */
 void api_set_auth(api_t *api, api_auth_fn auth);
 void api_set_static(api_t *api, api_static_fn files);
+
+/*
+ * A reply that comes later (work done off the loop, e.g. the lookup tool): the handler calls this
+ * and returns with reply untouched but for reply->later; the connection reads nothing more until
+ * api_reply_now(later, r) -- on the loop's thread, exactly once -- sends r (taking its body or text).
+ * When the client went away meanwhile, api_reply_now just frees. NULL when out of memory (reply
+ * then answers at once, as usual).
+ */
+typedef struct api_later api_later_t;
+api_later_t *api_reply_later(const api_request_t *req, api_reply_t *reply);
+void api_reply_now(api_later_t *later, api_reply_t *r);
 
 /* Fills reply with {"error": message} and status. */
 void api_error(api_reply_t *reply, int status, const char *fmt, ...)

@@ -148,6 +148,12 @@ static int field(api_head_t *h, char *line)
 		if (h->api_key != NULL)   /* which one would count? neither */
 			return refuse(h, 400, "X-API-Key given twice");
 		h->api_key = v;
+	} else if (strcasecmp(line, "Authorization") == 0 && strncasecmp(v, "Bearer ", 7) == 0) {
+		/* The key as a bearer token (RFC 6750 2.1), for clients that cannot add a header of
+		 * their own (Prometheus's scrape_config has `authorization`). */
+		if (h->api_key != NULL)
+			return refuse(h, 400, "the API key given twice (X-API-Key, Authorization)");
+		h->api_key = v + 7 + strspn(v + 7, " ");
 	} else if (strcasecmp(line, "If-Match") == 0) {
 		if (h->if_match != NULL)
 			return refuse(h, 400, "If-Match given twice");

@@ -18,7 +18,8 @@ typedef struct {
 	const char *method;          /* as sent ("GET") */
 	const char *target;          /* the request-target, as sent ("/api/v1/status?x") */
 	int minor;                   /* HTTP/1.minor */
-	const char *api_key;         /* the X-API-Key value, NULL when absent */
+	const char *api_key;         /* the X-API-Key value (or an Authorization: Bearer token), NULL
+	                              * when absent */
 	const char *if_match;        /* the If-Match value, NULL when absent */
 	const char *content_type;    /* the Content-Type value, NULL when absent */
 	uint64_t content_length;     /* 0 when absent */

@@ -1,4 +1,6 @@
 /* change/change.c -- the one path every change to a zone takes: apply, store, then publish and compact */
+#include <stdatomic.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "lib/error.h"
@@ -15,6 +17,35 @@
 static double ms_between(const struct timespec *a, const struct timespec *b)
 {
 	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+const uint64_t change_latency_bounds_us[CHANGE_LATENCY_BUCKETS] = {
+	500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, UINT64_MAX,
+};
+/* Relaxed atomics: commits come from several threads, /metrics reads them now and then. */
+static _Atomic uint64_t latency_buckets[CHANGE_LATENCY_BUCKETS], latency_count, latency_sum_us;
+
+static void latency_observe(const struct timespec *a, const struct timespec *b)
+{
+	int64_t us = (int64_t)(b->tv_sec - a->tv_sec) * 1000000 + (b->tv_nsec - a->tv_nsec) / 1000;
+	uint64_t u = us > 0 ? (uint64_t)us : 0;
+	size_t i = 0;
+	while (u > change_latency_bounds_us[i])
+		i++;
+	atomic_fetch_add_explicit(&latency_buckets[i], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&latency_count, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&latency_sum_us, u, memory_order_relaxed);
+}
+
+void change_latency_read(uint64_t counts[CHANGE_LATENCY_BUCKETS], uint64_t *count, uint64_t *sum_us)
+{
+	uint64_t acc = 0;
+	for (size_t i = 0; i < CHANGE_LATENCY_BUCKETS; i++) {
+		acc += atomic_load_explicit(&latency_buckets[i], memory_order_relaxed);
+		counts[i] = acc;
+	}
+	*count = acc;
+	*sum_us = atomic_load_explicit(&latency_sum_us, memory_order_relaxed);
 }
 
 int change_commit(change_t *c, const zone_contents_t *current, const rrlist_t *removed,
@@ -59,6 +90,7 @@ int change_commit(change_t *c, const zone_contents_t *current, const rrlist_t *r
 		return ret;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t2);
+	latency_observe(&t0, &t2);
 	/* What the change cost: the version (its own pages beside those it shares) and the commit. */
 	log_info("%s: change %u -> %u: %zu removed, %zu added; version made in %.1f ms (%zu KiB of its own, "
 	         "%zu KiB shared), stored in %.1f ms", c->zone, zone_serial(current), zone_serial(z),

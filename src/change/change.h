@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "store/store.h"
 #include "zone/contents.h"
@@ -46,3 +47,11 @@ bool change_compact_due(const change_t *c, const zone_contents_t *z);
 /* Rewrites the stored contents as z (published, pinned by the caller); what was committed after z
  * stays pending. Failures are logged: the journal still holds everything. */
 void change_compact(const change_t *c, const zone_contents_t *z);
+
+/* Commit latency (change_commit, from the version made to the change stored), for /metrics: the
+ * bucket bounds in microseconds, ended by UINT64_MAX (+Inf). */
+#define CHANGE_LATENCY_BUCKETS 13
+extern const uint64_t change_latency_bounds_us[CHANGE_LATENCY_BUCKETS];
+
+/* Cumulative counts per bucket (Prometheus "le"), their count and the sum in microseconds. */
+void change_latency_read(uint64_t counts[CHANGE_LATENCY_BUCKETS], uint64_t *count, uint64_t *sum_us);

@@ -301,6 +301,13 @@ static const api_route_t *const route_tables[] = {
 	api_routes_core,   /* "*" routes last */
 };
 
+void api_routes_print(FILE *out)
+{
+	for (size_t t = 0; t < sizeof(route_tables) / sizeof(route_tables[0]); t++)
+		for (const api_route_t *r = route_tables[t]; r->method != NULL; r++)
+			fprintf(out, "%s /api/v1/%s\n", r->method, r->pattern);
+}
+
 /* Whether the path matches pattern; fills call's params (not the zone). */
 static bool match(const char *pattern, const api_request_t *req, api_call_t *call, int *zone_at)
 {
@@ -365,6 +372,8 @@ static void handle(void *ctx, const api_request_t *req, api_reply_t *reply)
 {
 	server_t *srv = ctx;
 	route(srv, req, reply);
+	if (reply->later)
+		return;   /* the handler answers later (api_reply_later) */
 	if (reply->body == NULL && reply->text == NULL)
 		api_error(reply, 500, "out of memory");
 	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {

@@ -11,6 +11,8 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "server/acl.h"
+#include "server/metrics.h"
+#include "server/tsigkeys.h"
 #include "server/control.h"
 #include "server/zoneload.h"
 #include "zone/diff.h"
@@ -51,12 +53,22 @@ static const tsig_key_t *find_key(void *arg, const uint8_t *name)
 	for (size_t i = 0; i < rc->conf->key_count; i++)
 		if (name_equal(rc->keys[i].name, name))
 			return &rc->keys[i];
+	for (size_t i = 0; i < rc->napi; i++)   /* keys made through the API (server/tsigkeys.h) */
+		if (name_equal(rc->api[i]->key.name, name))
+			return &rc->api[i]->key;
 	return NULL;
 }
 
 static const char *key_name_of(const runconf_t *rc, const tsig_key_t *key)
 {
-	return key == NULL ? NULL : rc->conf->keys[key - rc->keys].name;
+	if (key == NULL)
+		return NULL;
+	if (key >= rc->keys && key < rc->keys + rc->conf->key_count)
+		return rc->conf->keys[key - rc->keys].name;
+	for (size_t i = 0; i < rc->napi; i++)
+		if (&rc->api[i]->key == key)
+			return rc->api[i]->conf.name;
+	return NULL;
 }
 
 /* Lines a packet causes go through limiters (lib/log.h), one per kind: a flood logs a few lines. */
@@ -198,6 +210,7 @@ static size_t notify_unknown(request_t *r)
 	char name[NAME_TEXT_MAX];
 	name_to_text(r->q->qname_lower, name, sizeof(name));
 	log_refused("NOTIFY for a zone not served here", name, r->peer);
+	metrics_event(r->srv, METRICS_NOTIFY_IN_REFUSED);
 	return error(r, PKT_RCODE_NOTAUTH);
 }
 
@@ -212,12 +225,14 @@ static size_t notify_in(request_t *r)
 	if (cz->type != CONF_ZONE_SECONDARY || !acl_allows(cz, CONF_ALLOW_NOTIFY, r->peer,
 	                                                   r->key_name)) {
 		log_refused("NOTIFY", zr->name, r->peer);
+		metrics_event(r->srv, METRICS_NOTIFY_IN_REFUSED);
 		return error(r, PKT_RCODE_REFUSED);
 	}
 	char addr[SOCKADDR_STRLEN];
 	log_limited(&notifies, LOG_INFO, "%s: NOTIFY from %s, refreshing", zr->name,
 	            sockaddr_format(r->peer, addr, sizeof(addr)));
 	control_post(r->srv, CTL_REFRESH, zr);
+	metrics_event(r->srv, METRICS_NOTIFY_IN_ACCEPTED);
 	return answer_notify(r);
 }
 

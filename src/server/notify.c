@@ -13,6 +13,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "server/control.h"
+#include "server/metrics.h"
 #include "xfr/net.h"
 
 /*
@@ -95,6 +96,7 @@ static void send_one(server_t *srv, notify_pending_t *p)
 	    sendto(fd, buf, len, 0, (const struct sockaddr *)&p->addr.ss, p->addr.len) < 0)
 		ret = -errno;
 	char addr[SOCKADDR_STRLEN];
+	metrics_event(srv, ret == TDM_OK ? METRICS_NOTIFY_OUT_SENT : METRICS_NOTIFY_OUT_FAILED);
 	if (ret != TDM_OK)
 		log_warn("%s: NOTIFY to %s not sent (%s)", p->zr->name,
 		         sockaddr_format(&p->addr, addr, sizeof(addr)), tdm_strerror(ret));
@@ -214,6 +216,7 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
 				log_warn("%s: NOTIFY serial %u to %s never answered, giving up after %u tries",
 				         p->zr->name, p->serial, sockaddr_format(&p->addr, addr, sizeof(addr)),
 				         p->attempts);
+				metrics_event(srv, METRICS_NOTIFY_OUT_FAILED);
 				remove_pending(srv, p);
 			} else {
 				send_one(srv, p);
@@ -254,10 +257,12 @@ static void answer(server_t *srv, const uint8_t *msg, size_t len, const sockaddr
 	int rcode = pkt_rcode(msg);
 	if (rcode == PKT_RCODE_NOERROR) {
 		log_debug("%s: NOTIFY serial %u acknowledged by %s", p->zr->name, p->serial, addr);
+		metrics_event(srv, METRICS_NOTIFY_OUT_ACKNOWLEDGED);
 		zonert_peer_seen(p->zr, from, "notify", false, 0, NULL);
 	} else {
 		log_warn("%s: NOTIFY serial %u to %s answered %s", p->zr->name, p->serial, addr,
 		         rcode_text(rcode));
+		metrics_event(srv, METRICS_NOTIFY_OUT_FAILED);
 	}
 	remove_pending(srv, p);
 }

@@ -16,6 +16,7 @@
 #include "lib/thread.h"
 #include "change/change.h"
 #include "server/control.h"
+#include "server/metrics.h"
 #include "server/zoneload.h"
 #include "xfr/in.h"
 #include "zone/diff.h"
@@ -345,6 +346,7 @@ static bool transfer(job_t *job, int best, zone_contents_t *current, store_state
 	if (ret != TDM_OK && current != NULL && !job->force_axfr) {
 		log_warn("%s: IXFR from %s failed (%s), falling back to AXFR", job->zr->name, addr,
 		         r.error);
+		metrics_event(job->srv, METRICS_XFR_IN_IXFR_FAILED);
 		xfr_result_clear(&r);
 		kind = "AXFR";
 		chg = (change_t){ 0 };
@@ -353,6 +355,8 @@ static bool transfer(job_t *job, int best, zone_contents_t *current, store_state
 	bool changed = false;
 	if (ret != TDM_OK) {
 		log_warn("%s: %s from %s failed (%s)", job->zr->name, kind, addr, r.error);
+		metrics_event(job->srv, kind[0] == 'I' ? METRICS_XFR_IN_IXFR_FAILED
+		                                       : METRICS_XFR_IN_AXFR_FAILED);
 		set_result(st, "%s from %s failed: %s", kind, addr, r.error);
 	} else if (r.uptodate || z == NULL) {
 		timers_ok(job, current, &r, st);
@@ -360,6 +364,7 @@ static bool transfer(job_t *job, int best, zone_contents_t *current, store_state
 		zone_set_expired(job->zr->zone, false);
 	} else {
 		uint32_t from = current != NULL ? zone_serial(current) : 0;
+		metrics_event(job->srv, kind[0] == 'I' ? METRICS_XFR_IN_IXFR_OK : METRICS_XFR_IN_AXFR_OK);
 		/* An IXFR answered with the whole zone says so (RFC 1995 4 allows it). */
 		if (r.full && strcmp(kind, "IXFR") == 0)
 			kind = "IXFR (whole zone)";

@@ -20,6 +20,10 @@
 #include "api/http.h"
 #include "server/api.h"
 #include "server/apizone.h"
+#include "server/apikeys.h"
+#include "server/apilookup.h"
+#include "server/metrics.h"
+#include "server/tsigkeys.h"
 #include "server/catconsume.h"
 #include "server/control.h"
 #include "server/filesync.h"
@@ -106,6 +110,9 @@ int server_new(const char *conf_path, server_t **out)
 		log_err("cannot open the store in %s (%s)", conf->server.data_dir, tdm_strerror(ret));
 		goto fail;
 	}
+	if ((ret = tsigkeys_load(srv)) != TDM_OK || (ret = apikeys_load(srv)) != TDM_OK ||
+	    (ret = metrics_new(srv)) != TDM_OK)
+		goto fail;
 	if ((ret = control_init(srv)) != TDM_OK || (ret = setup_shared(srv)) != TDM_OK ||
 	    (ret = catalog_restore(srv, conf)) != TDM_OK || (ret = apizone_restore(srv, conf)) != TDM_OK ||
 	    (ret = zones_build(srv, conf, &srv->zones)) != TDM_OK)
@@ -121,6 +128,8 @@ int server_new(const char *conf_path, server_t **out)
 	srv->started = (int64_t)time(NULL);
 	if ((ret = server_api_start(srv)) != TDM_OK)
 		goto fail;
+	if (srv->api != NULL)
+		api_set_auth(srv->api, apikeys_auth);
 	*out = srv;
 	return TDM_OK;
 fail:
@@ -135,6 +144,8 @@ int server_reload(server_t *srv)
 	int ret = load_conf(srv->conf_path, &conf);
 	if (ret == TDM_OK && (ret = runconf_new(conf, &rc)) != TDM_OK)
 		conf_free(conf);
+	if (ret == TDM_OK && (ret = tsigkeys_attach(srv, rc)) != TDM_OK)
+		runconf_free(rc);
 	if (ret != TDM_OK) {
 		log_err("reload: configuration not loaded (%s), keeping the running one",
 		        tdm_strerror(ret));
@@ -246,7 +257,7 @@ static int start_workers(server_t *srv)
 			return ret;
 	}
 	srv->workers = calloc(count, sizeof(worker_t *));
-	if (srv->workers == NULL)
+	if (srv->workers == NULL || metrics_workers(srv, count) != TDM_OK)
 		return TDM_ENOMEM;
 	for (unsigned i = 0; i < count; i++) {
 		int ret = make_worker(srv, (int)i, &srv->workers[i]);
@@ -325,12 +336,16 @@ void server_free(server_t *srv)
 	rcu_barrier();   /* every deferred free has run */
 	catalog_dyn_free(srv);
 	apizone_free_all(srv);
+	apilookup_wait(srv);
 	api_free(srv->api);
 	control_free(srv);
 	if (srv->base != NULL)
 		event_base_free(srv->base);
 	store_close(srv->store);
 	runconf_free(srv->rc);
+	tsigkeys_free(srv);
+	apikeys_free(srv);
+	metrics_free(srv);
 	free(srv->identity);
 	rrl_free(srv->shared.rrl);
 	free(srv->conf_path);

@@ -20,9 +20,11 @@ struct xfrout;
 typedef struct runconf {
 	conf_t *conf;
 	tsig_key_t *keys;         /* parallel to conf->keys */
+	struct tsigkey **api;     /* the keys made through the API (server/tsigkeys.h), napi of them */
+	size_t napi;
 } runconf_t;
 
-/* The TSIG key of a configured key (NULL for NULL). */
+/* The TSIG key of a configured key or of one made through the API (NULL for NULL). */
 const tsig_key_t *runconf_key(const runconf_t *rc, const conf_key_t *key);
 
 /* A message from another thread to the control thread. */
@@ -74,6 +76,9 @@ struct server {
 	bool kick_armed;          /* control.c: a pass over the primaries' queues is due */
 	bool stopping;
 	struct api *api;          /* the HTTP API, NULL when http.listen is unset */
+	struct tsigkey *tsigkeys; /* TSIG keys made through the API (server/tsigkeys.c) */
+	struct apikeys *apikeys;  /* named API keys (server/apikeys.c) */
+	struct metrics *metrics;  /* counters for /metrics (server/metrics.c) */
 	struct dynzone *dyn;      /* members of consumed catalogs (server/catconsume.c) */
 	struct apizone *apizones; /* zones made through the API (server/apizone.c) */
 	struct ap_sched *ap;      /* autoprimary checks waiting and running (server/catconsume.c) */

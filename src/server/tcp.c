@@ -9,6 +9,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "server/metrics.h"
 #include "server/peerlimit.h"
 #include "server/server_impl.h"
 #include "server/tcp.h"
@@ -356,6 +357,8 @@ static int answer_one(worker_t *w, tcp_conn_t *c, size_t n, query_env_t *env, ti
 		c->xfr = job;
 		return TDM_OK;
 	}
+	if (w->shared->metrics != NULL)
+		metrics_query(&w->shared->metrics[w->id], true, w->tcp_scratch, resp);
 	return resp > 0 ? out_append(c, w->tcp_scratch, resp) : TDM_OK;
 }
 

@@ -14,6 +14,7 @@
 #include "lib/log.h"
 #include "lib/sockaddr.h"
 #include "rrl/rrl.h"
+#include "server/metrics.h"
 #include "server/net.h"
 #include "server/server_impl.h"
 #include "server/tcp.h"
@@ -120,6 +121,8 @@ static void udp_answer(worker_t *w, struct udp_batch *b, int n, query_env_t *env
 		struct xfrout *job = NULL;
 		size_t len = dispatch_request(w->shared->srv, env, b->req[i], b->in[i].msg_len,
 		                              b->resp[out], UDP_BUFSIZE, false, peer, &job);
+		if (w->shared->metrics != NULL)   /* before RRL: what was answered, sent or not */
+			metrics_query(&w->shared->metrics[w->id], false, b->resp[out], len);
 		if (len > 0 && w->shared->rrl != NULL)
 			len = rate_limit(w->shared->rrl, peer, b->resp[out], len);
 		if (len == 0)

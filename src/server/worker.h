@@ -24,6 +24,7 @@ typedef struct {
 	unsigned tcp_max_clients;      /* over all workers */
 	atomic_uint tcp_clients;
 	struct rrl *rrl;               /* response rate limiting of UDP answers; NULL = off */
+	struct metrics_cell *metrics;  /* one per worker, by id (server/metrics.h); NULL = none */
 	atomic_bool stop;
 } worker_shared_t;
 

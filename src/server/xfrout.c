@@ -18,6 +18,7 @@
 #include "lib/thread.h"
 #include "query/query.h"
 #include "wire/rdata.h"
+#include "server/metrics.h"
 #include "server/peerlimit.h"
 #include "server/xfrout.h"
 #include "xfr/net.h"
@@ -300,6 +301,9 @@ static int serve(xfrout_t *job)
 	bool known = false;
 	const char *kind = stream(job, &x, &client_serial, &known);
 	int fd = -1;
+	metrics_event(job->srv, q.qtype == PKT_TYPE_AXFR
+	                            ? (kind != NULL ? METRICS_XFR_OUT_AXFR_OK : METRICS_XFR_OUT_AXFR_FAILED)
+	                            : (kind != NULL ? METRICS_XFR_OUT_IXFR_OK : METRICS_XFR_OUT_IXFR_FAILED));
 	if (kind == NULL) {
 		log_warn("%s: %s to %s failed after %u messages", job->zr->name,
 		         q.qtype == PKT_TYPE_AXFR ? "AXFR" : "IXFR", addr, x.messages);

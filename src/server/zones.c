@@ -9,6 +9,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "server/control.h"
+#include "server/tsigkeys.h"
 #include "server/zoneload.h"
 #include "server/zoneprep.h"
 #include "catalog/catalog.h"
@@ -48,12 +49,20 @@ void runconf_free(runconf_t *rc)
 		return;
 	conf_free(rc->conf);
 	free(rc->keys);
+	free(rc->api);
 	free(rc);
 }
 
 const tsig_key_t *runconf_key(const runconf_t *rc, const conf_key_t *key)
 {
-	return key == NULL ? NULL : &rc->keys[key - rc->conf->keys];
+	if (key == NULL)
+		return NULL;
+	if (key >= rc->conf->keys && key < rc->conf->keys + rc->conf->key_count)
+		return &rc->keys[key - rc->conf->keys];
+	for (size_t i = 0; i < rc->napi; i++)   /* a key made through the API (server/tsigkeys.h) */
+		if (&rc->api[i]->conf == key)
+			return &rc->api[i]->key;
+	return NULL;
 }
 
 static zone_t *current_zone(server_t *srv, const char *name)

@@ -99,6 +99,19 @@ static const char *const migrations[] = {
 	/* 8: the history of changes (store/history.c): who made each, when, and its diff, kept beyond
 	 * the IXFR journal; a diff too large is kept as counts only (removed/added NULL). */
 	STORE_HISTORY_SCHEMA,
+	/* 9: keys made through the API (store/keys.c): TSIG keys (secret in base64, as a configuration
+	 * file holds it) and named API keys (only a SHA-256 of the key) */
+	"CREATE TABLE tsig_key ("
+	"  name TEXT PRIMARY KEY,"
+	"  algorithm TEXT NOT NULL,"
+	"  secret TEXT NOT NULL,"
+	"  created INTEGER NOT NULL);"
+	"CREATE TABLE api_key ("
+	"  name TEXT PRIMARY KEY,"
+	"  scope TEXT NOT NULL,"
+	"  zones TEXT,"
+	"  hash TEXT NOT NULL,"
+	"  created INTEGER NOT NULL);",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

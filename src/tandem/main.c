@@ -30,6 +30,9 @@ static const struct command commands[] = {
 	{ "backup", "FILE [--json]", NULL, cli_backup_main },
 	{ "import-config", "FILE [--from bind|knot|nsd] [-o OUT] [--data-dir DIR]", cli_importconf_main,
 	  NULL },
+	{ "key", "list [--secrets]|create NAME [ALGORITHM [SECRET]]|delete NAME [--json]", NULL,
+	  cli_key_main },
+	{ "apikey", "list|create NAME read|write [ZONE...]|delete NAME [--json]", NULL, cli_apikey_main },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -7,6 +7,7 @@
 #include "conf/conf.h"
 #include "lib/error.h"
 #include "lib/log.h"
+#include "server/api.h"
 #include "server/server.h"
 #include "server/zoneload.h"
 #include "store/store.h"
@@ -17,13 +18,14 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: tandemd [-c FILE] [--check | --export ZONE | --restore BACKUP] [-v] [-V]\n"
+	fprintf(out, "usage: tandemd [-c FILE] [--check | --export ZONE | --restore BACKUP | --api-routes] [-v] [-V]\n"
 	             "  -c, --config FILE  configuration (YAML); without it, the embedded default\n"
 	             "      --check        validate the configuration and every zone file, then exit\n"
 	             "      --export ZONE  write the stored zone to stdout in master format, then exit\n"
 	             "      --restore BACKUP  put a backup (tandem backup) in place of the store in\n"
 	             "                     data-dir, the old one kept as tandem.db.bak; the server\n"
 	             "                     must be stopped\n"
+	             "      --api-routes   print the HTTP API's routes (method and path), then exit\n"
 	             "  -v, --verbose      log debug messages too\n"
 	             "  -V, --version      print the version\n");
 }
@@ -112,6 +114,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },      { "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },         { "export", required_argument, NULL, 'E' },
 		{ "restore", required_argument, NULL, 'R' },
+		{ "api-routes", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL;
@@ -127,6 +130,7 @@ int main(int argc, char **argv)
 		case 'C': check_only = true; break;
 		case 'E': export_name = optarg; break;
 		case 'R': restore_from = optarg; break;
+		case 'A': api_routes_print(stdout); return 0;
 		case 'v': log_set_level(LOG_DEBUG); break;
 		case 'V': printf("tandemd %s\n", TANDEM_VERSION); return 0;
 		case 'h': usage(stdout); return 0;

@@ -60,6 +60,12 @@ static void test_parse_good(void **state)
 	assert_int_equal(parse("GET / HTTP/1.1\r\nConnection: close\r\n\r\n"), 0);
 	assert_false(head.keep_alive);
 	assert_int_equal(parse("GET / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n"), 0);
+
+	/* The key as a bearer token (Prometheus's `authorization`); other schemes are not a key. */
+	assert_int_equal(parse("GET /metrics HTTP/1.1\r\nAuthorization: bearer  t0k\r\n\r\n"), 0);
+	assert_string_equal(head.api_key, "t0k");
+	assert_int_equal(parse("GET /metrics HTTP/1.1\r\nAuthorization: Basic dTpw\r\n\r\n"), 0);
+	assert_null(head.api_key);
 }
 
 static void test_parse_refused(void **state)
@@ -75,6 +81,8 @@ static void test_parse_refused(void **state)
 		{ "GET / HTTP/2.0\r\n\r\n", 505 },
 		{ "GET / HTTP/1.10\r\n\r\n", 400 },
 		{ "GET / HTTP/1.1\r\nX-API-Key: a\r\nX-API-Key: a\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nX-API-Key: a\r\nAuthorization: Bearer a\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nAuthorization: Bearer a\r\nX-API-Key: a\r\n\r\n", 400 },
 		{ "GET / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400 },
 		{ "GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400 },
 		{ "GET / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400 },

@@ -17,6 +17,7 @@
 
 #include "lib/error.h"
 #include "store/digest.h"
+#include "store/keys.h"
 #include "store/store.h"
 
 /* ---- helpers ---- */
@@ -263,8 +264,9 @@ static void test_schema(void **state)
 	store_close(st);
 
 	sqlite3 *db = open_raw(data);
-	assert_int_equal(query_int(db, "PRAGMA user_version"), 8);
+	assert_int_equal(query_int(db, "PRAGMA user_version"), 9);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'change_history'"), 1);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN ('tsig_key', 'api_key')"), 2);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN "
 	                               "('zone', 'rr_chunk', 'journal', 'zone_state')"), 4);
 	assert_int_equal(query_int(db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
@@ -409,7 +411,8 @@ static void test_migrate_from_v1(void **state)
 	assert_int_equal(store_zone_replace(st, "example.com.", list, &meta), TDM_OK);
 	store_close(st);
 	sqlite3 *db = open_raw(data);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE journal; DROP TABLE zone_state;"
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE tsig_key; DROP TABLE api_key;"
+	                                  "DROP TABLE journal; DROP TABLE zone_state;"
 	                                  "DROP TABLE change_history;"
 	                                  "DROP TABLE catalog_member; ALTER TABLE zone DROP COLUMN"
 	                                  " base_seq; ALTER TABLE zone DROP COLUMN pending_changes;"
@@ -755,6 +758,56 @@ static void test_digest(void **state)
 	rmtree(dir);
 }
 
+/* Keys made through the API: stored, listed by name, refused twice, deleted, kept across a reopen. */
+static void test_keys(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	store_tsig_key_t t1 = { .name = "b.key.", .algorithm = "hmac-sha256", .secret = "c2VjcmV0",
+	                        .created = 5 };
+	store_tsig_key_t t2 = { .name = "a.key.", .algorithm = "hmac-sha512", .secret = "eHl6",
+	                        .created = 6 };
+	assert_int_equal(store_tsig_key_add(st, &t1), TDM_OK);
+	assert_int_equal(store_tsig_key_add(st, &t2), TDM_OK);
+	assert_int_equal(store_tsig_key_add(st, &t1), TDM_EEXIST);
+	store_apikey_t a1 = { .name = "ops", .write = true, .zones = " a.example. ", .hash = "ab",
+	                      .created = 7 };
+	store_apikey_t a2 = { .name = "ci", .write = false, .hash = "cd", .created = 8 };
+	assert_int_equal(store_apikey_add(st, &a1), TDM_OK);
+	assert_int_equal(store_apikey_add(st, &a2), TDM_OK);
+	assert_int_equal(store_apikey_add(st, &a2), TDM_EEXIST);
+	assert_int_equal(store_tsig_key_delete(st, "b.key."), TDM_OK);
+	assert_int_equal(store_tsig_key_delete(st, "b.key."), TDM_ENOENT);
+	assert_int_equal(store_apikey_delete(st, "nope"), TDM_ENOENT);
+	store_close(st);
+
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	store_tsig_key_t *tk;
+	store_apikey_t *ak;
+	size_t n;
+	assert_int_equal(store_tsig_key_list(st, &tk, &n), TDM_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(tk[0].name, "a.key.");
+	assert_string_equal(tk[0].algorithm, "hmac-sha512");
+	assert_string_equal(tk[0].secret, "eHl6");
+	assert_int_equal(tk[0].created, 6);
+	store_tsig_keys_free(tk, n);
+	assert_int_equal(store_apikey_list(st, &ak, &n), TDM_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(ak[0].name, "ci");
+	assert_false(ak[0].write);
+	assert_null(ak[0].zones);
+	assert_string_equal(ak[1].name, "ops");
+	assert_true(ak[1].write);
+	assert_string_equal(ak[1].zones, " a.example. ");
+	assert_string_equal(ak[1].hash, "ab");
+	store_apikeys_free(ak, n);
+	store_close(st);
+	free(data);
+	rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -775,6 +828,7 @@ int main(void)
 		cmocka_unit_test(test_open_fails),
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_apizone),
+		cmocka_unit_test(test_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
