@@ -175,7 +175,7 @@ static json_t *settings_of(server_t *srv, json_t *body, api_reply_t *reply)
 			json_object_set(s, k, v);
 	}
 	char field[64], why[256];
-	int ret = apizone_settings_check(srv->rc->conf, s, field, sizeof(field), why, sizeof(why));
+	int ret = apizone_settings_check(srv, s, field, sizeof(field), why, sizeof(why));
 	if (ret != TDM_OK) {
 		if (ret == TDM_EINVAL)
 			invalid(reply, field, why, NULL);
@@ -330,7 +330,7 @@ static void patch(const api_call_t *call, json_t *body, api_reply_t *reply)
 		return api_error(reply, 500, "out of memory");
 	}
 	char field[64], why[256];
-	int ret = apizone_settings_check(srv->rc->conf, s, field, sizeof(field), why, sizeof(why));
+	int ret = apizone_settings_check(srv, s, field, sizeof(field), why, sizeof(why));
 	if (ret != TDM_OK) {
 		json_decref(s);
 		if (ret == TDM_EINVAL)

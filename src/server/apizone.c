@@ -6,6 +6,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "server/apizone.h"
+#include "server/tsigkeys.h"
 #include "wire/name.h"
 
 /*
@@ -64,6 +65,7 @@ static void bind_free(apibind_t *b)
 
 typedef struct {
 	const conf_t *conf;
+	server_t *srv;                   /* for the keys made through the API (NULL: the file's only) */
 	bool strict;                     /* an API call: refuse; else (a reload) drop and log */
 	const char *zone;
 	char *field, *why;
@@ -93,6 +95,14 @@ static const conf_acl_t *acl_named(const conf_t *conf, const char *name)
 		if (strcmp(conf->acls[i].name, name) == 0)
 			return &conf->acls[i];
 	return NULL;
+}
+
+/* A TSIG key of the configuration, or one made through the API (server/tsigkeys.h). */
+static const conf_key_t *key_find(ctx_t *c, const char *name)
+{
+	const conf_key_t *key = conf_key_find(c->conf, name);
+	tsigkey_t *made = key == NULL && c->srv != NULL ? tsigkeys_find(c->srv, name) : NULL;
+	return made != NULL ? &made->conf : key;
 }
 
 /* An optional string field: absent or null is NULL; anything but a string is refused. */
@@ -194,7 +204,7 @@ static int bind_inline_acl(ctx_t *c, json_t *o, const char *field, conf_acl_t *a
 		snprintf(f, sizeof(f), "%s.keys[%zu]", field, i);
 		const conf_key_t *key = json_is_string(v) && norm_name(json_string_value(v), name,
 		                                                         sizeof(name))
-		                        ? conf_key_find(c->conf, name) : NULL;
+		                        ? key_find(c, name) : NULL;
 		if (key == NULL && c->strict)
 			return fail(c, f, "%s: no such TSIG key", f);
 		if (key == NULL) {
@@ -301,9 +311,9 @@ static int bind_settings(ctx_t *c, json_t *s, apibind_t *b, conf_zone_t *cz, jso
 	if (key_name != NULL) {
 		if (!norm_name(key_name, key_norm, sizeof(key_norm)))
 			return fail(c, "key", "key: %s is not a key name", key_name);
-		key = conf_key_find(c->conf, key_norm);
+		key = key_find(c, key_norm);
 		if (key == NULL && c->strict)
-			return fail(c, "key", "key: no TSIG key %s in the configuration", key_norm);
+			return fail(c, "key", "key: no TSIG key %s (configuration or API)", key_norm);
 		if (key == NULL)
 			log_warn("%s: TSIG key %s is no longer configured: transfers and NOTIFYs go unsigned",
 			         c->zone, key_norm);
@@ -355,15 +365,15 @@ static int bind_settings(ctx_t *c, json_t *s, apibind_t *b, conf_zone_t *cz, jso
 }
 
 /* Binds az's settings to conf into its other buffer and makes that one current. */
-static int rebind(apizone_t *az, const conf_t *conf, bool strict, json_t *settings, char *field,
-                  size_t field_size, char *why, size_t why_size)
+static int rebind(server_t *srv, apizone_t *az, const conf_t *conf, bool strict, json_t *settings,
+                  char *field, size_t field_size, char *why, size_t why_size)
 {
 	int next = az->cur ^ 1;
 	apibind_t *b = &az->binds[next];
 	bind_free(b);
 	conf_zone_t *cz = &az->confs[next];
 	*cz = (conf_zone_t){ .name = az->name, .origin = APIZONE_ORIGIN };
-	ctx_t c = { .conf = conf, .strict = strict, .zone = az->name, .field = field,
+	ctx_t c = { .conf = conf, .srv = srv, .strict = strict, .zone = az->name, .field = field,
 	            .field_size = field_size, .why = why, .why_size = why_size };
 	int ret = bind_settings(&c, settings, b, cz, NULL);
 	if (ret != TDM_OK) {
@@ -382,13 +392,13 @@ static int rebind(apizone_t *az, const conf_t *conf, bool strict, json_t *settin
 	return TDM_OK;
 }
 
-int apizone_settings_check(const conf_t *conf, json_t *settings, char *field, size_t field_size,
+int apizone_settings_check(server_t *srv, json_t *settings, char *field, size_t field_size,
                            char *why, size_t why_size)
 {
 	apibind_t b = { 0 };
 	conf_zone_t cz = { 0 };
 	json_t *norm = json_object();
-	ctx_t c = { .conf = conf, .strict = true, .zone = "", .field = field,
+	ctx_t c = { .conf = srv->rc->conf, .srv = srv, .strict = true, .zone = "", .field = field,
 	            .field_size = field_size, .why = why, .why_size = why_size };
 	int ret = norm != NULL ? bind_settings(&c, settings, &b, &cz, norm) : TDM_ENOMEM;
 	bind_free(&b);
@@ -427,7 +437,7 @@ static apizone_t *make(server_t *srv, const char *name, json_t *settings, int64_
 		return NULL;
 	snprintf(az->name, sizeof(az->name), "%s", name);
 	az->created = created;
-	if (rebind(az, conf, strict, settings, field, sizeof(field), why, sizeof(why)) != TDM_OK) {
+	if (rebind(srv, az, conf, strict, settings, field, sizeof(field), why, sizeof(why)) != TDM_OK) {
 		if (!strict)
 			log_err("%s: API zone settings unusable (%s): not served", name, why);
 		free(az);
@@ -447,7 +457,7 @@ int apizone_add(server_t *srv, const char *name, json_t *settings, int64_t creat
 int apizone_update(server_t *srv, apizone_t *az, json_t *settings)
 {
 	char field[64], why[256];
-	int ret = rebind(az, srv->rc->conf, true, settings, field, sizeof(field), why, sizeof(why));
+	int ret = rebind(srv, az, srv->rc->conf, true, settings, field, sizeof(field), why, sizeof(why));
 	if (ret != TDM_OK)
 		return ret;
 	json_decref(az->settings);
@@ -550,7 +560,7 @@ void apizone_bind(server_t *srv, const conf_t *conf)
 			az->dead = true;
 			continue;
 		}
-		if (rebind(az, conf, false, az->settings, field, sizeof(field), why, sizeof(why)) ==
+		if (rebind(srv, az, conf, false, az->settings, field, sizeof(field), why, sizeof(why)) ==
 		    TDM_OK)
 			continue;
 		/* The old buffer points into the configuration being replaced: the zone keeps its role

@@ -8,8 +8,9 @@
 /*
  * An API zone is a name, its settings (a JSON object, as the store keeps it) and the conf_zone_t
  * made from them, so that the rest of the server treats it as any zone of the file (origin "api").
- * Settings name keys, ACLs and catalogs of the configuration by name; they are bound again at every
- * reload. The list belongs to the control thread.
+ * Settings name keys (of the configuration, or made through the API), ACLs and catalogs of the
+ * configuration by name; they are bound again at every reload. The list belongs to the control
+ * thread.
  *
  * Settings, normalised (apizone_settings_check fills in what is absent):
  *   {"type": "primary" | "secondary", "primaries": ["192.0.2.1@53", ..], "key": "k." | null,
@@ -25,10 +26,10 @@ typedef struct apizone apizone_t;
 
 /*
  * Checks settings (an object; fields absent are filled in with their defaults, names are
- * normalised) against conf. TDM_OK, TDM_EINVAL with the field ("primaries[1]") and the reason in
+ * normalised) against the configuration and the API's keys. TDM_OK, TDM_EINVAL with the field ("primaries[1]") and the reason in
  * field/why, or TDM_ENOMEM. The object is changed in place (normalised) only on TDM_OK.
  */
-int apizone_settings_check(const conf_t *conf, json_t *settings, char *field, size_t field_size,
+int apizone_settings_check(server_t *srv, json_t *settings, char *field, size_t field_size,
                            char *why, size_t why_size);
 
 /* Control thread: the zone of that name (textual, lowercase, trailing dot), or NULL. */

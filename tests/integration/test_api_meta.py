@@ -344,3 +344,36 @@ def test_cli_key_and_apikey_commands(api):
     assert r.returncode == 2 and "exists" in r.stderr
     assert cli(api, "apikey", "delete", "ops").returncode == 0
     assert api.call("GET", "zones", key=key)[0] == 401
+
+
+def test_a_key_made_through_the_api_secures_a_zone_made_through_the_api(api):
+    """A TSIG key made through the API can guard an API zone's transfers (inline ACL); while the
+    zone names it, the key cannot be deleted."""
+    from harness import Key
+    from harness.xfr import axfr, xfr_rcode
+    st, made, _ = api.call("POST", "keys", {"name": "zone-xfr.", "algorithm": "hmac-sha256"})
+    assert st == 201, made
+    key = Key(made["name"], made["algorithm"], made["secret"])
+    # An unknown key name is refused, naming the field.
+    st, err, _ = api.call("POST", "zones", {"name": "keyed.test.", "quick": {
+        "nameservers": ["ns1.keyed.test."], "address": "192.0.2.7"},
+        "acl": [{"keys": ["nosuch.key."], "allow": ["transfer"]}]})
+    assert st == 422 and err["field"] == "acl[0].keys[0]", err
+    st, zone, _ = api.call("POST", "zones", {"name": "keyed.test.", "quick": {
+        "nameservers": ["ns1.keyed.test."], "address": "192.0.2.7"},
+        "acl": [{"keys": ["zone-xfr."], "allow": ["transfer"]}]})
+    assert st == 201, zone
+    records = axfr(api, "keyed.test.", key=key)
+    assert records[("www.keyed.test.", "A")][1] == {"192.0.2.7"}
+    assert xfr_rcode(api, "keyed.test.") == dns.rcode.REFUSED
+    st, err, _ = api.call("DELETE", "keys/zone-xfr.")
+    assert st == 409 and "keyed.test." in err["error"], err
+    # Still bound after a restart (keys and zones both come back from the store).
+    api.stop()
+    api.start()
+    api.wait_api()
+    assert axfr(api, "keyed.test.", key=key)[("www.keyed.test.", "A")][1] == {"192.0.2.7"}
+    st, _, _ = api.call("DELETE", "zones/keyed.test.")
+    assert st == 200
+    st, _, _ = api.call("DELETE", "keys/zone-xfr.")
+    assert st == 200
