@@ -16,7 +16,9 @@ override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lurcu -pthrea
 
 BUILD   ?= build
 LIB_SRC := $(filter-out src/tandemd/% src/tandem/%,$(wildcard src/*/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/console_files.o
+# The web console (www/, docs/console.md) is built into the library as a C table of its files.
+CONSOLE_FILES := $(shell find www -type f 2>/dev/null | sort)
 UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
 UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 
@@ -30,6 +32,13 @@ all: $(BUILD)/tandemd $(BUILD)/tandem
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/gen/console_files.c: $(CONSOLE_FILES) $(shell find www -type d 2>/dev/null) scripts/embed.py
+	@mkdir -p $(dir $@)
+	$(PY) scripts/embed.py $@ www $(CONSOLE_FILES)
+
+$(BUILD)/gen/console_files.o: $(BUILD)/gen/console_files.c
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libtandem.a: $(LIB_OBJ)
 	@rm -f $@
