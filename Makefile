@@ -24,7 +24,7 @@ UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 
 PY      := /usr/bin/python3
 
-.PHONY: all run test unit unit-asan integration integration-asan bench deps clean fuzz fuzz-replay \
+.PHONY: all run test unit unit-asan integration integration-asan bench deps clean fuzz fuzz-replay console-deps \
         fuzz-build fuzz-bins man install install-systemd
 
 all: $(BUILD)/tandemd $(BUILD)/tandem
@@ -85,12 +85,18 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 test:
 	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory console-deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@$(MAKE) --no-print-directory -j$(JOBS) unit
 	@$(MAKE) --no-print-directory -j$(JOBS) unit-asan
 	@$(MAKE) --no-print-directory -j$(JOBS) fuzz-replay
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory integration-asan
+
+# The console's browser tests (tests/console): playwright-core from npm, the browser from Debian (chromium);
+# nothing downloads a browser of its own.
+console-deps:
+	@[ -d tests/console/node_modules/playwright-core ] || (cd tests/console && npm ci --no-audit --no-fund)
 
 bench:
 	@scripts/deps.sh bench

@@ -15,9 +15,18 @@ const cfg = JSON.parse(process.env.CONSOLE_CONFIG || '{}');
 const WAIT = 10000;      // one step of the page
 const LIVE = 30000;      // replication through NOTIFY and IXFR, seen through the live view
 let step = 'start';
+const out = cfg.out || path.join(path.dirname(new URL(import.meta.url).pathname), 'out');
+fs.mkdirSync(out, { recursive: true });
 const problems = [];     // page errors and CSP violations: a console that breaks its own policy fails
 
-function say(s) { step = s; console.log('step: ' + s); }
+// Names the step (for the failure message); with CONSOLE_SHOTS=1 the page is kept as it was before it.
+let shots = 0, current = null;
+async function say(s) {
+  if (process.env.CONSOLE_SHOTS && current)
+    await current.screenshot({ path: path.join(out, `${cfg.scenario}-${++shots}.png`), fullPage: true, timeout: WAIT });
+  step = s;
+  console.log('step: ' + s);
+}
 
 // Polls fn (async, returns truthy when done) every 200 ms for at most ms; throws with what it last saw.
 async function until(what, fn, ms = WAIT) {
@@ -60,13 +69,13 @@ const scenarios = {
   // zone file reloaded from the console's button, the key refused (401) sending back to login.
   async replication(page) {
     const p = cfg.primary;
-    say('a wrong key is refused beside the field');
+    await say('a wrong key is refused beside the field');
     await page.goto(p.url, { timeout: WAIT });
     await page.fill('#key', 'not-the-key');
     await page.click('form.login button[type=submit]');
     await until('the login error', async () => /not accepted/.test(await text(page.locator('.field-error'))));
 
-    say('log in: the zone list with role, serial, source and badge');
+    await say('log in: the zone list with role, serial, source and badge');
     await login(page, p.url, p.key);
     const row = page.locator(`tr[data-zone="${cfg.zone}"]`);
     await until('the zone row', async () => (await text(row)).includes('primary') && (await text(row)).includes('config'));
@@ -74,13 +83,13 @@ const scenarios = {
     const stored = await page.evaluate(() => [sessionStorage.getItem('tandem.api-key'), localStorage.length]);
     if (stored[0] !== p.key || stored[1] !== 0) throw new Error(`key kept in ${JSON.stringify(stored)}`);
 
-    say('the replication tab shows the secondary in sync');
+    await say('the replication tab shows the secondary in sync');
     await row.locator('a').click();
     await page.locator('.zone-head h1').waitFor({ timeout: WAIT });
     await page.click('nav.tabs a[data-tab=replication]');
     await seesSecondaryAt(page, cfg.secondary.address, cfg.serial);
 
-    say('edit the zone file, press Reload file, watch the secondary follow live');
+    await say('edit the zone file, press Reload file, watch the secondary follow live');
     const tmp = cfg.zonefile + '.tmp';
     fs.writeFileSync(tmp, cfg.next_text);
     fs.renameSync(tmp, cfg.zonefile);
@@ -89,12 +98,12 @@ const scenarios = {
     await seesSecondaryAt(page, cfg.secondary.address, cfg.next_serial);
     await until('the serial in the header', async () => (await text(page.locator('#zone-serial'))) === String(cfg.next_serial));
 
-    say('a key the API no longer takes sends back to the login page');
+    await say('a key the API no longer takes sends back to the login page');
     await page.evaluate(() => sessionStorage.setItem('tandem.api-key', 'revoked'));
     await page.goto(`${p.url}#/zones`, { timeout: WAIT });
     await page.locator('#key').waitFor({ timeout: WAIT });
 
-    say('log out forgets the key');
+    await say('log out forgets the key');
     await login(page, p.url, p.key);
     await page.click('#logout');
     await page.locator('#key').waitFor({ timeout: WAIT });
@@ -107,7 +116,7 @@ const scenarios = {
   // edited, refused with the error beside the field, deleted; the secondary's serial followed live.
   async story(page, browser) {
     const p = cfg.primary, s = cfg.secondary, zone = cfg.zone;
-    say('log in on the primary, quick zone');
+    await say('log in on the primary, quick zone');
     await login(page, p.url, p.key);
     await page.click('a:has-text("New zone")');
     await page.fill('#quick-name', zone);
@@ -117,13 +126,13 @@ const scenarios = {
     await page.locator('.zone-head h1').waitFor({ timeout: WAIT });
     await until('the quick zone\'s records', async () => (await page.locator('table.records tr[data-type=SOA]').count()) === 1);
 
-    say('properties: notify the secondary');
+    await say('properties: notify the secondary');
     await page.click('nav.tabs a[data-tab=properties]');
     await page.fill('#prop-notify', s.dns);
     await page.click('#properties button[type=submit]');
     await until('properties saved', async () => /saved/.test(await text(page.locator('#flash'))));
 
-    say('on the secondary\'s console: a new secondary zone from the primary');
+    await say('on the secondary\'s console: a new secondary zone from the primary');
     const spage = await browser.newPage();
     spage.setDefaultTimeout(WAIT);
     await login(spage, s.url, s.key);
@@ -140,7 +149,7 @@ const scenarios = {
     }, LIVE);
     await spage.close();
 
-    say('records window: add a record');
+    await say('records window: add a record');
     await openZone(page, p.url, zone, 'records');
     await page.click('#add-record');
     await page.fill('#add-name', 'shop');
@@ -150,7 +159,7 @@ const scenarios = {
     const shop = page.locator(`table.records tr[data-name="shop.${zone}"]`);
     await until('the added record', async () => (await text(shop.locator('td.rdata'))) === '192.0.2.44');
 
-    say('a bad address is refused beside the data field');
+    await say('a bad address is refused beside the data field');
     await page.fill('#add-name', 'bad');
     await page.fill('#add-type', 'A');
     await page.fill('#add-rdata', 'not-an-address');
@@ -160,19 +169,19 @@ const scenarios = {
     if (await page.locator(`table.records tr[data-name="bad.${zone}"]`).count())
       throw new Error('the refused record was added');
 
-    say('edit the record');
+    await say('edit the record');
     await shop.locator('button[data-action=edit]').click();
     await page.fill('tr.editing input.rdata', '192.0.2.45');
     await page.press('tr.editing input.rdata', 'Enter');
     await until('the edited record', async () => (await text(shop.locator('td.rdata'))) === '192.0.2.45');
 
-    say('delete the record');
+    await say('delete the record');
     await shop.locator('button[data-action=delete]').click();
     await shop.locator('button[data-action=delete]:has-text("Confirm")').click();
     await until('the record gone', async () => (await shop.count()) === 0);
     const serial = Number(await text(page.locator('#zone-serial')));
 
-    say('the replication page: the secondary follows');
+    await say('the replication page: the secondary follows');
     await openZone(page, p.url, zone, 'replication');
     const now = Number(await text(page.locator('#our-serial')));
     if (!(now >= serial)) throw new Error(`serial ${now} after the changes, was ${serial}`);
@@ -180,11 +189,10 @@ const scenarios = {
   },
 };
 
-const out = cfg.out || path.join(path.dirname(new URL(import.meta.url).pathname), 'out');
-fs.mkdirSync(out, { recursive: true });
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], timeout: 60000 });
 const page = await browser.newPage();
+current = page;
 page.setDefaultTimeout(WAIT);
 page.on('pageerror', (e) => problems.push('page error: ' + e.message));
 page.on('console', (m) => { if (m.type() === 'error' && !/401|Unauthorized|status of 4\d\d/.test(m.text())) problems.push('console: ' + m.text()); });
