@@ -124,7 +124,7 @@ static json_t *catalog_json(zonert_t *zr)
 	return NULL;
 }
 
-static json_t *zone_detail(zonert_t *zr)
+json_t *api_zone_detail(zonert_t *zr)
 {
 	json_t *j = api_zone_summary(zr);
 	const zone_contents_t *z = zone_contents(zr->zone);
@@ -136,6 +136,7 @@ static json_t *zone_detail(zonert_t *zr)
 	if (cat != NULL)
 		json_object_set_new(j, "catalog", cat);
 	json_object_set_new(j, "primary", primary_json(zr, z));
+	api_zone_detail_settings(zr, j);
 	return j;
 }
 
@@ -212,23 +213,6 @@ static void zone_action(server_t *srv, zonert_t *zr, const char *action, api_rep
 			reply->body = json_pack("{s:s}", "result", said[i].said);
 }
 
-/* DELETE /zones/{zone}: zones a super-primary made; others belong to the file or their catalog. */
-static void zone_remove(server_t *srv, zonert_t *zr, api_reply_t *reply)
-{
-	const char *origin = zr->conf->origin;
-	if (origin == NULL)
-		return api_error(reply, 409, "%s is configured in the file: remove it there and reload",
-		                 zr->name);
-	char name[NAME_TEXT_MAX];
-	snprintf(name, sizeof(name), "%s", zr->name);
-	int ret = autoprimary_remove(srv, name);
-	if (ret == TDM_EEXIST)
-		return api_error(reply, 409, "%s comes from %s: remove it from that catalog", name, origin);
-	if (ret != TDM_OK)
-		return api_error(reply, 404, "no zone %s", name);
-	reply->body = json_pack("{s:s}", "result", "removed");
-}
-
 /* ---- the core routes ---- */
 
 static void route_status(const api_call_t *call, api_reply_t *reply)
@@ -256,7 +240,9 @@ static void route_zones(const api_call_t *call, api_reply_t *reply)
 static void route_zone(const api_call_t *call, api_reply_t *reply)
 {
 	rcu_read_lock();
-	reply->body = zone_detail(call->zr);
+	reply->body = api_zone_detail(call->zr);
+	if (reply->body != NULL)
+		api_zone_etag(call->zr, reply->etag);
 	rcu_read_unlock();
 }
 
@@ -265,18 +251,11 @@ static void route_action(const api_call_t *call, api_reply_t *reply)
 	zone_action(call->srv, call->zr, call->params[0], reply);
 }
 
-/* Removing a zone waits for readers (synchronize_rcu): never inside a read section. */
-static void route_remove(const api_call_t *call, api_reply_t *reply)
-{
-	zone_remove(call->srv, call->zr, reply);
-}
-
 const api_route_t api_routes_core[] = {
 	{ "GET", "status", route_status },
 	{ "GET", "zones", route_zones },
 	{ "GET", "zones/{zone}", route_zone },
 	{ "POST", "zones/{zone}/*", route_action },
-	{ "DELETE", "zones/{zone}", route_remove },
 	{ NULL, NULL, NULL },
 };
 

@@ -56,3 +56,16 @@ json_t *api_body_json(const api_call_t *call, api_reply_t *reply);
 
 /* One line of the zone list (name, type, serial, records, state, source). */
 json_t *api_zone_summary(zonert_t *zr);
+
+/* One zone as GET /zones/{zone} shows it (inside an RCU read section). */
+json_t *api_zone_detail(zonert_t *zr);
+
+/* server/api_zones.c: a zone made through the API shows its settings in its detail. */
+void api_zone_detail_settings(zonert_t *zr, json_t *detail);
+
+/*
+ * server/api_zones.c: the ETag of a zone's answers: "SERIAL-X" (quotes included), X a hex hash of
+ * the zone's published-version count (zone_generation) and this process's start: it changes with
+ * every version published, and across restarts. A zone with no data has serial 0.
+ */
+void api_zone_etag(zonert_t *zr, char out[API_ETAG_MAX + 1]);

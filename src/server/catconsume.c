@@ -68,6 +68,8 @@ static const char *refused_name(server_t *srv, const uint8_t *name, const char *
 	bool exact = name_equal(zone_name(z), name);
 	if (cz->origin == NULL)
 		return exact ? "configured here" : "below a zone configured here";
+	if (strcmp(cz->origin, "api") == 0)
+		return exact ? "made through the API" : "below a zone made through the API";
 	if (!exact && strcmp(cz->origin, origin) != 0)
 		return "below a zone that another catalog or super-primary made";
 	return NULL;

@@ -19,6 +19,7 @@
 #include "server/worker.h"
 #include "api/http.h"
 #include "server/api.h"
+#include "server/apizone.h"
 #include "server/catconsume.h"
 #include "server/control.h"
 #include "server/filesync.h"
@@ -106,7 +107,7 @@ int server_new(const char *conf_path, server_t **out)
 		goto fail;
 	}
 	if ((ret = control_init(srv)) != TDM_OK || (ret = setup_shared(srv)) != TDM_OK ||
-	    (ret = catalog_restore(srv, conf)) != TDM_OK ||
+	    (ret = catalog_restore(srv, conf)) != TDM_OK || (ret = apizone_restore(srv, conf)) != TDM_OK ||
 	    (ret = zones_build(srv, conf, &srv->zones)) != TDM_OK)
 		goto fail;
 	zones_arm(srv);
@@ -141,6 +142,7 @@ int server_reload(server_t *srv)
 	}
 	rcu_assign_pointer(srv->rc, rc);
 	catalog_bind(srv, conf);
+	apizone_bind(srv, conf);
 	zoneset_t *set = NULL;
 	if ((ret = zones_build(srv, conf, &set)) != TDM_OK) {
 		log_err("reload: %s, keeping the running zones", tdm_strerror(ret));
@@ -155,6 +157,7 @@ int server_reload(server_t *srv)
 	synchronize_rcu();
 	zoneset_free(old);
 	catalog_dyn_collect(srv);
+	apizone_collect(srv);
 	runconf_free(old_rc);
 	log_info("reloaded: %zu zones", zoneset_count(set));
 	return TDM_OK;
@@ -321,6 +324,7 @@ void server_free(server_t *srv)
 	zoneset_free(zones);
 	rcu_barrier();   /* every deferred free has run */
 	catalog_dyn_free(srv);
+	apizone_free_all(srv);
 	api_free(srv->api);
 	control_free(srv);
 	if (srv->base != NULL)

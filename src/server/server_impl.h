@@ -74,6 +74,7 @@ struct server {
 	bool stopping;
 	struct api *api;          /* the HTTP API, NULL when http.listen is unset */
 	struct dynzone *dyn;      /* members of consumed catalogs (server/catconsume.c) */
+	struct apizone *apizones; /* zones made through the API (server/apizone.c) */
 	struct ap_sched *ap;      /* autoprimary checks waiting and running (server/catconsume.c) */
 	atomic_uint ap_inbox;     /* CTL_AUTOPRIMARY messages not handled yet (bounded) */
 	struct event *verify_timer;   /* bulk verification (verify-interval) */

@@ -11,6 +11,7 @@
 #include "server/zoneload.h"
 #include "catalog/catalog.h"
 #include "server/catconsume.h"
+#include "server/apizone.h"
 #include "server/zones.h"
 #include "wire/name.h"
 
@@ -294,15 +295,21 @@ static size_t moved_members(const conf_t *conf, const conf_zone_t *catalog,
 
 /* The members of a catalog we produce: the configured zones that are member-of it, and those moving
  * out of it (coo). */
-static int catalog_members(const conf_t *conf, const conf_zone_t *catalog,
+static int catalog_members(server_t *srv, const conf_t *conf, const conf_zone_t *catalog,
                            const zone_contents_t *current, catalog_member_t **out, size_t *count)
 {
-	size_t n = 0;
-	catalog_member_t *m = calloc(conf->zone_count * 2 + 1, sizeof(*m));
-	if (m == NULL)
+	size_t n = 0, napi = apizone_count(srv);
+	catalog_member_t *m = calloc(conf->zone_count * 2 + napi + 1, sizeof(*m));
+	const conf_zone_t **api = calloc(napi + 1, sizeof(*api));
+	if (m == NULL || api == NULL) {
+		free(m);
+		free(api);
 		return TDM_ENOMEM;
-	for (size_t i = 0; i < conf->zone_count; i++) {
-		const conf_zone_t *cz = &conf->zones[i];
+	}
+	napi = apizone_zones(srv, api);
+	/* The configured zones, then those made through the API (server/apizone.c). */
+	for (size_t i = 0; i < conf->zone_count + napi; i++) {
+		const conf_zone_t *cz = i < conf->zone_count ? &conf->zones[i] : api[i - conf->zone_count];
 		/* Its own member-of, or else the server-wide catalog for every primary zone. */
 		const char *of = cz->member_of;
 		if (of == NULL && cz->type == CONF_ZONE_PRIMARY && cz->catalog == CONF_CATALOG_NONE)
@@ -316,6 +323,7 @@ static int catalog_members(const conf_t *conf, const conf_zone_t *catalog,
 		snprintf(m[n].group, sizeof(m[n].group), "%s", cz->group ? cz->group : "");
 		n++;
 	}
+	free(api);
 	*out = m;
 	*count = moved_members(conf, catalog, current, m, n);
 	return TDM_OK;
@@ -337,7 +345,7 @@ static void load_catalog(server_t *srv, zonert_t *zr, const conf_t *conf, const 
 	rcu_read_unlock();
 	uint32_t serial = current != NULL ? zone_serial(current) : (uint32_t)time(NULL);
 	zone_contents_t *out = NULL;
-	int ret = list != NULL ? catalog_members(conf, cz, current, &members, &count) : TDM_ENOMEM;
+	int ret = list != NULL ? catalog_members(srv, conf, cz, current, &members, &count) : TDM_ENOMEM;
 	if (ret == TDM_OK)
 		ret = catalog_write(zone_name(zr->zone), serial, members, count, list);
 	if (ret == TDM_OK) {
@@ -404,16 +412,18 @@ static zone_t *zone_for(server_t *srv, const conf_zone_t *cz, bool *made)
 	return zone;
 }
 
-/* The configured zones, then the members of the catalogs we consume. */
+/* The configured zones, then the members of the catalogs we consume, then the zones made through
+ * the API. */
 static const conf_zone_t **all_zones(server_t *srv, const conf_t *conf, size_t *count)
 {
-	size_t ndyn = catalog_dyn_count(srv), n = 0;
-	const conf_zone_t **all = calloc(conf->zone_count + ndyn + 1, sizeof(*all));
+	size_t ndyn = catalog_dyn_count(srv), napi = apizone_count(srv), n = 0;
+	const conf_zone_t **all = calloc(conf->zone_count + ndyn + napi + 1, sizeof(*all));
 	if (all == NULL)
 		return NULL;
 	for (size_t i = 0; i < conf->zone_count; i++)
 		all[n++] = &conf->zones[i];
 	n += catalog_dyn_zones(srv, all + n);
+	n += apizone_zones(srv, all + n);
 	*count = n;
 	return all;
 }
@@ -457,12 +467,16 @@ static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_
 		rcu_assign_pointer(zr->conf, (conf_zone_t *)cz);
 		if (cz->type == CONF_ZONE_PRIMARY && cz->catalog == CONF_CATALOG_PRODUCE)
 			continue;   /* written once every member is known, below */
-		if (!load_kept && !made[n - 1])
+		/* A rebuild loads the zones new to the set, and those whose role changed (an API zone
+		 * made primary or secondary): their timers follow at once. */
+		if (!load_kept && !made[n - 1] && !changed)
 			continue;
 		if (cz->type == CONF_ZONE_PRIMARY)
 			load_primary(srv, zr, cz, changed, b);
 		else
 			load_secondary(srv, zr, cz, changed);
+		if (changed && !load_kept)
+			control_zone_changed(srv, zr);
 	}
 	free(all);
 	if (b != NULL) {
@@ -536,7 +550,18 @@ int zones_rebuild(server_t *srv)
 	synchronize_rcu();
 	zoneset_free(old);
 	catalog_dyn_collect(srv);
+	apizone_collect(srv);
 	return TDM_OK;
+}
+
+void zones_catalogs_write(server_t *srv)
+{
+	for (size_t i = 0; i < zoneset_count(srv->zones); i++) {
+		zonert_t *zr = zonert_of(zoneset_at(srv->zones, i));
+		if (zr->conf != NULL && zr->conf->type == CONF_ZONE_PRIMARY &&
+		    zr->conf->catalog == CONF_CATALOG_PRODUCE)
+			load_catalog(srv, zr, srv->rc->conf, zr->conf);
+	}
 }
 
 void zones_reload_one(server_t *srv, zonert_t *zr)

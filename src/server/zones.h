@@ -28,6 +28,10 @@ void zones_forget_removed(server_t *srv, zoneset_t *old, zoneset_t *set);
  * are loaded; the others keep their data, timers and files unread (a reload reads those). */
 int zones_rebuild(server_t *srv);
 
+/* Control thread: writes every catalog we produce again from its members (after an API zone came,
+ * went or changed its member_of); a catalog that did not change stays as it is. */
+void zones_catalogs_write(server_t *srv);
+
 /* Control thread: re-reads one primary zone's file now (tandem zone reload). */
 void zones_reload_one(server_t *srv, zonert_t *zr);
 

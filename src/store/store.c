@@ -94,6 +94,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE zone ADD COLUMN file_ctime INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE zone ADD COLUMN file_ino INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE zone ADD COLUMN file_dev INTEGER NOT NULL DEFAULT 0;",
+	/* 7: zones made through the API, with their settings as JSON (store/apizone.c) */
+	STORE_APIZONE_MIGRATION,
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -161,3 +161,20 @@ int store_member_set_many(store_t *store, const store_member_t *m, size_t count)
 int store_member_delete(store_t *store, const char *zone);
 /* Every member: a malloc'ed array (free it) of *count entries. */
 int store_member_list(store_t *store, store_member_t **out, size_t *count);
+
+/* Zones made through the API (server/apizone.c): their settings as a JSON text, by zone name. The
+ * zone's contents are stored as any zone's; this row says that the zone exists and how it is set. */
+typedef struct {
+	char zone[1024];             /* textual, lowercase, trailing dot */
+	char *settings;              /* JSON object, malloc'ed */
+	int64_t created;             /* unix time */
+} store_apizone_t;
+
+/* Creates or replaces a zone's row. Inside a batch (store_batch_begin) it joins the batch's
+ * transaction, so a zone's contents and its row are committed together. */
+int store_apizone_set(store_t *store, const char *zone, const char *settings, int64_t created);
+/* Deletes a zone's row (TDM_OK even when there was none). */
+int store_apizone_delete(store_t *store, const char *zone);
+/* Every row, in name order: a malloc'ed array of *count entries; free with store_apizone_free. */
+int store_apizone_list(store_t *store, store_apizone_t **out, size_t *count);
+void store_apizone_free(store_apizone_t *list, size_t count);

@@ -11,6 +11,13 @@
 #include "wire/name.h"
 
 #define STORE_CHUNK (256 * 1024)
+
+/* The schema step of store/apizone.c's table (a migration in store.c's list). */
+#define STORE_APIZONE_MIGRATION \
+	"CREATE TABLE api_zone (" \
+	"  zone TEXT PRIMARY KEY," \
+	"  settings TEXT NOT NULL," \
+	"  created INTEGER NOT NULL DEFAULT 0);"
 #define STORE_REC_MAX (NAME_MAXLEN + 8 + 65535)
 
 enum {

@@ -16,6 +16,7 @@ struct zone {
 	atomic_int refs;
 	atomic_bool expired;
 	_Atomic int64_t expire_at;
+	_Atomic uint64_t generation; /* versions published so far (the API's ETag) */
 	void *ext;
 	void (*ext_free)(void *);
 };
@@ -110,9 +111,15 @@ zone_contents_t *zone_contents(const zone_t *zone)
 }
 
 
+uint64_t zone_generation(const zone_t *zone)
+{
+	return atomic_load(&((zone_t *)zone)->generation);
+}
+
 void zone_set_contents(zone_t *zone, zone_contents_t *contents)
 {
 	zone_contents_t *old = rcu_xchg_pointer(&zone->contents, contents);
+	atomic_fetch_add(&zone->generation, 1);
 	if (old != NULL)
 		zone_contents_retire(old);   /* no allocation: a worker (UPDATE) may publish too */
 }

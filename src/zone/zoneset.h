@@ -43,6 +43,9 @@ const char *zone_name_text(const zone_t *zone);
 zone_contents_t *zone_contents(const zone_t *zone);
 /* Publishes a new version (may be NULL) and frees the old one after a grace period. */
 void zone_set_contents(zone_t *zone, zone_contents_t *contents);
+/* How many versions were published since the zone was made: changes with every zone_set_contents
+ * (read after the version, it is at least that version's). */
+uint64_t zone_generation(const zone_t *zone);
 
 zoneset_t *zoneset_new(zone_t **zones, size_t count);
 /* Frees the set now (dropping its zone references); call only after a grace period. */

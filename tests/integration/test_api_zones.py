@@ -1,0 +1,412 @@
+"""test_api_zones.py -- zones made, changed and removed through the HTTP API (docs/api.md "Zones").
+
+The seed's story ("How to setup primary / secondary"), through HTTP: a quick zone made on one Tandem answers
+in DNS at once; a second Tandem, given only the zone's name and the first one's address through ITS API,
+transfers it as a secondary, and so does Knot (configured to follow it); the secondary made primary keeps its
+data and serves it, and made secondary again follows its primary. Zones made this way survive a restart and a
+SIGKILL right after the 201 (the creation is committed before it is acknowledged), join a catalog the server
+produces and leave it when deleted. A zone of the configuration file cannot be changed or deleted through the
+API (409 naming file:line). Every kind of bad input gets its status and changes nothing. The `tandem zone
+create|set|delete` commands do the same from the command line.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import dns.rcode
+import pytest
+
+from conftest import skip_peer
+from harness import BUILD, Acl, Knot, Remote, Tandem, Zone, secondary
+from harness import dnsq, xfr
+from harness.ports import free_port
+
+TANDEM = BUILD / "tandem"
+WAIT = 10.0
+
+
+class TandemApi(Tandem):
+    """tandemd with http.listen on a free port of its address; the API key file in its var/."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.http_port = free_port(host=self.addr)
+
+    @property
+    def api_addr(self):
+        return "%s@%d" % (self.addr, self.http_port)
+
+    @property
+    def key_file(self):
+        return self.dir / "var" / "api.key"
+
+    def write_config(self):
+        path = super().write_config()
+        path.write_text(path.read_text() + "http:\n  listen: %s\n  api-key-file: var/api.key\n"
+                        % self.api_addr)
+        return path
+
+    def wait_api(self, timeout=WAIT):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.key_file.exists() and self.key_file.stat().st_size > 0:
+                try:
+                    socket.create_connection((self.addr, self.http_port), timeout=0.5).close()
+                    return self
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        raise AssertionError("API not answering on %s\n%s" % (self.api_addr, self.log_tail()))
+
+    def call(self, method, path, body=None, raw=None, key=None, content_type="application/json"):
+        """(status, JSON body or None, headers) of one API call."""
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        headers = {"X-API-Key": key if key is not None else self.key_file.read_text().strip()}
+        if data is not None and content_type:
+            headers["Content-Type"] = content_type
+        req = urllib.request.Request("http://%s:%d/api/v1/%s" % (self.addr, self.http_port, path),
+                                     data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=WAIT) as r:
+                text = r.read().decode()
+                return r.status, (json.loads(text) if text else None), dict(r.headers)
+        except urllib.error.HTTPError as e:
+            text = e.read().decode()
+            return e.code, (json.loads(text) if text else None), dict(e.headers)
+
+    def api_zones(self):
+        st, j, _ = self.call("GET", "zones")
+        assert st == 200
+        return {z["name"]: z for z in j["zones"]}
+
+    def cli(self, *args):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_API")}
+        return subprocess.run([str(TANDEM), "--server", self.api_addr, "--key-file", str(self.key_file)] +
+                              [str(a) for a in args], capture_output=True, text=True, timeout=30, env=env)
+
+
+def start(s):
+    s.start()
+    try:
+        s.wait_ready()
+        s.wait_api()
+    except Exception:
+        s.stop()
+        raise
+    return s
+
+
+def answer(server, name, rdtype):
+    """The rdata texts of the answer (sorted), or the rcode name when it is not NOERROR."""
+    r = dnsq.ask(server, name, rdtype)
+    if r.rcode() != dns.rcode.NOERROR:
+        return dns.rcode.to_text(r.rcode())
+    return sorted(rd.to_text() for rrset in r.answer for rd in rrset)
+
+
+def wait_for(what, fn, timeout=WAIT):
+    deadline = time.monotonic() + timeout
+    while True:
+        got = fn()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError("%s: not within %.0f s" % (what, timeout))
+        time.sleep(0.05)
+
+
+QUICK = {"nameservers": ["ns1.quick.test.", "ns2.quick.test."], "address": "127.0.0.1"}
+
+
+# ---- the seed's story
+
+def test_quick_zone_then_tandem_and_knot_secondaries_and_role_changes(tmp_path):
+    a = start(TandemApi(tmp_path, [Zone("example.com.")], name="primary"))
+    b = start(TandemApi(tmp_path, [Zone("example.net.")], name="secondary", addr="127.0.0.2"))
+    knot = None
+    try:
+        # The quick zone on the first: NOTIFY to the second, transfers allowed from loopback.
+        st, z, headers = a.call("POST", "zones", {
+            "name": "Quick.Test", "type": "primary", "quick": QUICK,
+            "notify": ["127.0.0.2@%d" % b.port],
+            "acl": [{"addresses": ["127.0.0.0/8"], "allow": ["transfer"]}]})
+        assert st == 201, z
+        assert z["name"] == "quick.test." and z["source"] == "api" and z["type"] == "primary"
+        assert z["settings"]["notify"] == ["127.0.0.2@%d" % b.port]
+        serial = z["serial"]
+        assert serial == 1 and z["state"] == "ok"
+        assert headers["ETag"].startswith('"1-')
+        st, again, h2 = a.call("GET", "zones/quick.test")
+        assert st == 200 and h2["ETag"] == headers["ETag"] and again["settings"] == z["settings"]
+        # Served at once, as the seed's Quick Zone: SOA, NS, addresses, www, MX.
+        assert answer(a, "quick.test.", "NS") == ["ns1.quick.test.", "ns2.quick.test."]
+        assert answer(a, "ns1.quick.test.", "A") == ["127.0.0.1"]
+        assert answer(a, "www.quick.test.", "A") == ["127.0.0.1"]
+        assert answer(a, "quick.test.", "MX") == ["10 mail.quick.test."]
+        assert answer(a, "mail.quick.test.", "A") == ["127.0.0.1"]
+        soa = dnsq.ask(a, "quick.test.", "SOA").answer[0][0]
+        assert str(soa.mname) == "ns1.quick.test." and str(soa.rname) == "hostmaster.quick.test."
+        assert (soa.refresh, soa.retry, soa.expire, soa.minimum) == (3600, 600, 1209600, 300)
+        assert a.api_zones()["quick.test."]["source"] == "api"
+
+        # The second Tandem: the zone's name and the primary's address, through its own API.
+        st, z, _ = b.call("POST", "zones", {"name": "quick.test.", "type": "secondary",
+                                             "primaries": ["127.0.0.1@%d" % a.port]})
+        assert st == 201, z
+        assert z["type"] == "secondary" and z["secondary"]["primaries"] == ["127.0.0.1@%d 127.0.0.1@%d"
+                                                                            % (a.port, a.port)]
+        xfr.wait_serial(b, "quick.test.", serial)
+        assert answer(b, "www.quick.test.", "A") == ["127.0.0.1"]
+        assert b.api_zones()["quick.test."]["source"] == "api"
+
+        # Knot follows the first as any secondary would.
+        if not Knot.binary.exists():
+            skip_peer("knotd not installed")
+        knot = Knot(tmp_path, [secondary("quick.test.", [Remote.of(a)])], addr="127.0.0.3")
+        knot.start()
+        xfr.wait_serial(knot, "quick.test.", serial)
+        for name, rdtype in (("quick.test.", "NS"), ("quick.test.", "MX"), ("www.quick.test.", "A"),
+                             ("ns2.quick.test.", "A")):
+            assert answer(knot, name, rdtype) == answer(a, name, rdtype)
+
+        # The secondary made primary keeps its data and serves it; NOTIFYs nobody but answers.
+        st, z, _ = b.call("PATCH", "zones/quick.test.", {"type": "primary"})
+        assert st == 200, z
+        assert z["type"] == "primary" and "secondary" not in z and z["serial"] == serial
+        assert b.api_zones()["quick.test."]["type"] == "primary"
+        assert answer(b, "www.quick.test.", "A") == ["127.0.0.1"]
+        assert xfr.soa_serial(b, "quick.test.") == serial
+        # Back to secondary: it follows the first again (its primaries were kept).
+        st, z, _ = b.call("PATCH", "zones/quick.test.", {"type": "secondary"})
+        assert st == 200, z
+        assert z["type"] == "secondary" and z["serial"] == serial
+        b.wait_log(r"quick\.test\.: .*(up to date|serial|AXFR|IXFR)", timeout=WAIT)
+        assert answer(b, "mail.quick.test.", "A") == ["127.0.0.1"]
+
+        # The primary made secondary without primaries is refused; with an unknown key too.
+        st, e, _ = a.call("PATCH", "zones/quick.test.", {"type": "secondary"})
+        assert st == 422 and e["field"] == "primaries", e
+        st, e, _ = a.call("PATCH", "zones/quick.test.", {"key": "nope."})
+        assert st == 422 and e["field"] == "key", e
+        st, e, _ = a.call("PATCH", "zones/quick.test.", {"name": "other.test."})
+        assert st == 422 and e["field"] == "name", e
+        assert a.api_zones()["quick.test."]["type"] == "primary"
+
+        # Deleted on the first: gone from DNS and from the list; on the second it stays (its own).
+        st, r, _ = a.call("DELETE", "zones/quick.test.")
+        assert st == 200 and r["result"] == "removed"
+        assert answer(a, "www.quick.test.", "A") == "REFUSED"
+        assert "quick.test." not in a.api_zones()
+        assert st == 200 and "quick.test." in b.api_zones()
+        st, e, _ = a.call("DELETE", "zones/quick.test.")
+        assert st == 404
+    finally:
+        if knot is not None:
+            knot.stop()
+        b.stop()
+        a.stop()
+
+
+def test_zone_of_the_file_is_not_the_apis(tmp_path):
+    a = start(TandemApi(tmp_path, [Zone("example.com."), Zone("example.net.")]))
+    try:
+        for method, body in (("PATCH", {"notify": ["127.0.0.9@53"]}), ("DELETE", None)):
+            st, e, _ = a.call(method, "zones/example.net.", body)
+            assert st == 409, e
+            assert "%s:" % a.conf_path in e["error"], e
+            line = int(e["error"].split("%s:" % a.conf_path)[1].split(":")[0])
+            assert a.conf_path.read_text().splitlines()[line - 1].strip() == "- name: example.net."
+        st, e, _ = a.call("POST", "zones", {"name": "example.net.", "quick": QUICK})
+        assert st == 409 and "exists" in e["error"]
+        assert answer(a, "example.net.", "SOA") != "REFUSED"
+    finally:
+        a.stop()
+
+
+def test_api_zones_survive_restart_and_sigkill(tmp_path):
+    a = start(TandemApi(tmp_path, [Zone("example.com.")]))
+    try:
+        st, z, _ = a.call("POST", "zones", {"name": "kept.test.", "quick": QUICK})
+        assert st == 201, z
+        st, z, _ = a.call("POST", "zones", {"name": "sec.test.", "type": "secondary",
+                                             "primaries": ["127.0.0.1@%d" % a.port],
+                                             "serial_policy": "unixtime"})
+        assert st == 201, z
+        a.stop()
+        start(a)
+        assert answer(a, "www.kept.test.", "A") == ["127.0.0.1"]
+        zones = a.api_zones()
+        assert zones["kept.test."]["source"] == zones["sec.test."]["source"] == "api"
+        st, z, _ = a.call("GET", "zones/sec.test.")
+        assert z["settings"]["serial_policy"] == "unixtime" and z["type"] == "secondary"
+        # SIGKILL right after the 201: the zone was committed before it was acknowledged.
+        st, z, _ = a.call("POST", "zones", {"name": "killed.test.", "zonefile":
+                                             xfr.zone_text("killed.test.", 7)})
+        assert st == 201, z
+        a.kill()
+        start(a)
+        assert xfr.soa_serial(a, "killed.test.") == 7
+        assert answer(a, "www.killed.test.", "A") == ["192.0.2.80"]
+        # A deletion is kept too.
+        st, _, _ = a.call("DELETE", "zones/kept.test.")
+        assert st == 200
+        a.kill()
+        start(a)
+        assert "kept.test." not in a.api_zones() and "killed.test." in a.api_zones()
+        assert answer(a, "kept.test.", "SOA") == "REFUSED"
+    finally:
+        a.stop()
+
+
+BAD = [
+    # (body, status, field or None)
+    ({"name": "bad..name", "quick": QUICK}, 422, "name"),
+    ({"name": ".", "quick": QUICK}, 422, "name"),
+    ({"quick": QUICK}, 422, "name"),
+    ({"name": "x.test.", "quick": QUICK, "colour": "red"}, 422, "colour"),
+    ({"name": "x.test."}, 422, "quick"),
+    ({"name": "x.test.", "quick": QUICK, "zonefile": "x"}, 422, "quick"),
+    ({"name": "x.test.", "type": "tertiary", "quick": QUICK}, 422, "type"),
+    ({"name": "x.test.", "quick": {"nameservers": ["ns1.x.test."], "address": "300.1.1.1"}}, 422,
+     "quick.address"),
+    ({"name": "x.test.", "quick": {"nameservers": [], "address": "192.0.2.1"}}, 422, "quick.nameservers"),
+    ({"name": "x.test.", "quick": {"nameservers": ["a..b"], "address": "192.0.2.1"}}, 422,
+     "quick.nameservers[0]"),
+    ({"name": "x.test.", "type": "secondary"}, 422, "primaries"),
+    ({"name": "x.test.", "type": "secondary", "primaries": ["192.0.2.1@99999"]}, 422, "primaries[0]"),
+    ({"name": "x.test.", "type": "secondary", "primaries": ["192.0.2.1"], "quick": QUICK}, 422, "quick"),
+    ({"name": "x.test.", "type": "secondary", "primaries": ["192.0.2.1"], "key": "nokey."}, 422, "key"),
+    ({"name": "x.test.", "quick": QUICK, "acl": ["no-such-acl"]}, 422, "acl[0]"),
+    ({"name": "x.test.", "quick": QUICK, "acl": [{"addresses": ["10.0.0.0/33"], "allow": ["transfer"]}]},
+     422, "acl[0].addresses[0]"),
+    ({"name": "x.test.", "quick": QUICK, "acl": [{"addresses": ["10.0.0.0/8"], "allow": ["dance"]}]},
+     422, "acl[0].allow[0]"),
+    ({"name": "x.test.", "quick": QUICK, "member_of": "nocat.test."}, 422, "member_of"),
+    ({"name": "x.test.", "quick": QUICK, "member_of": "example.com."}, 422, "member_of"),
+    ({"name": "x.test.", "quick": QUICK, "serial_policy": "random"}, 422, "serial_policy"),
+    ({"name": "x.test.", "quick": QUICK, "notify": "127.0.0.1"}, 422, "notify"),
+    ({"name": "x.test.", "zonefile": "@ 3600 IN SOA ns1 h 1 2 3 4 5\n@ NS ns1\nwww A 1.2.3\n"}, 422,
+     "zonefile"),
+    ({"name": "x.test.", "zonefile": "$INCLUDE /etc/passwd\n"}, 422, "zonefile"),
+    ({"name": "x.test.", "zonefile": "@ 3600 IN NS ns1.x.test.\n"}, 422, "zonefile"),
+    ({"name": "x.test.", "zonefile": "other.test. 3600 IN A 192.0.2.1\n"}, 422, "zonefile"),
+    ({"name": "x.test.", "soa": {"refresh": -1}, "nameservers": ["ns1.x.test."]}, 422, "soa.refresh"),
+    ({"name": "x.test.", "soa": {"colour": 1}, "nameservers": ["ns1.x.test."]}, 422, "soa.colour"),
+    ({"name": "example.com.", "quick": QUICK}, 409, None),
+]
+
+
+def test_bad_input_gets_its_status_and_changes_nothing(tmp_path):
+    a = start(TandemApi(tmp_path, [Zone("example.com.")]))
+    try:
+        before = a.api_zones()
+        for body, status, field in BAD:
+            st, e, _ = a.call("POST", "zones", body)
+            assert st == status, (body, st, e)
+            assert e["error"], e
+            if field is not None:
+                assert e["field"] == field, (body, e)
+        # A zone file's problems, each with its line.
+        st, e, _ = a.call("POST", "zones", BAD[21][0])
+        assert any(p.startswith("3: ") for p in e["problems"]), e
+        # Not JSON, not an object, not JSON's type: 400, 400, 415.
+        assert a.call("POST", "zones", raw=b"{nope")[0] == 400
+        assert a.call("POST", "zones", raw=b"[1, 2]")[0] == 400
+        assert a.call("POST", "zones", raw=b"name=x", content_type="text/plain")[0] == 415
+        # Without the key: 401; a PATCH of a zone we lack: 404.
+        assert a.call("POST", "zones", {"name": "x.test.", "quick": QUICK}, key="wrong")[0] == 401
+        assert a.call("PATCH", "zones/none.test.", {"group": "g"})[0] == 404
+        assert a.api_zones() == before
+        assert answer(a, "x.test.", "SOA") == "REFUSED"
+        assert not list((a.dir / "var").glob(".api-zone-*"))   # no temporary file left behind
+        # The store holds no trace: a restart serves the same zones.
+        a.stop()
+        start(a)
+        assert set(a.api_zones()) == set(before)
+    finally:
+        a.stop()
+
+
+def test_member_of_a_produced_catalog(tmp_path):
+    cat = Zone("cat.test.", extra={"catalog": "produce"}, acl=[Acl(("127.0.0.1",))])
+    cat.source = None
+    a = start(TandemApi(tmp_path, [Zone("example.com."), cat]))
+    try:
+        def members():
+            recs = xfr.axfr(a, "cat.test.")
+            return sorted(v for (owner, t), (ttl, vals) in recs.items() if t == "PTR" for v in vals)
+        assert members() == []
+        st, z, _ = a.call("POST", "zones", {"name": "m1.test.", "quick": QUICK, "member_of": "cat.test",
+                                             "group": "blue"})
+        assert st == 201, z
+        assert z["catalog"]["catalog"] == "cat.test." and z["catalog"]["group"] == "blue"
+        assert members() == ["m1.test."]
+        st, z, _ = a.call("POST", "zones", {"name": "m2.test.", "quick": QUICK})
+        assert members() == ["m1.test."]
+        st, z, _ = a.call("PATCH", "zones/m2.test.", {"member_of": "cat.test."})
+        assert st == 200, z
+        assert members() == ["m1.test.", "m2.test."]
+        st, _, _ = a.call("DELETE", "zones/m1.test.")
+        assert st == 200
+        assert members() == ["m2.test."]
+        st, z, _ = a.call("PATCH", "zones/m2.test.", {"member_of": None})
+        assert st == 200 and z["settings"]["member_of"] is None
+        assert members() == []
+    finally:
+        a.stop()
+
+
+# ---- the command line
+
+def test_cli_zone_create_set_delete(tmp_path):
+    a = start(TandemApi(tmp_path, [Zone("example.com.")]))
+    try:
+        r = a.cli("zone", "create", "cli.test", "--quick", "--ns", "ns1.cli.test.", "--ns",
+                  "ns.elsewhere.example.", "--address", "2001:db8::5")
+        assert r.returncode == 0, r.stderr
+        assert "cli.test." in r.stdout and "primary" in r.stdout
+        assert answer(a, "www.cli.test.", "AAAA") == ["2001:db8::5"]
+        assert answer(a, "cli.test.", "NS") == ["ns.elsewhere.example.", "ns1.cli.test."]
+
+        zf = tmp_path / "file.zone"
+        zf.write_text(xfr.zone_text("file.test.", 42))
+        r = a.cli("zone", "create", "file.test.", "--file", zf, "--json")
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["serial"] == 42
+
+        r = a.cli("zone", "create", "sec.test.", "--secondary", "--primary", "127.0.0.1@%d" % a.port)
+        assert r.returncode == 0, r.stderr
+        xfr.wait_serial(a, "sec.test.", "SERVFAIL", timeout=WAIT)   # no such zone on its primary
+
+        r = a.cli("zone", "set", "file.test.", "serial_policy=dateserial", "notify=127.0.0.9@53",
+                  "group=g1")
+        assert r.returncode == 0, r.stderr
+        st, z, _ = a.call("GET", "zones/file.test.")
+        assert z["settings"]["serial_policy"] == "dateserial" and z["settings"]["notify"] == ["127.0.0.9@53"]
+        assert z["settings"]["group"] == "g1"
+
+        # Errors: the server's (exit 2, its message), usage (exit 1), no such zone (exit 3).
+        r = a.cli("zone", "set", "file.test.", "key=nokey.")
+        assert r.returncode == 2 and "key" in r.stderr, r.stderr
+        r = a.cli("zone", "set", "example.com.", "group=x")
+        assert r.returncode == 2 and "tandem.yaml:" in r.stderr, r.stderr
+        r = a.cli("zone", "create", "bad.test.", "--file", zf)
+        assert r.returncode == 2 and "zonefile" in r.stderr, r.stderr
+        r = a.cli("zone", "create", "x.test.", "--quick", "--ns", "ns1.x.test.")
+        assert r.returncode == 1 and "--address" in r.stderr, r.stderr
+        r = a.cli("zone", "set", "file.test.", "novalue")
+        assert r.returncode == 1, r.stderr
+        r = a.cli("zone", "delete", "none.test.")
+        assert r.returncode == 3, r.stderr
+
+        r = a.cli("zone", "delete", "cli.test.")
+        assert r.returncode == 0, r.stderr
+        assert "removed" in r.stdout
+        assert "cli.test." not in a.api_zones()
+    finally:
+        a.stop()
