@@ -41,7 +41,7 @@ int change_commit(change_t *c, const zone_contents_t *current, const rrlist_t *r
 	if (c->meta.updated == 0)
 		c->meta.updated = (int64_t)time(NULL);
 	store_diff_t diff = { .serial_from = zone_serial(current), .serial_to = zone_serial(z),
-	                      .removed = removed, .added = added };
+	                      .removed = removed, .added = added, .who = c->who };
 	/* The same serial (a retransfer of other contents) continues no history: nothing to journal,
 	 * so the contents are written whole. */
 	if (diff.serial_from == diff.serial_to) {

@@ -26,6 +26,9 @@ typedef struct {
 	uint64_t max_bytes;
 	bool check_serial;
 	uint32_t serial;             /* the serial the change must lead to (an IXFR's last SOA) */
+	/* Who made the change, for the zone's history (store_history_list): "api key NAME from ADDR",
+	 * "update from ADDR key K", "zone file PATH", "IXFR from ADDR". NULL: "unknown". */
+	const char *who;
 	store_pending_t pending;     /* set by change_commit */
 } change_t;
 

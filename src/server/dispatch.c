@@ -291,8 +291,12 @@ static bool write_lock(zonert_t *zr)
 static int update_commit(request_t *r, zonert_t *zr, const conf_zone_t *cz, const zone_contents_t *z,
                          const rrlist_t *removed, const rrlist_t *added)
 {
+	char who[SOCKADDR_STRLEN + 300], addr[SOCKADDR_STRLEN];
+	sockaddr_format(r->peer, addr, sizeof(addr));
+	snprintf(who, sizeof(who), "update from %s%s%s", addr, r->key_name ? " key " : "",
+	         r->key_name ? r->key_name : "");
 	change_t chg = { .store = r->srv->store, .zone = zr->name,
-	                 .journal_max = r->rc->conf->server.journal_max_entries };
+	                 .journal_max = r->rc->conf->server.journal_max_entries, .who = who };
 	if (store_zone_meta(r->srv->store, zr->name, &chg.meta) != TDM_OK)
 		snprintf(chg.meta.source, sizeof(chg.meta.source), "config");
 	/* A file-backed zone's file is now behind the store until it is written back. */

@@ -247,14 +247,20 @@ static double ms_since(const struct timespec *start)
 
 /* An incremental transfer through the change path: applied to our version (within the limits of a
  * whole transfer), appended to the journal. */
-static int apply_change(job_t *job, const zone_contents_t *current, const xfr_result_t *r,
+static int apply_change(job_t *job, int best, const zone_contents_t *current, const xfr_result_t *r,
                         change_t *chg, zone_contents_t **out)
 {
+	char addr[SOCKADDR_STRLEN], who[SOCKADDR_STRLEN + 16];
+	sockaddr_format(&job->addrs[best], addr, sizeof(addr));
+	snprintf(who, sizeof(who), "IXFR from %s", addr);
 	*chg = (change_t){ .store = job->srv->store, .zone = job->zr->name,
 	                   .journal_max = job->journal_max, .max_records = job->max_records,
-	                   .max_bytes = job->max_bytes, .check_serial = true, .serial = r->serial };
+	                   .max_bytes = job->max_bytes, .check_serial = true, .serial = r->serial,
+	                   .who = who };
 	snprintf(chg->meta.source, sizeof(chg->meta.source), "secondary");
-	return change_commit(chg, current, r->removed, r->added, out);
+	int ret = change_commit(chg, current, r->removed, r->added, out);
+	chg->who = NULL;   /* who was ours, on this stack */
+	return ret;
 }
 
 /* One transfer attempt, IXFR (current given) or AXFR, through to a published version; *chg is set
@@ -284,7 +290,7 @@ static int attempt(job_t *job, int best, const zone_contents_t *current, bool ix
 	rrlist_t *list = NULL;
 	zone_contents_t *z = NULL;
 	if (!r->full) {
-		ret = apply_change(job, current, r, chg, &z);
+		ret = apply_change(job, best, current, r, chg, &z);
 		if (ret == TDM_OK)
 			*out = z;
 		else

@@ -189,8 +189,11 @@ static int commit_version(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t 
 	if (same) {
 		ret = store_zone_append(zl->store, cz->name, &meta, NULL, zl->journal_max, NULL);
 	} else if (base != NULL) {
+		char who[1100];
+		snprintf(who, sizeof(who), "%s%s", cz->file ? "zone file " : what,
+		         cz->file ? cz->file : "");
 		change_t chg = { .store = zl->store, .zone = cz->name, .journal_max = zl->journal_max,
-		                 .meta = meta };
+		                 .meta = meta, .who = who };
 		ret = change_commit(&chg, base, removed, added, &next);
 		if (ret == TDM_OK && zl->pending != NULL)
 			*zl->pending = true;

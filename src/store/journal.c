@@ -62,6 +62,8 @@ static int journal_add(store_t *st, const char *zone, int64_t id, const store_di
 		ret = store_run(st, Q_PENDING_ADD, zone, "counting the journal");
 		sqlite3_clear_bindings(st->q[Q_PENDING_ADD]);
 	}
+	if (ret == TDM_OK)
+		ret = store_history_add(st, zone, id, diff, removed, rlen, added, alen);
 	if (ret == TDM_OK && journal_max > 0) {
 		sqlite3_bind_int64(st->q[Q_JOURNAL_TRIM], 1, id);
 		sqlite3_bind_int64(st->q[Q_JOURNAL_TRIM], 2, journal_max);

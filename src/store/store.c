@@ -96,6 +96,9 @@ static const char *const migrations[] = {
 	"ALTER TABLE zone ADD COLUMN file_dev INTEGER NOT NULL DEFAULT 0;",
 	/* 7: zones made through the API, with their settings as JSON (store/apizone.c) */
 	STORE_APIZONE_MIGRATION,
+	/* 8: the history of changes (store/history.c): who made each, when, and its diff, kept beyond
+	 * the IXFR journal; a diff too large is kept as counts only (removed/added NULL). */
+	STORE_HISTORY_SCHEMA,
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -156,6 +159,13 @@ static const char *const queries[Q_COUNT] = {
 	                 " VALUES (?1, ?2, ?3, ?4)",
 	[Q_MEMBER_DEL] = "DELETE FROM catalog_member WHERE zone = ?1",
 	[Q_MEMBER_LIST] = "SELECT zone, catalog, unique_id, grp FROM catalog_member ORDER BY zone",
+	[Q_HIST_ADD] = "INSERT INTO change_history (zone_id, created, who, serial_from, serial_to,"
+	               " nremoved, nadded, removed, added) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[Q_HIST_TRIM] = "DELETE FROM change_history WHERE zone_id = ?1 AND id <= (SELECT id FROM"
+	                " change_history WHERE zone_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+	[Q_HIST_LIST] = "SELECT id, created, who, serial_from, serial_to, nremoved, nadded,"
+	                " removed IS NOT NULL, CASE WHEN ?4 THEN removed END, CASE WHEN ?4 THEN added END"
+	                " FROM change_history WHERE zone_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
 	[Q_STATE_SET] = "INSERT OR REPLACE INTO zone_state (zone_id, refresh_at, expire_at,"
 	                " last_refresh, last_result, primary_used) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };

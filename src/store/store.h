@@ -65,6 +65,7 @@ int store_zone_replace(store_t *store, const char *zone, const rrlist_t *list,
 typedef struct {
 	uint32_t serial_from, serial_to;
 	const rrlist_t *removed, *added;
+	const char *who;            /* for the history: "api key admin from ...", NULL = unknown */
 } store_diff_t;
 
 /*
@@ -178,3 +179,30 @@ int store_apizone_delete(store_t *store, const char *zone);
 /* Every row, in name order: a malloc'ed array of *count entries; free with store_apizone_free. */
 int store_apizone_list(store_t *store, store_apizone_t **out, size_t *count);
 void store_apizone_free(store_apizone_t *list, size_t count);
+/*
+ * The history of a zone's changes (every journal entry written is also kept here, with who made it),
+ * kept beyond the IXFR journal: at most STORE_HISTORY_PER_ZONE entries per zone, oldest dropped;
+ * an entry whose records pack into more than STORE_HISTORY_ENTRY_MAX octets keeps its counts only
+ * (not revertable). Deleted with the zone.
+ */
+#define STORE_HISTORY_PER_ZONE 1000
+#define STORE_HISTORY_ENTRY_MAX (256 * 1024)
+
+typedef struct {
+	int64_t id;                 /* grows with each change, over all zones */
+	int64_t created;            /* unix time */
+	char who[256];
+	uint32_t serial_from, serial_to;
+	uint32_t nremoved, nadded;
+	bool kept;                  /* the diff is kept (false: too large, counts only) */
+	rrlist_t *removed, *added;  /* with_diff and kept: the records; else NULL */
+} store_change_t;
+
+/*
+ * The zone's entries with an id below before (INT64_MAX: from the newest), newest first, at most
+ * limit: a malloc'ed array of *count (free with store_changes_free). with_diff reads the records too.
+ * TDM_ENOENT when the zone is not stored.
+ */
+int store_history_list(store_t *store, const char *zone, int64_t before, unsigned limit,
+                       bool with_diff, store_change_t **out, size_t *count);
+void store_changes_free(store_change_t *changes, size_t count);

@@ -25,7 +25,7 @@ enum {
 	Q_CHUNK_ADD, Q_CHUNK_GET, Q_ZONE_DEL, Q_NAMES, Q_JOURNAL_ADD, Q_JOURNAL_CLEAR, Q_JOURNAL_TRIM,
 	Q_JOURNAL_GET, Q_STATE_GET, Q_STATE_SET, Q_MEMBER_SET, Q_MEMBER_DEL, Q_MEMBER_LIST, Q_BASE_SET,
 	Q_BASE_AT, Q_PENDING_GET, Q_PENDING_SIZE, Q_SEQ_OF, Q_META_SET, Q_FILE_SYNCED, Q_PENDING_ADD,
-	Q_SAVEPOINT, Q_RELEASE, Q_ROLLBACK_TO, Q_COUNT
+	Q_SAVEPOINT, Q_RELEASE, Q_ROLLBACK_TO, Q_HIST_ADD, Q_HIST_TRIM, Q_HIST_LIST, Q_COUNT
 };
 
 struct store {
@@ -57,6 +57,26 @@ struct writer {
 	uint8_t *buf;
 	size_t used;
 };
+
+/* The history table (store/history.c), as a schema step of store.c's migrations. */
+#define STORE_HISTORY_SCHEMA \
+	"CREATE TABLE change_history (" \
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT," \
+	"  zone_id INTEGER NOT NULL REFERENCES zone(id) ON DELETE CASCADE," \
+	"  created INTEGER NOT NULL," \
+	"  who TEXT NOT NULL," \
+	"  serial_from INTEGER NOT NULL," \
+	"  serial_to INTEGER NOT NULL," \
+	"  nremoved INTEGER NOT NULL," \
+	"  nadded INTEGER NOT NULL," \
+	"  removed BLOB," \
+	"  added BLOB);" \
+	"CREATE INDEX change_history_zone ON change_history (zone_id, id);"
+
+/* Adds the history entry of a journal entry being written (inside its transaction): the packed
+ * removed and added records, kept whole when they fit STORE_HISTORY_ENTRY_MAX. */
+int store_history_add(store_t *st, const char *zone, int64_t zone_id, const store_diff_t *diff,
+                      const uint8_t *removed, size_t rlen, const uint8_t *added, size_t alen);
 
 int store_fail(store_t *st, const char *zone, const char *what);
 int store_run(store_t *st, int q, const char *zone, const char *what);

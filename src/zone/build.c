@@ -381,9 +381,12 @@ static void pack_small(zone_contents_t *z)
 
 static zone_contents_t *contents_new(void)
 {
+	static atomic_uint_fast64_t lineages;
 	zone_contents_t *z = calloc(1, sizeof(*z));
-	if (z != NULL)
+	if (z != NULL) {
 		atomic_init(&z->refs, 1);
+		z->lineage = atomic_fetch_add(&lineages, 1) + 1;
+	}
 	return z;
 }
 

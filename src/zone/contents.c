@@ -115,6 +115,11 @@ const struct zone_dnssec *zone_contents_dnssec(const zone_contents_t *z)
 	return z->dnssec;
 }
 
+uint64_t zone_contents_lineage(const zone_contents_t *z)
+{
+	return z->lineage;
+}
+
 const uint8_t *zone_apex(const zone_contents_t *z)
 {
 	return zone_node_name(z, contents_node(z, z->apex));

@@ -152,5 +152,14 @@ size_t zone_memory_exclusive(const zone_contents_t *z);
 /* Octets of names, RRsets and rdata that changes left behind (reclaimed by a rebuild). */
 size_t zone_garbage(const zone_contents_t *z);
 
+/*
+ * A version made by zone_update_apply from another without a rebuild has the other's lineage; a
+ * version built whole (zone_contents_build, or a rebuild) starts a new one. Within a lineage node
+ * indexes keep their meaning: a later version's nodes are the earlier one's (some now ZONE_NODE_DEAD)
+ * plus nodes at indexes from the earlier node count on. Indexes kept beside a version (the API's
+ * canonical order of names) can be carried to the next one at the cost of what it added.
+ */
+uint64_t zone_contents_lineage(const zone_contents_t *z);
+
 /* Appends every record to list (SOA first). Returns TDM_OK or TDM_ENOMEM. */
 int zone_contents_to_rrlist(const zone_contents_t *z, rrlist_t *list);

@@ -28,6 +28,7 @@ struct zone_contents {
 	size_t garbage;          /* octets left behind by changes (for deciding to rebuild) */
 	uint32_t apex;
 	uint32_t serial;
+	uint64_t lineage;        /* zone_contents_lineage: kept by zone_update_apply, new for a build */
 	zone_dnssec_t *dnssec;   /* NULL unless signed */
 	atomic_int refs;         /* the zone's reference plus one per pinned reader (AXFR out) */
 	struct rcu_head retired; /* the version replaced: dropped after a grace period (zoneset.c) */

@@ -329,6 +329,7 @@ static zone_contents_t *share(const zone_contents_t *old)
 	z->garbage = old->garbage;
 	z->apex = old->apex;
 	z->serial = old->serial;
+	z->lineage = old->lineage;
 	atomic_init(&z->refs, 1);
 	if (zone_pages_share(&z->names, &old->names) != TDM_OK ||
 	    zone_pages_share(&z->nodes, &old->nodes) != TDM_OK ||

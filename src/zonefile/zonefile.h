@@ -83,3 +83,17 @@ int zonefile_check(const rrlist_t *list, const zone_contents_t *z, const uint8_t
  * same records. Returns TDM_OK, TDM_EIO, or TDM_ENOMEM.
  */
 int zonefile_dump(const rrlist_t *list, const uint8_t *apex, FILE *out);
+
+/*
+ * Parses master-format text held in memory (the API's zone text; records the API is given) for the
+ * zone origin: $ORIGIN and $TTL work, $INCLUDE is refused (it would read the server's files), and a
+ * record outside the zone is an error, not a notice. Every problem is reported through fn with the
+ * file "text" and its line. Returns TDM_OK and *out, TDM_EPARSE when any problem was reported,
+ * TDM_EINVAL (a bad origin) or TDM_ENOMEM.
+ */
+int zonefile_parse_text(const char *text, size_t len, const char *origin, rrlist_t **out,
+                        zonefile_error_fn fn, void *ctx);
+
+/* The rdata of one record as master-file text (no owner, TTL, class or type) into out (cap octets,
+ * NUL-terminated). Returns its length, TDM_ESPACE when it does not fit, or TDM_ENOMEM. */
+int zonefile_rdata_text(uint16_t type, const uint8_t *rdata, uint16_t rdlen, char *out, size_t cap);

@@ -1,0 +1,119 @@
+/* store/history.c -- the history of each zone's changes: when, who and the diff, beyond the journal */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/error.h"
+#include "store/store_impl.h"
+
+/*
+ * DESIGN. The IXFR journal keeps what secondaries need and is trimmed to journal-max-entries; the
+ * history keeps what an operator asks ("who changed this, and can I undo it?"). Each journal entry
+ * written (store_zone_append, store_zone_commit with a diff) adds a row here in the same
+ * transaction, so the history holds exactly what was committed. Rows are bounded per zone
+ * (STORE_HISTORY_PER_ZONE) and per entry (STORE_HISTORY_ENTRY_MAX octets of packed records: a
+ * larger change -- a zone file rewritten, a big IXFR -- keeps its counts only).
+ */
+
+int store_history_add(store_t *st, const char *zone, int64_t zone_id, const store_diff_t *diff,
+                      const uint8_t *removed, size_t rlen, const uint8_t *added, size_t alen)
+{
+	sqlite3_stmt *s = st->q[Q_HIST_ADD];
+	bool keep = rlen + alen <= STORE_HISTORY_ENTRY_MAX;
+	sqlite3_bind_int64(s, 1, zone_id);
+	sqlite3_bind_int64(s, 2, (int64_t)time(NULL));
+	sqlite3_bind_text(s, 3, diff->who != NULL ? diff->who : "unknown", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, diff->serial_from);
+	sqlite3_bind_int64(s, 5, diff->serial_to);
+	sqlite3_bind_int64(s, 6, (int64_t)rrlist_count(diff->removed));
+	sqlite3_bind_int64(s, 7, (int64_t)rrlist_count(diff->added));
+	if (keep) {
+		/* A zero-length blob is stored as one, not as NULL (which means "not kept"). */
+		sqlite3_bind_blob(s, 8, rlen ? (const void *)removed : "", (int)rlen, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 9, alen ? (const void *)added : "", (int)alen, SQLITE_STATIC);
+	}
+	int ret = store_run(st, Q_HIST_ADD, zone, "writing the history");
+	sqlite3_clear_bindings(s);
+	if (ret != TDM_OK)
+		return ret;
+	s = st->q[Q_HIST_TRIM];
+	sqlite3_bind_int64(s, 1, zone_id);
+	sqlite3_bind_int64(s, 2, STORE_HISTORY_PER_ZONE);
+	ret = store_run(st, Q_HIST_TRIM, zone, "trimming the history");
+	sqlite3_clear_bindings(s);
+	return ret;
+}
+
+static int read_list(sqlite3_stmt *s, int col, int64_t count, rrlist_t **out)
+{
+	*out = rrlist_new();
+	if (*out == NULL)
+		return TDM_ENOMEM;
+	const uint8_t *p = sqlite3_column_blob(s, col);
+	int len = sqlite3_column_bytes(s, col);
+	return store_unpack(*out, p, (size_t)len, count);
+}
+
+static int read_row(sqlite3_stmt *s, bool with_diff, store_change_t *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->id = sqlite3_column_int64(s, 0);
+	c->created = sqlite3_column_int64(s, 1);
+	const unsigned char *who = sqlite3_column_text(s, 2);
+	snprintf(c->who, sizeof(c->who), "%s", who != NULL ? (const char *)who : "");
+	c->serial_from = (uint32_t)sqlite3_column_int64(s, 3);
+	c->serial_to = (uint32_t)sqlite3_column_int64(s, 4);
+	c->nremoved = (uint32_t)sqlite3_column_int64(s, 5);
+	c->nadded = (uint32_t)sqlite3_column_int64(s, 6);
+	c->kept = sqlite3_column_int(s, 7) != 0;
+	if (!with_diff || !c->kept)
+		return TDM_OK;
+	int ret = read_list(s, 8, c->nremoved, &c->removed);
+	return ret == TDM_OK ? read_list(s, 9, c->nadded, &c->added) : ret;
+}
+
+void store_changes_free(store_change_t *changes, size_t count)
+{
+	for (size_t i = 0; changes != NULL && i < count; i++) {
+		rrlist_free(changes[i].removed);
+		rrlist_free(changes[i].added);
+	}
+	free(changes);
+}
+
+int store_history_list(store_t *st, const char *zone, int64_t before, unsigned limit,
+                       bool with_diff, store_change_t **out, size_t *count)
+{
+	*out = NULL;
+	*count = 0;
+	store_change_t *v = calloc(limit ? limit : 1, sizeof(*v));
+	if (v == NULL)
+		return TDM_ENOMEM;
+	pthread_mutex_lock(&st->lock);
+	int64_t id;
+	int ret = store_zone_id(st, zone, &id);
+	size_t n = 0;
+	if (ret == TDM_OK) {
+		sqlite3_stmt *s = st->q[Q_HIST_LIST];
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_int64(s, 2, before);
+		sqlite3_bind_int64(s, 3, limit);
+		sqlite3_bind_int(s, 4, with_diff);
+		int rc;
+		while (ret == TDM_OK && n < limit && (rc = sqlite3_step(s)) == SQLITE_ROW)
+			ret = read_row(s, with_diff, &v[n++]);
+		if (ret == TDM_OK && n < limit && rc != SQLITE_DONE)
+			ret = store_fail(st, zone, "reading the history");
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+	}
+	pthread_mutex_unlock(&st->lock);
+	if (ret != TDM_OK) {
+		store_changes_free(v, n);
+		return ret;
+	}
+	*out = v;
+	*count = n;
+	return TDM_OK;
+}
