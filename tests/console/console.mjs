@@ -126,9 +126,10 @@ const scenarios = {
     await page.locator('.zone-head h1').waitFor({ timeout: WAIT });
     await until('the quick zone\'s records', async () => (await page.locator('table.records tr[data-type=SOA]').count()) === 1);
 
-    await say('properties: notify the secondary');
+    await say('properties: notify the secondary, let it transfer');
     await page.click('nav.tabs a[data-tab=properties]');
     await page.fill('#prop-notify', s.dns);
+    await page.fill('#prop-acl', `transfer ${s.address}`);
     await page.click('#properties button[type=submit]');
     await until('properties saved', async () => /saved/.test(await text(page.locator('#flash'))));
 

@@ -54,19 +54,34 @@ export function replicationTab(el, zone, info, redrawHead) {
 }
 
 // Role, primaries, key, notify, ACLs, catalog, serial policy: PATCH /zones/{zone} with what changed.
+// An ACL line: a configured ACL's name, or "ALLOW[,ALLOW] ADDRESS... [key KEY...]" (an ACL of its own).
+export function aclParse(line) {
+  const t = line.trim().split(/\s+/);
+  if (t.length === 1) return t[0];
+  const k = t.indexOf('key');
+  return { allow: t[0].split(','), addresses: t.slice(1, k < 0 ? undefined : k),
+           keys: k < 0 ? [] : t.slice(k + 1) };
+}
+
+export function aclText(a) {
+  if (typeof a === 'string') return a;
+  return [(a.allow || []).join(','), ...(a.addresses || []), ...((a.keys || []).length ? ['key', ...a.keys] : [])].join(' ');
+}
+
 export function propertiesTab(el, zone, info) {
   const sec = info.secondary || {};
   const cat = info.catalog || {};
+  const set = info.settings || {};     // a zone made through the API: its settings as stored
   const strip = (list) => (list || []).map((x) => x.includes(' ') ? x.split(' ').slice(1).join(' ') : x);
   const initial = {
-    type: info.type,
-    primaries: (info.primaries || strip(sec.primaries)).join('\n'),
-    key: info.key || '',
-    notify: (info.notify || strip((info.primary || {}).notify)).join('\n'),
-    acl: (info.acl || []).join('\n'),
-    member_of: info.member_of || cat.catalog || '',
-    group: info.group || cat.group || '',
-    serial_policy: info.serial_policy || '',
+    type: set.type || info.type,
+    primaries: (set.primaries || strip(sec.primaries)).join('\n'),
+    key: set.key || '',
+    notify: (set.notify || strip((info.primary || {}).notify)).join('\n'),
+    acl: (set.acl || []).map(aclText).join('\n'),
+    member_of: set.member_of || cat.catalog || '',
+    group: set.group || cat.group || '',
+    serial_policy: set.serial_policy || '',
   };
   const inputs = {
     type: h('select#prop-type', { 'data-field': 'type' }, ['primary', 'secondary'].map((t) =>
@@ -87,7 +102,9 @@ export function propertiesTab(el, zone, info) {
     clearErrors(form);
     const body = {};
     for (const [k, input] of Object.entries(inputs))
-      if (input.value !== initial[k]) body[k] = listFields.has(k) ? lines(input.value) : input.value.trim();
+      if (input.value !== initial[k])
+        body[k] = k === 'acl' ? input.value.split('\n').filter((l) => l.trim()).map(aclParse)
+                : listFields.has(k) ? lines(input.value) : input.value.trim();
     if (!Object.keys(body).length) { flash('Nothing changed.'); return; }
     try {
       await api('PATCH', zpath(zone), { body });
@@ -103,7 +120,7 @@ export function propertiesTab(el, zone, info) {
     field('Primaries', inputs.primaries, 'a secondary\'s primaries, address@port, one a line'),
     field('TSIG key', inputs.key, 'the key transfers from the primaries are signed with'),
     field('Notify', inputs.notify, 'secondaries told of each change, address@port, one a line'),
-    field('ACLs', inputs.acl, 'names of ACLs (transfer, notify, update), one a line'),
+    field('ACLs', inputs.acl, 'one a line: a configured ACL\'s name, or "transfer,notify 192.0.2.2 10.0.0.0/8 key k."'),
     field('Catalog', inputs.member_of, 'the catalog zone this zone is a member of'),
     field('Catalog group', inputs.group),
     field('Serial policy', inputs.serial_policy),
