@@ -182,6 +182,12 @@ const scenarios = {
     await until('the record gone', async () => (await shop.count()) === 0);
     const serial = Number(await text(page.locator('#zone-serial')));
 
+    await say('history: the changes with their diffs, newest first');
+    await openZone(page, p.url, zone, 'history');
+    const newest = page.locator('details.change').first();
+    await until('the deletion in the history', async () =>
+      (await text(newest.locator('pre.diff'))).includes(`- shop.${zone}`));
+
     await say('the replication page: the secondary follows');
     await openZone(page, p.url, zone, 'replication');
     const now = Number(await text(page.locator('#our-serial')));

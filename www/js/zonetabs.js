@@ -146,7 +146,7 @@ export async function historyTab(el, zone, info) {
   let cursor = null;
   fill(el, h('p.muted', 'Every change to the zone, newest first: who made it and what it did. Revert makes a new change that undoes one.'), list, more);
   async function load() {
-    const { data } = await api('GET', zpath(zone, 'changes'), { query: { cursor, limit: 50 } });
+    const { data } = await api('GET', zpath(zone, 'changes'), { query: { before: cursor, limit: 50 } });
     const changes = Array.isArray(data) ? data : data.changes || [];
     for (const c of changes) list.append(entry(c));
     if (!list.children.length) list.append(h('p.muted', 'No change recorded yet.'));
@@ -176,7 +176,7 @@ export async function historyTab(el, zone, info) {
       h('summary', h('strong', `#${c.id}`), ' ', c.time ? when(c.time) : '', ' ',
         h('span.who', c.who || c.by || ''), ' ', from !== undefined ? `serial ${from} -> ${to}` : '',
         info.type === 'primary' ? revert : null),
-      diffView(c.diff ?? c.changes));
+      diffView(c.diff ?? (c.removed || c.added ? { removed: c.removed, added: c.added } : null)));
   }
   more.addEventListener('click', () => load().catch((e) => flash(e.message, 'error')));
   await load();
