@@ -16,13 +16,15 @@ override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lurcu -pthrea
 
 BUILD   ?= build
 LIB_SRC := $(filter-out src/tandemd/% src/tandem/%,$(wildcard src/*/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/console_files.o
+# The web console (www/, docs/console.md) is built into the library as a C table of its files.
+CONSOLE_FILES := $(shell find www -type f 2>/dev/null | sort)
 UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
 UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 
 PY      := /usr/bin/python3
 
-.PHONY: all run test unit unit-asan integration integration-asan bench deps clean fuzz fuzz-replay \
+.PHONY: all run test unit unit-asan integration integration-asan bench deps clean fuzz fuzz-replay console-deps \
         fuzz-build fuzz-bins man install install-systemd deb
 
 all: $(BUILD)/tandemd $(BUILD)/tandem
@@ -30,6 +32,13 @@ all: $(BUILD)/tandemd $(BUILD)/tandem
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/gen/console_files.c: $(CONSOLE_FILES) $(shell find www -type d 2>/dev/null) scripts/embed.py
+	@mkdir -p $(dir $@)
+	$(PY) scripts/embed.py $@ www $(CONSOLE_FILES)
+
+$(BUILD)/gen/console_files.o: $(BUILD)/gen/console_files.c
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libtandem.a: $(LIB_OBJ)
 	@rm -f $@
@@ -79,12 +88,18 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 test:
 	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory console-deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@$(MAKE) --no-print-directory -j$(JOBS) unit
 	@$(MAKE) --no-print-directory -j$(JOBS) unit-asan
 	@$(MAKE) --no-print-directory -j$(JOBS) fuzz-replay
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory integration-asan
+
+# The console's browser tests (tests/console): playwright-core from npm, the browser from Debian (chromium);
+# nothing downloads a browser of its own.
+console-deps:
+	@[ -d tests/console/node_modules/playwright-core ] || (cd tests/console && npm ci --no-audit --no-fund)
 
 bench:
 	@scripts/deps.sh bench

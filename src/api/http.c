@@ -329,8 +329,8 @@ static void send_reply(conn_t *c, api_reply_t *r, bool close_after)
 		snprintf(etag, sizeof(etag), "ETag: %s\r\n", r->etag);
 	/* Out of memory here leaves nothing to write: the timer armed below closes the connection. */
 	if (evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-	                        "%s%s%sConnection: %s\r\n\r\n", status, reason(status), type,
-	                        len + (json_nl ? 1 : 0), etag,
+	                        "%s%s%s%sConnection: %s\r\n\r\n", status, reason(status), type,
+	                        len + (json_nl ? 1 : 0), etag, r->headers != NULL ? r->headers : "",
 	                        status == 405 ? "Allow: GET, HEAD, POST, PUT, DELETE, PATCH\r\n" : "",
 	                        c->is_static ? "Cache-Control: no-cache\r\n"
 	                                     : "Cache-Control: no-store\r\n",

@@ -58,11 +58,14 @@ typedef struct {
 	const char *content_type;      /* for text; a static string */
 	char etag[API_ETAG_MAX + 1];
 	bool later;                    /* set by api_reply_later: nothing is sent now */
+	const char *headers;           /* NULL, or more header lines, each ending in CRLF; a static
+	                                * string (the console's Content-Security-Policy) */
 } api_reply_t;
 
 /*
  * Static files (the web console): GET and HEAD of paths outside /api/v1/ and /metrics, without a key
- * and without a body. Fills reply->text and content_type, or answers 404. The path is decoded.
+ * and without a body. Fills reply->text and content_type (and headers, when it has more to say), or
+ * answers 404. The path is decoded.
  */
 typedef void (*api_static_fn)(void *ctx, const char *path, api_reply_t *reply);
 

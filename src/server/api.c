@@ -13,6 +13,7 @@
 #include "rrl/rrl.h"
 #include "server/api.h"
 #include "catalog/catalog.h"
+#include "console/console.h"
 #include "server/catconsume.h"
 #include "server/control.h"
 #include "server/zones.h"
@@ -394,5 +395,8 @@ int server_api_start(server_t *srv)
 		return TDM_OK;
 	api_limits_t limits = { .max_clients = h->max_clients, .max_body = h->max_body,
 	                        .timeout = h->timeout };
-	return api_start(srv->base, &h->listen, h->api_key_file, &limits, handle, srv, &srv->api);
+	int ret = api_start(srv->base, &h->listen, h->api_key_file, &limits, handle, srv, &srv->api);
+	if (ret == TDM_OK)
+		api_set_static(srv->api, console_serve);   /* the web console at / (docs/console.md) */
+	return ret;
 }
