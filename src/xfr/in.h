@@ -8,6 +8,7 @@
 #include "zone/contents.h"
 #include "zone/rrlist.h"
 
+#include "tls/tls.h"
 #include "tsig/tsig.h"
 
 /* Where and how to ask. */
@@ -16,6 +17,7 @@ typedef struct {
 	const sockaddr_t *primary;
 	const sockaddr_t *source;         /* bind to this (port 0 allowed), or NULL / len 0 */
 	const tsig_key_t *key;             /* sign requests and require signed answers; NULL = none */
+	tls_client_t *tls;                 /* over TLS (RFC 9103), checked so; NULL = plain UDP/TCP */
 	unsigned timeout_ms;              /* per message: each must come whole within it */
 	int64_t deadline;                 /* the whole exchange ends by then (netwait_now()); 0 = none */
 	uint64_t max_records;             /* records one transfer may carry (max-zone-records); 0 = any */
@@ -39,7 +41,8 @@ typedef struct {
 
 void xfr_result_clear(xfr_result_t *r);
 
-/* Asks the primary for the zone's SOA over UDP (TCP when truncated), with EDNS EXPIRE. Returns
+/* Asks the primary for the zone's SOA over UDP (TCP when truncated; over TLS only, when the peer
+ * has tls: RFC 9103 leaves nothing of the zone to plain transports then), with EDNS EXPIRE. Returns
  * TDM_OK with *serial (and the expire in r when answered), TDM_ERCODE when the primary answered
  * with an error rcode, TDM_ETIMEDOUT, or another error; r->error says what happened. */
 int xfr_soa_query(const xfr_peer_t *peer, uint32_t *serial, xfr_result_t *r);
