@@ -15,6 +15,7 @@
 #include "lib/thread.h"
 #include "change/change.h"
 #include "server/control.h"
+#include "server/xot.h"
 #include "server/zoneload.h"
 #include "xfr/in.h"
 #include "zone/diff.h"
@@ -51,6 +52,7 @@ typedef struct {
 	tsig_key_t keys[MAX_PRIMARY_ADDRS];
 	uint8_t secrets[MAX_PRIMARY_ADDRS][TSIG_SECRET_MAX];
 	bool has_key[MAX_PRIMARY_ADDRS];
+	tls_client_t *tls[MAX_PRIMARY_ADDRS];   /* a reference each; NULL = plain */
 	size_t naddrs;
 	sockaddr_t src4, src6;
 	unsigned timeout_ms, journal_max;
@@ -87,6 +89,9 @@ static job_t *job_new(server_t *srv, zonert_t *zr)
 		const conf_remote_t *r = cz->primaries[i];
 		for (size_t j = 0; j < r->address_count && job->naddrs < MAX_PRIMARY_ADDRS; j++) {
 			copy_key(job, job->naddrs, runconf_key(srv->rc, r->key));
+			/* RFC 9103: a TLS remote is only ever reached over TLS, even if its context is missing. */
+			if (r->tls != NULL && (job->tls[job->naddrs] = xot_client(srv, r->tls)) == NULL)
+				continue;
 			job->addrs[job->naddrs++] = r->addresses[j];
 		}
 	}
@@ -109,11 +114,18 @@ static job_t *job_new(server_t *srv, zonert_t *zr)
 	return job;
 }
 
+static void job_free(job_t *job)
+{
+	for (size_t i = 0; i < job->naddrs; i++)
+		tls_client_unref(job->tls[i]);
+	free(job);
+}
+
 static xfr_peer_t peer_of(const job_t *job, size_t i)
 {
 	const sockaddr_t *src = sockaddr_family(&job->addrs[i]) == AF_INET6 ? &job->src6 : &job->src4;
 	return (xfr_peer_t){ .zone = job->apex, .primary = &job->addrs[i], .source = src,
-	                     .key = job->has_key[i] ? &job->keys[i] : NULL,
+	                     .key = job->has_key[i] ? &job->keys[i] : NULL, .tls = job->tls[i],
 	                     .timeout_ms = job->timeout_ms, .deadline = job->deadline,
 	                     .max_records = job->max_records, .max_bytes = job->max_bytes };
 }
@@ -176,7 +188,7 @@ static int best_primary(const job_t *job, uint32_t *serial, bool *has_expire, ui
 		if (xfr_soa_query(&peer, &s, &r) != TDM_OK) {
 			log_info("%s: SOA query to %s failed (%s)", job->zr->name,
 			         sockaddr_format(&job->addrs[i], addr, sizeof(addr)), r.error);
-			snprintf(why, why_len, "SOA query to %.60s: %.60s", addr, r.error);
+			snprintf(why, why_len, "SOA query to %.60s: %.80s", addr, r.error);
 			continue;
 		}
 		if (best < 0 || serial_cmp(s, *serial) > 0) {
@@ -448,7 +460,7 @@ static void *job_main(void *arg)
 	control_post(job->srv, CTL_REFRESH_DONE, zr);
 	atomic_fetch_sub(&job->srv->jobs_running, 1);
 	zone_unref(zr->zone);
-	free(job);
+	job_free(job);
 	rcu_unregister_thread();
 	return NULL;
 }
@@ -465,7 +477,7 @@ int refresh_start(server_t *srv, zonert_t *zr)
 		log_err("%s: cannot start a refresh thread", zr->name);
 		atomic_fetch_sub(&srv->jobs_running, 1);
 		zone_unref(zr->zone);
-		free(job);
+		job_free(job);
 		return ret;
 	}
 	return TDM_OK;

@@ -18,6 +18,7 @@
 #include "wire/rdata.h"
 #include "server/peerlimit.h"
 #include "server/xfrout.h"
+#include "tls/tls.h"
 #include "xfr/out.h"
 #include "zone/diff.h"
 
@@ -42,6 +43,7 @@ struct xfrout {
 	zonert_t *zr;
 	zone_contents_t *z;
 	int fd;
+	tls_conn_t *tls;             /* over TLS (server/xot.c): the connection's thread runs the job */
 	sockaddr_t peer;
 	peerlimit_ticket_t ticket;
 	unsigned timeout_ms;         /* for each message to be taken by the client */
@@ -148,6 +150,8 @@ static int send_msg(void *ctx, uint8_t *msg, size_t len, size_t cap, bool last)
 		return TDM_ERROR;
 	/* The whole message within the timeout: taking a few octets at a time does not keep it going. */
 	int64_t deadline = deadline_of(job);
+	if (job->tls != NULL)
+		return tls_write_msg(job->tls, msg, len, deadline);
 	uint8_t prefix[2] = { (uint8_t)(len >> 8), (uint8_t)len };
 	int ret = netwait_send_all(job->fd, prefix, 2, MSG_MORE, deadline);
 	return ret == TDM_OK ? netwait_send_all(job->fd, msg, len, 0, deadline) : ret;
@@ -250,9 +254,9 @@ static double ms_since(const struct timespec *start)
 	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
-static void *job_main(void *arg)
+/* Sends the answer and frees the job; whether it all went out. */
+static bool run(xfrout_t *job)
 {
-	xfrout_t *job = arg;
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	pkt_question_t q;
@@ -266,7 +270,7 @@ static void *job_main(void *arg)
 		         job->zr->name, q.qtype == PKT_TYPE_AXFR ? "AXFR" : "IXFR", addr,
 		         job->timeout_ms / 1000);
 		job_free(job);
-		return NULL;
+		return false;
 	}
 	free(job->pending);
 	job->pending = NULL;
@@ -286,11 +290,13 @@ static void *job_main(void *arg)
 	bool known = false;
 	const char *kind = stream(job, &x, &client_serial, &known);
 	if (kind == NULL) {
-		log_warn("%s: %s to %s failed after %u messages", job->zr->name,
-		         q.qtype == PKT_TYPE_AXFR ? "AXFR" : "IXFR", addr, x.messages);
+		log_warn("%s: %s to %s%s failed after %u messages", job->zr->name,
+		         q.qtype == PKT_TYPE_AXFR ? "AXFR" : "IXFR", addr, job->tls ? " over TLS" : "",
+		         x.messages);
 	} else {
-		log_info("%s: %s to %s serial %u, %zu records, %u messages, %.0f ms", job->zr->name,
-		         kind, addr, zone_serial(job->z), x.records, x.messages, ms_since(&start));
+		log_info("%s: %s to %s%s serial %u, %zu records, %u messages, %.0f ms", job->zr->name,
+		         kind, addr, job->tls ? " over TLS" : "", zone_serial(job->z), x.records,
+		         x.messages, ms_since(&start));
 		/* Once the transfer is through, the secondary holds what we sent. */
 		bool sent = strcmp(kind, "SOA") != 0;
 		zonert_peer_seen(job->zr, &job->peer, q.qtype == PKT_TYPE_AXFR ? "axfr" : "ixfr",
@@ -298,7 +304,19 @@ static void *job_main(void *arg)
 		                 sent ? kind : NULL);
 	}
 	job_free(job);
+	return kind != NULL;
+}
+
+static void *job_main(void *arg)
+{
+	run(arg);
 	return NULL;
+}
+
+bool xfrout_run_tls(xfrout_t *job, tls_conn_t *tls)
+{
+	job->tls = tls;
+	return run(job);   /* frees the job; the connection stays the caller's */
 }
 
 void xfrout_start(xfrout_t *job, int fd, const uint8_t *pending, size_t pending_len)

@@ -285,7 +285,7 @@ static int handshake(tls_conn_t *c, bool client, int64_t until, char *why, size_
 			continue;
 		long v = SSL_get_verify_result(c->ssl);
 		if (v != X509_V_OK)
-			snprintf(why, why_len, "certificate verification failed: %s",
+			snprintf(why, why_len, "certificate rejected: %s",
 			         X509_verify_cert_error_string(v));
 		else if (ret == TDM_ETLS)
 			ssl_why(why, why_len, "TLS handshake failed");
@@ -315,7 +315,7 @@ static int check_pin(const tls_client_t *cl, tls_conn_t *c, char *why, size_t wh
 		char got[64] = "none";
 		if (len > 0 && dlen == sizeof(digest))
 			tsig_base64_encode(digest, sizeof(digest), got, sizeof(got));
-		snprintf(why, why_len, "certificate pin mismatch: its key's SHA-256 is %s", got);
+		snprintf(why, why_len, "pin mismatch (the key's is %s)", got);
 	}
 	OPENSSL_free(der);
 	X509_free(cert);

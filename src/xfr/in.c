@@ -343,7 +343,7 @@ static int net_fail(xfr_result_t *r, int ret, const xfr_peer_t *peer, const char
 	char addr[SOCKADDR_STRLEN];
 	sockaddr_format(peer->primary, addr, sizeof(addr));
 	if (ret == TDM_ETLS || (c != NULL && c->why[0] != '\0'))
-		return fail(r, ret, "%s: %s over TLS: %s", what, addr, c != NULL ? c->why : "failed");
+		return fail(r, ret, "TLS: %s", c != NULL ? c->why : "failed");
 	if (ret == TDM_ETIMEDOUT && peer->deadline != 0 && netwait_now() >= peer->deadline)
 		return fail(r, ret, "%s: %s took longer than xfr-max-time", what, addr);
 	if (ret == TDM_ETIMEDOUT)
