@@ -83,6 +83,11 @@ static int load_pair(SSL_CTX *ctx, const char *cert, const char *key, char *why,
 		return TDM_ETLS;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+			snprintf(why, why_len, "%s does not hold the key of the certificate in %s", key, cert);
+			ERR_clear_error();
+			return TDM_ETLS;
+		}
 		snprintf(what, sizeof(what), "%s: cannot use it as a PEM private key", key);
 		ssl_why(why, why_len, what);
 		return TDM_ETLS;
