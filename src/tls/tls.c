@@ -173,6 +173,10 @@ int tls_pin_parse(const char *text, uint8_t pin[TLS_PIN_LEN])
 
 static int client_check_conf(const tls_client_conf_t *conf, char *why, size_t why_len)
 {
+	if (conf->ca_file != NULL && conf->hostname == NULL) {
+		snprintf(why, why_len, "ca-file needs hostname: the CA vouches for a name");
+		return TDM_ECONF;
+	}
 	if (conf->hostname == NULL && conf->pin == NULL) {
 		snprintf(why, why_len, "give hostname (checked against the certificate) or pin (its key's "
 		         "SHA-256): without either the primary is not authenticated");
@@ -180,10 +184,6 @@ static int client_check_conf(const tls_client_conf_t *conf, char *why, size_t wh
 	}
 	if ((conf->certificate == NULL) != (conf->key == NULL)) {
 		snprintf(why, why_len, "certificate and key go together (mutual TLS)");
-		return TDM_ECONF;
-	}
-	if (conf->ca_file != NULL && conf->hostname == NULL) {
-		snprintf(why, why_len, "ca-file needs hostname: the CA vouches for a name");
 		return TDM_ECONF;
 	}
 	return TDM_OK;

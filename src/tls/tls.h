@@ -67,7 +67,8 @@ int tls_pin_parse(const char *text, uint8_t pin[TLS_PIN_LEN]);
 int tls_connect(tls_client_t *c, int fd, int64_t until, tls_conn_t **out, char *why, size_t why_len);
 int tls_accept(tls_server_t *s, int fd, int64_t until, tls_conn_t **out, char *why, size_t why_len);
 
-/* Writes all of p. TDM_OK, TDM_ETIMEDOUT, TDM_EIO, TDM_ETLS. */
+/* Writes all of p. TDM_OK, TDM_ETIMEDOUT, TDM_EIO, TDM_ETLS. OpenSSL writes with write(): the
+ * process must ignore SIGPIPE (tandemd does) or a peer gone away ends it. */
 int tls_write(tls_conn_t *c, const uint8_t *p, size_t len, int64_t until);
 /* Writes a DNS message with its two-octet length prefix (RFC 7766 8) in one TLS record when it fits. */
 int tls_write_msg(tls_conn_t *c, const uint8_t *msg, size_t len, int64_t until);
