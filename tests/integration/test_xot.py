@@ -20,6 +20,7 @@ certificate, a client certificate for mutual TLS. The stories:
 import base64
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -390,6 +391,39 @@ def test_mutual_tls_needs_a_client_certificate(tmp_path, pki):
         t2 = tls_secondary(tmp_path, [("mtls.test.", p.tls_port, "mutual")], [mutual], name="mutual")
         with t2:
             wait_serial(t2, "mtls.test.", 1)
+
+
+# ---- limits ---------------------------------------------------------------------------------------
+
+def test_a_handshake_flood_fills_the_tls_slots_not_the_workers(tmp_path, pki):
+    p = tls_primary(tmp_path, pki, "flood.test.",
+                    extra="  tls-max-clients: 3\n  tls-handshake-timeout: 2\n")
+    with p:
+        p.wait_ready()
+        # Five connections that never say a word: three take the slots, two are closed at once.
+        socks = [socket.create_connection(("127.0.0.1", p.tls_port), timeout=5) for _ in range(5)]
+        try:
+            p.wait_log(r"TLS connection from 127\.0\.0\.1@\d+ refused: 3 open \(tls-max-clients\)")
+            # Meanwhile UDP and TCP are answered as ever: TLS is not on the workers.
+            assert dnsq.ask(p, "flood.test.", "SOA").rcode() == dns.rcode.NOERROR
+            q = dns.message.make_query("flood.test.", "SOA")
+            assert dns.query.tcp(q, "127.0.0.1", port=p.port, timeout=5).rcode() == dns.rcode.NOERROR
+            # The handshake timeout frees the slots.
+            p.wait_log("TLS handshake did not finish in time", timeout=10)
+        finally:
+            for s_ in socks:
+                s_.close()
+        if shutil.which("kdig"):
+            deadline = time.monotonic() + 10
+            while True:
+                out = subprocess.run(["kdig", "@127.0.0.1", "-p", str(p.tls_port), "+tls",
+                                      "+tls-ca=" + pki.path("ca.pem"), "+tls-hostname=primary.test",
+                                      "+norec", "flood.test.", "SOA"], capture_output=True, text=True,
+                                     timeout=20)
+                if "NOERROR" in out.stdout or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            assert "status: NOERROR" in out.stdout and "flood.test." in out.stdout, out.stdout
 
 
 # ---- configuration -------------------------------------------------------------------------------
