@@ -436,7 +436,8 @@ def test_configuration_errors_name_the_file_and_the_rule(tmp_path, pki):
         ("  tls-listen: [\"127.0.0.1@8530\"]\n  tls-certificate: %s\n  tls-key: %s\n"
          % (pki.path("primary.pem"), pki.path("other.key")), "does not hold the key"),
         ("  tls-listen: [\"127.0.0.1@8530\"]\n", "needs server.tls-certificate"),
-        ("tls:\n  - name: loose\n    ca-file: %s\n" % pki.path("ca.pem"), "give hostname"),
+        ("tls:\n  - name: loose\n    ca-file: %s\n" % pki.path("ca.pem"), "ca-file needs hostname"),
+        ("tls:\n  - name: nothing\n", "give hostname"),
         ("tls:\n  - name: badpin\n    pin: \"abc\"\n", "pin: not the base64"),
         ("tls:\n  - name: half\n    hostname: x.test\n    certificate: %s\n" % pki.path("client.pem"),
          "certificate and key go together"),
