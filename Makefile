@@ -8,7 +8,7 @@
 #   make fuzz-replay   build them and run every committed corpus input once (part of make test)
 
 CC      ?= cc
-PKGS    := libzscanner libknot liburcu libevent jansson yaml-0.1 sqlite3 libcrypto
+PKGS    := libzscanner libknot liburcu libevent jansson yaml-0.1 sqlite3 libssl libcrypto
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Isrc -pthread \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -284,10 +284,10 @@ static void walk(struct conf_ctx *c, yaml_document_t *doc)
 		parse_section(c, doc, (enum conf_sec)s, found[s]);
 }
 
-/* "zones" -> "zone", for messages. */
+/* "zones" -> "zone", for messages ("tls" stays). */
 static int noun_len(enum conf_sec s)
 {
-	return (int)strlen(conf_sections[s].name) - 1;
+	return (int)strlen(conf_sections[s].name) - (s == SEC_TLS ? 0 : 1);
 }
 
 static int index_cmp(const void *a, const void *b)
@@ -401,6 +401,7 @@ static void put_ptr(conf_t *cf, enum conf_sec s, void *arr, size_t i, size_t k)
 	case SEC_REMOTES: ((const conf_remote_t **)arr)[i] = &cf->remotes[k]; break;
 	case SEC_ACLS: ((const conf_acl_t **)arr)[i] = &cf->acls[k]; break;
 	case SEC_ZONES: ((const conf_zone_t **)arr)[i] = &cf->zones[k]; break;
+	case SEC_TLS: ((const conf_tls_t **)arr)[i] = &cf->tls[k]; break;
 	default: break;
 	}
 }

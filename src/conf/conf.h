@@ -31,12 +31,26 @@ typedef struct {
 	char *file;              /* a BIND key file the key was read from, NULL when given inline */
 } conf_key_t;
 
+/* How to reach a primary over TLS (RFC 9103) and check it: tls/tls.h says what each check means. */
+typedef struct {
+	char *name;
+	char *hostname;          /* the name its certificate must carry; NULL = none */
+	char *ca_file;           /* PEM CA bundle; NULL = the system's (with hostname) */
+	char *pin;               /* base64 SHA-256 of its certificate's SubjectPublicKeyInfo; NULL = none */
+	char *certificate;       /* ours, for mutual TLS; NULL = none */
+	char *key;
+} conf_tls_t;
+
 typedef struct {
 	char *name;
 	sockaddr_t *addresses;   /* tried in order */
 	size_t address_count;
 	const conf_key_t *key;   /* NULL when none */
+	const conf_tls_t *tls;   /* NULL = plain UDP and TCP */
 } conf_remote_t;
+
+/* Which connections an ACL matches. */
+typedef enum { CONF_TRANSPORT_ANY, CONF_TRANSPORT_TLS } conf_transport_t;
 
 typedef struct {
 	char *name;
@@ -45,6 +59,7 @@ typedef struct {
 	const conf_key_t **keys; /* when non-empty, the request must be signed with one of these */
 	size_t key_count;
 	unsigned allow;          /* conf_allow_t bits */
+	conf_transport_t transport;   /* tls: only requests that came over TLS */
 } conf_acl_t;
 
 typedef struct {
@@ -118,6 +133,14 @@ typedef struct {
 	unsigned rate_limit_table_size;
 	addr_prefix_t *rate_limit_exempt;
 	size_t rate_limit_exempt_count;
+	sockaddr_t *tls_listen;        /* XoT (RFC 9103) listeners, port 853 when omitted */
+	size_t tls_listen_count;
+	char *tls_certificate, *tls_key;   /* PEM files, required with tls-listen */
+	char *tls_client_ca;           /* mutual TLS: clients must show a certificate from this CA */
+	unsigned tls_max_clients;      /* TLS connections at once, default 64 */
+	unsigned tls_max_per_address;  /* of them from one client address, default 8 */
+	unsigned tls_handshake_timeout;    /* seconds, default 5 */
+	unsigned tls_idle_timeout;     /* seconds without a request, default 10 */
 } conf_server_t;
 
 typedef struct {
@@ -144,6 +167,8 @@ typedef struct {
 	size_t autoprimary_count;
 	conf_template_t *templates;
 	size_t template_count;
+	conf_tls_t *tls;
+	size_t tls_count;
 } conf_t;
 
 /* The template for a catalog group, or NULL. */

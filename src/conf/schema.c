@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "lib/error.h"
+#include "tls/tls.h"
 #include "tsig/keyfile.h"
 
 #include "conf/schema.h"
@@ -29,6 +30,7 @@
 #define ZONE(f) offsetof(conf_zone_t, f)
 #define AP(f) offsetof(conf_autoprimary_t, f)
 #define TPL(f) offsetof(conf_template_t, f)
+#define TLS(f) offsetof(conf_tls_t, f)
 #define END { .name = NULL }
 
 static const struct conf_word zone_types[] = {
@@ -43,6 +45,9 @@ static const struct conf_word log_formats[] = {
 static const struct conf_word serial_policies[] = {
 	{ "increment", CONF_SERIAL_INCREMENT }, { "unixtime", CONF_SERIAL_UNIXTIME },
 	{ "dateserial", CONF_SERIAL_DATESERIAL }, { NULL, 0 },
+};
+static const struct conf_word transports[] = {
+	{ "any", CONF_TRANSPORT_ANY }, { "tls", CONF_TRANSPORT_TLS }, { NULL, 0 },
 };
 static const struct conf_word allow_words[] = {
 	{ "transfer", CONF_ALLOW_TRANSFER }, { "notify", CONF_ALLOW_NOTIFY },
@@ -118,6 +123,18 @@ static const struct conf_row server_rows[] = {
 	ROW("rate-limit-table-size", OPT_UINT, SRV(rate_limit_table_size),
 	    SIZE(conf_server_t, rate_limit_table_size), .def = "65536", .min = 1024, .max = 16777216),
 	ROW("rate-limit-exempt", OPT_PREFIXES, SRV(rate_limit_exempt), .off2 = SRV(rate_limit_exempt_count)),
+	ROW("tls-listen", OPT_ADDRS, SRV(tls_listen), .off2 = SRV(tls_listen_count), .port = 853),
+	ROW("tls-certificate", OPT_PATH, SRV(tls_certificate)),
+	ROW("tls-key", OPT_PATH, SRV(tls_key)),
+	ROW("tls-client-ca", OPT_PATH, SRV(tls_client_ca)),
+	ROW("tls-max-clients", OPT_UINT, SRV(tls_max_clients), SIZE(conf_server_t, tls_max_clients),
+	    .def = "64", .min = 1, .max = 10000),
+	ROW("tls-max-per-address", OPT_UINT, SRV(tls_max_per_address),
+	    SIZE(conf_server_t, tls_max_per_address), .def = "8", .min = 1, .max = 10000),
+	ROW("tls-handshake-timeout", OPT_TIME, SRV(tls_handshake_timeout),
+	    SIZE(conf_server_t, tls_handshake_timeout), .def = "5", .min = 1, .max = 300),
+	ROW("tls-idle-timeout", OPT_TIME, SRV(tls_idle_timeout), SIZE(conf_server_t, tls_idle_timeout),
+	    .def = "10", .min = 1, .max = 86400),
 	END,
 };
 
@@ -146,6 +163,7 @@ static const struct conf_row remote_rows[] = {
 	ROW("address", OPT_ADDRS, REM(addresses), .off2 = REM(address_count),
 	    .port = CONF_DEFAULT_PORT, .flags = CONF_REQUIRED),
 	ROW("key", OPT_REF, REM(key), .target = SEC_KEYS),
+	ROW("tls", OPT_REF, REM(tls), .target = SEC_TLS),
 	END,
 };
 
@@ -155,6 +173,8 @@ static const struct conf_row acl_rows[] = {
 	ROW("key", OPT_REFS, ACL(keys), .off2 = ACL(key_count), .target = SEC_KEYS),
 	ROW("allow", OPT_FLAGS, ACL(allow), SIZE(conf_acl_t, allow), .words = allow_words,
 	    .flags = CONF_REQUIRED),
+	ROW("transport", OPT_ENUM, ACL(transport), SIZE(conf_acl_t, transport), .words = transports,
+	    .def = "any"),
 	END,
 };
 
@@ -195,6 +215,16 @@ static const struct conf_row template_rows[] = {
 	END,
 };
 
+static const struct conf_row tls_rows[] = {
+	ROW("name", OPT_STR, TLS(name), .flags = CONF_REQUIRED, .check = check_label),
+	ROW("hostname", OPT_STR, TLS(hostname), .check = check_text255),
+	ROW("ca-file", OPT_PATH, TLS(ca_file)),
+	ROW("pin", OPT_STR, TLS(pin)),
+	ROW("certificate", OPT_PATH, TLS(certificate)),
+	ROW("key", OPT_PATH, TLS(key)),
+	END,
+};
+
 /* Each table (with its END row) must fit the per-item bookkeeping of conf.c. */
 #define FITS(rows) _Static_assert(sizeof(rows) / sizeof(rows[0]) <= CONF_ROWS_MAX, #rows " too long")
 FITS(server_rows);
@@ -205,6 +235,7 @@ FITS(acl_rows);
 FITS(zone_rows);
 FITS(autoprimary_rows);
 FITS(template_rows);
+FITS(tls_rows);
 
 
 static void check_pair(struct conf_ctx *c, const conf_server_t *s, const char *min_key,
@@ -232,6 +263,8 @@ static void check_server_catalog(struct conf_ctx *c)
 		           "server.catalog: '%s' is not a zone with catalog: produce", name);
 }
 
+static void check_server_tls(struct conf_ctx *c, const conf_server_t *s);
+
 static void check_server(struct conf_ctx *c, size_t i, void *item, const char *path)
 {
 	const conf_server_t *s = item;
@@ -239,6 +272,7 @@ static void check_server(struct conf_ctx *c, size_t i, void *item, const char *p
 	check_pair(c, s, "retry-min", "retry-max", s->retry_min, s->retry_max);
 	check_pair(c, s, "expire-min", "expire-max", s->expire_min, s->expire_max);
 	check_server_catalog(c);
+	check_server_tls(c, s);
 	int line = conf_ctx_line(c, SEC_SERVER, 0, "listen");
 	if (s->listen_count == 0)
 		conf_error(c, line, "server.listen: no address to listen on");
@@ -250,6 +284,42 @@ static void check_server(struct conf_ctx *c, size_t i, void *item, const char *p
 				conf_error(c, line, "server.listen: %s is listed twice", x);
 		}
 	}
+}
+
+/* XoT listeners need a certificate and its key, read now so that a bad file is a configuration
+ * error with its name (tandemd --check, a reload that keeps the running configuration). */
+static void check_server_tls(struct conf_ctx *c, const conf_server_t *s)
+{
+	int line = conf_ctx_line(c, SEC_SERVER, 0, "tls-listen");
+	bool files = s->tls_certificate != NULL || s->tls_key != NULL;
+	if (s->tls_listen_count == 0 && !files && s->tls_client_ca == NULL)
+		return;
+	if (s->tls_listen_count == 0) {
+		conf_error(c, conf_ctx_line(c, SEC_SERVER, 0, files ? "tls-certificate" : "tls-client-ca"),
+		           "server.tls-certificate, tls-key, tls-client-ca: only with server.tls-listen");
+		return;
+	}
+	if (s->tls_certificate == NULL || s->tls_key == NULL) {
+		conf_error(c, line, "server.tls-listen: needs server.tls-certificate and server.tls-key");
+		return;
+	}
+	for (size_t a = 0; a < s->tls_listen_count; a++)
+		for (size_t b = 0; b < s->listen_count; b++) {
+			char x[SOCKADDR_STRLEN], y[SOCKADDR_STRLEN];
+			sockaddr_format(&s->tls_listen[a], x, sizeof(x));
+			if (strcmp(x, sockaddr_format(&s->listen[b], y, sizeof(y))) == 0)
+				conf_error(c, line, "server.tls-listen: %s is also in server.listen", x);
+		}
+	tls_server_conf_t tc = { .certificate = s->tls_certificate, .key = s->tls_key,
+	                         .client_ca = s->tls_client_ca };
+	tls_server_t *srv = NULL;
+	char why[512];
+	int ret = tls_server_new(&tc, &srv, why, sizeof(why));
+	if (ret == TDM_ENOMEM)
+		c->nomem = true;
+	else if (ret != TDM_OK)
+		conf_error(c, conf_ctx_line(c, SEC_SERVER, 0, "tls-certificate"), "server.tls: %s", why);
+	tls_server_unref(srv);
 }
 
 /* The API key file sits in the data folder unless told otherwise. */
@@ -378,6 +448,22 @@ static void check_remote(struct conf_ctx *c, size_t i, void *item, const char *p
 		conf_error(c, conf_ctx_line(c, SEC_REMOTES, i, "address"), "%s.address: no address", path);
 }
 
+/* A TLS profile must make a check (tls/tls.h) and its files must load. */
+static void check_tls(struct conf_ctx *c, size_t i, void *item, const char *path)
+{
+	const conf_tls_t *t = item;
+	tls_client_conf_t tc = { .hostname = t->hostname, .ca_file = t->ca_file, .pin = t->pin,
+	                         .certificate = t->certificate, .key = t->key };
+	tls_client_t *cl = NULL;
+	char why[512];
+	int ret = tls_client_new(&tc, &cl, why, sizeof(why));
+	if (ret == TDM_ENOMEM)
+		c->nomem = true;
+	else if (ret != TDM_OK)
+		conf_error(c, conf_ctx_line(c, SEC_TLS, i, NULL), "%s: %s", path, why);
+	tls_client_unref(cl);
+}
+
 static void check_acl(struct conf_ctx *c, size_t i, void *item, const char *path)
 {
 	const conf_acl_t *a = item;
@@ -443,4 +529,5 @@ const struct conf_section conf_sections[SEC_COUNT] = {
 	                           autoprimary_count, conf_autoprimary_t, NULL),
 	[SEC_TEMPLATES] = LIST("templates", template_rows, templates, template_count, conf_template_t,
 	                       NULL),
+	[SEC_TLS] = LIST("tls", tls_rows, tls, tls_count, conf_tls_t, check_tls),
 };

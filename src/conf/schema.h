@@ -9,7 +9,7 @@
 
 /* The top-level sections, in the order the tables list them. */
 enum conf_sec { SEC_SERVER, SEC_HTTP, SEC_KEYS, SEC_REMOTES, SEC_ACLS, SEC_ZONES, SEC_AUTOPRIMARIES,
-                SEC_TEMPLATES, SEC_COUNT };
+                SEC_TEMPLATES, SEC_TLS, SEC_COUNT };
 
 /* Value types; each knows how to turn text into its field (conf/value.c). */
 enum conf_type {

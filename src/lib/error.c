@@ -26,6 +26,7 @@ const char *tdm_strerror(int code)
 	case TDM_ETSIG_BADTIME: return "TSIG time outside the fudge";
 	case TDM_ETSIG_BADTRUNC: return "TSIG MAC truncated too much";
 	case TDM_ETSIG_UNSIGNED: return "TSIG missing";
+	case TDM_ETLS: return "TLS failed";
 	}
 	if (code < 0 && code > -1000)
 		return strerror(-code);

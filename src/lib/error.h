@@ -34,6 +34,7 @@ enum {
 	TDM_ETSIG_BADTIME,     /* TSIG: time signed outside the fudge (BADTIME) */
 	TDM_ETSIG_BADTRUNC,    /* TSIG: MAC truncated more than policy allows (BADTRUNC) */
 	TDM_ETSIG_UNSIGNED,    /* TSIG: a message that must be signed is not */
+	TDM_ETLS,              /* TLS: a handshake, a certificate check or a record failed */
 };
 
 /* A message for any code of this space (errno values through strerror). Never NULL. */

@@ -46,13 +46,20 @@ static bool from_primary(const conf_zone_t *cz, const sockaddr_t *from, const ch
 bool acl_allows(const conf_zone_t *cz, unsigned action, const sockaddr_t *from,
                 const char *key_name)
 {
+	return acl_allows_over(cz, action, from, key_name, false);
+}
+
+bool acl_allows_over(const conf_zone_t *cz, unsigned action, const sockaddr_t *from,
+                     const char *key_name, bool tls)
+{
 	if (cz == NULL)
 		return false;
 	if (action == CONF_ALLOW_NOTIFY && from_primary(cz, from, key_name))
 		return true;
 	for (size_t i = 0; i < cz->acl_count; i++) {
 		const conf_acl_t *acl = cz->acls[i];
-		if ((acl->allow & action) && acl_match(acl, from, key_name))
+		if ((acl->allow & action) && (tls || acl->transport != CONF_TRANSPORT_TLS) &&
+		    acl_match(acl, from, key_name))
 			return true;
 	}
 	return false;

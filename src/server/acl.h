@@ -16,3 +16,8 @@
  */
 bool acl_allows(const conf_zone_t *cz, unsigned action, const sockaddr_t *from,
                 const char *key_name);
+
+/* The same for a request that came over TLS (tls true) or not: an ACL with `transport: tls` matches
+ * only requests over TLS (RFC 9103: a zone whose transfers must not travel in the clear). */
+bool acl_allows_over(const conf_zone_t *cz, unsigned action, const sockaddr_t *from,
+                     const char *key_name, bool tls);

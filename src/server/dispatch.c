@@ -40,6 +40,7 @@ typedef struct {
 	const query_t *q;
 	const sockaddr_t *peer;
 	bool tcp;
+	bool tls;                    /* over TLS (RFC 9103): ACLs with transport: tls match */
 	tsig_ctx_t tsig;
 	bool signed_req;
 	const char *key_name;        /* the configured key that signed the request, or NULL */
@@ -222,8 +223,8 @@ static size_t notify_in(request_t *r)
 		return error(r, PKT_RCODE_FORMERR);
 	if (cz == NULL)
 		return notify_unknown(r);
-	if (cz->type != CONF_ZONE_SECONDARY || !acl_allows(cz, CONF_ALLOW_NOTIFY, r->peer,
-	                                                   r->key_name)) {
+	if (cz->type != CONF_ZONE_SECONDARY || !acl_allows_over(cz, CONF_ALLOW_NOTIFY, r->peer,
+	                                                   r->key_name, r->tls)) {
 		log_refused("NOTIFY", zr->name, r->peer);
 		metrics_event(r->srv, METRICS_NOTIFY_IN_REFUSED);
 		return error(r, PKT_RCODE_REFUSED);
@@ -275,7 +276,7 @@ static size_t transfer(request_t *r, struct xfrout **job)
 	if (cz == NULL || z == NULL || zone_expired(zr->zone))
 		return error(r, PKT_RCODE_NOTAUTH);
 	const char *what = r->q->q.qtype == PKT_TYPE_AXFR ? "AXFR" : "IXFR";
-	if (!acl_allows(cz, CONF_ALLOW_TRANSFER, r->peer, r->key_name)) {
+	if (!acl_allows_over(cz, CONF_ALLOW_TRANSFER, r->peer, r->key_name, r->tls)) {
 		log_refused(what, zr->name, r->peer);
 		return error(r, PKT_RCODE_REFUSED);
 	}
@@ -349,7 +350,7 @@ static size_t update_in(request_t *r)
 	if (cz == NULL || z == NULL)
 		return error(r, PKT_RCODE_NOTAUTH);
 	const char *why = NULL;
-	if (!acl_allows(cz, CONF_ALLOW_UPDATE, r->peer, r->key_name)) {
+	if (!acl_allows_over(cz, CONF_ALLOW_UPDATE, r->peer, r->key_name, r->tls)) {
 		log_refused("UPDATE", zr->name, r->peer);
 		return error(r, PKT_RCODE_REFUSED);
 	}
@@ -397,13 +398,20 @@ static void note_soa_query(request_t *r)
 {
 	zonert_t *zr = exact_zone(r);
 	const conf_zone_t *cz = zr != NULL ? rcu_dereference(zr->conf) : NULL;
-	if (cz != NULL && acl_allows(cz, CONF_ALLOW_TRANSFER, r->peer, r->key_name))
+	if (cz != NULL && acl_allows_over(cz, CONF_ALLOW_TRANSFER, r->peer, r->key_name, r->tls))
 		zonert_peer_seen(zr, r->peer, "soa", false, 0, NULL);
 }
 
 size_t dispatch_request(server_t *srv, query_env_t *env, const uint8_t *req, size_t len,
                         uint8_t *resp, size_t cap, bool tcp, const sockaddr_t *peer,
                         struct xfrout **job)
+{
+	return dispatch_request_over(srv, env, req, len, resp, cap, tcp, false, peer, job);
+}
+
+size_t dispatch_request_over(server_t *srv, query_env_t *env, const uint8_t *req, size_t len,
+                             uint8_t *resp, size_t cap, bool tcp, bool tls,
+                             const sockaddr_t *peer, struct xfrout **job)
 {
 	query_t q;
 	if (!query_parse(req, len, &q))
@@ -415,7 +423,7 @@ size_t dispatch_request(server_t *srv, query_env_t *env, const uint8_t *req, siz
 	    q.q.qtype != PKT_TYPE_SOA)
 		return query_answer_parsed(env, &q, resp, cap, tcp);
 	request_t r = { .srv = srv, .rc = rcu_dereference(srv->rc), .env = env, .q = &q,
-	                .peer = peer, .tcp = tcp, .resp = resp, .cap = cap };
+	                .peer = peer, .tcp = tcp, .tls = tls, .resp = resp, .cap = cap };
 	size_t out = 0;
 	if (q.rcode != PKT_RCODE_NOERROR)
 		return query_answer_parsed(env, &q, resp, cap, tcp);

@@ -17,6 +17,7 @@
 #include "change/change.h"
 #include "server/control.h"
 #include "server/metrics.h"
+#include "server/xot.h"
 #include "server/zoneload.h"
 #include "xfr/in.h"
 #include "zone/diff.h"
@@ -53,6 +54,7 @@ typedef struct {
 	tsig_key_t keys[MAX_PRIMARY_ADDRS];
 	uint8_t secrets[MAX_PRIMARY_ADDRS][TSIG_SECRET_MAX];
 	bool has_key[MAX_PRIMARY_ADDRS];
+	tls_client_t *tls[MAX_PRIMARY_ADDRS];   /* a reference each; NULL = plain */
 	size_t naddrs;
 	sockaddr_t src4, src6;
 	unsigned timeout_ms, journal_max;
@@ -89,6 +91,9 @@ static job_t *job_new(server_t *srv, zonert_t *zr)
 		const conf_remote_t *r = cz->primaries[i];
 		for (size_t j = 0; j < r->address_count && job->naddrs < MAX_PRIMARY_ADDRS; j++) {
 			copy_key(job, job->naddrs, runconf_key(srv->rc, r->key));
+			/* RFC 9103: a TLS remote is only ever reached over TLS, even if its context is missing. */
+			if (r->tls != NULL && (job->tls[job->naddrs] = xot_client(srv, r->tls)) == NULL)
+				continue;
 			job->addrs[job->naddrs++] = r->addresses[j];
 		}
 	}
@@ -111,11 +116,18 @@ static job_t *job_new(server_t *srv, zonert_t *zr)
 	return job;
 }
 
+static void job_free(job_t *job)
+{
+	for (size_t i = 0; i < job->naddrs; i++)
+		tls_client_unref(job->tls[i]);
+	free(job);
+}
+
 static xfr_peer_t peer_of(const job_t *job, size_t i)
 {
 	const sockaddr_t *src = sockaddr_family(&job->addrs[i]) == AF_INET6 ? &job->src6 : &job->src4;
 	return (xfr_peer_t){ .zone = job->apex, .primary = &job->addrs[i], .source = src,
-	                     .key = job->has_key[i] ? &job->keys[i] : NULL,
+	                     .key = job->has_key[i] ? &job->keys[i] : NULL, .tls = job->tls[i],
 	                     .timeout_ms = job->timeout_ms, .deadline = job->deadline,
 	                     .max_records = job->max_records, .max_bytes = job->max_bytes };
 }
@@ -178,7 +190,7 @@ static int best_primary(const job_t *job, uint32_t *serial, bool *has_expire, ui
 		if (xfr_soa_query(&peer, &s, &r) != TDM_OK) {
 			log_info("%s: SOA query to %s failed (%s)", job->zr->name,
 			         sockaddr_format(&job->addrs[i], addr, sizeof(addr)), r.error);
-			snprintf(why, why_len, "SOA query to %.60s: %.60s", addr, r.error);
+			snprintf(why, why_len, "SOA query to %.60s: %.80s", addr, r.error);
 			continue;
 		}
 		if (best < 0 || serial_cmp(s, *serial) > 0) {
@@ -459,7 +471,7 @@ static void run_job(job_t *job, size_t slots)
 		control_post(job->srv, CTL_CATALOG, zr);
 	control_post_done(job->srv, zr, slots);
 	zone_unref(zr->zone);
-	free(job);
+	job_free(job);
 }
 
 static void *job_main(void *arg)
@@ -499,7 +511,7 @@ typedef struct {
 	batch_item_t items[REFRESH_BATCH_MAX];
 } batch_t;
 
-static void batch_fetch(batch_item_t *it, int *fd)
+static void batch_fetch(batch_item_t *it, xfr_conn_t *conn)
 {
 	job_t *job = it->job;
 	struct timespec start;
@@ -510,7 +522,7 @@ static void batch_fetch(batch_item_t *it, int *fd)
 	pthread_mutex_unlock(&job->zr->lock);
 	xfr_peer_t peer = peer_of(job, 0);
 	rrlist_t *list = NULL;
-	int ret = xfr_fetch_on(&peer, NULL, fd, &it->r);
+	int ret = xfr_fetch_on(&peer, NULL, conn, &it->r);
 	if (ret == TDM_OK && (ret = build(job, NULL, &it->r, &list, &it->z)) != TDM_OK)
 		snprintf(it->r.error, sizeof(it->r.error), "%s", ret == TDM_EMALF ?
 		         "the zone does not build" : tdm_strerror(ret));
@@ -576,7 +588,7 @@ static void batch_publish(batch_item_t *it, size_t slots)
 	control_post_done(job->srv, zr, slots);
 	xfr_result_clear(&it->r);
 	zone_unref(zr->zone);
-	free(job);
+	job_free(job);
 }
 
 static void *batch_main(void *arg)
@@ -584,20 +596,17 @@ static void *batch_main(void *arg)
 	batch_t *b = arg;
 	server_t *srv = b->srv;
 	rcu_register_thread();
-	int fd = -1;
+	xfr_conn_t conn = XFR_CONN_NONE;
 	bool keep = true;
 	for (size_t i = 0; i < b->count; i++) {
-		batch_fetch(&b->items[i], &fd);
+		batch_fetch(&b->items[i], &conn);
 		/* A primary that did not take a second request on a connection gets a new one for each
 		 * zone: what it cost once (up to XFR_KEPT_WAIT_MS) is not paid again. */
 		keep = keep && !b->items[i].r.reconnected;
-		if (!keep && fd >= 0) {
-			close(fd);
-			fd = -1;
-		}
+		if (!keep)
+			xfr_conn_close(&conn);
 	}
-	if (fd >= 0)
-		close(fd);
+	xfr_conn_close(&conn);
 	bool batched = store_batch_begin(srv->store) == TDM_OK;
 	for (size_t i = 0; i < b->count; i++)
 		batch_store(&b->items[i]);
@@ -679,7 +688,7 @@ int refresh_start(server_t *srv, zonert_t *zr)
 		log_err("%s: cannot start a refresh thread", zr->name);
 		atomic_fetch_sub(&srv->jobs_running, 1);
 		zone_unref(zr->zone);
-		free(job);
+		job_free(job);
 		return ret;
 	}
 	return TDM_OK;

@@ -31,6 +31,7 @@
 #include "server/server_impl.h"
 #include "server/tcp.h"
 #include "server/xfrout.h"
+#include "server/xot.h"
 #include "server/zoneload.h"
 #include "server/zones.h"
 #include "store/store.h"
@@ -106,6 +107,8 @@ int server_new(const char *conf_path, server_t **out)
 		conf_free(conf);
 		goto fail;
 	}
+	if ((ret = xot_configure(srv, conf)) != TDM_OK)
+		goto fail;
 	if ((ret = store_open(conf->server.data_dir, &srv->store)) != TDM_OK) {
 		log_err("cannot open the store in %s (%s)", conf->server.data_dir, tdm_strerror(ret));
 		goto fail;
@@ -151,6 +154,7 @@ int server_reload(server_t *srv)
 		        tdm_strerror(ret));
 		return ret;
 	}
+	xot_configure(srv, conf);   /* a failure is logged; the running TLS contexts stay */
 	rcu_assign_pointer(srv->rc, rc);
 	catalog_bind(srv, conf);
 	apizone_bind(srv, conf);
@@ -267,6 +271,9 @@ static int start_workers(server_t *srv)
 		if ((ret = worker_start(srv->workers[i])) != TDM_OK)
 			return ret;
 	}
+	int ret = xot_start(srv);
+	if (ret != TDM_OK)
+		return ret;
 	char text[SOCKADDR_STRLEN];
 	for (size_t i = 0; i < srv->rc->conf->server.listen_count; i++)
 		log_info("listening on %s (UDP and TCP)",
@@ -293,7 +300,7 @@ static void stop_workers(server_t *srv)
 
 static bool jobs_left(server_t *srv)
 {
-	return atomic_load(&srv->jobs_running) > 0 || xfrout_running() > 0;
+	return atomic_load(&srv->jobs_running) > 0 || xfrout_running() > 0 || xot_running(srv) > 0;
 }
 
 /* Jobs on their own threads end by themselves (every wait they do is bounded); a stop waits a few
@@ -312,6 +319,7 @@ int server_run(server_t *srv)
 		control_run(srv);
 	srv->stopping = true;
 	filesync_flush_all(srv);   /* dynamic updates not yet in their zone files */
+	xot_stop(srv);
 	stop_workers(srv);
 	wait_jobs(srv);
 	return ret;
@@ -338,6 +346,7 @@ void server_free(server_t *srv)
 	apizone_free_all(srv);
 	apilookup_wait(srv);
 	api_free(srv->api);
+	xot_free(srv);
 	control_free(srv);
 	if (srv->base != NULL)
 		event_base_free(srv->base);

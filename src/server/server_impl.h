@@ -87,6 +87,7 @@ struct server {
 	int64_t verify_last;      /* unix time of the last one, 0 = never */
 	size_t verify_zones;      /* secondary zones it checked */
 	int64_t started;          /* unix time */
+	struct xot *xot;          /* TLS contexts and listener (server/xot.c) */
 };
 
 /* Posts a message to the control thread (any thread). Takes a reference on the zone. */
@@ -102,6 +103,12 @@ void control_post_name(server_t *srv, ctl_kind_t kind, const char *name, size_t 
 size_t dispatch_request(server_t *srv, query_env_t *env, const uint8_t *req, size_t len,
                         uint8_t *resp, size_t cap, bool tcp, const sockaddr_t *peer,
                         struct xfrout **job);
+
+/* The same for a request that came over a TLS connection (server/xot.c): tcp is true, and ACLs
+ * with transport: tls match. */
+size_t dispatch_request_over(server_t *srv, query_env_t *env, const uint8_t *req, size_t len,
+                             uint8_t *resp, size_t cap, bool tcp, bool tls,
+                             const sockaddr_t *peer, struct xfrout **job);
 
 /* Runs an accepted transfer out on its own thread, on connection fd (blocking from now on),
  * after writing `pending` (answers to earlier pipelined queries). Takes the fd in every case. */

@@ -21,6 +21,7 @@
 #include "server/metrics.h"
 #include "server/peerlimit.h"
 #include "server/xfrout.h"
+#include "tls/tls.h"
 #include "xfr/net.h"
 #include "xfr/out.h"
 #include "zone/diff.h"
@@ -56,6 +57,7 @@ struct xfrout {
 	zonert_t *zr;
 	zone_contents_t *z;
 	int fd;
+	tls_conn_t *tls;             /* over TLS (server/xot.c): the connection's thread runs the job */
 	sockaddr_t peer;
 	peerlimit_ticket_t ticket;
 	unsigned timeout_ms;         /* for each message to be taken by the client */
@@ -162,6 +164,8 @@ static int send_msg(void *ctx, uint8_t *msg, size_t len, size_t cap, bool last)
 		return TDM_ERROR;
 	/* The whole message within the timeout: taking a few octets at a time does not keep it going. */
 	int64_t deadline = deadline_of(job);
+	if (job->tls != NULL)
+		return tls_write_msg(job->tls, msg, len, deadline);
 	uint8_t prefix[2] = { (uint8_t)(len >> 8), (uint8_t)len };
 	int ret = netwait_send_all(job->fd, prefix, 2, MSG_MORE, deadline);
 	return ret == TDM_OK ? netwait_send_all(job->fd, msg, len, 0, deadline) : ret;
@@ -264,10 +268,12 @@ static double ms_since(const struct timespec *start)
 	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
-/* Runs one transfer; returns the connection when it went through (the job freed, its slot too),
- * else -1 (closed). */
-static int serve(xfrout_t *job)
+/* Runs one transfer and frees the job (its slot too); whether it all went out. Over plain TCP, *keep
+ * is then the connection, to wait for another request on (else -1: closed); a TLS connection stays
+ * its caller's (server/xot.c), *keep -1. */
+static bool serve(xfrout_t *job, int *keep)
 {
+	*keep = -1;
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	pkt_question_t q;
@@ -281,7 +287,7 @@ static int serve(xfrout_t *job)
 		         job->zr->name, q.qtype == PKT_TYPE_AXFR ? "AXFR" : "IXFR", addr,
 		         job->timeout_ms / 1000);
 		job_free(job);
-		return -1;
+		return false;
 	}
 	free(job->pending);
 	job->pending = NULL;
@@ -300,26 +306,27 @@ static int serve(xfrout_t *job)
 	uint32_t client_serial = 0;
 	bool known = false;
 	const char *kind = stream(job, &x, &client_serial, &known);
-	int fd = -1;
 	metrics_event(job->srv, q.qtype == PKT_TYPE_AXFR
 	                            ? (kind != NULL ? METRICS_XFR_OUT_AXFR_OK : METRICS_XFR_OUT_AXFR_FAILED)
 	                            : (kind != NULL ? METRICS_XFR_OUT_IXFR_OK : METRICS_XFR_OUT_IXFR_FAILED));
 	if (kind == NULL) {
-		log_warn("%s: %s to %s failed after %u messages", job->zr->name,
-		         q.qtype == PKT_TYPE_AXFR ? "AXFR" : "IXFR", addr, x.messages);
+		log_warn("%s: %s to %s%s failed after %u messages", job->zr->name,
+		         q.qtype == PKT_TYPE_AXFR ? "AXFR" : "IXFR", addr, job->tls ? " over TLS" : "",
+		         x.messages);
 	} else {
-		log_info("%s: %s to %s serial %u, %zu records, %u messages, %.0f ms", job->zr->name,
-		         kind, addr, zone_serial(job->z), x.records, x.messages, ms_since(&start));
+		log_info("%s: %s to %s%s serial %u, %zu records, %u messages, %.0f ms", job->zr->name,
+		         kind, addr, job->tls ? " over TLS" : "", zone_serial(job->z), x.records,
+		         x.messages, ms_since(&start));
 		/* Once the transfer is through, the secondary holds what we sent. */
 		bool sent = strcmp(kind, "SOA") != 0;
 		zonert_peer_seen(job->zr, &job->peer, q.qtype == PKT_TYPE_AXFR ? "axfr" : "ixfr",
 		                 sent || known, sent ? zone_serial(job->z) : client_serial,
 		                 sent ? kind : NULL);
-		fd = job->fd;
+		*keep = job->fd;
 		job->fd = -1;
 	}
 	job_free(job);
-	return fd;
+	return kind != NULL;
 }
 
 /* Waits for another request on the connection and answers it: the job for a transfer allowed (fd
@@ -376,7 +383,8 @@ static void *job_main(void *arg)
 	sockaddr_t peer = job->peer;
 	rcu_register_thread();
 	for (;;) {
-		int fd = serve(job);
+		int fd = -1;
+		serve(job, &fd);
 		if (fd < 0 || (job = next_job(srv, fd, &peer)) == NULL)
 			break;
 	}
@@ -384,7 +392,12 @@ static void *job_main(void *arg)
 	return NULL;
 }
 
-
+bool xfrout_run_tls(xfrout_t *job, tls_conn_t *tls)
+{
+	int keep = -1;
+	job->tls = tls;
+	return serve(job, &keep);   /* frees the job; the connection stays the caller's */
+}
 
 void xfrout_start(xfrout_t *job, int fd, const uint8_t *pending, size_t pending_len)
 {

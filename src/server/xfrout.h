@@ -4,6 +4,7 @@
 #include "query/query.h"
 #include "server/server_impl.h"
 #include "server/zonert.h"
+#include "tls/tls.h"
 #include "tsig/tsig.h"
 
 typedef struct xfrout xfrout_t;
@@ -16,3 +17,8 @@ xfrout_t *xfrout_new(server_t *srv, zonert_t *zr, const query_t *q, const sockad
 
 /* Transfers out running now (the server waits for them when it stops). */
 unsigned xfrout_running(void);
+
+/* Runs the job here, on the calling thread (a TLS connection's, server/xot.c), writing through tls;
+ * frees the job. True when the whole answer went out; the connection stays the caller's (RFC 9103
+ * allows more requests on it; after a failure it is of no use). */
+bool xfrout_run_tls(xfrout_t *job, tls_conn_t *tls);

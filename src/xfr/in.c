@@ -17,6 +17,7 @@
 #include "wire/edns.h"
 #include "wire/rdata.h"
 #include "xfr/in.h"
+#include "xfr/conn.h"
 #include "xfr/net.h"
 #include "xfr/out.h"
 #include "zone/diff.h"
@@ -336,10 +337,13 @@ static int64_t until(const xfr_peer_t *peer)
 	return peer->deadline != 0 && peer->deadline < t ? peer->deadline : t;
 }
 
-static int net_fail(xfr_result_t *r, int ret, const xfr_peer_t *peer, const char *what)
+static int net_fail(xfr_result_t *r, int ret, const xfr_peer_t *peer, const char *what,
+                    const xfr_conn_t *c)
 {
 	char addr[SOCKADDR_STRLEN];
 	sockaddr_format(peer->primary, addr, sizeof(addr));
+	if (ret == TDM_ETLS || (c != NULL && c->why[0] != '\0'))
+		return fail(r, ret, "TLS: %s", c != NULL ? c->why : "failed");
 	if (ret == TDM_ETIMEDOUT && peer->deadline != 0 && netwait_now() >= peer->deadline)
 		return fail(r, ret, "%s: %s took longer than xfr-max-time", what, addr);
 	if (ret == TDM_ETIMEDOUT)
@@ -348,22 +352,23 @@ static int net_fail(xfr_result_t *r, int ret, const xfr_peer_t *peer, const char
 }
 
 /* Sends the request and reads messages until the transfer is complete. */
-static int exchange(reader_t *rd, int fd, int type, uint16_t qtype, uint8_t *buf, uint8_t *rdbuf)
+static int exchange(reader_t *rd, xfr_conn_t *c, uint16_t qtype, uint8_t *buf, uint8_t *rdbuf)
 {
+	int type = c->type;
 	size_t len;
 	int ret = build_request(rd->peer, rd->id, qtype, rd->current, buf, &len);
 	if (ret == TDM_OK)
 		ret = sign_request(rd, buf, &len);
 	if (ret != TDM_OK)
 		return fail(rd->r, ret, "cannot build the request");
-	if ((ret = xfrnet_send_until(fd, type, buf, len, until(rd->peer))) != TDM_OK)
-		return net_fail(rd->r, ret, rd->peer, "sending the request");
+	if ((ret = xfr_conn_send(c, buf, len, until(rd->peer))) != TDM_OK)
+		return net_fail(rd->r, ret, rd->peer, "sending the request", NULL);
 	while (rd->state != S_DONE) {
-		int n = xfrnet_recv_until(fd, type, buf, PKT_MAXLEN, until(rd->peer));
+		int n = xfr_conn_recv(c, buf, PKT_MAXLEN, until(rd->peer));
 		if (n == TDM_EIO && rd->state == S_SECOND && qtype == PKT_TYPE_IXFR)
 			break;   /* closed after the single SOA: up to date */
 		if (n < 0)
-			return net_fail(rd->r, n, rd->peer, "reading the answer");
+			return net_fail(rd->r, n, rd->peer, "reading the answer", NULL);
 		if (type == SOCK_DGRAM && n >= 2 && pkt_id(buf) != rd->id)
 			continue;   /* not ours: a late answer to an earlier query */
 		if ((ret = read_message(rd, buf, (size_t)n, qtype, rdbuf)) != TDM_OK)
@@ -413,24 +418,25 @@ int xfr_soa_query(const xfr_peer_t *peer, uint32_t *serial, xfr_result_t *r)
 {
 	reader_t *rd = calloc(1, sizeof(*rd));
 	uint8_t *buf = malloc(PKT_MAXLEN), *rdbuf = malloc(65536);
-	int ret = TDM_ENOMEM, fd = -1;
+	int ret = TDM_ENOMEM;
 	if (rd == NULL || buf == NULL || rdbuf == NULL || reader_init(rd, peer, NULL, r) != TDM_OK)
 		goto out;
-	/* UDP gets a short wait (a lost datagram costs little), TCP the full one. */
+	/* UDP gets a short wait (a lost datagram costs little), TCP the full one. A TLS primary is
+	 * asked over TLS only (RFC 9103 9: the SOA query is part of what XoT protects). */
 	xfr_peer_t udp_peer = *peer;
 	udp_peer.timeout_ms = peer->timeout_ms < 2000 ? peer->timeout_ms : 2000;
-	for (int type = SOCK_DGRAM;; type = SOCK_STREAM) {
+	for (int type = peer->tls != NULL ? SOCK_STREAM : SOCK_DGRAM;; type = SOCK_STREAM) {
 		rd->peer = type == SOCK_DGRAM ? &udp_peer : peer;
-		fd = xfrnet_connect_until(peer->primary, peer->source, type, until(peer));
-		if (fd < 0) {
-			ret = net_fail(r, fd, peer, "connecting");
+		xfr_conn_t c;
+		ret = xfr_conn_open(&c, peer->primary, peer->source, type, peer->tls, until(peer));
+		if (ret != TDM_OK) {
+			ret = net_fail(r, ret, peer, "connecting", &c);
 			break;
 		}
 		rd->state = S_FIRST;
-		ret = exchange(rd, fd, type, PKT_TYPE_SOA, buf, rdbuf);
+		ret = exchange(rd, &c, PKT_TYPE_SOA, buf, rdbuf);
 		bool tc = ret == TDM_OK && type == SOCK_DGRAM && (pkt_flags(buf) & PKT_FLAG_TC);
-		close(fd);
-		fd = -1;
+		xfr_conn_close(&c);
 		/* Truncated, refused or unanswered over UDP (some primaries answer only over TCP:
 		 * Knot 3.2 for a catalog it generates): once more over TCP. A closed port is not. */
 		if (type == SOCK_STREAM || ret == TDM_ECONNREFUSED || (ret == TDM_OK && !tc))
@@ -494,7 +500,8 @@ static bool stale(int ret, const xfr_result_t *r)
 	       ret != TDM_ENOMEM;
 }
 
-int xfr_fetch_on(const xfr_peer_t *peer, const zone_contents_t *current, int *fd, xfr_result_t *r)
+int xfr_fetch_on(const xfr_peer_t *peer, const zone_contents_t *current, xfr_conn_t *conn,
+                 xfr_result_t *r)
 {
 	reader_t *rd = calloc(1, sizeof(*rd));
 	uint8_t *buf = malloc(PKT_MAXLEN), *rdbuf = malloc(65536);
@@ -502,18 +509,17 @@ int xfr_fetch_on(const xfr_peer_t *peer, const zone_contents_t *current, int *fd
 	int ret = TDM_ENOMEM;
 	if (rd == NULL || buf == NULL || rdbuf == NULL || reader_init(rd, peer, current, r) != TDM_OK)
 		goto out;
-	if (*fd >= 0) {
+	if (conn->fd >= 0) {
 		/* A kept connection gets a short first wait: a primary that neither answers a second
 		 * request nor closes costs that, not a whole xfr-timeout. */
 		xfr_peer_t kept = *peer;
 		kept.timeout_ms = peer->timeout_ms < XFR_KEPT_WAIT_MS ? peer->timeout_ms : XFR_KEPT_WAIT_MS;
 		rd->peer = &kept;
-		ret = exchange(rd, *fd, SOCK_STREAM, qtype, buf, rdbuf);
+		ret = exchange(rd, conn, qtype, buf, rdbuf);
 		rd->peer = peer;
 		if (ret == TDM_OK || !stale(ret, r))
 			goto done;
-		close(*fd);
-		*fd = -1;
+		xfr_conn_close(conn);
 		reader_free(rd);
 		xfr_result_clear(r);
 		memset(rd, 0, sizeof(*rd));
@@ -521,21 +527,19 @@ int xfr_fetch_on(const xfr_peer_t *peer, const zone_contents_t *current, int *fd
 			goto out;
 		r->reconnected = true;
 	}
-	*fd = xfrnet_connect_until(peer->primary, peer->source, SOCK_STREAM, until(peer));
-	if (*fd < 0) {
-		ret = net_fail(r, *fd, peer, "connecting");
-		*fd = -1;
+	ret = xfr_conn_open(conn, peer->primary, peer->source, SOCK_STREAM, peer->tls, until(peer));
+	if (ret != TDM_OK) {
+		ret = net_fail(r, ret, peer, "connecting", conn);
+		conn->fd = -1;
 		goto out;
 	}
-	ret = exchange(rd, *fd, SOCK_STREAM, qtype, buf, rdbuf);
+	ret = exchange(rd, conn, qtype, buf, rdbuf);
 done:
 	if (ret == TDM_OK)
 		ret = finish(rd, qtype);
 	/* Only a transfer read to its end leaves the connection at a message boundary. */
-	if (ret != TDM_OK || rd->state != S_DONE) {
-		close(*fd);
-		*fd = -1;
-	}
+	if (ret != TDM_OK || rd->state != S_DONE)
+		xfr_conn_close(conn);
 out:
 	if (rd != NULL)
 		reader_free(rd);
@@ -547,10 +551,9 @@ out:
 
 int xfr_fetch(const xfr_peer_t *peer, const zone_contents_t *current, xfr_result_t *r)
 {
-	int fd = -1;
-	int ret = xfr_fetch_on(peer, current, &fd, r);
-	if (fd >= 0)
-		close(fd);
+	xfr_conn_t conn = XFR_CONN_NONE;
+	int ret = xfr_fetch_on(peer, current, &conn, r);
+	xfr_conn_close(&conn);
 	return ret;
 }
 
@@ -582,7 +585,8 @@ int xfr_ns_query(const xfr_peer_t *peer, uint8_t (*names)[NAME_MAXLEN], size_t m
                  size_t *count, char *why, size_t why_len)
 {
 	uint8_t *buf = malloc(PKT_MAXLEN);
-	int ret = TDM_ENOMEM, fd = -1;
+	int ret = TDM_ENOMEM;
+	xfr_conn_t c = { .fd = -1 };
 	tsig_ctx_t tsig;
 	tsig_ctx_init(&tsig, NULL);
 	*count = 0;
@@ -602,13 +606,12 @@ int xfr_ns_query(const xfr_peer_t *peer, uint8_t (*names)[NAME_MAXLEN], size_t m
 			goto out;
 	}
 	/* Over TCP at once: an NS set with its glue may not fit a plain UDP answer. */
-	if ((fd = xfrnet_connect_until(peer->primary, peer->source, SOCK_STREAM, until(peer))) < 0) {
-		ret = fd;
+	if ((ret = xfr_conn_open(&c, peer->primary, peer->source, SOCK_STREAM, peer->tls,
+	                         until(peer))) != TDM_OK)
 		goto out;
-	}
-	if ((ret = xfrnet_send_until(fd, SOCK_STREAM, buf, len, until(peer))) != TDM_OK)
+	if ((ret = xfr_conn_send(&c, buf, len, until(peer))) != TDM_OK)
 		goto out;
-	int n = xfrnet_recv_until(fd, SOCK_STREAM, buf, PKT_MAXLEN, until(peer));
+	int n = xfr_conn_recv(&c, buf, PKT_MAXLEN, until(peer));
 	if (n < 0) {
 		ret = n;
 		goto out;
@@ -622,9 +625,8 @@ int xfr_ns_query(const xfr_peer_t *peer, uint8_t (*names)[NAME_MAXLEN], size_t m
 out:
 	if (ret != TDM_OK)
 		snprintf(why, why_len, "%s", ret == TDM_ERCODE ? rcode_name(pkt_rcode(buf))
-		                                               : tdm_strerror(ret));
-	if (fd >= 0)
-		close(fd);
+		                             : c.why[0] != '\0' ? c.why : tdm_strerror(ret));
+	xfr_conn_close(&c);
 	tsig_ctx_clear(&tsig);
 	free(buf);
 	return ret;

@@ -1,6 +1,8 @@
 /* xfr/in.h -- the secondary's side: SOA checks and zone transfers in (IXFR, AXFR) from a primary */
 #pragma once
 
+#include "xfr/conn.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -8,6 +10,7 @@
 #include "zone/contents.h"
 #include "zone/rrlist.h"
 
+#include "tls/tls.h"
 #include "tsig/tsig.h"
 
 /* Where and how to ask. */
@@ -16,6 +19,7 @@ typedef struct {
 	const sockaddr_t *primary;
 	const sockaddr_t *source;         /* bind to this (port 0 allowed), or NULL / len 0 */
 	const tsig_key_t *key;             /* sign requests and require signed answers; NULL = none */
+	tls_client_t *tls;                 /* over TLS (RFC 9103), checked so; NULL = plain UDP/TCP */
 	unsigned timeout_ms;              /* per message: each must come whole within it */
 	int64_t deadline;                 /* the whole exchange ends by then (netwait_now()); 0 = none */
 	uint64_t max_records;             /* records one transfer may carry (max-zone-records); 0 = any */
@@ -40,7 +44,8 @@ typedef struct {
 
 void xfr_result_clear(xfr_result_t *r);
 
-/* Asks the primary for the zone's SOA over UDP (TCP when truncated), with EDNS EXPIRE. Returns
+/* Asks the primary for the zone's SOA over UDP (TCP when truncated; over TLS only, when the peer
+ * has tls: RFC 9103 leaves nothing of the zone to plain transports then), with EDNS EXPIRE. Returns
  * TDM_OK with *serial (and the expire in r when answered), TDM_ERCODE when the primary answered
  * with an error rcode, TDM_ETIMEDOUT, or another error; r->error says what happened. */
 int xfr_soa_query(const xfr_peer_t *peer, uint32_t *serial, xfr_result_t *r);
@@ -57,15 +62,17 @@ int xfr_soa_query(const xfr_peer_t *peer, uint32_t *serial, xfr_result_t *r);
 int xfr_fetch(const xfr_peer_t *peer, const zone_contents_t *current, xfr_result_t *r);
 
 /*
- * Like xfr_fetch, over the TCP connection *fd when it is open (>= 0: kept from an earlier transfer
+ * Like xfr_fetch, over the connection *conn when it is open (fd >= 0: kept from an earlier transfer
  * from the same primary; RFC 5936 4.1 and RFC 7766 6.2.1 let a client send several requests on one
  * connection), else over a new one. A kept connection that fails before the first message of the
  * answer (closed by the primary, or no answer within XFR_KEPT_WAIT_MS) is replaced by a new one
- * once. On return *fd is the connection to keep for the next transfer, or -1 (closed) after a
- * failure or an IXFR answered without a whole stream. The caller closes a kept *fd.
+ * once. On return *conn is the connection to keep for the next transfer (plain TCP or TLS, as the
+ * peer asks), or closed (fd -1) after a failure or an IXFR answered without a whole stream. Start
+ * with XFR_CONN_NONE; the caller closes a kept connection (xfr_conn_close).
  */
 #define XFR_KEPT_WAIT_MS 2000
-int xfr_fetch_on(const xfr_peer_t *peer, const zone_contents_t *current, int *fd, xfr_result_t *r);
+int xfr_fetch_on(const xfr_peer_t *peer, const zone_contents_t *current, xfr_conn_t *conn,
+                 xfr_result_t *r);
 
 /* Asks the primary (over TCP, signed when the peer has a key) for the zone's NS set: the target
  * names, lowercase, into names (at most max; *count says how many). TDM_OK, TDM_ERCODE, or a

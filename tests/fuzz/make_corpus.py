@@ -633,6 +633,20 @@ templates:
     "null-values": "server: ~\nhttp:\nkeys: []\nzones:\n  - ~\n  - name:\n",
     "scalars-as-lists": "server:\n  listen: 127.0.0.1@53\nzones: example.com.\n",
     "deep-nesting": "server:\n  listen: [[[[[[[[127.0.0.1]]]]]]]]\n",
+    # XoT (RFC 9103): TLS profiles (pins only: no file to read), a remote over TLS, an ACL requiring
+    # TLS, listener limits; then the refusals (no check, a bad pin, files that are not there).
+    "xot": "server:\n  listen: [127.0.0.1@5300]\n  tls-max-clients: 4\n  tls-max-per-address: 2\n"
+           "  tls-handshake-timeout: 2s\n  tls-idle-timeout: 1m\ntls:\n  - name: pinned\n"
+           "    pin: \"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\"\nremotes:\n  - name: p\n"
+           "    address: [192.0.2.1@853]\n    tls: pinned\nacls:\n  - name: t\n    address: [127.0.0.1]\n"
+           "    allow: [transfer]\n    transport: tls\nzones:\n  - name: a.example.\n    type: secondary\n"
+           "    primaries: [p]\n    acl: [t]\n",
+    "xot-errors": "server:\n  listen: [127.0.0.1]\n  tls-listen: [127.0.0.1@853]\n"
+                  "  tls-certificate: /nonexistent/c.pem\n  tls-key: /nonexistent/k.pem\ntls:\n"
+                  "  - name: none\n  - name: badpin\n    pin: abc\n  - name: ca-only\n"
+                  "    ca-file: /nonexistent/ca.pem\nremotes:\n  - name: p\n    address: [192.0.2.1]\n"
+                  "    tls: missing\nacls:\n  - name: t\n    address: [127.0.0.1]\n    allow: [transfer]\n"
+                  "    transport: quic\n",
     "tags": "server:\n  listen: !!seq [127.0.0.1]\n  workers: !!int 3\n  identity: !!binary aGVsbG8=\n",
 }
 
@@ -755,6 +769,9 @@ def dictionaries():
             "udp-payload", "journal-max-entries", "xfr-per-primary", "xfr-out-max", "xfr-timeout",
             "catalog", "verify-interval", "rate-limit", "rate-limit-slip", "rate-limit-ipv4-prefix",
             "rate-limit-ipv6-prefix", "rate-limit-table-size", "rate-limit-exempt", "api-key-file",
+            "tls:", "tls", "tls-listen", "tls-certificate", "tls-key", "tls-client-ca", "tls-max-clients",
+            "tls-max-per-address", "tls-handshake-timeout", "tls-idle-timeout", "hostname", "ca-file", "pin",
+            "certificate", "transport", "any",
             "name", "algorithm", "secret", "file", "address", "key", "allow", "type", "primaries",
             "notify", "acl", "member-of", "group", "remote", "nameservers", "primary", "secondary",
             "produce", "consume", "transfer", "update", "hmac-sha256", "hmac-md5", "hmac-sha512",
