@@ -148,7 +148,8 @@ zoneprep_t *zoneprep_start(store_t *store, const conf_zone_t *const *all, const 
 		free(zp);
 		return NULL;
 	}
-	qsort(zp->snap.v, zp->snap.count, sizeof(*zp->snap.v), snap_cmp);
+	if (zp->snap.count > 0)   /* qsort's array may not be NULL, even when empty */
+		qsort(zp->snap.v, zp->snap.count, sizeof(*zp->snap.v), snap_cmp);
 	pthread_mutex_init(&zp->lock, NULL);
 	pthread_cond_init(&zp->cond, NULL);
 	int want_threads = helper_count();
