@@ -60,16 +60,6 @@ bool apiedit_if_match(const char *if_match, const zone_contents_t *z)
 	return false;
 }
 
-static bool lock_zone(zonert_t *zr)
-{
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += (long)APIEDIT_LOCK_MS * 1000000L;
-	until.tv_sec += until.tv_nsec / 1000000000L;
-	until.tv_nsec %= 1000000000L;
-	return pthread_mutex_timedlock(&zr->write_lock, &until) == 0;
-}
-
 const zone_contents_t *apiedit_begin(const api_call_t *call, api_reply_t *reply)
 {
 	zonert_t *zr = call->zr;
@@ -83,7 +73,7 @@ const zone_contents_t *apiedit_begin(const api_call_t *call, api_reply_t *reply)
 		          zr->name);
 		return NULL;
 	}
-	if (!lock_zone(zr)) {
+	if (!zonert_write_lock(zr, APIEDIT_LOCK_MS)) {
 		api_error(reply, 503, "%s is being changed by something else (a reload?): try again",
 		          zr->name);
 		return NULL;

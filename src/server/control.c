@@ -95,7 +95,7 @@ static const char *primary_key(const zonert_t *zr)
  * primaries serve thousands of zones (a catalog's members): a job that ends looks at its own
  * primary's queue only, so starting N waiting zones costs N, not N times the queue. */
 struct primary_jobs {
-	char key[256];
+	char *key;                   /* malloc'ed, never moves: zones running a job point at it */
 	unsigned running;
 	zonert_t *head, *tail;
 	bool kick;                   /* run_waiting is due once the control thread is idle */
@@ -108,14 +108,16 @@ static struct primary_jobs *jobs_for(server_t *srv, const char *key)
 	for (size_t i = 0; i < srv->nprimary_jobs; i++)
 		if (strcmp(srv->primary_jobs[i].key, key) == 0)
 			return &srv->primary_jobs[i];
-	struct primary_jobs *p = realloc(srv->primary_jobs,
-	                                 (srv->nprimary_jobs + 1) * sizeof(*p));
-	if (p == NULL)
+	char *copy = strdup(key);
+	struct primary_jobs *p = copy != NULL ? realloc(srv->primary_jobs,
+	                                                (srv->nprimary_jobs + 1) * sizeof(*p)) : NULL;
+	if (p == NULL) {
+		free(copy);
 		return NULL;
+	}
 	srv->primary_jobs = p;
 	p = &p[srv->nprimary_jobs++];
-	*p = (struct primary_jobs){ .running = 0 };
-	snprintf(p->key, sizeof(p->key), "%s", key);
+	*p = (struct primary_jobs){ .key = copy };
 	return p;
 }
 
@@ -145,9 +147,7 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 		if (!srv->primary_jobs[i].kick)
 			continue;
 		srv->primary_jobs[i].kick = false;
-		char key[sizeof(srv->primary_jobs[i].key)];
-		snprintf(key, sizeof(key), "%s", srv->primary_jobs[i].key);
-		run_waiting(srv, key);
+		run_waiting(srv, srv->primary_jobs[i].key);
 	}
 }
 
@@ -204,7 +204,7 @@ static void start_or_queue(server_t *srv, zonert_t *zr, bool now)
 	for (size_t i = 0; i < n; i++) {
 		if (started) {
 			batch[i]->refreshing = true;
-			snprintf(batch[i]->job_key, sizeof(batch[i]->job_key), "%s", pj->key);
+			batch[i]->job_key = pj->key;
 		} else if (i > 0) {
 			enqueue(pj, batch[i]);   /* back in line: a later end of a job starts it */
 		}
@@ -286,11 +286,10 @@ static void handle(server_t *srv, ctl_msg_t *m)
 		control_refresh(srv, zr);
 		break;
 	case CTL_REFRESH_DONE: {
-		struct primary_jobs *pj = jobs_for(srv, zr->job_key);
+		const char *key = zr->job_key != NULL ? zr->job_key : "";
+		struct primary_jobs *pj = jobs_for(srv, key);
 		if (pj != NULL && pj->running >= m->index)
 			pj->running -= (unsigned)m->index;
-		char key[sizeof(zr->job_key)];
-		snprintf(key, sizeof(key), "%s", zr->job_key);
 		zr->refreshing = false;
 		control_zone_changed(srv, zr);
 		if (zr->refresh_again) {
@@ -455,6 +454,7 @@ void control_free(server_t *srv)
 			srv->primary_jobs[i].head = zr->next_waiting;
 			zone_unref(zr->zone);
 		}
+		free(srv->primary_jobs[i].key);
 	}
 	free(srv->primary_jobs);
 	autoprimary_free(srv);

@@ -291,18 +291,6 @@ static size_t transfer(request_t *r, struct xfrout **job)
 
 static log_limit_t updates_refused = LOG_LIMIT_INIT("refused UPDATEs");
 
-/* Waits for the zone's write lock at most ZONERT_WRITE_WAIT_MS (a reload of a large file holds it
- * longer: the client gets SERVFAIL and tries again). */
-static bool write_lock(zonert_t *zr)
-{
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += (long)ZONERT_WRITE_WAIT_MS * 1000000L;
-	until.tv_sec += until.tv_nsec / 1000000000L;
-	until.tv_nsec %= 1000000000L;
-	return pthread_mutex_timedlock(&zr->write_lock, &until) == 0;
-}
-
 /* Applies a prepared change: committed through the change path, then published and notified. */
 static int update_commit(request_t *r, zonert_t *zr, const conf_zone_t *cz, const zone_contents_t *z,
                          const rrlist_t *removed, const rrlist_t *added)
@@ -364,7 +352,8 @@ static size_t update_in(request_t *r)
 		log_limited(&updates_refused, LOG_WARN, "%s: UPDATE from %s refused: %s", zr->name, addr, why);
 		return error(r, PKT_RCODE_REFUSED);
 	}
-	if (!write_lock(zr))
+	/* A reload of a large file holds the lock longer: SERVFAIL, and the client tries again. */
+	if (!zonert_write_lock(zr, ZONERT_WRITE_WAIT_MS))
 		return error(r, PKT_RCODE_SERVFAIL);
 	/* Under the lock, the version served is the one the change applies to. */
 	z = zone_contents(zr->zone);

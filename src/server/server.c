@@ -19,6 +19,7 @@
 #include "server/worker.h"
 #include "api/http.h"
 #include "server/api.h"
+#include "server/apiorder.h"
 #include "server/apizone.h"
 #include "server/apikeys.h"
 #include "server/apilookup.h"
@@ -336,6 +337,7 @@ void server_free(server_t *srv)
 	}
 	if (srv->workers != NULL)
 		stop_workers(srv);
+	apiorder_clear();   /* the records routes' name orders pin versions: unpinned before they go */
 	zoneset_t *zones = srv->zones;
 	srv->zones = NULL;
 	synchronize_rcu();

@@ -92,3 +92,13 @@ void zonert_peer_seen(zonert_t *zr, const sockaddr_t *addr, const char *how, boo
 	}
 	pthread_mutex_unlock(&zr->lock);
 }
+
+bool zonert_write_lock(zonert_t *zr, unsigned ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);   /* pthread_mutex_timedlock's clock */
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	until.tv_sec += ms / 1000 + until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	return pthread_mutex_timedlock(&zr->write_lock, &until) == 0;
+}

@@ -46,7 +46,7 @@ typedef struct zonert {
 	/* control thread only */
 	bool refreshing, refresh_again, queued;
 	bool force_axfr;              /* the next refresh transfers the whole zone (retransfer) */
-	char job_key[256];            /* the primary its running job counts against */
+	const char *job_key;          /* the primary its running job counts against (control.c's key) */
 	struct zonert *next_waiting;
 	struct event *timer;          /* next refresh or expiry */
 	unsigned retry_count;
@@ -54,6 +54,9 @@ typedef struct zonert {
 	struct event *file_sync;      /* primary: the zone file written back after dynamic updates */
 	unsigned store_failures;
 } zonert_t;
+
+/* Takes the zone's write lock, waiting at most ms milliseconds; false when it did not get it. */
+bool zonert_write_lock(zonert_t *zr, unsigned ms);
 
 /* The runtime for a zone, attached to it (freed with it). NULL on OOM. */
 zonert_t *zonert_attach(server_t *srv, zone_t *zone);
