@@ -62,6 +62,9 @@ def one_round(s, notify_sock, i):
     return served * 1e3, notify * 1e3, page * 1e3
 
 
+SETTLE = 5   # seconds between the server answering and the first page asked for
+
+
 def run(records, rounds, tandemd):
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "big.zone")
@@ -76,8 +79,11 @@ def run(records, rounds, tandemd):
         s.ready_timeout = 600
         started(s)
         try:
+            # The order of a large zone's names is made ahead on a thread after the load
+            # (server/apiorder.h): the first page asked for SETTLE s after the start finds it.
+            time.sleep(SETTLE)
             t = time.monotonic()
-            s.call("GET", "/zones/%s/records?limit=100" % ZONE)   # the first sort of the lineage
+            s.call("GET", "/zones/%s/records?limit=100" % ZONE)
             first_sort = (time.monotonic() - t) * 1e3
             while True:   # NOTIFY of the load
                 try:
@@ -89,8 +95,8 @@ def run(records, rounds, tandemd):
             s.stop()
         med = [statistics.median(r[k] for r in res) for k in range(3)]
         print("%d records: PATCH -> served %.1f ms, PATCH -> NOTIFY received %.1f ms, first page %.1f ms "
-              "(medians of %d; the very first page, sorting the names, %.0f ms)"
-              % (records, med[0], med[1], med[2], rounds, first_sort))
+              "(medians of %d; the very first page, %d s after the start, %.1f ms)"
+              % (records, med[0], med[1], med[2], rounds, SETTLE, first_sort))
 
 
 def main():

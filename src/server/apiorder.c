@@ -1,4 +1,5 @@
 /* server/apiorder.c -- the names of a version in canonical order, for paging through its records */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +18,23 @@ typedef struct {
 
 static slot_t slots[APIORDER_CACHE];
 static uint64_t clock_ticks;
-static const zone_contents_t *sort_z;   /* qsort's context: control thread only */
+static _Thread_local const zone_contents_t *sort_z;   /* qsort's context, per sorting thread */
+
+/*
+ * Warming: a large version's order made ahead, on a thread of its own, so that the first page asked
+ * for after a load or a whole transfer does not pay the sort (about a second for a million records).
+ * One thread at a time; a version asked for while it runs waits in `next` (the latest wins). The
+ * finished order waits in `done` until the control thread adopts it into a slot (apiorder_get).
+ */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t ended;        /* a sort ended (`done` filled or given up) */
+	pthread_t thread;
+	bool running, joinable, stop;
+	const zone_contents_t *current;   /* the version being sorted, NULL when none */
+	zone_contents_t *next;       /* pinned, NULL when none */
+	slot_t done;                 /* .z NULL when none */
+} warm = { .lock = PTHREAD_MUTEX_INITIALIZER, .ended = PTHREAD_COND_INITIALIZER };
 
 static int by_name(const void *a, const void *b)
 {
@@ -85,8 +102,87 @@ static int derive(slot_t *s, zone_contents_t *z)
 	return TDM_OK;
 }
 
+static void *warm_main(void *arg)
+{
+	zone_contents_t *z = arg;
+	while (z != NULL) {
+		uint32_t *v = NULL, n = 0;
+		bool ok = sorted_from(z, 0, &v, &n) == TDM_OK;
+		pthread_mutex_lock(&warm.lock);
+		slot_drop(&warm.done);
+		if (ok)
+			warm.done = (slot_t){ .z = z, .lineage = zone_contents_lineage(z),
+			                      .node_count = zone_node_count(z), .nodes = v, .count = n };
+		else
+			zone_contents_unref(z);
+		z = warm.stop ? NULL : warm.next;
+		warm.next = NULL;
+		warm.current = z;
+		if (z == NULL)
+			warm.running = false;
+		pthread_cond_broadcast(&warm.ended);
+		pthread_mutex_unlock(&warm.lock);
+	}
+	return NULL;
+}
+
+void apiorder_warm(zone_contents_t *z)
+{
+	if (z == NULL || zone_node_count(z) < APIORDER_WARM_MIN)
+		return;
+	for (size_t i = 0; i < APIORDER_CACHE; i++)
+		if (slots[i].z == z || (slots[i].z != NULL &&
+		                        slots[i].lineage == zone_contents_lineage(z)))
+			return;   /* made already, or derived cheaply from a kin */
+	zone_contents_ref(z);
+	pthread_mutex_lock(&warm.lock);
+	if (warm.running) {
+		zone_contents_unref(warm.next);
+		warm.next = z;
+		z = NULL;
+	} else {
+		if (warm.joinable)
+			pthread_join(warm.thread, NULL);   /* ended: running is false */
+		warm.joinable = pthread_create(&warm.thread, NULL, warm_main, z) == 0;
+		warm.running = warm.joinable;
+		if (warm.running) {
+			warm.current = z;
+			z = NULL;
+		}
+	}
+	pthread_mutex_unlock(&warm.lock);
+	zone_contents_unref(z);   /* a thread could not start: the order is made when asked for */
+}
+
+/* A warmed order waiting: into the least recently used slot, unless a slot holds that version. When
+ * z itself is being sorted, waits for it rather than sorting it a second time. */
+static void adopt_warmed(const zone_contents_t *z)
+{
+	pthread_mutex_lock(&warm.lock);
+	while (warm.current == z && warm.running)
+		pthread_cond_wait(&warm.ended, &warm.lock);
+	slot_t done = warm.done;
+	memset(&warm.done, 0, sizeof(warm.done));
+	pthread_mutex_unlock(&warm.lock);
+	if (done.z == NULL)
+		return;
+	slot_t *lru = &slots[0];
+	for (size_t i = 0; i < APIORDER_CACHE; i++) {
+		if (slots[i].z == done.z) {
+			slot_drop(&done);
+			return;
+		}
+		if (slots[i].used < lru->used)
+			lru = &slots[i];
+	}
+	slot_drop(lru);
+	done.used = ++clock_ticks;
+	*lru = done;
+}
+
 int apiorder_get(zone_contents_t *z, apiorder_t *out)
 {
+	adopt_warmed(z);
 	slot_t *hit = NULL, *kin = NULL, *lru = &slots[0];
 	for (size_t i = 0; i < APIORDER_CACHE; i++) {
 		slot_t *s = &slots[i];
@@ -136,6 +232,16 @@ uint32_t apiorder_seek(const zone_contents_t *z, const apiorder_t *o, const uint
 
 void apiorder_clear(void)
 {
+	pthread_mutex_lock(&warm.lock);
+	warm.stop = true;
+	zone_contents_unref(warm.next);
+	warm.next = NULL;
+	bool joinable = warm.joinable;
+	warm.joinable = false;
+	pthread_mutex_unlock(&warm.lock);
+	if (joinable)
+		pthread_join(warm.thread, NULL);
+	slot_drop(&warm.done);
 	for (size_t i = 0; i < APIORDER_CACHE; i++)
 		slot_drop(&slots[i]);
 }

@@ -1,6 +1,7 @@
 /* server/apiorder.h -- the names of a version in canonical order, for paging through its records */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "zone/contents.h"
@@ -26,5 +27,13 @@ int apiorder_get(zone_contents_t *z, apiorder_t *out);
 /* The first position in the order whose name is at or after name (canonical order). */
 uint32_t apiorder_seek(const zone_contents_t *z, const apiorder_t *o, const uint8_t *name);
 
-/* Drops every order kept (at exit). */
+/*
+ * Control thread: makes z's order ahead on a thread of its own when z has at least
+ * APIORDER_WARM_MIN names and no order of its lineage is kept (called when a version is loaded or
+ * changed); the next apiorder_get adopts it. Pins z while it works.
+ */
+#define APIORDER_WARM_MIN 50000
+void apiorder_warm(zone_contents_t *z);
+
+/* Drops every order kept, and waits for a warming under way (at exit). */
 void apiorder_clear(void);

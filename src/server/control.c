@@ -12,6 +12,7 @@
 #include "lib/log.h"
 #include "lib/sdnotify.h"
 #include "server/catconsume.h"
+#include "server/apiorder.h"
 #include "server/control.h"
 #include "server/filesync.h"
 #include "server/zones.h"
@@ -136,6 +137,20 @@ static void enqueue(struct primary_jobs *pj, zonert_t *zr)
 }
 
 static void run_waiting(server_t *srv, const char *key);
+
+/* The API's order of a large zone's names, made ahead (server/apiorder.h). */
+static void warm_order(zonert_t *zr)
+{
+	rcu_read_lock();
+	apiorder_warm(zone_contents(zr->zone));
+	rcu_read_unlock();
+}
+
+void control_warm_orders(server_t *srv)
+{
+	for (size_t i = 0; i < zoneset_count(srv->zones); i++)
+		warm_order(zonert_of(zoneset_at(srv->zones, i)));
+}
 
 /* Zones that hold no data yet come by the thousand (a catalog's new members): they wait until the
  * control thread has seen them all, then leave in batches (refresh_start_batch). */
@@ -299,8 +314,9 @@ static void handle(server_t *srv, ctl_msg_t *m)
 		run_waiting(srv, key);
 		break;
 	}
-	case CTL_NOTIFY:
+	case CTL_NOTIFY:   /* the zone's data changed */
 		notify_zone(srv, zr);
+		warm_order(zr);
 		break;
 	case CTL_FILE_SYNC:
 		filesync_soon(srv, zr);

@@ -36,6 +36,10 @@ void refresh_restore(server_t *srv, zonert_t *zr);
 
 /* notify.c: NOTIFY every secondary of the zone (control thread). */
 void notify_zone(server_t *srv, zonert_t *zr);
+
+/* Control thread: the API's name orders of the set's large zones, made ahead (after a start or a
+ * reload: server/apiorder.h). */
+void control_warm_orders(server_t *srv);
 /* notify.c: sockets and retry timer. */
 int notify_init(server_t *srv);
 void notify_free(server_t *srv);

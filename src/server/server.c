@@ -122,6 +122,7 @@ int server_new(const char *conf_path, server_t **out)
 	    (ret = zones_build(srv, conf, &srv->zones)) != TDM_OK)
 		goto fail;
 	zones_arm(srv);
+	control_warm_orders(srv);
 	control_verify_arm(srv);
 	/* Members follow what the stored catalogs say, in case the list and the store disagree. */
 	for (size_t i = 0; i < zoneset_count(srv->zones); i++) {
@@ -168,6 +169,7 @@ int server_reload(server_t *srv)
 	zoneset_t *old = rcu_xchg_pointer(&srv->zones, set);
 	zones_forget_removed(srv, old, set);
 	zones_arm(srv);
+	control_warm_orders(srv);
 	control_verify_arm(srv);
 	/* Workers and jobs may still read the old configuration and set until every reader moved on. */
 	synchronize_rcu();
