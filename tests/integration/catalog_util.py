@@ -1,6 +1,6 @@
 """catalog_util.py -- what the catalog-zone tests (test_catalog.py) and bench/catalog.py need beyond the
 harness: servers whose whole configuration the test writes (catalog roles are said differently by every
-implementation), RFC 9432 catalog zone text, Tandem's HTTP API zone list, bounded waits, and PSS.
+implementation), RFC 9432 catalog zone text, Tandem's store contents, bounded waits, and PSS.
 
 The servers reuse harness.Server (folders, process, log, SIGTERM/SIGKILL, wait_log); only the configuration
 and the readiness check are their own: `config` is a function of the server, returning the text to write,
@@ -12,7 +12,6 @@ import os
 import socket
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import dns.flags
@@ -22,7 +21,7 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from harness import BUILD, Key, Server, free_port
+from harness import BUILD, ApiClient, Key, Server, free_port
 from harness import dnsq
 
 KEY = Key("cat-key.", "hmac-sha256", "y2YlTmcqxBhkquxZEUtPdE2iJdATNlXcbdMmWqZtyh4=")
@@ -255,9 +254,10 @@ class Configured(Server):
         return self.proc.pid
 
 
-class TandemC(Configured):
+class TandemC(ApiClient, Configured):
     """build/tandemd; config(server) returns a dict written as JSON (a YAML subset tandemd reads). http
-    gives the HTTP API a free port."""
+    gives the HTTP API a free port (http_section() says it, with the key in api.key; the client is
+    harness.ApiClient's)."""
 
     kind = "tandemd"
     binary = BUILD / "tandemd"
@@ -266,6 +266,7 @@ class TandemC(Configured):
     def __init__(self, workdir, name, config=None, http=True, **kw):
         super().__init__(workdir, name, config, **kw)
         self.http_port = free_port(host=self.addr) if http else None
+        self.key_file = self.dir / "api.key"
 
     def write_config(self):
         conf = self.config(self)
@@ -280,27 +281,10 @@ class TandemC(Configured):
         return s
 
     def http_section(self):
-        return {"listen": "%s@%d" % (self.addr, self.http_port), "api-key-file": "api.key"}
+        return {"listen": self.api_addr, "api-key-file": self.key_file.name}
 
     def argv(self):
         return [self.binary, "-c", self.conf_path]
-
-    def api(self, path, timeout=10.0):
-        """GET /api/v1/<path>, parsed JSON."""
-        key = (self.dir / "api.key").read_text().strip()
-        req = urllib.request.Request("http://%s:%d/api/v1/%s" % (self.addr, self.http_port, path),
-                                     headers={"X-API-Key": key})
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return json.loads(r.read().decode())
-
-    def api_zones(self):
-        """The API's zone list: name -> zone object. Raises when a name is listed twice."""
-        listed = self.api("zones")["zones"]
-        out = {}
-        for z in listed:
-            assert z["name"] not in out, "zone %s listed twice by the API" % z["name"]
-            out[z["name"]] = z
-        return out
 
     def db(self):
         return self.dir / "var" / "tandem.db"

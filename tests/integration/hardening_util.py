@@ -35,8 +35,12 @@ def status(pid, field):
     raise KeyError(field)
 
 
+def rss_kib(pid):
+    return int(status(pid, "VmRSS"))
+
+
 def rss_mb(pid):
-    return int(status(pid, "VmRSS")) / 1024.0
+    return rss_kib(pid) / 1024.0
 
 
 def threads(pid):

@@ -24,8 +24,7 @@ import dns.tsig
 import dns.tsigkeyring
 import pytest
 
-from api_meta_util import TandemApi
-from harness import BUILD, Key, zones
+from harness import BUILD, Key, TandemApi, zones
 
 REPO = Path(__file__).resolve().parents[2]
 CONF_KEY = Key("cfg-key.", "hmac-sha256", base64.b64encode(b"k" * 32).decode())
@@ -40,18 +39,10 @@ def signed_query(t, key, name="www.example.com."):
 
 @pytest.fixture
 def api(tmp_path):
-    t = TandemApi(tmp_path, zones("example.com.", "example.net."))
-    # A configured key (the harness writes keys that zones name: give it an ACL that allows all).
-    t.extra_keys = [CONF_KEY]
-    orig = t._replication_config
-
-    def with_key():
-        lines = orig()
-        return lines + ["keys:", "  - name: %s" % CONF_KEY.name, "    algorithm: %s" % CONF_KEY.algorithm,
-                        "    secret: \"%s\"" % CONF_KEY.secret]
-    t._replication_config = with_key
+    # A configured key that no zone names (the harness writes only the keys zones name).
+    t = TandemApi(tmp_path, zones("example.com.", "example.net."), extra_config="keys:\n  - name: %s\n"
+                  "    algorithm: %s\n    secret: \"%s\"\n" % (CONF_KEY.name, CONF_KEY.algorithm, CONF_KEY.secret))
     with t:
-        t.wait_api()
         yield t
 
 
@@ -306,43 +297,37 @@ def test_openapi_document_matches_the_router(api):
                                              and st != 405), (method, path, st, out)
 
 
-def cli(t, *words):
-    return subprocess.run([str(BUILD / "tandem"), "--server", "%s@%d" % (t.addr, t.http_port),
-                           "--key-file", str(t.dir / "api.key")] + list(words),
-                          capture_output=True, text=True, timeout=30)
-
-
 def test_cli_key_and_apikey_commands(api):
-    r = cli(api, "key", "create", "cli.key", "hmac-sha384")
+    r = api.cli("key", "create", "cli.key", "hmac-sha384")
     assert r.returncode == 0, r.stderr
     secret = re.search(r'secret: "([^"]+)"', r.stdout).group(1)
     assert len(base64.b64decode(secret)) == 48
-    r = cli(api, "key", "list")
+    r = api.cli("key", "list")
     assert r.returncode == 0
     assert re.search(r"^cfg-key\.\s+hmac-sha256\s+config\s+-$", r.stdout, re.M), r.stdout
     assert re.search(r"^cli\.key\.\s+hmac-sha384\s+api\s+\d{4}-", r.stdout, re.M), r.stdout
     assert secret not in r.stdout
-    r = cli(api, "key", "list", "--secrets")
+    r = api.cli("key", "list", "--secrets")
     assert "cli.key. secret %s" % secret in r.stdout
-    r = cli(api, "key", "list", "--json")
+    r = api.cli("key", "list", "--json")
     assert [k["name"] for k in json.loads(r.stdout)["keys"]] == ["cfg-key.", "cli.key."]
-    r = cli(api, "key", "delete", "cfg-key.")
+    r = api.cli("key", "delete", "cfg-key.")
     assert r.returncode == 2 and "tandem.yaml" in r.stderr
-    assert cli(api, "key", "delete", "cli.key").returncode == 0
-    assert cli(api, "key", "delete", "cli.key").returncode == 3      # not found
+    assert api.cli("key", "delete", "cli.key").returncode == 0
+    assert api.cli("key", "delete", "cli.key").returncode == 3      # not found
 
-    r = cli(api, "apikey", "create", "ops", "write", "example.net")
+    r = api.cli("apikey", "create", "ops", "write", "example.net")
     assert r.returncode == 0, r.stderr
     key = r.stdout.strip().splitlines()[-1]
     assert api.call("GET", "zones", key=key)[1]["zones"][0]["name"] == "example.net."
-    r = cli(api, "apikey", "list")
+    r = api.cli("apikey", "list")
     assert re.search(r"^admin\s+write\s+all\s+-$", r.stdout, re.M), r.stdout
     assert re.search(r"^ops\s+write\s+example\.net\.\s+\d{4}-", r.stdout, re.M), r.stdout
-    r = cli(api, "apikey", "create", "bad", "all")
+    r = api.cli("apikey", "create", "bad", "all")
     assert r.returncode == 1 and "read or write" in r.stderr
-    r = cli(api, "apikey", "create", "ops", "read", "--json")
+    r = api.cli("apikey", "create", "ops", "read", "--json")
     assert r.returncode == 2 and "exists" in r.stderr
-    assert cli(api, "apikey", "delete", "ops").returncode == 0
+    assert api.cli("apikey", "delete", "ops").returncode == 0
     assert api.call("GET", "zones", key=key)[0] == 401
 
 

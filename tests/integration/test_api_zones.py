@@ -11,94 +11,17 @@ create|set|delete` commands do the same from the command line.
 """
 
 import json
-import os
-import socket
-import subprocess
 import time
-import urllib.error
-import urllib.request
 
 import dns.rcode
 import pytest
 
 from conftest import skip_peer
-from harness import BUILD, Acl, Knot, Remote, Tandem, Zone, secondary
+from harness import Acl, Knot, Remote, TandemApi, Zone, secondary
 from harness import dnsq, xfr
-from harness.ports import free_port
 
-TANDEM = BUILD / "tandem"
 WAIT = 10.0
-
-
-class TandemApi(Tandem):
-    """tandemd with http.listen on a free port of its address; the API key file in its var/."""
-
-    def __init__(self, *args, **kw):
-        super().__init__(*args, **kw)
-        self.http_port = free_port(host=self.addr)
-
-    @property
-    def api_addr(self):
-        return "%s@%d" % (self.addr, self.http_port)
-
-    @property
-    def key_file(self):
-        return self.dir / "var" / "api.key"
-
-    def write_config(self):
-        path = super().write_config()
-        path.write_text(path.read_text() + "http:\n  listen: %s\n  api-key-file: var/api.key\n"
-                        % self.api_addr)
-        return path
-
-    def wait_api(self, timeout=WAIT):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.key_file.exists() and self.key_file.stat().st_size > 0:
-                try:
-                    socket.create_connection((self.addr, self.http_port), timeout=0.5).close()
-                    return self
-                except OSError:
-                    pass
-            time.sleep(0.05)
-        raise AssertionError("API not answering on %s\n%s" % (self.api_addr, self.log_tail()))
-
-    def call(self, method, path, body=None, raw=None, key=None, content_type="application/json"):
-        """(status, JSON body or None, headers) of one API call."""
-        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        headers = {"X-API-Key": key if key is not None else self.key_file.read_text().strip()}
-        if data is not None and content_type:
-            headers["Content-Type"] = content_type
-        req = urllib.request.Request("http://%s:%d/api/v1/%s" % (self.addr, self.http_port, path),
-                                     data=data, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(req, timeout=WAIT) as r:
-                text = r.read().decode()
-                return r.status, (json.loads(text) if text else None), dict(r.headers)
-        except urllib.error.HTTPError as e:
-            text = e.read().decode()
-            return e.code, (json.loads(text) if text else None), dict(e.headers)
-
-    def api_zones(self):
-        st, j, _ = self.call("GET", "zones")
-        assert st == 200
-        return {z["name"]: z for z in j["zones"]}
-
-    def cli(self, *args):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_API")}
-        return subprocess.run([str(TANDEM), "--server", self.api_addr, "--key-file", str(self.key_file)] +
-                              [str(a) for a in args], capture_output=True, text=True, timeout=30, env=env)
-
-
-def start(s):
-    s.start()
-    try:
-        s.wait_ready()
-        s.wait_api()
-    except Exception:
-        s.stop()
-        raise
-    return s
+JSON = {"Content-Type": "application/json"}
 
 
 def answer(server, name, rdtype):
@@ -126,8 +49,8 @@ QUICK = {"nameservers": ["ns1.quick.test.", "ns2.quick.test."], "address": "127.
 # ---- the seed's story
 
 def test_quick_zone_then_tandem_and_knot_secondaries_and_role_changes(tmp_path):
-    a = start(TandemApi(tmp_path, [Zone("example.com.")], name="primary"))
-    b = start(TandemApi(tmp_path, [Zone("example.net.")], name="secondary", addr="127.0.0.2"))
+    a = TandemApi(tmp_path, [Zone("example.com.")], name="primary").serve()
+    b = TandemApi(tmp_path, [Zone("example.net.")], name="secondary", addr="127.0.0.2").serve()
     knot = None
     try:
         # The quick zone on the first: NOTIFY to the second, transfers allowed from loopback.
@@ -213,7 +136,7 @@ def test_quick_zone_then_tandem_and_knot_secondaries_and_role_changes(tmp_path):
 
 
 def test_zone_of_the_file_is_not_the_apis(tmp_path):
-    a = start(TandemApi(tmp_path, [Zone("example.com."), Zone("example.net.")]))
+    a = TandemApi(tmp_path, [Zone("example.com."), Zone("example.net.")]).serve()
     try:
         for method, body in (("PATCH", {"notify": ["127.0.0.9@53"]}), ("DELETE", None)):
             st, e, _ = a.call(method, "zones/example.net.", body)
@@ -229,7 +152,7 @@ def test_zone_of_the_file_is_not_the_apis(tmp_path):
 
 
 def test_api_zones_survive_restart_and_sigkill(tmp_path):
-    a = start(TandemApi(tmp_path, [Zone("example.com.")]))
+    a = TandemApi(tmp_path, [Zone("example.com.")]).serve()
     try:
         st, z, _ = a.call("POST", "zones", {"name": "kept.test.", "quick": QUICK})
         assert st == 201, z
@@ -238,7 +161,7 @@ def test_api_zones_survive_restart_and_sigkill(tmp_path):
                                              "serial_policy": "unixtime"})
         assert st == 201, z
         a.stop()
-        start(a)
+        a.serve()
         assert answer(a, "www.kept.test.", "A") == ["127.0.0.1"]
         zones = a.api_zones()
         assert zones["kept.test."]["source"] == zones["sec.test."]["source"] == "api"
@@ -249,14 +172,14 @@ def test_api_zones_survive_restart_and_sigkill(tmp_path):
                                              xfr.zone_text("killed.test.", 7)})
         assert st == 201, z
         a.kill()
-        start(a)
+        a.serve()
         assert xfr.soa_serial(a, "killed.test.") == 7
         assert answer(a, "www.killed.test.", "A") == ["192.0.2.80"]
         # A deletion is kept too.
         st, _, _ = a.call("DELETE", "zones/kept.test.")
         assert st == 200
         a.kill()
-        start(a)
+        a.serve()
         assert "kept.test." not in a.api_zones() and "killed.test." in a.api_zones()
         assert answer(a, "kept.test.", "SOA") == "REFUSED"
     finally:
@@ -302,7 +225,7 @@ BAD = [
 
 
 def test_bad_input_gets_its_status_and_changes_nothing(tmp_path):
-    a = start(TandemApi(tmp_path, [Zone("example.com.")]))
+    a = TandemApi(tmp_path, [Zone("example.com.")]).serve()
     try:
         before = a.api_zones()
         for body, status, field in BAD:
@@ -315,9 +238,9 @@ def test_bad_input_gets_its_status_and_changes_nothing(tmp_path):
         st, e, _ = a.call("POST", "zones", BAD[21][0])
         assert any(p.startswith("3: ") for p in e["problems"]), e
         # Not JSON, not an object, not JSON's type: 400, 400, 415.
-        assert a.call("POST", "zones", raw=b"{nope")[0] == 400
-        assert a.call("POST", "zones", raw=b"[1, 2]")[0] == 400
-        assert a.call("POST", "zones", raw=b"name=x", content_type="text/plain")[0] == 415
+        assert a.call("POST", "zones", raw=b"{nope", headers=JSON)[0] == 400
+        assert a.call("POST", "zones", raw=b"[1, 2]", headers=JSON)[0] == 400
+        assert a.call("POST", "zones", raw=b"name=x", headers={"Content-Type": "text/plain"})[0] == 415
         # Without the key: 401; a PATCH of a zone we lack: 404.
         assert a.call("POST", "zones", {"name": "x.test.", "quick": QUICK}, key="wrong")[0] == 401
         assert a.call("PATCH", "zones/none.test.", {"group": "g"})[0] == 404
@@ -326,7 +249,7 @@ def test_bad_input_gets_its_status_and_changes_nothing(tmp_path):
         assert not list((a.dir / "var").glob(".api-zone-*"))   # no temporary file left behind
         # The store holds no trace: a restart serves the same zones.
         a.stop()
-        start(a)
+        a.serve()
         assert set(a.api_zones()) == set(before)
     finally:
         a.stop()
@@ -335,7 +258,7 @@ def test_bad_input_gets_its_status_and_changes_nothing(tmp_path):
 def test_member_of_a_produced_catalog(tmp_path):
     cat = Zone("cat.test.", extra={"catalog": "produce"}, acl=[Acl(("127.0.0.1",))])
     cat.source = None
-    a = start(TandemApi(tmp_path, [Zone("example.com."), cat]))
+    a = TandemApi(tmp_path, [Zone("example.com."), cat]).serve()
     try:
         def members():
             recs = xfr.axfr(a, "cat.test.")
@@ -364,7 +287,7 @@ def test_member_of_a_produced_catalog(tmp_path):
 # ---- the command line
 
 def test_cli_zone_create_set_delete(tmp_path):
-    a = start(TandemApi(tmp_path, [Zone("example.com.")]))
+    a = TandemApi(tmp_path, [Zone("example.com.")]).serve()
     try:
         r = a.cli("zone", "create", "cli.test", "--quick", "--ns", "ns1.cli.test.", "--ns",
                   "ns.elsewhere.example.", "--address", "2001:db8::5")

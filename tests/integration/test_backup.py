@@ -11,9 +11,7 @@
 """
 
 import hashlib
-import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import threading
@@ -23,47 +21,12 @@ import dns.query
 import dns.rcode
 import dns.update
 
-from harness import BUILD, Acl, Tandem, Zone
+from harness import BUILD, Acl, TandemApi, Zone
 from harness import xfr
-from harness.ports import free_port
 
 ZONE = "dyn.test."
 BASE = 10
-TANDEM = BUILD / "tandem"
 TANDEMD = BUILD / "tandemd"
-
-
-class TandemApi(Tandem):
-    """tandemd with http.listen on a free port; the API key file in its var/."""
-
-    def __init__(self, *args, **kw):
-        super().__init__(*args, **kw)
-        self.http_port = free_port(host=self.addr)
-
-    def write_config(self):
-        path = super().write_config()
-        path.write_text(path.read_text() + "http:\n  listen: %s@%d\n  api-key-file: var/api.key\n"
-                        % (self.addr, self.http_port))
-        return path
-
-    def wait_api(self, timeout=10.0):
-        key = self.dir / "var" / "api.key"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if key.exists() and key.stat().st_size > 0:
-                try:
-                    socket.create_connection((self.addr, self.http_port), timeout=0.5).close()
-                    return
-                except OSError:
-                    pass
-            time.sleep(0.05)
-        raise AssertionError("API not answering\n" + self.log_tail())
-
-    def cli(self, *args, timeout=60, cwd=None):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_API")}
-        return subprocess.run([str(TANDEM), "--server", "%s@%d" % (self.addr, self.http_port), "--key-file",
-                               str(self.dir / "var" / "api.key")] + [str(a) for a in args],
-                              capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)
 
 
 def tandemd(*args, cwd, timeout=60):
@@ -125,7 +88,6 @@ def test_backup_while_updating_then_restore_serves_the_backed_up_serial(tmp_path
     backup = tmp_path / "backups" / "tandem-backup.db"
     backup.parent.mkdir()
     with primary:
-        primary.wait_api()
         stream = UpdateStream(primary)
         stream.start()
         try:
@@ -184,7 +146,6 @@ def test_a_damaged_or_newer_backup_is_refused_and_nothing_changes(tmp_path):
     primary = _primary(tmp_path)
     good = tmp_path / "good.db"
     with primary:
-        primary.wait_api()
         assert primary.cli("backup", good).returncode == 0
         relative = primary.cli("backup", "rel.db", cwd=tmp_path)
         assert relative.returncode == 0, relative.stderr

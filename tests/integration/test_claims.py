@@ -226,7 +226,7 @@ def test_soa_timers_survive_a_restart_with_the_primary_up(tmp_path):
         with sec:
             xfr.wait_serial(sec, t1, 1)
             before = wait_for("t1's timers set", lambda: (lambda v: v if v.get("next_refresh") else None)(
-                sec.api("zones/" + t1)["secondary"]), 10)
+                sec.get_json("zones/" + t1)["secondary"]), 10)
             assert before["next_refresh"] - before["last_refresh"] > 3000, before
             # A refresh at restart would move last_refresh: make sure the clock can tell it moved.
             wait_for("a second past the last refresh", lambda: time.time() >= before["last_refresh"] + 1.5, 5)
@@ -237,7 +237,7 @@ def test_soa_timers_survive_a_restart_with_the_primary_up(tmp_path):
             # The refreshes due at start run now: t2's ends in its AXFR; t1 would have been asked together.
             sec.wait_log(r"t2\.test\.: AXFR from 127\.0\.0\.1@%d serial 0 -> 1" % p_port, mark=mark)
             xfr.wait_serial(sec, t2, 1)
-            after = sec.api("zones/" + t1)["secondary"]
+            after = sec.get_json("zones/" + t1)["secondary"]
             assert (after["last_refresh"], after["next_refresh"]) == \
                 (before["last_refresh"], before["next_refresh"]), (before, after)
             assert xfr.soa_serial(sec, t1) == 1

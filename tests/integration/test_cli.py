@@ -20,10 +20,8 @@ The stories:
 
 import base64
 import json
-import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 
@@ -31,35 +29,9 @@ import pytest
 import yaml
 
 from conftest import skip_peer
-from harness import BUILD, Acl, Knot, Remote, Tandem, Zone, secondary
+from harness import BUILD, Acl, Knot, Remote, Tandem, TandemApi, Zone, secondary, tandem_cli
 from harness import dnsq, xfr
-from harness.ports import free_port
-
-TANDEM = BUILD / "tandem"
-API_WAIT = 10.0
-
-
-def run(*args, env=None, timeout=30):
-    """Runs build/tandem with args; returns the CompletedProcess (text). The caller's TANDEM_API* are
-    not passed on, so only what the test gives counts."""
-    full = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_API")}
-    full.update(env or {})
-    return subprocess.run([str(TANDEM)] + [str(a) for a in args], capture_output=True, text=True,
-                          timeout=timeout, env=full)
-
-
-def bindable(addr, port):
-    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-        s = socket.socket(socket.AF_INET, kind)
-        try:
-            if kind == socket.SOCK_STREAM:
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind((addr, port))
-        except OSError:
-            return False
-        finally:
-            s.close()
-    return True
+from harness.ports import bindable, free_port
 
 
 def shared_port(*addrs):
@@ -75,7 +47,7 @@ def shared_port(*addrs):
 # ---- keygen
 
 def test_keygen_block_pastes_into_tandem_and_bind(tmp_path):
-    r = run("keygen", "Xfr-Key", "--bind")
+    r = tandem_cli("keygen", "Xfr-Key", "--bind")
     assert r.returncode == 0, r.stderr
     yaml_part, bind_part = r.stdout.split("\n# BIND (named.conf)\n")
     keys = yaml.safe_load(yaml_part)["keys"]
@@ -110,16 +82,16 @@ def test_keygen_block_pastes_into_tandem_and_bind(tmp_path):
 
 
 def test_keygen_algorithms_and_mistakes():
-    r = run("keygen", "big.example", "hmac-sha512", "--json")
+    r = tandem_cli("keygen", "big.example", "hmac-sha512", "--json")
     assert r.returncode == 0, r.stderr
     key = json.loads(r.stdout)
     assert key["name"] == "big.example." and key["algorithm"] == "hmac-sha512"
     assert len(base64.b64decode(key["secret"])) == 64
-    two = run("keygen", "big.example", "hmac-sha512", "--json")
+    two = tandem_cli("keygen", "big.example", "hmac-sha512", "--json")
     assert json.loads(two.stdout)["secret"] != key["secret"]
-    r = run("keygen", "k", "hmac-sha3")
+    r = tandem_cli("keygen", "k", "hmac-sha3")
     assert r.returncode == 1 and "unknown algorithm 'hmac-sha3'" in r.stderr
-    r = run("keygen")
+    r = tandem_cli("keygen")
     assert r.returncode == 1 and "usage: tandem keygen" in r.stderr
 
 
@@ -192,7 +164,7 @@ def rows(stdout):
 def test_verify_all_name_servers_agree(two_servers):
     t, knot = two_servers
     knot(serial=7)
-    r = run("verify", "verify.test", "@127.0.0.1@%d" % t.port)
+    r = tandem_cli("verify", "verify.test", "@127.0.0.1@%d" % t.port)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("verify.test. at 127.0.0.1@%d: serial 7; 3 name servers" % t.port)
     got = rows(r.stdout)
@@ -202,7 +174,7 @@ def test_verify_all_name_servers_agree(two_servers):
     assert got[("ns.other.test.", "127.0.0.1")] == ("7", "OK")
     assert "all 3 addresses answer serial 7" in r.stdout
 
-    r = run("verify", "verify.test.", "@127.0.0.1@%d" % t.port, "--json")
+    r = tandem_cli("verify", "verify.test.", "@127.0.0.1@%d" % t.port, "--json")
     assert r.returncode == 0, r.stderr
     j = json.loads(r.stdout)
     assert j["ok"] is True and j["serial"] == 7 and j["zone"] == "verify.test."
@@ -212,7 +184,7 @@ def test_verify_all_name_servers_agree(two_servers):
 def test_verify_finds_the_lagging_name_server(two_servers):
     t, knot = two_servers
     knot(serial=6)
-    r = run("verify", "verify.test.", "@127.0.0.1@%d" % t.port)
+    r = tandem_cli("verify", "verify.test.", "@127.0.0.1@%d" % t.port)
     assert r.returncode == 4, r.stdout + r.stderr
     got = rows(r.stdout)
     assert got[("ns1.verify.test.", "127.0.0.1")] == ("7", "OK")
@@ -223,82 +195,36 @@ def test_verify_finds_the_lagging_name_server(two_servers):
 def test_verify_refused_and_silent_name_servers(two_servers):
     t, knot = two_servers
     # No knotd yet: 127.0.0.2 has nobody on the port.
-    r = run("verify", "verify.test.", "@127.0.0.1@%d" % t.port, "--json")
+    r = tandem_cli("verify", "verify.test.", "@127.0.0.1@%d" % t.port, "--json")
     assert r.returncode == 4, r.stdout + r.stderr
     by_addr = {n["address"]: n for n in json.loads(r.stdout)["nameservers"]}
     assert by_addr["127.0.0.2"]["status"] == "NO ANSWER" and by_addr["127.0.0.2"]["serial"] is None
     # knotd there, but serving another zone: it refuses.
     knot(zone="other.test.")
-    r = run("verify", "verify.test.", "@127.0.0.1@%d" % t.port)
+    r = tandem_cli("verify", "verify.test.", "@127.0.0.1@%d" % t.port)
     assert r.returncode == 4, r.stdout + r.stderr
     assert rows(r.stdout)[("ns2.verify.test.", "127.0.0.2")] == ("-", "REFUSED")
 
 
 def test_verify_zone_not_served_or_no_server(two_servers):
     t, _ = two_servers
-    r = run("verify", "nope.test.", "@127.0.0.1@%d" % t.port)
+    r = tandem_cli("verify", "nope.test.", "@127.0.0.1@%d" % t.port)
     assert r.returncode == 3, r.stdout + r.stderr
     assert "answered REFUSED to the NS query for nope.test." in r.stderr
     port = free_port()
-    r = run("verify", "verify.test.", "@127.0.0.1@%d" % port)
+    r = tandem_cli("verify", "verify.test.", "@127.0.0.1@%d" % port)
     assert r.returncode == 2, r.stdout + r.stderr
     assert "no answer from 127.0.0.1@%d" % port in r.stderr
-    r = run("verify")
+    r = tandem_cli("verify")
     assert r.returncode == 1 and "which zone?" in r.stderr
 
 
 # ---- the API commands
 
-class TandemApi(Tandem):
-    """tandemd with http.listen on a free port of its address; the API key file in its var/."""
-
-    def __init__(self, *args, **kw):
-        super().__init__(*args, **kw)
-        self.http_port = free_port(host=self.addr)
-
-    @property
-    def api(self):
-        return "%s@%d" % (self.addr, self.http_port)
-
-    @property
-    def key_file(self):
-        return self.dir / "var" / "api.key"
-
-    def write_config(self):
-        path = super().write_config()
-        path.write_text(path.read_text() + "http:\n  listen: %s\n  api-key-file: var/api.key\n" % self.api)
-        return path
-
-    def wait_api(self, timeout=API_WAIT):
-        """Until the key file exists and the API port takes connections; bounded."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.key_file.exists() and self.key_file.stat().st_size > 0:
-                try:
-                    socket.create_connection((self.addr, self.http_port), timeout=0.5).close()
-                    return self
-                except OSError:
-                    pass
-            time.sleep(0.05)
-        raise AssertionError("tandemd API not answering on %s within %.0f s (key file %s)\n%s"
-                             % (self.api, timeout, self.key_file, self.log_tail()))
-
-    def cli(self, *args, **kw):
-        return run("--server", self.api, "--key-file", self.key_file, *args, **kw)
-
-
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory):
-    s = TandemApi(tmp_path_factory.mktemp("cli-api"), [Zone("example.com."), Zone("example.net.")])
-    s.start()
-    try:
-        s.wait_ready()
-        s.wait_api()
-    except Exception:
-        s.stop()
-        raise
-    yield s
-    s.stop()
+    with TandemApi(tmp_path_factory.mktemp("cli-api"), [Zone("example.com."), Zone("example.net.")]) as s:
+        yield s
 
 
 def test_status(api_server):
@@ -312,8 +238,8 @@ def test_status(api_server):
     assert set(j) >= {"version", "uptime", "zones", "workers", "listen"}
     assert j["zones"] == 2
     # Global options before the command, and --json there too.
-    assert json.loads(run("--server", api_server.api, "--key-file", api_server.key_file, "--json",
-                          "status").stdout) ["zones"] == 2
+    assert json.loads(tandem_cli("--server", api_server.api_addr, "--key-file", api_server.key_file, "--json",
+                                 "status").stdout)["zones"] == 2
 
 
 def test_zone_list(api_server):
@@ -358,13 +284,13 @@ def test_errors_a_person_can_act_on(api_server):
     r = api_server.cli("zone", "show", "nope.test.")
     assert r.returncode == 3, r.stdout + r.stderr
     assert r.stderr.startswith("tandem: ") and "404" in r.stderr
-    r = run("--server", api_server.api, "--api-key", "wrong", "status")
+    r = tandem_cli("--server", api_server.api_addr, "--api-key", "wrong", "status")
     assert r.returncode == 2
     assert r.stderr == "tandem: the API refused the key (401): check --api-key\n"
-    r = run("--server", api_server.api, "--key-file", api_server.dir / "nowhere.key", "status")
+    r = tandem_cli("--server", api_server.api_addr, "--key-file", api_server.dir / "nowhere.key", "status")
     assert r.returncode == 1 and "cannot read the API key from" in r.stderr
     port = free_port()
-    r = run("--server", "127.0.0.1@%d" % port, "--api-key", "x", "status")
+    r = tandem_cli("--server", "127.0.0.1@%d" % port, "--api-key", "x", "status")
     assert r.returncode == 2
     assert r.stderr == ("tandem: cannot connect to the API at 127.0.0.1@%d (connection refused): is "
                         "tandemd running with http.listen set?\n" % port)
@@ -374,7 +300,7 @@ def test_errors_a_person_can_act_on(api_server):
 
 def test_environment(api_server):
     key = api_server.key_file.read_text().strip()
-    r = run("status", "--json", env={"TANDEM_API": api_server.api, "TANDEM_API_KEY": key})
+    r = tandem_cli("status", "--json", env={"TANDEM_API": api_server.api_addr, "TANDEM_API_KEY": key})
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["zones"] == 2
 
@@ -417,9 +343,7 @@ def test_replication_view_and_actions_of_a_primary_and_its_secondary(tmp_path):
     ns2.zones = [secondary("repl.test.", [Remote.of(ns1)], acl=[Acl("127.0.0.1", allow=("notify",))])]
     try:
         for s in (ns1, ns2):
-            s.start()
-            s.wait_ready()
-            s.wait_api()
+            s.serve()
         primary_at = r"127\.0\.0\.1@%d" % ns1.port
         wait_view("ns2 holds serial 42", ns2, lambda v: v.get("serial") == 42)
 

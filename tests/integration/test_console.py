@@ -20,16 +20,14 @@ prints its path. Every wait is bounded (the script's own timeouts, and this file
 import json
 import os
 import shutil
-import socket
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from conftest import skip_peer
-from harness import Acl, Remote, Tandem, Zone, secondary
+from harness import Acl, Remote, TandemApi, Zone, secondary
 from harness import xfr
 from harness.ports import free_port
 
@@ -41,44 +39,9 @@ ZONE = "example.com."
 NODE_TIMEOUT = 240
 
 
-class ApiTandem(Tandem):
-    """tandemd with http.listen on a free port of its address; the key file in its var/."""
-
-    def __init__(self, *args, **kw):
-        super().__init__(*args, **kw)
-        self.http_port = free_port(host=self.addr)
-
-    @property
-    def url(self):
-        return "http://%s:%d/" % (self.addr, self.http_port)
-
-    @property
-    def key(self):
-        return (self.dir / "var" / "api.key").read_text().strip()
-
-    def write_config(self):
-        path = super().write_config()
-        path.write_text(path.read_text() + "http:\n  listen: %s@%d\n  api-key-file: var/api.key\n"
-                        % (self.addr, self.http_port))
-        return path
-
-    def wait_api(self, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        key = self.dir / "var" / "api.key"
-        while time.monotonic() < deadline:
-            if key.exists() and key.stat().st_size > 0:
-                try:
-                    socket.create_connection((self.addr, self.http_port), timeout=0.5).close()
-                    return self
-                except OSError:
-                    pass
-            time.sleep(0.05)
-        raise AssertionError("API of %s not answering within %.0f s\n%s" % (self, timeout, self.log_tail()))
-
-
 def get(server, path, method="GET", headers=None, data=None):
     """(status, headers, body) of one request; HTTP errors are answers too."""
-    req = urllib.request.Request(server.url.rstrip("/") + path, method=method, headers=headers or {}, data=data)
+    req = urllib.request.Request(server.url(path), method=method, headers=headers or {}, data=data)
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, r.headers, r.read()
@@ -94,14 +57,12 @@ def pair(tmp_path_factory):
     src = tmp / "example.com.zone"
     src.write_text(xfr.zone_text(ZONE, 1))
     sec_port = free_port(host=SECONDARY)
-    primary = ApiTandem(tmp, [Zone(ZONE, src, notify=[Remote(SECONDARY, sec_port)],
+    primary = TandemApi(tmp, [Zone(ZONE, src, notify=[Remote(SECONDARY, sec_port)],
                                    acl=[Acl([SECONDARY], allow=["transfer"])])],
                         name="primary", addr=PRIMARY, extra_server={"source-address": PRIMARY})
-    second = ApiTandem(tmp, [secondary(ZONE, [Remote(PRIMARY, primary.port)])], name="secondary",
+    second = TandemApi(tmp, [secondary(ZONE, [Remote(PRIMARY, primary.port)])], name="secondary",
                        addr=SECONDARY, port=sec_port, extra_server={"source-address": SECONDARY})
     with primary as p, second as s:
-        p.wait_api()
-        s.wait_api()
         xfr.wait_serial(s, ZONE, 1, timeout=10)
         p.wait_log(r"example\.com\.: AXFR to 127\.0\.0\.2@\d+ serial 1, ")
         yield p, s
@@ -152,7 +113,7 @@ def test_console_unknown_files_and_the_api_behind_it(pair):
     assert status == 404 and json.loads(body)["error"] == "no such file: /no-such-file.js"
     assert get(p, "/../etc/passwd")[0] in (400, 404)
     assert get(p, "/api/v1/zones")[0] == 401                      # the files open no door to the data
-    assert get(p, "/api/v1/zones", headers={"X-API-Key": p.key})[0] == 200
+    assert get(p, "/api/v1/zones", headers={"X-API-Key": p.key()})[0] == 200
     assert get(p, "/", method="POST")[0] in (401, 405)            # only GET and HEAD are files
 
 
@@ -161,8 +122,8 @@ def test_console_unknown_files_and_the_api_behind_it(pair):
 def test_console_replication_follows_live(pair):
     p, s = pair
     run_browser("replication", {
-        "primary": {"url": p.url, "key": p.key, "dns": "%s@%d" % (PRIMARY, p.port)},
-        "secondary": {"url": s.url, "key": s.key, "address": SECONDARY, "dns": "%s@%d" % (SECONDARY, s.port)},
+        "primary": {"url": p.url(), "key": p.key(), "dns": "%s@%d" % (PRIMARY, p.port)},
+        "secondary": {"url": s.url(), "key": s.key(), "address": SECONDARY, "dns": "%s@%d" % (SECONDARY, s.port)},
         "zone": ZONE, "serial": 1, "zonefile": str(p.zone_path(ZONE)),
         "next_text": xfr.zone_text(ZONE, 2, ["console A 192.0.2.99"]), "next_serial": 2})
     xfr.wait_serial(s, ZONE, 2, timeout=10)
@@ -171,8 +132,8 @@ def test_console_replication_follows_live(pair):
 def test_console_story_quick_zone_records_and_secondary(pair):
     p, s = pair
     run_browser("story", {
-        "primary": {"url": p.url, "key": p.key, "dns": "%s@%d" % (PRIMARY, p.port)},
-        "secondary": {"url": s.url, "key": s.key, "address": SECONDARY, "dns": "%s@%d" % (SECONDARY, s.port)},
+        "primary": {"url": p.url(), "key": p.key(), "dns": "%s@%d" % (PRIMARY, p.port)},
+        "secondary": {"url": s.url(), "key": s.key(), "address": SECONDARY, "dns": "%s@%d" % (SECONDARY, s.port)},
         "zone": "shop.test."})
     # What the console did is what DNS serves: the secondary holds the primary's serial.
     xfr.wait_serial(s, "shop.test.", xfr.soa_serial(p, "shop.test."), timeout=10)

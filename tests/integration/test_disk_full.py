@@ -75,7 +75,7 @@ def test_a_full_disk_keeps_the_served_version_and_the_change_lands_when_there_is
     t = TandemC(tmp_path, "primary", conf, ready_zones=[ZONE])
     with t:
         assert serial(t) == 1
-        assert t.api("status")["store"]["ok"] is True
+        assert t.get_json("status")["store"]["ok"] is True
         filler = fill(small_disk)
         mark = t.log_mark()
         write_file(zfile, zone_text(2))
@@ -83,7 +83,7 @@ def test_a_full_disk_keeps_the_served_version_and_the_change_lands_when_there_is
         t.wait_log(r"full\.test\.: store: .*disk full", mark=mark)
         t.wait_log(r"full\.test\.: the change is not served until it is stored; trying again in 2 s",
                    mark=mark)
-        status = t.api("status")["store"]
+        status = t.get_json("status")["store"]
         assert status["ok"] is False and "disk full" in status["last_error"], status
         assert status["last_error_at"] is not None
         assert serial(t) == 1                     # the served version is the stored one
@@ -98,7 +98,7 @@ def test_a_full_disk_keeps_the_served_version_and_the_change_lands_when_there_is
         wait_for("serial 2 served after room was made", lambda: serial(t) == 2, 30)
         t.wait_log(r"full\.test\.: stored after \d+ failed attempts", mark=mark)
         assert dnsq.ask(t, "big25.full.test.", "TXT").answer
-        assert t.api("status")["store"]["ok"] is True
+        assert t.get_json("status")["store"]["ok"] is True
     c = sqlite3.connect(str(small_disk / "tandem.db"))
     try:
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

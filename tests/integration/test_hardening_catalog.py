@@ -115,7 +115,7 @@ def test_unique_ids_and_groups_are_logged_escaped(catalog_primary, tmp_path):
                    r'line"\)', mark=mark)
         lines = t.log_since(mark).splitlines()
         assert not [ln for ln in lines if ln.lower().startswith("injected")], lines
-        assert t.api("zones/m.test.")["catalog"]["member_id"] == "second" + evil.lower()
+        assert t.get_json("zones/m.test.")["catalog"]["member_id"] == "second" + evil.lower()
 
 
 def zone_file(origin, serial, hosts):

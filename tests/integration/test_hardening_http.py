@@ -9,63 +9,19 @@ descriptors) while it runs, and checks that a client with the key is still serve
 """
 
 import json
-import os
 import selectors
 import socket
 import time
 
 import pytest
 
-from harness import Tandem, zones
-from harness.ports import free_port
+from hardening_util import fds, rss_kib
+from harness import TandemApi, zones
 
 MAX_CLIENTS = 8          # http.max-clients in these tests
 MAX_BODY = 64 * 1024     # http.max-body in these tests
 TIMEOUT = 3              # http.timeout in these tests
 HEADER_MAX = 8192        # src/api/http_parse.h API_HEADER_MAX
-
-
-class TandemHttp(Tandem):
-    """tandemd with the API on a free port, its key in api.key, and the given http: settings."""
-
-    def __init__(self, *args, http=None, **kw):
-        super().__init__(*args, **kw)
-        self.http_port = free_port(host=self.addr)
-        self.http = dict(http or {})
-
-    @property
-    def key_file(self):
-        return self.dir / "api.key"
-
-    def write_config(self):
-        path = super().write_config()
-        extra = "".join("  %s: %s\n" % kv for kv in self.http.items())
-        path.write_text(path.read_text() + "http:\n  listen: %s@%d\n  api-key-file: api.key\n%s"
-                        % (self.addr, self.http_port, extra))
-        return path
-
-    def key(self):
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.key_file.exists() and self.key_file.stat().st_size > 0:
-                return self.key_file.read_text().strip()
-            time.sleep(0.05)
-        raise AssertionError("no API key file\n" + self.log_tail())
-
-    def connect(self, timeout=5):
-        return socket.create_connection((self.addr, self.http_port), timeout=timeout)
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def fds(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
 
 
 def read_response(sock, limit=1 << 20):
@@ -125,18 +81,9 @@ def served(t):
 
 @pytest.fixture
 def api(tmp_path):
-    t = TandemHttp(tmp_path, zones("example.com."),
+    t = TandemApi(tmp_path, zones("example.com."),
                    http={"max-clients": MAX_CLIENTS, "max-body": MAX_BODY, "timeout": TIMEOUT})
     with t:
-        t.key()
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                t.connect(timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, t.log_tail()
-                time.sleep(0.05)
         yield t
 
 
@@ -318,7 +265,7 @@ def test_idle_keepalive_connections_are_closed(api):
 
 
 def test_limits_are_configuration_errors_when_out_of_range(tmp_path):
-    t = TandemHttp(tmp_path, zones("example.com."), http={"max-clients": 0, "max-body": 10})
+    t = TandemApi(tmp_path, zones("example.com."), http={"max-clients": 0, "max-body": 10})
     t.prepare()
     r = t.check()
     out = r.stdout + r.stderr

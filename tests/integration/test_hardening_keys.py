@@ -11,13 +11,11 @@ import os
 import socket
 import stat
 import time
-import urllib.error
-import urllib.request
 
 import dns.message
 import dns.opcode
 
-from harness import Key, Remote, Tandem, Zone, zones
+from harness import Key, Remote, Tandem, TandemApi, Zone, zones, tandem_cli
 from harness.ports import free_port
 
 TSIG_SECRET_MAX = 1024  # src/tsig/tsig.h
@@ -26,33 +24,6 @@ API_KEY_MAX = 511       # src/api/http.h
 
 def b64(n):
     return base64.b64encode(os.urandom(n)).decode()
-
-
-class TandemApi(Tandem):
-    """tandemd with http.listen on a free port and its API key in api.key next to the configuration."""
-
-    def __init__(self, *args, **kw):
-        super().__init__(*args, **kw)
-        self.http_port = free_port(host=self.addr)
-
-    @property
-    def key_file(self):
-        return self.dir / "api.key"
-
-    def write_config(self):
-        path = super().write_config()
-        path.write_text(path.read_text() + "http:\n  listen: %s@%d\n  api-key-file: api.key\n"
-                        % (self.addr, self.http_port))
-        return path
-
-    def get(self, path, key):
-        req = urllib.request.Request("http://%s:%d/api/v1/%s" % (self.addr, self.http_port, path),
-                                     headers={"X-API-Key": key})
-        try:
-            with urllib.request.urlopen(req, timeout=5) as r:
-                return r.status
-        except urllib.error.HTTPError as e:
-            return e.code
 
 
 def wait_exit(t, timeout=10):
@@ -115,23 +86,10 @@ def keys_section(path):
     return "keys:\n  - name: fromfile.\n    file: %s\n" % path
 
 
-class TandemKeys(Tandem):
-    """tandemd with extra configuration text appended (a keys: section of the test's own)."""
-
-    def __init__(self, *args, extra="", **kw):
-        super().__init__(*args, **kw)
-        self.extra = extra
-
-    def write_config(self):
-        path = super().write_config()
-        path.write_text(path.read_text() + self.extra)
-        return path
-
-
 def test_a_bind_key_file_with_a_secret_too_long_names_the_file_and_line(tmp_path):
     kf = tmp_path / "long.key"
     kf.write_text("\n\n" + key_file_text("fromfile", b64(TSIG_SECRET_MAX + 1)))
-    t = TandemKeys(tmp_path, zones("example.com."), extra=keys_section(kf))
+    t = Tandem(tmp_path, zones("example.com."), extra_config=keys_section(kf))
     t.prepare()
     r = t.check()
     out = r.stdout + r.stderr
@@ -143,7 +101,7 @@ def test_a_big_bind_key_file_is_read_whole(tmp_path):
     """The key file was read into 16 KiB and the rest dropped: a key further down was 'not there'."""
     kf = tmp_path / "big.key"
     kf.write_text(key_file_text("other", b64(32), pad=20000) + key_file_text("fromfile", b64(32)))
-    t = TandemKeys(tmp_path, zones("example.com."), extra=keys_section(kf))
+    t = Tandem(tmp_path, zones("example.com."), extra_config=keys_section(kf))
     t.prepare()
     r = t.check()
     assert r.returncode == 0, r.stdout + r.stderr
@@ -158,7 +116,7 @@ def start_and_wait_api(t, timeout=10):
         if not t.alive():
             return False
         try:
-            socket.create_connection((t.addr, t.http_port), timeout=0.5).close()
+            t.connect(timeout=0.5).close()
             return True
         except OSError:
             time.sleep(0.05)
@@ -168,20 +126,20 @@ def start_and_wait_api(t, timeout=10):
 def test_an_api_key_longer_than_127_octets_is_used_whole(tmp_path):
     """The key file was read into 128 octets: a 200-character key was cut, and the full key refused."""
     key = "k" * 100 + "K" * 100
-    t = TandemApi(tmp_path, zones("example.com."))
+    t = TandemApi(tmp_path, zones("example.com."), key_file="api.key")
     t.prepare()
     t.key_file.write_text(key + "\n")
     t.key_file.chmod(0o600)
     try:
         assert start_and_wait_api(t), t.log_tail()
-        assert t.get("status", key) == 200
-        assert t.get("status", key[:127]) == 401
+        assert t.call("GET", "status", key=key, timeout=5)[0] == 200
+        assert t.call("GET", "status", key=key[:127], timeout=5)[0] == 401
     finally:
         t.stop()
 
 
 def test_an_api_key_too_long_to_send_is_refused_at_start(tmp_path):
-    t = TandemApi(tmp_path, zones("example.com."))
+    t = TandemApi(tmp_path, zones("example.com."), key_file="api.key")
     t.prepare()
     t.key_file.write_text("a" * (API_KEY_MAX + 1) + "\n")
     t.key_file.chmod(0o600)
@@ -192,7 +150,7 @@ def test_an_api_key_too_long_to_send_is_refused_at_start(tmp_path):
 
 def test_an_api_key_file_others_can_read_is_refused(tmp_path):
     """As ssh refuses an unprotected private key: mode 0644 (or any group/other bit) stops the start."""
-    t = TandemApi(tmp_path, zones("example.com."))
+    t = TandemApi(tmp_path, zones("example.com."), key_file="api.key")
     t.prepare()
     t.key_file.write_text("secret-key-of-the-test\n")
     t.key_file.chmod(0o644)
@@ -203,26 +161,22 @@ def test_an_api_key_file_others_can_read_is_refused(tmp_path):
 
 
 def test_the_api_key_file_made_at_first_start_is_private(tmp_path):
-    t = TandemApi(tmp_path, zones("example.com."))
+    t = TandemApi(tmp_path, zones("example.com."), key_file="api.key")
     try:
         assert start_and_wait_api(t), t.log_tail()
         mode = stat.S_IMODE(os.stat(t.key_file).st_mode)
         assert mode == 0o600
         key = t.key_file.read_text().strip()
-        assert t.get("status", key) == 200
+        assert t.call("GET", "status", key=key, timeout=5)[0] == 200
     finally:
         t.stop()
 
 
 def test_the_cli_refuses_a_key_too_long_rather_than_cut_it(tmp_path):
     """TANDEM_API_KEY was copied into 512 octets: a longer key was sent cut, and refused as wrong (401)."""
-    from harness.servers import BUILD
-    import subprocess
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_API")}
-    env["TANDEM_API_KEY"] = "a" * (API_KEY_MAX + 1)
     port = free_port()
-    r = subprocess.run([str(BUILD / "tandem"), "--server", "127.0.0.1@%d" % port, "status"],
-                       capture_output=True, text=True, timeout=30, env=env)
+    r = tandem_cli("--server", "127.0.0.1@%d" % port, "status", env={"TANDEM_API_KEY": "a" * (API_KEY_MAX + 1)},
+                   timeout=30)
     assert r.returncode != 0
     assert "TANDEM_API_KEY is too long" in r.stderr, r.stderr
 
@@ -232,7 +186,7 @@ def test_a_key_file_under_a_bad_key_name_is_an_error_not_a_crash(tmp_path):
     start) read the file and compare each statement's name with the missing one: SIGSEGV."""
     kf = tmp_path / "ok.key"
     kf.write_text(key_file_text("a.b", b64(32)))
-    t = TandemKeys(tmp_path, zones("example.com."), extra='keys:\n  - name: "a{b."\n    file: %s\n' % kf)
+    t = Tandem(tmp_path, zones("example.com."), extra_config='keys:\n  - name: "a{b."\n    file: %s\n' % kf)
     t.prepare()
     r = t.check()
     out = r.stdout + r.stderr

@@ -20,9 +20,8 @@ import dns.rcode
 import dns.zone
 import pytest
 
-from api_meta_util import TandemApi
 from conftest import skip_peer
-from harness import Acl, Remote, Zone, secondary, xfr
+from harness import Acl, Remote, TandemApi, Zone, secondary, xfr
 from harness.ports import free_port
 
 PROMETHEUS = Path("/usr/bin/prometheus")
@@ -63,9 +62,7 @@ def test_metrics_move_with_queries_transfers_and_notify(tmp_path):
     ns2.zones = [secondary("m.test.", [Remote.of(ns1)], acl=[Acl("127.0.0.1", allow=("notify",))])]
     try:
         for s in (ns1, ns2):
-            s.start()
-            s.wait_ready()
-            s.wait_api()
+            s.serve()
         xfr.wait_serial(ns2, "m.test.", 10)
 
         # The key is required, as for the rest of the API; /api/v1/metrics is the same text.
@@ -164,7 +161,6 @@ def test_a_real_prometheus_scrapes_tandemd(tmp_path):
     (tmp_path / "m.zone").write_text(xfr.zone_text("m.test.", 1))
     prom = None
     with t:
-        t.wait_api()
         for _ in range(5):
             dns.query.udp(dns.message.make_query("www.m.test.", "A"), t.addr, port=t.port, timeout=2)
         pdir = tmp_path / "prometheus"

@@ -29,12 +29,9 @@ the serial and NOTIFYs within a second, and an autosecondary zone is transferred
 created. `only-notify=` (empty) keeps it from NOTIFYing the test zones' NS addresses: only ALSO-NOTIFY.
 """
 
-import json
 import re
 import shutil
 import socket
-import urllib.error
-import urllib.request
 
 import dns.rcode
 import pytest
@@ -119,18 +116,6 @@ def remote(name, server):
     return {"name": name, "address": ["%s@%d" % (server.addr, server.port)], "key": KEY.name}
 
 
-def api_call(t, method, path):
-    """Any method on /api/v1/<path>: (HTTP status, parsed JSON body)."""
-    key = (t.dir / "api.key").read_text().strip()
-    req = urllib.request.Request("http://%s:%d/api/v1/%s" % (t.addr, t.http_port, path), method=method,
-                                 headers={"X-API-Key": key})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, json.loads(r.read().decode() or "null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read().decode() or "null")
-
-
 def zone_text(zone, serial_no, ns, tag=None):
     """A small zone whose NS set is `ns` (absolute names, none inside the zone) and whose tag TXT and www A
     tell which zone answered."""
@@ -200,7 +185,7 @@ def test_powerdns_catalog_producer_to_tandem_consumer(tmp_path):
         assert all(serves(t, z) for z in (a, b, c)) and set(t.api_zones()) == {CAT, a, b, c}
 
         # A catalog's member is the catalog's to remove, not the operator's.
-        assert api_call(t, "DELETE", "zones/c.pdns.test.")[0] == 409
+        assert t.call("DELETE", "zones/c.pdns.test.")[0] == 409
         assert serves(t, c)
 
         # b leaves the catalog: gone from the answers, the API and the store.
@@ -349,7 +334,7 @@ def test_powerdns_primary_to_tandem_autosecondary(tmp_path):
         assert set(zones) == {auto}, zones
         assert zones[auto]["source"] == "autoprimary from sp"
         assert zones[auto]["type"] == "secondary" and zones[auto]["serial"] == 1
-        view = t.api("zones/auto.test.")
+        view = t.get_json("zones/auto.test.")
         assert view["secondary"]["primary_used"] == "127.0.0.1@%d" % pdns.port, view
         assert refused(t, other)
         pdns.wait_log(r"AXFR-out zone 'auto\.test', client '127\.0\.0\.1[^']*', allowed: TSIG signed request")
@@ -401,13 +386,13 @@ def test_powerdns_primary_to_tandem_autosecondary(tmp_path):
         assert zones[auto]["source"] == zones[late]["source"] == "autoprimary from sp"
 
         # DELETE: gone from the answers, the API and the store, and it stays gone after a restart.
-        status, body = api_call(t, "DELETE", "zones/Auto.Test")   # no dot, any case (docs/api.md)
+        status, body, _ = t.call("DELETE", "zones/Auto.Test")   # no dot, any case (docs/api.md)
         assert status == 200, (status, body)
         wait_for("auto.test. gone", lambda: refused(t, auto), 5)
         assert set(t.api_zones()) == {late}
         wait_for("auto.test. gone from the store", lambda: auto not in t.stored_zones()[0], 5)
         assert auto not in t.stored_zones()[2], "auto.test.'s records are still stored"
-        assert api_call(t, "DELETE", "zones/auto.test.")[0] == 404
+        assert t.call("DELETE", "zones/auto.test.")[0] == 404
         t.stop()
         mark = t.log_mark()
         t.start()

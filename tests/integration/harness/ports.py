@@ -7,7 +7,7 @@ import socket
 _given = set()
 
 
-def _bindable(family, host, port):
+def bindable(host, port, family=socket.AF_INET):
     """True when both a UDP and a TCP socket can bind host@port right now."""
     for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
         s = socket.socket(family, kind)
@@ -25,7 +25,7 @@ def _bindable(family, host, port):
 def have_ipv6():
     """True when ::1 is usable on this machine (containers sometimes lack it)."""
     try:
-        return _bindable(socket.AF_INET6, "::1", 0)
+        return bindable("::1", 0, socket.AF_INET6)
     except OSError:
         return False
 
@@ -42,9 +42,9 @@ def free_port(ipv6=False, attempts=50, host="127.0.0.1"):
             probe.close()
         if port in _given or port < 1024:
             continue
-        if not _bindable(socket.AF_INET, host, port):
+        if not bindable(host, port):
             continue
-        if ipv6 and not _bindable(socket.AF_INET6, "::1", port):
+        if ipv6 and not bindable("::1", port, socket.AF_INET6):
             continue
         _given.add(port)
         return port

@@ -369,10 +369,11 @@ class Tandem(Server):
     kind = "tandemd"
     binary = BUILD / "tandemd"
 
-    def __init__(self, workdir, zone_list, workers=2, extra_server=None, **kw):
+    def __init__(self, workdir, zone_list, workers=2, extra_server=None, extra_config="", **kw):
         super().__init__(workdir, zone_list, **kw)
         self.workers = workers
         self.extra_server = dict(extra_server or {})
+        self.extra_config = extra_config   # more top-level sections, as YAML text written after zones:
 
     def write_config(self):
         listen = ", ".join('"%s"' % a for a in _listen_list(self, "%s@%d"))
@@ -401,6 +402,8 @@ class Tandem(Server):
                 lines.append("    acl: [%s]" % ", ".join(self._acl_names[id(a)] for a in z.acl))
             for k, v in z.extra.items():
                 lines.append("    %s: %s" % (k, v))
+        if self.extra_config:
+            lines.append(self.extra_config.rstrip("\n"))
         path = self.dir / "tandem.yaml"
         path.write_text("\n".join(lines) + "\n")
         return path
