@@ -42,7 +42,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import BUILD, REPO, Bind, Knot, Zone  # noqa: E402
+from harness import BUILD, REPO, Bind, Knot, Zone, dnsq  # noqa: E402
 from harness.ports import free_port  # noqa: E402
 
 SIZES = {"hmac-md5": 16, "hmac-sha1": 20, "hmac-sha224": 28, "hmac-sha256": 32, "hmac-sha384": 48,
@@ -202,26 +202,15 @@ def big_zone(folder, records=3000):
     return Zone(BIG, path)
 
 
-def _recv(sock, n):
-    buf = b""
-    while len(buf) < n:
-        part = sock.recv(n - len(buf))
-        if not part:
-            return None
-        buf += part
-    return buf
-
-
 def axfr(port, request, timeout=10.0):
     """Sends a request over TCP and returns the raw answers, up to the closing SOA or an error rcode."""
     msgs, soas = [], 0
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(struct.pack("!H", len(request)) + request)
         while soas < 2:
-            head = _recv(s, 2)
-            if head is None:
+            m = dnsq.tcp_read_msg(s, timeout=None)
+            if m is None:
                 break
-            m = _recv(s, struct.unpack("!H", head)[0])
             msgs.append(m)
             parsed = dns.message.from_wire(m, xfr=True, continue_on_error=True)
             if parsed.rcode() != dns.rcode.NOERROR:
@@ -486,10 +475,10 @@ class StubPrimary:
         with conn:
             conn.settimeout(10)
             while True:
-                head = _recv(conn, 2)
-                if head is None:
+                request = dnsq.tcp_read_msg(conn, timeout=None)
+                if request is None:
                     return
-                for m in self._answer(_recv(conn, struct.unpack("!H", head)[0])):
+                for m in self._answer(request):
                     conn.sendall(struct.pack("!H", len(m)) + m)
 
     def _datagram(self):

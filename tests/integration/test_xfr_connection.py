@@ -24,7 +24,7 @@ import dns.tsig
 import pytest
 
 from harness import Acl, Bind, Key, Knot, Nsd, Remote, Tandem, Zone, secondary
-from harness import xfr
+from harness import dnsq, xfr
 
 KEY = Key.generate("conn-key.", "hmac-sha256")
 ZONES = ["z%02d.conn.test." % i for i in range(40)]
@@ -34,16 +34,6 @@ def _file(tmp_path, zone, serial=1):
     path = tmp_path / (zone + "zone")
     path.write_text(xfr.zone_text(zone, serial, ['tag TXT "%s"' % zone], hosts=20))
     return path
-
-
-def _read_exact(sock, n):
-    buf = b""
-    while len(buf) < n:
-        part = sock.recv(n - len(buf))
-        if not part:
-            return None
-        buf += part
-    return buf
 
 
 def _ask(sock, zone, rdtype, key, serial=None):
@@ -58,9 +48,8 @@ def _ask(sock, zone, rdtype, key, serial=None):
     sock.sendall(struct.pack("!H", len(wire)) + wire)
     msgs, soas, ctx = [], 0, None
     while True:
-        head = _read_exact(sock, 2)
-        assert head is not None, "%s %s: the connection closed before the answer ended" % (zone, rdtype)
-        data = _read_exact(sock, struct.unpack("!H", head)[0])
+        data = dnsq.tcp_read_msg(sock, timeout=None)
+        assert data is not None, "%s %s: the connection closed before the answer ended" % (zone, rdtype)
         m = dns.message.from_wire(data, keyring=keyring, request_mac=q.mac if ctx is None else b"",
                                   xfr=rdtype in ("AXFR", "IXFR"), origin=None, tsig_ctx=ctx,
                                   multi=rdtype in ("AXFR", "IXFR"), one_rr_per_rrset=True)

@@ -117,17 +117,21 @@ def tcp_connect(server, timeout=2.0, addr=None):
     return s
 
 
-def recv_exact(sock, n, deadline):
-    """n bytes from sock, or fewer when the peer closes or the deadline passes."""
+def recv_exact(sock, n, deadline=None):
+    """n bytes from sock, or fewer when the peer closes or the deadline (time.monotonic()) passes. With no
+    deadline the socket's own timeout applies, and raises socket.timeout."""
     buf = b""
     while len(buf) < n:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        sock.settimeout(left)
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            sock.settimeout(left)
         try:
             chunk = sock.recv(n - len(buf))
         except socket.timeout:
+            if deadline is None:
+                raise
             break
         if not chunk:
             break
@@ -136,8 +140,9 @@ def recv_exact(sock, n, deadline):
 
 
 def tcp_read_msg(sock, timeout=2.0):
-    """One length-prefixed DNS message from a TCP stream, or None on close/timeout."""
-    deadline = time.monotonic() + timeout
+    """One length-prefixed DNS message from a TCP stream, or None on close/timeout. timeout None: the
+    socket's own timeout applies (per read), and raises socket.timeout."""
+    deadline = None if timeout is None else time.monotonic() + timeout
     head = recv_exact(sock, 2, deadline)
     if len(head) < 2:
         return None

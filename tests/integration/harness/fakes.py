@@ -26,52 +26,79 @@ import dns.rdatatype
 import dns.rrset
 import dns.zone
 
+from .dnsq import tcp_read_msg
 from .ports import free_port
 
 
-def _read_exact(sock, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            return None
-        buf += chunk
-    return buf
-
-
 def _read_msg(sock):
-    head = _read_exact(sock, 2)
-    if head is None:
-        return None
-    return _read_exact(sock, struct.unpack("!H", head)[0])
+    """One length-prefixed message, None when the client closes; the socket's own timeout raises."""
+    return tcp_read_msg(sock, timeout=None)
 
 
 def _send_msg(sock, wire):
     sock.sendall(struct.pack("!H", len(wire)) + wire)
 
 
-class Proxy:
-    """127.0.0.1@port -> upstream, UDP and TCP. hold_after(n): answers over TCP stop flowing once n bytes have
-    passed (the `held` event is set); release() lets them flow again. Every wait is bounded."""
+class _Peer:
+    """What the fakes share: a UDP and a TCP socket on addr@port (a free port), a thread for each, and
+    close(). A subclass sets up its own state, then calls _listen(); it gives _udp_loop() and
+    _serve_tcp(conn, client) (one thread per connection). Every loop looks at close() at least every
+    0.2 s."""
 
-    def __init__(self, upstream_addr, upstream_port):
-        self.upstream = (upstream_addr, upstream_port)
-        self.addr = "127.0.0.1"
-        self.port = free_port()
-        self.held = threading.Event()
-        self._limit = None
-        self._flow = threading.Event()
-        self._flow.set()
+    backlog = 16
+
+    def _listen(self, addr="127.0.0.1"):
+        self.addr = addr
+        self.port = free_port(host=addr)
         self._stop = threading.Event()
-        self._conns = []
         self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.udp.bind((self.addr, self.port))
         self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.tcp.bind((self.addr, self.port))
-        self.tcp.listen(16)
+        self.tcp.listen(self.backlog)
         for target in (self._udp_loop, self._tcp_loop):
             threading.Thread(target=target, daemon=True).start()
+
+    def _sockets(self):
+        return [self.udp, self.tcp]
+
+    def close(self):
+        self._stop.set()
+        for s in self._sockets():
+            try:
+                s.close()
+            except OSError:
+                pass
+
+    @staticmethod
+    def _readable(sock):
+        r, _, _ = select.select([sock], [], [], 0.2)
+        return bool(r)
+
+    def _tcp_loop(self):
+        while not self._stop.is_set():
+            try:
+                if not self._readable(self.tcp):
+                    continue
+                conn, client = self.tcp.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve_tcp, args=(conn, client), daemon=True).start()
+
+
+class Proxy(_Peer):
+    """127.0.0.1@port -> upstream, UDP and TCP. hold_after(n): answers over TCP stop flowing once n bytes have
+    passed (the `held` event is set); release() lets them flow again. Every wait is bounded."""
+
+    def __init__(self, upstream_addr, upstream_port):
+        self.upstream = (upstream_addr, upstream_port)
+        self.held = threading.Event()
+        self._limit = None
+        self._flow = threading.Event()
+        self._flow.set()
+        self._conns = []
+        self._listen()
 
     def hold_after(self, nbytes):
         self.held.clear()
@@ -84,17 +111,15 @@ class Proxy:
     def close(self):
         self._stop.set()
         self._flow.set()
-        for s in [self.udp, self.tcp] + self._conns:
-            try:
-                s.close()
-            except OSError:
-                pass
+        super().close()
+
+    def _sockets(self):
+        return super()._sockets() + self._conns
 
     def _udp_loop(self):
         while not self._stop.is_set():
             try:
-                r, _, _ = select.select([self.udp], [], [], 0.2)
-                if not r:
+                if not self._readable(self.udp):
                     continue
                 data, client = self.udp.recvfrom(65535)
             except OSError:
@@ -109,18 +134,8 @@ class Proxy:
             finally:
                 up.close()
 
-    def _tcp_loop(self):
-        while not self._stop.is_set():
-            try:
-                r, _, _ = select.select([self.tcp], [], [], 0.2)
-                if not r:
-                    continue
-                client, _ = self.tcp.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._pump, args=(client,), daemon=True).start()
-
-    def _pump(self, client):
+    def _serve_tcp(self, client, _):
+        """Pumps one connection both ways, holding the answers as hold_after() says."""
         try:
             up = socket.create_connection(self.upstream, timeout=5)
         except OSError:
@@ -157,7 +172,7 @@ class Proxy:
             up.close()
 
 
-class FakePrimary:
+class FakePrimary(_Peer):
     """A primary for one zone, on 127.0.0.1 (UDP and TCP), serving the version the test sets.
 
     versions: {serial: zone text}; set_serial() picks the current one. ixfr_mode says how IXFR is answered:
@@ -177,19 +192,9 @@ class FakePrimary:
         self.serial = serial
         self.ixfr_mode = ixfr_mode
         self.per_msg = per_msg
-        self.addr = "127.0.0.1"
-        self.port = free_port()
         self.queries = []        # (proto, qtype name, source address), in order
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind((self.addr, self.port))
-        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind((self.addr, self.port))
-        self.tcp.listen(16)
-        for target in (self._udp_loop, self._tcp_loop):
-            threading.Thread(target=target, daemon=True).start()
+        self._listen()
 
     # ---- the zone
     def _parse(self, text):
@@ -223,14 +228,6 @@ class FakePrimary:
     def count(self, qtype=None):
         with self._lock:
             return sum(1 for q in self.queries if qtype is None or q[1] == qtype)
-
-    def close(self):
-        self._stop.set()
-        for s in (self.udp, self.tcp):
-            try:
-                s.close()
-            except OSError:
-                pass
 
     # ---- answers
     def _note(self, proto, q, source):
@@ -307,8 +304,7 @@ class FakePrimary:
     def _udp_loop(self):
         while not self._stop.is_set():
             try:
-                r, _, _ = select.select([self.udp], [], [], 0.2)
-                if not r:
+                if not self._readable(self.udp):
                     continue
                 data, client = self.udp.recvfrom(65535)
                 q = dns.message.from_wire(data)
@@ -318,18 +314,8 @@ class FakePrimary:
                 if self._stop.is_set():
                     return
 
-    def _tcp_loop(self):
-        while not self._stop.is_set():
-            try:
-                r, _, _ = select.select([self.tcp], [], [], 0.2)
-                if not r:
-                    continue
-                conn, client = self.tcp.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve_tcp, args=(conn, client[0]), daemon=True).start()
-
-    def _serve_tcp(self, conn, source):
+    def _serve_tcp(self, conn, client):
+        source = client[0]
         conn.settimeout(5)
         try:
             while True:
@@ -354,7 +340,7 @@ class FakePrimary:
             conn.close()
 
 
-class ScriptedPrimary:
+class ScriptedPrimary(_Peer):
     """A peer on 127.0.0.1 (UDP and TCP) that answers every query with what `script(q, proto)` returns: an
     iterable (a generator may never end) of items, each
 
@@ -368,36 +354,20 @@ class ScriptedPrimary:
     (proto, qname text, qtype text); `open_tcp` is the number of TCP connections being served. A stream
     stops when the client goes away or close() is called: every wait is bounded."""
 
+    backlog = 128
+
     def __init__(self, script, addr="127.0.0.1"):
         self.script = script
-        self.addr = addr
-        self.port = free_port(host=addr)
         self.queries = []
         self.open_tcp = 0
         self.max_open_tcp = 0
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind((self.addr, self.port))
-        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind((self.addr, self.port))
-        self.tcp.listen(128)
-        for target in (self._udp_loop, self._tcp_loop):
-            threading.Thread(target=target, daemon=True).start()
+        self._listen(addr)
 
     def count(self, qtype=None, proto=None):
         with self._lock:
             return sum(1 for q in self.queries
                        if (qtype is None or q[2] == qtype) and (proto is None or q[0] == proto))
-
-    def close(self):
-        self._stop.set()
-        for s in (self.udp, self.tcp):
-            try:
-                s.close()
-            except OSError:
-                pass
 
     def _note(self, proto, q):
         with self._lock:
@@ -410,8 +380,7 @@ class ScriptedPrimary:
     def _udp_loop(self):
         while not self._stop.is_set():
             try:
-                r, _, _ = select.select([self.udp], [], [], 0.2)
-                if not r:
+                if not self._readable(self.udp):
                     continue
                 data, client = self.udp.recvfrom(65535)
                 q = dns.message.from_wire(data)
@@ -428,17 +397,6 @@ class ScriptedPrimary:
                         pass
                     break
 
-    def _tcp_loop(self):
-        while not self._stop.is_set():
-            try:
-                r, _, _ = select.select([self.tcp], [], [], 0.2)
-                if not r:
-                    continue
-                conn, _ = self.tcp.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve_tcp, args=(conn,), daemon=True).start()
-
     def _client_gone(self, conn):
         r, _, _ = select.select([conn], [], [], 0)
         if not r:
@@ -448,7 +406,7 @@ class ScriptedPrimary:
         except OSError:
             return True
 
-    def _serve_tcp(self, conn):
+    def _serve_tcp(self, conn, _):
         with self._lock:
             self.open_tcp += 1
             self.max_open_tcp = max(self.max_open_tcp, self.open_tcp)
