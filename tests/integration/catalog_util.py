@@ -8,7 +8,6 @@ so that it can name the server's own port and folder and be changed between relo
 """
 
 import json
-import os
 import socket
 import subprocess
 import time
@@ -81,16 +80,6 @@ def catalog_text(catalog, serial, members, version="2", extra=()):
             lines.append('group.%s.zones TXT "%s"' % (m[1], m[2]))
     lines += list(extra)
     return "\n".join(lines) + "\n"
-
-
-def write_file(path, text):
-    """Writes a file and moves its mtime forward (Knot and Tandem may compare mtimes within a second)."""
-    path = str(path)
-    old = os.stat(path).st_mtime if os.path.exists(path) else 0
-    with open(path, "w") as f:
-        f.write(text)
-    t = max(time.time(), old + 1)
-    os.utime(path, (t, t))
 
 
 def fqdn(name):

@@ -131,14 +131,7 @@ def pytest_runtest_makereport(item, call):
 
 def start_server(cls, workdir, **kw):
     """Starts and waits for a server; stops it again when it does not become ready."""
-    s = cls(workdir, zones(*TEST_ZONES), **kw)
-    s.start()
-    try:
-        s.wait_ready()
-    except Exception:
-        s.stop()
-        raise
-    return s
+    return cls(workdir, zones(*TEST_ZONES), **kw).serve()
 
 
 @pytest.fixture(scope="module")

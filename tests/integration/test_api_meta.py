@@ -72,9 +72,7 @@ def test_tsig_keys_made_listed_used_kept_and_deleted(api):
 
     # Kept across a restart.
     api.stop()
-    api.start()
-    api.wait_ready()
-    api.wait_api()
+    api.serve()
     st, body, _ = api.call("GET", "keys")
     assert [k["name"] for k in body["keys"]] == ["cfg-key.", "given.key.", "made.key."]
     assert signed_query(api, made).rcode() == dns.rcode.NOERROR
@@ -100,9 +98,7 @@ def test_tsig_keys_made_listed_used_kept_and_deleted(api):
     st, _, _ = api.call("DELETE", "keys/made.key")
     assert st == 404
     api.stop()
-    api.start()
-    api.wait_ready()
-    api.wait_api()
+    api.serve()
     assert [k["name"] for k in api.call("GET", "keys")[1]["keys"]] == ["cfg-key.", "given.key."]
 
 
@@ -174,9 +170,7 @@ def test_api_keys_scopes_zones_log_and_restart(api):
 
     # Kept across a restart; a deleted key is refused at once.
     api.stop()
-    api.start()
-    api.wait_ready()
-    api.wait_api()
+    api.serve()
     assert api.call("GET", "zones", key=rk["key"])[0] == 200
     st, _, _ = api.call("DELETE", "apikeys/reader")
     assert st == 200

@@ -21,7 +21,8 @@ import re
 import time
 
 from catalog_util import (KEY, SHARED_MEMBER, BindC, KnotC, TandemC, axfr_names, catalog_text,
-                          member_text, pss_kib, refused, serves, sweep, wait_for, write_file, www)
+                          member_text, pss_kib, refused, serves, sweep, wait_for, www)
+from harness.xfr import write_zone
 
 CAT = "cat.test."
 
@@ -81,11 +82,11 @@ class KnotPrimary:
         return self.zones / (zone.rstrip(".") + ".zone")
 
     def write_member(self, zone, serial=1, tag=None):
-        write_file(self.path(zone), member_text(zone, serial, tag))
+        write_zone(self.path(zone), member_text(zone, serial, tag))
 
     def catalog(self, serial, members, catalog=CAT, reload=True, **kw):
         """Writes the catalog zone file (members: (zone, id[, group])) and has Knot read it."""
-        write_file(self.path(catalog), catalog_text(catalog, serial, members, **kw))
+        write_zone(self.path(catalog), catalog_text(catalog, serial, members, **kw))
         if reload:
             self.knot.knotc("zone-reload", catalog)
 

@@ -2,11 +2,9 @@
 members in group "open" may be transferred by 127.0.0.3, others follow the catalog zone's own settings.
 Two tandemd: a producer on 127.0.0.1, a consumer on 127.0.0.2."""
 
-import os
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 import dns.message
 import dns.query
@@ -15,10 +13,8 @@ import dns.xfr
 import dns.zone
 import pytest
 
+from harness import BUILD, stop_process
 from harness.ports import free_port
-
-REPO = Path(__file__).resolve().parents[2]
-BUILD = Path(os.environ.get("TANDEM_BUILD", REPO / "build"))
 
 MEMBER = """$TTL 300
 @ SOA ns1 hostmaster 1 3600 600 86400 300
@@ -34,16 +30,6 @@ def start(workdir, text):
     log = open(workdir / "log", "w")
     return subprocess.Popen([str(BUILD / "tandemd"), "-c", "t.yaml"], cwd=workdir,
                             stdout=subprocess.DEVNULL, stderr=log)
-
-
-def stop(proc):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(8)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 def serves(addr, port, name):
@@ -68,12 +54,42 @@ def axfr_rcode(addr, port, zone, source):
     return r.rcode()
 
 
+def producer_head(pport, cport, server_extra=""):
+    """The producer's (127.0.0.1) server:, remotes: and acls: sections: the consumer is a remote, and an
+    ACL that lets it transfer."""
+    return f"""server:
+  listen: [127.0.0.1@{pport}]
+  data-dir: var
+  workers: 1
+{server_extra}remotes:
+  - name: consumer
+    address: [127.0.0.2@{cport}]
+acls:
+  - name: consumer
+    address: [127.0.0.2]
+    allow: [transfer]
+"""
+
+
+def consumer_head(cport, pport):
+    """The consumer's (127.0.0.2, its transfers from there) server: and remotes: sections."""
+    return f"""server:
+  listen: [127.0.0.2@{cport}]
+  source-address: 127.0.0.2
+  data-dir: var
+  workers: 1
+remotes:
+  - name: producer
+    address: [127.0.0.1@{pport}]
+"""
+
+
 @pytest.fixture
 def pair(tmp_path):
     procs = []
     yield tmp_path, procs
     for p in procs:
-        stop(p)
+        stop_process(p, 8)
 
 
 def test_group_template_applies_to_its_members_only(pair):
@@ -81,18 +97,7 @@ def test_group_template_applies_to_its_members_only(pair):
     pport, cport = free_port(host="127.0.0.1"), free_port(host="127.0.0.2")
     (tmp / "p").mkdir()
     (tmp / "p" / "member.zone").write_text(MEMBER)
-    procs.append(start(tmp / "p", f"""server:
-  listen: [127.0.0.1@{pport}]
-  data-dir: var
-  workers: 1
-remotes:
-  - name: consumer
-    address: [127.0.0.2@{cport}]
-acls:
-  - name: consumer
-    address: [127.0.0.2]
-    allow: [transfer]
-zones:
+    procs.append(start(tmp / "p", producer_head(pport, cport) + """zones:
   - name: cat.test.
     type: primary
     catalog: produce
@@ -108,15 +113,7 @@ zones:
     member-of: cat.test.
     acl: [consumer]
 """))
-    procs.append(start(tmp / "c", f"""server:
-  listen: [127.0.0.2@{cport}]
-  source-address: 127.0.0.2
-  data-dir: var
-  workers: 1
-remotes:
-  - name: producer
-    address: [127.0.0.1@{pport}]
-acls:
+    procs.append(start(tmp / "c", consumer_head(cport, pport) + """acls:
   - name: third
     address: [127.0.0.3]
     allow: [transfer]
@@ -143,18 +140,7 @@ zones:
 
 
 def producer_conf(pport, cport, catalog_of_z):
-    return f"""server:
-  listen: [127.0.0.1@{pport}]
-  data-dir: var
-  workers: 1
-remotes:
-  - name: consumer
-    address: [127.0.0.2@{cport}]
-acls:
-  - name: consumer
-    address: [127.0.0.2]
-    allow: [transfer]
-zones:
+    return producer_head(pport, cport) + f"""zones:
   - name: a.cat.
     type: primary
     catalog: produce
@@ -181,15 +167,7 @@ def test_a_zone_moved_between_catalogs_keeps_its_data(pair):
     (tmp / "p" / "member.zone").write_text(MEMBER)
     producer = start(tmp / "p", producer_conf(pport, cport, "a.cat."))
     procs.append(producer)
-    procs.append(start(tmp / "c", f"""server:
-  listen: [127.0.0.2@{cport}]
-  source-address: 127.0.0.2
-  data-dir: var
-  workers: 1
-remotes:
-  - name: producer
-    address: [127.0.0.1@{pport}]
-zones:
+    procs.append(start(tmp / "c", consumer_head(cport, pport) + """zones:
   - name: a.cat.
     type: secondary
     catalog: consume
@@ -227,19 +205,7 @@ def test_server_wide_catalog_lists_every_primary_zone(pair):
     (tmp / "p" / "member.zone").write_text(MEMBER)
 
     def conf(zones):
-        text = f"""server:
-  listen: [127.0.0.1@{pport}]
-  data-dir: var
-  workers: 1
-  catalog: all.cat.
-remotes:
-  - name: consumer
-    address: [127.0.0.2@{cport}]
-acls:
-  - name: consumer
-    address: [127.0.0.2]
-    allow: [transfer]
-zones:
+        text = producer_head(pport, cport, "  catalog: all.cat.\n") + """zones:
   - name: all.cat.
     type: primary
     catalog: produce
@@ -252,15 +218,7 @@ zones:
 
     producer = start(tmp / "p", conf(["one.test.", "two.test."]))
     procs.append(producer)
-    procs.append(start(tmp / "c", f"""server:
-  listen: [127.0.0.2@{cport}]
-  source-address: 127.0.0.2
-  data-dir: var
-  workers: 1
-remotes:
-  - name: producer
-    address: [127.0.0.1@{pport}]
-zones:
+    procs.append(start(tmp / "c", consumer_head(cport, pport) + """zones:
   - name: all.cat.
     type: secondary
     catalog: consume

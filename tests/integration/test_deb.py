@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from conftest import skip_machine
-from harness import BUILD
+from harness import BUILD, stop_process
 from harness import xfr
 from harness.servers import REPO
 
@@ -129,15 +129,6 @@ def _dig_until(addr, name, timeout=10.0):
     return out
 
 
-def _stop(proc):
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-
-
 def _uid_of(pid):
     for line in Path("/proc/%d/status" % pid).read_text().splitlines():
         if line.startswith("Uid:"):
@@ -175,7 +166,7 @@ def test_unpacked_package_serves_port_53_without_root(deb):
             assert " 7 " in answer, (answer, (work / "tandemd.log").read_text())
             assert _uid_of(proc.pid) == pwd.getpwnam(user).pw_uid
         finally:
-            _stop(proc)
+            stop_process(proc)
         # Without the capability the same user cannot bind port 53: the capability is what does it.
         conf = work / "tandem.yaml"
         pw = pwd.getpwnam(user)
@@ -235,7 +226,7 @@ def test_real_install_and_purge(deb):
             answer = _dig_until(addr, "inst.test.")
             assert " 7 " in answer, (answer, (work / "tandemd.log").read_text())
         finally:
-            _stop(proc)
+            stop_process(proc)
     finally:
         p = subprocess.run(["dpkg", "--purge", "tandem"], capture_output=True, text=True, timeout=300)
         if work is not None:

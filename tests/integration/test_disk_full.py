@@ -12,8 +12,9 @@ import subprocess
 
 import pytest
 
-from catalog_util import TandemC, wait_for, write_file
+from catalog_util import TandemC, wait_for
 from harness import dnsq
+from harness.xfr import write_zone
 
 ZONE = "full.test."
 
@@ -66,7 +67,7 @@ def serial(server):
 
 def test_a_full_disk_keeps_the_served_version_and_the_change_lands_when_there_is_room(tmp_path, small_disk):
     zfile = tmp_path / "full.test.zone"
-    write_file(zfile, zone_text(1))
+    write_zone(zfile, zone_text(1))
 
     def conf(t):
         return {"server": t.server_section(), "http": t.http_section(),
@@ -78,7 +79,7 @@ def test_a_full_disk_keeps_the_served_version_and_the_change_lands_when_there_is
         assert t.get_json("status")["store"]["ok"] is True
         filler = fill(small_disk)
         mark = t.log_mark()
-        write_file(zfile, zone_text(2))
+        write_zone(zfile, zone_text(2))
         t.reload()
         t.wait_log(r"full\.test\.: store: .*disk full", mark=mark)
         t.wait_log(r"full\.test\.: the change is not served until it is stored; trying again in 2 s",

@@ -459,14 +459,7 @@ def signed(tmp_path_factory):
 
 
 def _serve(cls, workdir, signed):
-    s = cls(workdir, dnssec_zones.harness_zones(signed))
-    s.start()
-    try:
-        s.wait_ready()
-    except Exception:
-        s.stop()
-        raise
-    return s
+    return cls(workdir, dnssec_zones.harness_zones(signed)).serve()
 
 
 @pytest.fixture(scope="module")

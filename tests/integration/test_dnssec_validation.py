@@ -181,13 +181,7 @@ def server(request, signing, tmp_path_factory):
     cls = {"knot": Knot, "tandem": Tandem}[request.param]
     if not shutil.which(str(cls.binary)):
         pytest.skip("%s is not installed" % cls.binary)
-    s = cls(tmp_path_factory.mktemp(request.param), signing.zones)
-    s.start()
-    try:
-        s.wait_ready()
-    except Exception:
-        s.stop()
-        raise
+    s = cls(tmp_path_factory.mktemp(request.param), signing.zones).serve()
     yield s
     s.stop()
 
@@ -200,13 +194,7 @@ def _stubs(server):
 def unbound(server, signing, tmp_path_factory):
     if not have(UNBOUND):
         pytest.skip("unbound is not installed")
-    u = Unbound(tmp_path_factory.mktemp("unbound-" + server.kind), _stubs(server), signing.anchors)
-    u.start()
-    try:
-        u.wait_ready()
-    except Exception:
-        u.stop()
-        raise
+    u = Unbound(tmp_path_factory.mktemp("unbound-" + server.kind), _stubs(server), signing.anchors).serve()
     yield u
     u.stop()
 

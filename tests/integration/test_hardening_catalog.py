@@ -16,7 +16,7 @@ import re
 import dns.rcode
 import pytest
 
-from catalog_util import TandemC, catalog_text, wait_for, write_file
+from catalog_util import TandemC, catalog_text, wait_for
 from harness import ZONES, dnsq, xfr
 from harness.fakes import FakePrimary
 
@@ -138,13 +138,13 @@ def test_a_membership_change_reads_no_zone_file(catalog_primary, tmp_path):
                             2: catalog_text(CAT, 2, [("a.test.", "a"), ("b.test.", "b")])}, 1)
     t = consumer(tmp_path, fake, extra_zones=local)
     for z in local:
-        write_file(t.dir / "zones" / ("%s.zone" % z.rstrip(".")), zone_file(z, 1, 4000))
+        xfr.write_zone(t.dir / "zones" / ("%s.zone" % z.rstrip(".")), zone_file(z, 1, 4000))
     size = sum((t.dir / "zones" / ("%s.zone" % z.rstrip("."))).stat().st_size for z in local)
     with t:
         wait_for("a.test. provisioned", lambda: "a.test." in names(t), 15)
         before = xfr.soa_serial(t, HERE)
         path = t.dir / "zones" / "example.com.zone"
-        write_file(path, path.read_text().replace(str(before), str(before + 1), 1))
+        xfr.write_zone(path, path.read_text().replace(str(before), str(before + 1), 1))
         read0 = rchar(t.pid)
         change(t, fake, 2)
         wait_for("b.test. provisioned", lambda: "b.test." in names(t), 10)

@@ -20,6 +20,7 @@ import dns.rdatatype
 import dns.tsig
 import dns.tsigkeyring
 
+from hardening_util import rss_kib
 from harness import Remote, Tandem, Zone, secondary, zones
 from harness import dnsq
 from harness.ports import free_port
@@ -28,14 +29,6 @@ from harness.ports import free_port
 LOG_LIMIT_LINES = 10
 LOG_LIMIT_WINDOW = 5
 FLOOD = 3000
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def flood_udp(server, wire, count, other_check):

@@ -18,7 +18,6 @@ Each attack is measured on the running server (RSS from /proc/PID/status, thread
 it runs, and a bound asserted; another zone is answered meanwhile.
 """
 
-import os
 import re
 import socket
 import time
@@ -36,6 +35,7 @@ import dns.rrset
 import pytest
 
 from catalog_util import TandemC, wait_for
+from hardening_util import rss_kib, threads
 from harness import ZONES, dnsq, xfr
 from harness.fakes import ScriptedPrimary
 
@@ -108,18 +108,6 @@ class Zones:
 
 
 # ---------------------------------------------------------------------------------------------- server
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def threads(pid):
-    return len(os.listdir("/proc/%d/task" % pid))
-
 
 def connections_to(port):
     """TCP connections established to 127.0.0.1@port, seen from their client side (/proc/net/tcp)."""

@@ -26,14 +26,7 @@ from hardening_util import (ZONE, LimitedTandem, answered, connect, cpu_seconds,
 
 def start(tmp_path, zone_list=None, hosts=2000, **kw):
     kw.setdefault("tcp_idle_timeout", 2)
-    t = Tandem(tmp_path, zone_list or [hard_zone(tmp_path / "hard.zone", hosts)], **kw)
-    t.start()
-    try:
-        t.wait_ready()
-    except Exception:
-        t.stop()
-        raise
-    return t
+    return Tandem(tmp_path, zone_list or [hard_zone(tmp_path / "hard.zone", hosts)], **kw).serve()
 
 
 def flood(socks, data, seconds):

@@ -30,13 +30,7 @@ def server(tmp_path_factory):
     d = tmp_path_factory.mktemp("hardwire")
     zone = hard_zone(d / "hard.zone")
     zone.acl = [Acl(address=("127.0.0.1",), key=KEY, allow=("transfer",))]
-    t = Tandem(d, [zone], workers=2, tcp_idle_timeout=5)
-    t.start()
-    try:
-        t.wait_ready()
-    except Exception:
-        t.stop()
-        raise
+    t = Tandem(d, [zone], workers=2, tcp_idle_timeout=5).serve()
     yield t
     t.stop()
 

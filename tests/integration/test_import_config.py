@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from conftest import skip_peer
-from harness import BUILD, Acl, Bind, Key, Knot, Nsd, Remote, Zone, secondary
+from harness import BUILD, Acl, Bind, Key, Knot, Nsd, Remote, Zone, secondary, stop_process
 from harness import xfr
 from harness.ports import free_port
 
@@ -88,12 +88,7 @@ def test_converted_secondary_replicates_from_the_same_server(tmp_path, cls):
             primary.reload_zone(ZONE)
             xfr.wait_serial(me, ZONE, 2, timeout=20)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+            stop_process(proc)
             log.close()
 
 

@@ -21,7 +21,7 @@ import dns.zone
 import pytest
 
 from conftest import skip_peer
-from harness import Acl, Remote, TandemApi, Zone, secondary, xfr
+from harness import Acl, Remote, TandemApi, Zone, secondary, stop_process, xfr
 from harness.ports import free_port
 
 PROMETHEUS = Path("/usr/bin/prometheus")
@@ -197,10 +197,5 @@ def test_a_real_prometheus_scrapes_tandemd(tmp_path):
             zones = prometheus_query(port, 'tandem_zones{role="primary",state="ok"}')
             assert zones and zones[0]["value"][1] == "1"
         finally:
-            prom.terminate()
-            try:
-                prom.wait(10)
-            except subprocess.TimeoutExpired:
-                prom.kill()
-                prom.wait(5)
+            stop_process(prom)
             log.close()

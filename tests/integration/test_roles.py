@@ -2,11 +2,9 @@
 primary keeps its data and its journal; a primary turned into a secondary of another server keeps
 serving and follows its new primary. Two tandemd, 127.0.0.1 and 127.0.0.2, driven by config reloads."""
 
-import os
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 import dns.message
 import dns.query
@@ -14,10 +12,8 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
+from harness import BUILD, stop_process
 from harness.ports import free_port
-
-REPO = Path(__file__).resolve().parents[2]
-BUILD = Path(os.environ.get("TANDEM_BUILD", REPO / "build"))
 
 ZONE = """$ORIGIN roles.test.
 $TTL 300
@@ -52,12 +48,7 @@ class Daemon:
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+            stop_process(self.proc, 5)
 
     def ask(self, name, rdtype="A"):
         q = dns.message.make_query(name, rdtype)

@@ -120,8 +120,8 @@ class ApiClient:
 
 class TandemApi(ApiClient, Tandem):
     """tandemd with http.listen on a free port of its address and the API key in key_file (var/api.key,
-    tandemd's default place, unless told); http is more `http:` settings ({"max-body": 1024}). Used as a
-    context manager it also waits for the API."""
+    tandemd's default place, unless told); http is more `http:` settings ({"max-body": 1024}). serve(), and
+    so `with`, waits for the API too."""
 
     def __init__(self, workdir, zone_list, key_file="var/api.key", http=None, **kw):
         super().__init__(workdir, zone_list, **kw)
@@ -138,15 +138,11 @@ class TandemApi(ApiClient, Tandem):
         return path
 
     def serve(self):
-        """Starts it and waits until its zones and its API answer; stopped again when either fails."""
-        self.start()
+        """Starts it and waits until its zones and its API answer; stopped again when either does not."""
+        super().serve()
         try:
-            self.wait_ready()
             self.wait_api()
         except Exception:
             self.stop()
             raise
         return self
-
-    def __enter__(self):
-        return self.serve()

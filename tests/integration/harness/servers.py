@@ -147,6 +147,17 @@ def zones(*names):
     return [Zone(n) for n in names]
 
 
+def stop_process(proc, timeout=10.0):
+    """SIGTERM to a process the test started itself, SIGKILL when it has not exited within timeout; its exit
+    status. For helpers that are no Server (a resolver, Prometheus, a packaged tandemd)."""
+    proc.terminate()
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait(5)
+
+
 class Server:
     """What every implementation shares: folders, process, readiness, logs, queries."""
 
@@ -309,7 +320,8 @@ class Server:
         if self._log is not None:
             self._log.write(("==== harness: %s\n" % text).encode())
 
-    def __enter__(self):
+    def serve(self):
+        """Starts the server and waits until it is ready (wait_ready); stops it again when it is not."""
         self.start()
         try:
             self.wait_ready()
@@ -317,6 +329,9 @@ class Server:
             self.stop()
             raise
         return self
+
+    def __enter__(self):
+        return self.serve()
 
     def __exit__(self, *exc):
         self.stop()
