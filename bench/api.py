@@ -20,8 +20,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import dns.message  # noqa: E402
 import dns.query  # noqa: E402
 
-from harness import Remote, Zone  # noqa: E402
-from test_api_records import TandemApi, started  # noqa: E402
+from harness import Remote, TandemApi, Zone  # noqa: E402
 
 ZONE = "big.test."
 
@@ -38,7 +37,7 @@ def one_round(s, notify_sock, i):
     name = "bench%d.%s" % (i, ZONE)
     q = dns.message.make_query(name, "A")
     t0 = time.monotonic()
-    st, _, j = s.call("PATCH", "/zones/%s/records" % ZONE, {"rrsets": [
+    st, j, _ = s.call("PATCH", "zones/%s/records" % ZONE, {"rrsets": [
         {"name": name, "type": "A", "ttl": 60, "changetype": "add", "records": ["192.0.2.9"]}]})
     assert st == 200, j
     served = notify = None
@@ -56,7 +55,7 @@ def one_round(s, notify_sock, i):
             except BlockingIOError:
                 pass
     t1 = time.monotonic()
-    st, _, j = s.call("GET", "/zones/%s/records?limit=100" % ZONE)
+    st, j, _ = s.call("GET", "zones/%s/records?limit=100" % ZONE)
     page = time.monotonic() - t1
     assert st == 200 and len(j["rrsets"]) == 100
     return served * 1e3, notify * 1e3, page * 1e3
@@ -77,13 +76,13 @@ def run(records, rounds, tandemd):
                       name="api-bench")
         s.binary = tandemd
         s.ready_timeout = 600
-        started(s)
+        s.serve()
         try:
             # The order of a large zone's names is made ahead on a thread after the load
             # (server/apiorder.h): the first page asked for SETTLE s after the start finds it.
             time.sleep(SETTLE)
             t = time.monotonic()
-            s.call("GET", "/zones/%s/records?limit=100" % ZONE)
+            s.call("GET", "zones/%s/records?limit=100" % ZONE)
             first_sort = (time.monotonic() - t) * 1e3
             while True:   # NOTIFY of the load
                 try:
