@@ -76,6 +76,20 @@ class _Peer:
         r, _, _ = select.select([sock], [], [], 0.2)
         return bool(r)
 
+    def _udp_queries(self):
+        """(query, client) of every datagram that reads as a DNS message, until close()."""
+        while not self._stop.is_set():
+            try:
+                if not self._readable(self.udp):
+                    continue
+                data, client = self.udp.recvfrom(65535)
+                q = dns.message.from_wire(data)
+            except Exception:  # a closed socket at the end, or a query it cannot parse
+                if self._stop.is_set():
+                    return
+                continue
+            yield q, client
+
     def _tcp_loop(self):
         while not self._stop.is_set():
             try:
@@ -302,15 +316,11 @@ class FakePrimary(_Peer):
         return [self._response(q, [], dns.rcode.NOTIMP)]
 
     def _udp_loop(self):
-        while not self._stop.is_set():
+        for q, client in self._udp_queries():
             try:
-                if not self._readable(self.udp):
-                    continue
-                data, client = self.udp.recvfrom(65535)
-                q = dns.message.from_wire(data)
                 for wire in self._answer(q, "udp", client[0])[:1]:
                     self.udp.sendto(wire, client)
-            except Exception:  # a closed socket at the end, or a query it cannot parse
+            except Exception:  # a closed socket at the end
                 if self._stop.is_set():
                     return
 
@@ -378,16 +388,7 @@ class ScriptedPrimary(_Peer):
         self._stop.wait(secs)
 
     def _udp_loop(self):
-        while not self._stop.is_set():
-            try:
-                if not self._readable(self.udp):
-                    continue
-                data, client = self.udp.recvfrom(65535)
-                q = dns.message.from_wire(data)
-            except Exception:
-                if self._stop.is_set():
-                    return
-                continue
+        for q, client in self._udp_queries():
             self._note("udp", q)
             for item in self.script(q, "udp") or ():
                 if isinstance(item, bytes):

@@ -149,7 +149,7 @@ def zones(*names):
 
 def stop_process(proc, timeout=10.0):
     """SIGTERM to a process the test started itself, SIGKILL when it has not exited within timeout; its exit
-    status. For helpers that are no Server (a resolver, Prometheus, a packaged tandemd)."""
+    status. For processes that are no Server (Prometheus, a packaged or hand-configured tandemd)."""
     proc.terminate()
     try:
         return proc.wait(timeout)
