@@ -112,7 +112,7 @@ static int make_change(const conf_zone_t *cz, const zone_contents_t *base, rrlis
 }
 
 static int load_stored(store_t *store, const conf_zone_t *cz, const uint8_t *apex,
-                       zone_contents_t **out, bool *pending);
+                       zone_contents_t **out, bool *pending, bool quiet);
 
 typedef struct {
 	zone_contents_t *z;
@@ -215,8 +215,8 @@ static int commit_version(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t 
 		goto out;
 	}
 	if (!same)
-		log_info("%s: %s, serial %u, %zu records", cz->name, what, zone_serial(z),
-		         zone_record_count(z));
+		log_msg(zl->quiet ? LOG_DEBUG : LOG_INFO, "%s: %s, serial %u, %zu records", cz->name, what,
+		        zone_serial(z), zone_record_count(z));
 	if (!same) {
 		*out = z;
 		z = NULL;
@@ -246,7 +246,8 @@ int zoneload_generated(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t *li
 		return ret;
 	}
 	/* After a restart the base is what the store holds, so the serial and journal go on. */
-	if (current == NULL && load_stored(zl->store, cz, apex, &stored, zl->pending) == TDM_OK)
+	if (current == NULL &&
+	    load_stored(zl->store, cz, apex, &stored, zl->pending, zl->quiet) == TDM_OK)
 		current = stored;
 	ret = commit_version(zl, cz, list, z, current, "", NULL, "catalog written", out);
 	if (ret == TDM_OK && *out == NULL && stored != NULL) {
@@ -258,7 +259,7 @@ int zoneload_generated(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t *li
 }
 
 static int load_stored(store_t *store, const conf_zone_t *cz, const uint8_t *apex,
-                       zone_contents_t **out, bool *pending)
+                       zone_contents_t **out, bool *pending, bool quiet)
 {
 	size_t replayed = 0;
 	rrlist_t *list = NULL;
@@ -277,8 +278,8 @@ static int load_stored(store_t *store, const conf_zone_t *cz, const uint8_t *ape
 	if (ret != TDM_OK)
 		log_err("%s: stored zone unusable (%s)", cz->name, tdm_strerror(ret));
 	else
-		log_info("%s: loaded from the store, serial %u, %zu records", cz->name,
-		         zone_serial(*out), zone_record_count(*out));
+		log_msg(quiet ? LOG_DEBUG : LOG_INFO, "%s: loaded from the store, serial %u, %zu records",
+		        cz->name, zone_serial(*out), zone_record_count(*out));
 	return ret;
 }
 
@@ -427,7 +428,7 @@ static int import_prepared(const zoneload_t *zl, const conf_zone_t *cz, const ui
 	 * while the server was down), so the journal keeps its continuity. */
 	zone_contents_t *stored_version = NULL;
 	if (current == NULL && stored &&
-	    load_stored(zl->store, cz, apex, &stored_version, NULL) == TDM_OK)
+	    load_stored(zl->store, cz, apex, &stored_version, NULL, zl->quiet) == TDM_OK)
 		current = stored_version;
 	char what[NAME_TEXT_MAX + 64];
 	snprintf(what, sizeof(what), "loaded from %s (parsed and checked in %.0f ms)", cz->file,
@@ -438,7 +439,7 @@ static int import_prepared(const zoneload_t *zl, const conf_zone_t *cz, const ui
 	prep->z = NULL;
 	zone_contents_free(stored_version);
 	if (ret == TDM_OK && stored_version != NULL && *out == NULL)
-		ret = load_stored(zl->store, cz, apex, out, zl->pending);
+		ret = load_stored(zl->store, cz, apex, out, zl->pending, zl->quiet);
 	return ret;
 }
 
@@ -453,7 +454,8 @@ int zoneload_configured(const zoneload_t *zl, const conf_zone_t *cz,
 		return TDM_EINVAL;
 	name_copy_lower(apex, apex);
 	if (cz->file == NULL)
-		return current != NULL ? TDM_OK : load_stored(zl->store, cz, apex, out, zl->pending);
+		return current != NULL ? TDM_OK
+		                       : load_stored(zl->store, cz, apex, out, zl->pending, zl->quiet);
 	store_zone_meta_t meta;
 	bool stored = store_zone_meta(zl->store, cz->name, &meta) == TDM_OK;
 	/* The file as looked at ahead on another thread (server/zoneprep.h), or now. */
@@ -481,13 +483,13 @@ int zoneload_configured(const zoneload_t *zl, const conf_zone_t *cz,
 		log_warn("%s: zone file %s is behind the dynamic updates in the store: serving the store's "
 		         "version, the file is written again (an edit made to it meanwhile is in %s.bak)",
 		         cz->name, cz->file, cz->file);
-		ret = load_stored(zl->store, cz, apex, out, zl->pending);
+		ret = load_stored(zl->store, cz, apex, out, zl->pending, zl->quiet);
 		break;
 	case ZONELOAD_PREP_UNCHANGED:
 		if (zl->stats != NULL)
 			zl->stats->unchanged++;
 		if (current == NULL)
-			ret = load_stored(zl->store, cz, apex, out, zl->pending);
+			ret = load_stored(zl->store, cz, apex, out, zl->pending, zl->quiet);
 		break;
 	case ZONELOAD_PREP_SAME:
 		if (zl->stats != NULL)
@@ -495,7 +497,7 @@ int zoneload_configured(const zoneload_t *zl, const conf_zone_t *cz,
 		if (prep->fs.mtime_ns != 0)
 			record_stat(zl, cz, &meta, &prep->fs);
 		if (current == NULL)
-			ret = load_stored(zl->store, cz, apex, out, zl->pending);
+			ret = load_stored(zl->store, cz, apex, out, zl->pending, zl->quiet);
 		break;
 	case ZONELOAD_PREP_PARSED:
 		if (zl->stats != NULL) {
@@ -509,14 +511,14 @@ int zoneload_configured(const zoneload_t *zl, const conf_zone_t *cz,
 	return ret;
 }
 
-int zoneload_stored(store_t *store, const conf_zone_t *cz, zone_contents_t **out)
+int zoneload_stored(store_t *store, const conf_zone_t *cz, bool quiet, zone_contents_t **out)
 {
 	uint8_t apex[NAME_MAXLEN];
 	*out = NULL;
 	if (name_from_text(cz->name, NULL, apex) < 0)
 		return TDM_EINVAL;
 	name_copy_lower(apex, apex);
-	return load_stored(store, cz, apex, out, NULL);
+	return load_stored(store, cz, apex, out, NULL, quiet);
 }
 
 int zoneload_check_file(const conf_zone_t *cz)

@@ -53,6 +53,8 @@ typedef struct {
 	store_t *store;
 	unsigned journal_max;        /* journal entries kept per zone */
 	zoneload_stats_t *stats;     /* NULL: not counted */
+	bool quiet;                  /* one of many zones (a start or reload of more than a thousand,
+	                              * server/zones.c): a zone loaded is logged at debug, not info */
 	/* When not NULL, zoneload_configured sets it to whether the version it hands out has journal
 	 * entries beyond the stored contents (a change appended, entries replayed): only then can
 	 * zoneload_compact have anything to do. */
@@ -94,7 +96,7 @@ int zoneload_generated(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t *li
 
 /* The stored contents of a zone (a secondary's, or a primary's without a file). TDM_ENOENT when
  * nothing is stored (logged as "no data yet"). */
-int zoneload_stored(store_t *store, const conf_zone_t *cz, zone_contents_t **out);
+int zoneload_stored(store_t *store, const conf_zone_t *cz, bool quiet, zone_contents_t **out);
 
 /* The stored version from its contents (list, as store_zone_load gave them) and the journal entries
  * after them (store_zone_pending), applied in order. */

@@ -88,6 +88,9 @@ static void store_retry_arm(server_t *srv, zonert_t *zr);
  * other threads wait little for the store and a reload publishes as it goes.
  */
 #define ZONES_BATCH_MAX 2000
+/* A start or reload of more zones than this logs each zone it loads at debug level, and a summary at
+ * info: 100,000 lines at every start help no one (docs/behaviour.md "Logs"). */
+#define ZONES_QUIET_MIN 1000
 #define ZONES_BATCH_RECORDS 500000
 #define ZONES_BATCH_MS 500
 
@@ -104,6 +107,7 @@ typedef struct {
 	size_t count, records;
 	struct timespec started;
 	zoneload_stats_t stats;
+	bool quiet;                  /* more than ZONES_QUIET_MIN zones: each loaded one logged at debug */
 	zonefile_parser_t *parser;   /* one scanner for every file of the pass (NULL: one per file) */
 	zoneload_prep_t *prep;       /* the next zone's file, prepared ahead (server/zoneprep.h) */
 } zbatch_t;
@@ -188,6 +192,7 @@ static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, boo
 	zoneload_t zl = { .store = srv->store,
 	                  .journal_max = srv->rc->conf->server.journal_max_entries,
 	                  .stats = b != NULL ? &b->stats : NULL, .pending = &pending,
+	                  .quiet = b != NULL && b->quiet,
 	                  .parser = b != NULL ? b->parser : NULL,
 	                  .prep = b != NULL ? b->prep : NULL };
 	bool file_behind = false;
@@ -386,14 +391,15 @@ static void load_catalog(server_t *srv, zonert_t *zr, const conf_t *conf, const 
 }
 
 /* A secondary zone: what the store holds is served at once; the timers go on from where they were. */
-static void load_secondary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, bool role_changed)
+static void load_secondary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, bool role_changed,
+                           bool quiet)
 {
 	rcu_read_lock();
 	bool have = zone_contents(zr->zone) != NULL;
 	rcu_read_unlock();
 	if (!have) {
 		zone_contents_t *out = NULL;
-		if (zoneload_stored(srv->store, cz, &out) == TDM_OK) {
+		if (zoneload_stored(srv->store, cz, quiet, &out) == TDM_OK) {
 			zr->serial = zone_serial(out);
 			zone_set_contents(zr->zone, out);
 		}
@@ -466,6 +472,7 @@ static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_
 	zbatch_t *b = calloc(1, sizeof(*b));
 	if (b != NULL) {
 		b->srv = srv;
+		b->quiet = load_kept && total > ZONES_QUIET_MIN;
 		b->parser = zonefile_parser_new();
 		batch_open(b);
 	}
@@ -498,7 +505,7 @@ static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_
 		if (cz->type == CONF_ZONE_PRIMARY)
 			load_primary(srv, zr, cz, changed, b);
 		else
-			load_secondary(srv, zr, cz, changed);
+			load_secondary(srv, zr, cz, changed, b != NULL && b->quiet);
 		if (changed && !load_kept)
 			control_zone_changed(srv, zr);
 	}
@@ -507,6 +514,9 @@ static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_
 	free(all);
 	if (b != NULL) {
 		batch_flush(b);
+		if (b->quiet)
+			log_info("%zu zones looked at (more than %d: each zone loaded is logged at debug "
+			         "level)", total, ZONES_QUIET_MIN);
 		if (b->stats.unchanged + b->stats.hashed > 0)
 			log_info("zone files: %zu unchanged (same size and time, not read), %zu read and "
 			         "hashed, %zu parsed", b->stats.unchanged, b->stats.hashed, b->stats.parsed);

@@ -146,6 +146,8 @@ def test_first_start_killed_while_storing_batches_loses_nothing(tmp_path):
     settle()
     t = server(tmp_path, zones)
     t.ready_timeout = 120
+    # Over a thousand zones, each zone loaded is logged at debug level only: -v shows it.
+    t.argv = lambda: [t.binary, "-v", "-c", t.conf_path]
     rng = random.Random(9)
     stored = []
     for attempt in range(3):
@@ -173,3 +175,10 @@ def test_first_start_killed_while_storing_batches_loses_nothing(tmp_path):
         assert file_counts(t, mark) == (stored[-1], count - stored[-1], count - stored[-1])
         for i in (0, count // 2, count - 1):
             assert www(t, zones[i][0]) == "192.0.2.80"
+    # Without -v, a start of that many zones says so in one line instead of one line a zone.
+    t.argv = lambda: [t.binary, "-c", t.conf_path]
+    mark = t.log_mark()
+    with t:
+        log = t.log_since(mark)
+        assert re.search(r"%d zones looked at \(more than 1000" % count, log), log[-2000:]
+        assert ": loaded from" not in log
