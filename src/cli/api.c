@@ -173,36 +173,23 @@ int cli_api_call(const cli_opts_t *o, const char *method, const char *path, json
 int cli_api_send(const cli_opts_t *o, const char *method, const char *path, const json_t *body,
                  json_t **out, FILE *err)
 {
-	char key[CLI_KEY_MAX], host[CLI_HOST_MAX], url[CLI_PATH_MAX], msg[MSG_MAX];
-	sockaddr_t sa;
+	char msg[MSG_MAX];
 	cli_http_reply_t r;
-	unsigned timeout = o->timeout != 0 ? o->timeout : CLI_DEFAULT_TIMEOUT;
-	*out = NULL;
-	int status = prepare(o, key, &sa, host, err);
-	if (status != CLI_EXIT_OK)
-		return status;
-	int n = snprintf(url, sizeof(url), "%s%s", CLI_API_PREFIX, path);
-	if (n < 0 || (size_t)n >= sizeof(url)) {
-		fprintf(err, "tandem: the request path is too long\n");
-		return CLI_EXIT_USAGE;
-	}
-	cli_http_request_t req = { .method = method, .path = url, .host = host, .api_key = key };
+	cli_http_request_t extra = { 0 };
 	char *text = NULL;
+	*out = NULL;
 	if (body != NULL) {
 		if ((text = json_dumps(body, JSON_COMPACT)) == NULL) {
 			fprintf(err, "tandem: out of memory\n");
 			return CLI_EXIT_API;
 		}
-		req.body = text;
-		req.body_len = strlen(text);
+		extra.body = text;
+		extra.body_len = strlen(text);
 	}
-	int ret = cli_http_request(&sa, &req, timeout, &r);
+	int status = cli_api_request(o, method, path, &extra, &r, err);
 	free(text);
-	if (ret != TDM_OK) {
-		fprintf(err, "tandem: %s\n", cli_api_transport_message(ret, o->server, timeout, msg,
-		                                                        sizeof(msg)));
-		return CLI_EXIT_API;
-	}
+	if (status != CLI_EXIT_OK)
+		return status;
 	status = cli_api_exit_status(r.status);
 	if (status == CLI_EXIT_OK)
 		status = parse_body(o, &r, out, err);
