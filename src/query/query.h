@@ -48,6 +48,21 @@ size_t query_answer(const query_env_t *env, const uint8_t *req, size_t reqlen, u
 size_t query_answer_parsed(const query_env_t *env, const query_t *q, uint8_t *resp,
                            size_t respcap, bool tcp);
 
+/*
+ * Cache warming for a batch (query/prefetch.c): query_prefetch_begin on every request of a batch, then
+ * query_prefetch_step on each in turn while any returns true, then the answers. It reads the request
+ * no further than its question (within len) and changes nothing: the answers are the same without it,
+ * only slower. Inside the caller's RCU read section, with req and *p alive until the last step.
+ */
+typedef struct {
+	zone_prefetch_t zp;
+	uint8_t name[NAME_MAXLEN];   /* the question's name in lowercase */
+} query_prefetch_t;
+
+void query_prefetch_begin(query_prefetch_t *p, const zoneset_t *zones, const uint8_t *req,
+                          size_t len);
+bool query_prefetch_step(query_prefetch_t *p);
+
 /* The zone a question goes to (DS to the parent side), or NULL. */
 zone_t *query_find_zone(const query_env_t *env, const query_t *q);
 
