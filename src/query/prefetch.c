@@ -18,7 +18,7 @@
 void query_prefetch_begin(query_prefetch_t *p, const zoneset_t *zones, const uint8_t *req,
                           size_t len)
 {
-	p->zp.z = NULL;
+	zone_prefetch_begin(&p->zp, NULL, NULL, 0, 0);
 	if (len < PKT_HEADER_LEN || pkt_qdcount(req) != 1 || (pkt_flags(req) & PKT_FLAG_QR))
 		return;
 	size_t pos = PKT_HEADER_LEN, n = 0;
@@ -49,4 +49,16 @@ void query_prefetch_begin(query_prefetch_t *p, const zoneset_t *zones, const uin
 bool query_prefetch_step(query_prefetch_t *p)
 {
 	return zone_prefetch_step(&p->zp);
+}
+
+uint32_t query_prefetch_node(const query_prefetch_t *p, const zone_contents_t *z,
+                             const uint8_t *name, size_t len)
+{
+	if (p == NULL)
+		return ZONE_NODE_NONE;
+	uint32_t idx = zone_prefetch_found(&p->zp, z);
+	/* The same octets as the question query_parse lowered: the node is the one zone_lookup gives. */
+	if (idx == ZONE_NODE_NONE || p->zp.full_len != len || memcmp(p->name, name, len) != 0)
+		return ZONE_NODE_NONE;
+	return idx;
 }

@@ -16,6 +16,7 @@ typedef struct {
 	const uint8_t *cookie_secret;/* 16 octets for server cookies (RFC 9018); NULL = no cookies */
 	const void *client;          /* the requester's sockaddr (for its cookie), may be NULL */
 	size_t reserve;              /* octets to leave free at the end of a response (for TSIG) */
+	const struct query_prefetch *prefetch; /* this request's, done (query_prefetch_step); NULL: none */
 } query_env_t;
 
 /* A request, parsed and checked. */
@@ -54,7 +55,7 @@ size_t query_answer_parsed(const query_env_t *env, const query_t *q, uint8_t *re
  * no further than its question (within len) and changes nothing: the answers are the same without it,
  * only slower. Inside the caller's RCU read section, with req and *p alive until the last step.
  */
-typedef struct {
+typedef struct query_prefetch {
 	zone_prefetch_t zp;
 	uint8_t name[NAME_MAXLEN];   /* the question's name in lowercase */
 } query_prefetch_t;
@@ -62,6 +63,10 @@ typedef struct {
 void query_prefetch_begin(query_prefetch_t *p, const zoneset_t *zones, const uint8_t *req,
                           size_t len);
 bool query_prefetch_step(query_prefetch_t *p);
+/* Once the steps are done: the node of name (lowercase, len octets) in z when the prefetch found it
+ * there -- the answer then need not look it up again --, else ZONE_NODE_NONE. p may be NULL. */
+uint32_t query_prefetch_node(const query_prefetch_t *p, const zone_contents_t *z,
+                             const uint8_t *name, size_t len);
 
 /* The zone a question goes to (DS to the parent side), or NULL. */
 zone_t *query_find_zone(const query_env_t *env, const query_t *q);

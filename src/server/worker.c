@@ -130,9 +130,11 @@ static void udp_answer(worker_t *w, struct udp_batch *b, int n, query_env_t *env
 	int out = 0;
 	rcu_read_lock();
 	env->zones = rcu_dereference(*w->shared->zones);
-	if (n > 1)   /* a request alone has no misses to overlap */
+	bool prefetch = n > 1;   /* a request alone has no misses to overlap */
+	if (prefetch)
 		udp_prefetch(b, n, env->zones);
 	for (int i = 0; i < n; i++) {
+		env->prefetch = prefetch ? &b->prefetch[i] : NULL;
 		if (b->in[i].msg_hdr.msg_flags & MSG_TRUNC)
 			continue;
 		sockaddr_t *peer = &b->addr[i];
@@ -152,6 +154,7 @@ static void udp_answer(worker_t *w, struct udp_batch *b, int n, query_env_t *env
 			reply_from(&b->in[i].msg_hdr, &b->out[out].msg_hdr);
 		out++;
 	}
+	env->prefetch = NULL;
 	rcu_read_unlock();
 	for (int sent = 0; sent < out;) {
 		int r = sendmmsg(b->fd_current, b->out + sent, (unsigned)(out - sent), 0);

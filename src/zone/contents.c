@@ -52,11 +52,21 @@ void zone_prefetch_begin(zone_prefetch_t *p, const zone_contents_t *z, const uin
                          size_t len, uint16_t type)
 {
 	p->z = z;
+	p->node = ZONE_NODE_NONE;
+	p->stage = 0;
+	p->len = 0;
+	p->full_len = (uint32_t)len;
 	if (z == NULL || len == 0)
 		return;
 	p->type = type;
-	p->node = ZONE_NODE_NONE;
 	prefetch_start(p, name, len);
+}
+
+uint32_t zone_prefetch_found(const zone_prefetch_t *p, const zone_contents_t *z)
+{
+	if (p->z != z || p->stage != 0 || p->len != p->full_len)
+		return ZONE_NODE_NONE;
+	return p->node;
 }
 
 /* The RRset a lookup of type at node n will read first: the type's, else the CNAME's. */
@@ -70,7 +80,7 @@ static const zone_rrset_t *prefetch_rrset(const zone_contents_t *z, const zone_n
 bool zone_prefetch_step(zone_prefetch_t *p)
 {
 	const zone_contents_t *z = p->z;
-	if (z == NULL)
+	if (p->stage == 0)
 		return false;
 	if (p->stage == 4) {   /* the node's RRsets are in: the rdata of the one asked for */
 		const zone_node_t *n = contents_node(z, p->node);
@@ -78,7 +88,7 @@ bool zone_prefetch_step(zone_prefetch_t *p)
 		/* The first line only: its length is in the rdata, and reading it would wait for it. */
 		if (s != NULL)
 			prefetch(zone_rdata_at(z, s->rdata_off));
-		p->z = NULL;
+		p->stage = 0;
 		return false;
 	}
 	/* Stages 1-3 walk the probe sequence as zone_lookup does, each going one read further. */
@@ -114,7 +124,7 @@ bool zone_prefetch_step(zone_prefetch_t *p)
 		 * parent is read next (the name less its first label), until the apex (hot anyway). */
 		size_t cut = 1 + (size_t)p->name[0];
 		if (p->name[0] == 0 || p->len - cut <= contents_node(z, z->apex)->name_len) {
-			p->z = NULL;
+			p->stage = 0;
 			return false;
 		}
 		prefetch_start(p, p->name + cut, p->len - cut);

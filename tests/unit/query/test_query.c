@@ -1410,17 +1410,23 @@ static void test_any(void **state)
 
 /* ---- prefetching (query/prefetch.c) ---- */
 
-/* Runs a request's prefetch to the end (a bounded number of stages); returns the node it found in the
- * contents it looked at (*z), ZONE_NODE_NONE when none. */
+/* Runs a request's prefetch to the end (a bounded number of stages) into *p; returns the node it
+ * reached in the contents it looked at (*z), ZONE_NODE_NONE when none. */
+static uint32_t prefetch_run(query_prefetch_t *p, const uint8_t *req, size_t len,
+                             const zone_contents_t **z)
+{
+	query_prefetch_begin(p, F.set, req, len);
+	*z = p->zp.z;
+	int steps = 0;
+	while (query_prefetch_step(p))
+		assert_true(++steps < 4 * NAME_MAXLABELS);
+	return *z == NULL ? ZONE_NODE_NONE : p->zp.node;
+}
+
 static uint32_t prefetch_all(const uint8_t *req, size_t len, const zone_contents_t **z)
 {
 	query_prefetch_t p;
-	query_prefetch_begin(&p, F.set, req, len);
-	*z = p.zp.z;
-	int steps = 0;
-	while (query_prefetch_step(&p))
-		assert_true(++steps < 4 * NAME_MAXLABELS);
-	return *z == NULL ? ZONE_NODE_NONE : p.zp.node;
+	return prefetch_run(&p, req, len, z);
 }
 
 /* The node a staged prefetch reaches is the one the answer will read: the question's own, else its
@@ -1446,17 +1452,34 @@ static void test_prefetch_finds_the_answers_node(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		size_t len = mkreq(req, cases[i].qname, cases[i].qtype, &(qopt_t){ .edns = true });
 		const zone_contents_t *z;
-		uint32_t got = prefetch_all(req, len, &z);
+		query_prefetch_t p;
+		uint32_t got = prefetch_run(&p, req, len, &z);
 		assert_non_null(z);
 		uint32_t want = ZONE_NODE_NONE;
+		uint8_t lower[NAME_MAXLEN];
 		if (cases[i].node != NULL) {
-			uint8_t lower[NAME_MAXLEN];
 			int n = name_copy_lower(lower, N(cases[i].node));
 			want = zone_lookup(z, lower, (size_t)n);
 			assert_int_not_equal(want, ZONE_NODE_NONE);
 		}
 		if (got != want)
 			fail_msg("%s: prefetch reached node %u, the answer reads %u", cases[i].qname, got, want);
+		/* The question's own node is handed to the answer (only for that name and version); the
+		 * answer is the same octets with it as without. */
+		int qlen = name_copy_lower(lower, N(cases[i].qname));
+		bool own = cases[i].node != NULL && name_equal(N(cases[i].qname), N(cases[i].node));
+		assert_int_equal(query_prefetch_node(&p, z, lower, (size_t)qlen), own ? want : ZONE_NODE_NONE);
+		assert_int_equal(query_prefetch_node(&p, NULL, lower, (size_t)qlen), ZONE_NODE_NONE);
+		assert_int_equal(query_prefetch_node(NULL, z, lower, (size_t)qlen), ZONE_NODE_NONE);
+		uint8_t plain[PKT_MAXLEN], hinted[PKT_MAXLEN];
+		F.env.prefetch = NULL;
+		size_t n1 = query_answer(&F.env, req, len, plain, sizeof(plain), false);
+		F.env.prefetch = &p;
+		size_t n2 = query_answer(&F.env, req, len, hinted, sizeof(hinted), false);
+		F.env.prefetch = NULL;
+		assert_true(n1 > 0);
+		assert_int_equal(n1, n2);
+		assert_memory_equal(plain, hinted, n1);
 	}
 	/* Nothing to do: a name in no zone, DS (the parent side), a response, two questions. */
 	const zone_contents_t *z;
