@@ -62,6 +62,20 @@ class NullResponder(srv.Server):
         return "bench/nullresp.c %s (recvmmsg/sendmmsg, fixed answer)" % self.mode
 
 
+def tree_user_sys(root):
+    """(user, system) CPU seconds of a server's process tree: the answer path's own work shows in user time,
+    the kernel's (system calls, loopback delivery, wakeups) in system time, which moves most between runs."""
+    user = system = 0
+    for pid in srv.tree_pids(root):
+        try:
+            f = srv._stat_fields(pid)
+            user += int(f[11])
+            system += int(f[12])
+        except (OSError, ValueError, IndexError):
+            pass
+    return user / srv.CLK_TCK, system / srv.CLK_TCK
+
+
 def build_null(tmp):
     src = os.path.join(HERE, "nullresp.c")
     out = os.path.join(tmp, "nullresp")
@@ -99,6 +113,8 @@ def summarize(rs):
                                            if x["server_cpu"] is not None and x["elapsed"]]),
         "q_per_cpu": runner.median([x["q_per_cpu"] for x in ok]),
         "q_per_cpu_all": [x["q_per_cpu"] for x in rs],
+        "user_ns_per_q": runner.median([x["user_ns_per_q"] for x in ok if x.get("user_ns_per_q") is not None]),
+        "sys_ns_per_q": runner.median([x["sys_ns_per_q"] for x in ok if x.get("sys_ns_per_q") is not None]),
         "client_cpu": runner.median([x["client_cpu"] for x in ok]),
         "latency_ms": runner.median([x["latency_avg"] * 1000 for x in ok if x["latency_avg"] is not None]),
         "response_size": runner.median([x["response_size"] for x in ok]),
@@ -152,12 +168,19 @@ def measure(args, tmp, results):
         for s in order:
             if not s.alive():
                 continue
+            us0 = tree_user_sys(s.pid)
             res = runner.run_dnsperf(s, "udp", qfile, args.duration, DNSPERF_UDP)
+            us1 = tree_user_sys(s.pid) if s.alive() else None
             res["round"] = r + 1
+            done = res.get("completed") or 0
+            res["user_ns_per_q"] = round((us1[0] - us0[0]) * 1e9 / done) if us1 and done else None
+            res["sys_ns_per_q"] = round((us1[1] - us0[1]) * 1e9 / done) if us1 and done else None
             runs[s.name].append(res)
-            log("round %d/%d %-6s %9s q/s  server cpu %5ss  %9s q/cpu-s  client cpu %5ss  lost %s%s"
+            log("round %d/%d %-6s %9s q/s  server cpu %5ss  %9s q/cpu-s  user %5s sys %5s ns/q  client cpu %5ss"
+                "  lost %s%s"
                 % (r + 1, args.rounds, s.name, runner.fmt(res["qps"]), runner.fmt(res["server_cpu"], "{:.2f}"),
-                   runner.fmt(res["q_per_cpu"]), runner.fmt(res["client_cpu"], "{:.2f}"), runner.fmt(res["lost"]),
+                   runner.fmt(res["q_per_cpu"]), runner.fmt(res["user_ns_per_q"]), runner.fmt(res["sys_ns_per_q"]),
+                   runner.fmt(res["client_cpu"], "{:.2f}"), runner.fmt(res["lost"]),
                    "" if res["alive"] else "  SERVER DIED"))
     results["udp"] = {"dnsperf": DNSPERF_UDP, "rounds": args.rounds, "seconds": args.duration,
                       "summary": {name: summarize(rs) for name, rs in runs.items()}, "runs": runs}
@@ -181,19 +204,20 @@ def report(results):
         w("")
         w("UDP: dnsperf %s, %d rounds x %ds interleaved, medians; zone %s names / %s records"
           % (" ".join(u["dnsperf"]), u["rounds"], u["seconds"], runner.fmt(z["names"]), runner.fmt(z["records"])))
-        w("  %-10s %10s %10s %9s %10s %9s %7s %7s %7s %5s  %s" % (
-            "server", "queries/s", "server CPU", "CPU cores", "q/CPU-s", "x null", "client", "latency", "lost",
-            "size", "answers"))
+        w("  %-10s %10s %10s %9s %10s %9s %8s %8s %7s %7s %7s %5s  %s" % (
+            "server", "queries/s", "server CPU", "CPU cores", "q/CPU-s", "x null", "user/q", "sys/q", "client",
+            "latency", "lost", "size", "answers"))
         null = s.get("null", {}).get("q_per_cpu")
         for name in ORDER:
             x = s.get(name)
             if not x:
                 continue
             rc = ", ".join("%s %.1f%%" % (c, p) for c, p in x["rcodes_pct"].items())
-            w("  %-10s %10s %9ss %9s %10s %9s %6ss %5sms %6s%% %5s  %s"
+            w("  %-10s %10s %9ss %9s %10s %9s %6sns %6sns %6ss %5sms %6s%% %5s  %s"
               % (name, runner.fmt(x["qps"]), runner.fmt(x["server_cpu"], "{:.2f}"),
                  runner.fmt(x["server_cpu_per_s"], "{:.2f}"), runner.fmt(x["q_per_cpu"]),
-                 runner.fx(runner.ratio(x["q_per_cpu"], null)), runner.fmt(x["client_cpu"], "{:.2f}"),
+                 runner.fx(runner.ratio(x["q_per_cpu"], null)), runner.fmt(x.get("user_ns_per_q")),
+                 runner.fmt(x.get("sys_ns_per_q")), runner.fmt(x["client_cpu"], "{:.2f}"),
                  runner.fmt(x.get("latency_ms"), "{:.2f}"), runner.fmt(x["lost_pct"], "{:.2f}"),
                  runner.fmt(x["response_size"]), rc))
         t = s.get("tandem")

@@ -359,9 +359,10 @@ static step_t answer_dname(answer_t *a, const zone_node_t *n, uint8_t *name, uin
  * 0: the name is not in the zone; -1: the links do not lead to the apex (walk label by label).
  */
 static int path_down(const answer_t *a, const uint8_t *lower, int len, int depth, int nlabels,
-                     uint32_t *path)
+                     uint32_t known, uint32_t *path)
 {
-	uint32_t idx = zone_lookup(a->z, lower, (size_t)len);
+	/* known: the name's node found already (the batch prefetch), else ZONE_NODE_NONE */
+	uint32_t idx = known != ZONE_NODE_NONE ? known : zone_lookup(a->z, lower, (size_t)len);
 	if (idx == ZONE_NODE_NONE)
 		return 0;
 	for (int d = nlabels; d > depth; d--) {
@@ -376,6 +377,7 @@ static step_t lookup(answer_t *a, uint8_t *name, uint16_t *ptr, uint16_t qtype, 
 {
 	uint8_t lower[NAME_MAXLEN];
 	int len;
+	uint32_t known = a->nchain == 0 ? a->qnode : ZONE_NODE_NONE;
 	if (a->nchain == 0) {   /* the question: query_parse lowered it already */
 		len = a->q->q.qname_len;
 		memcpy(lower, a->q->qname_lower, (size_t)len);
@@ -394,7 +396,7 @@ static step_t lookup(answer_t *a, uint8_t *name, uint16_t *ptr, uint16_t qtype, 
 	if ((zone_node(a->z, cur)->flags & ZONE_NODE_DNAME) && depth < nlabels)
 		return answer_dname(a, zone_node(a->z, cur), name, ptr, qtype, ret);
 	uint32_t path[NAME_MAXLABELS + 1];
-	int found = depth < nlabels ? path_down(a, lower, len, depth, nlabels, path) : -1;
+	int found = depth < nlabels ? path_down(a, lower, len, depth, nlabels, known, path) : -1;
 	while (depth < nlabels) {
 		uint32_t idx;
 		if (found == 1) {
@@ -538,6 +540,7 @@ static size_t answer_zone(const query_env_t *env, const query_t *q, const zone_t
 	a.q = q;
 	a.z = z;
 	a.sec = q->edns.do_bit ? zone_contents_dnssec(z) : NULL;
+	a.qnode = query_prefetch_node(env->prefetch, z, q->qname_lower, (size_t)q->q.qname_len);
 	a.tcp = tcp;
 	a.truncated = false;
 	a.rcode = PKT_RCODE_NOERROR;

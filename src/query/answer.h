@@ -28,6 +28,7 @@ typedef struct {
 	const query_t *q;
 	const zone_contents_t *z;
 	const zone_dnssec_t *sec;      /* DO set and the zone signed: RRSIGs and proofs go in */
+	uint32_t qnode;                /* the question's node as the batch prefetch found it, or NONE */
 	bool tcp;
 	bool truncated;
 	int rcode;

@@ -16,6 +16,7 @@ typedef struct {
 	const uint8_t *cookie_secret;/* 16 octets for server cookies (RFC 9018); NULL = no cookies */
 	const void *client;          /* the requester's sockaddr (for its cookie), may be NULL */
 	size_t reserve;              /* octets to leave free at the end of a response (for TSIG) */
+	const struct query_prefetch *prefetch; /* this request's, done (query_prefetch_step); NULL: none */
 } query_env_t;
 
 /* A request, parsed and checked. */
@@ -47,6 +48,25 @@ size_t query_answer(const query_env_t *env, const uint8_t *req, size_t reqlen, u
 /* The same for a request already parsed by query_parse (which returned true). */
 size_t query_answer_parsed(const query_env_t *env, const query_t *q, uint8_t *resp,
                            size_t respcap, bool tcp);
+
+/*
+ * Cache warming for a batch (query/prefetch.c): query_prefetch_begin on every request of a batch, then
+ * query_prefetch_step on each in turn while any returns true, then the answers. It reads the request
+ * no further than its question (within len) and changes nothing: the answers are the same without it,
+ * only slower. Inside the caller's RCU read section, with req and *p alive until the last step.
+ */
+typedef struct query_prefetch {
+	zone_prefetch_t zp;
+	uint8_t name[NAME_MAXLEN];   /* the question's name in lowercase */
+} query_prefetch_t;
+
+void query_prefetch_begin(query_prefetch_t *p, const zoneset_t *zones, const uint8_t *req,
+                          size_t len);
+bool query_prefetch_step(query_prefetch_t *p);
+/* Once the steps are done: the node of name (lowercase, len octets) in z when the prefetch found it
+ * there -- the answer then need not look it up again --, else ZONE_NODE_NONE. p may be NULL. */
+uint32_t query_prefetch_node(const query_prefetch_t *p, const zone_contents_t *z,
+                             const uint8_t *name, size_t len);
 
 /* The zone a question goes to (DS to the parent side), or NULL. */
 zone_t *query_find_zone(const query_env_t *env, const query_t *q);

@@ -38,6 +38,7 @@ struct udp_batch {
 	} ctrl[UDP_BATCH];
 	uint8_t req[UDP_BATCH][UDP_BUFSIZE];
 	uint8_t resp[UDP_BATCH][UDP_BUFSIZE];
+	query_prefetch_t prefetch[UDP_BATCH];
 };
 
 worker_t *worker_new(worker_shared_t *shared, int id, const int *udp_fds, size_t udp_count,
@@ -106,13 +107,35 @@ static size_t rate_limit(rrl_t *rrl, const sockaddr_t *peer, uint8_t *resp, size
 	}
 }
 
+/*
+ * Starts fetching what the batch's answers will read, all its requests together (query/prefetch.c):
+ * each round advances every request by one stage, so that a request's next read has had the other
+ * requests' stages' time to arrive, and the answers then find their data in the cache.
+ */
+static void udp_prefetch(struct udp_batch *b, int n, const zoneset_t *zones)
+{
+	for (int i = 0; i < n; i++) {
+		bool whole = !(b->in[i].msg_hdr.msg_flags & MSG_TRUNC);
+		query_prefetch_begin(&b->prefetch[i], zones, b->req[i], whole ? b->in[i].msg_len : 0);
+	}
+	for (bool more = true; more;) {
+		more = false;
+		for (int i = 0; i < n; i++)
+			more |= query_prefetch_step(&b->prefetch[i]);
+	}
+}
+
 /* Answers what the batch received; the answers go out with one sendmmsg. */
 static void udp_answer(worker_t *w, struct udp_batch *b, int n, query_env_t *env)
 {
 	int out = 0;
 	rcu_read_lock();
 	env->zones = rcu_dereference(*w->shared->zones);
+	bool prefetch = n > 1;   /* a request alone has no misses to overlap */
+	if (prefetch)
+		udp_prefetch(b, n, env->zones);
 	for (int i = 0; i < n; i++) {
+		env->prefetch = prefetch ? &b->prefetch[i] : NULL;
 		if (b->in[i].msg_hdr.msg_flags & MSG_TRUNC)
 			continue;
 		sockaddr_t *peer = &b->addr[i];
@@ -134,6 +157,7 @@ static void udp_answer(worker_t *w, struct udp_batch *b, int n, query_env_t *env
 			reply_from(&b->in[i].msg_hdr, &b->out[out].msg_hdr);
 		out++;
 	}
+	env->prefetch = NULL;
 	rcu_read_unlock();
 	for (int sent = 0; sent < out;) {
 		int r = sendmmsg(b->fd_current, b->out + sent, (unsigned)(out - sent), 0);

@@ -21,6 +21,120 @@ uint32_t zone_lookup(const zone_contents_t *z, const uint8_t *name, size_t len)
 	}
 }
 
+/* Slots a staged lookup follows at most: at most half full, the table rarely has longer runs. */
+#define PREFETCH_PROBES 4
+
+static inline void prefetch(const void *p)
+{
+	__builtin_prefetch(p, 0, 3);
+}
+
+/* Fetches the octets [p, p + len) (len > 0): the lines of the first and the last octet (enough for
+ * the names, RRset lists and rdata asked for here, which span two lines at most but rarely). */
+static inline void prefetch_run(const uint8_t *p, size_t len)
+{
+	prefetch(p);
+	if (((uintptr_t)p ^ (uintptr_t)(p + len - 1)) >= 64)
+		prefetch(p + len - 1);
+}
+
+/* Stage 1 next: the first hash slot of name is on its way. */
+static void prefetch_start(zone_prefetch_t *p, const uint8_t *name, size_t len)
+{
+	p->name = name;
+	p->len = (uint32_t)len;
+	p->slot = name_hash(name, len) & p->z->hash_mask;
+	p->stage = 1;
+	prefetch(zone_pages_elem(&p->z->hash, sizeof(uint32_t), HASH_SHIFT, p->slot));
+}
+
+void zone_prefetch_begin(zone_prefetch_t *p, const zone_contents_t *z, const uint8_t *name,
+                         size_t len, uint16_t type)
+{
+	p->z = z;
+	p->node = ZONE_NODE_NONE;
+	p->stage = 0;
+	p->len = 0;
+	p->full_len = (uint32_t)len;
+	if (z == NULL || len == 0)
+		return;
+	p->type = type;
+	prefetch_start(p, name, len);
+}
+
+uint32_t zone_prefetch_found(const zone_prefetch_t *p, const zone_contents_t *z)
+{
+	if (p->z != z || p->stage != 0 || p->len != p->full_len)
+		return ZONE_NODE_NONE;
+	return p->node;
+}
+
+/* The RRset a lookup of type at node n will read first: the type's, else the CNAME's. */
+static const zone_rrset_t *prefetch_rrset(const zone_contents_t *z, const zone_node_t *n,
+                                          uint16_t type)
+{
+	const zone_rrset_t *s = zone_node_rrset(z, n, type);
+	return s != NULL ? s : zone_node_rrset(z, n, PKT_TYPE_CNAME);
+}
+
+bool zone_prefetch_step(zone_prefetch_t *p)
+{
+	const zone_contents_t *z = p->z;
+	if (p->stage == 0)
+		return false;
+	if (p->stage == 4) {   /* the node's RRsets are in: the rdata of the one asked for */
+		const zone_node_t *n = contents_node(z, p->node);
+		const zone_rrset_t *s = prefetch_rrset(z, n, p->type);
+		/* The first line only: its length is in the rdata, and reading it would wait for it. */
+		if (s != NULL)
+			prefetch(zone_rdata_at(z, s->rdata_off));
+		p->stage = 0;
+		return false;
+	}
+	/* Stages 1-3 walk the probe sequence as zone_lookup does, each going one read further. */
+	uint32_t i = p->slot;
+	for (int k = 0; k < PREFETCH_PROBES; k++, i = (i + 1) & z->hash_mask) {
+		uint32_t idx = contents_slot(z, i);
+		if (idx == ZONE_NODE_NONE)
+			break;
+		const zone_node_t *n = contents_node(z, idx);
+		if (p->stage == 1) {
+			prefetch(n);
+			continue;
+		}
+		if (n->name_len != p->len)
+			continue;
+		const uint8_t *name = zone_pages_at(&z->names, n->name_off);
+		if (p->stage == 2) {
+			prefetch_run(name, p->len);
+			continue;
+		}
+		if (memcmp(name, p->name, p->len) == 0) {
+			if (n->rrset_count > 0)
+				prefetch_run((const uint8_t *)zone_node_rrsets(z, n),
+				             n->rrset_count * sizeof(zone_rrset_t));
+			prefetch(contents_node(z, n->parent));
+			p->node = idx;
+			p->stage = 4;
+			return true;
+		}
+	}
+	if (p->stage == 3) {
+		/* Not in the zone: the lookup walks down from the apex to the closest encloser, so its
+		 * parent is read next (the name less its first label), until the apex (hot anyway). */
+		size_t cut = 1 + (size_t)p->name[0];
+		if (p->name[0] == 0 || p->len - cut <= contents_node(z, z->apex)->name_len) {
+			p->stage = 0;
+			return false;
+		}
+		prefetch_start(p, p->name + cut, p->len - cut);
+		p->type = PKT_TYPE_NS;   /* if that is a zone cut, its NS RRset makes the referral */
+		return true;
+	}
+	p->stage++;
+	return true;
+}
+
 void zone_contents_free(zone_contents_t *z)
 {
 	if (z == NULL)

@@ -75,6 +75,36 @@ void zone_contents_retire(zone_contents_t *z);
 /* Node index of a lowercase name (len octets), or ZONE_NODE_NONE. */
 uint32_t zone_lookup(const zone_contents_t *z, const uint8_t *name, size_t len);
 
+/*
+ * A lookup in stages, to overlap the cache misses of many: zone_prefetch_begin for each name of a
+ * batch, then zone_prefetch_step on each in turn, round after round, while any returns true. Each stage
+ * reads what the previous one asked the CPU to fetch and asks for the next thing: the hash slots, the
+ * nodes they name, those nodes' names, then the node's RRsets and the rdata of `type` (or of its CNAME).
+ * It changes nothing and remembers nothing beyond *p: a later zone_lookup of the same name, and the
+ * reads of its RRset, then find their data in the cache instead of waiting for memory one miss after
+ * the other (the larger part of the answer path's own CPU time). name (lowercase) must stay valid
+ * until the last step; the version must stay published (the caller's RCU read section).
+ */
+typedef struct {
+	const zone_contents_t *z;   /* NULL: no zone to look in */
+	const uint8_t *name;        /* the name looked for now: the one given, then its parents */
+	uint32_t len;
+	uint32_t full_len;          /* the length of the name given */
+	uint32_t slot;              /* the name's first hash slot */
+	uint32_t node;              /* the name's node once found */
+	uint16_t type;
+	uint8_t stage;              /* 0: done */
+} zone_prefetch_t;
+
+void zone_prefetch_begin(zone_prefetch_t *p, const zone_contents_t *z, const uint8_t *name,
+                         size_t len, uint16_t type);
+/* Runs the next stage; false when there is no further one. */
+bool zone_prefetch_step(zone_prefetch_t *p);
+/* Once the steps are done: the node of the name given to zone_prefetch_begin when the staged lookup
+ * found it in z (what zone_lookup would give for it), else ZONE_NODE_NONE (another version, not found,
+ * or only a parent found). */
+uint32_t zone_prefetch_found(const zone_prefetch_t *p, const zone_contents_t *z);
+
 const zone_node_t *zone_node(const zone_contents_t *z, uint32_t idx);
 const uint8_t *zone_node_name(const zone_contents_t *z, const zone_node_t *node);
 /* The node's RRsets (rrset_count of them; NULL when it has none). */

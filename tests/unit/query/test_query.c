@@ -1408,6 +1408,130 @@ static void test_any(void **state)
 	assert_int_equal(r->rcode, PKT_RCODE_NXDOMAIN);
 }
 
+/* ---- prefetching (query/prefetch.c) ---- */
+
+/* Runs a request's prefetch to the end (a bounded number of stages) into *p; returns the node it
+ * reached in the contents it looked at (*z), ZONE_NODE_NONE when none. */
+static uint32_t prefetch_run(query_prefetch_t *p, const uint8_t *req, size_t len,
+                             const zone_contents_t **z)
+{
+	query_prefetch_begin(p, F.set, req, len);
+	*z = p->zp.z;
+	int steps = 0;
+	while (query_prefetch_step(p))
+		assert_true(++steps < 4 * NAME_MAXLABELS);
+	return *z == NULL ? ZONE_NODE_NONE : p->zp.node;
+}
+
+static uint32_t prefetch_all(const uint8_t *req, size_t len, const zone_contents_t **z)
+{
+	query_prefetch_t p;
+	return prefetch_run(&p, req, len, z);
+}
+
+/* The node a staged prefetch reaches is the one the answer will read: the question's own, else its
+ * closest existing ancestor below the apex (where a referral or NXDOMAIN comes from), else none. */
+static void test_prefetch_finds_the_answers_node(void **state)
+{
+	static const struct {
+		const char *qname, *node;   /* node NULL: nothing below the apex */
+		uint16_t qtype;
+	} cases[] = {
+		{ "www.example.com.", "www.example.com.", PKT_TYPE_A },
+		{ "WWW.Example.COM.", "www.example.com.", PKT_TYPE_A },
+		{ "alias.example.com.", "alias.example.com.", PKT_TYPE_A },   /* its CNAME */
+		{ "example.com.", "example.com.", PKT_TYPE_MX },
+		{ "a.b.c.walk.test.", "a.b.c.walk.test.", PKT_TYPE_AAAA },
+		{ "nope.a.b.c.walk.test.", "a.b.c.walk.test.", PKT_TYPE_A },
+		{ "x.z.y.cut.walk.test.", "y.cut.walk.test.", PKT_TYPE_A },
+		{ "deeper.q.cut.walk.test.", "cut.walk.test.", PKT_TYPE_A },   /* the referral's cut */
+		{ "nothere.walk.test.", NULL, PKT_TYPE_A },
+		{ "www.sub.example.com.", "www.sub.example.com.", PKT_TYPE_A },   /* the child zone's */
+	};
+	uint8_t req[PKT_MAXLEN];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = mkreq(req, cases[i].qname, cases[i].qtype, &(qopt_t){ .edns = true });
+		const zone_contents_t *z;
+		query_prefetch_t p;
+		uint32_t got = prefetch_run(&p, req, len, &z);
+		assert_non_null(z);
+		uint32_t want = ZONE_NODE_NONE;
+		uint8_t lower[NAME_MAXLEN];
+		if (cases[i].node != NULL) {
+			int n = name_copy_lower(lower, N(cases[i].node));
+			want = zone_lookup(z, lower, (size_t)n);
+			assert_int_not_equal(want, ZONE_NODE_NONE);
+		}
+		if (got != want)
+			fail_msg("%s: prefetch reached node %u, the answer reads %u", cases[i].qname, got, want);
+		/* The question's own node is handed to the answer (only for that name and version); the
+		 * answer is the same octets with it as without. */
+		int qlen = name_copy_lower(lower, N(cases[i].qname));
+		bool own = cases[i].node != NULL && name_equal(N(cases[i].qname), N(cases[i].node));
+		assert_int_equal(query_prefetch_node(&p, z, lower, (size_t)qlen), own ? want : ZONE_NODE_NONE);
+		assert_int_equal(query_prefetch_node(&p, NULL, lower, (size_t)qlen), ZONE_NODE_NONE);
+		assert_int_equal(query_prefetch_node(NULL, z, lower, (size_t)qlen), ZONE_NODE_NONE);
+		uint8_t plain[PKT_MAXLEN], hinted[PKT_MAXLEN];
+		F.env.prefetch = NULL;
+		size_t n1 = query_answer(&F.env, req, len, plain, sizeof(plain), false);
+		F.env.prefetch = &p;
+		size_t n2 = query_answer(&F.env, req, len, hinted, sizeof(hinted), false);
+		F.env.prefetch = NULL;
+		assert_true(n1 > 0);
+		assert_int_equal(n1, n2);
+		assert_memory_equal(plain, hinted, n1);
+	}
+	/* Nothing to do: a name in no zone, DS (the parent side), a response, two questions. */
+	const zone_contents_t *z;
+	size_t len = mkreq(req, "www.example.org.", PKT_TYPE_A, &(qopt_t){ 0 });
+	assert_int_equal(prefetch_all(req, len, &z), ZONE_NODE_NONE);
+	assert_null(z);
+	len = mkreq(req, "sub.example.com.", PKT_TYPE_DS, &(qopt_t){ 0 });
+	prefetch_all(req, len, &z);
+	assert_null(z);
+	len = mkreq(req, "www.example.com.", PKT_TYPE_A, &(qopt_t){ .flags = PKT_FLAG_QR });
+	prefetch_all(req, len, &z);
+	assert_null(z);
+	len = mkreq(req, "www.example.com.", PKT_TYPE_A, &(qopt_t){ 0 });
+	req[5] = 2;
+	prefetch_all(req, len, &z);
+	assert_null(z);
+}
+
+/* The prefetch reads a request only within its length, whatever it holds: every cut of a good request
+ * and random octets, each in a heap block of exactly its size (ASan sees any read past it). */
+static void test_prefetch_reads_within_the_request(void **state)
+{
+	uint8_t req[PKT_MAXLEN];
+	size_t full = mkreq(req, "a.b.c.walk.test.", PKT_TYPE_A, &(qopt_t){ .edns = true });
+	const zone_contents_t *z;
+	for (size_t len = 0; len <= full; len++) {
+		uint8_t *copy = malloc(len ? len : 1);
+		assert_non_null(copy);
+		memcpy(copy, req, len);
+		prefetch_all(copy, len, &z);
+		if (len < PKT_HEADER_LEN + (size_t)NL("a.b.c.walk.test.") + 4)   /* the question is cut */
+			assert_null(z);
+		free(copy);
+	}
+	/* A pointer in the question's name: left alone (query_parse decides what it is). */
+	static const uint8_t ptr[] = { 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1 };
+	prefetch_all(ptr, sizeof(ptr), &z);
+	assert_null(z);
+	srand(9);
+	for (int round = 0; round < 20000; round++) {
+		size_t len = (size_t)(rand() % 80);
+		uint8_t *copy = malloc(len ? len : 1);
+		assert_non_null(copy);
+		for (size_t i = 0; i < len; i++)
+			/* QDCOUNT 1, QR clear, then octets that are often label lengths, and zero */
+			copy[i] = (uint8_t)(i == 4 ? 0 : i == 5 ? 1 : i == 2 ? rand() & 0x7F
+			                    : rand() % 8 == 0 ? 0 : rand() % 70);
+		prefetch_all(copy, len, &z);
+		free(copy);
+	}
+}
+
 static void test_chaos(void **state)
 {
 	qopt_t o = { .qclass = PKT_CLASS_CH };
@@ -1548,6 +1672,8 @@ int main(void)
 		cmocka_unit_test_setup(test_truncation_with_nsid_fills_exactly, reset_env),
 		cmocka_unit_test_setup(test_any, reset_env),
 		cmocka_unit_test_setup(test_chaos, reset_env),
+		cmocka_unit_test_setup(test_prefetch_finds_the_answers_node, reset_env),
+		cmocka_unit_test_setup(test_prefetch_reads_within_the_request, reset_env),
 		cmocka_unit_test_setup(test_small_respcap, reset_env),
 		cmocka_unit_test_setup(test_small_respcap_edns, reset_env),
 	};
