@@ -176,6 +176,10 @@ static const char *const queries[Q_COUNT] = {
 	               " nremoved, nadded, removed, added) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[Q_HIST_TRIM] = "DELETE FROM change_history WHERE zone_id = ?1 AND id <= (SELECT id FROM"
 	                " change_history WHERE zone_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+	/* Two subqueries, each answered from the index's end (one MIN and one MAX in one SELECT would
+	 * read every row of the zone). */
+	[Q_HIST_SPAN] = "SELECT (SELECT MAX(id) FROM change_history WHERE zone_id = ?1) -"
+	                " (SELECT MIN(id) FROM change_history WHERE zone_id = ?1) + 1",
 	[Q_HIST_LIST] = "SELECT id, created, who, serial_from, serial_to, nremoved, nadded,"
 	                " removed IS NOT NULL, CASE WHEN ?4 THEN removed END, CASE WHEN ?4 THEN added END"
 	                " FROM change_history WHERE zone_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
