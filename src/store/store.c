@@ -140,10 +140,12 @@ static const char *const queries[Q_COUNT] = {
 	                  " created) VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM journal"
 	                  " WHERE zone_id = ?1), ?2, ?3, ?4, ?5, ?6)",
 	[Q_JOURNAL_CLEAR] = "DELETE FROM journal WHERE zone_id = ?1",
-	/* Only entries the contents already include: later ones are needed to rebuild the version. */
-	[Q_JOURNAL_TRIM] = "DELETE FROM journal WHERE zone_id = ?1 AND seq <= (SELECT MAX(seq)"
-	                   " FROM journal WHERE zone_id = ?1) - ?2 AND seq <= (SELECT base_seq"
-	                   " FROM zone WHERE id = ?1)",
+	/* Only entries the contents already include: later ones are needed to rebuild the version. One
+	 * bound (the lower of the two), so the index range ends there: with two, the rows up to one were
+	 * each read and tested against the other -- every pending entry, at every change. */
+	[Q_JOURNAL_TRIM] = "DELETE FROM journal WHERE zone_id = ?1 AND seq <= MIN((SELECT MAX(seq)"
+	                   " FROM journal WHERE zone_id = ?1) - ?2, (SELECT base_seq"
+	                   " FROM zone WHERE id = ?1))",
 	[Q_BASE_SET] = "UPDATE zone SET base_seq = COALESCE((SELECT MAX(seq) FROM journal"
 	               " WHERE zone_id = ?1), 0), pending_changes = 0, pending_bytes = 0 WHERE id = ?1",
 	/* The contents moved to entry ?2: what stays pending is what was committed after it. */
