@@ -41,7 +41,8 @@ typedef struct {
 int change_commit(change_t *c, const zone_contents_t *current, const rrlist_t *removed,
                   const rrlist_t *added, zone_contents_t **out);
 
-/* Whether enough is pending that the stored contents should be rewritten. */
+/* Whether enough is pending that the stored contents should be rewritten: 1,000 changes or one per 50
+ * records of z, whichever is more; 64 MiB; or a quarter of z's wire size. */
 bool change_compact_due(const change_t *c, const zone_contents_t *z);
 
 /* Rewrites the stored contents as z (published, pinned by the caller); what was committed after z

@@ -138,11 +138,19 @@ static void enqueue(struct primary_jobs *pj, zonert_t *zr)
 
 static void run_waiting(server_t *srv, const char *key);
 
-/* The API's order of a large zone's names, made ahead (server/apiorder.h). */
+/* The API's order of a large zone's names, made ahead (server/apiorder.h), once per lineage: a version
+ * an UPDATE, an IXFR or a reload's diff made from the one before keeps its lineage, and the API carries
+ * the order to it at the cost of the names it adds (apiorder_get: a kin), so only a version built
+ * whole needs a new sort. Sorting again after every change kept a core busy through a burst of UPDATEs
+ * (a third of tandemd's CPU at 100,000 records, bench/update.py). */
 static void warm_order(zonert_t *zr)
 {
 	rcu_read_lock();
-	apiorder_warm(zone_contents(zr->zone));
+	zone_contents_t *z = zone_contents(zr->zone);
+	if (z != NULL && zone_contents_lineage(z) != zr->warmed_lineage) {
+		zr->warmed_lineage = zone_contents_lineage(z);
+		apiorder_warm(z);
+	}
 	rcu_read_unlock();
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <urcu.h>
 
@@ -23,15 +24,31 @@ static void fired(evutil_socket_t fd, short what, void *arg)
 	filesync_now(zr->srv, zr);
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Each update pushes the write-back to FILESYNC_DELAY_MS after it (evtimer_add moves a pending timer),
+ * but no further than FILESYNC_MAX_DELAY_MS after the first update it waits for: a burst costs one
+ * write after it, not one a second while it lasts (the dump of a large zone would take a core from the
+ * updates themselves), and a steady stream still gets its file written. */
 void filesync_soon(server_t *srv, zonert_t *zr)
 {
 	if (zr->file_sync == NULL && (zr->file_sync = evtimer_new(srv->base, fired, zr)) == NULL) {
 		filesync_now(srv, zr);   /* no timer to be had: write it at once */
 		return;
 	}
-	if (evtimer_pending(zr->file_sync, NULL))
-		return;
-	struct timeval tv = { .tv_sec = FILESYNC_DELAY_MS / 1000, .tv_usec = FILESYNC_DELAY_MS % 1000 * 1000 };
+	int64_t now = now_ms(), wait = FILESYNC_DELAY_MS;
+	if (!evtimer_pending(zr->file_sync, NULL))
+		zr->file_sync_since = now;
+	if (now + wait > zr->file_sync_since + FILESYNC_MAX_DELAY_MS)
+		wait = zr->file_sync_since + FILESYNC_MAX_DELAY_MS - now;
+	if (wait < 0)
+		wait = 0;
+	struct timeval tv = { .tv_sec = (time_t)(wait / 1000), .tv_usec = (suseconds_t)(wait % 1000 * 1000) };
 	evtimer_add(zr->file_sync, &tv);
 }
 

@@ -52,7 +52,9 @@ typedef struct zonert {
 	unsigned retry_count;
 	struct event *store_retry;    /* primary: a change the store refused, tried again */
 	struct event *file_sync;      /* primary: the zone file written back after dynamic updates */
+	int64_t file_sync_since;      /* monotonic ms of the first update the pending write-back is for */
 	unsigned store_failures;
+	uint64_t warmed_lineage;      /* the lineage (zone/contents.h) whose API order was last made ahead */
 } zonert_t;
 
 /* Takes the zone's write lock, waiting at most ms milliseconds; false when it did not get it. */

@@ -14,7 +14,28 @@
  * transaction, so the history holds exactly what was committed. Rows are bounded per zone
  * (STORE_HISTORY_PER_ZONE) and per entry (STORE_HISTORY_ENTRY_MAX octets of packed records: a
  * larger change -- a zone file rewritten, a big IXFR -- keeps its counts only).
+ *
+ * Trimming: finding the entry STORE_HISTORY_PER_ZONE back reads that many index entries, which every
+ * change paid (a tenth of an UPDATE's CPU). The ids of a zone's rows grow, so their count is at most
+ * the span of its first and last id (two index probes); only a span over the bound trims, and then to
+ * HISTORY_TRIM_TO, so a zone changed alone trims once every HISTORY_TRIM_SLACK changes.
  */
+#define HISTORY_TRIM_SLACK 64
+#define HISTORY_TRIM_TO (STORE_HISTORY_PER_ZONE - HISTORY_TRIM_SLACK)
+
+/* Whether the zone may hold more than STORE_HISTORY_PER_ZONE rows. */
+static int over_bound(store_t *st, const char *zone, int64_t zone_id, bool *over)
+{
+	sqlite3_stmt *s = st->q[Q_HIST_SPAN];
+	sqlite3_bind_int64(s, 1, zone_id);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*over = sqlite3_column_type(s, 0) != SQLITE_NULL &&
+		        sqlite3_column_int64(s, 0) > STORE_HISTORY_PER_ZONE;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_ROW ? TDM_OK : store_fail(st, zone, "measuring the history");
+}
 
 int store_history_add(store_t *st, const char *zone, int64_t zone_id, const store_diff_t *diff,
                       const uint8_t *removed, size_t rlen, const uint8_t *added, size_t alen)
@@ -37,9 +58,12 @@ int store_history_add(store_t *st, const char *zone, int64_t zone_id, const stor
 	sqlite3_clear_bindings(s);
 	if (ret != TDM_OK)
 		return ret;
+	bool over = false;
+	if ((ret = over_bound(st, zone, zone_id, &over)) != TDM_OK || !over)
+		return ret;
 	s = st->q[Q_HIST_TRIM];
 	sqlite3_bind_int64(s, 1, zone_id);
-	sqlite3_bind_int64(s, 2, STORE_HISTORY_PER_ZONE);
+	sqlite3_bind_int64(s, 2, HISTORY_TRIM_TO);
 	ret = store_run(st, Q_HIST_TRIM, zone, "trimming the history");
 	sqlite3_clear_bindings(s);
 	return ret;

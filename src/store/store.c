@@ -140,10 +140,12 @@ static const char *const queries[Q_COUNT] = {
 	                  " created) VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM journal"
 	                  " WHERE zone_id = ?1), ?2, ?3, ?4, ?5, ?6)",
 	[Q_JOURNAL_CLEAR] = "DELETE FROM journal WHERE zone_id = ?1",
-	/* Only entries the contents already include: later ones are needed to rebuild the version. */
-	[Q_JOURNAL_TRIM] = "DELETE FROM journal WHERE zone_id = ?1 AND seq <= (SELECT MAX(seq)"
-	                   " FROM journal WHERE zone_id = ?1) - ?2 AND seq <= (SELECT base_seq"
-	                   " FROM zone WHERE id = ?1)",
+	/* Only entries the contents already include: later ones are needed to rebuild the version. One
+	 * bound (the lower of the two), so the index range ends there: with two, the rows up to one were
+	 * each read and tested against the other -- every pending entry, at every change. */
+	[Q_JOURNAL_TRIM] = "DELETE FROM journal WHERE zone_id = ?1 AND seq <= MIN((SELECT MAX(seq)"
+	                   " FROM journal WHERE zone_id = ?1) - ?2, (SELECT base_seq"
+	                   " FROM zone WHERE id = ?1))",
 	[Q_BASE_SET] = "UPDATE zone SET base_seq = COALESCE((SELECT MAX(seq) FROM journal"
 	               " WHERE zone_id = ?1), 0), pending_changes = 0, pending_bytes = 0 WHERE id = ?1",
 	/* The contents moved to entry ?2: what stays pending is what was committed after it. */
@@ -176,6 +178,10 @@ static const char *const queries[Q_COUNT] = {
 	               " nremoved, nadded, removed, added) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[Q_HIST_TRIM] = "DELETE FROM change_history WHERE zone_id = ?1 AND id <= (SELECT id FROM"
 	                " change_history WHERE zone_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+	/* Two subqueries, each answered from the index's end (one MIN and one MAX in one SELECT would
+	 * read every row of the zone). */
+	[Q_HIST_SPAN] = "SELECT (SELECT MAX(id) FROM change_history WHERE zone_id = ?1) -"
+	                " (SELECT MIN(id) FROM change_history WHERE zone_id = ?1) + 1",
 	[Q_HIST_LIST] = "SELECT id, created, who, serial_from, serial_to, nremoved, nadded,"
 	                " removed IS NOT NULL, CASE WHEN ?4 THEN removed END, CASE WHEN ?4 THEN added END"
 	                " FROM change_history WHERE zone_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",

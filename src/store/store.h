@@ -209,7 +209,8 @@ void store_apizone_free(store_apizone_t *list, size_t count);
 
 /*
  * The history of a zone's changes (every journal entry written is also kept here, with who made it),
- * kept beyond the IXFR journal: at most STORE_HISTORY_PER_ZONE entries per zone, oldest dropped;
+ * kept beyond the IXFR journal: at most STORE_HISTORY_PER_ZONE entries per zone, oldest dropped
+ * (down to 64 fewer at a time: store/history.c);
  * an entry whose records pack into more than STORE_HISTORY_ENTRY_MAX octets keeps its counts only
  * (not revertable). Deleted with the zone.
  */

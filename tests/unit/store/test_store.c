@@ -400,6 +400,71 @@ static void test_append_then_compact(void **state)
 	rmtree(dir);
 }
 
+/* The history stays within STORE_HISTORY_PER_ZONE per zone, newest kept, whether a zone changes alone
+ * (trimmed 64 at a time) or its changes alternate with another zone's (ids far apart). */
+static int history_rows(const char *data, const char *zone)
+{
+	sqlite3 *db = open_raw(data);
+	char sql[256];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM change_history JOIN zone ON zone.id = zone_id "
+	         "WHERE zone.name = '%s'", zone);
+	int n = query_int(db, sql);
+	sqlite3_close(db);
+	return n;
+}
+
+static void test_history_bound(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	rrlist_t *v1 = small_zone("\xc0\x00\x02\x01");
+	store_zone_meta_t meta = { .serial = 1, .source = "config" };
+	assert_int_equal(store_zone_commit(st, "a.test.", v1, &meta, NULL, 10), TDM_OK);
+	assert_int_equal(store_zone_commit(st, "b.test.", v1, &meta, NULL, 10), TDM_OK);
+	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
+	add(removed, "www", 1, 60, "\xc0\x00\x02\x01", 4);
+	add(added, "www", 1, 60, "\xc0\x00\x02\x02", 4);
+	int max_a = 0;
+	uint32_t sa = 1, sb = 1;
+	for (int i = 0; i < STORE_HISTORY_PER_ZONE + 300; i++, sa++) {
+		store_diff_t diff = { .serial_from = sa, .serial_to = sa + 1, .removed = removed, .added = added };
+		meta.serial = sa + 1;
+		assert_int_equal(store_zone_append(st, "a.test.", &meta, &diff, 10, NULL), TDM_OK);
+		int n = history_rows(data, "a.test.");
+		assert_true(n <= STORE_HISTORY_PER_ZONE);
+		if (n > max_a)
+			max_a = n;
+	}
+	assert_int_equal(max_a, STORE_HISTORY_PER_ZONE);
+	assert_true(history_rows(data, "a.test.") >= STORE_HISTORY_PER_ZONE - 64);
+	/* The newest entry is the last change. */
+	store_change_t *c = NULL;
+	size_t count = 0;
+	assert_int_equal(store_history_list(st, "a.test.", INT64_MAX, 1, false, &c, &count), TDM_OK);
+	assert_int_equal(count, 1);
+	assert_int_equal(c[0].serial_to, sa);
+	store_changes_free(c, count);
+	/* Alternating: each zone's span of ids is twice its rows; still bounded. */
+	for (int i = 0; i < 2 * STORE_HISTORY_PER_ZONE + 200; i++) {
+		bool a = i % 2 == 0;
+		uint32_t *sp = a ? &sa : &sb;
+		store_diff_t diff = { .serial_from = *sp, .serial_to = *sp + 1, .removed = removed, .added = added };
+		meta.serial = *sp + 1;
+		assert_int_equal(store_zone_append(st, a ? "a.test." : "b.test.", &meta, &diff, 10, NULL), TDM_OK);
+		(*sp)++;
+	}
+	assert_true(history_rows(data, "a.test.") <= STORE_HISTORY_PER_ZONE);
+	assert_true(history_rows(data, "b.test.") <= STORE_HISTORY_PER_ZONE);
+	assert_true(history_rows(data, "b.test.") >= STORE_HISTORY_PER_ZONE - 64);
+	store_close(st);
+	rrlist_free(v1);
+	rrlist_free(removed);
+	rrlist_free(added);
+	free(data);
+	rmtree(dir);
+}
+
 /* A store written by the first schema gains the journal without losing its zones. */
 static void test_migrate_from_v1(void **state)
 {
@@ -818,6 +883,7 @@ int main(void)
 		cmocka_unit_test(test_schema),
 		cmocka_unit_test(test_migrate_from_v1),
 		cmocka_unit_test(test_append_then_compact),
+		cmocka_unit_test(test_history_bound),
 		cmocka_unit_test(test_journal),
 		cmocka_unit_test(test_state),
 		cmocka_unit_test(test_corrupt_chunk),
