@@ -28,9 +28,9 @@ int apiorder_get(zone_contents_t *z, apiorder_t *out);
 uint32_t apiorder_seek(const zone_contents_t *z, const apiorder_t *o, const uint8_t *name);
 
 /*
- * Control thread: makes z's order ahead on a thread of its own when z has at least
- * APIORDER_WARM_MIN names and no order of its lineage is kept (called when a version is loaded or
- * changed); the next apiorder_get adopts it. Pins z while it works.
+ * Control thread, when the HTTP API is on: makes z's order ahead on a thread of its own when z has at
+ * least APIORDER_WARM_MIN names and no order of its lineage is kept (called once per lineage, when a
+ * version is loaded or replaced whole); the next apiorder_get adopts it. Pins z while it works.
  */
 #define APIORDER_WARM_MIN 50000
 void apiorder_warm(zone_contents_t *z);

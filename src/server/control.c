@@ -145,6 +145,8 @@ static void run_waiting(server_t *srv, const char *key);
  * (a third of tandemd's CPU at 100,000 records, bench/update.py). */
 static void warm_order(zonert_t *zr)
 {
+	if (zr->srv->rc->conf->http.listen.len == 0)
+		return;   /* no API: nobody will page through the records */
 	rcu_read_lock();
 	zone_contents_t *z = zone_contents(zr->zone);
 	if (z != NULL && zone_contents_lineage(z) != zr->warmed_lineage) {
