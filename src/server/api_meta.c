@@ -110,6 +110,10 @@ static void route_key_create(const api_call_t *call, api_reply_t *reply)
 		            "hmac-sha256, hmac-sha384 or hmac-sha512");
 		break;
 	case TDM_EEXIST: api_error(reply, 409, "a TSIG key %s exists already", name); break;
+	case TDM_ERANGE:
+		api_error(reply, 409, "%d TSIG keys made through the API already: delete one first",
+		          TSIGKEYS_MAX);
+		break;
 	default: api_error(reply, 500, "the key was not made: %s", tdm_strerror(ret)); break;
 	}
 	json_decref(body);
@@ -183,6 +187,9 @@ static void route_apikey_create(const api_call_t *call, api_reply_t *reply)
 			field_error(reply, 422, field, "not a zone name");
 			break;
 		case TDM_EEXIST: api_error(reply, 409, "an API key %s exists already", name); break;
+		case TDM_ERANGE:
+			api_error(reply, 409, "%d API keys already: delete one first", APIKEYS_MAX);
+			break;
 		default: api_error(reply, 500, "the key was not made: %s", tdm_strerror(ret)); break;
 		}
 	}

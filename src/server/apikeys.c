@@ -182,6 +182,9 @@ int apikeys_create(server_t *srv, const char *name, bool write, const json_t *zo
 	for (size_t i = 0; i < ks->n; i++)
 		if (strcmp(ks->v[i].name, name) == 0)
 			return TDM_EEXIST;
+	/* Every request without the admin key is compared with every key: their number is bounded. */
+	if (ks->n >= APIKEYS_MAX)
+		return TDM_ERANGE;
 	int ret = TDM_OK;
 	apikey_t k = { .write = write, .created = (int64_t)time(NULL) };
 	snprintf(k.name, sizeof(k.name), "%s", name);

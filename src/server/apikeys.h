@@ -21,6 +21,9 @@ int apikeys_load(server_t *srv);
 /* The api_auth_fn for api_set_auth: ctx is the server. */
 bool apikeys_auth(void *ctx, const char *key, api_principal_t *p);
 
+/* API keys made through the API at most (docs/limits.md). */
+#define APIKEYS_MAX 1000
+
 /*
  * Makes a key. name: 1 to API_KEY_NAME_MAX of [A-Za-z0-9._-], not "admin"; zones: a JSON array of
  * zone names or NULL (every zone). The key itself is written to key (cap >= 65). TDM_EEXIST,

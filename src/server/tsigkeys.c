@@ -185,6 +185,11 @@ int tsigkeys_create(server_t *srv, const char *name, const char *algorithm, cons
 		return ret;
 	if (conf_key_find(srv->rc->conf, lname) != NULL || tsigkeys_find(srv, lname) != NULL)
 		return TDM_EEXIST;
+	size_t count = 0;
+	for (const tsigkey_t *k = srv->tsigkeys; k != NULL; k = k->next)
+		count++;
+	if (count >= TSIGKEYS_MAX)   /* each one made republishes the key set: bounded */
+		return TDM_ERANGE;
 	int alg = tsig_alg_from_text(algorithm);
 	if (alg < 0)
 		return TDM_ENOENT;

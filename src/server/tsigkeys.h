@@ -33,6 +33,9 @@ const conf_key_t *server_key_find(server_t *srv, const char *name);
 /* The API key of that name (lowercase absolute name), or NULL. */
 tsigkey_t *tsigkeys_find(server_t *srv, const char *name);
 
+/* TSIG keys made through the API at most (docs/limits.md). */
+#define TSIGKEYS_MAX 1000
+
 /*
  * Makes a key (algorithm by name; secret NULL: random, as long as its MAC), stores it, publishes a
  * configuration that knows it. *out is the key (owned by the server). TDM_EEXIST (a key of that name

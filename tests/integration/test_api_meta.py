@@ -356,3 +356,34 @@ def test_a_key_made_through_the_api_secures_a_zone_made_through_the_api(api):
     assert st == 200
     st, _, _ = api.call("DELETE", "keys/zone-xfr.")
     assert st == 200
+
+
+def test_keys_made_through_the_api_are_bounded(api):
+    """Every request without the admin key is compared with every API key, and every TSIG key made
+    republishes the key set: both kinds are bounded (APIKEYS_MAX, TSIGKEYS_MAX: 1,000 each). The store
+    is filled to the bound while the server is down; one more is refused with 409 and nothing changes;
+    after one is deleted, one can be made again."""
+    import sqlite3
+    api.stop()
+    db = sqlite3.connect(str(api.dir / "var" / "tandem.db"))
+    try:
+        db.executemany("INSERT INTO api_key (name, scope, zones, hash, created) VALUES (?, 'read', NULL, ?, 1)",
+                       [("k%d" % i, "%064x" % i) for i in range(1000)])
+        db.executemany("INSERT INTO tsig_key (name, algorithm, secret, created) VALUES (?, 'hmac-sha256', ?, 1)",
+                       [("t%d.example." % i, CONF_KEY.secret) for i in range(1000)])
+        db.commit()
+    finally:
+        db.close()
+    api.start()
+    api.wait_api()
+    st, err, _ = api.call("POST", "apikeys", {"name": "one-more", "scope": "read"})
+    assert st == 409 and "1000 API keys" in err["error"], err
+    st, err, _ = api.call("POST", "keys", {"name": "one-more.", "algorithm": "hmac-sha256"})
+    assert st == 409 and "1000 TSIG keys" in err["error"], err
+    st, body, _ = api.call("GET", "apikeys")
+    # the admin key is listed too
+    assert len(body["apikeys"]) == 1001 and "one-more" not in {k["name"] for k in body["apikeys"]}
+    assert api.call("DELETE", "apikeys/k7")[0] == 200
+    assert api.call("DELETE", "keys/t7.example.")[0] == 200
+    assert api.call("POST", "apikeys", {"name": "one-more", "scope": "read"})[0] == 201
+    assert api.call("POST", "keys", {"name": "one-more.", "algorithm": "hmac-sha256"})[0] == 201
