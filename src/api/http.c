@@ -48,6 +48,11 @@
 #define API_LINGER_MAX (256 * 1024)   /* octets dropped while lingering before we close anyway */
 #define API_BACKLOG 128
 #define API_KEY_FILE_MAX 4096      /* an API key file is one short line */
+/* Replies written but not yet taken by their clients, all connections together: a zone's text can be
+ * tens of MiB, and http.max-clients slow readers must not hold that many copies. A reply over
+ * API_REPLY_SMALL that would pass the bound is answered 503 instead. */
+#define API_QUEUED_MAX ((size_t)256 * 1024 * 1024)
+#define API_REPLY_SMALL ((size_t)64 * 1024)
 
 typedef enum { CONN_HEAD, CONN_BODY, CONN_WAIT, CONN_REPLY, CONN_LINGER } conn_state_t;
 
@@ -65,6 +70,7 @@ struct api {
 	api_static_fn files;           /* the web console's files; NULL = none */
 	void *ctx;
 	conn_t *conns;                 /* every open connection, to free them with the API */
+	size_t queued;                 /* octets of replies not yet taken, all connections */
 	unsigned nconns, nrejects;
 };
 
@@ -77,6 +83,7 @@ struct conn {
 	bool close_after;              /* the reply being written is the last */
 	size_t scanned;                /* api_head_end's progress in the head */
 	uint64_t body_len;
+	size_t queued;                 /* octets of this connection's reply counted in api->queued */
 	size_t dropped;                /* octets read and dropped while lingering */
 	bool is_static;                /* a static file: no key, no body */
 	bool head_only;                /* the request being answered is a HEAD: no body in the reply */
@@ -256,6 +263,7 @@ static void conn_free(conn_t *c)
 		api->nrejects--;
 	else
 		api->nconns--;
+	api->queued -= c->queued;
 	free(c->principal.zones);
 	if (c->later != NULL)
 		c->later->conn = NULL;
@@ -324,13 +332,28 @@ static void send_reply(conn_t *c, api_reply_t *r, bool close_after)
 	bool head_only = c->head_only;
 	c->head_only = false;
 	bool json_nl = r->text == NULL;   /* JSON bodies end with a newline, for terminals */
+	const char *headers = r->headers;
+	char busy[160];
+	size_t body_bytes = head_only ? 0 : len + (json_nl ? 1 : 0);
+	if (body_bytes > API_REPLY_SMALL && c->api->queued + body_bytes > API_QUEUED_MAX) {
+		snprintf(busy, sizeof(busy), "{\"error\": \"replies not yet taken by clients hold %zu "
+		         "MiB already: try again\"}", c->api->queued >> 20);
+		status = 503;
+		shown = busy;
+		len = strlen(busy);
+		type = "application/json";
+		json_nl = true;
+		headers = NULL;
+		r->etag[0] = '\0';
+		close_after = true;
+	}
 	char etag[API_ETAG_MAX + 16] = "";
 	if (r->etag[0] != '\0')
 		snprintf(etag, sizeof(etag), "ETag: %s\r\n", r->etag);
 	/* Out of memory here leaves nothing to write: the timer armed below closes the connection. */
 	if (evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 	                        "%s%s%s%sConnection: %s\r\n\r\n", status, reason(status), type,
-	                        len + (json_nl ? 1 : 0), etag, r->headers != NULL ? r->headers : "",
+	                        len + (json_nl ? 1 : 0), etag, headers != NULL ? headers : "",
 	                        status == 405 ? "Allow: GET, HEAD, POST, PUT, DELETE, PATCH\r\n" : "",
 	                        c->is_static ? "Cache-Control: no-cache\r\n"
 	                                     : "Cache-Control: no-store\r\n",
@@ -339,6 +362,9 @@ static void send_reply(conn_t *c, api_reply_t *r, bool close_after)
 	                    (json_nl && evbuffer_add(out, "\n", 1) != 0))))
 		close_after = true;
 	free(json);
+	c->api->queued -= c->queued;
+	c->queued = evbuffer_get_length(out);
+	c->api->queued += c->queued;
 	c->state = CONN_REPLY;
 	c->close_after = close_after;
 	bufferevent_disable(c->bev, EV_READ);
@@ -614,6 +640,8 @@ static void linger(conn_t *c)
 static void on_write(struct bufferevent *bev, void *arg)
 {
 	conn_t *c = arg;
+	c->api->queued -= c->queued;   /* the output is empty: the reply was taken */
+	c->queued = 0;
 	if (c->state != CONN_REPLY)
 		return;
 	if (c->close_after) {

@@ -23,6 +23,7 @@ import contextlib
 import json
 import os
 import re
+import socket
 import subprocess
 import threading
 import time
@@ -537,5 +538,53 @@ def test_cli_record_and_zone_commands(tmp_path):
         assert answers(s, "mail." + ZONE, "MX") == []
         r = s.cli("zone", "revert", ZONE, first)
         assert r.returncode == 2 and "--force" in r.stderr
+    finally:
+        s.stop()
+
+
+def test_replies_not_taken_are_bounded_across_connections(tmp_path):
+    """A zone's text is tens of MiB on a large zone: clients that ask for it and never read must not
+    make the server hold a copy each. Replies not yet taken are bounded all connections together
+    (256 MiB, api/http.c): beyond, a large reply is 503 and the connection closes; small answers
+    still go out, and once the readers go, the text is served again."""
+    s = primary(tmp_path, hosts=250000)
+    s.http["timeout"] = 300   # the readers are dropped after http.timeout: keep them for the test
+    s.serve()
+    conns = []
+    try:
+        key = s.key()
+        request = ("GET /api/v1/zones/%s/text HTTP/1.1\r\nHost: x\r\nX-API-Key: %s\r\n\r\n"
+                   % (ZONE, key)).encode()
+        statuses = []
+        for _ in range(40):
+            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            c.settimeout(30)
+            c.connect((s.addr, s.http_port))
+            c.sendall(request)
+            head = b""
+            while b"\r\n" not in head:
+                chunk = c.recv(64)
+                assert chunk, "closed without a status line"
+                head += chunk
+            statuses.append(int(head.split()[1]))
+            conns.append(c)
+            if statuses[-1] == 503:
+                break
+        assert statuses[-1] == 503 and set(statuses[:-1]) == {200}, statuses
+        assert 20 <= len(statuses) <= 40, statuses   # about 10 MiB each against 256 MiB
+        st, j, _ = s.call("GET", "zones/%s" % ZONE)   # a small answer still goes out
+        assert st == 200, j
+    finally:
+        for c in conns:
+            c.close()
+    try:
+        deadline = time.monotonic() + 30
+        while True:   # the closed readers' replies are dropped: the text is served again
+            st, text, _ = s.call("GET", "zones/%s/text" % ZONE, timeout=60)
+            if st == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert st == 200 and text.count("\n") > 250000
     finally:
         s.stop()
