@@ -1,11 +1,14 @@
 /* change/change.c -- the one path every change to a zone takes: apply, store, then publish and compact */
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "lib/error.h"
 #include "lib/log.h"
 #include "change/change.h"
+#include "zone/pages.h"
 #include "zone/update.h"
 
 /* Fold the journal into the contents after this many pending changes or octets, or once the pending
@@ -59,7 +62,9 @@ int change_commit(change_t *c, const zone_contents_t *current, const rrlist_t *r
 	struct timespec t0, t1, t2;
 	*out = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	size_t made = zone_pages_made_by_thread();
 	int ret = zone_update_apply(current, removed, added, &z);
+	made = zone_pages_made_by_thread() - made;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (ret != TDM_OK)
 		return ret;
@@ -80,6 +85,20 @@ int change_commit(change_t *c, const zone_contents_t *current, const rrlist_t *r
 	/* The same serial (a retransfer of other contents) continues no history: nothing to journal,
 	 * so the contents are written whole. */
 	if (diff.serial_from == diff.serial_to) {
+		/* The whole row is written here: a partial one (serial_only) is completed from the store. */
+		if (c->meta.serial_only) {
+			store_zone_meta_t stored;
+			if (store_zone_meta(c->store, c->zone, &stored) == TDM_OK) {
+				if (c->meta.file_digest[0] != '\0')
+					memcpy(stored.file_digest, c->meta.file_digest, sizeof(stored.file_digest));
+				stored.serial = c->meta.serial;
+				stored.updated = c->meta.updated;
+				c->meta = stored;
+			} else {
+				snprintf(c->meta.source, sizeof(c->meta.source), "config");
+			}
+			c->meta.serial_only = false;
+		}
 		rrlist_t *list = rrlist_new();
 		ret = list == NULL ? TDM_ENOMEM : zone_contents_to_rrlist(z, list);
 		if (ret == TDM_OK)
@@ -95,11 +114,13 @@ int change_commit(change_t *c, const zone_contents_t *current, const rrlist_t *r
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t2);
 	latency_observe(&t0, &t2);
-	/* What the change cost: the version (its own pages beside those it shares) and the commit. */
+	/* What the change cost: the version (the pages it made beside those it shares) and the commit. */
+	size_t memory = zone_memory(z);
+	made = made < memory ? made : memory;
 	log_info("%s: change %u -> %u: %zu removed, %zu added; version made in %.1f ms (%zu KiB of its own, "
 	         "%zu KiB shared), stored in %.1f ms", c->zone, zone_serial(current), zone_serial(z),
 	         rrlist_count(removed), rrlist_count(added), ms_between(&t0, &t1),
-	         zone_memory_exclusive(z) / 1024, (zone_memory(z) - zone_memory_exclusive(z)) / 1024,
+	         made / 1024, (memory - made) / 1024,
 	         ms_between(&t1, &t2));
 	*out = z;
 	return TDM_OK;

@@ -325,12 +325,11 @@ static int commit(const api_call_t *call, const zone_contents_t *z, const rrlist
 	runconf_t *rc = srv->rc;
 	change_t chg = { .store = srv->store, .zone = zr->name, .who = who,
 	                 .journal_max = rc->conf->server.journal_max_entries };
-	if (store_zone_meta(srv->store, zr->name, &chg.meta) != TDM_OK)
-		snprintf(chg.meta.source, sizeof(chg.meta.source), "config");
-	/* A file-backed zone's file is behind the store until it is written back. */
+	/* The row's source and file stat stay; a file-backed zone's file is behind the store until it is
+	 * written back. */
+	chg.meta.serial_only = true;
 	if (cz->file != NULL)
 		snprintf(chg.meta.file_digest, sizeof(chg.meta.file_digest), "%s", ZONELOAD_DIGEST_PENDING);
-	chg.meta.updated = 0;
 	int ret = change_commit(&chg, z, removed, added, next);
 	if (ret != TDM_OK)
 		return ret;

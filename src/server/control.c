@@ -26,15 +26,21 @@
  * REFRESH_BATCH_MAX zones; they wait in the queue until the control thread has seen them all.
  */
 
+/* The eventfd is written only when the inbox was empty: inbox_ready clears it before it takes the
+ * whole inbox, so a message added to a non-empty inbox is taken by a wakeup already due (an UPDATE
+ * posts two messages; the second costs no system call and no second wakeup). */
 static void post(server_t *srv, ctl_msg_t *m)
 {
 	pthread_mutex_lock(&srv->inbox_lock);
+	bool wake = srv->inbox == NULL;
 	m->next = srv->inbox;
 	srv->inbox = m;
 	pthread_mutex_unlock(&srv->inbox_lock);
-	uint64_t one = 1;
-	ssize_t w = write(srv->inbox_fd, &one, sizeof(one));
-	(void)w;
+	if (wake) {
+		uint64_t one = 1;
+		ssize_t w = write(srv->inbox_fd, &one, sizeof(one));
+		(void)w;
+	}
 }
 
 /* NOTIFYs for zones we lack, posted by workers and not looked at yet: a flood of them (spoofed from

@@ -301,12 +301,11 @@ static int update_commit(request_t *r, zonert_t *zr, const conf_zone_t *cz, cons
 	         r->key_name ? r->key_name : "");
 	change_t chg = { .store = r->srv->store, .zone = zr->name,
 	                 .journal_max = r->rc->conf->server.journal_max_entries, .who = who };
-	if (store_zone_meta(r->srv->store, zr->name, &chg.meta) != TDM_OK)
-		snprintf(chg.meta.source, sizeof(chg.meta.source), "config");
-	/* A file-backed zone's file is now behind the store until it is written back. */
+	/* The row's source and file stat stay; a file-backed zone's file is now behind the store until it
+	 * is written back. */
+	chg.meta.serial_only = true;
 	if (cz->file != NULL)
 		snprintf(chg.meta.file_digest, sizeof(chg.meta.file_digest), "%s", ZONELOAD_DIGEST_PENDING);
-	chg.meta.updated = 0;
 	zone_contents_t *next = NULL;
 	int ret = change_commit(&chg, z, removed, added, &next);
 	if (ret != TDM_OK)

@@ -171,6 +171,18 @@ int store_zone_commit(store_t *st, const char *zone, const rrlist_t *list,
 
 static int meta_set(store_t *st, const char *zone, int64_t id, const store_zone_meta_t *meta)
 {
+	int64_t updated = meta->updated != 0 ? meta->updated : (int64_t)time(NULL);
+	if (meta->serial_only) {
+		sqlite3_stmt *s = st->q[Q_META_SERIAL];
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_int64(s, 2, meta->serial);
+		sqlite3_bind_int64(s, 3, updated);
+		sqlite3_bind_text(s, 4, meta->file_digest,
+		                  (int)strnlen(meta->file_digest, sizeof(meta->file_digest)), SQLITE_STATIC);
+		int ret = store_run(st, Q_META_SERIAL, zone, "writing the zone row");
+		sqlite3_clear_bindings(s);
+		return ret;
+	}
 	sqlite3_stmt *s = st->q[Q_META_SET];
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, meta->serial);
@@ -178,7 +190,7 @@ static int meta_set(store_t *st, const char *zone, int64_t id, const store_zone_
 	                  SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, meta->file_digest,
 	                  (int)strnlen(meta->file_digest, sizeof(meta->file_digest)), SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, meta->updated != 0 ? meta->updated : (int64_t)time(NULL));
+	sqlite3_bind_int64(s, 5, updated);
 	store_bind_file_stat(s, 6, &meta->file_stat);
 	int ret = store_run(st, Q_META_SET, zone, "writing the zone row");
 	sqlite3_clear_bindings(s);

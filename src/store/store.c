@@ -163,6 +163,8 @@ static const char *const queries[Q_COUNT] = {
 	[Q_META_SET] = "UPDATE zone SET serial = ?2, source = ?3, file_digest = ?4, updated = ?5,"
 	               " file_size = ?6, file_mtime = ?7, file_ino = ?8, file_dev = ?9, file_ctime = ?10"
 	               " WHERE id = ?1",
+	[Q_META_SERIAL] = "UPDATE zone SET serial = ?2, updated = ?3,"
+	                  " file_digest = CASE WHEN ?4 = '' THEN file_digest ELSE ?4 END WHERE id = ?1",
 	[Q_SAVEPOINT] = "SAVEPOINT op",
 	[Q_RELEASE] = "RELEASE op",
 	[Q_ROLLBACK_TO] = "ROLLBACK TO op",

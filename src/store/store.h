@@ -26,6 +26,10 @@ typedef struct {
 	char file_digest[65];       /* hex SHA-256 of the zone file last imported, "" when none */
 	int64_t updated;            /* unix time of the last change */
 	store_file_stat_t file_stat; /* of the file behind file_digest; zero when none */
+	/* store_zone_append only: the zone's row is written in part -- the serial, the time and, when not
+	 * "", file_digest -- and keeps its source and file stat as stored. A change to a stored zone (an
+	 * UPDATE, an API edit) then needs no read of the row first. */
+	bool serial_only;
 } store_zone_meta_t;
 
 /* Opens (creating when missing) data_dir/tandem.db, creating data_dir too, and brings the schema up

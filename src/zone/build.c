@@ -73,7 +73,7 @@ static int node_add(zone_contents_t *z, const uint8_t *name, int len, uint32_t p
 		return TDM_ENOMEM;
 	memcpy(run, name, (size_t)len);
 	uint32_t idx = z->node_count;
-	zone_node_t *n = zone_pages_elem_write(&z->nodes, sizeof(zone_node_t), NODE_SHIFT, idx);
+	zone_node_t *n = zone_pages_elem_append(&z->nodes, sizeof(zone_node_t), NODE_SHIFT, idx);
 	if (n == NULL || idx == ZONE_NODE_NONE)
 		return TDM_ENOMEM;
 	*n = (zone_node_t){ .name_off = off, .parent = parent == ZONE_NODE_NONE ? idx : parent,
@@ -155,7 +155,8 @@ static bool same_rrset(const rr_t *a, const rr_t *b)
 	                              covered_of(a->rdata, a->rdlen) == covered_of(b->rdata, b->rdlen));
 }
 
-/* Writes items[i..j) (one RRset, sorted) as RRset slot `slot`; *records counts what it kept. */
+/* Writes items[i..j) (one RRset, sorted) as RRset slot `slot`, the first not in use (an append);
+ * *records counts what it kept. */
 static int emit_rrset(zone_contents_t *z, uint32_t slot, const contents_item_t *items, size_t i,
                       size_t j, size_t *records)
 {
@@ -177,7 +178,7 @@ static int emit_rrset(zone_contents_t *z, uint32_t slot, const contents_item_t *
 		return TDM_ERANGE;
 	uint32_t off;
 	uint8_t *run = zone_pages_alloc(&z->rdata, size, &off);
-	zone_rrset_t *set = zone_pages_elem_write(&z->rrsets, sizeof(zone_rrset_t), RRSET_SHIFT, slot);
+	zone_rrset_t *set = zone_pages_elem_append(&z->rrsets, sizeof(zone_rrset_t), RRSET_SHIFT, slot);
 	if (run == NULL || set == NULL)
 		return TDM_ENOMEM;
 	for (size_t k = i; k < j; k++) {

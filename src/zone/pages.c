@@ -11,6 +11,7 @@
 /* Each page's data follows this header; the flexible member keeps the data aligned for any type. */
 typedef struct {
 	atomic_uint refs;
+	atomic_uint claimed;     /* octets used by the versions holding it, as far as appends know */
 	uint32_t size;           /* octets of data allocated */
 	uint32_t block;          /* octets from the start of the block holding it; 0: a malloc of its own */
 	max_align_t data[];
@@ -45,12 +46,22 @@ static page_head_t *head_of(uint8_t *data)
 	return (page_head_t *)(void *)(data - offsetof(page_head_t, data));
 }
 
-static uint8_t *page_new(size_t size)
+/* Octets of pages this thread allocated (zone_pages_made_by_thread). */
+static _Thread_local size_t made_by_thread;
+
+size_t zone_pages_made_by_thread(void)
+{
+	return made_by_thread;
+}
+
+static uint8_t *page_new(size_t size, size_t used)
 {
 	page_head_t *h = malloc(sizeof(page_head_t) + size);
 	if (h == NULL)
 		return NULL;
+	made_by_thread += sizeof(page_head_t) + size;
 	atomic_init(&h->refs, 1);
+	atomic_init(&h->claimed, (unsigned)used);
 	h->size = (uint32_t)size;
 	h->block = 0;
 	return (uint8_t *)h->data;
@@ -110,8 +121,11 @@ size_t zone_pages_exclusive(const zone_pages_t *p)
 	return total;
 }
 
-uint8_t *zone_pages_write(zone_pages_t *p, uint32_t page, size_t size, size_t max)
+/* The page's data made writable for octets [pos, pos + len) (with room for them), copying a page
+ * shared with another version unless those octets are this set's own (taken in place before). */
+static uint8_t *write_at(zone_pages_t *p, uint32_t page, size_t pos, size_t len, size_t max)
 {
+	size_t size = pos + len;
 	if (page > p->count || page >= ZONE_PAGES_MAX || size > UINT32_MAX)
 		return NULL;
 	if (page == p->count) {
@@ -130,7 +144,7 @@ uint8_t *zone_pages_write(zone_pages_t *p, uint32_t page, size_t size, size_t ma
 			p->dir = dir;
 			p->cap = ncap;
 		}
-		uint8_t *data = page_new(size);
+		uint8_t *data = page_new(size, size);
 		if (data == NULL)
 			return NULL;
 		p->dir[p->count++] = data;
@@ -139,6 +153,9 @@ uint8_t *zone_pages_write(zone_pages_t *p, uint32_t page, size_t size, size_t ma
 	uint8_t *data = p->dir[page];
 	page_head_t *h = head_of(data);
 	bool shared = atomic_load(&h->refs) > 1;
+	/* Octets this set took in place (append_at) are its own, shared page or not. */
+	if (shared && p->mine_page1 == page + 1 && pos >= p->mine_from && size <= atomic_load(&h->claimed))
+		return data;
 	if (!shared && h->size >= size)
 		return data;
 	size_t nsize = h->size;
@@ -149,13 +166,45 @@ uint8_t *zone_pages_write(zone_pages_t *p, uint32_t page, size_t size, size_t ma
 		if (nsize > max)
 			nsize = size > max ? size : max;
 	}
-	uint8_t *copy = page_new(nsize);
+	/* The copy is this set's alone: its claim is set exactly by its next append (append_at); until
+	 * then it says less than may be in use, which only costs a later version a copy. */
+	uint8_t *copy = page_new(nsize, size);
 	if (copy == NULL)
 		return NULL;
 	memcpy(copy, data, h->size < nsize ? h->size : nsize);
 	p->dir[page] = copy;
+	if (p->mine_page1 == page + 1)
+		p->mine_page1 = 0;   /* the copy is this set's alone */
 	page_unref(data);
 	return copy;
+}
+
+uint8_t *zone_pages_write(zone_pages_t *p, uint32_t page, size_t size, size_t max)
+{
+	return write_at(p, page, 0, size, max);
+}
+
+/* Octets [pos, pos + len) of page, where pos is the end of this set's use of it: in place when the
+ * page is shared but has room and no version used it past pos (the claim moved on atomically), else
+ * as write_at; the claim of a page this set holds alone is then exactly its use. */
+static uint8_t *append_at(zone_pages_t *p, uint32_t page, size_t pos, size_t len, size_t max)
+{
+	if (page >= p->count || pos + len > UINT32_MAX)
+		return write_at(p, page, pos, len, max);   /* a new page (claimed: pos + len) or refused */
+	page_head_t *h = head_of(p->dir[page]);
+	unsigned expect = (unsigned)pos;
+	if (atomic_load(&h->refs) > 1 && h->size >= pos + len &&
+	    atomic_compare_exchange_strong(&h->claimed, &expect, (unsigned)(pos + len))) {
+		if (p->mine_page1 != page + 1) {
+			p->mine_page1 = page + 1;
+			p->mine_from = (uint32_t)pos;
+		}
+		return p->dir[page];
+	}
+	uint8_t *data = write_at(p, page, pos, len, max);
+	if (data != NULL && atomic_load(&head_of(data)->refs) == 1)
+		atomic_store(&head_of(data)->claimed, (unsigned)(pos + len));
+	return data;
 }
 
 uint8_t *zone_pages_insert(zone_pages_t *p, uint32_t at, size_t size)
@@ -172,6 +221,8 @@ void zone_pages_remove(zone_pages_t *p, uint32_t at)
 {
 	if (at >= p->count)
 		return;
+	if (p->mine_page1 > at)
+		p->mine_page1 = 0;   /* the pages moved: the mark no longer names the page */
 	page_unref(p->dir[at]);
 	memmove(p->dir + at, p->dir + at + 1, (size_t)(p->count - at - 1) * sizeof(uint8_t *));
 	p->count--;
@@ -181,7 +232,15 @@ void *zone_pages_elem_write(zone_pages_t *p, size_t elem, unsigned shift, uint32
 {
 	uint32_t page = i >> shift;
 	size_t pos = (size_t)(i & ((1u << shift) - 1)) * elem;
-	uint8_t *data = zone_pages_write(p, page, pos + elem, elem << shift);
+	uint8_t *data = write_at(p, page, pos, elem, elem << shift);
+	return data == NULL ? NULL : data + pos;
+}
+
+void *zone_pages_elem_append(zone_pages_t *p, size_t elem, unsigned shift, uint32_t i)
+{
+	uint32_t page = i >> shift;
+	size_t pos = (size_t)(i & ((1u << shift) - 1)) * elem;
+	uint8_t *data = append_at(p, page, pos, elem, elem << shift);
 	return data == NULL ? NULL : data + pos;
 }
 
@@ -193,7 +252,7 @@ uint8_t *zone_pages_alloc(zone_pages_t *p, size_t len, uint32_t *off)
 		page = p->count;
 		pos = 0;
 	}
-	uint8_t *data = zone_pages_write(p, page, pos + len, len > ZONE_PAGE_BYTES ? len : ZONE_PAGE_BYTES);
+	uint8_t *data = append_at(p, page, pos, len, len > ZONE_PAGE_BYTES ? len : ZONE_PAGE_BYTES);
 	if (data == NULL)
 		return NULL;
 	/* A run larger than a page fills its page: the next run starts a new one. */
@@ -205,7 +264,7 @@ uint8_t *zone_pages_alloc(zone_pages_t *p, size_t len, uint32_t *off)
 uint8_t *zone_pages_run_write(zone_pages_t *p, uint32_t off, size_t len)
 {
 	uint32_t page = off >> 16, pos = off & 0xFFFF;
-	uint8_t *data = zone_pages_write(p, page, pos + len, ZONE_PAGE_BYTES);
+	uint8_t *data = write_at(p, page, pos, len, ZONE_PAGE_BYTES);
 	return data == NULL ? NULL : data + pos;
 }
 
@@ -251,8 +310,10 @@ int zone_pages_pack(zone_pages_t *const *sets, const size_t *last_used, size_t n
 		uint8_t **dir = (uint8_t **)(void *)(block + dir_at);
 		for (uint32_t i = 0; i < p->count; i++) {
 			size_t size = kept_size(p, i, last_used[k]);
+			unsigned claimed = atomic_load(&head_of(p->dir[i])->claimed);
 			page_head_t *h = (page_head_t *)(void *)(block + pos);
 			atomic_init(&h->refs, 1);
+			atomic_init(&h->claimed, claimed < size ? claimed : (unsigned)size);
 			h->size = (uint32_t)size;
 			h->block = (uint32_t)pos;
 			memcpy(h->data, p->dir[i], size);
@@ -264,6 +325,7 @@ int zone_pages_pack(zone_pages_t *const *sets, const size_t *last_used, size_t n
 		p->dir = dir;
 		p->dir_block = (uint32_t)dir_at;
 		p->cap = p->count;
+		p->mine_page1 = 0;
 		dir_at += (size_t)p->count * sizeof(uint8_t *);
 	}
 	return TDM_OK;

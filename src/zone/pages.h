@@ -17,6 +17,15 @@
  * offset "page << 16 | position": up to 65,536 pages, a run starts below 64 KiB into its page, and a
  * run larger than a page gets a page of its own. The last page of either kind is allocated as small as
  * its contents and grows on demand, so a zone of eight records takes a few hundred octets, not pages.
+ *
+ * Appends (zone_pages_alloc, zone_pages_elem_append) go past the end of what the older versions use
+ * in a page, so they need no copy of a shared page: each page records how far the versions holding
+ * it have used it ("claimed"), and a version whose own use ends exactly there may take the next
+ * octets in place (compare-and-swap on the claim), where the older versions never read. A second
+ * version made from the same old one (a change that failed, tried again) finds the claim past its
+ * own end and copies, as any other write to a shared page does. What a version took in place stays
+ * writable by it (mine_page1, from mine_from). So a change that adds names copies the pages of the
+ * entries it modifies (a parent node, a hash slot), not the last page of every array.
  */
 typedef struct {
 	uint8_t **dir;       /* the data of each page */
@@ -24,6 +33,8 @@ typedef struct {
 	uint32_t cap;        /* entries of dir */
 	uint32_t tail;       /* byte pages: octets used in the last page */
 	uint32_t dir_block;  /* dir lives in a block (zone_pages_pack), this far from its start; 0: malloc */
+	uint32_t mine_page1; /* 1 + the page this set appended to in place, from octet mine_from on; 0: none */
+	uint32_t mine_from;
 } zone_pages_t;
 
 #define ZONE_PAGE_BYTES 65536u          /* a byte page's usual size, and the limit on run positions */
@@ -43,7 +54,12 @@ void zone_pages_release(zone_pages_t *p);
 
 /* Octets the pages hold (each shared page counted whole). */
 size_t zone_pages_memory(const zone_pages_t *p);
-/* Octets of the pages held by p and by no other version (what freeing p would give back). */
+/* Octets of pages (heads included) the calling thread has allocated so far, all sets together: the
+ * difference between two readings around zone_update_apply is what the change allocated, read
+ * without walking the pages. */
+size_t zone_pages_made_by_thread(void);
+/* Octets of the pages held by p and by no other version (what freeing p would give back); reads
+ * every page's head. */
 size_t zone_pages_exclusive(const zone_pages_t *p);
 
 /*
@@ -61,6 +77,10 @@ static inline void *zone_pages_elem(const zone_pages_t *p, size_t elem, unsigned
 
 /* Element i made writable (and room for it); NULL when out of memory. */
 void *zone_pages_elem_write(zone_pages_t *p, size_t elem, unsigned shift, uint32_t i);
+
+/* The same for a new element: i is the count of elements this set uses (none at i or after it is
+ * in use), so a shared page takes it in place when no other version used it further. */
+void *zone_pages_elem_append(zone_pages_t *p, size_t elem, unsigned shift, uint32_t i);
 
 /* Inserts a new page of size octets at index at (the pages from at on move up one), or removes the page
  * at index at: for pages whose order matters (zone/dnssec.c's chain). NULL / nothing on failure. */

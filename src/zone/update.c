@@ -363,8 +363,7 @@ static int carry_dnssec(update_t *u, const zone_contents_t *old)
 /* A version whose leftovers outweigh half of it is built again from its records. */
 static int maybe_rebuild(zone_contents_t **z, bool *rebuilt)
 {
-	size_t size = zone_memory(*z);
-	if ((*z)->garbage < 65536 || (*z)->garbage * 2 < size)
+	if ((*z)->garbage < 65536 || (*z)->garbage * 2 < zone_memory(*z))
 		return TDM_OK;
 	rrlist_t *list = rrlist_new();
 	zone_contents_t *fresh = NULL;

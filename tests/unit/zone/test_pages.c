@@ -1,4 +1,5 @@
-/* tests/unit/zone/test_pages.c -- zone/pages.c: packed pages stay pages (shared, copied on write, freed one by one) */
+/* tests/unit/zone/test_pages.c -- zone/pages.c: packed pages stay pages (shared, copied on write, freed one
+ * by one); appends to a shared page in place, once */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -86,10 +87,96 @@ static void test_pack_then_share_write_grow(void **state)
 	}
 }
 
+/* Elements 0..n-1 of set hold base + i. */
+static void fill(zone_pages_t *p, uint32_t from, uint32_t to, uint32_t base)
+{
+	for (uint32_t i = from; i < to; i++) {
+		uint32_t *e = zone_pages_elem_append(p, sizeof(uint32_t), 10, i);
+		assert_non_null(e);
+		*e = base + i;
+	}
+}
+
+static void check_elems(const zone_pages_t *p, uint32_t from, uint32_t to, uint32_t base)
+{
+	for (uint32_t i = from; i < to; i++)
+		assert_int_equal(*(uint32_t *)zone_pages_elem(p, sizeof(uint32_t), 10, i), base + i);
+}
+
+/* Appends to a shared page go in place, past what the older version reads, and only for the first
+ * version to claim them: a second version made from the same old one copies, and neither sees the
+ * other's octets. A version's writes to what it took in place copy nothing; to older octets, they
+ * copy. The counter of octets allocated tells a copy from none. */
+static void test_append_in_place_once(void **state)
+{
+	(void)state;
+	zone_pages_t old, first, second;
+	zone_pages_init(&old);
+	fill(&old, 0, 200, 0);                 /* one page of 1,024 octets (grown by doubling): 256 elements */
+	const uint8_t *page0 = old.dir[0];
+	assert_int_equal(zone_pages_share(&first, &old), TDM_OK);
+	size_t made = zone_pages_made_by_thread();
+	fill(&first, 200, 230, 1000);                           /* in place: nothing allocated */
+	assert_int_equal(zone_pages_made_by_thread(), made);
+	assert_ptr_equal(first.dir[0], page0);
+	/* Its own elements stay writable in place; an element the old version reads is copied. */
+	*(uint32_t *)zone_pages_elem_write(&first, sizeof(uint32_t), 10, 220) = 1220;
+	assert_int_equal(zone_pages_made_by_thread(), made);
+	check_elems(&old, 0, 200, 0);
+	check_elems(&first, 200, 230, 1000);
+	/* A second version from the old one (a change tried again): the page is claimed past its end. */
+	assert_int_equal(zone_pages_share(&second, &old), TDM_OK);
+	fill(&second, 200, 220, 5000);
+	assert_true(zone_pages_made_by_thread() > made);
+	assert_true(second.dir[0] != page0);
+	check_elems(&second, 0, 200, 0);
+	check_elems(&second, 200, 220, 5000);
+	check_elems(&first, 200, 230, 1000);
+	/* The first version writes an element the old one reads: copied, the old one unchanged. */
+	*(uint32_t *)zone_pages_elem_write(&first, sizeof(uint32_t), 10, 7) = 77;
+	assert_true(first.dir[0] != page0);
+	check_elems(&old, 0, 200, 0);
+	assert_int_equal(*(uint32_t *)zone_pages_elem(&first, sizeof(uint32_t), 10, 7), 77);
+	check_elems(&first, 200, 230, 1000);
+	zone_pages_release(&second);
+	/* The first version's next append sets the claim of its copy exactly: a version made from it
+	 * appends in place again. */
+	fill(&first, 230, 231, 1000);
+	zone_pages_release(&old);
+	zone_pages_t third;
+	assert_int_equal(zone_pages_share(&third, &first), TDM_OK);
+	made = zone_pages_made_by_thread();
+	fill(&third, 231, 240, 1000);
+	assert_int_equal(zone_pages_made_by_thread(), made);
+	check_elems(&third, 200, 240, 1000);
+	check_elems(&first, 200, 231, 1000);
+	/* Byte runs: the same for zone_pages_alloc. */
+	zone_pages_t b, b2;
+	uint32_t off, off2;
+	zone_pages_init(&b);
+	memset(zone_pages_alloc(&b, 100, &off), 'x', 100);
+	assert_non_null(zone_pages_alloc(&b, 800, &off));       /* the page grows to 1,024 octets */
+	assert_int_equal(zone_pages_share(&b2, &b), TDM_OK);
+	made = zone_pages_made_by_thread();
+	memset(zone_pages_alloc(&b2, 20, &off2), 'y', 20);
+	assert_int_equal(zone_pages_made_by_thread(), made);
+	assert_non_null(zone_pages_run_write(&b2, off2, 20));   /* its own run: in place */
+	assert_int_equal(zone_pages_made_by_thread(), made);
+	assert_non_null(zone_pages_run_write(&b2, 0, 10));      /* the old version's: copied */
+	assert_true(zone_pages_made_by_thread() > made);
+	assert_int_equal(zone_pages_at(&b2, off2)[19], 'y');
+	assert_int_equal(zone_pages_at(&b, 0)[99], 'x');
+	zone_pages_release(&b);
+	zone_pages_release(&b2);
+	zone_pages_release(&first);
+	zone_pages_release(&third);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pack_then_share_write_grow),
+		cmocka_unit_test(test_append_in_place_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -354,6 +354,61 @@ static void test_old_version_unchanged(void **state)
 	rrlist_free(after);
 }
 
+/* Several versions made from one (changes tried again, each kept alive): appends to a shared page go
+ * in place for the first of them only (zone/pages.h), so each must hold exactly its own change, and
+ * the versions made from each of them too. */
+static void test_sibling_versions_keep_their_own_appends(void **state)
+{
+	(void)state;
+	for (unsigned seed = 200; seed < 220; seed++) {
+		rng_state = seed;
+		zone_contents_t *base = base_version(), *z;
+		/* One change first: a version just built has its last pages at their exact size (packed),
+		 * the next one has room to append in place. */
+		rrlist_t *r0 = rrlist_new(), *a0 = rrlist_new();
+		random_change(base, 2, r0, a0);
+		random_rr(a0);
+		assert_int_equal(zone_update_apply(base, r0, a0, &z), TDM_OK);
+		zone_contents_free(base);
+		rrlist_free(r0);
+		rrlist_free(a0);
+		rrlist_t *none = rrlist_new();
+		zone_contents_t *copy = rebuilt(z, none, none);   /* the same records, built apart */
+		rrlist_free(none);
+		zone_contents_t *got[3], *want[3];
+		for (int k = 0; k < 3; k++) {
+			rrlist_t *removed = rrlist_new(), *added = rrlist_new();
+			random_change(z, 3, removed, added);
+			random_rr(added);   /* at least one record added: an append */
+			want[k] = rebuilt(z, removed, added);
+			assert_int_equal(zone_update_apply(z, removed, added, &got[k]), TDM_OK);
+			rrlist_free(removed);
+			rrlist_free(added);
+		}
+		for (int k = 0; k < 3; k++) {
+			/* A version of each sibling, then each compared with its own rebuild. */
+			rrlist_t *removed = rrlist_new(), *added = rrlist_new();
+			random_change(got[k], 4, removed, added);
+			random_rr(added);
+			zone_contents_t *want2 = rebuilt(got[k], removed, added), *got2;
+			assert_int_equal(zone_update_apply(got[k], removed, added, &got2), TDM_OK);
+			assert_same_version(got2, want2);
+			zone_contents_free(got2);
+			zone_contents_free(want2);
+			rrlist_free(removed);
+			rrlist_free(added);
+		}
+		for (int k = 0; k < 3; k++) {
+			assert_same_version(got[k], want[k]);
+			zone_contents_free(got[k]);
+			zone_contents_free(want[k]);
+		}
+		assert_same_version(z, copy);
+		zone_contents_free(copy);
+		zone_contents_free(z);
+	}
+}
+
 /* A change that removes what the version does not hold is for another version: refused. */
 static void test_change_for_another_version_refused(void **state)
 {
@@ -565,6 +620,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_changes_match_a_rebuild),
 		cmocka_unit_test(test_old_version_unchanged),
+		cmocka_unit_test(test_sibling_versions_keep_their_own_appends),
 		cmocka_unit_test(test_small_version_packed_and_shared),
 		cmocka_unit_test(test_change_for_another_version_refused),
 		cmocka_unit_test(test_one_record_change_shares_the_rest),
