@@ -67,6 +67,7 @@ static int journal_add(store_t *st, const char *zone, int64_t id, const store_di
 	if (ret == TDM_OK && journal_max > 0) {
 		sqlite3_bind_int64(st->q[Q_JOURNAL_TRIM], 1, id);
 		sqlite3_bind_int64(st->q[Q_JOURNAL_TRIM], 2, journal_max);
+		sqlite3_bind_int64(st->q[Q_JOURNAL_TRIM], 3, journal_max / 8 > 1 ? journal_max / 8 : 1);
 		ret = store_run(st, Q_JOURNAL_TRIM, zone, "trimming the journal");
 		sqlite3_clear_bindings(st->q[Q_JOURNAL_TRIM]);
 	}

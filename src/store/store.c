@@ -142,10 +142,13 @@ static const char *const queries[Q_COUNT] = {
 	[Q_JOURNAL_CLEAR] = "DELETE FROM journal WHERE zone_id = ?1",
 	/* Only entries the contents already include: later ones are needed to rebuild the version. One
 	 * bound (the lower of the two), so the index range ends there: with two, the rows up to one were
-	 * each read and tested against the other -- every pending entry, at every change. */
-	[Q_JOURNAL_TRIM] = "DELETE FROM journal WHERE zone_id = ?1 AND seq <= MIN((SELECT MAX(seq)"
-	                   " FROM journal WHERE zone_id = ?1) - ?2, (SELECT base_seq"
-	                   " FROM zone WHERE id = ?1))",
+	 * each read and tested against the other -- every pending entry, at every change. And only once
+	 * ?3 entries or more can go (the bound is NULL otherwise): each trim writes the oldest pages of
+	 * the table and its index and the free list, so it is done in steps, not at every change. */
+	[Q_JOURNAL_TRIM] = "DELETE FROM journal WHERE zone_id = ?1 AND seq <= (SELECT b FROM (SELECT"
+	                   " MIN((SELECT MAX(seq) FROM journal WHERE zone_id = ?1) - ?2, (SELECT base_seq"
+	                   " FROM zone WHERE id = ?1)) AS b) WHERE b - (SELECT MIN(seq) FROM journal"
+	                   " WHERE zone_id = ?1) + 1 >= ?3)",
 	[Q_BASE_SET] = "UPDATE zone SET base_seq = COALESCE((SELECT MAX(seq) FROM journal"
 	               " WHERE zone_id = ?1), 0), pending_changes = 0, pending_bytes = 0 WHERE id = ?1",
 	/* The contents moved to entry ?2: what stays pending is what was committed after it. */
@@ -228,6 +231,10 @@ int store_tx_begin(store_t *st, bool write, const char *zone)
 {
 	if (!st->batch)
 		return store_run(st, write ? Q_BEGIN_WRITE : Q_BEGIN, zone, "begin");
+	if (st->single && st->savepoints == 0) {
+		st->savepoints++;
+		return TDM_OK;
+	}
 	int ret = store_run(st, Q_SAVEPOINT, zone, "savepoint");
 	if (ret == TDM_OK)
 		st->savepoints++;
@@ -238,6 +245,10 @@ int store_tx_commit(store_t *st, const char *zone)
 {
 	if (!st->batch)
 		return store_run(st, Q_COMMIT, zone, "commit");
+	if (st->single && st->savepoints == 1) {
+		st->savepoints--;
+		return TDM_OK;
+	}
 	int ret = store_run(st, Q_RELEASE, zone, "release");
 	if (ret == TDM_OK)
 		st->savepoints--;
@@ -250,6 +261,12 @@ void store_rollback(store_t *st, const char *zone)
 		if (st->savepoints == 0)
 			return;   /* the operation's savepoint was never made */
 		st->savepoints--;
+		if (st->single && st->savepoints == 0) {
+			st->single_undone = true;
+			if (store_run(st, Q_ROLLBACK, zone, "rollback") != TDM_OK)
+				log_err("%s: store: transaction left open after a failed rollback", zone);
+			return;
+		}
 		/* ROLLBACK TO keeps the savepoint open: RELEASE closes it, leaving the batch as it was. */
 		if (store_run(st, Q_ROLLBACK_TO, zone, "rollback") != TDM_OK ||
 		    store_run(st, Q_RELEASE, zone, "release") != TDM_OK)
@@ -472,9 +489,18 @@ static void run_group(store_t *st, struct store_op *ops)
 	if (ret == TDM_OK) {
 		st->batch = true;
 		st->savepoints = 0;
+		st->single = ops->next == NULL;
+		st->single_undone = false;
 		for (struct store_op *op = ops; op != NULL; op = op->next)
 			op->ret = op->fn(st, op->arg);
 		st->batch = false;
+		st->single = false;
+		if (st->single_undone) {
+			/* The one operation failed and rolled the transaction back: nothing to commit. */
+			st->group_append = false;
+			pthread_mutex_unlock(&st->lock);
+			return;
+		}
 		if (st->group_append)
 			crashpoint("store-append-before-commit");
 		int rc = sqlite3_step(st->q[Q_COMMIT]);

@@ -36,6 +36,10 @@ struct store {
 	pthread_mutex_t lock;
 	bool batch;                  /* a batch's transaction is open (under lock) */
 	unsigned savepoints;         /* operations open inside the batch, each a savepoint */
+	/* A group of one operation: its outermost level is the group's transaction itself, with no
+	 * savepoint (whose statement journal copied every page the operation touched to a temporary
+	 * file); undoing it rolls the whole transaction back, and single_undone says so. */
+	bool single, single_undone;
 	/* Group commit (store_group_run): operations waiting, and whether a thread is running them. */
 	pthread_mutex_t glock;
 	pthread_cond_t gcond;

@@ -400,6 +400,87 @@ static void test_append_then_compact(void **state)
 	rmtree(dir);
 }
 
+/* An append that writes the row in part (serial_only: an UPDATE, an API edit) keeps the source and
+ * the file stat; one that fails (a trigger refuses the journal row) leaves nothing, and the store
+ * goes on; the journal is trimmed in steps of journal_max / 8 entries, never below journal_max. */
+static void test_append_partial_row_fail_and_trim_steps(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	rrlist_t *v1 = small_zone("\xc0\x00\x02\x01");
+	store_zone_meta_t meta = { .serial = 1, .source = "api", .file_digest = "abc",
+	                           .file_stat = { .size = 42, .mtime_ns = 7, .ino = 9 } };
+	assert_int_equal(store_zone_commit(st, "example.com.", v1, &meta, NULL, 0), TDM_OK);
+	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
+	add(removed, "www", 1, 60, "\xc0\x00\x02\x01", 4);
+	add(added, "www", 1, 60, "\xc0\x00\x02\x02", 4);
+	store_zone_meta_t part = { .serial = 2, .serial_only = true };
+	store_diff_t diff = { .serial_from = 1, .serial_to = 2, .removed = removed, .added = added };
+	store_pending_t p;
+	assert_int_equal(store_zone_append(st, "example.com.", &part, &diff, 100, &p), TDM_OK);
+	store_zone_meta_t got;
+	assert_int_equal(store_zone_meta(st, "example.com.", &got), TDM_OK);
+	assert_int_equal(got.serial, 2);
+	assert_string_equal(got.source, "api");
+	assert_string_equal(got.file_digest, "abc");
+	assert_int_equal(got.file_stat.size, 42);
+	assert_int_equal(got.file_stat.ino, 9);
+	assert_true(got.updated > 0);
+	/* With a digest, the digest is written too. */
+	snprintf(part.file_digest, sizeof(part.file_digest), "pending");
+	part.serial = 3;
+	diff.serial_from = 2;
+	diff.serial_to = 3;
+	assert_int_equal(store_zone_append(st, "example.com.", &part, &diff, 100, &p), TDM_OK);
+	assert_int_equal(store_zone_meta(st, "example.com.", &got), TDM_OK);
+	assert_string_equal(got.file_digest, "pending");
+	assert_string_equal(got.source, "api");
+	/* A failing append: nothing of it stays (row, journal, history), and the next one works. */
+	sqlite3 *db = open_raw(data);
+	assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER no_four BEFORE INSERT ON journal "
+	                                  "WHEN NEW.serial_to = 4 BEGIN SELECT RAISE(ABORT, 'refused'); END",
+	                              NULL, NULL, NULL), SQLITE_OK);
+	int history_before = query_int(db, "SELECT count(*) FROM change_history");
+	sqlite3_close(db);
+	part.serial = 4;
+	diff.serial_from = 3;
+	diff.serial_to = 4;
+	assert_int_equal(store_zone_append(st, "example.com.", &part, &diff, 100, &p), TDM_ESTORE);
+	assert_int_equal(store_zone_meta(st, "example.com.", &got), TDM_OK);
+	assert_int_equal(got.serial, 3);
+	db = open_raw(data);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM change_history"), history_before);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM journal"), 2);
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER no_four", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	/* Trim steps: journal_max 16 trims 2 at a time, once the contents hold them (compacted). */
+	uint32_t serial = 3;
+	int steps = 0;
+	for (int i = 0; i < 40; i++, serial++) {
+		part.serial = serial + 1;
+		diff.serial_from = serial;
+		diff.serial_to = serial + 1;
+		assert_int_equal(store_zone_append(st, "example.com.", &part, &diff, 16, &p), TDM_OK);
+		if (i >= 20)   /* only what the contents hold is trimmed */
+			assert_int_equal(store_zone_compact(st, "example.com.", v1, serial + 1), TDM_OK);
+		db = open_raw(data);
+		int n = query_int(db, "SELECT count(*) FROM journal");
+		sqlite3_close(db);
+		if (i > 20) {
+			assert_true(n >= 16 && n <= 17);
+			steps += n == 16;
+		}
+	}
+	assert_true(steps >= 8 && steps <= 11);   /* every other change */
+	store_close(st);
+	rrlist_free(v1);
+	rrlist_free(removed);
+	rrlist_free(added);
+	free(data);
+	rmtree(dir);
+}
+
 /* The history stays within STORE_HISTORY_PER_ZONE per zone, newest kept, whether a zone changes alone
  * (trimmed 64 at a time) or its changes alternate with another zone's (ids far apart). */
 static int history_rows(const char *data, const char *zone)
@@ -883,6 +964,7 @@ int main(void)
 		cmocka_unit_test(test_schema),
 		cmocka_unit_test(test_migrate_from_v1),
 		cmocka_unit_test(test_append_then_compact),
+		cmocka_unit_test(test_append_partial_row_fail_and_trim_steps),
 		cmocka_unit_test(test_history_bound),
 		cmocka_unit_test(test_journal),
 		cmocka_unit_test(test_state),
