@@ -13,7 +13,10 @@
  * written (store_zone_append, store_zone_commit with a diff) adds a row here in the same
  * transaction, so the history holds exactly what was committed. Rows are bounded per zone
  * (STORE_HISTORY_PER_ZONE) and per entry (STORE_HISTORY_ENTRY_MAX octets of packed records: a
- * larger change -- a zone file rewritten, a big IXFR -- keeps its counts only).
+ * larger change -- a zone file rewritten, a big IXFR -- keeps its counts only), and in octets per
+ * zone (STORE_HISTORY_BYTES_PER_ZONE): a primary sending IXFRs of 256 KiB could otherwise make each
+ * of a secondary's zones hold 1,000 of them, 256 MiB. The zone row counts the kept octets as entries
+ * come and go (zone.history_bytes), so the bound costs no scan.
  *
  * Trimming: finding the entry STORE_HISTORY_PER_ZONE back reads that many index entries, which every
  * change paid (a tenth of an UPDATE's CPU). The ids of a zone's rows grow, so their count is at most
@@ -37,6 +40,78 @@ static int over_bound(store_t *st, const char *zone, int64_t zone_id, bool *over
 	return rc == SQLITE_ROW ? TDM_OK : store_fail(st, zone, "measuring the history");
 }
 
+/* Adds delta to the zone's count of kept octets; *total (when not NULL) gets the new count. */
+static int bytes_add(store_t *st, const char *zone, int64_t zone_id, int64_t delta, int64_t *total)
+{
+	sqlite3_stmt *s = st->q[Q_HIST_BYTES_ADD];
+	sqlite3_bind_int64(s, 1, zone_id);
+	sqlite3_bind_int64(s, 2, delta);
+	int rc = sqlite3_step(s);   /* the change is made by the first step (RETURNING) */
+	if (rc == SQLITE_ROW && total != NULL)
+		*total = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_ROW ? TDM_OK : store_fail(st, zone, "counting the history");
+}
+
+/* Drops the zone's entries up to id (freed: their kept octets) and takes them off its count. */
+static int drop_upto(store_t *st, const char *zone, int64_t zone_id, int64_t id, int64_t freed)
+{
+	sqlite3_stmt *s = st->q[Q_HIST_DROP];
+	sqlite3_bind_int64(s, 1, zone_id);
+	sqlite3_bind_int64(s, 2, id);
+	int ret = store_run(st, Q_HIST_DROP, zone, "trimming the history");
+	sqlite3_clear_bindings(s);
+	return ret == TDM_OK ? bytes_add(st, zone, zone_id, -freed, NULL) : ret;
+}
+
+/* Over STORE_HISTORY_PER_ZONE entries: down to HISTORY_TRIM_TO, oldest first. */
+static int trim_count(store_t *st, const char *zone, int64_t zone_id)
+{
+	sqlite3_stmt *s = st->q[Q_HIST_CUT];
+	sqlite3_bind_int64(s, 1, zone_id);
+	sqlite3_bind_int64(s, 2, HISTORY_TRIM_TO);
+	int rc = sqlite3_step(s);
+	int64_t cut = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? TDM_OK : store_fail(st, zone, "trimming the history");
+	s = st->q[Q_HIST_SIZE_UPTO];
+	sqlite3_bind_int64(s, 1, zone_id);
+	sqlite3_bind_int64(s, 2, cut);
+	rc = sqlite3_step(s);
+	int64_t freed = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW)
+		return store_fail(st, zone, "measuring the history");
+	return drop_upto(st, zone, zone_id, cut, freed);
+}
+
+/* Over STORE_HISTORY_BYTES_PER_ZONE kept octets (total): the oldest entries go until seven eighths
+ * of it is left, so that a zone of large changes trims now and then, not at each one. The newest
+ * entry (at most STORE_HISTORY_ENTRY_MAX octets, far below the target) always stays. */
+static int trim_bytes(store_t *st, const char *zone, int64_t zone_id, int64_t total)
+{
+	const int64_t target = (int64_t)STORE_HISTORY_BYTES_PER_ZONE / 8 * 7;
+	sqlite3_stmt *s = st->q[Q_HIST_OLDEST];
+	sqlite3_bind_int64(s, 1, zone_id);
+	sqlite3_bind_int64(s, 2, STORE_HISTORY_PER_ZONE);
+	int64_t cut = 0, freed = 0;
+	int rc = SQLITE_DONE;
+	while (total - freed > target && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		cut = sqlite3_column_int64(s, 0);
+		freed += sqlite3_column_int64(s, 1);
+	}
+	bool failed = total - freed > target && rc != SQLITE_DONE;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (failed)
+		return store_fail(st, zone, "trimming the history");
+	return cut != 0 ? drop_upto(st, zone, zone_id, cut, freed) : TDM_OK;
+}
+
 int store_history_add(store_t *st, const char *zone, int64_t zone_id, const store_diff_t *diff,
                       const uint8_t *removed, size_t rlen, const uint8_t *added, size_t alen)
 {
@@ -58,15 +133,18 @@ int store_history_add(store_t *st, const char *zone, int64_t zone_id, const stor
 	sqlite3_clear_bindings(s);
 	if (ret != TDM_OK)
 		return ret;
+	if (keep && rlen + alen > 0) {
+		int64_t total = 0;
+		if ((ret = bytes_add(st, zone, zone_id, (int64_t)(rlen + alen), &total)) != TDM_OK)
+			return ret;
+		if (total > (int64_t)STORE_HISTORY_BYTES_PER_ZONE &&
+		    (ret = trim_bytes(st, zone, zone_id, total)) != TDM_OK)
+			return ret;
+	}
 	bool over = false;
 	if ((ret = over_bound(st, zone, zone_id, &over)) != TDM_OK || !over)
 		return ret;
-	s = st->q[Q_HIST_TRIM];
-	sqlite3_bind_int64(s, 1, zone_id);
-	sqlite3_bind_int64(s, 2, HISTORY_TRIM_TO);
-	ret = store_run(st, Q_HIST_TRIM, zone, "trimming the history");
-	sqlite3_clear_bindings(s);
-	return ret;
+	return trim_count(st, zone, zone_id);
 }
 
 static int read_list(sqlite3_stmt *s, int col, int64_t count, rrlist_t **out)

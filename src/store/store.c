@@ -112,6 +112,11 @@ static const char *const migrations[] = {
 	"  zones TEXT,"
 	"  hash TEXT NOT NULL,"
 	"  created INTEGER NOT NULL);",
+	/* 10: the octets of each zone's kept history diffs, counted as they are added and dropped, so
+	 * that the history is bounded in octets too (store/history.c) without a scan per change */
+	"ALTER TABLE zone ADD COLUMN history_bytes INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE zone SET history_bytes = (SELECT COALESCE(SUM(LENGTH(removed) + LENGTH(added)), 0)"
+	"  FROM change_history WHERE change_history.zone_id = zone.id);",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -181,8 +186,16 @@ static const char *const queries[Q_COUNT] = {
 	[Q_MEMBER_LIST] = "SELECT zone, catalog, unique_id, grp FROM catalog_member ORDER BY zone",
 	[Q_HIST_ADD] = "INSERT INTO change_history (zone_id, created, who, serial_from, serial_to,"
 	               " nremoved, nadded, removed, added) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	[Q_HIST_TRIM] = "DELETE FROM change_history WHERE zone_id = ?1 AND id <= (SELECT id FROM"
-	                " change_history WHERE zone_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+	/* The id below which the zone keeps ?2 entries (NULL: it has no more than that). */
+	[Q_HIST_CUT] = "SELECT id FROM change_history WHERE zone_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2",
+	[Q_HIST_DROP] = "DELETE FROM change_history WHERE zone_id = ?1 AND id <= ?2",
+	/* The kept octets of the entries up to an id (what dropping them gives back). */
+	[Q_HIST_SIZE_UPTO] = "SELECT COALESCE(SUM(LENGTH(removed) + LENGTH(added)), 0) FROM change_history"
+	                     " WHERE zone_id = ?1 AND id <= ?2",
+	[Q_HIST_OLDEST] = "SELECT id, COALESCE(LENGTH(removed) + LENGTH(added), 0) FROM change_history"
+	                  " WHERE zone_id = ?1 ORDER BY id LIMIT ?2",
+	[Q_HIST_BYTES_ADD] = "UPDATE zone SET history_bytes = history_bytes + ?2 WHERE id = ?1"
+	                     " RETURNING history_bytes",
 	/* Two subqueries, each answered from the index's end (one MIN and one MAX in one SELECT would
 	 * read every row of the zone). */
 	[Q_HIST_SPAN] = "SELECT (SELECT MAX(id) FROM change_history WHERE zone_id = ?1) -"

@@ -214,12 +214,13 @@ void store_apizone_free(store_apizone_t *list, size_t count);
 /*
  * The history of a zone's changes (every journal entry written is also kept here, with who made it),
  * kept beyond the IXFR journal: at most STORE_HISTORY_PER_ZONE entries per zone, oldest dropped
- * (down to 64 fewer at a time: store/history.c);
- * an entry whose records pack into more than STORE_HISTORY_ENTRY_MAX octets keeps its counts only
- * (not revertable). Deleted with the zone.
+ * (down to 64 fewer at a time: store/history.c), and at most STORE_HISTORY_BYTES_PER_ZONE octets of
+ * kept diffs (oldest dropped down to seven eighths of it); an entry whose records pack into more than
+ * STORE_HISTORY_ENTRY_MAX octets keeps its counts only (not revertable). Deleted with the zone.
  */
 #define STORE_HISTORY_PER_ZONE 1000
 #define STORE_HISTORY_ENTRY_MAX (256 * 1024)
+#define STORE_HISTORY_BYTES_PER_ZONE (16 * 1024 * 1024)
 
 typedef struct {
 	int64_t id;                 /* grows with each change, over all zones */

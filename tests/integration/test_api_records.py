@@ -319,6 +319,34 @@ def test_history_says_who_and_revert_undoes(tmp_path):
         s.stop()
 
 
+def test_history_is_bounded_in_octets(tmp_path):
+    """Changes of about 180 KiB each (each kept whole: below 256 KiB an entry), 100 of them: the zone's
+    history keeps at most 16 MiB of diffs (docs/limits.md), so the oldest go long before the bound of
+    1,000 entries; the newest stays and can be reverted."""
+    s = primary(tmp_path).serve()
+    try:
+        txt = '"%s"' % ("x" * 190)
+        for n in range(100):
+            body = {"rrsets": [{"name": "big%d.%s" % (n, ZONE), "type": "TXT", "ttl": 60,
+                                "changetype": "replace",
+                                "records": ["%s \"%04d\"" % (txt, i) for i in range(900)]}]}
+            st, j, _ = s.call("PATCH", "zones/%s/records" % ZONE, body)
+            assert st == 200 and j["changed"], (n, st, j)
+        st, j, _ = s.call("GET", "zones/%s/changes?limit=100" % ZONE)
+        assert st == 200 and j["next"] is None, (st, j.get("next"))
+        changes = j["changes"]
+        # 100 changes of about 180 KiB: 16 MiB holds about 90, and a trim leaves seven eighths.
+        assert 60 < len(changes) < 100, len(changes)
+        assert changes[0]["serial_to"] == serial(s)
+        assert all(c["revertable"] for c in changes), [c["id"] for c in changes if not c["revertable"]]
+        st, j, _ = s.call("POST", "zones/%s/changes/%d/revert" % (ZONE, changes[0]["id"]))
+        gone = [r for r in j.get("removed", []) if r.startswith("big99.")]
+        assert st == 200 and len(gone) == 900, (st, len(gone))
+        assert answers(s, "big99." + ZONE, "TXT") == []
+    finally:
+        s.stop()
+
+
 # ---- paging
 
 def test_paging_visits_every_rrset_once(tmp_path):

@@ -264,7 +264,7 @@ static void test_schema(void **state)
 	store_close(st);
 
 	sqlite3 *db = open_raw(data);
-	assert_int_equal(query_int(db, "PRAGMA user_version"), 9);
+	assert_int_equal(query_int(db, "PRAGMA user_version"), 10);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'change_history'"), 1);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN ('tsig_key', 'api_key')"), 2);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN "
@@ -568,6 +568,7 @@ static void test_migrate_from_v1(void **state)
 	                                  " ALTER TABLE zone DROP COLUMN file_ino;"
 	                                  " ALTER TABLE zone DROP COLUMN file_dev;"
 	                                  " ALTER TABLE zone DROP COLUMN file_ctime; DROP TABLE api_zone;"
+	                                  " ALTER TABLE zone DROP COLUMN history_bytes;"
 	                                  " PRAGMA user_version = 1",
 	                              NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -722,6 +723,81 @@ static void test_failed_replace_rolls_back(void **state)
 	store_close(st);
 	rrlist_free(old);
 	rrlist_free(big);
+	free(data);
+	rmtree(dir);
+}
+
+/* The kept diffs of a zone's history stay within STORE_HISTORY_BYTES_PER_ZONE octets: changes of about
+ * 200 KiB each (below the per-entry bound, so each is kept), 120 of them (24 MiB): the oldest go, the
+ * newest stays, and the zone's count of octets is the sum of what is left (also after the count
+ * bound trims, and for a store migrated from version 9, counted by the migration). */
+static int64_t query_i64(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	int64_t v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static void test_history_byte_bound(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	rrlist_t *v1 = small_zone("\xc0\x00\x02\x01");
+	store_zone_meta_t meta = { .serial = 1, .source = "config" };
+	assert_int_equal(store_zone_commit(st, "big.test.", v1, &meta, NULL, 10), TDM_OK);
+	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
+	char txt[201], label[32];
+	memset(txt, 'x', sizeof(txt));
+	txt[0] = (char)200;
+	for (int i = 0; i < 900; i++) {
+		snprintf(label, sizeof(label), "t%d", i);
+		add(added, label, 16, 60, txt, sizeof(txt));
+	}
+	const char *sum = "SELECT COALESCE(SUM(LENGTH(removed) + LENGTH(added)), 0) FROM change_history";
+	const char *counted = "SELECT history_bytes FROM zone WHERE name = 'big.test.'";
+	int64_t peak = 0;
+	for (uint32_t s = 1; s <= 120; s++) {
+		store_diff_t diff = { .serial_from = s, .serial_to = s + 1, .removed = removed, .added = added };
+		meta.serial = s + 1;
+		assert_int_equal(store_zone_append(st, "big.test.", &meta, &diff, 10, NULL), TDM_OK);
+		sqlite3 *db = open_raw(data);
+		int64_t kept = query_i64(db, sum);
+		assert_int_equal(query_i64(db, counted), kept);
+		assert_true(kept <= STORE_HISTORY_BYTES_PER_ZONE);
+		if (kept > peak)
+			peak = kept;
+		sqlite3_close(db);
+	}
+	assert_true(peak > STORE_HISTORY_BYTES_PER_ZONE / 8 * 7);   /* it filled up before trimming */
+	int rows = history_rows(data, "big.test.");
+	assert_true(rows < 120 && rows > 60);
+	store_change_t *c = NULL;
+	size_t count = 0;
+	assert_int_equal(store_history_list(st, "big.test.", INT64_MAX, 1, false, &c, &count), TDM_OK);
+	assert_int_equal(count, 1);
+	assert_int_equal(c[0].serial_to, 121);
+	assert_true(c[0].kept);
+	store_changes_free(c, count);
+	store_close(st);
+	/* A store of version 9 with history rows: the migration counts their octets. */
+	sqlite3 *db = open_raw(data);
+	assert_int_equal(sqlite3_exec(db, "UPDATE zone SET history_bytes = 0; PRAGMA user_version = 9;"
+	                                  "ALTER TABLE zone DROP COLUMN history_bytes",
+	                              NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	db = open_raw(data);
+	assert_int_equal(query_i64(db, counted), query_i64(db, sum));
+	assert_true(query_i64(db, counted) > 0);
+	sqlite3_close(db);
+	store_close(st);
+	rrlist_free(v1);
+	rrlist_free(removed);
+	rrlist_free(added);
 	free(data);
 	rmtree(dir);
 }
@@ -964,6 +1040,7 @@ int main(void)
 		cmocka_unit_test(test_schema),
 		cmocka_unit_test(test_migrate_from_v1),
 		cmocka_unit_test(test_append_then_compact),
+		cmocka_unit_test(test_history_byte_bound),
 		cmocka_unit_test(test_append_partial_row_fail_and_trim_steps),
 		cmocka_unit_test(test_history_bound),
 		cmocka_unit_test(test_journal),
