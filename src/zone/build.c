@@ -81,7 +81,7 @@ static int node_add(zone_contents_t *z, const uint8_t *name, int len, uint32_t p
 	z->node_count++;
 	z->live_nodes++;
 	if (parent != ZONE_NODE_NONE) {
-		zone_node_t *p = zone_pages_elem_write(&z->nodes, sizeof(zone_node_t), NODE_SHIFT, parent);
+		zone_node_t *p = contents_node_w(z, parent);
 		if (p == NULL)
 			return TDM_ENOMEM;
 		p->children++;
@@ -229,7 +229,7 @@ int contents_emit_node(zone_contents_t *z, uint32_t node, contents_item_t *items
 		count++;
 		i = j;
 	}
-	zone_node_t *nd = zone_pages_elem_write(&z->nodes, sizeof(zone_node_t), NODE_SHIFT, node);
+	zone_node_t *nd = contents_node_w(z, node);
 	if (nd == NULL)
 		return TDM_ENOMEM;
 	nd->rrset_first = count ? first : 0;

@@ -31,12 +31,23 @@ struct zone_contents {
 	uint64_t lineage;        /* zone_contents_lineage: kept by zone_update_apply, new for a build */
 	zone_dnssec_t *dnssec;   /* NULL unless signed */
 	atomic_int refs;         /* the zone's reference plus one per pinned reader (AXFR out) */
+	uint32_t shared_nodes;   /* nodes from this index on were appended by this version (0: built whole) */
 	struct rcu_head retired; /* the version replaced: dropped after a grace period (zoneset.c) */
 };
 
 static inline zone_node_t *contents_node(const zone_contents_t *z, uint32_t idx)
 {
 	return zone_pages_elem(&z->nodes, sizeof(zone_node_t), NODE_SHIFT, idx);
+}
+
+/* Node idx made writable: a node this version appended is written where it is (zone/pages.h: its page
+ * may still be shared, past what the older versions read); an older one is copied with its page if
+ * shared. NULL when out of memory. */
+static inline zone_node_t *contents_node_w(zone_contents_t *z, uint32_t idx)
+{
+	if (idx >= z->shared_nodes && idx < z->node_count)
+		return zone_pages_elem_own(&z->nodes, sizeof(zone_node_t), NODE_SHIFT, idx);
+	return zone_pages_elem_write(&z->nodes, sizeof(zone_node_t), NODE_SHIFT, idx);
 }
 
 /* The type an RRSIG rdata covers (its first field); 0 when too short to say. */

@@ -122,7 +122,7 @@ size_t zone_pages_exclusive(const zone_pages_t *p)
 }
 
 /* The page's data made writable for octets [pos, pos + len) (with room for them), copying a page
- * shared with another version unless those octets are this set's own (taken in place before). */
+ * shared with another version. */
 static uint8_t *write_at(zone_pages_t *p, uint32_t page, size_t pos, size_t len, size_t max)
 {
 	size_t size = pos + len;
@@ -153,9 +153,6 @@ static uint8_t *write_at(zone_pages_t *p, uint32_t page, size_t pos, size_t len,
 	uint8_t *data = p->dir[page];
 	page_head_t *h = head_of(data);
 	bool shared = atomic_load(&h->refs) > 1;
-	/* Octets this set took in place (append_at) are its own, shared page or not. */
-	if (shared && p->mine_page1 == page + 1 && pos >= p->mine_from && size <= atomic_load(&h->claimed))
-		return data;
 	if (!shared && h->size >= size)
 		return data;
 	size_t nsize = h->size;
@@ -173,8 +170,6 @@ static uint8_t *write_at(zone_pages_t *p, uint32_t page, size_t pos, size_t len,
 		return NULL;
 	memcpy(copy, data, h->size < nsize ? h->size : nsize);
 	p->dir[page] = copy;
-	if (p->mine_page1 == page + 1)
-		p->mine_page1 = 0;   /* the copy is this set's alone */
 	page_unref(data);
 	return copy;
 }
@@ -194,16 +189,13 @@ static uint8_t *append_at(zone_pages_t *p, uint32_t page, size_t pos, size_t len
 	page_head_t *h = head_of(p->dir[page]);
 	unsigned expect = (unsigned)pos;
 	if (atomic_load(&h->refs) > 1 && h->size >= pos + len &&
-	    atomic_compare_exchange_strong(&h->claimed, &expect, (unsigned)(pos + len))) {
-		if (p->mine_page1 != page + 1) {
-			p->mine_page1 = page + 1;
-			p->mine_from = (uint32_t)pos;
-		}
+	    atomic_compare_exchange_strong(&h->claimed, &expect, (unsigned)(pos + len)))
 		return p->dir[page];
-	}
 	uint8_t *data = write_at(p, page, pos, len, max);
+	/* This set's alone (whoever else claimed the old page): its claim is its use. Relaxed: no other
+	 * thread holds the page until the version is published, which orders it. */
 	if (data != NULL && atomic_load(&head_of(data)->refs) == 1)
-		atomic_store(&head_of(data)->claimed, (unsigned)(pos + len));
+		atomic_store_explicit(&head_of(data)->claimed, (unsigned)(pos + len), memory_order_relaxed);
 	return data;
 }
 
@@ -221,8 +213,6 @@ void zone_pages_remove(zone_pages_t *p, uint32_t at)
 {
 	if (at >= p->count)
 		return;
-	if (p->mine_page1 > at)
-		p->mine_page1 = 0;   /* the pages moved: the mark no longer names the page */
 	page_unref(p->dir[at]);
 	memmove(p->dir + at, p->dir + at + 1, (size_t)(p->count - at - 1) * sizeof(uint8_t *));
 	p->count--;
@@ -325,7 +315,6 @@ int zone_pages_pack(zone_pages_t *const *sets, const size_t *last_used, size_t n
 		p->dir = dir;
 		p->dir_block = (uint32_t)dir_at;
 		p->cap = p->count;
-		p->mine_page1 = 0;
 		dir_at += (size_t)p->count * sizeof(uint8_t *);
 	}
 	return TDM_OK;

@@ -23,9 +23,9 @@
  * it have used it ("claimed"), and a version whose own use ends exactly there may take the next
  * octets in place (compare-and-swap on the claim), where the older versions never read. A second
  * version made from the same old one (a change that failed, tried again) finds the claim past its
- * own end and copies, as any other write to a shared page does. What a version took in place stays
- * writable by it (mine_page1, from mine_from). So a change that adds names copies the pages of the
- * entries it modifies (a parent node, a hash slot), not the last page of every array.
+ * own end and copies, as any other write to a shared page does. An element a version appended is
+ * its own wherever it lies: zone_pages_elem_own writes it in place. So a change that adds names copies
+ * the pages of the entries it modifies (a parent node, a hash slot), not the last page of every array.
  */
 typedef struct {
 	uint8_t **dir;       /* the data of each page */
@@ -33,8 +33,6 @@ typedef struct {
 	uint32_t cap;        /* entries of dir */
 	uint32_t tail;       /* byte pages: octets used in the last page */
 	uint32_t dir_block;  /* dir lives in a block (zone_pages_pack), this far from its start; 0: malloc */
-	uint32_t mine_page1; /* 1 + the page this set appended to in place, from octet mine_from on; 0: none */
-	uint32_t mine_from;
 } zone_pages_t;
 
 #define ZONE_PAGE_BYTES 65536u          /* a byte page's usual size, and the limit on run positions */
@@ -81,6 +79,14 @@ void *zone_pages_elem_write(zone_pages_t *p, size_t elem, unsigned shift, uint32
 /* The same for a new element: i is the count of elements this set uses (none at i or after it is
  * in use), so a shared page takes it in place when no other version used it further. */
 void *zone_pages_elem_append(zone_pages_t *p, size_t elem, unsigned shift, uint32_t i);
+
+/* Element i, which this set appended itself since it was made or shared (zone_pages_elem_append):
+ * writable where it is, whether its page is shared or not. The caller knows which elements those are
+ * (zone/contents_impl.h: the nodes from shared_nodes on). */
+static inline void *zone_pages_elem_own(zone_pages_t *p, size_t elem, unsigned shift, uint32_t i)
+{
+	return zone_pages_elem(p, elem, shift, i);
+}
 
 /* Inserts a new page of size octets at index at (the pages from at on move up one), or removes the page
  * at index at: for pages whose order matters (zone/dnssec.c's chain). NULL / nothing on failure. */

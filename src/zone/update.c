@@ -55,7 +55,7 @@ static bool under_apex(const update_t *u, const uint8_t *owner, int len)
 
 static zone_node_t *node_w(zone_contents_t *z, uint32_t idx)
 {
-	return zone_pages_elem_write(&z->nodes, sizeof(zone_node_t), NODE_SHIFT, idx);
+	return contents_node_w(z, idx);
 }
 
 static uint32_t home_slot(const zone_contents_t *z, uint32_t idx)
@@ -330,6 +330,7 @@ static zone_contents_t *share(const zone_contents_t *old)
 	z->apex = old->apex;
 	z->serial = old->serial;
 	z->lineage = old->lineage;
+	z->shared_nodes = old->node_count;   /* the nodes appended from here on are this version's own */
 	atomic_init(&z->refs, 1);
 	if (zone_pages_share(&z->names, &old->names) != TDM_OK ||
 	    zone_pages_share(&z->nodes, &old->nodes) != TDM_OK ||
