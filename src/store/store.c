@@ -136,6 +136,11 @@ static const char *const queries[Q_COUNT] = {
 	             " file_size = excluded.file_size, file_mtime = excluded.file_mtime,"
 	             " file_ino = excluded.file_ino, file_dev = excluded.file_dev,"
 	             " file_ctime = excluded.file_ctime RETURNING id",
+	/* A zone not stored yet (a first start: every zone): its row made, nothing of it to clear. */
+	[Q_INSERT_NEW] = "INSERT INTO zone (name, serial, source, file_digest, updated, file_size,"
+	                 " file_mtime, file_ino, file_dev, file_ctime)"
+	                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (name) DO NOTHING"
+	                 " RETURNING id",
 	[Q_CHUNK_DEL] = "DELETE FROM rr_chunk WHERE zone_id = ?1",
 	[Q_CHUNK_ADD] = "INSERT INTO rr_chunk (zone_id, seq, count, data) VALUES (?1, ?2, ?3, ?4)",
 	[Q_CHUNK_GET] = "SELECT count, data FROM rr_chunk WHERE zone_id = ?1 ORDER BY seq",
@@ -765,9 +770,10 @@ void store_bind_file_stat(sqlite3_stmt *s, int first, const store_file_stat_t *f
 	sqlite3_bind_int64(s, first + 4, fs->ctime_ns);
 }
 
-int store_upsert_zone(store_t *st, const char *zone, const store_zone_meta_t *meta, int64_t *id)
+/* Runs Q_INSERT_NEW or Q_UPSERT with the zone's row; *id its id (0: no row returned). */
+static int upsert_step(store_t *st, int q, const char *zone, const store_zone_meta_t *meta, int64_t *id)
 {
-	sqlite3_stmt *s = st->q[Q_UPSERT];
+	sqlite3_stmt *s = st->q[q];
 	sqlite3_bind_text(s, 1, zone, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, meta->serial);
 	/* Bounded: the fixed arrays need not hold a NUL when full. */
@@ -785,6 +791,16 @@ int store_upsert_zone(store_t *st, const char *zone, const store_zone_meta_t *me
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return rc == SQLITE_DONE ? TDM_OK : store_fail(st, zone, "writing the zone row");
+}
+
+int store_upsert_zone(store_t *st, const char *zone, const store_zone_meta_t *meta, int64_t *id,
+                      bool *created)
+{
+	int ret = upsert_step(st, Q_INSERT_NEW, zone, meta, id);
+	*created = ret == TDM_OK && *id != 0;
+	if (ret != TDM_OK || *created)
+		return ret;
+	return upsert_step(st, Q_UPSERT, zone, meta, id);
 }
 
 int store_zone_replace(store_t *st, const char *zone, const rrlist_t *list,

@@ -25,7 +25,7 @@ enum {
 	Q_CHUNK_ADD, Q_CHUNK_GET, Q_ZONE_DEL, Q_NAMES, Q_JOURNAL_ADD, Q_JOURNAL_CLEAR, Q_JOURNAL_TRIM,
 	Q_JOURNAL_GET, Q_STATE_GET, Q_STATE_SET, Q_MEMBER_SET, Q_MEMBER_DEL, Q_MEMBER_LIST, Q_BASE_SET,
 	Q_BASE_AT, Q_PENDING_GET, Q_PENDING_SIZE, Q_SEQ_OF, Q_META_SET, Q_META_SERIAL, Q_FILE_SYNCED,
-	Q_PENDING_ADD, Q_SAVEPOINT, Q_RELEASE, Q_ROLLBACK_TO, Q_HIST_ADD, Q_HIST_CUT, Q_HIST_DROP,
+	Q_PENDING_ADD, Q_INSERT_NEW, Q_SAVEPOINT, Q_RELEASE, Q_ROLLBACK_TO, Q_HIST_ADD, Q_HIST_CUT, Q_HIST_DROP,
 	Q_HIST_SIZE_UPTO, Q_HIST_OLDEST, Q_HIST_BYTES_ADD, Q_HIST_SPAN, Q_HIST_LIST, Q_COUNT
 };
 
@@ -41,6 +41,9 @@ struct store {
 	 * savepoint (whose statement journal copied every page the operation touched to a temporary
 	 * file); undoing it rolls the whole transaction back, and single_undone says so. */
 	bool single, single_undone;
+	/* store_write_zone: the zone's row was just made and nothing else of it is stored yet (its
+	 * `then` step reads it, and clears it when it adds a journal entry). */
+	bool zone_created;
 	/* Group commit (store_group_run): operations waiting, and whether a thread is running them. */
 	pthread_mutex_t glock;
 	pthread_cond_t gcond;
@@ -109,7 +112,10 @@ int store_unpack(rrlist_t *list, const uint8_t *p, size_t len, int64_t count);
 int store_zone_id(store_t *st, const char *zone, int64_t *id);
 /* Binds a file's stat to parameters first .. first + 4 (size, mtime, inode, device, ctime). */
 void store_bind_file_stat(sqlite3_stmt *s, int first, const store_file_stat_t *fs);
-int store_upsert_zone(store_t *st, const char *zone, const store_zone_meta_t *meta, int64_t *id);
+/* Writes a zone's row, creating it when missing (*created then says so: nothing of the zone is
+ * stored yet, so nothing needs clearing). */
+int store_upsert_zone(store_t *st, const char *zone, const store_zone_meta_t *meta, int64_t *id,
+                      bool *created);
 int store_write_records(struct writer *w, const rrlist_t *list);
 /* The buffer store_write_records needs for list: a chunk and a record at most, less for a small zone
  * (a 320 KiB buffer for each of 100,000 small zones was mapped and unmapped each time). */

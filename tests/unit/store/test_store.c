@@ -481,6 +481,42 @@ static void test_append_partial_row_fail_and_trim_steps(void **state)
 	rmtree(dir);
 }
 
+/* A zone written for the first time skips clearing what it cannot have; with a journal entry in the
+ * same write (an IXFR's first commit), its contents still count as including the entry: loaded
+ * once, nothing pending; written again, the old records are gone. */
+static void test_new_zone_with_entry(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	rrlist_t *v2 = small_zone("\xc0\x00\x02\x02"), *v3 = small_zone("\xc0\x00\x02\x03");
+	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
+	add(removed, "www", 1, 60, "\xc0\x00\x02\x01", 4);
+	add(added, "www", 1, 60, "\xc0\x00\x02\x02", 4);
+	store_diff_t diff = { .serial_from = 1, .serial_to = 2, .removed = removed, .added = added };
+	store_zone_meta_t meta = { .serial = 2, .source = "config" };
+	assert_int_equal(store_zone_commit(st, "new.test.", v2, &meta, &diff, 10), TDM_OK);
+	store_pending_t p;
+	assert_int_equal(store_zone_pending_size(st, "new.test.", &p), TDM_OK);
+	assert_int_equal(p.changes, 0);
+	assert_int_equal(store_journal_read(st, "new.test.", 1, NULL, NULL), TDM_OK);
+	store_close(st);
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	assert_loads_as(st, "new.test.", v2);
+	/* Written again (not new any more): the records are replaced, not added to. */
+	meta.serial = 3;
+	assert_int_equal(store_zone_commit(st, "new.test.", v3, &meta, NULL, 10), TDM_OK);
+	assert_loads_as(st, "new.test.", v3);
+	assert_int_equal(store_journal_read(st, "new.test.", 1, NULL, NULL), TDM_ENOENT);
+	store_close(st);
+	rrlist_free(v2);
+	rrlist_free(v3);
+	rrlist_free(removed);
+	rrlist_free(added);
+	free(data);
+	rmtree(dir);
+}
+
 /* The history stays within STORE_HISTORY_PER_ZONE per zone, newest kept, whether a zone changes alone
  * (trimmed 64 at a time) or its changes alternate with another zone's (ids far apart). */
 static int history_rows(const char *data, const char *zone)
@@ -1040,6 +1076,7 @@ int main(void)
 		cmocka_unit_test(test_schema),
 		cmocka_unit_test(test_migrate_from_v1),
 		cmocka_unit_test(test_append_then_compact),
+		cmocka_unit_test(test_new_zone_with_entry),
 		cmocka_unit_test(test_history_byte_bound),
 		cmocka_unit_test(test_append_partial_row_fail_and_trim_steps),
 		cmocka_unit_test(test_history_bound),
