@@ -108,14 +108,20 @@ static sqlite3 *open_raw(const char *data)
 	return db;
 }
 
-static int query_int(sqlite3 *db, const char *sql)
+/* The first column of the one row sql answers. */
+static int64_t query_i64(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *s = NULL;
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	int v = sqlite3_column_int(s, 0);
+	int64_t v = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 	return v;
+}
+
+static int query_int(sqlite3 *db, const char *sql)
+{
+	return (int)query_i64(db, sql);
 }
 
 /* ---- tests ---- */
@@ -767,16 +773,6 @@ static void test_failed_replace_rolls_back(void **state)
  * 200 KiB each (below the per-entry bound, so each is kept), 120 of them (24 MiB): the oldest go, the
  * newest stays, and the zone's count of octets is the sum of what is left (also after the count
  * bound trims, and for a store migrated from version 9, counted by the migration). */
-static int64_t query_i64(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *s = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	int64_t v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
-
 static void test_history_byte_bound(void **state)
 {
 	char *dir = tmpdir(), *data = data_dir(dir);
