@@ -12,6 +12,7 @@
 #include "lib/thread.h"
 #include "server/catconsume.h"
 #include "server/control.h"
+#include "server/xot.h"
 #include "server/zones.h"
 #include "xfr/in.h"
 
@@ -565,6 +566,7 @@ typedef struct {
 	bool has_key;
 	char *nameservers;           /* copy, space-separated */
 	unsigned timeout_ms;
+	tls_client_t *tls;           /* the super-primary's TLS profile (XoT): the NS query goes over it */
 } ap_job_t;
 
 static int64_t now_ms(void)
@@ -596,7 +598,8 @@ static void *ap_main(void *arg)
 	size_t count = 0;
 	char why[160] = "", addr[SOCKADDR_STRLEN];
 	xfr_peer_t peer = { .zone = job->apex, .primary = &job->primary, .source = &job->source,
-	                    .key = job->has_key ? &job->key : NULL, .timeout_ms = job->timeout_ms };
+	                    .key = job->has_key ? &job->key : NULL, .tls = job->tls,
+	                    .timeout_ms = job->timeout_ms };
 	sockaddr_format(&job->primary, addr, sizeof(addr));
 	int ret = ns != NULL ? xfr_ns_query(&peer, ns, 64, &count, why, sizeof(why)) : TDM_ENOMEM;
 	if (ret != TDM_OK)
@@ -611,6 +614,7 @@ static void *ap_main(void *arg)
 	control_post_name(job->srv, CTL_AUTOPRIMARY_DONE, job->name, job->index);
 	atomic_fetch_sub(&job->srv->jobs_running, 1);
 	free(ns);
+	tls_client_unref(job->tls);
 	free(job->nameservers);
 	free(job);
 	return NULL;
@@ -719,12 +723,22 @@ static int ap_start(server_t *srv, const conf_autoprimary_t *ap, size_t index, c
 		job->has_key = true;
 	}
 	job->timeout_ms = conf->server.xfr_timeout * 1000;
+	/* RFC 9103: a super-primary reached over TLS is asked its NS set over TLS too, never in plain
+	 * text on its TLS port; without its context (a profile that failed to load) nothing is asked. */
+	if (ap->remote->tls != NULL && (job->tls = xot_client(srv, ap->remote->tls)) == NULL) {
+		log_warn("%s: NOTIFY from super-primary %s, but its TLS profile is not loaded: not checked",
+		         job->name, ap->name);
+		free(job->nameservers);
+		free(job);
+		return TDM_EINVAL;
+	}
 	/* Counted as a job: a stop waits for it (it posts to the control thread at its end). */
 	atomic_fetch_add(&srv->jobs_running, 1);
 	int ret = thread_detached(ap_main, job);
 	if (ret != TDM_OK) {
 		atomic_fetch_sub(&srv->jobs_running, 1);
 		log_err("%s: cannot start the super-primary check", job->name);
+		tls_client_unref(job->tls);
 		free(job->nameservers);
 		free(job);
 	}

@@ -376,6 +376,33 @@ def test_a_held_zone_is_not_updated_through_a_failing_check(tmp_path, pki):
 
 # ---- mutual TLS ----------------------------------------------------------------------------------
 
+def test_a_super_primary_over_tls_is_asked_its_ns_set_over_tls(tmp_path, pki):
+    """Autoprimary with a super-primary reached over TLS: a NOTIFY (signed with its key) for a zone we
+    lack makes the secondary ask the NS set over TLS -- before, it asked in plain TCP on the TLS port
+    and the check failed -- then create the zone and transfer it over TLS."""
+    primary = tls_primary(tmp_path, pki, "auto.test.", serial=7)
+    with primary:
+        primary.wait_ready()
+        text = ("%stls:\n%s\nremotes:\n  - name: sp\n    address: [\"127.0.0.1@%d\"]\n    key: %s\n"
+                "    tls: right-pin\nautoprimaries:\n  - name: super\n    remote: sp\n"
+                "    nameservers: [ns1.auto.test.]\n"
+                % (KEYS, tls_profile("right-pin", pin=pki.pin("primary")), primary.tls_port, KEY.name))
+        sec = TandemText(tmp_path, [], text, name="auto-secondary")
+        with sec:
+            sec.wait_ready()
+            q = dns.message.make_query("auto.test.", "SOA")
+            q.flags = dns.flags.AA
+            q.set_opcode(dns.opcode.NOTIFY)   # after the flags: the opcode lives in them
+            q.use_tsig(keyring(), keyname=KEY.name, algorithm=KEY.algorithm)
+            r = dns.query.udp(q, sec.addr, port=sec.port, timeout=3)
+            assert r.rcode() == dns.rcode.NOERROR, r
+            wait_serial(sec, "auto.test.", 7)
+            assert "NS query failed" not in sec.log_text()
+        # The NS query and the transfer both came over TLS: the primary's TLS listener saw the AXFR,
+        # and its plain port none.
+        assert re.search(r"auto\.test\.: AXFR to .* over TLS", primary.log_text()), primary.log_tail()
+
+
 def test_mutual_tls_needs_a_client_certificate(tmp_path, pki):
     p = tls_primary(tmp_path, pki, "mtls.test.", extra="  tls-client-ca: %s\n" % pki.path("ca.pem"))
     with p:
