@@ -20,7 +20,9 @@ directory:
    with the new address;
 5. "add one zone": a new zone file and its zone appended to the configuration; the server is asked to read
    its configuration again (SIGHUP for Tandem, `nsd-control reconfig` for NSD, `knotc reload` for Knot);
-   seconds until the new zone answers its SOA.
+   seconds until the new zone answers its SOA;
+6. Tandem only (NSD and Knot have no HTTP API): ten quick zones created through the API beside the others,
+   then deleted, each call timed (medians, in milliseconds).
 
 Everything runs on 127.0.0.1 on free ports in a temp dir, every wait is bounded, and the servers are stopped
 whatever happens. Nothing passes or fails: the table (with each figure's ratio to NSD's and Knot's) goes to
@@ -35,11 +37,13 @@ import select
 import shutil
 import signal
 import socket
+import statistics
 import struct
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -207,6 +211,7 @@ class Many:
         self.zdir = zdir
         self.zones = [(zone_name(i), os.path.join(zdir, "z%06d.zone" % i)) for i in range(count)]
         self.port = srv.free_port()
+        self.http_port = srv.free_port() if kind == "tandem" else None
         self.tandemd = tandemd
         self.proc = None
         self.starts = 0
@@ -217,7 +222,7 @@ class Many:
         d = self.dir
         if self.kind == "tandem":
             head = ("server:\n  listen: [\"127.0.0.1@%d\"]\n  data-dir: %s/data\n  workers: 2\n"
-                    "zones:\n") % (self.port, d)
+                    "http:\n  listen: \"127.0.0.1@%d\"\nzones:\n") % (self.port, d, self.http_port)
             body = "".join("  - name: %s\n    type: primary\n    file: %s\n" % z for z in self.zones)
         elif self.kind == "nsd":
             head = ("server:\n  ip-address: 127.0.0.1\n  port: %d\n  do-ip6: no\n  server-count: 2\n"
@@ -317,6 +322,32 @@ def start_and_wait(server, timeout, what):
     return took
 
 
+def api_zones(s, count, timeout):
+    """Tandem only (NSD and Knot have no HTTP API): ten quick zones created through the API beside the
+    `count` zones, then deleted; each call timed (a 201 means committed and served: checked on the last),
+    medians in milliseconds."""
+    with open(os.path.join(s.dir, "data", "api.key")) as f:
+        key = f.read().strip()
+    base = "http://127.0.0.1:%d/api/v1/zones" % s.http_port
+
+    def call(method, url, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(url, data=data, method=method,
+                                     headers={"X-API-Key": key, "Content-Type": "application/json"})
+        t = time.monotonic()
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            r.read()
+        return (time.monotonic() - t) * 1000.0
+
+    names = [zone_name(count + 10 + i) for i in range(10)]
+    made = [call("POST", base, {"name": n, "quick": {"nameservers": ["ns1." + n], "address": "192.0.2.1"}})
+            for n in names]
+    if srv.wait_answer(s.port, names[-1], "SOA", timeout, s.proc) is None:
+        raise RuntimeError("tandem: a zone created through the API does not answer")
+    gone = [call("DELETE", "%s/%s" % (base, n)) for n in names]
+    return round(statistics.median(made), 1), round(statistics.median(gone), 1)
+
+
 def run_one(kind, tmp, zdir, count, args):
     s = Many(kind, tmp, zdir, count, args.tandemd)
     out = {"server": kind, "zones": count}
@@ -353,6 +384,10 @@ def run_one(kind, tmp, zdir, count, args):
         took = srv.wait_answer(s.port, zone_name(new), "SOA", args.timeout, s.proc)
         out["add_one_s"] = None if took is None else round(time.monotonic() - t0, 3)
         log("%s: one zone added %s s" % (kind, out["add_one_s"]))
+        if kind == "tandem":
+            out["api_create_ms"], out["api_delete_ms"] = api_zones(s, count, args.timeout)
+            log("%s: a zone created through the API %.1f ms, deleted %.1f ms (medians of 10)"
+                % (kind, out["api_create_ms"], out["api_delete_ms"]))
         out["pss_end_mib"] = round(srv.tree_mem(s.proc.pid)[0] / 1024.0, 1)
     finally:
         s.stop()
@@ -366,7 +401,9 @@ FIGURES = [("first_start_s", "first start to the last zone answering (s)"),
            ("restart_s", "restart to the last zone answering (s)"),
            ("restart_pss_mib", "PSS after the restart (MiB)"),
            ("reload_one_changed_s", "reload, one zone file changed (s)"),
-           ("add_one_s", "one zone added to the configuration (s)")]
+           ("add_one_s", "one zone added to the configuration (s)"),
+           ("api_create_ms", "one zone created through the API (ms)"),
+           ("api_delete_ms", "one zone deleted through the API (ms)")]
 
 
 def ratio(a, b):

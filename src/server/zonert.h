@@ -46,6 +46,7 @@ typedef struct zonert {
 	/* control thread only */
 	bool refreshing, refresh_again, queued;
 	bool force_axfr;              /* the next refresh transfers the whole zone (retransfer) */
+	bool in_new_set;              /* zones_forget_removed's mark: kept by the set being published */
 	const char *job_key;          /* the primary its running job counts against (control.c's key) */
 	struct zonert *next_waiting;
 	struct event *timer;          /* next refresh or expiry */
