@@ -105,11 +105,20 @@ static int trim_bytes(store_t *st, const char *zone, int64_t zone_id, int64_t to
 		freed += sqlite3_column_int64(s, 1);
 	}
 	bool failed = total - freed > target && rc != SQLITE_DONE;
+	bool drifted = total - freed > target && rc == SQLITE_DONE;
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (failed)
 		return store_fail(st, zone, "trimming the history");
-	return cut != 0 ? drop_upto(st, zone, zone_id, cut, freed) : TDM_OK;
+	int ret = cut != 0 ? drop_upto(st, zone, zone_id, cut, freed) : TDM_OK;
+	if (ret == TDM_OK && drifted) {
+		/* Every older entry gone and still over: the count says more than the rows hold (it
+		 * cannot, short of a bug or a hand edit). Counted again from the rows. */
+		sqlite3_bind_int64(st->q[Q_HIST_RECOUNT], 1, zone_id);
+		ret = store_run(st, Q_HIST_RECOUNT, zone, "counting the history");
+		sqlite3_clear_bindings(st->q[Q_HIST_RECOUNT]);
+	}
+	return ret;
 }
 
 int store_history_add(store_t *st, const char *zone, int64_t zone_id, const store_diff_t *diff,

@@ -197,8 +197,12 @@ static const char *const queries[Q_COUNT] = {
 	/* The kept octets of the entries up to an id (what dropping them gives back). */
 	[Q_HIST_SIZE_UPTO] = "SELECT COALESCE(SUM(LENGTH(removed) + LENGTH(added)), 0) FROM change_history"
 	                     " WHERE zone_id = ?1 AND id <= ?2",
+	/* Oldest first, the newest never: it is the change being written. */
 	[Q_HIST_OLDEST] = "SELECT id, COALESCE(LENGTH(removed) + LENGTH(added), 0) FROM change_history"
-	                  " WHERE zone_id = ?1 ORDER BY id LIMIT ?2",
+	                  " WHERE zone_id = ?1 AND id < (SELECT MAX(id) FROM change_history"
+	                  " WHERE zone_id = ?1) ORDER BY id LIMIT ?2",
+	[Q_HIST_RECOUNT] = "UPDATE zone SET history_bytes = (SELECT COALESCE(SUM(LENGTH(removed) +"
+	                   " LENGTH(added)), 0) FROM change_history WHERE zone_id = ?1) WHERE id = ?1",
 	[Q_HIST_BYTES_ADD] = "UPDATE zone SET history_bytes = history_bytes + ?2 WHERE id = ?1"
 	                     " RETURNING history_bytes",
 	/* Two subqueries, each answered from the index's end (one MIN and one MAX in one SELECT would
