@@ -1,7 +1,7 @@
 // tests/console/console.mjs -- browser stories of the web console: headless Chromium (Debian's
 // /usr/bin/chromium) driven by playwright-core. Run by tests/integration/test_console.py, which starts the
 // servers and passes what they are in CONSOLE_CONFIG (JSON):
-//   {"scenario": "replication" | "story", "out": folder for screenshots,
+//   {"scenario": "replication" | "story" | "tools", "out": folder for screenshots,
 //    "primary": {"url", "key", "dns": "addr@port"}, "secondary": {"url", "key", "address", "dns"},
 //    "zone": "example.com.", "zonefile": path, "next_text": text, "next_serial": n}
 // Every wait is bounded (WAIT ms, LIVE ms for what the servers do in the background). On failure the page
@@ -62,6 +62,12 @@ async function seesSecondaryAt(page, address, serial) {
     const s = await text(row.locator('td.serial')), lag = await text(row.locator('td.lag'));
     return s === String(serial) && lag === '0' ? true : `serial ${s}, lag ${lag}`;
   }, LIVE);
+}
+
+// The zone as the API says it is now (with the key the page holds).
+async function zoneInfo(page, zone) {
+  return page.evaluate(async (z) => (await fetch(`/api/v1/zones/${encodeURIComponent(z)}`,
+    { headers: { 'X-API-Key': sessionStorage.getItem('tandem.api-key') } })).json(), zone);
 }
 
 const scenarios = {
@@ -193,6 +199,63 @@ const scenarios = {
     const now = Number(await text(page.locator('#our-serial')));
     if (!(now >= serial)) throw new Error(`serial ${now} after the changes, was ${serial}`);
     await seesSecondaryAt(page, s.address, now);
+  },
+
+  // The zone's tools (on a primary zone of the configuration): the zone text edited and saved (and a
+  // broken line refused, its line named beside the text, nothing saved), the change reverted from the
+  // history, and the lookup page asking the primary's DNS whether the record is there.
+  async tools(page) {
+    const p = cfg.primary, zone = cfg.zone, name = `tooltest.${zone}`;
+    await say('log in, the zone text tab shows the zone');
+    await login(page, p.url, p.key);
+    await openZone(page, p.url, zone, 'text');
+    const area = page.locator('#zone-text');
+    await until('the zone text', async () => /\sSOA\s/.test(await area.inputValue()));
+    const before = Number(await text(page.locator('#zone-serial')));
+
+    await say('a broken line is refused with its line number, nothing saved');
+    const original = await area.inputValue();
+    const lines = original.replace(/\n+$/, '').split('\n');
+    await area.fill(`${lines.join('\n')}\nbroken.${zone} 300 IN A not-an-address\n`);
+    await page.click('#text-form button[type=submit]');
+    await until('the error beside the text', async () =>
+      new RegExp(`^(line )?${lines.length + 1}:`).test(await text(page.locator('#zone-text + .field-error'))));
+    const served = await zoneInfo(page, zone);
+    if (served.serial !== before) throw new Error(`the broken text changed the serial to ${served.serial}`);
+
+    await say('the zone text saved with a record added: a new serial');
+    await area.fill(`${lines.join('\n')}\n${name} 300 IN A 192.0.2.77\n`);
+    await page.click('#text-form button[type=submit]');
+    await until('saved', async () => /Zone text saved/.test(await text(page.locator('#flash'))));
+    await until('a new serial served', async () => (await zoneInfo(page, zone)).serial > before);
+
+    await say('the lookup page finds the record on the primary');
+    await page.goto(`${p.url}#/lookup`, { timeout: WAIT });
+    await page.fill('#lookup-name', name);
+    await page.fill('#lookup-type', 'A');
+    await page.fill('#lookup-server', p.dns);
+    await page.click('form.lookup button[type=submit]');
+    await until('the answer', async () => /192\.0\.2\.77/.test(await text(page.locator('#lookup-result'))));
+
+    await say('the history: the change, reverted');
+    await openZone(page, p.url, zone, 'history');
+    const newest = page.locator('details.change').first();
+    await until('the added record in the newest change', async () =>
+      (await text(newest.locator('pre.diff'))).includes(`+ ${name}`));
+    const id = await newest.getAttribute('data-id');
+    await newest.locator('button:has-text("Revert")').click();
+    await newest.locator('button:has-text("Confirm revert")').click();
+    await until('reverted', async () => (await text(page.locator('#flash'))).includes(`Change ${id} reverted`));
+    await until('the revert listed as the newest change', async () =>
+      (await text(page.locator('details.change').first().locator('pre.diff'))).includes(`- ${name}`));
+
+    await say('the lookup page: the record is gone');
+    await page.goto(`${p.url}#/lookup`, { timeout: WAIT });
+    await page.fill('#lookup-name', name);
+    await page.fill('#lookup-type', 'A');
+    await page.fill('#lookup-server', p.dns);
+    await page.click('form.lookup button[type=submit]');
+    await until('NXDOMAIN', async () => /NXDOMAIN/.test(await text(page.locator('#lookup-result'))));
   },
 };
 

@@ -12,6 +12,9 @@ stories of tests/console/console.mjs (headless Chromium driven by playwright-cor
   properties, the secondary zone made from the secondary's own console, a record added, refused with the
   error beside the field (bad address), edited and deleted in the records window, and the secondary's
   serial followed on the replication page.
+- tools: the zone text tab (a broken line refused with its line number and nothing saved; a record added and
+  saved), the lookup page finding the record on the primary, the history's revert of that change, and the
+  lookup page finding it gone; DNS then agrees.
 
 On a failure the node script keeps a screenshot in tests/console/out/ (gitignored) and the failure message
 prints its path. Every wait is bounded (the script's own timeouts, and this file's subprocess timeout).
@@ -24,6 +27,9 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
+import dns.message
+import dns.query
+import dns.rcode
 import pytest
 
 from conftest import skip_peer
@@ -137,3 +143,16 @@ def test_console_story_quick_zone_records_and_secondary(pair):
         "zone": "shop.test."})
     # What the console did is what DNS serves: the secondary holds the primary's serial.
     xfr.wait_serial(s, "shop.test.", xfr.soa_serial(p, "shop.test."), timeout=10)
+
+
+def test_console_zone_text_history_revert_and_lookup(pair):
+    p, s = pair
+    before = xfr.soa_serial(p, ZONE)
+    run_browser("tools", {
+        "primary": {"url": p.url(), "key": p.key(), "dns": "%s@%d" % (PRIMARY, p.port)},
+        "secondary": {"url": s.url(), "key": s.key(), "address": SECONDARY, "dns": "%s@%d" % (SECONDARY, s.port)},
+        "zone": ZONE})
+    # Two changes went through (the text saved, then reverted), and the record is not served.
+    assert xfr.soa_serial(p, ZONE) >= before + 2
+    r = dns.query.udp(dns.message.make_query("tooltest." + ZONE, "A"), PRIMARY, port=p.port, timeout=3)
+    assert r.rcode() == dns.rcode.NXDOMAIN

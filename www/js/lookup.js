@@ -14,8 +14,10 @@ export function lookupPage(el) {
     clearErrors(form);
     fill(out, h('p.muted', 'Asking...'));
     try {
+      // "address@port" as the console writes servers elsewhere; the API takes the port apart.
+      const sv = server.value.trim(), at = sv.lastIndexOf('@');
       const { data } = await api('GET', 'lookup', { query: { name: name.value.trim(), type: type.value.trim(),
-        server: server.value.trim(), tcp: tcp.checked ? 'true' : '' } });
+        server: at >= 0 ? sv.slice(0, at) : sv, port: at >= 0 ? sv.slice(at + 1) : '', tcp: tcp.checked ? 'true' : '' } });
       fill(out, result(data));
     } catch (e) {
       out.replaceChildren();
