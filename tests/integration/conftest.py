@@ -129,6 +129,19 @@ def pytest_runtest_makereport(item, call):
             rep.sections.append(("%s log, last lines (%s)" % (s.kind, s.log_path), s.log_tail(60)))
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """A server still running when the suite ends was started and never stopped by its test (fixtures
+    are torn down by then): it is stopped here, named, and the run fails -- such a process outlived the
+    suite and kept its ports and CPU (docs/testing.md)."""
+    leaked = list(RUNNING)
+    for s in leaked:
+        s.stop()
+    if leaked:
+        sys.stderr.write("\nservers left running by their tests (stopped now): %s\n"
+                         % ", ".join("%s (%s)" % (s.kind, s.log_path) for s in leaked))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 def start_server(cls, workdir, **kw):
     """Starts and waits for a server; stops it again when it does not become ready."""
     return cls(workdir, zones(*TEST_ZONES), **kw).serve()

@@ -196,13 +196,16 @@ def test_notify_is_retried_while_a_secondary_is_down_and_reaches_it_once_back(tm
             sink.close()
         mark = sec.log_mark()
         sec.start()
-        sec.wait_ready()
-        xfr.wait_serial(sec, NTF, 2, timeout=30)
-        since = sec.log_since(mark)
-        notified = since.find("ntf.test.: NOTIFY from 127.0.0.1@")
-        assert notified >= 0, "serial 2 came without a NOTIFY:\n" + since
-        assert "ntf.test.: IXFR from 127.0.0.1@%d serial 1 -> 2" % p_port in since[notified:], since
-        assert dnsq.ask(sec, "changed." + NTF, "A").answer
+        try:   # started by hand, so stopped by hand (it outlived the suite before)
+            sec.wait_ready()
+            xfr.wait_serial(sec, NTF, 2, timeout=30)
+            since = sec.log_since(mark)
+            notified = since.find("ntf.test.: NOTIFY from 127.0.0.1@")
+            assert notified >= 0, "serial 2 came without a NOTIFY:\n" + since
+            assert "ntf.test.: IXFR from 127.0.0.1@%d serial 1 -> 2" % p_port in since[notified:], since
+            assert dnsq.ask(sec, "changed." + NTF, "A").answer
+        finally:
+            sec.stop()
 
 
 # ---------------------------------------------------------------------------------------------- SOA timers
