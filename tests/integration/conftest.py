@@ -133,8 +133,8 @@ def pytest_sessionfinish(session, exitstatus):
     """A server still running when the suite ends was started and never stopped by its test (fixtures
     are torn down by then): it is stopped here, named, and the run fails -- such a process outlived the
     suite and kept its ports and CPU (docs/testing.md)."""
-    leaked = list(RUNNING)
-    for s in leaked:
+    leaked = [s for s in RUNNING if s.alive()]   # one that exited by itself holds nothing
+    for s in list(RUNNING):
         s.stop()
     if leaked:
         sys.stderr.write("\nservers left running by their tests (stopped now): %s\n"
