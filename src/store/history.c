@@ -54,39 +54,22 @@ static int bytes_add(store_t *st, const char *zone, int64_t zone_id, int64_t del
 	return rc == SQLITE_ROW ? TDM_OK : store_fail(st, zone, "counting the history");
 }
 
-/* Drops the zone's entries up to id (freed: their kept octets) and takes them off its count. */
-static int drop_upto(store_t *st, const char *zone, int64_t zone_id, int64_t id, int64_t freed)
+/* Runs drop query q (Q_HIST_TRIM or Q_HIST_DROP, its ?2 = arg) and takes the kept octets of the rows
+ * it deleted off the zone's count. */
+static int drop_rows(store_t *st, const char *zone, int64_t zone_id, int q, int64_t arg)
 {
-	sqlite3_stmt *s = st->q[Q_HIST_DROP];
+	sqlite3_stmt *s = st->q[q];
 	sqlite3_bind_int64(s, 1, zone_id);
-	sqlite3_bind_int64(s, 2, id);
-	int ret = store_run(st, Q_HIST_DROP, zone, "trimming the history");
-	sqlite3_clear_bindings(s);
-	return ret == TDM_OK ? bytes_add(st, zone, zone_id, -freed, NULL) : ret;
-}
-
-/* Over STORE_HISTORY_PER_ZONE entries: down to HISTORY_TRIM_TO, oldest first. */
-static int trim_count(store_t *st, const char *zone, int64_t zone_id)
-{
-	sqlite3_stmt *s = st->q[Q_HIST_CUT];
-	sqlite3_bind_int64(s, 1, zone_id);
-	sqlite3_bind_int64(s, 2, HISTORY_TRIM_TO);
-	int rc = sqlite3_step(s);
-	int64_t cut = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_bind_int64(s, 2, arg);
+	int64_t freed = 0;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		freed += sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? TDM_OK : store_fail(st, zone, "trimming the history");
-	s = st->q[Q_HIST_SIZE_UPTO];
-	sqlite3_bind_int64(s, 1, zone_id);
-	sqlite3_bind_int64(s, 2, cut);
-	rc = sqlite3_step(s);
-	int64_t freed = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_ROW)
-		return store_fail(st, zone, "measuring the history");
-	return drop_upto(st, zone, zone_id, cut, freed);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, zone, "trimming the history");
+	return freed != 0 ? bytes_add(st, zone, zone_id, -freed, NULL) : TDM_OK;
 }
 
 /* Over STORE_HISTORY_BYTES_PER_ZONE kept octets (total): the oldest entries go until seven eighths
@@ -110,7 +93,7 @@ static int trim_bytes(store_t *st, const char *zone, int64_t zone_id, int64_t to
 	sqlite3_clear_bindings(s);
 	if (failed)
 		return store_fail(st, zone, "trimming the history");
-	int ret = cut != 0 ? drop_upto(st, zone, zone_id, cut, freed) : TDM_OK;
+	int ret = cut != 0 ? drop_rows(st, zone, zone_id, Q_HIST_DROP, cut) : TDM_OK;
 	if (ret == TDM_OK && drifted) {
 		/* Every older entry gone and still over: the count says more than the rows hold (it
 		 * cannot, short of a bug or a hand edit). Counted again from the rows. */
@@ -153,7 +136,8 @@ int store_history_add(store_t *st, const char *zone, int64_t zone_id, const stor
 	bool over = false;
 	if ((ret = over_bound(st, zone, zone_id, &over)) != TDM_OK || !over)
 		return ret;
-	return trim_count(st, zone, zone_id);
+	/* Down to HISTORY_TRIM_TO, oldest first. */
+	return drop_rows(st, zone, zone_id, Q_HIST_TRIM, HISTORY_TRIM_TO);
 }
 
 static int read_list(sqlite3_stmt *s, int col, int64_t count, rrlist_t **out)

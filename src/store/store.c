@@ -120,6 +120,11 @@ static const char *const migrations[] = {
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
+/* A zone's row as store_upsert_zone binds it (upsert_step), up to what a conflict on the name does. */
+#define ZONE_ROW_INSERT "INSERT INTO zone (name, serial, source, file_digest, updated, file_size," \
+                        " file_mtime, file_ino, file_dev, file_ctime)" \
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (name)"
+
 static const char *const queries[Q_COUNT] = {
 	[Q_BEGIN] = "BEGIN",
 	[Q_BEGIN_WRITE] = "BEGIN IMMEDIATE",
@@ -128,19 +133,13 @@ static const char *const queries[Q_COUNT] = {
 	[Q_ZONE_ID] = "SELECT id FROM zone WHERE name = ?1",
 	[Q_META] = "SELECT serial, source, file_digest, updated, file_size, file_mtime, file_ino,"
 	           " file_dev, file_ctime FROM zone WHERE name = ?1",
-	[Q_UPSERT] = "INSERT INTO zone (name, serial, source, file_digest, updated, file_size,"
-	             " file_mtime, file_ino, file_dev, file_ctime)"
-	             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (name) DO UPDATE SET"
-	             " serial = excluded.serial, source = excluded.source,"
+	[Q_UPSERT] = ZONE_ROW_INSERT " DO UPDATE SET serial = excluded.serial, source = excluded.source,"
 	             " file_digest = excluded.file_digest, updated = excluded.updated,"
 	             " file_size = excluded.file_size, file_mtime = excluded.file_mtime,"
 	             " file_ino = excluded.file_ino, file_dev = excluded.file_dev,"
 	             " file_ctime = excluded.file_ctime RETURNING id",
 	/* A zone not stored yet (a first start: every zone): its row made, nothing of it to clear. */
-	[Q_INSERT_NEW] = "INSERT INTO zone (name, serial, source, file_digest, updated, file_size,"
-	                 " file_mtime, file_ino, file_dev, file_ctime)"
-	                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (name) DO NOTHING"
-	                 " RETURNING id",
+	[Q_INSERT_NEW] = ZONE_ROW_INSERT " DO NOTHING RETURNING id",
 	[Q_CHUNK_DEL] = "DELETE FROM rr_chunk WHERE zone_id = ?1",
 	[Q_CHUNK_ADD] = "INSERT INTO rr_chunk (zone_id, seq, count, data) VALUES (?1, ?2, ?3, ?4)",
 	[Q_CHUNK_GET] = "SELECT count, data FROM rr_chunk WHERE zone_id = ?1 ORDER BY seq",
@@ -191,12 +190,12 @@ static const char *const queries[Q_COUNT] = {
 	[Q_MEMBER_LIST] = "SELECT zone, catalog, unique_id, grp FROM catalog_member ORDER BY zone",
 	[Q_HIST_ADD] = "INSERT INTO change_history (zone_id, created, who, serial_from, serial_to,"
 	               " nremoved, nadded, removed, added) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	/* The id below which the zone keeps ?2 entries (NULL: it has no more than that). */
-	[Q_HIST_CUT] = "SELECT id FROM change_history WHERE zone_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2",
-	[Q_HIST_DROP] = "DELETE FROM change_history WHERE zone_id = ?1 AND id <= ?2",
-	/* The kept octets of the entries up to an id (what dropping them gives back). */
-	[Q_HIST_SIZE_UPTO] = "SELECT COALESCE(SUM(LENGTH(removed) + LENGTH(added)), 0) FROM change_history"
-	                     " WHERE zone_id = ?1 AND id <= ?2",
+	/* Both drops answer the kept octets of each row they delete (taken off the zone's count). */
+	[Q_HIST_TRIM] = "DELETE FROM change_history WHERE zone_id = ?1 AND id <= (SELECT id FROM"
+	                " change_history WHERE zone_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)"
+	                " RETURNING COALESCE(LENGTH(removed) + LENGTH(added), 0)",
+	[Q_HIST_DROP] = "DELETE FROM change_history WHERE zone_id = ?1 AND id <= ?2"
+	                " RETURNING COALESCE(LENGTH(removed) + LENGTH(added), 0)",
 	/* Oldest first, the newest never: it is the change being written. */
 	[Q_HIST_OLDEST] = "SELECT id, COALESCE(LENGTH(removed) + LENGTH(added), 0) FROM change_history"
 	                  " WHERE zone_id = ?1 AND id < (SELECT MAX(id) FROM change_history"

@@ -70,6 +70,16 @@ async function zoneInfo(page, zone) {
     { headers: { 'X-API-Key': sessionStorage.getItem('tandem.api-key') } })).json(), zone);
 }
 
+// The lookup page asks server's DNS address for name's A records; its result must match want.
+async function lookUp(page, server, name, want) {
+  await page.goto(`${server.url}#/lookup`, { timeout: WAIT });
+  await page.fill('#lookup-name', name);
+  await page.fill('#lookup-type', 'A');
+  await page.fill('#lookup-server', server.dns);
+  await page.click('form.lookup button[type=submit]');
+  await until(`the lookup result ${want}`, async () => want.test(await text(page.locator('#lookup-result'))));
+}
+
 const scenarios = {
   // Needs only what main serves: login, the zone list and its badges, the live replication view, the
   // zone file reloaded from the console's button, the key refused (401) sending back to login.
@@ -230,12 +240,7 @@ const scenarios = {
     await until('a new serial served', async () => (await zoneInfo(page, zone)).serial > before);
 
     await say('the lookup page finds the record on the primary');
-    await page.goto(`${p.url}#/lookup`, { timeout: WAIT });
-    await page.fill('#lookup-name', name);
-    await page.fill('#lookup-type', 'A');
-    await page.fill('#lookup-server', p.dns);
-    await page.click('form.lookup button[type=submit]');
-    await until('the answer', async () => /192\.0\.2\.77/.test(await text(page.locator('#lookup-result'))));
+    await lookUp(page, p, name, /192\.0\.2\.77/);
 
     await say('the history: the change, reverted');
     await openZone(page, p.url, zone, 'history');
@@ -250,12 +255,7 @@ const scenarios = {
       (await text(page.locator('details.change').first().locator('pre.diff'))).includes(`- ${name}`));
 
     await say('the lookup page: the record is gone');
-    await page.goto(`${p.url}#/lookup`, { timeout: WAIT });
-    await page.fill('#lookup-name', name);
-    await page.fill('#lookup-type', 'A');
-    await page.fill('#lookup-server', p.dns);
-    await page.click('form.lookup button[type=submit]');
-    await until('NXDOMAIN', async () => /NXDOMAIN/.test(await text(page.locator('#lookup-result'))));
+    await lookUp(page, p, name, /NXDOMAIN/);
   },
 };
 
