@@ -24,12 +24,16 @@
  *   POST /zones     body checked whole (name, settings, data) -- nothing written before that
  *                   -> a primary's first version stored with the zone's row in one store batch
  *                      (one transaction, committed before the 201: a SIGKILL after it keeps the zone)
- *                   -> apizone_add -> zones_rebuild: the new zone set published (the primary served
- *                      from the store, NOTIFY sent; a secondary refreshes at once)
- *                   -> produced catalogs written again (member_of, or the server-wide catalog)
- *   PATCH /zones/Z  settings merged and checked -> stored -> apizone_update -> zones_rebuild (a role
- *                   change keeps the data: build_set loads the zone in its new role)
- *   DELETE /zones/Z row and data deleted in one batch -> apizone_drop -> zones_rebuild
+ *                   -> apizone_add -> zones_add: the set in force copied with the zone added and
+ *                      published (the primary served from the store, NOTIFY sent; a secondary
+ *                      refreshes at once) -- no pass over the other zones
+ *                   -> produced catalogs written again, if the zone is in one (member_of, or the
+ *                      server-wide catalog)
+ *   PATCH /zones/Z  settings merged and checked -> stored -> apizone_update -> zones_rebind: the zone
+ *                   bound to its new settings (a role change keeps the data: it is loaded in its new
+ *                   role) -> produced catalogs written again
+ *   DELETE /zones/Z row and data deleted in one batch -> apizone_drop -> zones_remove (the set copied
+ *                   without it) -> its catalog written again
  */
 
 static const char *const setting_fields[] = {
@@ -283,16 +287,19 @@ static void create(const api_call_t *call, json_t *body, api_reply_t *reply)
 		                 "refused it (%s)", name, tdm_strerror(ret));
 	}
 	/* Stored: from here the zone exists (a restart would serve it). */
-	ret = apizone_add(srv, name, settings, now);
+	const conf_zone_t *cz = NULL;
+	ret = apizone_add(srv, name, settings, now, &cz);
 	json_decref(settings);
+	bool member = ret == TDM_OK && zones_catalog_of(srv->rc->conf, cz) != NULL;
 	if (ret == TDM_OK)
-		ret = zones_rebuild(srv);
+		ret = zones_add(srv, cz);
 	if (ret != TDM_OK)
 		return api_error(reply, 500, "%s stored, but not served yet (%s): a restart serves it",
 		                 name, tdm_strerror(ret));
 	log_info("%s: created through the API by key %s (%s)", name, call->req->principal->name,
 	         primary ? "primary" : "secondary");
-	catalogs_follow(srv);
+	if (member)
+		catalogs_follow(srv);
 	reply_zone(srv, name, 201, reply);
 }
 
@@ -361,7 +368,7 @@ static void patch(const api_call_t *call, json_t *body, api_reply_t *reply)
 	char name[NAME_TEXT_MAX];
 	snprintf(name, sizeof(name), "%s", zr->name);
 	if (ret == TDM_OK)
-		ret = zones_rebuild(srv);
+		ret = zones_rebind(srv, zr, apizone_conf(az));
 	if (ret != TDM_OK)
 		return api_error(reply, 500, "%s: settings stored but not applied (%s): a restart applies "
 		                 "them", name, tdm_strerror(ret));
@@ -427,10 +434,13 @@ static void route_delete(const api_call_t *call, api_reply_t *reply)
 		if (ret != TDM_OK)
 			return api_error(reply, ret == TDM_ESTORE ? 503 : 500, "%s not removed: %s", name,
 			                 tdm_strerror(ret));
+		bool member = zones_catalog_of(srv->rc->conf, cz) != NULL;
 		apizone_drop(srv, az);
 		log_info("%s: removed through the API by key %s", name, call->req->principal->name);
-		zones_rebuild(srv);
-		catalogs_follow(srv);
+		if (zones_remove(srv, call->zr) != TDM_OK)
+			zones_rebuild(srv);
+		if (member)
+			catalogs_follow(srv);
 		reply->body = json_pack("{s:s}", "result", "removed");
 		return;
 	}

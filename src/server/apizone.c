@@ -449,9 +449,19 @@ static apizone_t *make(server_t *srv, const char *name, json_t *settings, int64_
 	return az;
 }
 
-int apizone_add(server_t *srv, const char *name, json_t *settings, int64_t created)
+int apizone_add(server_t *srv, const char *name, json_t *settings, int64_t created,
+                const conf_zone_t **conf)
 {
-	return make(srv, name, settings, created, srv->rc->conf, true) != NULL ? TDM_OK : TDM_ENOMEM;
+	apizone_t *az = make(srv, name, settings, created, srv->rc->conf, true);
+	if (az == NULL)
+		return TDM_ENOMEM;
+	*conf = &az->confs[az->cur];
+	return TDM_OK;
+}
+
+const conf_zone_t *apizone_conf(const apizone_t *az)
+{
+	return &az->confs[az->cur];
 }
 
 int apizone_update(server_t *srv, apizone_t *az, json_t *settings)

@@ -38,12 +38,16 @@ apizone_t *apizone_find(server_t *srv, const char *name);
 const json_t *apizone_settings(const apizone_t *az);
 int64_t apizone_created(const apizone_t *az);
 
-/* Control thread: a new zone with checked settings (a reference is taken) joins the list. The
- * zone set is not rebuilt here (zones_rebuild). TDM_OK or TDM_ENOMEM. */
-int apizone_add(server_t *srv, const char *name, json_t *settings, int64_t created);
-/* Control thread: new checked settings for the zone (a reference is taken); zones_rebuild next. */
+/* Control thread: a new zone with checked settings (a reference is taken) joins the list; conf is
+ * its settings as the zone set takes them (zones_add). TDM_OK or TDM_ENOMEM. */
+int apizone_add(server_t *srv, const char *name, json_t *settings, int64_t created,
+                const conf_zone_t **conf);
+/* Its settings as the zone set takes them (the buffer the last bind wrote). */
+const conf_zone_t *apizone_conf(const apizone_t *az);
+/* Control thread: new checked settings for the zone (a reference is taken); zones_rebind next. */
 int apizone_update(server_t *srv, apizone_t *az, json_t *settings);
-/* Control thread: the zone leaves the list (freed by apizone_collect after the next rebuild). */
+/* Control thread: the zone leaves the list (freed by apizone_collect after the next grace period:
+ * zones_remove, zones_rebuild). */
 void apizone_drop(server_t *srv, apizone_t *az);
 
 /* The zones' configurations, for the zone set (zones.c): count, then pointers into out. */

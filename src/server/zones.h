@@ -28,6 +28,19 @@ void zones_forget_removed(server_t *srv, zoneset_t *old, zoneset_t *set);
  * are loaded; the others keep their data, timers and files unread (a reload reads those). */
 int zones_rebuild(server_t *srv);
 
+/* Control thread: one zone added to the set in force (cz: an API zone's settings, bound already) or
+ * removed from it, without a pass over the others: created, loaded, published, its timer armed; or
+ * its timer and data gone, published. TDM_ENOENT: zr is not in the set. */
+int zones_add(server_t *srv, const conf_zone_t *cz);
+int zones_remove(server_t *srv, zonert_t *zr);
+/* Control thread: zr bound to new settings (an API zone's, bound already), as a rebuild would: a
+ * role changed loads the zone in its new role, data kept; then a grace period. */
+int zones_rebind(server_t *srv, zonert_t *zr, const conf_zone_t *cz);
+
+/* The catalog a zone is a member of (its member-of, else the server-wide catalog for a primary), or
+ * NULL: whether a catalog we produce changes when the zone comes or goes. */
+const char *zones_catalog_of(const conf_t *conf, const conf_zone_t *cz);
+
 /* Control thread: writes every catalog we produce again from its members (after an API zone came,
  * went or changed its member_of); a catalog that did not change stays as it is. */
 void zones_catalogs_write(server_t *srv);

@@ -27,7 +27,10 @@ struct zoneset {
 	uint32_t *hash;              /* indexes into zones, UINT32_MAX = empty */
 	uint32_t mask;
 	uint64_t lengths[4];         /* bit n: some apex is n octets long (a suffix of another length
-	                              * cannot be an apex: not hashed, not probed) */
+	                              * cannot be an apex: not hashed, not probed); a bit may outlive
+	                              * the last such apex (zoneset_without): one probe more */
+	bool handed_on;              /* its references went to a set made from it (zoneset_with/out) */
+	zone_t *dropped;             /* ... but for this zone's, which it drops when freed */
 };
 
 zone_t *zone_new(const uint8_t *apex)
@@ -117,12 +120,28 @@ void zone_set_contents(zone_t *zone, zone_contents_t *contents)
 		zone_contents_retire(old);   /* no allocation: a worker (UPDATE) may publish too */
 }
 
-zoneset_t *zoneset_new(zone_t **zones, size_t count)
+/* Where the hash probes for a zone first. */
+static uint32_t hash_home(const zoneset_t *set, const zone_t *zone)
+{
+	return name_hash(zone->apex, (size_t)zone->apex_len) & set->mask;
+}
+
+static void hash_put(zoneset_t *set, uint32_t i)
+{
+	uint32_t h = hash_home(set, set->zones[i]);
+	while (set->hash[h] != UINT32_MAX)
+		h = (h + 1) & set->mask;
+	set->hash[h] = i;
+	set->lengths[set->zones[i]->apex_len / 64] |= 1ull << (set->zones[i]->apex_len % 64);
+}
+
+/* A set of count zones (its array filled by the caller) with a hash of at least twice that. */
+static zoneset_t *set_alloc(size_t count, uint32_t min_size)
 {
 	zoneset_t *set = calloc(1, sizeof(*set));
 	if (set == NULL)
 		return NULL;
-	uint32_t size = 16;
+	uint32_t size = min_size < 16 ? 16 : min_size;
 	while (size < count * 2)
 		size *= 2;
 	set->zones = malloc((count ? count : 1) * sizeof(zone_t *));
@@ -133,26 +152,118 @@ zoneset_t *zoneset_new(zone_t **zones, size_t count)
 		free(set);
 		return NULL;
 	}
-	memset(set->hash, 0xFF, size * sizeof(uint32_t));
 	set->mask = size - 1;
+	return set;
+}
+
+zoneset_t *zoneset_new(zone_t **zones, size_t count)
+{
+	zoneset_t *set = set_alloc(count, 16);
+	if (set == NULL)
+		return NULL;
+	memset(set->hash, 0xFF, (set->mask + 1) * sizeof(uint32_t));
 	for (size_t i = 0; i < count; i++) {
 		zone_ref(zones[i]);
 		set->zones[set->count++] = zones[i];
-		uint32_t h = name_hash(zones[i]->apex, (size_t)zones[i]->apex_len) & set->mask;
-		while (set->hash[h] != UINT32_MAX)
-			h = (h + 1) & set->mask;
-		set->hash[h] = (uint32_t)i;
-		set->lengths[zones[i]->apex_len / 64] |= 1ull << (zones[i]->apex_len % 64);
+		hash_put(set, (uint32_t)i);
 	}
 	return set;
+}
+
+/*
+ * One zone more or less, without a pass over the others: the array and the hash are copied (memcpy)
+ * and one entry put or taken out, instead of every zone hashed again -- the table doubles (and is
+ * hashed again) only when it is half full. The new set takes over the old one's references, so none
+ * is counted again; the old set is marked, and freeing it (after the grace period) frees its arrays
+ * and drops only the reference of the zone taken out.
+ */
+int zoneset_with(zoneset_t *old, zone_t *zone, zoneset_t **out)
+{
+	if (old->handed_on)
+		return TDM_EINVAL;
+	if (zoneset_find_exact(old, zone->apex, zone->apex_len) != NULL)
+		return TDM_EEXIST;
+	size_t count = old->count + 1;
+	zoneset_t *set = set_alloc(count, old->mask + 1);
+	if (set == NULL)
+		return TDM_ENOMEM;
+	memcpy(set->zones, old->zones, old->count * sizeof(zone_t *));
+	set->zones[old->count] = zone;
+	set->count = count;
+	memcpy(set->lengths, old->lengths, sizeof(set->lengths));
+	if (set->mask == old->mask) {
+		memcpy(set->hash, old->hash, (set->mask + 1) * sizeof(uint32_t));
+		hash_put(set, (uint32_t)old->count);
+	} else {
+		memset(set->hash, 0xFF, (set->mask + 1) * sizeof(uint32_t));
+		for (size_t i = 0; i < count; i++)
+			hash_put(set, (uint32_t)i);
+	}
+	zone_ref(zone);
+	old->handed_on = true;
+	*out = set;
+	return TDM_OK;
+}
+
+/* The slot holding index i (present). */
+static uint32_t slot_of(const zoneset_t *set, uint32_t i)
+{
+	uint32_t h = hash_home(set, set->zones[i]);
+	while (set->hash[h] != i)
+		h = (h + 1) & set->mask;
+	return h;
+}
+
+int zoneset_without(zoneset_t *old, const zone_t *zone, zoneset_t **out)
+{
+	if (old->handed_on)
+		return TDM_EINVAL;
+	zone_t *found = zoneset_find_exact(old, zone->apex, zone->apex_len);
+	if (found != zone)
+		return TDM_ENOENT;
+	zoneset_t *set = set_alloc(old->count, old->mask + 1);   /* room for the copy, one left unused */
+	if (set == NULL)
+		return TDM_ENOMEM;
+	memcpy(set->zones, old->zones, old->count * sizeof(zone_t *));
+	memcpy(set->hash, old->hash, (set->mask + 1) * sizeof(uint32_t));
+	memcpy(set->lengths, old->lengths, sizeof(set->lengths));
+	set->count = old->count;
+	/* Linear probing: the entries after the hole move back into it when their home allows (no
+	 * tombstones), found with the old indexes, which still name the same zones here. */
+	uint32_t hole = hash_home(set, found);
+	while (set->zones[set->hash[hole]] != found)
+		hole = (hole + 1) & set->mask;
+	uint32_t idx = set->hash[hole];
+	for (uint32_t j = (hole + 1) & set->mask; set->hash[j] != UINT32_MAX; j = (j + 1) & set->mask) {
+		uint32_t home = hash_home(set, set->zones[set->hash[j]]);
+		/* j's entry may fill the hole unless its home lies cyclically in (hole, j]. */
+		bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+		if (!stays) {
+			set->hash[hole] = set->hash[j];
+			hole = j;
+		}
+	}
+	set->hash[hole] = UINT32_MAX;
+	/* The last zone takes the place of the one gone, in the array and in its hash slot. */
+	uint32_t last = (uint32_t)(set->count - 1);
+	if (idx != last) {
+		set->hash[slot_of(set, last)] = idx;
+		set->zones[idx] = set->zones[last];
+	}
+	set->count--;
+	old->handed_on = true;
+	old->dropped = found;
+	*out = set;
+	return TDM_OK;
 }
 
 void zoneset_free(zoneset_t *set)
 {
 	if (set == NULL)
 		return;
-	for (size_t i = 0; i < set->count; i++)
+	for (size_t i = 0; !set->handed_on && i < set->count; i++)
 		zone_unref(set->zones[i]);
+	zone_unref(set->dropped);
 	free(set->zones);
 	free(set->hash);
 	free(set);

@@ -9,8 +9,8 @@
 /*
  * DESIGN. A zone_t lives as long as the server holds the zone; its current contents pointer is swapped
  * with rcu_xchg_pointer and the old version freed after a grace period (call_rcu). A zoneset_t is an
- * immutable table of zones keyed by apex; adding or removing a zone builds a new set and swaps the
- * server's pointer the same way. Readers (query workers) hold rcu_read_lock() for one answer and never
+ * immutable table of zones keyed by apex; adding or removing a zone builds a new set (one zone more or
+ * less: a copy of the tables, zoneset_with/without) and swaps the server's pointer the same way. Readers (query workers) hold rcu_read_lock() for one answer and never
  * block a writer; writers are serialised by the caller (the server's control thread).
  */
 typedef struct zone zone_t;
@@ -45,6 +45,12 @@ zone_contents_t *zone_contents(const zone_t *zone);
 void zone_set_contents(zone_t *zone, zone_contents_t *contents);
 
 zoneset_t *zoneset_new(zone_t **zones, size_t count);
+/* A new set: old's zones and zone (TDM_EEXIST: its apex is there already), or old's without zone
+ * (TDM_ENOENT: not there). A copy of old's tables, not a pass over its zones. The new set takes over
+ * old's references: old stays readable until freed (after a grace period), which drops only the
+ * zone taken out; a set gives its references once (TDM_EINVAL the second time). TDM_ENOMEM. */
+int zoneset_with(zoneset_t *old, zone_t *zone, zoneset_t **out);
+int zoneset_without(zoneset_t *old, const zone_t *zone, zoneset_t **out);
 /* Frees the set now (dropping its zone references); call only after a grace period. */
 void zoneset_free(zoneset_t *set);
 /* Frees the set after a grace period. */

@@ -284,6 +284,60 @@ def test_member_of_a_produced_catalog(tmp_path):
         a.stop()
 
 
+def test_many_api_zones_come_and_go(tmp_path):
+    """Zones made and removed one at a time join and leave the zone set in force (a copy with one zone
+    more or less, not a rebuild): after every step each zone there answers and each one gone is REFUSED,
+    the zones of the file stay, a name made again after its deletion is served again, and a restart
+    serves exactly the same set. Members of the server-wide catalog come and go with them."""
+    cat = Zone("cat.test.", extra={"catalog": "produce"}, acl=[Acl(("127.0.0.1",))])
+    cat.source = None
+    files = [Zone("example.com."), Zone("example.net."), cat]
+    a = TandemApi(tmp_path, files, extra_server={"catalog": "cat.test."}).serve()
+    try:
+        alive, gone = [], []
+
+        def make(n):
+            st, z, _ = a.call("POST", "zones", {"name": n, "quick": QUICK})
+            assert st == 201, z
+            alive.append(n)
+            if n in gone:
+                gone.remove(n)
+
+        def drop(n):
+            st, e, _ = a.call("DELETE", "zones/" + n)
+            assert st == 200, e
+            alive.remove(n)
+            gone.append(n)
+
+        def check():
+            for n in alive + ["example.com.", "example.net."]:
+                assert answer(a, "www." + n, "A") != "REFUSED", n
+            for n in gone:
+                assert answer(a, "www." + n, "A") == "REFUSED", n
+            zones = a.api_zones()
+            assert sorted(n for n, z in zones.items() if z["source"] == "api") == sorted(alive)
+            recs = xfr.axfr(a, "cat.test.")
+            members = sorted(v for (owner, t), (ttl, vals) in recs.items() if t == "PTR" for v in vals)
+            assert members == sorted(alive + ["example.com.", "example.net."])
+
+        names = ["z%02d.many.test." % i for i in range(40)]
+        for n in names[:30]:
+            make(n)
+        check()
+        for n in names[:30:3]:          # every third, the first one among them
+            drop(n)
+        drop(names[29])                 # the last one made
+        check()
+        for n in names[30:] + names[:6:3]:   # new ones, and two names made again
+            make(n)
+        check()
+        a.stop()
+        a.serve()
+        check()
+    finally:
+        a.stop()
+
+
 # ---- the command line
 
 def test_cli_zone_create_set_delete(tmp_path):

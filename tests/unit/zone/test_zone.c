@@ -617,6 +617,78 @@ static void test_zoneset_root_and_many(void **state)
 	zoneset_free(empty);
 }
 
+/* One zone more or less at a time (zoneset_with/without) against a set made whole from the same
+ * zones: every name found or not found alike, through table growth, holes refilled by backward shift
+ * and the last zone moved into the place of the one taken out. Names of few lengths and a small
+ * table make long probe runs; ASan checks every reference is dropped exactly once. */
+static void test_zoneset_one_more_or_less(void **state)
+{
+	enum { NAMES = 400, STEPS = 3000 };
+	zone_t *zones[NAMES];
+	bool in[NAMES] = { false };
+	char name[64];
+	for (int i = 0; i < NAMES; i++) {
+		snprintf(name, sizeof(name), "z%03d.ex.", i);
+		zones[i] = zone_with(name);
+	}
+	zoneset_t *set = zoneset_new(NULL, 0);
+	assert_non_null(set);
+	unsigned seed = 12345;
+	for (int step = 0; step < STEPS; step++) {
+		seed = seed * 1103515245u + 12345u;
+		int i = (int)((seed >> 8) % NAMES);
+		/* more adds than removes early, then the other way, so the table grows and empties */
+		bool add = !in[i] && (step < STEPS / 2 || (seed >> 4) % 4 == 0);
+		zoneset_t *next = NULL;
+		if (add) {
+			assert_int_equal(zoneset_with(set, zones[i], &next), TDM_OK);
+		} else if (in[i]) {
+			assert_int_equal(zoneset_without(set, zones[i], &next), TDM_OK);
+		} else {
+			assert_int_equal(zoneset_without(set, zones[i], &next), TDM_ENOENT);
+			continue;
+		}
+		/* the old set gives its references once */
+		zoneset_t *twice = NULL;
+		assert_int_equal(zoneset_with(set, zones[(i + 1) % NAMES], &twice), TDM_EINVAL);
+		assert_null(twice);
+		/* still readable until freed: it has what it had */
+		snprintf(name, sizeof(name), "www.z%03d.ex.", i);
+		if (in[i])
+			assert_non_null(find_name(set, name));
+		else
+			assert_null(find_name(set, name));
+		zoneset_free(set);
+		set = next;
+		in[i] = add;
+		if (add)
+			assert_int_equal(zoneset_with(set, zones[i], &twice), TDM_EEXIST);
+		if (step % 50 != 0 && step != STEPS - 1)
+			continue;
+		size_t count = 0;
+		for (int k = 0; k < NAMES; k++) {
+			count += in[k];
+			snprintf(name, sizeof(name), "a.z%03d.ex.", k);
+			const char *found = find_name(set, name);
+			if (in[k]) {
+				assert_non_null(found);
+				assert_string_equal(found, zone_name_text(zones[k]));
+			} else {
+				assert_null(found);
+			}
+		}
+		assert_int_equal(zoneset_count(set), count);
+		for (size_t k = 0; k < zoneset_count(set); k++) {
+			zone_t *z = zoneset_at(set, k);
+			assert_ptr_equal(zoneset_find_exact(set, zone_name(z), name_length(zone_name(z), 255)),
+			                 z);
+		}
+	}
+	for (int i = 0; i < NAMES; i++)
+		zone_unref(zones[i]);
+	zoneset_free(set);
+}
+
 static void test_zone_contents_swap(void **state)
 {
 	rcu_register_thread();
@@ -671,6 +743,7 @@ int main(void)
 		cmocka_unit_test(test_build_many_rrsets_one_node),
 		cmocka_unit_test(test_zoneset_find),
 		cmocka_unit_test(test_zoneset_root_and_many),
+		cmocka_unit_test(test_zoneset_one_more_or_less),
 		cmocka_unit_test(test_zone_contents_swap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
