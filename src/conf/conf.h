@@ -79,6 +79,7 @@ typedef struct {
 	int line;                /* where the zone is declared in the config file */
 	const char *origin;      /* NULL for a configured zone; "catalog X", "autoprimary from Y" for
 	                          * one the server made (not read from the file) */
+	void *owner;             /* what made it, for the module named by origin (an API zone); NULL */
 	unsigned max_zone_records;     /* records a transfer may bring; 0 = the server's */
 	unsigned max_zone_size;        /* their octets, uncompressed; 0 = the server's */
 	unsigned catalog_max_members;  /* a consumed catalog's members at most; 0 = the server's */

@@ -75,7 +75,7 @@ void api_zone_detail_settings(zonert_t *zr, json_t *detail)
 {
 	if (zr->conf == NULL || zr->conf->origin == NULL || strcmp(zr->conf->origin, APIZONE_ORIGIN) != 0)
 		return;
-	apizone_t *az = apizone_find(zr->srv, zr->name);
+	apizone_t *az = apizone_of(zr);
 	if (az == NULL)
 		return;
 	json_object_set_new(detail, "settings", json_deep_copy(apizone_settings(az)));
@@ -328,7 +328,7 @@ static void patch(const api_call_t *call, json_t *body, api_reply_t *reply)
 			return invalid(reply, k, why, NULL);
 		}
 	}
-	apizone_t *az = apizone_find(srv, zr->name);
+	apizone_t *az = apizone_of(zr);
 	if (az == NULL)
 		return api_error(reply, 404, "no zone %s made through the API", zr->name);
 	json_t *s = json_deep_copy(apizone_settings(az));
@@ -427,7 +427,7 @@ static void route_delete(const api_call_t *call, api_reply_t *reply)
 		return api_error(reply, 409, "%s is configured in %s:%d: remove it there and reload", name,
 		                 srv->rc->conf->path, cz->line);
 	if (strcmp(cz->origin, APIZONE_ORIGIN) == 0) {
-		apizone_t *az = apizone_find(srv, name);
+		apizone_t *az = apizone_of(call->zr);
 		int ret = az != NULL ? store_gone(srv, name) : TDM_ENOENT;
 		if (ret == TDM_ENOENT)
 			return api_error(reply, 404, "no zone %s", name);

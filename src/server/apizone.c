@@ -30,7 +30,7 @@ typedef struct {
 } apibind_t;
 
 struct apizone {
-	struct apizone *next;
+	struct apizone *next, **pprev;   /* the server's list of live zones, or of dead ones (next only) */
 	conf_zone_t confs[2];
 	apibind_t binds[2];
 	int cur;
@@ -372,7 +372,7 @@ static int rebind(server_t *srv, apizone_t *az, const conf_t *conf, bool strict,
 	apibind_t *b = &az->binds[next];
 	bind_free(b);
 	conf_zone_t *cz = &az->confs[next];
-	*cz = (conf_zone_t){ .name = az->name, .origin = APIZONE_ORIGIN };
+	*cz = (conf_zone_t){ .name = az->name, .origin = APIZONE_ORIGIN, .owner = az };
 	ctx_t c = { .conf = conf, .srv = srv, .strict = strict, .zone = az->name, .field = field,
 	            .field_size = field_size, .why = why, .why_size = why_size };
 	int ret = bind_settings(&c, settings, b, cz, NULL);
@@ -410,12 +410,26 @@ int apizone_settings_check(server_t *srv, json_t *settings, char *field, size_t 
 
 /* ---- the list ---- */
 
-apizone_t *apizone_find(server_t *srv, const char *name)
+apizone_t *apizone_of(const zonert_t *zr)
 {
-	for (apizone_t *az = srv->apizones; az != NULL; az = az->next)
-		if (!az->dead && strcmp(az->name, name) == 0)
-			return az;
-	return NULL;
+	const conf_zone_t *cz = zr->conf;
+	if (cz == NULL || cz->origin == NULL || strcmp(cz->origin, APIZONE_ORIGIN) != 0)
+		return NULL;
+	apizone_t *az = cz->owner;
+	return az != NULL && !az->dead ? az : NULL;
+}
+
+/* Out of the list of live zones, into the dead ones: freed by apizone_collect after a grace period
+ * (their settings may still be read until then). */
+static void kill_zone(server_t *srv, apizone_t *az)
+{
+	*az->pprev = az->next;
+	if (az->next != NULL)
+		az->next->pprev = az->pprev;
+	az->dead = true;
+	az->pprev = NULL;
+	az->next = srv->apizones_dead;
+	srv->apizones_dead = az;
 }
 
 const json_t *apizone_settings(const apizone_t *az)
@@ -445,6 +459,9 @@ static apizone_t *make(server_t *srv, const char *name, json_t *settings, int64_
 	}
 	az->settings = json_incref(settings);
 	az->next = srv->apizones;
+	if (az->next != NULL)
+		az->next->pprev = &az->next;
+	az->pprev = &srv->apizones;
 	srv->apizones = az;
 	return az;
 }
@@ -477,14 +494,14 @@ int apizone_update(server_t *srv, apizone_t *az, json_t *settings)
 
 void apizone_drop(server_t *srv, apizone_t *az)
 {
-	az->dead = true;
+	kill_zone(srv, az);
 }
 
 size_t apizone_count(server_t *srv)
 {
 	size_t n = 0;
 	for (apizone_t *az = srv->apizones; az != NULL; az = az->next)
-		n += !az->dead;
+		n++;
 	return n;
 }
 
@@ -492,8 +509,7 @@ size_t apizone_zones(server_t *srv, const conf_zone_t **out)
 {
 	size_t n = 0;
 	for (apizone_t *az = srv->apizones; az != NULL; az = az->next)
-		if (!az->dead)
-			out[n++] = &az->confs[az->cur];
+		out[n++] = &az->confs[az->cur];
 	return n;
 }
 
@@ -507,20 +523,16 @@ static void zone_free(apizone_t *az)
 
 void apizone_collect(server_t *srv)
 {
-	apizone_t **p = &srv->apizones;
-	while (*p != NULL) {
-		apizone_t *az = *p;
-		if (az->dead) {
-			*p = az->next;
-			zone_free(az);
-		} else {
-			p = &az->next;
-		}
+	while (srv->apizones_dead != NULL) {
+		apizone_t *az = srv->apizones_dead;
+		srv->apizones_dead = az->next;
+		zone_free(az);
 	}
 }
 
 void apizone_free_all(server_t *srv)
 {
+	apizone_collect(srv);
 	while (srv->apizones != NULL) {
 		apizone_t *az = srv->apizones;
 		srv->apizones = az->next;
@@ -560,14 +572,13 @@ int apizone_restore(server_t *srv, const conf_t *conf)
 void apizone_bind(server_t *srv, const conf_t *conf)
 {
 	char field[64], why[256];
-	for (apizone_t *az = srv->apizones; az != NULL; az = az->next) {
-		if (az->dead)
-			continue;
+	for (apizone_t *az = srv->apizones, *next; az != NULL; az = next) {
+		next = az->next;
 		if (conf_zone_find(conf, az->name) != NULL) {
 			log_warn("%s: made through the API, but now configured in %s: the file's settings "
 			         "apply (data kept)", az->name, conf->path);
 			store_apizone_delete(srv->store, az->name);
-			az->dead = true;
+			kill_zone(srv, az);
 			continue;
 		}
 		if (rebind(srv, az, conf, false, az->settings, field, sizeof(field), why, sizeof(why)) ==
@@ -579,7 +590,7 @@ void apizone_bind(server_t *srv, const conf_t *conf)
 		        "ACLs or NOTIFY until the next reload", az->name, why);
 		int next = az->cur ^ 1;
 		bind_free(&az->binds[next]);
-		az->confs[next] = (conf_zone_t){ .name = az->name, .origin = APIZONE_ORIGIN,
+		az->confs[next] = (conf_zone_t){ .name = az->name, .origin = APIZONE_ORIGIN, .owner = az,
 		                                 .type = az->confs[az->cur].type };
 		az->cur = next;
 	}

@@ -4,6 +4,7 @@
 #include <jansson.h>
 
 #include "server/server_impl.h"
+#include "server/zonert.h"
 
 /*
  * An API zone is a name, its settings (a JSON object, as the store keeps it) and the conf_zone_t
@@ -32,8 +33,8 @@ typedef struct apizone apizone_t;
 int apizone_settings_check(server_t *srv, json_t *settings, char *field, size_t field_size,
                            char *why, size_t why_size);
 
-/* Control thread: the zone of that name (textual, lowercase, trailing dot), or NULL. */
-apizone_t *apizone_find(server_t *srv, const char *name);
+/* Control thread: the API zone a zone of the set is (its settings' owner), or NULL. */
+apizone_t *apizone_of(const zonert_t *zr);
 /* Its settings (borrowed) and creation time. */
 const json_t *apizone_settings(const apizone_t *az);
 int64_t apizone_created(const apizone_t *az);
@@ -46,8 +47,8 @@ int apizone_add(server_t *srv, const char *name, json_t *settings, int64_t creat
 const conf_zone_t *apizone_conf(const apizone_t *az);
 /* Control thread: new checked settings for the zone (a reference is taken); zones_rebind next. */
 int apizone_update(server_t *srv, apizone_t *az, json_t *settings);
-/* Control thread: the zone leaves the list (freed by apizone_collect after the next grace period:
- * zones_remove, zones_rebuild). */
+/* Control thread: the zone leaves the list of live ones (freed by apizone_collect after the next
+ * grace period: zones_remove, zones_rebuild). */
 void apizone_drop(server_t *srv, apizone_t *az);
 
 /* The zones' configurations, for the zone set (zones.c): count, then pointers into out. */

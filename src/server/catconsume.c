@@ -168,6 +168,9 @@ size_t catalog_dyn_zones(server_t *srv, const conf_zone_t **out)
 
 void catalog_dyn_collect(server_t *srv)
 {
+	if (!srv->dyn_dead)
+		return;   /* nothing to free: no walk over every member (an API call beside many) */
+	srv->dyn_dead = false;
 	dynzone_t **p = &srv->dyn;
 	while (*p != NULL) {
 		dynzone_t *d = *p;
@@ -338,6 +341,7 @@ void catalog_bind(server_t *srv, const conf_t *conf)
 				store_member_delete(srv->store, d->name);
 			}
 			d->dead = true;
+			srv->dyn_dead = true;
 			continue;
 		}
 		bind_conf(d, cat, conf);
@@ -496,6 +500,7 @@ void catalog_consume(server_t *srv, zonert_t *zr)
 			continue;
 		log_info("%s: removed from catalog %s, deleting it", d->name, cat->name);
 		d->dead = true;
+		srv->dyn_dead = true;
 		store_member_delete(srv->store, d->name);
 		changed = true;
 	}
@@ -907,6 +912,7 @@ int autoprimary_remove(server_t *srv, const char *name)
 			return TDM_EEXIST;   /* a catalog member: the catalog decides */
 		log_info("%s: removed by the operator (it came from %s)", name, d->origin);
 		d->dead = true;
+		srv->dyn_dead = true;
 		store_member_delete(srv->store, name);
 		zones_rebuild(srv);
 		return TDM_OK;

@@ -80,7 +80,9 @@ struct server {
 	struct apikeys *apikeys;  /* named API keys (server/apikeys.c) */
 	struct metrics *metrics;  /* counters for /metrics (server/metrics.c) */
 	struct dynzone *dyn;      /* members of consumed catalogs (server/catconsume.c) */
+	bool dyn_dead;            /* ... some marked dead, to free after the next grace period */
 	struct apizone *apizones; /* zones made through the API (server/apizone.c) */
+	struct apizone *apizones_dead;   /* ... dropped, freed after the next grace period */
 	struct ap_sched *ap;      /* autoprimary checks waiting and running (server/catconsume.c) */
 	atomic_uint ap_inbox;     /* CTL_AUTOPRIMARY messages not handled yet (bounded) */
 	struct event *verify_timer;   /* bulk verification (verify-interval) */

@@ -338,6 +338,41 @@ def test_many_api_zones_come_and_go(tmp_path):
         a.stop()
 
 
+def test_api_zone_taken_over_by_the_file_at_reload(tmp_path):
+    """A zone made through the API whose name is then written into the configuration file: at the reload
+    the file's settings apply (logged), the API's record of it goes, and the other API zones stay; after a
+    restart it is still the file's."""
+    a = TandemApi(tmp_path, [Zone("example.com.")]).serve()
+    try:
+        for n in ("first.test.", "both.test.", "last.test."):
+            st, z, _ = a.call("POST", "zones", {"name": n, "quick": QUICK})
+            assert st == 201, z
+        src = tmp_path / "both.test.zone"
+        src.write_text(xfr.zone_text("both.test.", 5))
+        a.zones.append(Zone("both.test.", source=src))
+        a.write_config()
+        a.reload()
+        wait_for("both.test. taken over by the file",
+                 lambda: a.api_zones().get("both.test.", {}).get("source") not in (None, "api"))
+        assert "made through the API, but now configured" in a.log_tail()
+        zones = a.api_zones()
+        assert zones["first.test."]["source"] == zones["last.test."]["source"] == "api"
+        assert answer(a, "www.first.test.", "A") == ["127.0.0.1"]
+        assert answer(a, "both.test.", "SOA") != "REFUSED"
+        st, e, _ = a.call("DELETE", "zones/both.test.")
+        assert st == 409 and a.conf_path.name in e["error"], e
+        # Deleting the other API zones still works, and a restart keeps the file's zone the file's.
+        st, _, _ = a.call("DELETE", "zones/first.test.")
+        assert st == 200
+        a.stop()
+        a.serve()
+        zones = a.api_zones()
+        assert zones["both.test."]["source"] != "api" and "first.test." not in zones
+        assert zones["last.test."]["source"] == "api"
+    finally:
+        a.stop()
+
+
 # ---- the command line
 
 def test_cli_zone_create_set_delete(tmp_path):
