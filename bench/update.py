@@ -5,8 +5,9 @@ For each zone size (default 100,000 and 1,000,000 records, bench/zonegen.py's zo
 the server loads the zone from a file with one TSIG key allowed to update it; a client opens ONE TCP connection
 and sends --updates single-record UPDATEs (each adds one A record, a distinct name), each waited for before the
 next; no update is sent after --round-limit seconds (a server that takes longer is measured on those it
-answered). Reported: updates per second (the median of --rounds), the ratio to the best of Knot and BIND, and
-a check that the last record added is served.
+answered). Reported: updates per second (the median of --rounds), the ratio to the best of Knot and BIND, a
+check that the last record added is served, and the slowest single update of all rounds (a server that stalls
+now and then, for a compaction or a zone file flush, shows there).
 
 The client (--client; "c,dnspython" runs both against each server, started once): "c" (the default),
 bench/updclient.c, compiled here with cc against build/libtandem.a (its message writer and TSIG) into the
@@ -140,7 +141,7 @@ def build_client(tmp, build):
 
 def run_updates_c(binary, port, n, tag, limit):
     """bench/updclient.c: the same exchange as run_updates, timed and CPU-counted by the client itself.
-    Returns (updates answered, seconds, failures, the client's CPU seconds)."""
+    Returns (updates answered, seconds, failures, the client's CPU seconds, the slowest update in ms)."""
     secret = base64.b64decode(KEY_SECRET).hex()
     p = subprocess.run([binary, "127.0.0.1", str(port), ORIGIN, KEY_NAME, "hmac-sha256", secret, str(n), tag,
                         "30", str(limit)], capture_output=True, text=True, timeout=limit + 120)
@@ -152,20 +153,21 @@ def run_updates_c(binary, port, n, tag, limit):
         log("update: client: %d of %d failed, first: %s" % (r["failures"], r["answered"], r["why"]))
     if r["stopped"] == "error":   # the stream broke: no rate to report
         raise RuntimeError("updclient stopped after %d of %d updates: %s" % (r["answered"], n, r["why"]))
-    return r["answered"], r["seconds"], r["failures"], r["cpu_seconds"]
+    return r["answered"], r["seconds"], r["failures"], r["cpu_seconds"], r["slowest_ms"]
 
 
 def run_updates_py(port, n, tag, limit):
     """n single-record UPDATEs over one TCP connection, each waited for (dnspython), none sent after limit
     seconds. Returns (updates answered, seconds, failures, the client's own CPU seconds: building, signing
-    and reading the messages)."""
+    and reading the messages), the slowest update in ms)."""
     keyring = dns.tsigkeyring.from_text({KEY_NAME: KEY_SECRET})
     sock = socket.create_connection(("127.0.0.1", port), timeout=30)
     failures = 0
     try:
         t0, c0 = time.monotonic(), time.process_time()
-        i = 0
+        i, slowest = 0, 0.0
         while i < n and time.monotonic() - t0 < limit:
+            a = time.monotonic()
             u = dns.update.UpdateMessage(ORIGIN, keyring=keyring, keyname=KEY_NAME,
                                          keyalgorithm=dns.name.from_text("hmac-sha256"))
             u.add("u%s-%d.%s" % (tag, i, ORIGIN), 300, "A", "10.%d.%d.%d" % ((i >> 16) & 255, (i >> 8) & 255,
@@ -173,8 +175,9 @@ def run_updates_py(port, n, tag, limit):
             r = dns.query.tcp(u, "127.0.0.1", port=port, timeout=30, sock=sock)
             if r.rcode() != dns.rcode.NOERROR:
                 failures += 1
+            slowest = max(slowest, (time.monotonic() - a) * 1e3)
             i += 1
-        return i, time.monotonic() - t0, failures, time.process_time() - c0
+        return i, time.monotonic() - t0, failures, time.process_time() - c0, slowest
     finally:
         sock.close()
 
@@ -206,14 +209,15 @@ def bench_one(kind, zone, size, args, tmp):
             raise RuntimeError("%s did not start: %s" % (kind, s.log_tail()))
         out = {}
         for client in args.clients:
-            rates, failures, cpu_per, answered = [], 0, [], []
+            rates, failures, cpu_per, answered, slowest = [], 0, [], [], 0.0
             for r in range(args.rounds):
                 tag = "%s%d" % (client[0], r)
                 if client == "c":
-                    done, secs, fails, cpu = run_updates_c(args.client_binary, s.port, args.updates, tag,
-                                                           args.round_limit)
+                    done, secs, fails, cpu, slow = run_updates_c(args.client_binary, s.port, args.updates,
+                                                                 tag, args.round_limit)
                 else:
-                    done, secs, fails, cpu = run_updates_py(s.port, args.updates, tag, args.round_limit)
+                    done, secs, fails, cpu, slow = run_updates_py(s.port, args.updates, tag, args.round_limit)
+                slowest = max(slowest, slow)
                 failures += fails
                 answered.append(done)
                 rates.append(done / secs if secs > 0 else 0.0)
@@ -224,7 +228,7 @@ def bench_one(kind, zone, size, args, tmp):
             ok = served(s.port, "u%s%d-%d.%s" % (client[0], args.rounds - 1, answered[-1] - 1, ORIGIN))
             out[client] = {"rates": rates, "answered": answered, "median": statistics.median(rates),
                            "failures": failures, "last_served": ok,
-                           "client_cpu_ms": statistics.median(cpu_per) * 1e3}
+                           "client_cpu_ms": statistics.median(cpu_per) * 1e3, "slowest_ms": slowest}
         return out
     finally:
         s.stop()
@@ -235,12 +239,12 @@ def report(size, client, res, args):
     lines = ["Sequential single-record UPDATEs over one TCP connection, %s-record zone (%d rounds of %d, at most "
              "%d s each; medians), client %s" % (format(size, ","), args.rounds, args.updates, args.round_limit,
                                                  "bench/updclient.c" if client == "c" else "dnspython"),
-             "  %-8s %12s %9s %10s %8s %18s" % ("server", "updates/s", "updates", "failed", "served",
-                                               "client CPU/update")]
+             "  %-8s %12s %9s %10s %8s %18s %14s" % ("server", "updates/s", "updates", "failed", "served",
+                                                    "client CPU/update", "slowest one")]
     for k, r in res.items():
-        lines.append("  %-8s %12.0f %9d %10d %8s %15.4f ms" % (k, r["median"], min(r["answered"]), r["failures"],
-                                                               "yes" if r["last_served"] else "NO",
-                                                               r["client_cpu_ms"]))
+        lines.append("  %-8s %12.0f %9d %10d %8s %15.4f ms %11.1f ms" % (
+            k, r["median"], min(r["answered"]), r["failures"], "yes" if r["last_served"] else "NO",
+            r["client_cpu_ms"], r["slowest_ms"]))
     peers = [r["median"] for k, r in res.items() if k in ("knot", "knot-j", "bind")]
     for k in ("tandem", "baseline"):
         if k in res and peers:

@@ -263,8 +263,10 @@ int main(int argc, char **argv)
 	const char *stopped = "";
 	double c0 = cpu_seconds();
 	int64_t t0 = netwait_now(), stop_at = limit_s ? t0 + limit_s * 1000000LL : INT64_MAX;
+	int64_t slowest = 0;   /* the longest one exchange took (a server stalling now and then) */
 	for (; done < n; done++) {
-		if (netwait_now() >= stop_at) {
+		int64_t a = netwait_now();
+		if (a >= stop_at) {
 			stopped = "limit";
 			break;
 		}
@@ -272,6 +274,8 @@ int main(int argc, char **argv)
 			stopped = "error";
 			break;
 		}
+		if (netwait_now() - a > slowest)
+			slowest = netwait_now() - a;
 	}
 	int64_t t1 = netwait_now();
 	double c1 = cpu_seconds();
@@ -280,7 +284,7 @@ int main(int argc, char **argv)
 		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
 			*p = ' ';
 	printf("{\"updates\": %lu, \"answered\": %lu, \"failures\": %lu, \"seconds\": %.6f, "
-	       "\"cpu_seconds\": %.6f, \"stopped\": \"%s\", \"why\": \"%s\"}\n", n, done, c.failures,
-	       (double)(t1 - t0) / 1e6, c1 - c0, stopped, c.why);
+	       "\"cpu_seconds\": %.6f, \"slowest_ms\": %.3f, \"stopped\": \"%s\", \"why\": \"%s\"}\n", n,
+	       done, c.failures, (double)(t1 - t0) / 1e6, c1 - c0, (double)slowest / 1e3, stopped, c.why);
 	return c.failures == 0 && strcmp(stopped, "error") != 0 ? 0 : 1;
 }

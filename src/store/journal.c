@@ -288,37 +288,173 @@ static int seq_of(store_t *st, const char *zone, int64_t id, uint32_t serial, in
 	return found ? TDM_OK : TDM_ENOENT;
 }
 
+/*
+ * Compaction in steps. Rewriting the contents of a 1,000,000-record zone in one transaction held the
+ * store's writer for about a second, and every change committed meanwhile (an UPDATE, an API edit)
+ * waited for it. The new contents go into the zone's other chunk range instead (chunk_base 0 or
+ * STORE_CHUNK_RANGE), COMPACT_STEP_CHUNKS chunks a transaction with the lock let go between them, so
+ * that a change waits at most one step; one short transaction then moves chunk_base and base_seq to
+ * them (the crash points), and the old range is deleted COMPACT_DELETE_CHUNKS rows at a time. A crash
+ * before the move leaves the old contents current (the rows written are cleared by the next
+ * compaction, which writes into that range); after it, the new ones (the old rows: likewise). A whole
+ * replacement in between (store_write_zone: an AXFR) bumps contents_gen, and the move, which
+ * requires the generation it started from, then fails: its rows are dropped, the journal kept.
+ */
+#define COMPACT_STEP_CHUNKS 4      /* 1 MiB of records a transaction */
+#define COMPACT_DELETE_CHUNKS 16
+
+typedef struct {
+	int64_t zone_id, base, gen, target;
+} compact_t;
+
+static int contents_at(store_t *st, const char *zone, compact_t *c)
+{
+	sqlite3_stmt *s = st->q[Q_CONTENTS_AT];
+	sqlite3_bind_int64(s, 1, c->zone_id);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		c->base = sqlite3_column_int64(s, 0);
+		c->gen = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_ROW ? TDM_OK : store_fail(st, zone, "reading the contents' place");
+}
+
+/* Deletes the zone's chunks numbered [from, to) (inside the caller's transaction); *deleted: rows. */
+static int delete_chunks(store_t *st, const char *zone, int64_t id, int64_t from, int64_t to,
+                         int *deleted)
+{
+	sqlite3_stmt *s = st->q[Q_CHUNK_DEL_RANGE];
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, from);
+	sqlite3_bind_int64(s, 3, to);
+	int ret = store_run(st, Q_CHUNK_DEL_RANGE, zone, "deleting old records");
+	sqlite3_clear_bindings(s);
+	if (deleted != NULL)
+		*deleted = ret == TDM_OK ? sqlite3_changes(st->db) : 0;
+	return ret;
+}
+
+/* One step in its own transaction: fn under the lock, committed. Group commits waiting for the lock
+ * (an UPDATE, an API edit) go first: taken again at once, the lock would go to this thread step
+ * after step, and they would wait for the whole compaction after all. At most STEP_YIELD_MS. */
+#define STEP_YIELD_MS 20
+static int step(store_t *st, const char *zone, int (*fn)(store_t *, const char *, void *), void *arg)
+{
+	for (int i = 0; i < STEP_YIELD_MS * 10 && atomic_load(&st->lock_wanted) > 0; i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 100000 }, NULL);
+	pthread_mutex_lock(&st->lock);
+	int ret = store_tx_begin(st, true, zone);
+	if (ret == TDM_OK && (ret = fn(st, zone, arg)) == TDM_OK)
+		ret = store_tx_commit(st, zone);
+	if (ret != TDM_OK)
+		store_rollback(st, zone);
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+typedef struct {
+	compact_t c;
+	uint32_t serial;
+	struct writer *w;
+	const rrlist_t *list;
+	size_t next;
+	int deleted;
+	int64_t from;
+} compact_step_t;
+
+/* The first step: where the contents are, the journal entry the new ones reach (TDM_ENOENT: none
+ * pending leads to serial), and the other range cleared of a crashed compaction's rows. */
+static int compact_begin(store_t *st, const char *zone, void *arg)
+{
+	compact_step_t *cs = arg;
+	int64_t seq;
+	int ret = store_zone_id(st, zone, &cs->c.zone_id);
+	if (ret == TDM_OK)
+		ret = seq_of(st, zone, cs->c.zone_id, cs->serial, &seq);
+	if (ret == TDM_OK)
+		ret = contents_at(st, zone, &cs->c);
+	if (ret != TDM_OK)
+		return ret;
+	cs->c.target = cs->c.base == 0 ? STORE_CHUNK_RANGE : 0;
+	return delete_chunks(st, zone, cs->c.zone_id, cs->c.target, cs->c.target + STORE_CHUNK_RANGE, NULL);
+}
+
+static int compact_write(store_t *st, const char *zone, void *arg)
+{
+	compact_step_t *cs = arg;
+	return store_write_records_part(cs->w, cs->list, &cs->next, COMPACT_STEP_CHUNKS);
+}
+
+/* The move: the new range current and the base at the entry it reaches, if nothing replaced the
+ * contents since the first step (TDM_EAGAIN otherwise: the next compaction writes them). */
+static int compact_move(store_t *st, const char *zone, void *arg)
+{
+	compact_step_t *cs = arg;
+	int64_t seq;
+	int ret = seq_of(st, zone, cs->c.zone_id, cs->serial, &seq);
+	if (ret != TDM_OK)
+		return ret;
+	sqlite3_stmt *s = st->q[Q_BASE_AT];
+	sqlite3_bind_int64(s, 1, cs->c.zone_id);
+	sqlite3_bind_int64(s, 2, seq);
+	sqlite3_bind_int64(s, 3, cs->c.target);
+	sqlite3_bind_int64(s, 4, cs->c.gen);
+	ret = store_run(st, Q_BASE_AT, zone, "moving the contents on");
+	sqlite3_clear_bindings(s);
+	if (ret == TDM_OK && sqlite3_changes(st->db) == 0)
+		return TDM_EAGAIN;
+	if (ret == TDM_OK)
+		crashpoint("store-compact-before-commit");
+	return ret;
+}
+
+static int compact_drop(store_t *st, const char *zone, void *arg)
+{
+	compact_step_t *cs = arg;
+	return delete_chunks(st, zone, cs->c.zone_id, cs->from, cs->from + COMPACT_DELETE_CHUNKS,
+	                     &cs->deleted);
+}
+
+/* Deletes the chunks of a range from its start, a step at a time, until a step finds none. */
+static int drop_range(store_t *st, const char *zone, compact_step_t *cs, int64_t base)
+{
+	int ret = TDM_OK;
+	for (cs->from = base; ret == TDM_OK; cs->from += COMPACT_DELETE_CHUNKS) {
+		if ((ret = step(st, zone, compact_drop, cs)) == TDM_OK && cs->deleted == 0)
+			break;
+	}
+	return ret;
+}
+
 int store_zone_compact(store_t *st, const char *zone, const rrlist_t *list, uint32_t serial)
 {
 	struct writer w = { .st = st, .zone = zone };
-	int64_t seq;
+	compact_step_t cs = { .serial = serial, .w = &w, .list = list };
 	w.buf = malloc(store_writer_size(list));
 	if (w.buf == NULL)
 		return TDM_ENOMEM;
-	pthread_mutex_lock(&st->lock);
-	int ret = store_tx_begin(st, true, zone);
+	int ret = step(st, zone, compact_begin, &cs);
 	if (ret != TDM_OK)
 		goto out;
-	/* Changes committed since the version was taken stay pending after it. */
-	if ((ret = store_zone_id(st, zone, &w.zone_id)) != TDM_OK ||
-	    (ret = seq_of(st, zone, w.zone_id, serial, &seq)) != TDM_OK)
-		goto fail;
-	if ((ret = replace_chunks(&w, list)) != TDM_OK)
-		goto fail;
-	sqlite3_bind_int64(st->q[Q_BASE_AT], 1, w.zone_id);
-	sqlite3_bind_int64(st->q[Q_BASE_AT], 2, seq);
-	ret = store_run(st, Q_BASE_AT, zone, "moving the contents on");
-	sqlite3_clear_bindings(st->q[Q_BASE_AT]);
+	w.zone_id = cs.c.zone_id;
+	w.seq = cs.c.target;
+	size_t n = rrlist_count(list);
+	do {
+		ret = step(st, zone, compact_write, &cs);
+		if (ret == TDM_OK)
+			crashpoint("store-compact-staged");
+	} while (ret == TDM_OK && cs.next < n);
 	if (ret == TDM_OK)
-		crashpoint("store-compact-before-commit");
-	if (ret != TDM_OK || (ret = store_tx_commit(st, zone)) != TDM_OK)
-		goto fail;
-	crashpoint("store-compact-after-commit");
-	goto out;
-fail:
-	store_rollback(st, zone);
+		ret = step(st, zone, compact_move, &cs);
+	if (ret == TDM_OK) {
+		crashpoint("store-compact-after-commit");
+		ret = drop_range(st, zone, &cs, cs.c.base);
+	} else {
+		drop_range(st, zone, &cs, cs.c.target);   /* the new rows go; the old contents stay */
+	}
 out:
-	pthread_mutex_unlock(&st->lock);
 	free(w.buf);
 	return ret;
 }

@@ -1,4 +1,5 @@
 /* store/store.c -- the SQLite store: schema migrations, zone contents packed in chunks, metadata */
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,12 @@ static const char *const migrations[] = {
 	"ALTER TABLE zone ADD COLUMN history_bytes INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE zone SET history_bytes = (SELECT COALESCE(SUM(LENGTH(removed) + LENGTH(added)), 0)"
 	"  FROM change_history WHERE change_history.zone_id = zone.id);",
+	/* 11: a zone's contents chunks are the rows with seq in [chunk_base, chunk_base + STORE_CHUNK_RANGE):
+	 * a compaction writes the next contents into the other range in steps, then moves chunk_base
+	 * (store/journal.c); contents_gen counts the contents written, so that a compaction finds out
+	 * when a whole replacement came in between its steps. */
+	"ALTER TABLE zone ADD COLUMN chunk_base INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE zone ADD COLUMN contents_gen INTEGER NOT NULL DEFAULT 0;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -142,7 +149,11 @@ static const char *const queries[Q_COUNT] = {
 	[Q_INSERT_NEW] = ZONE_ROW_INSERT " DO NOTHING RETURNING id",
 	[Q_CHUNK_DEL] = "DELETE FROM rr_chunk WHERE zone_id = ?1",
 	[Q_CHUNK_ADD] = "INSERT INTO rr_chunk (zone_id, seq, count, data) VALUES (?1, ?2, ?3, ?4)",
-	[Q_CHUNK_GET] = "SELECT count, data FROM rr_chunk WHERE zone_id = ?1 ORDER BY seq",
+	[Q_CHUNK_GET] = "SELECT count, data FROM rr_chunk WHERE zone_id = ?1 AND seq >= (SELECT chunk_base"
+	                " FROM zone WHERE id = ?1) AND seq < (SELECT chunk_base FROM zone WHERE id = ?1) + ?2"
+	                " ORDER BY seq",
+	[Q_CHUNK_DEL_RANGE] = "DELETE FROM rr_chunk WHERE zone_id = ?1 AND seq >= ?2 AND seq < ?3",
+	[Q_CONTENTS_AT] = "SELECT chunk_base, contents_gen FROM zone WHERE id = ?1",
 	[Q_ZONE_DEL] = "DELETE FROM zone WHERE name = ?1",
 	[Q_NAMES] = "SELECT name FROM zone ORDER BY name",
 	[Q_JOURNAL_ADD] = "INSERT INTO journal (zone_id, seq, serial_from, serial_to, removed, added,"
@@ -159,11 +170,13 @@ static const char *const queries[Q_COUNT] = {
 	                   " FROM zone WHERE id = ?1)) AS b) WHERE b - (SELECT MIN(seq) FROM journal"
 	                   " WHERE zone_id = ?1) + 1 >= ?3)",
 	[Q_BASE_SET] = "UPDATE zone SET base_seq = COALESCE((SELECT MAX(seq) FROM journal"
-	               " WHERE zone_id = ?1), 0), pending_changes = 0, pending_bytes = 0 WHERE id = ?1",
+	               " WHERE zone_id = ?1), 0), pending_changes = 0, pending_bytes = 0, chunk_base = 0,"
+	               " contents_gen = contents_gen + 1 WHERE id = ?1",
 	/* The contents moved to entry ?2: what stays pending is what was committed after it. */
 	[Q_BASE_AT] = "UPDATE zone SET base_seq = ?2, pending_changes = (SELECT COUNT(*) FROM journal"
 	              " WHERE zone_id = ?1 AND seq > ?2), pending_bytes = (SELECT COALESCE(SUM(LENGTH(removed)"
-	              " + LENGTH(added)), 0) FROM journal WHERE zone_id = ?1 AND seq > ?2) WHERE id = ?1",
+	              " + LENGTH(added)), 0) FROM journal WHERE zone_id = ?1 AND seq > ?2), chunk_base = ?3,"
+	              " contents_gen = contents_gen + 1 WHERE id = ?1 AND contents_gen = ?4",
 	[Q_PENDING_ADD] = "UPDATE zone SET pending_changes = pending_changes + 1,"
 	                  " pending_bytes = pending_bytes + ?2 WHERE id = ?1",
 	[Q_PENDING_GET] = "SELECT serial_from, serial_to, removed, added FROM journal WHERE zone_id = ?1"
@@ -505,7 +518,9 @@ struct store_op {
 /* The leader's part: a group of operations in one transaction. */
 static void run_group(store_t *st, struct store_op *ops)
 {
+	atomic_fetch_add(&st->lock_wanted, 1);
 	pthread_mutex_lock(&st->lock);
+	atomic_fetch_sub(&st->lock_wanted, 1);
 	int ret = store_run(st, Q_BEGIN_WRITE, "group", "begin");
 	if (ret == TDM_OK) {
 		st->batch = true;
@@ -748,19 +763,31 @@ size_t store_writer_size(const rrlist_t *list)
 	return size == 0 ? 1 : size < STORE_CHUNK + STORE_REC_MAX ? size : STORE_CHUNK + STORE_REC_MAX;
 }
 
-int store_write_records(struct writer *w, const rrlist_t *list)
+int store_write_records_part(struct writer *w, const rrlist_t *list, size_t *next, int max_chunks)
 {
 	size_t n = rrlist_count(list);
-	int ret;
-	for (size_t i = 0; i < n; i++) {
+	int ret, flushed = 0;
+	for (size_t i = *next; i < n; i++) {
 		const rr_t *rr = rrlist_at(list, i);
-		if (w->used > 0 && w->used + NAME_MAXLEN + 8 + rr->rdlen > STORE_CHUNK &&
-		    (ret = flush_chunk(w)) != TDM_OK)
-			return ret;
+		if (w->used > 0 && w->used + NAME_MAXLEN + 8 + rr->rdlen > STORE_CHUNK) {
+			if ((ret = flush_chunk(w)) != TDM_OK)
+				return ret;
+			if (++flushed == max_chunks) {
+				*next = i;   /* not packed yet: the next part starts with it */
+				return TDM_OK;
+			}
+		}
 		w->used += store_pack_rr(w->buf + w->used, rr);
 		w->count++;
 	}
+	*next = n;
 	return w->used > 0 ? flush_chunk(w) : TDM_OK;
+}
+
+int store_write_records(struct writer *w, const rrlist_t *list)
+{
+	size_t next = 0;
+	return store_write_records_part(w, list, &next, INT_MAX);
 }
 
 void store_bind_file_stat(sqlite3_stmt *s, int first, const store_file_stat_t *fs)
@@ -853,6 +880,7 @@ static int read_records(store_t *st, const char *zone, int64_t id, rrlist_t *lis
 	sqlite3_stmt *s = st->q[Q_CHUNK_GET];
 	int ret = TDM_OK, rc;
 	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, STORE_CHUNK_RANGE);
 	while (ret == TDM_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const uint8_t *data = sqlite3_column_blob(s, 1);
 		size_t len = (size_t)sqlite3_column_bytes(s, 1);

@@ -126,8 +126,11 @@ int store_zone_append(store_t *store, const char *zone, const store_zone_meta_t 
 
 /*
  * Folds the journal into the contents: list is the whole version at serial, which a pending entry
- * leads to (TDM_ENOENT otherwise: nothing is written). Entries committed after it stay pending. One
- * transaction: after a crash the contents are the old ones or these, both with what follows them.
+ * leads to (TDM_ENOENT otherwise: nothing is written). Entries committed after it stay pending.
+ * Written in steps of about 1 MiB, each its own transaction, so that changes committed meanwhile
+ * wait for one step, not the whole zone; one transaction then makes them the contents: after a
+ * crash the contents are the old ones or these, both with what follows them. TDM_EAGAIN: a whole
+ * replacement came in between (nothing changed; the next compaction folds the journal).
  */
 int store_zone_compact(store_t *store, const char *zone, const rrlist_t *list, uint32_t serial);
 

@@ -5,12 +5,15 @@
 #include <stdint.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 
 #include "store/store.h"
 #include "wire/name.h"
 
 #define STORE_CHUNK (256 * 1024)
+/* A zone's chunks are numbered from its chunk_base, 0 or this (store/journal.c: compaction). */
+#define STORE_CHUNK_RANGE ((int64_t)1 << 40)
 
 /* The schema step of store/apizone.c's table (a migration in store.c's list). */
 #define STORE_APIZONE_MIGRATION \
@@ -26,7 +29,8 @@ enum {
 	Q_JOURNAL_GET, Q_STATE_GET, Q_STATE_SET, Q_MEMBER_SET, Q_MEMBER_DEL, Q_MEMBER_LIST, Q_BASE_SET,
 	Q_BASE_AT, Q_PENDING_GET, Q_PENDING_SIZE, Q_SEQ_OF, Q_META_SET, Q_META_SERIAL, Q_FILE_SYNCED,
 	Q_PENDING_ADD, Q_INSERT_NEW, Q_SAVEPOINT, Q_RELEASE, Q_ROLLBACK_TO, Q_HIST_ADD, Q_HIST_TRIM, Q_HIST_DROP,
-	Q_HIST_OLDEST, Q_HIST_RECOUNT, Q_HIST_BYTES_ADD, Q_HIST_SPAN, Q_HIST_LIST, Q_COUNT
+	Q_HIST_OLDEST, Q_HIST_RECOUNT, Q_HIST_BYTES_ADD, Q_HIST_SPAN, Q_HIST_LIST, Q_CHUNK_DEL_RANGE,
+	Q_CONTENTS_AT, Q_COUNT
 };
 
 struct store {
@@ -47,6 +51,9 @@ struct store {
 	/* Group commit (store_group_run): operations waiting, and whether a thread is running them. */
 	pthread_mutex_t glock;
 	pthread_cond_t gcond;
+	/* Group commits waiting for lock: a long job done in steps (store_zone_compact) lets them in
+	 * between its steps, instead of taking the lock again at once (a mutex is not fair). */
+	atomic_uint lock_wanted;
 	struct store_op *gqueue, **gtail;
 	bool gleader;
 	sqlite3_stmt *q[Q_COUNT];
@@ -117,6 +124,9 @@ void store_bind_file_stat(sqlite3_stmt *s, int first, const store_file_stat_t *f
 int store_upsert_zone(store_t *st, const char *zone, const store_zone_meta_t *meta, int64_t *id,
                       bool *created);
 int store_write_records(struct writer *w, const rrlist_t *list);
+/* The same from list's record *next on, stopping after max_chunks chunks are written (*next: where
+ * to go on; the list's end when all are written, its last chunk flushed). */
+int store_write_records_part(struct writer *w, const rrlist_t *list, size_t *next, int max_chunks);
 /* The buffer store_write_records needs for list: a chunk and a record at most, less for a small zone
  * (a 320 KiB buffer for each of 100,000 small zones was mapped and unmapped each time). */
 size_t store_writer_size(const rrlist_t *list);

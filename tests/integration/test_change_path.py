@@ -194,7 +194,8 @@ CRASH_POINTS = {
     # point: the serial the restarted secondary must serve before any refresh
     "store-append-before-commit": 1,     # the change's transaction never committed: the old version
     "store-append-after-commit": 2,      # committed, not yet served: a restart serves it
-    "store-compact-before-commit": 2,    # the change committed; the contents' rewrite rolled back
+    "store-compact-staged": 2,           # the new contents written in the other range, not yet current
+    "store-compact-before-commit": 2,    # the change committed; the contents' move rolled back
     "store-compact-after-commit": 2,     # the contents rewritten: loaded without the journal
 }
 

@@ -270,7 +270,7 @@ static void test_schema(void **state)
 	store_close(st);
 
 	sqlite3 *db = open_raw(data);
-	assert_int_equal(query_int(db, "PRAGMA user_version"), 10);
+	assert_int_equal(query_int(db, "PRAGMA user_version"), 11);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'change_history'"), 1);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN ('tsig_key', 'api_key')"), 2);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN "
@@ -525,15 +525,21 @@ static void test_new_zone_with_entry(void **state)
 
 /* The history stays within STORE_HISTORY_PER_ZONE per zone, newest kept, whether a zone changes alone
  * (trimmed 64 at a time) or its changes alternate with another zone's (ids far apart). */
-static int history_rows(const char *data, const char *zone)
+/* One number from the store, read by a connection of its own. */
+static int64_t query_store(const char *data, const char *sql)
 {
 	sqlite3 *db = open_raw(data);
+	int64_t n = query_i64(db, sql);
+	sqlite3_close(db);
+	return n;
+}
+
+static int history_rows(const char *data, const char *zone)
+{
 	char sql[256];
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM change_history JOIN zone ON zone.id = zone_id "
 	         "WHERE zone.name = '%s'", zone);
-	int n = query_int(db, sql);
-	sqlite3_close(db);
-	return n;
+	return (int)query_store(data, sql);
 }
 
 static void test_history_bound(void **state)
@@ -588,6 +594,155 @@ static void test_history_bound(void **state)
 	rmtree(dir);
 }
 
+/* A zone of n TXT records of 250 octets each (about 270 octets stored: 1,000 fill a chunk). */
+static rrlist_t *txt_zone(int n, char fill)
+{
+	rrlist_t *list = small_zone("\xc0\x00\x02\x01");
+	uint8_t rdata[251];
+	rdata[0] = 250;
+	memset(rdata + 1, fill, 250);
+	for (int i = 0; i < n; i++) {
+		char label[16];
+		snprintf(label, sizeof(label), "t%d", i);
+		add(list, label, 16, 300, rdata, sizeof(rdata));
+	}
+	return list;
+}
+
+static int64_t chunk_rows(const char *data, const char *where)
+{
+	char sql[256];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM rr_chunk WHERE %s", where);
+	return query_store(data, sql);
+}
+
+/* A compaction writes the new contents into the zone's other chunk range in steps (1 MiB each), then
+ * moves to them and deletes the old rows: loads see the old contents plus the journal until the
+ * move, the new ones after; rows a crashed compaction left in the range are cleared first; and a
+ * whole replacement between its steps (a trigger bumps contents_gen as store_write_zone does) makes
+ * it give up (TDM_EAGAIN), its rows dropped and the stored version unchanged. */
+static void test_compact_in_steps(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	rrlist_t *v1 = txt_zone(6000, 'a'), *v2 = txt_zone(6000, 'a');   /* 6 or 7 chunks: 2 steps */
+	add(v2, "new", 1, 60, "\xc0\x00\x02\x09", 4);
+	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
+	add(added, "new", 1, 60, "\xc0\x00\x02\x09", 4);
+	store_zone_meta_t meta = { .serial = 1, .source = "config" };
+	assert_int_equal(store_zone_commit(st, "example.com.", v1, &meta, NULL, 100), TDM_OK);
+	int64_t rows = chunk_rows(data, "seq < 1099511627776");
+	assert_true(rows >= 6);
+	assert_int_equal(chunk_rows(data, "seq >= 1099511627776"), 0);
+	store_diff_t diff = { .serial_from = 1, .serial_to = 2, .removed = removed, .added = added };
+	meta.serial = 2;
+	assert_int_equal(store_zone_append(st, "example.com.", &meta, &diff, 100, NULL), TDM_OK);
+	/* Rows of a compaction that died in the other range: cleared, never loaded. */
+	sqlite3 *db = open_raw(data);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO rr_chunk (zone_id, seq, count, data) SELECT zone_id,"
+	                                  " seq + 1099511627776, count, data FROM rr_chunk", NULL, NULL, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO rr_chunk (zone_id, seq, count, data) SELECT id,"
+	                                  " 1099511627776 + 50, 1, x'00' FROM zone", NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	assert_loads_as(st, "example.com.", v1);   /* the contents; the journal adds "new" on load */
+	assert_int_equal(store_zone_compact(st, "example.com.", v2, 2), TDM_OK);
+	assert_loads_as(st, "example.com.", v2);
+	assert_int_equal(chunk_rows(data, "seq < 1099511627776"), 0);
+	assert_int_equal(chunk_rows(data, "seq >= 1099511627776"), rows);
+	store_pending_t p;
+	assert_int_equal(store_zone_pending_size(st, "example.com.", &p), TDM_OK);
+	assert_int_equal(p.changes, 0);
+	/* The next one goes back to the first range. */
+	meta.serial = 3;
+	diff = (store_diff_t){ .serial_from = 2, .serial_to = 3, .removed = added, .added = removed };
+	assert_int_equal(store_zone_append(st, "example.com.", &meta, &diff, 100, NULL), TDM_OK);
+	assert_int_equal(store_zone_compact(st, "example.com.", v1, 3), TDM_OK);
+	assert_loads_as(st, "example.com.", v1);
+	assert_int_equal(chunk_rows(data, "seq >= 1099511627776"), 0);
+	/* A whole replacement between the steps: the compaction gives up and leaves nothing behind. */
+	meta.serial = 4;
+	diff = (store_diff_t){ .serial_from = 3, .serial_to = 4, .removed = removed, .added = added };
+	assert_int_equal(store_zone_append(st, "example.com.", &meta, &diff, 100, NULL), TDM_OK);
+	db = open_raw(data);
+	assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER replaced AFTER INSERT ON rr_chunk"
+	                                  " BEGIN UPDATE zone SET contents_gen = contents_gen + 1; END",
+	                              NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_zone_compact(st, "example.com.", v2, 4), TDM_EAGAIN);
+	assert_int_equal(chunk_rows(data, "seq >= 1099511627776"), 0);
+	assert_int_equal(chunk_rows(data, "seq < 1099511627776"), rows);
+	assert_int_equal(store_zone_pending_size(st, "example.com.", &p), TDM_OK);
+	assert_int_equal(p.changes, 1);   /* still pending: the load replays it */
+	assert_loads_as(st, "example.com.", v1);
+	store_close(st);
+	rrlist_free(v1);
+	rrlist_free(v2);
+	rrlist_free(removed);
+	rrlist_free(added);
+	free(data);
+	rmtree(dir);
+}
+
+struct compactor {
+	store_t *st;
+	rrlist_t *list;
+	uint32_t serial;
+	int ret;
+	volatile int done;
+};
+
+static void *compact_thread(void *arg)
+{
+	struct compactor *c = arg;
+	c->ret = store_zone_compact(c->st, "example.com.", c->list, c->serial);
+	__atomic_store_n(&c->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/* A change committed while a big compaction runs goes in between its steps: it is done while the
+ * compaction is still writing (a mutex taken again at once would have kept it out to the end). */
+static void test_change_during_compaction(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	rrlist_t *v1 = txt_zone(60000, 'b');   /* about 16 MiB: 16 steps */
+	store_zone_meta_t meta = { .serial = 1, .source = "config" };
+	assert_int_equal(store_zone_commit(st, "example.com.", v1, &meta, NULL, 100), TDM_OK);
+	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
+	add(added, "new", 1, 60, "\xc0\x00\x02\x09", 4);
+	store_diff_t diff = { .serial_from = 1, .serial_to = 2, .removed = removed, .added = added };
+	meta.serial = 2;
+	assert_int_equal(store_zone_append(st, "example.com.", &meta, &diff, 100, NULL), TDM_OK);
+	add(v1, "new", 1, 60, "\xc0\x00\x02\x09", 4);
+	struct compactor c = { .st = st, .list = v1, .serial = 2 };
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, compact_thread, &c), 0);
+	/* Once the compaction has written its first rows (a bounded wait: 10 s), one change. */
+	for (int i = 0; i < 10000 && chunk_rows(data, "seq >= 1099511627776") == 0; i++)
+		usleep(1000);
+	assert_true(chunk_rows(data, "seq >= 1099511627776") > 0);
+	diff = (store_diff_t){ .serial_from = 2, .serial_to = 3, .removed = added, .added = removed };
+	meta.serial = 3;
+	assert_int_equal(store_zone_append(st, "example.com.", &meta, &diff, 100, NULL), TDM_OK);
+	assert_false(__atomic_load_n(&c.done, __ATOMIC_SEQ_CST));
+	pthread_join(t, NULL);
+	assert_int_equal(c.ret, TDM_OK);
+	/* The change after the compacted version stays pending after it. */
+	store_pending_t p;
+	assert_int_equal(store_zone_pending_size(st, "example.com.", &p), TDM_OK);
+	assert_int_equal(p.changes, 1);
+	store_close(st);
+	rrlist_free(v1);
+	rrlist_free(removed);
+	rrlist_free(added);
+	free(data);
+	rmtree(dir);
+}
+
 /* A store written by the first schema gains the journal without losing its zones. */
 static void test_migrate_from_v1(void **state)
 {
@@ -611,6 +766,8 @@ static void test_migrate_from_v1(void **state)
 	                                  " ALTER TABLE zone DROP COLUMN file_dev;"
 	                                  " ALTER TABLE zone DROP COLUMN file_ctime; DROP TABLE api_zone;"
 	                                  " ALTER TABLE zone DROP COLUMN history_bytes;"
+	                                  " ALTER TABLE zone DROP COLUMN chunk_base;"
+	                                  " ALTER TABLE zone DROP COLUMN contents_gen;"
 	                                  " PRAGMA user_version = 1",
 	                              NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -831,7 +988,9 @@ static void test_history_byte_bound(void **state)
 	/* A store of version 9 with history rows: the migration counts their octets. */
 	db = open_raw(data);
 	assert_int_equal(sqlite3_exec(db, "UPDATE zone SET history_bytes = 0; PRAGMA user_version = 9;"
-	                                  "ALTER TABLE zone DROP COLUMN history_bytes",
+	                                  "ALTER TABLE zone DROP COLUMN history_bytes;"
+	                                  "ALTER TABLE zone DROP COLUMN chunk_base;"
+	                                  "ALTER TABLE zone DROP COLUMN contents_gen",
 	                              NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(data, &st), TDM_OK);
@@ -1083,6 +1242,8 @@ int main(void)
 		cmocka_unit_test(test_names_delete_reopen),
 		cmocka_unit_test(test_many_records),
 		cmocka_unit_test(test_schema),
+		cmocka_unit_test(test_compact_in_steps),
+		cmocka_unit_test(test_change_during_compaction),
 		cmocka_unit_test(test_migrate_from_v1),
 		cmocka_unit_test(test_append_then_compact),
 		cmocka_unit_test(test_new_zone_with_entry),
