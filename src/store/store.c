@@ -121,9 +121,10 @@ static const char *const migrations[] = {
 	/* 11: a zone's contents chunks are the rows with seq in [chunk_base, chunk_base + STORE_CHUNK_RANGE):
 	 * a compaction writes the next contents into the other range in steps, then moves chunk_base
 	 * (store/journal.c); contents_gen counts the contents written, so that a compaction finds out
-	 * when a whole replacement came in between its steps. */
-	"ALTER TABLE zone ADD COLUMN chunk_base INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE zone ADD COLUMN contents_gen INTEGER NOT NULL DEFAULT 0;",
+	 * when a whole replacement came in between its steps. (In parentheses: two literals alone in an
+	 * element look to clang like a missing comma, -Wstring-concatenation.) */
+	("ALTER TABLE zone ADD COLUMN chunk_base INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE zone ADD COLUMN contents_gen INTEGER NOT NULL DEFAULT 0;"),
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
