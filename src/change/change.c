@@ -117,11 +117,12 @@ int change_commit(change_t *c, const zone_contents_t *current, const rrlist_t *r
 	/* What the change cost: the version (the pages it made beside those it shares) and the commit. */
 	size_t memory = zone_memory(z);
 	made = made < memory ? made : memory;
-	log_info("%s: change %u -> %u: %zu removed, %zu added; version made in %.1f ms (%zu KiB of its own, "
-	         "%zu KiB shared), stored in %.1f ms", c->zone, zone_serial(current), zone_serial(z),
-	         rrlist_count(removed), rrlist_count(added), ms_between(&t0, &t1),
-	         made / 1024, (memory - made) / 1024,
+	snprintf(c->cost, sizeof(c->cost), "version made in %.1f ms (%zu KiB of its own, %zu KiB shared), "
+	         "stored in %.1f ms", ms_between(&t0, &t1), made / 1024, (memory - made) / 1024,
 	         ms_between(&t1, &t2));
+	if (!c->quiet)
+		log_info("%s: change %u -> %u: %zu removed, %zu added; %s", c->zone, zone_serial(current),
+		         zone_serial(z), rrlist_count(removed), rrlist_count(added), c->cost);
 	*out = z;
 	return TDM_OK;
 }

@@ -30,7 +30,9 @@ typedef struct {
 	/* Who made the change, for the zone's history (store_history_list): "api key NAME from ADDR",
 	 * "update from ADDR key K", "zone file PATH", "IXFR from ADDR". NULL: "unknown". */
 	const char *who;
+	bool quiet;                  /* the caller logs the change itself, with cost (an UPDATE: one line) */
 	store_pending_t pending;     /* set by change_commit */
+	char cost[128];              /* set by change_commit: the version's making and the commit, timed */
 } change_t;
 
 /*

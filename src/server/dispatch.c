@@ -292,15 +292,17 @@ static size_t transfer(request_t *r, struct xfrout **job)
 static log_limit_t updates_refused = LOG_LIMIT_INIT("refused UPDATEs");
 
 /* Applies a prepared change: committed through the change path, then published and notified. */
+/* The change committed and published; cost (size octets) says what it cost, for the UPDATE's log line
+ * (the one line an UPDATE logs). */
 static int update_commit(request_t *r, zonert_t *zr, const conf_zone_t *cz, const zone_contents_t *z,
-                         const rrlist_t *removed, const rrlist_t *added)
+                         const rrlist_t *removed, const rrlist_t *added, char *cost, size_t size)
 {
 	char who[SOCKADDR_STRLEN + 300], addr[SOCKADDR_STRLEN];
 	sockaddr_format(r->peer, addr, sizeof(addr));
 	snprintf(who, sizeof(who), "update from %s%s%s", addr, r->key_name ? " key " : "",
 	         r->key_name ? r->key_name : "");
 	change_t chg = { .store = r->srv->store, .zone = zr->name,
-	                 .journal_max = r->rc->conf->server.journal_max_entries, .who = who };
+	                 .journal_max = r->rc->conf->server.journal_max_entries, .who = who, .quiet = true };
 	/* The row's source and file stat stay; a file-backed zone's file is now behind the store until it
 	 * is written back. */
 	chg.meta.serial_only = true;
@@ -310,6 +312,7 @@ static int update_commit(request_t *r, zonert_t *zr, const conf_zone_t *cz, cons
 	int ret = change_commit(&chg, z, removed, added, &next);
 	if (ret != TDM_OK)
 		return ret;
+	snprintf(cost, size, "%s", chg.cost);
 	zr->serial = zone_serial(next);
 	zone_set_contents(zr->zone, next);
 	control_post(r->srv, CTL_NOTIFY, zr);
@@ -364,11 +367,12 @@ static size_t update_in(request_t *r)
 	int rcode = ret == TDM_OK ? res.rcode : PKT_RCODE_SERVFAIL;
 	if (ret == TDM_OK && rcode == PKT_RCODE_NOERROR && rrlist_count(added) + rrlist_count(removed) > 0) {
 		uint32_t from = zone_serial(z);
-		ret = update_commit(r, zr, cz, z, removed, added);
+		char cost[128];
+		ret = update_commit(r, zr, cz, z, removed, added, cost, sizeof(cost));
 		if (ret == TDM_OK)
-			log_info("%s: UPDATE from %s%s%s: serial %u -> %u, %zu removed, %zu added", zr->name, addr,
-			         r->key_name ? " key " : "", r->key_name ? r->key_name : "", from, zr->serial,
-			         rrlist_count(removed), rrlist_count(added));
+			log_info("%s: UPDATE from %s%s%s: serial %u -> %u, %zu removed, %zu added; %s", zr->name,
+			         addr, r->key_name ? " key " : "", r->key_name ? r->key_name : "", from, zr->serial,
+			         rrlist_count(removed), rrlist_count(added), cost);
 		else
 			log_err("%s: UPDATE from %s not applied (%s)", zr->name, addr, tdm_strerror(ret));
 		rcode = ret == TDM_OK ? PKT_RCODE_NOERROR : PKT_RCODE_SERVFAIL;
