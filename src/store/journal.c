@@ -20,6 +20,10 @@
  * journal_max entries, never past base_seq: a pending entry is part of the stored version.
  */
 
+/* Entries one change trims at most: a backlog a compaction made trimmable goes over the next changes
+ * (256 a change; each change adds one), not all in one change's transaction. */
+#define JOURNAL_TRIM_MAX 256
+
 /* Packs a list into one malloc'ed blob. */
 static int pack_list(const rrlist_t *list, uint8_t **out, size_t *len)
 {
@@ -68,6 +72,7 @@ static int journal_add(store_t *st, const char *zone, int64_t id, const store_di
 		sqlite3_bind_int64(st->q[Q_JOURNAL_TRIM], 1, id);
 		sqlite3_bind_int64(st->q[Q_JOURNAL_TRIM], 2, journal_max);
 		sqlite3_bind_int64(st->q[Q_JOURNAL_TRIM], 3, journal_max / 8 > 1 ? journal_max / 8 : 1);
+		sqlite3_bind_int64(st->q[Q_JOURNAL_TRIM], 4, JOURNAL_TRIM_MAX);
 		ret = store_run(st, Q_JOURNAL_TRIM, zone, "trimming the journal");
 		sqlite3_clear_bindings(st->q[Q_JOURNAL_TRIM]);
 	}
@@ -301,7 +306,7 @@ static int seq_of(store_t *st, const char *zone, int64_t id, uint32_t serial, in
  * requires the generation it started from, then fails: its rows are dropped, the journal kept.
  */
 #define COMPACT_STEP_CHUNKS 4      /* 1 MiB of records a transaction */
-#define COMPACT_DELETE_CHUNKS 16
+#define COMPACT_DELETE_CHUNKS 4
 
 typedef struct {
 	int64_t zone_id, base, gen, target;

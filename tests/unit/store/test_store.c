@@ -743,6 +743,50 @@ static void test_change_during_compaction(void **state)
 	rmtree(dir);
 }
 
+/* A compaction makes every entry it folded in trimmable at once: the changes after it trim 256 each
+ * (one transaction never deletes thousands), until the journal is back within its bound. */
+static void test_trim_after_compaction(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	rrlist_t *v1 = small_zone("\xc0\x00\x02\x01");
+	store_zone_meta_t meta = { .serial = 1, .source = "config" };
+	assert_int_equal(store_zone_commit(st, "example.com.", v1, &meta, NULL, 100), TDM_OK);
+	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
+	add(removed, "www", 1, 60, "\xc0\x00\x02\x01", 4);
+	add(added, "www", 1, 60, "\xc0\x00\x02\x01", 4);
+	uint32_t serial = 1;
+	for (int i = 0; i < 1000; i++, serial++) {
+		store_diff_t diff = { .serial_from = serial, .serial_to = serial + 1, .removed = removed,
+		                      .added = added };
+		meta.serial = serial + 1;
+		assert_int_equal(store_zone_append(st, "example.com.", &meta, &diff, 100, NULL), TDM_OK);
+	}
+	assert_int_equal(query_store(data, "SELECT count(*) FROM journal"), 1000);   /* all pending */
+	assert_int_equal(store_zone_compact(st, "example.com.", v1, serial), TDM_OK);
+	int64_t before = 1000;
+	int changes = 0;
+	while (before > 112 && changes < 10) {
+		store_diff_t diff = { .serial_from = serial, .serial_to = serial + 1, .removed = removed,
+		                      .added = added };
+		meta.serial = ++serial;
+		assert_int_equal(store_zone_append(st, "example.com.", &meta, &diff, 100, NULL), TDM_OK);
+		int64_t now = query_store(data, "SELECT count(*) FROM journal");
+		assert_true(now >= before + 1 - 256);   /* at most 256 trimmed by one change */
+		before = now;
+		changes++;
+	}
+	assert_true(changes >= 4);   /* 900 to trim: four changes at least */
+	assert_true(before <= 112);   /* back within journal_max and an eighth */
+	store_close(st);
+	rrlist_free(v1);
+	rrlist_free(removed);
+	rrlist_free(added);
+	free(data);
+	rmtree(dir);
+}
+
 /* A store written by the first schema gains the journal without losing its zones. */
 static void test_migrate_from_v1(void **state)
 {
@@ -1244,6 +1288,7 @@ int main(void)
 		cmocka_unit_test(test_schema),
 		cmocka_unit_test(test_compact_in_steps),
 		cmocka_unit_test(test_change_during_compaction),
+		cmocka_unit_test(test_trim_after_compaction),
 		cmocka_unit_test(test_migrate_from_v1),
 		cmocka_unit_test(test_append_then_compact),
 		cmocka_unit_test(test_new_zone_with_entry),
