@@ -483,6 +483,16 @@ static void conf_map_free(conf_map_t *m)
 	free(m->zones);
 }
 
+/* A zone loaded as its settings say: a primary from its file or the store, a secondary from the store
+ * (changed: its role just changed, its data kept); b: the start's or reload's batch, or NULL. */
+static void load_in_role(server_t *srv, zonert_t *zr, const conf_zone_t *cz, bool changed, zbatch_t *b)
+{
+	if (cz->type == CONF_ZONE_PRIMARY)
+		load_primary(srv, zr, cz, changed, b);
+	else
+		load_secondary(srv, zr, cz, changed, b != NULL && b->quiet);
+}
+
 static zone_t *zone_for(server_t *srv, const conf_map_t *map, const conf_zone_t *cz, bool *made)
 {
 	zone_t *zone = conf_map_find(map, cz);
@@ -576,10 +586,7 @@ static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_
 		 * made primary or secondary): their timers follow at once. */
 		if (!load_kept && !made[n - 1] && !changed)
 			continue;
-		if (cz->type == CONF_ZONE_PRIMARY)
-			load_primary(srv, zr, cz, changed, b);
-		else
-			load_secondary(srv, zr, cz, changed, b != NULL && b->quiet);
+		load_in_role(srv, zr, cz, changed, b);
 		if (changed && !load_kept)
 			control_zone_changed(srv, zr);
 	}
@@ -694,10 +701,8 @@ int zones_add(server_t *srv, const conf_zone_t *cz)
 	rcu_assign_pointer(zr->conf, (conf_zone_t *)cz);
 	if (cz->type == CONF_ZONE_PRIMARY && cz->catalog == CONF_CATALOG_PRODUCE)
 		load_catalog(srv, zr, srv->rc->conf, cz);
-	else if (cz->type == CONF_ZONE_PRIMARY)
-		load_primary(srv, zr, cz, false, NULL);
 	else
-		load_secondary(srv, zr, cz, false, false);
+		load_in_role(srv, zr, cz, false, NULL);
 	zoneset_t *set = NULL;
 	int ret = zoneset_with(srv->zones, zone, &set);
 	zone_unref(zone);   /* the set holds it now, or nothing does (a failure frees it) */
@@ -716,16 +721,10 @@ int zones_rebind(server_t *srv, zonert_t *zr, const conf_zone_t *cz)
 	bool changed = zr->conf != NULL && zr->conf->type != cz->type;
 	rcu_assign_pointer(zr->conf, (conf_zone_t *)cz);
 	if (changed && !(cz->type == CONF_ZONE_PRIMARY && cz->catalog == CONF_CATALOG_PRODUCE)) {
-		if (cz->type == CONF_ZONE_PRIMARY)
-			load_primary(srv, zr, cz, true, NULL);
-		else
-			load_secondary(srv, zr, cz, true, false);
+		load_in_role(srv, zr, cz, true, NULL);
 		control_zone_changed(srv, zr);
 	}
-	/* The settings replaced may be freed by the next bind: no reader may hold them by then. */
-	synchronize_rcu();
-	catalog_dyn_collect(srv);
-	apizone_collect(srv);
+	retire(srv, NULL);   /* the settings replaced may go at the next bind: no reader holds them then */
 	return TDM_OK;
 }
 

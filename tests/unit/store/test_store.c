@@ -686,6 +686,16 @@ static void test_compact_in_steps(void **state)
 	rmtree(dir);
 }
 
+/* The change serial -> serial + 1 appended (the journal kept to journal_max); *serial moves on. */
+static void append_next(store_t *st, store_zone_meta_t *meta, uint32_t *serial, rrlist_t *removed,
+                        rrlist_t *added, unsigned journal_max)
+{
+	store_diff_t diff = { .serial_from = *serial, .serial_to = *serial + 1, .removed = removed,
+	                      .added = added };
+	meta->serial = ++*serial;
+	assert_int_equal(store_zone_append(st, "example.com.", meta, &diff, journal_max, NULL), TDM_OK);
+}
+
 struct compactor {
 	store_t *st;
 	rrlist_t *list;
@@ -714,9 +724,8 @@ static void test_change_during_compaction(void **state)
 	assert_int_equal(store_zone_commit(st, "example.com.", v1, &meta, NULL, 100), TDM_OK);
 	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
 	add(added, "new", 1, 60, "\xc0\x00\x02\x09", 4);
-	store_diff_t diff = { .serial_from = 1, .serial_to = 2, .removed = removed, .added = added };
-	meta.serial = 2;
-	assert_int_equal(store_zone_append(st, "example.com.", &meta, &diff, 100, NULL), TDM_OK);
+	uint32_t serial = 1;
+	append_next(st, &meta, &serial, removed, added, 100);
 	add(v1, "new", 1, 60, "\xc0\x00\x02\x09", 4);
 	struct compactor c = { .st = st, .list = v1, .serial = 2 };
 	pthread_t t;
@@ -725,9 +734,7 @@ static void test_change_during_compaction(void **state)
 	for (int i = 0; i < 10000 && chunk_rows(data, "seq >= 1099511627776") == 0; i++)
 		usleep(1000);
 	assert_true(chunk_rows(data, "seq >= 1099511627776") > 0);
-	diff = (store_diff_t){ .serial_from = 2, .serial_to = 3, .removed = added, .added = removed };
-	meta.serial = 3;
-	assert_int_equal(store_zone_append(st, "example.com.", &meta, &diff, 100, NULL), TDM_OK);
+	append_next(st, &meta, &serial, added, removed, 100);
 	assert_false(__atomic_load_n(&c.done, __ATOMIC_SEQ_CST));
 	pthread_join(t, NULL);
 	assert_int_equal(c.ret, TDM_OK);
@@ -757,21 +764,14 @@ static void test_trim_after_compaction(void **state)
 	add(removed, "www", 1, 60, "\xc0\x00\x02\x01", 4);
 	add(added, "www", 1, 60, "\xc0\x00\x02\x01", 4);
 	uint32_t serial = 1;
-	for (int i = 0; i < 1000; i++, serial++) {
-		store_diff_t diff = { .serial_from = serial, .serial_to = serial + 1, .removed = removed,
-		                      .added = added };
-		meta.serial = serial + 1;
-		assert_int_equal(store_zone_append(st, "example.com.", &meta, &diff, 100, NULL), TDM_OK);
-	}
+	for (int i = 0; i < 1000; i++)
+		append_next(st, &meta, &serial, removed, added, 100);
 	assert_int_equal(query_store(data, "SELECT count(*) FROM journal"), 1000);   /* all pending */
 	assert_int_equal(store_zone_compact(st, "example.com.", v1, serial), TDM_OK);
 	int64_t before = 1000;
 	int changes = 0;
 	while (before > 112 && changes < 10) {
-		store_diff_t diff = { .serial_from = serial, .serial_to = serial + 1, .removed = removed,
-		                      .added = added };
-		meta.serial = ++serial;
-		assert_int_equal(store_zone_append(st, "example.com.", &meta, &diff, 100, NULL), TDM_OK);
+		append_next(st, &meta, &serial, removed, added, 100);
 		int64_t now = query_store(data, "SELECT count(*) FROM journal");
 		assert_true(now >= before + 1 - 256);   /* at most 256 trimmed by one change */
 		before = now;
