@@ -73,9 +73,7 @@ void api_zone_etag(zonert_t *zr, char out[API_ETAG_MAX + 1])
 
 void api_zone_detail_settings(zonert_t *zr, json_t *detail)
 {
-	if (zr->conf == NULL || zr->conf->origin == NULL || strcmp(zr->conf->origin, APIZONE_ORIGIN) != 0)
-		return;
-	apizone_t *az = apizone_of(zr);
+	apizone_t *az = apizone_of(zr);   /* NULL for a zone the API did not make */
 	if (az == NULL)
 		return;
 	json_object_set_new(detail, "settings", json_deep_copy(apizone_settings(az)));
