@@ -6,8 +6,10 @@ the server loads the zone from a file with one TSIG key allowed to update it; a 
 and sends --updates single-record UPDATEs (each adds one A record, a distinct name), each waited for before the
 next; no update is sent after --round-limit seconds (a server that takes longer is measured on those it
 answered). Reported: updates per second (the median of --rounds), the ratio to the best of Knot and BIND, a
-check that the last record added is served, and the slowest single update of all rounds (a server that stalls
-now and then, for a compaction or a zone file flush, shows there).
+check that the last record added is served, the server's CPU per update (utime + stime of its process tree
+over a round, all threads: steadier than the rate on a shared machine, where a change of a few percent is
+lost in the noise of the rate), and the slowest single update of all rounds (a server that stalls now and
+then, for a compaction or a zone file flush, shows there).
 
 The client (--client; "c,dnspython" runs both against each server, started once): "c" (the default),
 bench/updclient.c, compiled here with cc against build/libtandem.a (its message writer and TSIG) into the
@@ -209,14 +211,16 @@ def bench_one(kind, zone, size, args, tmp):
             raise RuntimeError("%s did not start: %s" % (kind, s.log_tail()))
         out = {}
         for client in args.clients:
-            rates, failures, cpu_per, answered, slowest = [], 0, [], [], 0.0
+            rates, failures, cpu_per, answered, slowest, server_cpu = [], 0, [], [], 0.0, []
             for r in range(args.rounds):
                 tag = "%s%d" % (client[0], r)
+                cpu0 = srv.tree_cpu(s.pid)
                 if client == "c":
                     done, secs, fails, cpu, slow = run_updates_c(args.client_binary, s.port, args.updates,
                                                                  tag, args.round_limit)
                 else:
                     done, secs, fails, cpu, slow = run_updates_py(s.port, args.updates, tag, args.round_limit)
+                server_cpu.append((srv.tree_cpu(s.pid) - cpu0) / done if done else 0.0)
                 slowest = max(slowest, slow)
                 failures += fails
                 answered.append(done)
@@ -228,7 +232,8 @@ def bench_one(kind, zone, size, args, tmp):
             ok = served(s.port, "u%s%d-%d.%s" % (client[0], args.rounds - 1, answered[-1] - 1, ORIGIN))
             out[client] = {"rates": rates, "answered": answered, "median": statistics.median(rates),
                            "failures": failures, "last_served": ok,
-                           "client_cpu_ms": statistics.median(cpu_per) * 1e3, "slowest_ms": slowest}
+                           "client_cpu_ms": statistics.median(cpu_per) * 1e3, "slowest_ms": slowest,
+                           "server_cpu_us": statistics.median(server_cpu) * 1e6}
         return out
     finally:
         s.stop()
@@ -239,12 +244,13 @@ def report(size, client, res, args):
     lines = ["Sequential single-record UPDATEs over one TCP connection, %s-record zone (%d rounds of %d, at most "
              "%d s each; medians), client %s" % (format(size, ","), args.rounds, args.updates, args.round_limit,
                                                  "bench/updclient.c" if client == "c" else "dnspython"),
-             "  %-8s %12s %9s %10s %8s %18s %14s" % ("server", "updates/s", "updates", "failed", "served",
-                                                    "client CPU/update", "slowest one")]
+             "  %-8s %12s %9s %10s %8s %18s %18s %14s" % ("server", "updates/s", "updates", "failed", "served",
+                                                          "server CPU/update", "client CPU/update",
+                                                          "slowest one")]
     for k, r in res.items():
-        lines.append("  %-8s %12.0f %9d %10d %8s %15.4f ms %11.1f ms" % (
+        lines.append("  %-8s %12.0f %9d %10d %8s %15.0f us %15.4f ms %11.1f ms" % (
             k, r["median"], min(r["answered"]), r["failures"], "yes" if r["last_served"] else "NO",
-            r["client_cpu_ms"], r["slowest_ms"]))
+            r.get("server_cpu_us", 0.0), r["client_cpu_ms"], r["slowest_ms"]))
     peers = [r["median"] for k, r in res.items() if k in ("knot", "knot-j", "bind")]
     for k in ("tandem", "baseline"):
         if k in res and peers:

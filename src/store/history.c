@@ -105,7 +105,8 @@ static int trim_bytes(store_t *st, const char *zone, int64_t zone_id, int64_t to
 }
 
 int store_history_add(store_t *st, const char *zone, int64_t zone_id, const store_diff_t *diff,
-                      const uint8_t *removed, size_t rlen, const uint8_t *added, size_t alen)
+                      const uint8_t *removed, size_t rlen, const uint8_t *added, size_t alen,
+                      int64_t kept_total)
 {
 	sqlite3_stmt *s = st->q[Q_HIST_ADD];
 	bool keep = rlen + alen <= STORE_HISTORY_ENTRY_MAX;
@@ -125,14 +126,9 @@ int store_history_add(store_t *st, const char *zone, int64_t zone_id, const stor
 	sqlite3_clear_bindings(s);
 	if (ret != TDM_OK)
 		return ret;
-	if (keep && rlen + alen > 0) {
-		int64_t total = 0;
-		if ((ret = bytes_add(st, zone, zone_id, (int64_t)(rlen + alen), &total)) != TDM_OK)
-			return ret;
-		if (total > (int64_t)STORE_HISTORY_BYTES_PER_ZONE &&
-		    (ret = trim_bytes(st, zone, zone_id, total)) != TDM_OK)
-			return ret;
-	}
+	if (keep && rlen + alen > 0 && kept_total > (int64_t)STORE_HISTORY_BYTES_PER_ZONE &&
+	    (ret = trim_bytes(st, zone, zone_id, kept_total)) != TDM_OK)
+		return ret;
 	bool over = false;
 	if ((ret = over_bound(st, zone, zone_id, &over)) != TDM_OK || !over)
 		return ret;

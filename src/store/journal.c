@@ -41,18 +41,65 @@ static int pack_list(const rrlist_t *list, uint8_t **out, size_t *len)
 	return TDM_OK;
 }
 
-static int journal_add(store_t *st, const char *zone, int64_t id, const store_diff_t *diff,
-                       unsigned journal_max)
+/* Counts the entry in the zone's row, one statement that answers the counts: with row (an UPDATE's
+ * serial part, the zone found by its name) Q_APPEND_ROW, which sets *id, or Q_PENDING_ADD by *id.
+ * *pending (when not NULL) gets the journal's counts, *kept_total the history's octets. */
+static int count_entry(store_t *st, const char *zone, int64_t *id, const store_zone_meta_t *row,
+                       size_t len, size_t kept, store_pending_t *pending, int64_t *kept_total)
+{
+	sqlite3_stmt *s = st->q[row != NULL ? Q_APPEND_ROW : Q_PENDING_ADD];
+	int n = 2;
+	if (row != NULL) {
+		sqlite3_bind_text(s, 1, zone, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, row->serial);
+		sqlite3_bind_int64(s, 3, row->updated != 0 ? row->updated : (int64_t)time(NULL));
+		sqlite3_bind_text(s, 4, row->file_digest,
+		                  (int)strnlen(row->file_digest, sizeof(row->file_digest)), SQLITE_STATIC);
+		n = 5;
+	} else {
+		sqlite3_bind_int64(s, 1, *id);
+	}
+	sqlite3_bind_int64(s, n, (int64_t)len);
+	sqlite3_bind_int64(s, n + 1, (int64_t)kept);
+	int rc = sqlite3_step(s);   /* the change is made by the first step (RETURNING) */
+	if (rc == SQLITE_ROW) {
+		if (pending != NULL) {
+			pending->changes = (uint64_t)sqlite3_column_int64(s, 0);
+			pending->bytes = (uint64_t)sqlite3_column_int64(s, 1);
+		}
+		*kept_total = sqlite3_column_int64(s, 2);
+		if (row != NULL)
+			*id = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc == SQLITE_ROW)
+		return TDM_OK;
+	/* No row: a zone not stored (found by name) or gone. */
+	return rc == SQLITE_DONE ? TDM_ENOENT : store_fail(st, zone, "counting the journal");
+}
+
+/*
+ * Appends the entry and its history row, and counts them in the zone's row. With row, that statement
+ * also writes the row's serial part and finds the zone (*id is set); without, *id is the zone's. The
+ * statements an UPDATE costs: the row, the entry, its history row, the trim (store.c's queries).
+ */
+static int journal_add(store_t *st, const char *zone, int64_t *id, const store_zone_meta_t *row,
+                       const store_diff_t *diff, unsigned journal_max, store_pending_t *pending)
 {
 	uint8_t *removed = NULL, *added = NULL;
 	size_t rlen, alen;
+	int64_t kept_total = 0;
 	int ret = pack_list(diff->removed, &removed, &rlen);
 	if (ret == TDM_OK)
 		ret = pack_list(diff->added, &added, &alen);
+	if (ret == TDM_OK)
+		ret = count_entry(st, zone, id, row, rlen + alen, store_history_kept(rlen, alen), pending,
+		                  &kept_total);
 	if (ret != TDM_OK)
 		goto out;
 	sqlite3_stmt *s = st->q[Q_JOURNAL_ADD];
-	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 1, *id);
 	sqlite3_bind_int64(s, 2, diff->serial_from);
 	sqlite3_bind_int64(s, 3, diff->serial_to);
 	sqlite3_bind_blob(s, 4, removed, (int)rlen, SQLITE_STATIC);
@@ -60,16 +107,10 @@ static int journal_add(store_t *st, const char *zone, int64_t id, const store_di
 	sqlite3_bind_int64(s, 6, (int64_t)time(NULL));
 	ret = store_run(st, Q_JOURNAL_ADD, zone, "writing the journal");
 	sqlite3_clear_bindings(s);
-	if (ret == TDM_OK) {
-		sqlite3_bind_int64(st->q[Q_PENDING_ADD], 1, id);
-		sqlite3_bind_int64(st->q[Q_PENDING_ADD], 2, (int64_t)(rlen + alen));
-		ret = store_run(st, Q_PENDING_ADD, zone, "counting the journal");
-		sqlite3_clear_bindings(st->q[Q_PENDING_ADD]);
-	}
 	if (ret == TDM_OK)
-		ret = store_history_add(st, zone, id, diff, removed, rlen, added, alen);
+		ret = store_history_add(st, zone, *id, diff, removed, rlen, added, alen, kept_total);
 	if (ret == TDM_OK && journal_max > 0) {
-		sqlite3_bind_int64(st->q[Q_JOURNAL_TRIM], 1, id);
+		sqlite3_bind_int64(st->q[Q_JOURNAL_TRIM], 1, *id);
 		sqlite3_bind_int64(st->q[Q_JOURNAL_TRIM], 2, journal_max);
 		sqlite3_bind_int64(st->q[Q_JOURNAL_TRIM], 3, journal_max / 8 > 1 ? journal_max / 8 : 1);
 		sqlite3_bind_int64(st->q[Q_JOURNAL_TRIM], 4, JOURNAL_TRIM_MAX);
@@ -156,7 +197,7 @@ static int journal_step(store_t *st, const char *zone, int64_t id, const void *a
 	const journal_step_t *j = arg;
 	if (j->diff != NULL) {
 		st->zone_created = false;   /* it has an entry now: store_write_zone sets its base */
-		return journal_add(st, zone, id, j->diff, j->journal_max);
+		return journal_add(st, zone, &id, NULL, j->diff, j->journal_max, NULL);
 	}
 	return st->zone_created ? TDM_OK : journal_clear(st, zone, id);   /* a new zone has none */
 }
@@ -258,12 +299,21 @@ static int append_op(store_t *st, void *arg)
 	int ret = store_tx_begin(st, true, zone);
 	if (ret != TDM_OK)
 		goto out;
-	if ((ret = store_zone_id(st, zone, &id)) != TDM_OK || (ret = meta_set(st, zone, id, meta)) != TDM_OK)
-		goto fail;
-	if (diff != NULL && (ret = journal_add(st, zone, id, diff, journal_max)) != TDM_OK)
-		goto fail;
-	if (pending != NULL && (ret = pending_size(st, zone, id, pending)) != TDM_OK)
-		goto fail;
+	if (diff != NULL && meta->serial_only) {
+		/* An UPDATE's or an API edit's: the row, found by name, written with the entry's counts. */
+		if ((ret = journal_add(st, zone, &id, meta, diff, journal_max, pending)) != TDM_OK)
+			goto fail;
+	} else {
+		if ((ret = store_zone_id(st, zone, &id)) != TDM_OK ||
+		    (ret = meta_set(st, zone, id, meta)) != TDM_OK)
+			goto fail;
+		/* The entry's statement answers the counts; a change of the row alone reads them. */
+		if (diff != NULL &&
+		    (ret = journal_add(st, zone, &id, NULL, diff, journal_max, pending)) != TDM_OK)
+			goto fail;
+		if (diff == NULL && pending != NULL && (ret = pending_size(st, zone, id, pending)) != TDM_OK)
+			goto fail;
+	}
 	/* The group's commit (store.c run_group) is where the test's crash points are. */
 	st->group_append = true;
 	if ((ret = store_tx_commit(st, zone)) != TDM_OK)

@@ -29,7 +29,7 @@ enum {
 	Q_JOURNAL_GET, Q_STATE_GET, Q_STATE_SET, Q_MEMBER_SET, Q_MEMBER_DEL, Q_MEMBER_LIST, Q_BASE_SET,
 	Q_BASE_AT, Q_PENDING_GET, Q_PENDING_SIZE, Q_SEQ_OF, Q_META_SET, Q_META_SERIAL, Q_FILE_SYNCED,
 	Q_PENDING_ADD, Q_INSERT_NEW, Q_SAVEPOINT, Q_RELEASE, Q_ROLLBACK_TO, Q_HIST_ADD, Q_HIST_TRIM, Q_HIST_DROP,
-	Q_HIST_OLDEST, Q_HIST_RECOUNT, Q_HIST_BYTES_ADD, Q_HIST_SPAN, Q_HIST_LIST, Q_CHUNK_DEL_RANGE,
+	Q_APPEND_ROW, Q_HIST_OLDEST, Q_HIST_RECOUNT, Q_HIST_BYTES_ADD, Q_HIST_SPAN, Q_HIST_LIST, Q_CHUNK_DEL_RANGE,
 	Q_CONTENTS_AT, Q_COUNT
 };
 
@@ -73,10 +73,8 @@ struct writer {
 	size_t used;
 };
 
-/* The history table (store/history.c), as a schema step of store.c's migrations. */
-#define STORE_HISTORY_SCHEMA \
-	"CREATE TABLE change_history (" \
-	"  id INTEGER PRIMARY KEY AUTOINCREMENT," \
+/* The history table's columns after its id (store/history.c), and its index. */
+#define STORE_HISTORY_COLUMNS \
 	"  zone_id INTEGER NOT NULL REFERENCES zone(id) ON DELETE CASCADE," \
 	"  created INTEGER NOT NULL," \
 	"  who TEXT NOT NULL," \
@@ -85,13 +83,42 @@ struct writer {
 	"  nremoved INTEGER NOT NULL," \
 	"  nadded INTEGER NOT NULL," \
 	"  removed BLOB," \
-	"  added BLOB);" \
-	"CREATE INDEX change_history_zone ON change_history (zone_id, id);"
+	"  added BLOB);"
+#define STORE_HISTORY_INDEX "CREATE INDEX change_history_zone ON change_history (zone_id, id);"
+
+/* Schema step 8 (store.c's migrations): the history table, as released (ids under AUTOINCREMENT). */
+#define STORE_HISTORY_SCHEMA \
+	"CREATE TABLE change_history (" \
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT," \
+	STORE_HISTORY_COLUMNS \
+	STORE_HISTORY_INDEX
+
+/* Schema step 12: the same table with a plain INTEGER PRIMARY KEY (no AUTOINCREMENT), rows kept. */
+#define STORE_HISTORY_REBUILD \
+	"CREATE TABLE change_history_next (" \
+	"  id INTEGER PRIMARY KEY," \
+	STORE_HISTORY_COLUMNS \
+	"INSERT INTO change_history_next (id, zone_id, created, who, serial_from, serial_to, nremoved," \
+	"  nadded, removed, added) SELECT id, zone_id, created, who, serial_from, serial_to, nremoved," \
+	"  nadded, removed, added FROM change_history;" \
+	"DROP TABLE change_history;" \
+	"ALTER TABLE change_history_next RENAME TO change_history;" \
+	STORE_HISTORY_INDEX
+
+/* The octets of packed records (rlen + alen) the history keeps of a change: all of them when they fit
+ * STORE_HISTORY_ENTRY_MAX, none otherwise (its counts only). */
+static inline size_t store_history_kept(size_t rlen, size_t alen)
+{
+	return rlen + alen <= STORE_HISTORY_ENTRY_MAX ? rlen + alen : 0;
+}
 
 /* Adds the history entry of a journal entry being written (inside its transaction): the packed
- * removed and added records, kept whole when they fit STORE_HISTORY_ENTRY_MAX. */
+ * removed and added records, kept whole when they fit STORE_HISTORY_ENTRY_MAX. The caller has added
+ * store_history_kept() to the zone's history_bytes already (with the journal's counts, one
+ * statement); kept_total is the count that made. */
 int store_history_add(store_t *st, const char *zone, int64_t zone_id, const store_diff_t *diff,
-                      const uint8_t *removed, size_t rlen, const uint8_t *added, size_t alen);
+                      const uint8_t *removed, size_t rlen, const uint8_t *added, size_t alen,
+                      int64_t kept_total);
 
 int store_fail(store_t *st, const char *zone, const char *what);
 /* mkdir -p with mode 0750: TDM_OK or a negative errno. */

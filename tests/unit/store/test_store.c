@@ -270,8 +270,12 @@ static void test_schema(void **state)
 	store_close(st);
 
 	sqlite3 *db = open_raw(data);
-	assert_int_equal(query_int(db, "PRAGMA user_version"), 11);
+	assert_int_equal(query_int(db, "PRAGMA user_version"), 12);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'change_history'"), 1);
+	/* Schema step 12: no AUTOINCREMENT (no sqlite_sequence row written at each change), index kept. */
+	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'change_history'"
+	                               " AND sql LIKE '%AUTOINCREMENT%'"), 0);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'change_history_zone'"), 1);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN ('tsig_key', 'api_key')"), 2);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN "
 	                               "('zone', 'rr_chunk', 'journal', 'zone_state')"), 4);
@@ -523,8 +527,75 @@ static void test_new_zone_with_entry(void **state)
 	rmtree(dir);
 }
 
-/* The history stays within STORE_HISTORY_PER_ZONE per zone, newest kept, whether a zone changes alone
- * (trimmed 64 at a time) or its changes alternate with another zone's (ids far apart). */
+
+/* Schema step 12 on a store of step 11 (history ids under AUTOINCREMENT): the rows and their ids are
+ * kept, the table loses AUTOINCREMENT, and the next change's id follows the last. */
+static void test_history_rebuild(void **state)
+{
+	char *dir = tmpdir(), *data = data_dir(dir);
+	store_t *st = NULL;
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	rrlist_t *v1 = small_zone("\xc0\x00\x02\x01");
+	store_zone_meta_t meta = { .serial = 1, .source = "api" };
+	assert_int_equal(store_zone_commit(st, "h.test.", v1, &meta, NULL, 0), TDM_OK);
+	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
+	add(removed, "www", 1, 60, "\xc0\x00\x02\x01", 4);
+	add(added, "www", 1, 60, "\xc0\x00\x02\x02", 4);
+	for (uint32_t s = 1; s <= 5; s++) {
+		store_diff_t diff = { .serial_from = s, .serial_to = s + 1, .removed = removed, .added = added };
+		meta.serial = s + 1;
+		assert_int_equal(store_zone_append(st, "h.test.", &meta, &diff, 10, NULL), TDM_OK);
+	}
+	store_close(st);
+	/* Back to step 11: the table as step 8 made it, the rows (ids 7 to 11) copied over. */
+	sqlite3 *db = open_raw(data);
+	assert_int_equal(sqlite3_exec(db, "UPDATE change_history SET id = id + 6;"
+	                                  "CREATE TABLE old_history AS SELECT * FROM change_history;"
+	                                  "DROP TABLE change_history;"
+	                                  "CREATE TABLE change_history (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	                                  " zone_id INTEGER NOT NULL REFERENCES zone(id) ON DELETE CASCADE,"
+	                                  " created INTEGER NOT NULL, who TEXT NOT NULL,"
+	                                  " serial_from INTEGER NOT NULL, serial_to INTEGER NOT NULL,"
+	                                  " nremoved INTEGER NOT NULL, nadded INTEGER NOT NULL,"
+	                                  " removed BLOB, added BLOB);"
+	                                  "CREATE INDEX change_history_zone ON change_history (zone_id, id);"
+	                                  "INSERT INTO change_history SELECT * FROM old_history;"
+	                                  "DROP TABLE old_history; PRAGMA user_version = 11",
+	                              NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_sequence WHERE name = 'change_history'"), 1);
+	sqlite3_close(db);
+	assert_int_equal(store_open(data, &st), TDM_OK);
+	db = open_raw(data);
+	assert_int_equal(query_int(db, "PRAGMA user_version"), 12);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'change_history'"
+	                               " AND sql LIKE '%AUTOINCREMENT%'"), 0);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_sequence WHERE name = 'change_history'"), 0);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM change_history"), 5);
+	assert_int_equal(query_int(db, "SELECT min(id) FROM change_history"), 7);
+	assert_int_equal(query_int(db, "SELECT max(id) FROM change_history WHERE serial_to = 6"), 11);
+	sqlite3_close(db);
+	/* The history reads as before, newest first, and the next change's id follows. */
+	store_change_t *c = NULL;
+	size_t count = 0;
+	assert_int_equal(store_history_list(st, "h.test.", INT64_MAX, 10, false, &c, &count), TDM_OK);
+	assert_int_equal(count, 5);
+	assert_int_equal(c[0].serial_to, 6);
+	assert_int_equal(c[4].serial_to, 2);
+	store_changes_free(c, count);
+	store_diff_t diff = { .serial_from = 6, .serial_to = 7, .removed = removed, .added = added };
+	meta.serial = 7;
+	assert_int_equal(store_zone_append(st, "h.test.", &meta, &diff, 10, NULL), TDM_OK);
+	db = open_raw(data);
+	assert_int_equal(query_int(db, "SELECT id FROM change_history WHERE serial_to = 7"), 12);
+	sqlite3_close(db);
+	store_close(st);
+	rrlist_free(v1);
+	rrlist_free(removed);
+	rrlist_free(added);
+	free(data);
+	rmtree(dir);
+}
+
 /* One number from the store, read by a connection of its own. */
 static int64_t query_store(const char *data, const char *sql)
 {
@@ -542,6 +613,8 @@ static int history_rows(const char *data, const char *zone)
 	return (int)query_store(data, sql);
 }
 
+/* The history stays within STORE_HISTORY_PER_ZONE per zone, newest kept, whether a zone changes alone
+ * (trimmed 64 at a time) or its changes alternate with another zone's (ids far apart). */
 static void test_history_bound(void **state)
 {
 	char *dir = tmpdir(), *data = data_dir(dir);
@@ -1295,6 +1368,7 @@ int main(void)
 		cmocka_unit_test(test_history_byte_bound),
 		cmocka_unit_test(test_append_partial_row_fail_and_trim_steps),
 		cmocka_unit_test(test_history_bound),
+		cmocka_unit_test(test_history_rebuild),
 		cmocka_unit_test(test_journal),
 		cmocka_unit_test(test_state),
 		cmocka_unit_test(test_corrupt_chunk),
