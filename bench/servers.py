@@ -63,6 +63,25 @@ def tree_cpu(root):
     return total / CLK_TCK
 
 
+def tree_cpu_ns(root):
+    """CPU time in seconds of the whole process tree from each thread's /proc/PID/task/TID/schedstat (time on
+    a CPU, in nanoseconds): finer than tree_cpu's clock ticks (10 ms), for figures of a few hundred
+    microseconds per operation. Threads that ended are not counted: for servers whose threads live on."""
+    total = 0
+    for pid in tree_pids(root):
+        try:
+            tasks = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                    total += int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+    return total / 1e9
+
+
 def tree_mem(root):
     """(PSS, RSS, peak RSS) in KiB summed over the process tree."""
     pss = rss = hwm = 0

@@ -6,9 +6,9 @@ the server loads the zone from a file with one TSIG key allowed to update it; a 
 and sends --updates single-record UPDATEs (each adds one A record, a distinct name), each waited for before the
 next; no update is sent after --round-limit seconds (a server that takes longer is measured on those it
 answered). Reported: updates per second (the median of --rounds), the ratio to the best of Knot and BIND, a
-check that the last record added is served, the server's CPU per update (utime + stime of its process tree
-over a round, all threads: steadier than the rate on a shared machine, where a change of a few percent is
-lost in the noise of the rate), and the slowest single update of all rounds (a server that stalls now and
+check that the last record added is served, the server's CPU per update (the time on a CPU of every thread of
+its process tree over a round, from /proc/PID/task/TID/schedstat, in nanoseconds: steadier than the rate on a
+shared machine, where a change of a few percent is lost in the noise of the rate), and the slowest single update of all rounds (a server that stalls now and
 then, for a compaction or a zone file flush, shows there).
 
 The client (--client; "c,dnspython" runs both against each server, started once): "c" (the default),
@@ -214,13 +214,13 @@ def bench_one(kind, zone, size, args, tmp):
             rates, failures, cpu_per, answered, slowest, server_cpu = [], 0, [], [], 0.0, []
             for r in range(args.rounds):
                 tag = "%s%d" % (client[0], r)
-                cpu0 = srv.tree_cpu(s.pid)
+                cpu0 = srv.tree_cpu_ns(s.pid)
                 if client == "c":
                     done, secs, fails, cpu, slow = run_updates_c(args.client_binary, s.port, args.updates,
                                                                  tag, args.round_limit)
                 else:
                     done, secs, fails, cpu, slow = run_updates_py(s.port, args.updates, tag, args.round_limit)
-                server_cpu.append((srv.tree_cpu(s.pid) - cpu0) / done if done else 0.0)
+                server_cpu.append((srv.tree_cpu_ns(s.pid) - cpu0) / done if done else 0.0)
                 slowest = max(slowest, slow)
                 failures += fails
                 answered.append(done)
