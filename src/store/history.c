@@ -109,7 +109,7 @@ int store_history_add(store_t *st, const char *zone, int64_t zone_id, const stor
                       int64_t kept_total)
 {
 	sqlite3_stmt *s = st->q[Q_HIST_ADD];
-	bool keep = rlen + alen <= STORE_HISTORY_ENTRY_MAX;
+	bool keep = store_history_keeps(rlen, alen);
 	sqlite3_bind_int64(s, 1, zone_id);
 	sqlite3_bind_int64(s, 2, (int64_t)time(NULL));
 	sqlite3_bind_text(s, 3, diff->who != NULL ? diff->who : "unknown", -1, SQLITE_STATIC);
@@ -126,7 +126,7 @@ int store_history_add(store_t *st, const char *zone, int64_t zone_id, const stor
 	sqlite3_clear_bindings(s);
 	if (ret != TDM_OK)
 		return ret;
-	if (keep && rlen + alen > 0 && kept_total > (int64_t)STORE_HISTORY_BYTES_PER_ZONE &&
+	if (store_history_kept(rlen, alen) > 0 && kept_total > (int64_t)STORE_HISTORY_BYTES_PER_ZONE &&
 	    (ret = trim_bytes(st, zone, zone_id, kept_total)) != TDM_OK)
 		return ret;
 	bool over = false;

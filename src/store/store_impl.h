@@ -105,11 +105,17 @@ struct writer {
 	"ALTER TABLE change_history_next RENAME TO change_history;" \
 	STORE_HISTORY_INDEX
 
-/* The octets of packed records (rlen + alen) the history keeps of a change: all of them when they fit
- * STORE_HISTORY_ENTRY_MAX, none otherwise (its counts only). */
+/* Whether the history keeps a change's packed records (rlen + alen octets) whole: when they fit
+ * STORE_HISTORY_ENTRY_MAX; a larger change keeps its counts only. */
+static inline bool store_history_keeps(size_t rlen, size_t alen)
+{
+	return rlen + alen <= STORE_HISTORY_ENTRY_MAX;
+}
+
+/* The octets of them the history keeps: all or none. */
 static inline size_t store_history_kept(size_t rlen, size_t alen)
 {
-	return rlen + alen <= STORE_HISTORY_ENTRY_MAX ? rlen + alen : 0;
+	return store_history_keeps(rlen, alen) ? rlen + alen : 0;
 }
 
 /* Adds the history entry of a journal entry being written (inside its transaction): the packed

@@ -73,6 +73,17 @@ static rrlist_t *small_zone(const char *address)
 	return list;
 }
 
+/* The change most tests append: www's A record 192.0.2.1 replaced by 192.0.2.2. */
+static void www_change(rrlist_t **removed, rrlist_t **added)
+{
+	*removed = rrlist_new();
+	*added = rrlist_new();
+	assert_non_null(*removed);
+	assert_non_null(*added);
+	add(*removed, "www", 1, 60, "\xc0\x00\x02\x01", 4);
+	add(*added, "www", 1, 60, "\xc0\x00\x02\x02", 4);
+}
+
 static void assert_same(rrlist_t *a, rrlist_t *b)
 {
 	assert_int_equal(rrlist_sort(a), TDM_OK);
@@ -362,9 +373,8 @@ static void test_append_then_compact(void **state)
 	assert_int_equal(store_zone_pending_size(st, "example.com.", &p), TDM_OK);
 	assert_int_equal(p.changes, 0);
 	/* Three changes 1 -> 2 -> 3 -> 4 with a journal of at most 2 entries. */
-	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
-	add(removed, "www", 1, 60, "\xc0\x00\x02\x01", 4);
-	add(added, "www", 1, 60, "\xc0\x00\x02\x02", 4);
+	rrlist_t *removed, *added;
+	www_change(&removed, &added);
 	for (uint32_t s = 1; s <= 3; s++) {
 		store_diff_t diff = { .serial_from = s, .serial_to = s + 1, .removed = removed, .added = added };
 		meta.serial = s + 1;
@@ -422,9 +432,8 @@ static void test_append_partial_row_fail_and_trim_steps(void **state)
 	store_zone_meta_t meta = { .serial = 1, .source = "api", .file_digest = "abc",
 	                           .file_stat = { .size = 42, .mtime_ns = 7, .ino = 9 } };
 	assert_int_equal(store_zone_commit(st, "example.com.", v1, &meta, NULL, 0), TDM_OK);
-	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
-	add(removed, "www", 1, 60, "\xc0\x00\x02\x01", 4);
-	add(added, "www", 1, 60, "\xc0\x00\x02\x02", 4);
+	rrlist_t *removed, *added;
+	www_change(&removed, &added);
 	store_zone_meta_t part = { .serial = 2, .serial_only = true };
 	store_diff_t diff = { .serial_from = 1, .serial_to = 2, .removed = removed, .added = added };
 	store_pending_t p;
@@ -500,9 +509,8 @@ static void test_new_zone_with_entry(void **state)
 	store_t *st = NULL;
 	assert_int_equal(store_open(data, &st), TDM_OK);
 	rrlist_t *v2 = small_zone("\xc0\x00\x02\x02"), *v3 = small_zone("\xc0\x00\x02\x03");
-	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
-	add(removed, "www", 1, 60, "\xc0\x00\x02\x01", 4);
-	add(added, "www", 1, 60, "\xc0\x00\x02\x02", 4);
+	rrlist_t *removed, *added;
+	www_change(&removed, &added);
 	store_diff_t diff = { .serial_from = 1, .serial_to = 2, .removed = removed, .added = added };
 	store_zone_meta_t meta = { .serial = 2, .source = "config" };
 	assert_int_equal(store_zone_commit(st, "new.test.", v2, &meta, &diff, 10), TDM_OK);
@@ -538,9 +546,8 @@ static void test_history_rebuild(void **state)
 	rrlist_t *v1 = small_zone("\xc0\x00\x02\x01");
 	store_zone_meta_t meta = { .serial = 1, .source = "api" };
 	assert_int_equal(store_zone_commit(st, "h.test.", v1, &meta, NULL, 0), TDM_OK);
-	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
-	add(removed, "www", 1, 60, "\xc0\x00\x02\x01", 4);
-	add(added, "www", 1, 60, "\xc0\x00\x02\x02", 4);
+	rrlist_t *removed, *added;
+	www_change(&removed, &added);
 	for (uint32_t s = 1; s <= 5; s++) {
 		store_diff_t diff = { .serial_from = s, .serial_to = s + 1, .removed = removed, .added = added };
 		meta.serial = s + 1;
@@ -624,9 +631,8 @@ static void test_history_bound(void **state)
 	store_zone_meta_t meta = { .serial = 1, .source = "config" };
 	assert_int_equal(store_zone_commit(st, "a.test.", v1, &meta, NULL, 10), TDM_OK);
 	assert_int_equal(store_zone_commit(st, "b.test.", v1, &meta, NULL, 10), TDM_OK);
-	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
-	add(removed, "www", 1, 60, "\xc0\x00\x02\x01", 4);
-	add(added, "www", 1, 60, "\xc0\x00\x02\x02", 4);
+	rrlist_t *removed, *added;
+	www_change(&removed, &added);
 	int max_a = 0;
 	uint32_t sa = 1, sb = 1;
 	for (int i = 0; i < STORE_HISTORY_PER_ZONE + 300; i++, sa++) {
