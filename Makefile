@@ -50,9 +50,15 @@ $(BUILD)/tandemd: $(BUILD)/src/tandemd/main.o $(BUILD)/libtandem.a
 $(BUILD)/tandem: $(BUILD)/src/tandem/main.o $(BUILD)/libtandem.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libtandem.a
+# What the unit tests share (tests/unit/testlib/), linked into each of them.
+UNIT_LIB := $(BUILD)/tests/unit/testlib/testlib.o
+$(UNIT_LIB): tests/unit/testlib/testlib.c tests/unit/testlib/testlib.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtandem.a $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
+
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/testlib/testlib.h $(UNIT_LIB) $(BUILD)/libtandem.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(UNIT_LIB) $(BUILD)/libtandem.a $(LDLIBS) -lcmocka
 
 # The OpenAPI document is embedded in the server (.incbin in server/api_meta.c).
 $(BUILD)/src/server/api_meta.o: docs/openapi.json

@@ -14,18 +14,9 @@
 #include "wire/pkt.h"
 #include "zone/contents.h"
 #include "zone/rrlist.h"
+#include "testlib/testlib.h"
 
 static const uint8_t apex[] = "\x03" "cat\x04" "test";
-
-static const uint8_t *N(const char *text)
-{
-	static uint8_t bufs[8][NAME_MAXLEN];
-	static int next;
-	uint8_t *b = bufs[next++ % 8];
-	if (name_from_text(text, NULL, b) < 0)
-		fail_msg("bad name %s", text);
-	return b;
-}
 
 /* A catalog of count members m<i>.test. with IDs id<i> (catalog_write), plus extra records. */
 static rrlist_t *catalog_of(size_t count)

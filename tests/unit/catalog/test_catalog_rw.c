@@ -15,31 +15,11 @@
 #include "wire/pkt.h"
 #include "zone/contents.h"
 #include "zone/rrlist.h"
+#include "testlib/testlib.h"
 
 #define CAT "cat.example."
 
 /* ---- helpers: catalog zones written record by record ---- */
-
-static const uint8_t *N(const char *text)
-{
-	static uint8_t bufs[16][NAME_MAXLEN];
-	static int next;
-	uint8_t *b = bufs[next++ % 16];
-	if (name_from_text(text, NULL, b) < 0)
-		fail_msg("name_from_text(\"%s\")", text);
-	return b;
-}
-
-static int NL(const char *text)
-{
-	return name_length(N(text), NAME_MAXLEN);
-}
-
-static void add_raw(rrlist_t *l, const char *owner, uint16_t type, uint32_t ttl, const void *rd,
-                    size_t rdlen)
-{
-	assert_int_equal(rrlist_add(l, N(owner), type, ttl, rd, (uint16_t)rdlen, 0), TDM_OK);
-}
 
 static void add_ptr(rrlist_t *l, const char *owner, const char *target)
 {

@@ -19,24 +19,9 @@
 #include "store/digest.h"
 #include "store/keys.h"
 #include "store/store.h"
+#include "testlib/testlib.h"
 
 /* ---- helpers ---- */
-
-static char *tmpdir(void)
-{
-	char *dir = strdup("/tmp/tdm-store-XXXXXX");
-	assert_non_null(dir);
-	assert_non_null(mkdtemp(dir));
-	return dir;
-}
-
-static void rmtree(char *dir)
-{
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-	free(dir);
-}
 
 /* dir/data/sub: store_open must create the missing levels. */
 static char *data_dir(const char *dir)
@@ -44,6 +29,23 @@ static char *data_dir(const char *dir)
 	char *path = NULL;
 	assert_true(asprintf(&path, "%s/data/sub", dir) > 0);
 	return path;
+}
+
+/* A store opened in a new directory (dir/data/sub); close_and_remove closes it and removes them. */
+static store_t *open_new(char **dir, char **data)
+{
+	store_t *st = NULL;
+	*dir = test_tmpdir("store");
+	*data = data_dir(*dir);
+	assert_int_equal(store_open(*data, &st), TDM_OK);
+	return st;
+}
+
+static void close_and_remove(store_t *st, char *dir, char *data)
+{
+	store_close(st);
+	free(data);
+	test_rmtree(dir);
 }
 
 /* "www" -> \3www\7example\3com\0 */
@@ -139,9 +141,8 @@ static int query_int(sqlite3 *db, const char *sql)
 
 static void test_replace_load_meta(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
-	store_t *st = NULL;
-	assert_int_equal(store_open(data, &st), TDM_OK);
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
 	rrlist_t *v1 = small_zone("\xc0\x00\x02\x01");
 	store_zone_meta_t meta = { .serial = 1, .source = "config", .updated = 1700000000 };
 	strcpy(meta.file_digest, "ab12");
@@ -167,18 +168,15 @@ static void test_replace_load_meta(void **state)
 	assert_true(got.updated > 1700000000);   /* 0 means now */
 	assert_loads_as(st, "example.com.", v2);
 
-	store_close(st);
 	rrlist_free(v1);
 	rrlist_free(v2);
-	free(data);
-	rmtree(dir);
+	close_and_remove(st, dir, data);
 }
 
 static void test_missing_zone(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
-	store_t *st = NULL;
-	assert_int_equal(store_open(data, &st), TDM_OK);
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
 	store_zone_meta_t got;
 	rrlist_t *list = (rrlist_t *)&got;
 	assert_int_equal(store_zone_meta(st, "nowhere.", &got), TDM_ENOENT);
@@ -189,16 +187,13 @@ static void test_missing_zone(void **state)
 	assert_int_equal(store_zone_names(st, &names), TDM_OK);
 	assert_null(names[0]);
 	store_names_free(names);
-	store_close(st);
-	free(data);
-	rmtree(dir);
+	close_and_remove(st, dir, data);
 }
 
 static void test_names_delete_reopen(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
-	store_t *st = NULL;
-	assert_int_equal(store_open(data, &st), TDM_OK);
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
 	rrlist_t *list = small_zone("\xc0\x00\x02\x01");
 	rrlist_t *empty = rrlist_new();
 	store_zone_meta_t meta = { .serial = 7, .source = "api" };
@@ -240,15 +235,14 @@ static void test_names_delete_reopen(void **state)
 	rrlist_free(list);
 	rrlist_free(empty);
 	free(data);
-	rmtree(dir);
+	test_rmtree(dir);
 }
 
 /* Enough records, some of them large, to fill several chunks. */
 static void test_many_records(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
-	store_t *st = NULL;
-	assert_int_equal(store_open(data, &st), TDM_OK);
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
 	rrlist_t *list = rrlist_new();
 	static uint8_t big[65535];
 	for (size_t i = 0; i < sizeof(big); i++)
@@ -270,14 +264,13 @@ static void test_many_records(void **state)
 	sqlite3_close(db);
 	rrlist_free(list);
 	free(data);
-	rmtree(dir);
+	test_rmtree(dir);
 }
 
 static void test_schema(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
-	store_t *st = NULL;
-	assert_int_equal(store_open(data, &st), TDM_OK);
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
 	store_close(st);
 
 	sqlite3 *db = open_raw(data);
@@ -308,14 +301,14 @@ static void test_schema(void **state)
 	assert_int_equal(query_int(db, "PRAGMA user_version"), 99);
 	sqlite3_close(db);
 	free(data);
-	rmtree(dir);
+	test_rmtree(dir);
 }
 
 /* Zones made through the API: rows set, replaced, listed in name order, deleted; inside a batch they
  * go with the batch (an abort leaves nothing), and they survive a reopen. */
 static void test_apizone(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
+	char *dir = test_tmpdir("store"), *data = data_dir(dir);
 	store_t *st = NULL;
 	store_apizone_t *list = NULL;
 	size_t n = 99;
@@ -344,9 +337,7 @@ static void test_apizone(void **state)
 	assert_int_equal(store_apizone_list(st, &list, &n), TDM_OK);
 	assert_int_equal(n, 1);
 	store_apizone_free(list, n);
-	store_close(st);
-	free(data);
-	rmtree(dir);
+	close_and_remove(st, dir, data);
 }
 
 static int count_entry(void *ctx, uint32_t from, uint32_t to, rrlist_t *removed, rrlist_t *added)
@@ -363,9 +354,8 @@ static int count_entry(void *ctx, uint32_t from, uint32_t to, rrlist_t *removed,
  * until a compaction writes a later version; entries after that version stay pending. */
 static void test_append_then_compact(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
-	store_t *st = NULL;
-	assert_int_equal(store_open(data, &st), TDM_OK);
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
 	rrlist_t *v1 = small_zone("\xc0\x00\x02\x01"), *v2 = small_zone("\xc0\x00\x02\x02");
 	store_zone_meta_t meta = { .serial = 1, .source = "config" };
 	assert_int_equal(store_zone_commit(st, "example.com.", v1, &meta, NULL, 2), TDM_OK);
@@ -411,13 +401,11 @@ static void test_append_then_compact(void **state)
 	assert_int_equal(store_journal_read(st, "example.com.", 3, NULL, NULL), TDM_OK);
 	/* Appending to a zone not stored is refused. */
 	assert_int_equal(store_zone_append(st, "other.com.", &meta, &diff, 2, NULL), TDM_ENOENT);
-	store_close(st);
 	rrlist_free(v1);
 	rrlist_free(v2);
 	rrlist_free(removed);
 	rrlist_free(added);
-	free(data);
-	rmtree(dir);
+	close_and_remove(st, dir, data);
 }
 
 /* An append that writes the row in part (serial_only: an UPDATE, an API edit) keeps the source and
@@ -425,9 +413,8 @@ static void test_append_then_compact(void **state)
  * goes on; the journal is trimmed in steps of journal_max / 8 entries, never below journal_max. */
 static void test_append_partial_row_fail_and_trim_steps(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
-	store_t *st = NULL;
-	assert_int_equal(store_open(data, &st), TDM_OK);
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
 	rrlist_t *v1 = small_zone("\xc0\x00\x02\x01");
 	store_zone_meta_t meta = { .serial = 1, .source = "api", .file_digest = "abc",
 	                           .file_stat = { .size = 42, .mtime_ns = 7, .ino = 9 } };
@@ -492,12 +479,10 @@ static void test_append_partial_row_fail_and_trim_steps(void **state)
 		}
 	}
 	assert_true(steps >= 8 && steps <= 11);   /* every other change */
-	store_close(st);
 	rrlist_free(v1);
 	rrlist_free(removed);
 	rrlist_free(added);
-	free(data);
-	rmtree(dir);
+	close_and_remove(st, dir, data);
 }
 
 /* A zone written for the first time skips clearing what it cannot have; with a journal entry in the
@@ -505,9 +490,8 @@ static void test_append_partial_row_fail_and_trim_steps(void **state)
  * once, nothing pending; written again, the old records are gone. */
 static void test_new_zone_with_entry(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
-	store_t *st = NULL;
-	assert_int_equal(store_open(data, &st), TDM_OK);
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
 	rrlist_t *v2 = small_zone("\xc0\x00\x02\x02"), *v3 = small_zone("\xc0\x00\x02\x03");
 	rrlist_t *removed, *added;
 	www_change(&removed, &added);
@@ -526,13 +510,11 @@ static void test_new_zone_with_entry(void **state)
 	assert_int_equal(store_zone_commit(st, "new.test.", v3, &meta, NULL, 10), TDM_OK);
 	assert_loads_as(st, "new.test.", v3);
 	assert_int_equal(store_journal_read(st, "new.test.", 1, NULL, NULL), TDM_ENOENT);
-	store_close(st);
 	rrlist_free(v2);
 	rrlist_free(v3);
 	rrlist_free(removed);
 	rrlist_free(added);
-	free(data);
-	rmtree(dir);
+	close_and_remove(st, dir, data);
 }
 
 
@@ -540,9 +522,8 @@ static void test_new_zone_with_entry(void **state)
  * kept, the table loses AUTOINCREMENT, and the next change's id follows the last. */
 static void test_history_rebuild(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
-	store_t *st = NULL;
-	assert_int_equal(store_open(data, &st), TDM_OK);
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
 	rrlist_t *v1 = small_zone("\xc0\x00\x02\x01");
 	store_zone_meta_t meta = { .serial = 1, .source = "api" };
 	assert_int_equal(store_zone_commit(st, "h.test.", v1, &meta, NULL, 0), TDM_OK);
@@ -595,12 +576,10 @@ static void test_history_rebuild(void **state)
 	db = open_raw(data);
 	assert_int_equal(query_int(db, "SELECT id FROM change_history WHERE serial_to = 7"), 12);
 	sqlite3_close(db);
-	store_close(st);
 	rrlist_free(v1);
 	rrlist_free(removed);
 	rrlist_free(added);
-	free(data);
-	rmtree(dir);
+	close_and_remove(st, dir, data);
 }
 
 /* One number from the store, read by a connection of its own. */
@@ -624,9 +603,8 @@ static int history_rows(const char *data, const char *zone)
  * (trimmed 64 at a time) or its changes alternate with another zone's (ids far apart). */
 static void test_history_bound(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
-	store_t *st = NULL;
-	assert_int_equal(store_open(data, &st), TDM_OK);
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
 	rrlist_t *v1 = small_zone("\xc0\x00\x02\x01");
 	store_zone_meta_t meta = { .serial = 1, .source = "config" };
 	assert_int_equal(store_zone_commit(st, "a.test.", v1, &meta, NULL, 10), TDM_OK);
@@ -665,12 +643,10 @@ static void test_history_bound(void **state)
 	assert_true(history_rows(data, "a.test.") <= STORE_HISTORY_PER_ZONE);
 	assert_true(history_rows(data, "b.test.") <= STORE_HISTORY_PER_ZONE);
 	assert_true(history_rows(data, "b.test.") >= STORE_HISTORY_PER_ZONE - 64);
-	store_close(st);
 	rrlist_free(v1);
 	rrlist_free(removed);
 	rrlist_free(added);
-	free(data);
-	rmtree(dir);
+	close_and_remove(st, dir, data);
 }
 
 /* A zone of n TXT records of 250 octets each (about 270 octets stored: 1,000 fill a chunk). */
@@ -702,9 +678,8 @@ static int64_t chunk_rows(const char *data, const char *where)
  * it give up (TDM_EAGAIN), its rows dropped and the stored version unchanged. */
 static void test_compact_in_steps(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
-	store_t *st = NULL;
-	assert_int_equal(store_open(data, &st), TDM_OK);
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
 	rrlist_t *v1 = txt_zone(6000, 'a'), *v2 = txt_zone(6000, 'a');   /* 6 or 7 chunks: 2 steps */
 	add(v2, "new", 1, 60, "\xc0\x00\x02\x09", 4);
 	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
@@ -756,13 +731,11 @@ static void test_compact_in_steps(void **state)
 	assert_int_equal(store_zone_pending_size(st, "example.com.", &p), TDM_OK);
 	assert_int_equal(p.changes, 1);   /* still pending: the load replays it */
 	assert_loads_as(st, "example.com.", v1);
-	store_close(st);
 	rrlist_free(v1);
 	rrlist_free(v2);
 	rrlist_free(removed);
 	rrlist_free(added);
-	free(data);
-	rmtree(dir);
+	close_and_remove(st, dir, data);
 }
 
 /* The change serial -> serial + 1 appended (the journal kept to journal_max); *serial moves on. */
@@ -795,9 +768,8 @@ static void *compact_thread(void *arg)
  * compaction is still writing (a mutex taken again at once would have kept it out to the end). */
 static void test_change_during_compaction(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
-	store_t *st = NULL;
-	assert_int_equal(store_open(data, &st), TDM_OK);
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
 	rrlist_t *v1 = txt_zone(60000, 'b');   /* about 16 MiB: 16 steps */
 	store_zone_meta_t meta = { .serial = 1, .source = "config" };
 	assert_int_equal(store_zone_commit(st, "example.com.", v1, &meta, NULL, 100), TDM_OK);
@@ -821,21 +793,18 @@ static void test_change_during_compaction(void **state)
 	store_pending_t p;
 	assert_int_equal(store_zone_pending_size(st, "example.com.", &p), TDM_OK);
 	assert_int_equal(p.changes, 1);
-	store_close(st);
 	rrlist_free(v1);
 	rrlist_free(removed);
 	rrlist_free(added);
-	free(data);
-	rmtree(dir);
+	close_and_remove(st, dir, data);
 }
 
 /* A compaction makes every entry it folded in trimmable at once: the changes after it trim 256 each
  * (one transaction never deletes thousands), until the journal is back within its bound. */
 static void test_trim_after_compaction(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
-	store_t *st = NULL;
-	assert_int_equal(store_open(data, &st), TDM_OK);
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
 	rrlist_t *v1 = small_zone("\xc0\x00\x02\x01");
 	store_zone_meta_t meta = { .serial = 1, .source = "config" };
 	assert_int_equal(store_zone_commit(st, "example.com.", v1, &meta, NULL, 100), TDM_OK);
@@ -858,20 +827,17 @@ static void test_trim_after_compaction(void **state)
 	}
 	assert_true(changes >= 4);   /* 900 to trim: four changes at least */
 	assert_true(before <= 112);   /* back within journal_max and an eighth */
-	store_close(st);
 	rrlist_free(v1);
 	rrlist_free(removed);
 	rrlist_free(added);
-	free(data);
-	rmtree(dir);
+	close_and_remove(st, dir, data);
 }
 
 /* A store written by the first schema gains the journal without losing its zones. */
 static void test_migrate_from_v1(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
-	store_t *st = NULL;
-	assert_int_equal(store_open(data, &st), TDM_OK);
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
 	rrlist_t *list = small_zone("\xc0\x00\x02\x01");
 	store_zone_meta_t meta = { .serial = 1, .source = "config" };
 	assert_int_equal(store_zone_replace(st, "example.com.", list, &meta), TDM_OK);
@@ -897,10 +863,8 @@ static void test_migrate_from_v1(void **state)
 	assert_int_equal(store_open(data, &st), TDM_OK);
 	assert_loads_as(st, "example.com.", list);
 	assert_int_equal(store_journal_read(st, "example.com.", 1, NULL, NULL), TDM_ENOENT);
-	store_close(st);
 	rrlist_free(list);
-	free(data);
-	rmtree(dir);
+	close_and_remove(st, dir, data);
 }
 
 struct walk {
@@ -926,9 +890,8 @@ static int collect(void *ctx, uint32_t from, uint32_t to, rrlist_t *removed, rrl
  * drops the oldest entries; a commit without a diff empties it. */
 static void test_journal(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
-	store_t *st = NULL;
-	assert_int_equal(store_open(data, &st), TDM_OK);
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
 	rrlist_t *v1 = small_zone("\xc0\x00\x02\x01"), *v2 = small_zone("\xc0\x00\x02\x02");
 	rrlist_t *rm = rrlist_new(), *ad = rrlist_new();
 	add(rm, "ns1", 1, 3600, "\xc0\x00\x02\x01", 4);
@@ -955,21 +918,18 @@ static void test_journal(void **state)
 	meta.serial = 9;
 	assert_int_equal(store_zone_commit(st, "example.com.", v1, &meta, NULL, 0), TDM_OK);
 	assert_int_equal(store_journal_read(st, "example.com.", 4, NULL, NULL), TDM_ENOENT);
-	store_close(st);
 	rrlist_free(v1);
 	rrlist_free(v2);
 	rrlist_free(rm);
 	rrlist_free(ad);
-	free(data);
-	rmtree(dir);
+	close_and_remove(st, dir, data);
 }
 
 /* Timers survive a reopen; a zone that is not stored has no state. */
 static void test_state(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
-	store_t *st = NULL;
-	assert_int_equal(store_open(data, &st), TDM_OK);
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
 	store_state_t in = { .refresh_at = 1000, .expire_at = 2000, .last_refresh = 900,
 	                     .last_result = "ok", .primary = "127.0.0.1@53" }, out;
 	assert_int_equal(store_state_set(st, "example.com.", &in), TDM_ENOENT);
@@ -989,17 +949,14 @@ static void test_state(void **state)
 	/* Deleting the zone deletes its state. */
 	assert_int_equal(store_zone_delete(st, "example.com."), TDM_OK);
 	assert_int_equal(store_state_get(st, "example.com.", &out), TDM_ENOENT);
-	store_close(st);
 	rrlist_free(list);
-	free(data);
-	rmtree(dir);
+	close_and_remove(st, dir, data);
 }
 
 static void test_corrupt_chunk(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
-	store_t *st = NULL;
-	assert_int_equal(store_open(data, &st), TDM_OK);
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
 	rrlist_t *list = small_zone("\xc0\x00\x02\x01");
 	store_zone_meta_t meta = { .serial = 1, .source = "config" };
 	assert_int_equal(store_zone_replace(st, "example.com.", list, &meta), TDM_OK);
@@ -1010,18 +967,15 @@ static void test_corrupt_chunk(void **state)
 	rrlist_t *got = list;
 	assert_int_equal(store_zone_load(st, "example.com.", &got), TDM_ESTORE);
 	assert_null(got);
-	store_close(st);
 	rrlist_free(list);
-	free(data);
-	rmtree(dir);
+	close_and_remove(st, dir, data);
 }
 
 /* A replace that fails half-way (here a trigger refuses the second chunk) leaves the old version. */
 static void test_failed_replace_rolls_back(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
-	store_t *st = NULL;
-	assert_int_equal(store_open(data, &st), TDM_OK);
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
 	rrlist_t *old = small_zone("\xc0\x00\x02\x01"), *big = rrlist_new();
 	char label[32];
 	for (int i = 0; i < 30000; i++) {
@@ -1042,11 +996,9 @@ static void test_failed_replace_rolls_back(void **state)
 	assert_loads_as(st, "example.com.", old);
 	/* The store is usable afterwards: no transaction was left open. */
 	assert_int_equal(store_zone_replace(st, "other.", old, &meta2), TDM_OK);
-	store_close(st);
 	rrlist_free(old);
 	rrlist_free(big);
-	free(data);
-	rmtree(dir);
+	close_and_remove(st, dir, data);
 }
 
 /* The kept diffs of a zone's history stay within STORE_HISTORY_BYTES_PER_ZONE octets: changes of about
@@ -1055,9 +1007,8 @@ static void test_failed_replace_rolls_back(void **state)
  * bound trims, and for a store migrated from version 9, counted by the migration). */
 static void test_history_byte_bound(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
-	store_t *st = NULL;
-	assert_int_equal(store_open(data, &st), TDM_OK);
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
 	rrlist_t *v1 = small_zone("\xc0\x00\x02\x01");
 	store_zone_meta_t meta = { .serial = 1, .source = "config" };
 	assert_int_equal(store_zone_commit(st, "big.test.", v1, &meta, NULL, 10), TDM_OK);
@@ -1121,12 +1072,10 @@ static void test_history_byte_bound(void **state)
 	assert_int_equal(query_i64(db, counted), query_i64(db, sum));
 	assert_true(query_i64(db, counted) > 0);
 	sqlite3_close(db);
-	store_close(st);
 	rrlist_free(v1);
 	rrlist_free(removed);
 	rrlist_free(added);
-	free(data);
-	rmtree(dir);
+	close_and_remove(st, dir, data);
 }
 
 /* A batch: the zones written inside it are one transaction, invisible to another connection until it
@@ -1134,9 +1083,8 @@ static void test_history_byte_bound(void **state)
  * leaves nothing. The file's stat comes back with the metadata. */
 static void test_batch(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
-	store_t *st = NULL;
-	assert_int_equal(store_open(data, &st), TDM_OK);
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
 	rrlist_t *small = small_zone("\xc0\x00\x02\x01"), *big = rrlist_new();
 	char label[32];
 	for (int i = 0; i < 30000; i++) {
@@ -1181,11 +1129,9 @@ static void test_batch(void **state)
 	assert_int_equal(store_zone_commit(st, "d.", small, &meta, NULL, 0), TDM_OK);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM zone"), 3);
 	sqlite3_close(db);
-	store_close(st);
 	rrlist_free(small);
 	rrlist_free(big);
-	free(data);
-	rmtree(dir);
+	close_and_remove(st, dir, data);
 }
 
 struct committer {
@@ -1215,9 +1161,8 @@ static void *commit_many(void *arg)
  * nothing is lost or mixed up; a batch open on one thread does not block its own commits. */
 static void test_group_commit(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
-	store_t *st = NULL;
-	assert_int_equal(store_open(data, &st), TDM_OK);
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
 	rrlist_t *list = small_zone("\xc0\x00\x02\x07");
 	struct committer c[6];
 	pthread_t th[6];
@@ -1244,16 +1189,14 @@ static void test_group_commit(void **state)
 	assert_int_equal(store_zone_commit(st, "in-batch.", list, &meta, NULL, 0), TDM_OK);
 	assert_int_equal(store_batch_commit(st), TDM_OK);
 	assert_loads_as(st, "in-batch.", list);
-	store_close(st);
 	rrlist_free(list);
-	free(data);
-	rmtree(dir);
+	close_and_remove(st, dir, data);
 }
 
 /* A committed replace survives the process being killed before it closes the store. */
 static void test_survives_kill(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
+	char *dir = test_tmpdir("store"), *data = data_dir(dir);
 	rrlist_t *list = small_zone("\xc0\x00\x02\x05");
 	pid_t pid = fork();
 	assert_true(pid >= 0);
@@ -1274,10 +1217,8 @@ static void test_survives_kill(void **state)
 	assert_int_equal(store_zone_meta(st, "example.com.", &got), TDM_OK);
 	assert_int_equal(got.serial, 9);
 	assert_loads_as(st, "example.com.", list);
-	store_close(st);
 	rrlist_free(list);
-	free(data);
-	rmtree(dir);
+	close_and_remove(st, dir, data);
 }
 
 static void test_open_fails(void **state)
@@ -1289,7 +1230,7 @@ static void test_open_fails(void **state)
 
 static void test_digest(void **state)
 {
-	char *dir = tmpdir(), *path = NULL;
+	char *dir = test_tmpdir("store"), *path = NULL;
 	char out[65];
 	assert_true(asprintf(&path, "%s/f", dir) > 0);
 	FILE *f = fopen(path, "w");
@@ -1304,15 +1245,14 @@ static void test_digest(void **state)
 	assert_string_equal(out, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	assert_int_equal(store_file_digest("/nonexistent/file", out), TDM_ENOENT);
 	free(path);
-	rmtree(dir);
+	test_rmtree(dir);
 }
 
 /* Keys made through the API: stored, listed by name, refused twice, deleted, kept across a reopen. */
 static void test_keys(void **state)
 {
-	char *dir = tmpdir(), *data = data_dir(dir);
-	store_t *st = NULL;
-	assert_int_equal(store_open(data, &st), TDM_OK);
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
 	store_tsig_key_t t1 = { .name = "b.key.", .algorithm = "hmac-sha256", .secret = "c2VjcmV0",
 	                        .created = 5 };
 	store_tsig_key_t t2 = { .name = "a.key.", .algorithm = "hmac-sha512", .secret = "eHl6",
@@ -1352,9 +1292,7 @@ static void test_keys(void **state)
 	assert_string_equal(ak[1].zones, " a.example. ");
 	assert_string_equal(ak[1].hash, "ab");
 	store_apikeys_free(ak, n);
-	store_close(st);
-	free(data);
-	rmtree(dir);
+	close_and_remove(st, dir, data);
 }
 
 int main(void)

@@ -18,24 +18,9 @@
 #include "wire/name.h"
 #include "wire/pkt.h"
 #include "wire/rdata.h"
+#include "testlib/testlib.h"
 
 /* ---- helpers ---- */
-
-static const uint8_t *N(const char *text)
-{
-	static uint8_t bufs[8][NAME_MAXLEN];
-	static int next;
-	uint8_t *b = bufs[next++ % 8];
-	int ret = name_from_text(text, NULL, b);
-	if (ret < 0)
-		fail_msg("name_from_text(\"%s\") = %d", text, ret);
-	return b;
-}
-
-static int NL(const char *text)
-{
-	return name_length(N(text), NAME_MAXLEN);
-}
 
 /* Appends a wire name from text to buf at *n. */
 static void put_name(uint8_t *buf, size_t *n, const char *text)

@@ -10,20 +10,9 @@
 
 #include "lib/error.h"
 #include "wire/name.h"
+#include "testlib/testlib.h"
 
 /* ---- helpers ---- */
-
-/* A wire name from text, in one of a few rotating buffers (so several can be alive at once). */
-static const uint8_t *N(const char *text)
-{
-	static uint8_t bufs[8][NAME_MAXLEN];
-	static int next;
-	uint8_t *b = bufs[next++ % 8];
-	int ret = name_from_text(text, NULL, b);
-	if (ret < 0)
-		fail_msg("name_from_text(\"%s\") = %d", text, ret);
-	return b;
-}
 
 /* A label of n copies of c, as text. */
 static char *label_text(char *out, int n, char c)

@@ -16,24 +16,9 @@
 #include "zone/contents.h"
 #include "zone/rrlist.h"
 #include "zone/zoneset.h"
+#include "testlib/testlib.h"
 
 /* ---- helpers ---- */
-
-static const uint8_t *N(const char *text)
-{
-	static uint8_t bufs[16][NAME_MAXLEN];
-	static int next;
-	uint8_t *b = bufs[next++ % 16];
-	int ret = name_from_text(text, NULL, b);
-	if (ret < 0)
-		fail_msg("name_from_text(\"%s\") = %d", text, ret);
-	return b;
-}
-
-static int NL(const char *text)
-{
-	return name_length(N(text), NAME_MAXLEN);
-}
 
 /* The lowercase wire form of text, for lookups. */
 static const uint8_t *LN(const char *text, size_t *len)
@@ -50,12 +35,6 @@ static uint32_t lookup(const zone_contents_t *z, const char *text)
 	size_t len;
 	const uint8_t *n = LN(text, &len);
 	return zone_lookup(z, n, len);
-}
-
-static void add_raw(rrlist_t *l, const char *owner, uint16_t type, uint32_t ttl, const void *rd,
-                    size_t rdlen)
-{
-	assert_int_equal(rrlist_add(l, N(owner), type, ttl, rd, (uint16_t)rdlen, 0), TDM_OK);
 }
 
 static void add_a(rrlist_t *l, const char *owner, uint32_t ttl, uint8_t a, uint8_t b, uint8_t c,

@@ -15,6 +15,7 @@
 
 #include "lib/error.h"
 #include "zonefile/zonefile.h"
+#include "testlib/testlib.h"
 
 /* ---- helpers ---- */
 
@@ -58,22 +59,6 @@ static void print_reports(const struct capture *c)
 		print_message("  %s:%u: %s\n", c->r[i].file, c->r[i].line, c->r[i].msg);
 }
 
-static char *tmpdir(void)
-{
-	char *dir = strdup("/tmp/tdm-zonefile-XXXXXX");
-	assert_non_null(dir);
-	assert_non_null(mkdtemp(dir));
-	return dir;
-}
-
-static void rmtree(char *dir)
-{
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-	free(dir);
-}
-
 static char *write_file(const char *dir, const char *name, const char *text)
 {
 	char *path = NULL;
@@ -107,11 +92,11 @@ static const rr_t *find(const rrlist_t *list, const char *owner, uint16_t type)
 /* Loads text as zone example.com. from a fresh directory; reports go to cap. */
 static int load_text(const char *text, rrlist_t **out, struct capture *cap)
 {
-	char *dir = tmpdir();
+	char *dir = test_tmpdir("zonefile");
 	char *path = write_file(dir, "zone", text);
 	int ret = zonefile_load(path, "example.com.", out, capture_fn, cap);
 	free(path);
-	rmtree(dir);
+	test_rmtree(dir);
 	return ret;
 }
 
@@ -140,7 +125,7 @@ static const char sample_inc[] =
 
 static void test_load_sample(void **state)
 {
-	char *dir = tmpdir();
+	char *dir = test_tmpdir("zonefile");
 	char *path = write_file(dir, "example.com.zone", sample_zone);
 	free(write_file(dir, "sub.inc", sample_inc));
 	struct capture cap = { 0 };
@@ -187,12 +172,12 @@ static void test_load_sample(void **state)
 
 	rrlist_free(list);
 	free(path);
-	rmtree(dir);
+	test_rmtree(dir);
 }
 
 static void test_load_syntax_errors(void **state)
 {
-	char *dir = tmpdir();
+	char *dir = test_tmpdir("zonefile");
 	char *path = write_file(dir, "bad.zone",
 		"$TTL 300\n"
 		"@ SOA ns1 hostmaster 1 3600 900 604800 300\n"
@@ -213,7 +198,7 @@ static void test_load_syntax_errors(void **state)
 	assert_true(reported(&cap, "bad.inc", 2, "invalid address character"));
 	assert_true(reported(&cap, "bad.zone", 7, ""));   /* the $INCLUDE that failed */
 	free(path);
-	rmtree(dir);
+	test_rmtree(dir);
 }
 
 static void test_load_missing_include(void **state)
@@ -261,7 +246,7 @@ static void truncate_fn(void *ctx, const char *file, unsigned line, const char *
  */
 static void test_load_truncated_while_parsed(void **state)
 {
-	char *dir = tmpdir();
+	char *dir = test_tmpdir("zonefile");
 	char *path = write_file(dir, "zone", "");
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
@@ -293,7 +278,7 @@ static void test_load_truncated_while_parsed(void **state)
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_size, 0);   /* it was cut */
 	free(path);
-	rmtree(dir);
+	test_rmtree(dir);
 }
 
 static void test_load_out_of_zone(void **state)
@@ -332,7 +317,7 @@ static void test_load_empty(void **state)
 
 static void test_error_print(void **state)
 {
-	char *dir = tmpdir();
+	char *dir = test_tmpdir("zonefile");
 	char *path = NULL;
 	assert_true(asprintf(&path, "%s/stderr", dir) > 0);
 	fflush(stderr);
@@ -351,7 +336,7 @@ static void test_error_print(void **state)
 	fclose(f);
 	assert_string_equal(buf, "a.zone:12: bad thing\na.zone: no line\n");
 	free(path);
-	rmtree(dir);
+	test_rmtree(dir);
 }
 
 /* ---- semantic checks ---- */
@@ -570,7 +555,7 @@ static void check_with_knot(const char *dir)
 
 static void test_dump_roundtrip(void **state)
 {
-	char *dir = tmpdir();
+	char *dir = test_tmpdir("zonefile");
 	char *src = write_file(dir, "src.zone", full_zone);
 	char *dst = NULL;
 	assert_true(asprintf(&dst, "%s/dump.zone", dir) > 0);
@@ -611,7 +596,7 @@ static void test_dump_roundtrip(void **state)
 	rrlist_free(b);
 	free(src);
 	free(dst);
-	rmtree(dir);
+	test_rmtree(dir);
 }
 
 /* A record whose rdata is not valid for its type still dumps (RFC 3597 form) and reads back. */
