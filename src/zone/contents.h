@@ -175,8 +175,9 @@ uint32_t zone_serial(const zone_contents_t *z);
 const zone_rrset_t *zone_soa(const zone_contents_t *z);
 /* Re-reads the serial from the SOA rdata (after zone_contents_set_serial patched it). */
 void zone_contents_serial_refresh(zone_contents_t *z);
-/* Octets held by the version (for status and benchmarks), pages shared with other versions included;
- * zone_memory_exclusive counts only what no other version holds. Both read every page's head. */
+/* Octets held by the version (for status, a change's log line and the rebuild rule), pages shared with
+ * other versions included: kept as the pages change, read in constant time. zone_memory_exclusive
+ * counts only what no other version holds, and reads every page's head to know. */
 size_t zone_memory(const zone_contents_t *z);
 size_t zone_memory_exclusive(const zone_contents_t *z);
 /* Octets of names, RRsets and rdata that changes left behind (reclaimed by a rebuild). */

@@ -91,6 +91,7 @@ int zone_pages_share(zone_pages_t *dst, const zone_pages_t *src)
 		return TDM_ENOMEM;
 	memcpy(dst->dir, src->dir, (size_t)src->count * sizeof(uint8_t *));
 	dst->count = dst->cap = src->count;
+	dst->bytes = src->bytes;
 	for (uint32_t i = 0; i < src->count; i++)
 		atomic_fetch_add(&head_of(src->dir[i])->refs, 1);
 	return TDM_OK;
@@ -106,10 +107,7 @@ void zone_pages_release(zone_pages_t *p)
 
 size_t zone_pages_memory(const zone_pages_t *p)
 {
-	size_t total = (size_t)p->cap * sizeof(uint8_t *);
-	for (uint32_t i = 0; i < p->count; i++)
-		total += sizeof(page_head_t) + head_of(p->dir[i])->size;
-	return total;
+	return (size_t)p->cap * sizeof(uint8_t *) + p->bytes;
 }
 
 size_t zone_pages_exclusive(const zone_pages_t *p)
@@ -148,6 +146,7 @@ static uint8_t *write_at(zone_pages_t *p, uint32_t page, size_t pos, size_t len,
 		if (data == NULL)
 			return NULL;
 		p->dir[p->count++] = data;
+		p->bytes += sizeof(page_head_t) + size;
 		return data;
 	}
 	uint8_t *data = p->dir[page];
@@ -170,6 +169,7 @@ static uint8_t *write_at(zone_pages_t *p, uint32_t page, size_t pos, size_t len,
 		return NULL;
 	memcpy(copy, data, h->size < nsize ? h->size : nsize);
 	p->dir[page] = copy;
+	p->bytes = p->bytes - h->size + nsize;
 	page_unref(data);
 	return copy;
 }
@@ -213,6 +213,7 @@ void zone_pages_remove(zone_pages_t *p, uint32_t at)
 {
 	if (at >= p->count)
 		return;
+	p->bytes -= sizeof(page_head_t) + head_of(p->dir[at])->size;
 	page_unref(p->dir[at]);
 	memmove(p->dir + at, p->dir + at + 1, (size_t)(p->count - at - 1) * sizeof(uint8_t *));
 	p->count--;
@@ -298,6 +299,7 @@ int zone_pages_pack(zone_pages_t *const *sets, const size_t *last_used, size_t n
 		if (p->count == 0)
 			continue;
 		uint8_t **dir = (uint8_t **)(void *)(block + dir_at);
+		p->bytes = 0;
 		for (uint32_t i = 0; i < p->count; i++) {
 			size_t size = kept_size(p, i, last_used[k]);
 			unsigned claimed = atomic_load(&head_of(p->dir[i])->claimed);
@@ -306,6 +308,7 @@ int zone_pages_pack(zone_pages_t *const *sets, const size_t *last_used, size_t n
 			atomic_init(&h->claimed, claimed < size ? claimed : (unsigned)size);
 			h->size = (uint32_t)size;
 			h->block = (uint32_t)pos;
+			p->bytes += sizeof(page_head_t) + size;
 			memcpy(h->data, p->dir[i], size);
 			page_unref(p->dir[i]);
 			dir[i] = (uint8_t *)h->data;

@@ -33,6 +33,7 @@ typedef struct {
 	uint32_t cap;        /* entries of dir */
 	uint32_t tail;       /* byte pages: octets used in the last page */
 	uint32_t dir_block;  /* dir lives in a block (zone_pages_pack), this far from its start; 0: malloc */
+	size_t bytes;        /* octets of the pages held, heads included: kept as pages come and go */
 } zone_pages_t;
 
 #define ZONE_PAGE_BYTES 65536u          /* a byte page's usual size, and the limit on run positions */
@@ -50,7 +51,7 @@ int zone_pages_share(zone_pages_t *dst, const zone_pages_t *src);
 /* Drops every page reference and the directory. */
 void zone_pages_release(zone_pages_t *p);
 
-/* Octets the pages hold (each shared page counted whole). */
+/* Octets the pages hold (each shared page counted whole), the directory included; reads no page. */
 size_t zone_pages_memory(const zone_pages_t *p);
 /* Octets of pages (heads included) the calling thread has allocated so far, all sets together: the
  * difference between two readings around zone_update_apply is what the change allocated, read

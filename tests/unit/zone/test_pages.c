@@ -171,11 +171,75 @@ static void test_append_in_place_once(void **state)
 	zone_pages_release(&third);
 }
 
+/* The memory a set holds is kept as its pages come and go (zone_pages_memory reads no page): it must
+ * equal what walking every page head gives, which zone_pages_exclusive does when the set holds all its
+ * pages alone. Checked after each kind of change: new pages, pages grown, copies on write, runs larger
+ * than a page, pages inserted and removed, a pack, growth after the pack, a failed pack. */
+static void alone_sum(const zone_pages_t *p)
+{
+	assert_int_equal(zone_pages_memory(p), zone_pages_exclusive(p));
+}
+
+static void test_memory_kept_without_reading(void **state)
+{
+	(void)state;
+	zone_pages_t a, b, c;
+	zone_pages_init(&a);
+	alone_sum(&a);
+	assert_int_equal(zone_pages_memory(&a), 0);
+	fill(&a, 0, 3000, 1);   /* three pages, the last grown by doubling */
+	alone_sum(&a);
+	uint32_t off;
+	zone_pages_init(&b);
+	for (int i = 0; i < 50; i++)
+		assert_non_null(zone_pages_alloc(&b, (size_t)(i % 7 == 0 ? 70000 : 3000), &off));
+	alone_sum(&b);
+	/* Shared: the same pages, counted whole on both sides; the copy holds none of them alone. */
+	assert_int_equal(zone_pages_share(&c, &a), TDM_OK);
+	assert_int_equal(zone_pages_memory(&c) - (size_t)c.cap * sizeof(uint8_t *),
+	                 zone_pages_memory(&a) - (size_t)a.cap * sizeof(uint8_t *));   /* directories apart */
+	assert_int_equal(zone_pages_exclusive(&c), (size_t)c.cap * sizeof(uint8_t *));
+	*(uint32_t *)zone_pages_elem_write(&c, sizeof(uint32_t), 10, 5) = 9;      /* copy on write */
+	*(uint32_t *)zone_pages_elem_write(&c, sizeof(uint32_t), 10, 2500) = 9;   /* another */
+	fill(&c, 3000, 5000, 1);                                                  /* appended, new pages */
+	zone_pages_release(&a);
+	alone_sum(&c);
+	/* Pages put in the middle and taken out (the DNSSEC chain's way). */
+	assert_non_null(zone_pages_insert(&c, 1, 4096));
+	assert_non_null(zone_pages_insert(&c, 0, 100));
+	alone_sum(&c);
+	zone_pages_remove(&c, 2);
+	zone_pages_remove(&c, 0);
+	alone_sum(&c);
+	/* Packed: each set counted at its pages' new sizes; then grown again. */
+	zone_pages_t *const sets[] = { &c, &b };
+	const size_t used[] = { ((5000 - 1) & 1023) * sizeof(uint32_t) + sizeof(uint32_t), b.tail };
+	assert_int_equal(zone_pages_pack(sets, used, 2, 1 << 30), TDM_OK);
+	alone_sum(&c);
+	alone_sum(&b);
+	fill(&c, 5000, 7000, 1);
+	assert_non_null(zone_pages_alloc(&b, 100000, &off));
+	alone_sum(&c);
+	alone_sum(&b);
+	/* A pack refused (a page shared) changes no count. */
+	zone_pages_t d;
+	assert_int_equal(zone_pages_share(&d, &b), TDM_OK);
+	size_t before = zone_pages_memory(&b);
+	assert_int_equal(zone_pages_pack(sets, used, 2, 1 << 30), TDM_EINVAL);
+	assert_int_equal(zone_pages_memory(&b), before);
+	zone_pages_release(&d);
+	alone_sum(&b);
+	zone_pages_release(&b);
+	zone_pages_release(&c);
+	assert_int_equal(zone_pages_memory(&c), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pack_then_share_write_grow),
 		cmocka_unit_test(test_append_in_place_once),
+		cmocka_unit_test(test_memory_kept_without_reading),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
