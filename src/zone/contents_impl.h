@@ -8,10 +8,13 @@
 #include "zone/dnssec.h"
 #include "zone/pages.h"
 
-/* Elements per page: 4096 nodes (80 KiB), 4096 RRsets (64 KiB), 16384 hash slots (64 KiB). */
-#define NODE_SHIFT 12
-#define RRSET_SHIFT 12
-#define HASH_SHIFT 14
+/* Elements per page: 1,024 nodes (20 KiB), 1,024 RRsets (12 KiB), 4,096 hash slots (16 KiB). A change
+ * copies the pages it writes to (an added name: its hash slot's and its parent's), so the smaller the
+ * page the less it copies; the cost of more pages is a directory entry each, shared by runs of 32
+ * (zone/pages.h). At ZONE_PAGES_MAX pages a set, that is up to 67,108,864 nodes and RRsets. */
+#define NODE_SHIFT 10
+#define RRSET_SHIFT 10
+#define HASH_SHIFT 12
 
 struct zone_contents {
 	zone_pages_t names;      /* lowercase owner names, runs of name_len octets */

@@ -171,7 +171,8 @@ static int chain_remove(const zone_contents_t *z, zone_dnssec_t *d, uint32_t idx
 	if (!chain_find(z, d, name_of(z, idx), &page, &i) || chain_at(d, page, i) != idx)
 		return TDM_OK;
 	if (d->counts[page] == 1) {
-		zone_pages_remove(&d->chain, page);
+		if (zone_pages_remove(&d->chain, page) != TDM_OK)
+			return TDM_ENOMEM;
 		memmove(d->counts + page, d->counts + page + 1, (size_t)(d->chain.count - page) * sizeof(uint16_t));
 	} else {
 		if (zone_pages_write(&d->chain, page, CHAIN_PAGE * sizeof(uint32_t),

@@ -24,6 +24,13 @@ typedef struct {
 	max_align_t data[];
 } block_head_t;
 
+/* Who shares a run of ZONE_PAGES_CHUNK pages (pages.h): the sets whose chunks[k] points here. */
+struct zone_pages_chunk {
+	atomic_uint refs;
+};
+
+#define CHUNK_PAGES (1u << ZONE_PAGES_CHUNK_SHIFT)
+
 static void block_unref(block_head_t *b)
 {
 	if (atomic_fetch_sub(&b->pages, 1) == 1)
@@ -81,40 +88,166 @@ static void page_unref(uint8_t *data)
 	block_unref((block_head_t *)(void *)((uint8_t *)h - h->block));
 }
 
+static uint32_t chunk_count(uint32_t pages)
+{
+	return (pages + CHUNK_PAGES - 1) >> ZONE_PAGES_CHUNK_SHIFT;
+}
+
+/* The pages of chunk k that p uses (the last chunk may be partly used). */
+static uint32_t chunk_used(const zone_pages_t *p, uint32_t k)
+{
+	uint32_t first = k << ZONE_PAGES_CHUNK_SHIFT;
+	return p->count - first < CHUNK_PAGES ? p->count - first : CHUNK_PAGES;
+}
+
+/* A set of more than CHUNK_PAGES pages shares them by chunk; a smaller one page by page (a page's
+ * references are then the sets holding it), which costs a small zone no chunk table. */
+static bool chunked(const zone_pages_t *p)
+{
+	return p->chunks != NULL;
+}
+
+/* Whether another set may read page i of p: its chunk is shared, or the page itself is held by
+ * another chunk or set (one that made the chunk its own, or held the page page by page). */
+static bool page_shared(const zone_pages_t *p, uint32_t i)
+{
+	return (chunked(p) && atomic_load(&p->chunks[i >> ZONE_PAGES_CHUNK_SHIFT]->refs) > 1) ||
+	       atomic_load(&head_of(p->dir[i])->refs) > 1;
+}
+
+/* Drops a reference on chunk c, whose pages are the n at pages; the last one drops theirs. Every set
+ * holding a chunk has the same pages in its range: a set changes its range only once it holds the
+ * chunk alone (own_chunk). */
+static void chunk_drop(struct zone_pages_chunk *c, uint8_t *const *pages, uint32_t n)
+{
+	if (atomic_fetch_sub(&c->refs, 1) != 1)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		page_unref(pages[i]);
+	free(c);
+}
+
+/* Makes chunk k p's alone before p changes which pages it has there: a new chunk whose pages each
+ * get a reference of their own, and the shared one dropped. TDM_OK or TDM_ENOMEM (nothing changed). */
+static int own_chunk(zone_pages_t *p, uint32_t k)
+{
+	if (!chunked(p))
+		return TDM_OK;   /* page by page: each page's references are already the sets' own */
+	struct zone_pages_chunk *c = p->chunks[k];
+	if (atomic_load(&c->refs) == 1)
+		return TDM_OK;
+	struct zone_pages_chunk *mine = malloc(sizeof(*mine));
+	if (mine == NULL)
+		return TDM_ENOMEM;
+	atomic_init(&mine->refs, 1);
+	uint8_t **pages = p->dir + ((size_t)k << ZONE_PAGES_CHUNK_SHIFT);
+	uint32_t n = chunk_used(p, k);
+	for (uint32_t i = 0; i < n; i++)
+		atomic_fetch_add(&head_of(pages[i])->refs, 1);
+	chunk_drop(c, pages, n);
+	p->chunks[k] = mine;
+	return TDM_OK;
+}
+
+/* Chunks k.. of p made its own (pages insert and remove move pages across them). */
+static int own_chunks_from(zone_pages_t *p, uint32_t k)
+{
+	if (!chunked(p))
+		return TDM_OK;
+	for (uint32_t n = chunk_count(p->count); k < n; k++)
+		if (own_chunk(p, k) != TDM_OK)
+			return TDM_ENOMEM;
+	return TDM_OK;
+}
+
+/* p, of CHUNK_PAGES pages and page by page, goes by chunk: one chunk of its own holds the references
+ * the pages had for it. */
+static int to_chunks(zone_pages_t *p)
+{
+	struct zone_pages_chunk **chunks = malloc(2 * sizeof(*chunks));
+	struct zone_pages_chunk *c = malloc(sizeof(*c));
+	if (chunks == NULL || c == NULL) {
+		free(chunks);
+		free(c);
+		return TDM_ENOMEM;
+	}
+	atomic_init(&c->refs, 1);
+	chunks[0] = c;
+	p->chunks = chunks;
+	p->chunk_cap = 2;
+	return TDM_OK;
+}
+
+/* The reverse, when p is down to CHUNK_PAGES pages held alone by its one chunk. */
+static void to_pages(zone_pages_t *p)
+{
+	free(p->chunks[0]);
+	free(p->chunks);
+	p->chunks = NULL;
+	p->chunk_cap = 0;
+}
+
 int zone_pages_share(zone_pages_t *dst, const zone_pages_t *src)
 {
 	*dst = (zone_pages_t){ .tail = src->tail };
 	if (src->count == 0)
 		return TDM_OK;
+	uint32_t chunks = chunked(src) ? chunk_count(src->count) : 0;
 	dst->dir = malloc((size_t)src->count * sizeof(uint8_t *));
-	if (dst->dir == NULL)
+	dst->chunks = chunks ? malloc((size_t)chunks * sizeof(*dst->chunks)) : NULL;
+	if (dst->dir == NULL || (chunks && dst->chunks == NULL)) {
+		free(dst->dir);
+		free(dst->chunks);
+		*dst = (zone_pages_t){ 0 };
 		return TDM_ENOMEM;
+	}
 	memcpy(dst->dir, src->dir, (size_t)src->count * sizeof(uint8_t *));
 	dst->count = dst->cap = src->count;
 	dst->bytes = src->bytes;
-	for (uint32_t i = 0; i < src->count; i++)
-		atomic_fetch_add(&head_of(src->dir[i])->refs, 1);
+	if (!chunks) {
+		for (uint32_t i = 0; i < src->count; i++)
+			atomic_fetch_add(&head_of(src->dir[i])->refs, 1);
+		return TDM_OK;
+	}
+	memcpy(dst->chunks, src->chunks, (size_t)chunks * sizeof(*dst->chunks));
+	dst->chunk_cap = chunks;
+	for (uint32_t k = 0; k < chunks; k++)
+		atomic_fetch_add(&src->chunks[k]->refs, 1);
 	return TDM_OK;
 }
 
 void zone_pages_release(zone_pages_t *p)
 {
-	for (uint32_t i = 0; i < p->count; i++)
-		page_unref(p->dir[i]);
+	if (!chunked(p)) {
+		for (uint32_t i = 0; i < p->count; i++)
+			page_unref(p->dir[i]);
+	}
+	for (uint32_t k = 0, n = chunked(p) ? chunk_count(p->count) : 0; k < n; k++)
+		chunk_drop(p->chunks[k], p->dir + ((size_t)k << ZONE_PAGES_CHUNK_SHIFT), chunk_used(p, k));
+	free(p->chunks);
 	dir_free(p);
 	*p = (zone_pages_t){ 0 };
 }
 
+/* The set's own structures: the directory, the chunk table and its chunks (each counted whole). */
+static size_t fixed_octets(const zone_pages_t *p)
+{
+	if (!chunked(p))
+		return (size_t)p->cap * sizeof(uint8_t *);
+	return (size_t)p->cap * sizeof(uint8_t *) + (size_t)p->chunk_cap * sizeof(*p->chunks) +
+	       (size_t)chunk_count(p->count) * sizeof(struct zone_pages_chunk);
+}
+
 size_t zone_pages_memory(const zone_pages_t *p)
 {
-	return (size_t)p->cap * sizeof(uint8_t *) + p->bytes;
+	return fixed_octets(p) + p->bytes;
 }
 
 size_t zone_pages_exclusive(const zone_pages_t *p)
 {
-	size_t total = (size_t)p->cap * sizeof(uint8_t *);
+	size_t total = fixed_octets(p);
 	for (uint32_t i = 0; i < p->count; i++)
-		if (atomic_load(&head_of(p->dir[i])->refs) == 1)
+		if (!page_shared(p, i))
 			total += sizeof(page_head_t) + head_of(p->dir[i])->size;
 	return total;
 }
@@ -127,33 +260,64 @@ static uint8_t *write_at(zone_pages_t *p, uint32_t page, size_t pos, size_t len,
 	if (page > p->count || page >= ZONE_PAGES_MAX || size > UINT32_MAX)
 		return NULL;
 	if (page == p->count) {
+		/* Past CHUNK_PAGES pages the set goes by chunk; a new page then joins the last chunk
+		 * (held alone first) or starts one. */
+		uint32_t k = page >> ZONE_PAGES_CHUNK_SHIFT;
+		struct zone_pages_chunk *fresh = NULL;
+		if (page == CHUNK_PAGES && !chunked(p) && to_chunks(p) != TDM_OK)
+			return NULL;
+		if (chunked(p) && (page & (CHUNK_PAGES - 1)) != 0 && own_chunk(p, k) != TDM_OK)
+			return NULL;
+		if (chunked(p) && k == p->chunk_cap) {
+			uint32_t ncap = p->chunk_cap ? p->chunk_cap * 2 : 1;
+			struct zone_pages_chunk **chunks = realloc(p->chunks, (size_t)ncap * sizeof(*chunks));
+			if (chunks == NULL)
+				return NULL;
+			p->chunks = chunks;
+			p->chunk_cap = ncap;
+		}
+		if (chunked(p) && (page & (CHUNK_PAGES - 1)) == 0) {
+			if ((fresh = malloc(sizeof(*fresh))) == NULL)
+				return NULL;
+			atomic_init(&fresh->refs, 1);
+		}
 		if (p->count == p->cap) {
 			uint32_t ncap = p->cap ? p->cap * 2 : 4;
 			uint8_t **dir;
 			if (p->dir_block != 0) {
 				/* A packed directory cannot grow in place: it moves to a malloc of its own. */
-				if ((dir = malloc((size_t)ncap * sizeof(uint8_t *))) == NULL)
+				if ((dir = malloc((size_t)ncap * sizeof(uint8_t *))) == NULL) {
+					free(fresh);
 					return NULL;
+				}
 				memcpy(dir, p->dir, (size_t)p->count * sizeof(uint8_t *));
 				dir_free(p);
 			} else if ((dir = realloc(p->dir, (size_t)ncap * sizeof(uint8_t *))) == NULL) {
+				free(fresh);
 				return NULL;
 			}
 			p->dir = dir;
 			p->cap = ncap;
 		}
 		uint8_t *data = page_new(size, size);
-		if (data == NULL)
+		if (data == NULL) {
+			free(fresh);
 			return NULL;
+		}
+		if (fresh != NULL)
+			p->chunks[k] = fresh;
 		p->dir[p->count++] = data;
 		p->bytes += sizeof(page_head_t) + size;
 		return data;
 	}
 	uint8_t *data = p->dir[page];
 	page_head_t *h = head_of(data);
-	bool shared = atomic_load(&h->refs) > 1;
-	if (!shared && h->size >= size)
+	if (!page_shared(p, page) && h->size >= size)
 		return data;
+	/* The page changes: this set holds its chunk alone first (the page is still shared then, with
+	 * the set it came from, and is copied). */
+	if (own_chunk(p, page >> ZONE_PAGES_CHUNK_SHIFT) != TDM_OK)
+		return NULL;
 	size_t nsize = h->size;
 	if (nsize < size) {
 		nsize = nsize ? nsize : 64;
@@ -188,20 +352,21 @@ static uint8_t *append_at(zone_pages_t *p, uint32_t page, size_t pos, size_t len
 		return write_at(p, page, pos, len, max);   /* a new page (claimed: pos + len) or refused */
 	page_head_t *h = head_of(p->dir[page]);
 	unsigned expect = (unsigned)pos;
-	if (atomic_load(&h->refs) > 1 && h->size >= pos + len &&
+	if (page_shared(p, page) && h->size >= pos + len &&
 	    atomic_compare_exchange_strong(&h->claimed, &expect, (unsigned)(pos + len)))
 		return p->dir[page];
 	uint8_t *data = write_at(p, page, pos, len, max);
 	/* This set's alone (whoever else claimed the old page): its claim is its use. Relaxed: no other
 	 * thread holds the page until the version is published, which orders it. */
-	if (data != NULL && atomic_load(&head_of(data)->refs) == 1)
+	if (data != NULL && !page_shared(p, page))
 		atomic_store_explicit(&head_of(data)->claimed, (unsigned)(pos + len), memory_order_relaxed);
 	return data;
 }
 
 uint8_t *zone_pages_insert(zone_pages_t *p, uint32_t at, size_t size)
 {
-	if (at > p->count || zone_pages_write(p, p->count, size, size) == NULL)
+	if (at > p->count || own_chunks_from(p, at >> ZONE_PAGES_CHUNK_SHIFT) != TDM_OK ||
+	    zone_pages_write(p, p->count, size, size) == NULL)
 		return NULL;
 	uint8_t *data = p->dir[p->count - 1];
 	memmove(p->dir + at + 1, p->dir + at, (size_t)(p->count - 1 - at) * sizeof(uint8_t *));
@@ -209,14 +374,24 @@ uint8_t *zone_pages_insert(zone_pages_t *p, uint32_t at, size_t size)
 	return data;
 }
 
-void zone_pages_remove(zone_pages_t *p, uint32_t at)
+int zone_pages_remove(zone_pages_t *p, uint32_t at)
 {
 	if (at >= p->count)
-		return;
+		return TDM_EINVAL;
+	/* Down to CHUNK_PAGES, the set goes page by page again: every chunk held alone first. */
+	bool back = chunked(p) && p->count == CHUNK_PAGES + 1;
+	if (own_chunks_from(p, back ? 0 : at >> ZONE_PAGES_CHUNK_SHIFT) != TDM_OK)
+		return TDM_ENOMEM;
 	p->bytes -= sizeof(page_head_t) + head_of(p->dir[at])->size;
 	page_unref(p->dir[at]);
 	memmove(p->dir + at, p->dir + at + 1, (size_t)(p->count - at - 1) * sizeof(uint8_t *));
 	p->count--;
+	/* The last chunk emptied (held alone, no page left) goes. */
+	if (chunked(p) && (p->count & (CHUNK_PAGES - 1)) == 0)
+		free(p->chunks[p->count >> ZONE_PAGES_CHUNK_SHIFT]);
+	if (back)
+		to_pages(p);
+	return TDM_OK;
 }
 
 void *zone_pages_elem_write(zone_pages_t *p, size_t elem, unsigned shift, uint32_t i)
@@ -276,7 +451,7 @@ int zone_pages_pack(zone_pages_t *const *sets, const size_t *last_used, size_t n
 	size_t total = sizeof(block_head_t), pages = 0, dirs = 0;
 	for (size_t k = 0; k < n; k++) {
 		for (uint32_t i = 0; i < sets[k]->count; i++) {
-			if (atomic_load(&head_of(sets[k]->dir[i])->refs) != 1)
+			if (page_shared(sets[k], i))
 				return TDM_EINVAL;
 			total += sizeof(page_head_t) + align_up(kept_size(sets[k], i, last_used[k]));
 			pages++;

@@ -7,10 +7,14 @@
 
 /*
  * DESIGN. A version's arrays (names, nodes, the hash table, RRsets, rdata) are cut into pages. A new
- * version made from an old one copies the page directory and takes a reference on every page (a few
- * hundred pointers for a million records); writing to a page that another version also holds copies
- * that page first. Two versions alive at once therefore cost the zone plus the pages the change
- * touched, and freeing a version drops its references without reading the data they hold.
+ * version made from an old one copies the page directory (pointers, read as they are by lookups) and
+ * shares the pages by runs of ZONE_PAGES_CHUNK (32) of them: one reference taken on each run's chunk,
+ * not on each page. Before a version changes which pages it has in a run (a page copied, grown, added,
+ * inserted or removed), it makes the run's chunk its own: a new chunk, and a reference of their own
+ * on the run's pages. Writing to a page that another version also holds copies that page first. So
+ * a new version costs a copy of the directory and a reference per 32 pages, and then 32 references per
+ * run the change touches; freeing it drops a reference per chunk and those of the pages of the chunks
+ * it held alone. Two versions alive at once cost the zone plus the pages the change touched.
  *
  * Element pages (nodes, RRsets, hash slots) hold 1 << shift elements each: element i lives in page
  * i >> shift. Byte pages (names, rdata) hand out runs that never straddle a page, addressed by an
@@ -33,8 +37,12 @@ typedef struct {
 	uint32_t cap;        /* entries of dir */
 	uint32_t tail;       /* byte pages: octets used in the last page */
 	uint32_t dir_block;  /* dir lives in a block (zone_pages_pack), this far from its start; 0: malloc */
+	uint32_t chunk_cap;  /* entries of chunks */
+	struct zone_pages_chunk **chunks;   /* page i's run is chunks[i >> ZONE_PAGES_CHUNK_SHIFT] */
 	size_t bytes;        /* octets of the pages held, heads included: kept as pages come and go */
 } zone_pages_t;
+
+#define ZONE_PAGES_CHUNK_SHIFT 5      /* pages share by runs of 32 */
 
 #define ZONE_PAGE_BYTES 65536u          /* a byte page's usual size, and the limit on run positions */
 #define ZONE_PAGES_MAX 65536u
@@ -90,9 +98,10 @@ static inline void *zone_pages_elem_own(zone_pages_t *p, size_t elem, unsigned s
 }
 
 /* Inserts a new page of size octets at index at (the pages from at on move up one), or removes the page
- * at index at: for pages whose order matters (zone/dnssec.c's chain). NULL / nothing on failure. */
+ * at index at: for pages whose order matters (zone/dnssec.c's chain). Insert: the page or NULL; remove:
+ * TDM_OK, TDM_EINVAL (no such page) or TDM_ENOMEM. On failure the pages are as they were. */
 uint8_t *zone_pages_insert(zone_pages_t *p, uint32_t at, size_t size);
-void zone_pages_remove(zone_pages_t *p, uint32_t at);
+int zone_pages_remove(zone_pages_t *p, uint32_t at);
 
 /*
  * Packs the pages of n sets, every one of them held by this version alone (a version just built), into

@@ -2,6 +2,7 @@
  * by one); appends to a shared page in place, once */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -196,9 +197,8 @@ static void test_memory_kept_without_reading(void **state)
 	alone_sum(&b);
 	/* Shared: the same pages, counted whole on both sides; the copy holds none of them alone. */
 	assert_int_equal(zone_pages_share(&c, &a), TDM_OK);
-	assert_int_equal(zone_pages_memory(&c) - (size_t)c.cap * sizeof(uint8_t *),
-	                 zone_pages_memory(&a) - (size_t)a.cap * sizeof(uint8_t *));   /* directories apart */
-	assert_int_equal(zone_pages_exclusive(&c), (size_t)c.cap * sizeof(uint8_t *));
+	assert_int_equal(c.bytes, a.bytes);
+	assert_int_equal(zone_pages_exclusive(&c), zone_pages_memory(&c) - c.bytes);
 	*(uint32_t *)zone_pages_elem_write(&c, sizeof(uint32_t), 10, 5) = 9;      /* copy on write */
 	*(uint32_t *)zone_pages_elem_write(&c, sizeof(uint32_t), 10, 2500) = 9;   /* another */
 	fill(&c, 3000, 5000, 1);                                                  /* appended, new pages */
@@ -208,8 +208,8 @@ static void test_memory_kept_without_reading(void **state)
 	assert_non_null(zone_pages_insert(&c, 1, 4096));
 	assert_non_null(zone_pages_insert(&c, 0, 100));
 	alone_sum(&c);
-	zone_pages_remove(&c, 2);
-	zone_pages_remove(&c, 0);
+	assert_int_equal(zone_pages_remove(&c, 2), TDM_OK);
+	assert_int_equal(zone_pages_remove(&c, 0), TDM_OK);
 	alone_sum(&c);
 	/* Packed: each set counted at its pages' new sizes; then grown again. */
 	zone_pages_t *const sets[] = { &c, &b };
@@ -234,12 +234,128 @@ static void test_memory_kept_without_reading(void **state)
 	assert_int_equal(zone_pages_memory(&c), 0);
 }
 
+/* Random histories of element sets against a model: versions shared from any live one (the writer's
+ * newest, or an older one as a failed change retried does), then written, appended to, pages inserted
+ * and removed, and older versions freed in any order. Pages of 4 elements, so a set goes past 32 pages
+ * (sharing by chunk, pages.h) and back under it often. After every step every live version reads as its
+ * model; a set that holds all its pages alone counts its memory as the walk does; ASan tells a page freed
+ * too early or never. */
+#define MODEL_SHIFT 2
+#define MODEL_PER (1u << MODEL_SHIFT)
+#define MODEL_MAX 600
+#define MODEL_LIVE 6
+
+typedef struct {
+	zone_pages_t p;
+	uint32_t vals[MODEL_MAX];
+	uint32_t n;
+	bool frozen;   /* shared from: no longer written */
+} model_t;
+
+static uint32_t model_rng = 1;
+static uint32_t model_rand(uint32_t n)
+{
+	model_rng = model_rng * 1103515245u + 12345u;
+	return (model_rng >> 8) % n;
+}
+
+static void model_check(const model_t *m)
+{
+	for (uint32_t i = 0; i < m->n; i++)
+		assert_int_equal(*(uint32_t *)zone_pages_elem(&m->p, sizeof(uint32_t), MODEL_SHIFT, i), m->vals[i]);
+	assert_int_equal(m->p.count, (m->n + MODEL_PER - 1) / MODEL_PER);
+}
+
+/* One change to m (not frozen): a write, appends, or a page inserted or removed; grow says which way
+ * the page count tends, so that it crosses 32 pages both ways again and again. */
+static void model_change(model_t *m, bool grow)
+{
+	uint32_t op = model_rand(10), v = model_rand(1u << 30);
+	uint32_t misaligned = m->n % MODEL_PER;
+	if (op < 3 && m->n > 0) {
+		uint32_t i = model_rand(m->n);
+		uint32_t *e = zone_pages_elem_write(&m->p, sizeof(uint32_t), MODEL_SHIFT, i);
+		assert_non_null(e);
+		*e = m->vals[i] = v;
+	} else if ((misaligned || (grow && op < 7)) && m->n + 3 * MODEL_PER <= MODEL_MAX) {
+		/* Appends: back to a page boundary, then whole pages; now and then a part of one. */
+		uint32_t many = misaligned ? MODEL_PER - misaligned : MODEL_PER * (1 + model_rand(2));
+		if (!misaligned && model_rand(4) == 0)
+			many = 1 + model_rand(MODEL_PER - 1);
+		for (uint32_t k = 0; k < many; k++, m->n++) {
+			uint32_t *e = zone_pages_elem_append(&m->p, sizeof(uint32_t), MODEL_SHIFT, m->n);
+			assert_non_null(e);
+			*e = m->vals[m->n] = v + k;
+		}
+	} else if (grow && m->n + MODEL_PER <= MODEL_MAX) {
+		/* A full page put in at a page boundary (every page full here, so that the elements stay
+		 * where their index says). */
+		uint32_t at = model_rand(m->p.count + 1);
+		uint32_t *page = (uint32_t *)(void *)zone_pages_insert(&m->p, at, MODEL_PER * sizeof(uint32_t));
+		assert_non_null(page);
+		memmove(m->vals + (at + 1) * MODEL_PER, m->vals + at * MODEL_PER,
+		        (m->n - at * MODEL_PER) * sizeof(uint32_t));
+		for (uint32_t k = 0; k < MODEL_PER; k++)
+			page[k] = m->vals[at * MODEL_PER + k] = v + k;
+		m->n += MODEL_PER;
+	} else if (!grow && m->p.count > 0) {
+		uint32_t at = model_rand(m->p.count);
+		assert_int_equal(zone_pages_remove(&m->p, at), TDM_OK);
+		memmove(m->vals + at * MODEL_PER, m->vals + (at + 1) * MODEL_PER,
+		        (m->n - (at + 1) * MODEL_PER) * sizeof(uint32_t));
+		m->n -= MODEL_PER;
+	}
+}
+
+static void test_versions_against_model(void **state)
+{
+	(void)state;
+	static model_t live[MODEL_LIVE];
+	for (int round = 0; round < 4; round++) {
+		size_t nlive = 1;
+		memset(&live[0], 0, sizeof(live[0]));
+		zone_pages_init(&live[0].p);
+		for (int step = 0; step < 3000; step++) {
+			model_t *w = &live[nlive - 1];   /* the newest: the one written */
+			uint32_t op = model_rand(20);
+			if (op == 0 && nlive < MODEL_LIVE) {
+				/* A new version from any live one. */
+				model_t *from = &live[model_rand((uint32_t)nlive)];
+				model_t *to = &live[nlive++];
+				assert_int_equal(zone_pages_share(&to->p, &from->p), TDM_OK);
+				memcpy(to->vals, from->vals, from->n * sizeof(uint32_t));
+				to->n = from->n;
+				to->frozen = false;
+				from->frozen = true;
+				w->frozen = true;
+			} else if (op == 1 && nlive > 1) {
+				/* An older version freed, in any order. */
+				size_t k = model_rand((uint32_t)nlive - 1);
+				zone_pages_release(&live[k].p);
+				memmove(&live[k], &live[k + 1], (nlive - k - 1) * sizeof(live[0]));
+				nlive--;
+			} else if (!w->frozen) {
+				/* The page count swings between about 10 and 60 pages. */
+				bool grow = (step / 150) % 2 == 0 ? w->p.count < 60 : w->p.count < 10;
+				model_change(w, grow);
+			}
+			for (size_t k = 0; k < nlive; k++)
+				model_check(&live[k]);
+			if (nlive == 1)
+				alone_sum(&live[0].p);
+		}
+		for (size_t k = 0; k < nlive; k++)
+			zone_pages_release(&live[k].p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pack_then_share_write_grow),
 		cmocka_unit_test(test_append_in_place_once),
 		cmocka_unit_test(test_memory_kept_without_reading),
+		cmocka_unit_test(test_versions_against_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
