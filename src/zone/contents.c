@@ -21,7 +21,8 @@ uint32_t zone_lookup(const zone_contents_t *z, const uint8_t *name, size_t len)
 	}
 }
 
-/* Slots a staged lookup follows at most: at most half full, the table rarely has longer runs. */
+/* Slots a stage reads: at most half full, the table rarely has longer runs; a longer one is read on by
+ * the stages again from where they stopped. */
 #define PREFETCH_PROBES 4
 
 static inline void prefetch(const void *p)
@@ -93,10 +94,13 @@ bool zone_prefetch_step(zone_prefetch_t *p)
 	}
 	/* Stages 1-3 walk the probe sequence as zone_lookup does, each going one read further. */
 	uint32_t i = p->slot;
+	bool run_ended = false;   /* an empty slot: the name is not in the table */
 	for (int k = 0; k < PREFETCH_PROBES; k++, i = (i + 1) & z->hash_mask) {
 		uint32_t idx = contents_slot(z, i);
-		if (idx == ZONE_NODE_NONE)
+		if (idx == ZONE_NODE_NONE) {
+			run_ended = true;
 			break;
+		}
 		const zone_node_t *n = contents_node(z, idx);
 		if (p->stage == 1) {
 			prefetch(n);
@@ -118,6 +122,14 @@ bool zone_prefetch_step(zone_prefetch_t *p)
 			p->stage = 4;
 			return true;
 		}
+	}
+	if (p->stage == 3 && !run_ended) {
+		/* The run goes on past the slots read: the stages again from the next one (the table
+		 * has empty slots, so the run ends). */
+		p->slot = i;
+		p->stage = 1;
+		prefetch(zone_pages_elem(&z->hash, sizeof(uint32_t), HASH_SHIFT, i));
+		return true;
 	}
 	if (p->stage == 3) {
 		/* Not in the zone: the lookup walks down from the apex to the closest encloser, so its
