@@ -24,7 +24,7 @@ typedef struct {
 	max_align_t data[];
 } block_head_t;
 
-/* Who shares a run of ZONE_PAGES_CHUNK pages (pages.h): the sets whose chunks[k] points here. */
+/* Who shares a run of CHUNK_PAGES pages (pages.h): the sets whose chunks[k] points here. */
 struct zone_pages_chunk {
 	atomic_uint refs;
 };

@@ -8,8 +8,9 @@
 /*
  * DESIGN. A version's arrays (names, nodes, the hash table, RRsets, rdata) are cut into pages. A new
  * version made from an old one copies the page directory (pointers, read as they are by lookups) and
- * shares the pages by runs of ZONE_PAGES_CHUNK (32) of them: one reference taken on each run's chunk,
- * not on each page. Before a version changes which pages it has in a run (a page copied, grown, added,
+ * shares the pages by runs of 32 (ZONE_PAGES_CHUNK_SHIFT): one reference taken on each run's chunk,
+ * not on each page. A set of 32 pages or fewer (every small zone's) has no chunks: it shares page by
+ * page, which costs it no chunk table, and goes by runs once it grows past 32. Before a version changes which pages it has in a run (a page copied, grown, added,
  * inserted or removed), it makes the run's chunk its own: a new chunk, and a reference of their own
  * on the run's pages. Writing to a page that another version also holds copies that page first. So
  * a new version costs a copy of the directory and a reference per 32 pages, and then 32 references per
