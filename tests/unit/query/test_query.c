@@ -38,19 +38,6 @@ static void add_aaaa(rrlist_t *l, const char *owner, uint32_t ttl, uint8_t last)
 	add_raw(l, owner, PKT_TYPE_AAAA, ttl, rd, 16);
 }
 
-static void add_name(rrlist_t *l, const char *owner, uint16_t type, uint32_t ttl, const char *target)
-{
-	add_raw(l, owner, type, ttl, N(target), (size_t)NL(target));
-}
-
-static void add_mx(rrlist_t *l, const char *owner, uint32_t ttl, uint16_t pref, const char *target)
-{
-	uint8_t rd[300];
-	pkt_put16(rd, pref);
-	memcpy(rd + 2, N(target), (size_t)NL(target));
-	add_raw(l, owner, PKT_TYPE_MX, ttl, rd, 2 + (size_t)NL(target));
-}
-
 static void add_txt(rrlist_t *l, const char *owner, uint32_t ttl, const char *text)
 {
 	uint8_t rd[256];
@@ -58,22 +45,6 @@ static void add_txt(rrlist_t *l, const char *owner, uint32_t ttl, const char *te
 	rd[0] = (uint8_t)n;
 	memcpy(rd + 1, text, n);
 	add_raw(l, owner, PKT_TYPE_TXT, ttl, rd, n + 1);
-}
-
-static void add_soa(rrlist_t *l, const char *owner, uint32_t ttl, uint32_t serial, uint32_t minimum)
-{
-	uint8_t rd[600];
-	size_t n = 0;
-	memcpy(rd, N("ns1.example.com."), 17);
-	n += 17;
-	memcpy(rd + n, N("hostmaster.example.com."), 24);
-	n += 24;
-	pkt_put32(rd + n, serial);
-	pkt_put32(rd + n + 4, 7200);
-	pkt_put32(rd + n + 8, 3600);
-	pkt_put32(rd + n + 12, 1209600);
-	pkt_put32(rd + n + 16, minimum);
-	add_raw(l, owner, PKT_TYPE_SOA, ttl, rd, n + 20);
 }
 
 /* A text name of `labels` labels of `len` octets, then suffix ("" or "x.example."). */

@@ -11,6 +11,8 @@
 #include "lib/error.h"
 #include "testlib/testlib.h"
 #include "wire/name.h"
+#include "wire/pkt.h"
+#include "wire/pkt.h"
 
 const uint8_t *N(const char *text)
 {
@@ -32,6 +34,32 @@ void add_raw(rrlist_t *l, const char *owner, uint16_t type, uint32_t ttl, const 
 {
 	assert_true(rdlen <= UINT16_MAX);
 	assert_int_equal(rrlist_add(l, N(owner), type, ttl, rd, (uint16_t)rdlen, 0), TDM_OK);
+}
+
+void add_name(rrlist_t *l, const char *owner, uint16_t type, uint32_t ttl, const char *target)
+{
+	add_raw(l, owner, type, ttl, N(target), (size_t)NL(target));
+}
+
+void add_mx(rrlist_t *l, const char *owner, uint32_t ttl, uint16_t pref, const char *target)
+{
+	uint8_t rd[2 + NAME_MAXLEN];
+	pkt_put16(rd, pref);
+	memcpy(rd + 2, N(target), (size_t)NL(target));
+	add_raw(l, owner, PKT_TYPE_MX, ttl, rd, 2 + (size_t)NL(target));
+}
+
+void add_soa(rrlist_t *l, const char *owner, uint32_t ttl, uint32_t serial, uint32_t minimum)
+{
+	uint8_t rd[2 * NAME_MAXLEN + 20];
+	size_t n = (size_t)NL("ns1.example.com.");
+	memcpy(rd, N("ns1.example.com."), n);
+	memcpy(rd + n, N("hostmaster.example.com."), (size_t)NL("hostmaster.example.com."));
+	n += (size_t)NL("hostmaster.example.com.");
+	const uint32_t timers[5] = { serial, 7200, 3600, 1209600, minimum };
+	for (size_t i = 0; i < 5; i++, n += 4)
+		pkt_put32(rd + n, timers[i]);
+	add_raw(l, owner, PKT_TYPE_SOA, ttl, rd, n);
 }
 
 char *test_tmpdir(const char *prefix)

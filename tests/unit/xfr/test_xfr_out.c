@@ -43,38 +43,6 @@ static void add_txt(rrlist_t *l, const char *owner, uint32_t ttl, size_t len, ch
 	add_raw(l, owner, PKT_TYPE_TXT, ttl, rd, n);
 }
 
-static void add_name(rrlist_t *l, const char *owner, uint16_t type, uint32_t ttl, const char *target)
-{
-	const uint8_t *t = N(target);
-	add_raw(l, owner, type, ttl, t, (size_t)name_length(t, NAME_MAXLEN));
-}
-
-static void add_mx(rrlist_t *l, const char *owner, uint32_t ttl, uint16_t pref, const char *target)
-{
-	uint8_t rd[2 + NAME_MAXLEN];
-	const uint8_t *t = N(target);
-	int n = name_length(t, NAME_MAXLEN);
-	pkt_put16(rd, pref);
-	memcpy(rd + 2, t, (size_t)n);
-	add_raw(l, owner, PKT_TYPE_MX, ttl, rd, (size_t)n + 2);
-}
-
-static void add_soa(rrlist_t *l, uint32_t ttl, uint32_t serial)
-{
-	uint8_t rd[128];
-	size_t n = 0;
-	memcpy(rd, N("ns1.example.com."), 17);
-	n += 17;
-	memcpy(rd + n, N("hostmaster.example.com."), 24);
-	n += 24;
-	pkt_put32(rd + n, serial);
-	pkt_put32(rd + n + 4, 7200);
-	pkt_put32(rd + n + 8, 3600);
-	pkt_put32(rd + n + 12, 1209600);
-	pkt_put32(rd + n + 16, 300);
-	add_raw(l, "example.com.", PKT_TYPE_SOA, ttl, rd, n + 20);
-}
-
 static rrlist_t *copy_list(const rrlist_t *l)
 {
 	rrlist_t *c = rrlist_new();
@@ -321,7 +289,7 @@ static void assert_messages_full(const capture_t *c, const texts_t *t, size_t re
 static rrlist_t *big_list(uint32_t serial, unsigned n)
 {
 	rrlist_t *l = rrlist_new();
-	add_soa(l, 3600, serial);
+	add_soa(l, "example.com.", 3600, serial, 300);
 	add_name(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
 	add_name(l, "example.com.", PKT_TYPE_NS, 3600, "ns2.example.net.");
 	add_mx(l, "example.com.", 3600, 10, "mail.example.com.");
@@ -354,7 +322,7 @@ static void check_axfr(unsigned n, size_t reserve, unsigned min_messages)
 
 	/* RFC 5936 2.2: the SOA first and last, every other record once in between. */
 	rrlist_t *soa = rrlist_new();
-	add_soa(soa, 3600, 2024);
+	add_soa(soa, "example.com.", 3600, 2024, 300);
 	char *soa_text = rr_text_of(rrlist_at(soa, 0));
 	assert_string_equal(t.v[0], soa_text);
 	assert_string_equal(t.v[t.n - 1], soa_text);
@@ -481,7 +449,7 @@ static size_t name_points_back(const uint8_t *msg, size_t len, size_t start)
 static void test_axfr_owners_once_a_message(void **state)
 {
 	rrlist_t *l = rrlist_new();
-	add_soa(l, 3600, 5);
+	add_soa(l, "example.com.", 3600, 5, 300);
 	add_name(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
 	char owner[64];
 	uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
@@ -544,7 +512,7 @@ static void test_axfr_sends_siblings_together(void **state)
 {
 	for (int grouped = 0; grouped < 2; grouped++) {
 		rrlist_t *l = rrlist_new();
-		add_soa(l, 3600, 5);
+		add_soa(l, "example.com.", 3600, 5, 300);
 		add_name(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
 		char owner[64];
 		for (unsigned i = 0; i < 3000; i++) {
@@ -613,8 +581,8 @@ static void check_ixfr(unsigned n_removed, unsigned n_added, unsigned min_messag
 	rrlist_t *l = big_list(9, 10);
 	zone_contents_t *z = build(l);
 	rrlist_t *old = rrlist_new(), *removed = rrlist_new(), *added = rrlist_new(), *news = rrlist_new();
-	add_soa(old, 1800, 8);   /* the old version's SOA, with its own TTL */
-	add_soa(news, 3600, 9);
+	add_soa(old, "example.com.", 1800, 8, 300);   /* the old version's SOA, with its own TTL */
+	add_soa(news, "example.com.", 3600, 9, 300);
 	for (unsigned i = 0; i < n_removed; i++) {
 		char owner[64];
 		snprintf(owner, sizeof(owner), "old-%u.example.com.", i);
@@ -673,7 +641,7 @@ static void test_soa_only_answer(void **state)
 	assert_int_equal(c.count, 1);
 	texts_t t = read_stream(&c, 0, true);
 	rrlist_t *soa = rrlist_new();
-	add_soa(soa, 3600, 77);
+	add_soa(soa, "example.com.", 3600, 77, 300);
 	char *s = rr_text_of(rrlist_at(soa, 0));
 	assert_int_equal(t.n, 1);
 	assert_string_equal(t.v[0], s);
@@ -717,10 +685,10 @@ static void condense(entry_t *entries, size_t n, entry_t *out)
 static void test_condense_one_entry_is_itself_without_soa(void **state)
 {
 	entry_t e = entry(), got, want = entry();
-	add_soa(e.removed, 3600, 1);
+	add_soa(e.removed, "example.com.", 3600, 1, 300);
 	add_a(e.removed, "a.example.com.", 300, 1);
 	add_a(e.removed, "a.example.com.", 300, 2);
-	add_soa(e.added, 3600, 2);
+	add_soa(e.added, "example.com.", 3600, 2, 300);
 	add_a(e.added, "b.example.com.", 300, 1);
 	add_txt(e.added, "b.example.com.", 300, 10, 't');
 	add_a(want.removed, "a.example.com.", 300, 1);
@@ -740,8 +708,8 @@ static void test_condense_cancels_and_keeps(void **state)
 {
 	entry_t e[3] = { entry(), entry(), entry() }, got, want = entry();
 	for (int i = 0; i < 3; i++) {
-		add_soa(e[i].removed, 3600, (uint32_t)i + 1);
-		add_soa(e[i].added, 3600, (uint32_t)i + 2);
+		add_soa(e[i].removed, "example.com.", 3600, (uint32_t)i + 1, 300);
+		add_soa(e[i].added, "example.com.", 3600, (uint32_t)i + 2, 300);
 	}
 	/* added, then removed: never seen by either end */
 	add_a(e[0].added, "flash.example.com.", 300, 1);
@@ -804,7 +772,7 @@ static void test_condense_nothing(void **state)
 static rrlist_t *version(uint32_t serial, unsigned step)
 {
 	rrlist_t *l = rrlist_new();
-	add_soa(l, 3600, serial);
+	add_soa(l, "example.com.", 3600, serial, 300);
 	add_name(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
 	add_a(l, "ns1.example.com.", 3600, 1);
 	for (unsigned i = 0; i < 400; i++) {
@@ -847,8 +815,8 @@ static void test_condensed_journal_equals_the_direct_diff(void **state)
 		assert_same_set(gr.v, gr.n, dr.v, dr.n, "condensed removed vs direct diff");
 		assert_same_set(ga.v, ga.n, da.v, da.n, "condensed added vs direct diff");
 		/* with the SOAs put back, it applies to the old version and gives the new one */
-		add_soa(got.removed, 3600, serial + from);
-		add_soa(got.added, 3600, serial + STEPS);
+		add_soa(got.removed, "example.com.", 3600, serial + from, 300);
+		add_soa(got.added, "example.com.", 3600, serial + STEPS, 300);
 		rrlist_t *out = NULL;
 		assert_int_equal(zone_apply(v[from], got.removed, got.added, &out), TDM_OK);
 		assert_same_list(out, lists[STEPS], "condensed diff applied");

@@ -33,12 +33,6 @@ static void add_txt(rrlist_t *l, const char *owner, uint32_t ttl, const char *s)
 	add_raw(l, owner, PKT_TYPE_TXT, ttl, rd, (size_t)rd[0] + 1);
 }
 
-static void add_ns(rrlist_t *l, const char *owner, uint32_t ttl, const char *target)
-{
-	const uint8_t *t = N(target);
-	add_raw(l, owner, PKT_TYPE_NS, ttl, t, (size_t)name_length(t, NAME_MAXLEN));
-}
-
 /* An RRSIG covering `covered`, told apart from others by its last octet (the "signature"). */
 static void add_rrsig(rrlist_t *l, const char *owner, uint32_t ttl, uint16_t covered, uint8_t sig)
 {
@@ -56,22 +50,6 @@ static void add_rrsig(rrlist_t *l, const char *owner, uint32_t ttl, uint16_t cov
 	n += 13;
 	rd[n++] = sig;
 	add_raw(l, owner, PKT_TYPE_RRSIG, ttl, rd, n);
-}
-
-static void add_soa(rrlist_t *l, uint32_t ttl, uint32_t serial)
-{
-	uint8_t rd[128];
-	size_t n = 0;
-	memcpy(rd, N("ns1.example.com."), 17);
-	n += 17;
-	memcpy(rd + n, N("hostmaster.example.com."), 24);
-	n += 24;
-	pkt_put32(rd + n, serial);
-	pkt_put32(rd + n + 4, 7200);
-	pkt_put32(rd + n + 8, 3600);
-	pkt_put32(rd + n + 12, 1209600);
-	pkt_put32(rd + n + 16, 300);
-	add_raw(l, "example.com.", PKT_TYPE_SOA, ttl, rd, n + 20);
 }
 
 static zone_contents_t *build(rrlist_t *l)
@@ -222,8 +200,8 @@ static void test_serial_cmp_antisymmetric(void **state)
 static rrlist_t *v1_list(void)
 {
 	rrlist_t *l = rrlist_new();
-	add_soa(l, 3600, 1);
-	add_ns(l, "example.com.", 3600, "ns1.example.com.");
+	add_soa(l, "example.com.", 3600, 1, 300);
+	add_name(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
 	add_a(l, "ns1.example.com.", 3600, 1);
 	add_a(l, "www.example.com.", 300, 10);
 	add_a(l, "www.example.com.", 300, 11);
@@ -256,8 +234,8 @@ static void test_diff_gives_each_change_exactly(void **state)
 {
 	zone_contents_t *old = build(v1_list());
 	rrlist_t *l = rrlist_new();
-	add_soa(l, 3600, 2);                               /* serial raised */
-	add_ns(l, "example.com.", 3600, "ns1.example.com.");
+	add_soa(l, "example.com.", 3600, 2, 300);   /* serial raised */
+	add_name(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
 	add_a(l, "ns1.example.com.", 3600, 1);
 	add_a(l, "www.example.com.", 300, 10);
 	add_a(l, "www.example.com.", 300, 12);             /* .11 replaced by .12 */
@@ -273,14 +251,14 @@ static void test_diff_gives_each_change_exactly(void **state)
 	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
 	assert_int_equal(zone_diff(old, new, removed, added), TDM_OK);
 	rrlist_t *want_removed = rrlist_new(), *want_added = rrlist_new();
-	add_soa(want_removed, 3600, 1);
+	add_soa(want_removed, "example.com.", 3600, 1, 300);
 	add_a(want_removed, "www.example.com.", 300, 11);
 	add_a(want_removed, "ttl.example.com.", 300, 20);
 	add_a(want_removed, "ttl.example.com.", 300, 21);
 	add_a(want_removed, "gone.example.com.", 300, 30);
 	add_txt(want_removed, "gone.example.com.", 300, "bye");
 	add_rrsig(want_removed, "www.example.com.", 300, PKT_TYPE_A, 1);
-	add_soa(want_added, 3600, 2);
+	add_soa(want_added, "example.com.", 3600, 2, 300);
 	add_a(want_added, "www.example.com.", 300, 12);
 	add_a(want_added, "ttl.example.com.", 600, 20);
 	add_a(want_added, "ttl.example.com.", 600, 21);
@@ -319,8 +297,8 @@ static void test_diff_soa_only(void **state)
 	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
 	assert_int_equal(zone_diff(old, new, removed, added), TDM_OK);
 	rrlist_t *want_removed = rrlist_new(), *want_added = rrlist_new();
-	add_soa(want_removed, 3600, 1);
-	add_soa(want_added, 3600, 0xFFFFFFFFu);
+	add_soa(want_removed, "example.com.", 3600, 1, 300);
+	add_soa(want_added, "example.com.", 3600, 0xFFFFFFFFu, 300);
 	assert_same_records(removed, want_removed, "removed");
 	assert_same_records(added, want_added, "added");
 	assert_false(zone_diff_beyond_soa(removed, added));
@@ -351,7 +329,7 @@ static void test_set_serial_patches_the_soa(void **state)
 			assert_int_equal(rrlist_add(with, rr->owner, rr->type, rr->ttl, rr->rdata, rr->rdlen, 0),
 			                 TDM_OK);
 	}
-	add_soa(with, 3600, 0x80000000u);
+	add_soa(with, "example.com.", 3600, 0x80000000u, 300);
 	assert_contents_equal(z, with, "after zone_contents_set_serial");
 	rrlist_free(want);
 	rrlist_free(with);
@@ -364,16 +342,16 @@ static void test_apply_gives_the_next_version(void **state)
 {
 	zone_contents_t *old = build(v1_list());
 	rrlist_t *removed = rrlist_new(), *added = rrlist_new(), *want = rrlist_new();
-	add_soa(removed, 3600, 1);
+	add_soa(removed, "example.com.", 3600, 1, 300);
 	add_a(removed, "www.example.com.", 300, 11);
 	add_a(removed, "gone.example.com.", 300, 30);
 	add_txt(removed, "gone.example.com.", 300, "bye");
-	add_soa(added, 3600, 2);
+	add_soa(added, "example.com.", 3600, 2, 300);
 	add_a(added, "www.example.com.", 300, 12);
 	add_a(added, "brand.new.example.com.", 60, 99);
 
-	add_soa(want, 3600, 2);
-	add_ns(want, "example.com.", 3600, "ns1.example.com.");
+	add_soa(want, "example.com.", 3600, 2, 300);
+	add_name(want, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
 	add_a(want, "ns1.example.com.", 3600, 1);
 	add_a(want, "www.example.com.", 300, 10);
 	add_a(want, "www.example.com.", 300, 12);
@@ -406,16 +384,16 @@ static void test_apply_refuses_a_diff_for_another_version(void **state)
 	rrlist_t *out = NULL;
 
 	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
-	add_soa(removed, 3600, 1);
+	add_soa(removed, "example.com.", 3600, 1, 300);
 	add_a(removed, "ghost.example.com.", 300, 1);      /* never there */
-	add_soa(added, 3600, 2);
+	add_soa(added, "example.com.", 3600, 2, 300);
 	assert_int_equal(zone_apply(old, removed, added, &out), TDM_EMALF);
 	assert_null(out);
 	rrlist_free(removed);
 
 	/* An existing name and type, other rdata. */
 	removed = rrlist_new();
-	add_soa(removed, 3600, 1);
+	add_soa(removed, "example.com.", 3600, 1, 300);
 	add_a(removed, "www.example.com.", 300, 99);
 	assert_int_equal(zone_apply(old, removed, added, &out), TDM_EMALF);
 	assert_null(out);
@@ -423,7 +401,7 @@ static void test_apply_refuses_a_diff_for_another_version(void **state)
 
 	/* The removed SOA is another version's. */
 	removed = rrlist_new();
-	add_soa(removed, 3600, 7);
+	add_soa(removed, "example.com.", 3600, 7, 300);
 	assert_int_equal(zone_apply(old, removed, added, &out), TDM_EMALF);
 	assert_null(out);
 	rrlist_free(removed);
@@ -436,8 +414,8 @@ static void test_apply_refuses_a_diff_for_another_version(void **state)
 static rrlist_t *generated(uint32_t serial, unsigned seed)
 {
 	rrlist_t *l = rrlist_new();
-	add_soa(l, 3600, serial);
-	add_ns(l, "example.com.", 3600, "ns1.example.com.");
+	add_soa(l, "example.com.", 3600, serial, 300);
+	add_name(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
 	add_a(l, "ns1.example.com.", 3600, 1);
 	for (unsigned i = 0; i < 300; i++) {
 		unsigned h = (i * 2654435761u) ^ (seed * 40503u);

@@ -20,27 +20,6 @@
 #include "zone/update.h"
 #include "testlib/testlib.h"
 
-static void add_name_rr(rrlist_t *l, const char *owner, uint16_t type, uint32_t ttl, const char *target)
-{
-	const uint8_t *t = N(target);
-	add_raw(l, owner, type, ttl, t, (size_t)name_length(t, NAME_MAXLEN));
-}
-
-static void add_soa(rrlist_t *l, uint32_t serial)
-{
-	uint8_t rd[128];
-	size_t n = 0;
-	const uint8_t *m = N("ns1.example.com."), *r = N("admin.example.com.");
-	memcpy(rd, m, 17);
-	n = 17;
-	memcpy(rd + n, r, 19);
-	n += 19;
-	uint32_t v[5] = { serial, 3600, 600, 86400, 300 };
-	for (int i = 0; i < 5; i++, n += 4)
-		pkt_put32(rd + n, v[i]);
-	add_raw(l, "example.com.", PKT_TYPE_SOA, 3600, rd, n);
-}
-
 /* ---- a deterministic generator of owners, types and rdata ---- */
 
 static uint32_t rng_state;
@@ -82,13 +61,13 @@ static void random_rr(rrlist_t *l)
 		break;
 	}
 	case 0:
-		add_name_rr(l, owner, PKT_TYPE_NS, ttl, rnd(2) ? "ns.sub.example.com." : "ns.elsewhere.net.");
+		add_name(l, owner, PKT_TYPE_NS, ttl, rnd(2) ? "ns.sub.example.com." : "ns.elsewhere.net.");
 		break;
 	case 1:
-		add_name_rr(l, owner, PKT_TYPE_CNAME, ttl, "www.example.com.");
+		add_name(l, owner, PKT_TYPE_CNAME, ttl, "www.example.com.");
 		break;
 	case 2:
-		add_name_rr(l, owner, PKT_TYPE_DNAME, ttl, "example.net.");
+		add_name(l, owner, PKT_TYPE_DNAME, ttl, "example.net.");
 		break;
 	case 3:
 		rd[0] = 5;
@@ -206,8 +185,8 @@ static zone_contents_t *rebuilt(const zone_contents_t *old, const rrlist_t *remo
 static zone_contents_t *base_version(void)
 {
 	rrlist_t *l = rrlist_new();
-	add_soa(l, 1);
-	add_name_rr(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
+	add_soa(l, "example.com.", 3600, 1, 300);
+	add_name(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
 	if (rng_state % 2 == 0) {   /* half the versions signed: the NSEC index follows the changes */
 		uint8_t key[8] = { 1, 0, 3, 13, 1, 2, 3, 4 };
 		add_raw(l, "example.com.", PKT_TYPE_DNSKEY, 3600, key, sizeof(key));
@@ -228,7 +207,7 @@ static void random_change(const zone_contents_t *z, uint32_t serial, rrlist_t *r
 	/* The SOA first: removed and added as IXFR carries it. */
 	const rr_t *soa = rrlist_at(all, 0);
 	assert_int_equal(rrlist_add(removed, soa->owner, soa->type, soa->ttl, soa->rdata, soa->rdlen, 0), TDM_OK);
-	add_soa(added, serial);
+	add_soa(added, "example.com.", 3600, serial, 300);
 	unsigned drops = rnd(4), adds = rnd(4);
 	for (unsigned i = 0; i < drops && rrlist_count(all) > 2; i++) {
 		const rr_t *rr = rrlist_at(all, 1 + rnd((uint32_t)rrlist_count(all) - 1));
@@ -273,9 +252,9 @@ static void test_small_version_packed_and_shared(void **state)
 		rrlist_t *l = rrlist_new();
 		uint8_t a[4] = { 192, 0, 2, 1 }, b[4] = { 192, 0, 2, 2 }, w[4] = { 192, 0, 2, 80 };
 		uint8_t aaaa[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x80 };
-		add_soa(l, 1);
-		add_name_rr(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
-		add_name_rr(l, "example.com.", PKT_TYPE_NS, 3600, "ns2.example.com.");
+		add_soa(l, "example.com.", 3600, 1, 300);
+		add_name(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
+		add_name(l, "example.com.", PKT_TYPE_NS, 3600, "ns2.example.com.");
 		add_raw(l, "ns1.example.com.", PKT_TYPE_A, 3600, a, 4);
 		add_raw(l, "ns2.example.com.", PKT_TYPE_A, 3600, b, 4);
 		add_raw(l, "www.example.com.", PKT_TYPE_A, 3600, w, 4);
@@ -429,8 +408,8 @@ static void test_one_record_change_shares_the_rest(void **state)
 {
 	(void)state;
 	rrlist_t *l = rrlist_new();
-	add_soa(l, 1);
-	add_name_rr(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
+	add_soa(l, "example.com.", 3600, 1, 300);
+	add_name(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
 	for (unsigned i = 0; i < 100000; i++) {
 		char owner[64];
 		uint8_t rd[4] = { 10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
@@ -445,7 +424,7 @@ static void test_one_record_change_shares_the_rest(void **state)
 	assert_int_equal(zone_contents_to_rrlist(z, all), TDM_OK);
 	const rr_t *soa = rrlist_at(all, 0);
 	assert_int_equal(rrlist_add(removed, soa->owner, soa->type, soa->ttl, soa->rdata, soa->rdlen, 0), TDM_OK);
-	add_soa(added, 2);
+	add_soa(added, "example.com.", 3600, 2, 300);
 	add_raw(removed, "host7.example.com.", PKT_TYPE_A, 300, rd, 4);
 	add_raw(added, "host7.example.com.", PKT_TYPE_A, 300, nrd, 4);
 	add_raw(added, "new.example.com.", PKT_TYPE_A, 300, nrd, 4);
@@ -473,8 +452,8 @@ static void test_many_pages_of_multi_rrset_nodes(void **state)
 {
 	(void)state;
 	rrlist_t *l = rrlist_new();
-	add_soa(l, 1);
-	add_name_rr(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
+	add_soa(l, "example.com.", 3600, 1, 300);
+	add_name(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
 	size_t want = 2;
 	for (unsigned i = 0; i < 12000; i++) {
 		char owner[64];
@@ -545,8 +524,8 @@ static void test_nsec3_index_follows_changes(void **state)
 	(void)state;
 	nsec3_params_t p = { .alg = NSEC3_ALG_SHA1 };
 	rrlist_t *l = rrlist_new();
-	add_soa(l, 1);
-	add_name_rr(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
+	add_soa(l, "example.com.", 3600, 1, 300);
+	add_name(l, "example.com.", PKT_TYPE_NS, 3600, "ns1.example.com.");
 	uint8_t key[8] = { 1, 0, 3, 13, 1, 2, 3, 4 }, param[5] = { 1, 0, 0, 0, 0 };
 	add_raw(l, "example.com.", PKT_TYPE_DNSKEY, 3600, key, sizeof(key));
 	add_raw(l, "example.com.", 51, 0, param, sizeof(param));

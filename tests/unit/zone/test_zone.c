@@ -44,27 +44,6 @@ static void add_a(rrlist_t *l, const char *owner, uint32_t ttl, uint8_t a, uint8
 	add_raw(l, owner, PKT_TYPE_A, ttl, rd, 4);
 }
 
-static void add_name(rrlist_t *l, const char *owner, uint16_t type, uint32_t ttl, const char *target)
-{
-	add_raw(l, owner, type, ttl, N(target), (size_t)NL(target));
-}
-
-static void add_soa(rrlist_t *l, const char *owner, uint32_t ttl, uint32_t serial, uint32_t minimum)
-{
-	uint8_t rd[600];
-	size_t n = 0;
-	memcpy(rd, N("ns1.example.com."), 17);
-	n += 17;
-	memcpy(rd + n, N("hostmaster.example.com."), 24);
-	n += 24;
-	pkt_put32(rd + n, serial);
-	pkt_put32(rd + n + 4, 7200);
-	pkt_put32(rd + n + 8, 3600);
-	pkt_put32(rd + n + 12, 1209600);
-	pkt_put32(rd + n + 16, minimum);
-	add_raw(l, owner, PKT_TYPE_SOA, ttl, rd, n + 20);
-}
-
 static zone_contents_t *build(const char *apex, rrlist_t *l)
 {
 	zone_contents_t *z = NULL;
