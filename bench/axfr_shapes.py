@@ -30,21 +30,18 @@ Nothing passes or fails: a table on stdout and the data in bench/out/axfr-shapes
 """
 
 import argparse
-import json
 import os
-import shutil
-import signal
 import socket
 import statistics
 import struct
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
+import run as runner  # noqa: E402  (bench/run.py: the frame a run goes in)
 import servers as srv  # noqa: E402
 import xfr as xb  # noqa: E402  (the server classes with transfers allowed to 127.0.0.1)
 import zonegen  # noqa: E402
@@ -330,12 +327,10 @@ def main():
     for x in shapes:
         if x not in SHAPES:
             ap.error("unknown shape %r" % x)
-    signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
-    tmp = tempfile.mkdtemp(prefix="tandem-axfr-shapes-")
-    results = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "settings": vars(args).copy(), "shapes": {},
-               "versions": {}}
-    status = 0
-    try:
+    results = {"settings": vars(args).copy(), "shapes": {}, "versions": {}}
+
+    def measure(tmp):
+        status = 0
         for name in shapes:
             try:
                 results["shapes"][name] = run_shape(name, args, tmp)
@@ -343,25 +338,9 @@ def main():
                 log("%s: error: %s" % (name, e))
                 results["shapes"][name] = {"error": str(e)}
                 status = 1
-    except KeyboardInterrupt:
-        status = 130
-    finally:
-        for s in list(LIVE):
-            stop(s)
-        if args.keep:
-            log("kept %s" % tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    text = report(results)
-    results["report"] = text
-    outdir = os.path.join(HERE, "out")
-    os.makedirs(outdir, exist_ok=True)
-    path = os.path.join(outdir, "axfr-shapes-%s.json" % time.strftime("%Y%m%d-%H%M%S"))
-    with open(path, "w") as f:
-        json.dump(results, f, indent=1, default=str)
-    print(text)
-    print("\n(full data: %s)" % os.path.relpath(path, os.getcwd()))
-    return status
+        return status
+
+    return runner.measured("axfr-shapes", args, results, measure, report, live=LIVE)
 
 
 if __name__ == "__main__":

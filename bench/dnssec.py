@@ -15,16 +15,13 @@ Nothing here passes or fails: it measures and reports.
 """
 
 import argparse
-import json
 import os
 import random
 import shutil
-import signal
 import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -32,7 +29,6 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 import run as runner  # noqa: E402  (bench/run.py: dnsperf runs, server start/stop, formatting)
-import servers as srv  # noqa: E402
 import zonegen  # noqa: E402
 
 ORIGIN = runner.ORIGIN
@@ -317,51 +313,9 @@ def main(argv=None):
         sys.exit("missing %s: scripts/deps.sh bench installs them (dnssec-signzone: bind9-utils)"
                  % ", ".join(missing))
 
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, runner._on_signal)
-    signal.signal(signal.SIGHUP, runner._on_signal)
-    outdir = os.path.join(HERE, "out")
-    os.makedirs(outdir, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    results = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": runner.machine(), "quick": args.quick,
+    results = {"machine": runner.machine(), "quick": args.quick,
                "settings": {"workers": args.workers, "servers": args.servers, "denial": args.denial}}
-    tmp = tempfile.mkdtemp(prefix="tandem-bench-dnssec-")
-    log("temp dir %s" % tmp)
-    status = 0
-    try:
-        measure(args, tmp, results)
-    except (runner.Abort, KeyboardInterrupt) as e:
-        log("interrupted (%s); stopping servers" % (e or "SIGINT"))
-        results.setdefault("errors", {})["interrupted"] = str(e) or "SIGINT"
-        status = 130
-    except Exception as e:  # report what we have, then fail
-        log("error: %s" % e)
-        results.setdefault("errors", {})["run"] = str(e)
-        status = 1
-    finally:
-        for x in list(runner.LIVE):
-            try:
-                if isinstance(x, srv.Server):
-                    x.stop()
-                else:
-                    x.kill()
-                    x.wait(5)
-            except Exception:
-                pass
-        runner.LIVE.clear()
-        if args.keep:
-            log("kept %s" % tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
-    text = report(results)
-    results["report"] = text
-    path = args.out or os.path.join(outdir, "dnssec-%s.json" % stamp)
-    with open(path, "w") as f:
-        json.dump(results, f, indent=1, default=str)
-    print(text)
-    print("\n(full data: %s)" % os.path.relpath(path, os.getcwd()))
-    return status
+    return runner.measured("dnssec", args, results, lambda tmp: measure(args, tmp, results), report)
 
 
 if __name__ == "__main__":

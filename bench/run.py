@@ -56,6 +56,66 @@ def _on_signal(signum, frame):
     raise Abort("signal %d" % signum)
 
 
+def stop_live(live=None):
+    """Stops every server and process in live (LIVE by default), whatever state each is in."""
+    live = LIVE if live is None else live
+    for x in list(live):
+        try:
+            if isinstance(x, srv.Server):
+                x.stop()
+            else:
+                x.kill()
+                x.wait(5)
+        except Exception:
+            pass
+    live.clear()
+
+
+def measured(name, args, results, measure, report, live=None, latest=False):
+    """The frame every benchmark script runs in: measure(tmp) in a temp dir of its own, every server in
+    live (LIVE by default) stopped whatever happens (an error or a signal is kept in results["errors"] and
+    ends the run), the temp dir removed unless args.keep, report(results) printed and everything written to
+    bench/out/NAME-TIME.json (or args.out; latest: also bench/out/latest.json). measure may return an exit
+    status of its own. Returns the run's exit status: 0, 1 on an error, 130 when interrupted."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGHUP, _on_signal)
+    outdir = os.path.join(HERE, "out")
+    os.makedirs(outdir, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    results.setdefault("started", time.strftime("%Y-%m-%d %H:%M:%S"))
+    tmp = tempfile.mkdtemp(prefix="tandem-bench-%s-" % name)
+    log("temp dir %s" % tmp)
+    status = 0
+    try:
+        status = measure(tmp) or 0
+    except (Abort, KeyboardInterrupt) as e:
+        log("interrupted (%s); stopping servers" % (e or "SIGINT"))
+        results.setdefault("errors", {})["interrupted"] = str(e) or "SIGINT"
+        status = 130
+    except Exception as e:  # report what we have, then fail
+        log("error: %s" % e)
+        results.setdefault("errors", {})["run"] = str(e)
+        status = 1
+    finally:
+        stop_live(live)
+        if getattr(args, "keep", False):
+            log("kept %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    text = report(results)
+    results["report"] = text
+    path = getattr(args, "out", None) or os.path.join(outdir, "%s-%s.json" % (name, stamp))
+    with open(path, "w") as f:
+        json.dump(results, f, indent=1, default=str)
+    if latest:
+        shutil.copyfile(path, os.path.join(outdir, "latest.json"))
+    print(text)
+    print("\n(full data: %s)" % os.path.relpath(path, os.getcwd()))
+    return status
+
+
 # ---------------------------------------------------------------------------------------------- helpers
 
 def median(xs):
@@ -495,57 +555,19 @@ def main():
     if missing:
         sys.exit("missing %s: scripts/deps.sh bench installs them" % ", ".join(missing))
 
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGHUP, _on_signal)
-    outdir = os.path.join(HERE, "out")
-    os.makedirs(outdir, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    results = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine(), "quick": args.quick,
+    results = {"machine": machine(), "quick": args.quick,
                "settings": {"workers": args.workers, "servers": args.servers, "only": sorted(only)}}
     if "tandem" not in args.servers:
         results.setdefault("errors", {})["tandem"] = "not run (%s missing or not selected)" % args.tandemd
-    tmp = tempfile.mkdtemp(prefix="tandem-bench-")
-    log("temp dir %s" % tmp)
-    status = 0
-    try:
+
+    def measure(tmp):
         protos = [p for p in ("udp", "tcp") if p in only]
         if protos:
             phase_throughput(args, tmp, protos, results)
         if "mem" in only:
             phase_mem(args, tmp, results)
-    except (Abort, KeyboardInterrupt) as e:
-        log("interrupted (%s); stopping servers" % (e or "SIGINT"))
-        results.setdefault("errors", {})["interrupted"] = str(e) or "SIGINT"
-        status = 130
-    except Exception as e:  # report what we have, then fail
-        log("error: %s" % e)
-        results.setdefault("errors", {})["run"] = str(e)
-        status = 1
-    finally:
-        for x in list(LIVE):
-            try:
-                if isinstance(x, srv.Server):
-                    x.stop()
-                else:
-                    x.kill()
-                    x.wait(5)
-            except Exception:
-                pass
-        LIVE.clear()
-        if args.keep:
-            log("kept %s" % tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
-    text = report(results)
-    results["report"] = text
-    path = args.out or os.path.join(outdir, "bench-%s.json" % stamp)
-    with open(path, "w") as f:
-        json.dump(results, f, indent=1, default=str)
-    shutil.copyfile(path, os.path.join(outdir, "latest.json"))
-    print(text)
-    print("\n(full data: %s)" % os.path.relpath(path, os.getcwd()))
+
+    status = measured("bench", args, results, measure, report, latest=True)
     for phase in SCRIPTS:
         if phase in only and status == 0:
             status = run_script(args, phase)

@@ -43,7 +43,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 import dns.message
@@ -57,6 +56,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
+import run as runner  # noqa: E402  (bench/run.py: the frame a run goes in)
 import servers as srv  # noqa: E402
 import zonegen  # noqa: E402
 
@@ -290,11 +290,10 @@ def main():
     args.clients = [c for c in args.client.split(",") if c]
     if not args.clients or any(c not in ("c", "dnspython") for c in args.clients):
         ap.error("--client: c, dnspython or c,dnspython")
-    tmp = tempfile.mkdtemp(prefix="tandem-update-bench-")
-    results = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "updates": args.updates, "rounds": args.rounds,
-               "clients": args.clients, "round_limit": args.round_limit, "sizes": {}}
-    status = 0
-    try:
+    results = {"updates": args.updates, "rounds": args.rounds, "clients": args.clients,
+               "round_limit": args.round_limit, "sizes": {}}
+
+    def measure(tmp):
         if "c" in args.clients:
             args.client_binary = build_client(tmp, args.build)
         for size in sizes:
@@ -304,29 +303,15 @@ def main():
             for k in kinds:
                 for client, figures in bench_one(k, zone, size, args, tmp).items():
                     results["sizes"][size].setdefault(client, {})[k] = figures
-    except KeyboardInterrupt:
-        status = 130
-    except Exception as e:
-        log("error: %s" % e)
-        results["error"] = str(e)
-        status = 1
-    finally:
-        for s in list(LIVE):
-            s.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
-    lines = []
-    for size, by_client in results["sizes"].items():
-        for client, res in by_client.items():
-            lines += report(size, client, res, args)
-    text = "\n".join(lines)
-    os.makedirs(os.path.join(HERE, "out"), exist_ok=True)
-    path = os.path.join(HERE, "out", "update-%s.json" % time.strftime("%Y%m%d-%H%M%S"))
-    results["report"] = text
-    with open(path, "w") as f:
-        json.dump(results, f, indent=1, default=str)
-    print(text)
-    print("\n(full data: %s)" % os.path.relpath(path, os.getcwd()))
-    return status
+
+    def report_all(res):
+        lines = []
+        for size, by_client in res["sizes"].items():
+            for client, figures in by_client.items():
+                lines += report(size, client, figures, args)
+        return "\n".join(lines)
+
+    return runner.measured("update", args, results, measure, report_all, live=LIVE)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ Only Python's standard library, plus kdig (knot-dnsutils) for the one timing tha
 """
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -33,13 +32,13 @@ import statistics
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
+import run as runner  # noqa: E402  (bench/run.py: the frame a run goes in)
 import servers as srv  # noqa: E402
 import zonegen  # noqa: E402
 
@@ -469,38 +468,15 @@ def main():
         args.change_records = "10000,100000"
     args.servers = [x for x in ("tandem", "nsd", "knot") if x in args.servers.split(",")]
     only = set(args.only.split(","))
-    signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
-    tmp = tempfile.mkdtemp(prefix="tandem-xfr-bench-")
-    results = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "settings": vars(args).copy()}
-    status = 0
-    try:
+    results = {"settings": vars(args).copy()}
+
+    def measure(tmp):
         if "axfr" in only:
             phase_axfr(args, tmp, results)
         if "change" in only:
             phase_change(args, tmp, results)
-    except KeyboardInterrupt:
-        status = 130
-    except Exception as e:
-        log("error: %s" % e)
-        results["error"] = str(e)
-        status = 1
-    finally:
-        for s in list(LIVE):
-            stop(s)
-        if args.keep:
-            log("kept %s" % tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    text = report(results)
-    results["report"] = text
-    outdir = os.path.join(HERE, "out")
-    os.makedirs(outdir, exist_ok=True)
-    path = os.path.join(outdir, "xfr-%s.json" % time.strftime("%Y%m%d-%H%M%S"))
-    with open(path, "w") as f:
-        json.dump(results, f, indent=1, default=str)
-    print(text)
-    print("\n(full data: %s)" % os.path.relpath(path, os.getcwd()))
-    return status
+
+    return runner.measured("xfr", args, results, measure, report, live=LIVE)
 
 
 if __name__ == "__main__":
