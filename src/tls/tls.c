@@ -48,6 +48,7 @@ struct tls_conn {
 	SSL *ssl;
 	int fd;
 	char version[64];
+	char why[256];                 /* why the last read or write failed */
 	uint8_t out[2 + 65535];        /* one message with its prefix: one record, not two */
 };
 
@@ -57,7 +58,9 @@ static void ssl_why(char *why, size_t len, const char *what)
 	char buf[256] = "";
 	if (e != 0)
 		ERR_error_string_n(e, buf, sizeof(buf));
-	snprintf(why, len, "%s%s%s", what, e != 0 ? ": " : "", buf);
+	if (what[0] == '\0' && e == 0)
+		what = "TLS failed";
+	snprintf(why, len, "%s%s%s", what, e != 0 && what[0] != '\0' ? ": " : "", buf);
 	ERR_clear_error();
 }
 
@@ -255,10 +258,21 @@ static int io_wait(tls_conn_t *c, int r, int64_t until)
 		return netwait(c->fd, POLLIN, until);
 	if (e == SSL_ERROR_WANT_WRITE)
 		return netwait(c->fd, POLLOUT, until);
-	if (e == SSL_ERROR_ZERO_RETURN)
+	if (e == SSL_ERROR_ZERO_RETURN) {
+		snprintf(c->why, sizeof(c->why), "the peer closed the connection (close_notify)");
 		return TDM_EIO;
-	if (e == SSL_ERROR_SYSCALL)
-		return errno != 0 && errno != EPIPE && errno != ECONNRESET ? -errno : TDM_EIO;
+	}
+	if (e == SSL_ERROR_SYSCALL) {
+		int err = errno;
+		if (err != 0 && err != EPIPE && err != ECONNRESET) {
+			snprintf(c->why, sizeof(c->why), "%s", tdm_strerror(-err));
+			return -err;
+		}
+		snprintf(c->why, sizeof(c->why), "the peer closed the connection without close_notify%s",
+		         err == ECONNRESET ? " (reset)" : "");
+		return TDM_EIO;
+	}
+	ssl_why(c->why, sizeof(c->why), "");
 	return TDM_ETLS;
 }
 
@@ -269,6 +283,7 @@ static tls_conn_t *conn_new(SSL_CTX *ctx, int fd)
 		return NULL;
 	c->fd = fd;
 	c->version[0] = '\0';
+	c->why[0] = '\0';
 	if ((c->ssl = SSL_new(ctx)) == NULL || SSL_set_fd(c->ssl, fd) != 1) {
 		SSL_free(c->ssl);
 		free(c);
@@ -393,23 +408,47 @@ int tls_accept(tls_server_t *s, int fd, int64_t until, tls_conn_t **out, char *w
 	return TDM_OK;
 }
 
-int tls_write(tls_conn_t *c, const uint8_t *p, size_t len, int64_t until)
+/* A write found the connection closed: the peer may have said why in an alert before it closed (a
+ * server that requires a client certificate does so after a TLS 1.3 handshake the client thinks done).
+ * One read without waiting picks it up for c->why. */
+static void alert_after_write(tls_conn_t *c)
+{
+	uint8_t byte;
+	size_t n = 0;
+	ERR_clear_error();
+	if (SSL_read_ex(c->ssl, &byte, 1, &n) != 1 && SSL_get_error(c->ssl, 0) == SSL_ERROR_SSL)
+		ssl_why(c->why, sizeof(c->why), "");
+	ERR_clear_error();
+}
+
+/* All of len octets written (out) or read (in), waiting for the socket as TLS asks until the deadline. */
+static int transfer_all(tls_conn_t *c, uint8_t *in, const uint8_t *out, size_t len, int64_t until)
 {
 	while (len > 0) {
 		ERR_clear_error();
 		errno = 0;
 		size_t n = 0;
-		int r = SSL_write_ex(c->ssl, p, len, &n);
+		int r = out != NULL ? SSL_write_ex(c->ssl, out, len, &n) : SSL_read_ex(c->ssl, in, len, &n);
 		if (r == 1) {
-			p += n;
+			if (out != NULL)
+				out += n;
+			else
+				in += n;
 			len -= n;
 			continue;
 		}
 		int ret = io_wait(c, r, until);
+		if (ret == TDM_EIO && out != NULL)
+			alert_after_write(c);
 		if (ret != TDM_OK)
 			return ret;
 	}
 	return TDM_OK;
+}
+
+int tls_write(tls_conn_t *c, const uint8_t *p, size_t len, int64_t until)
+{
+	return transfer_all(c, NULL, p, len, until);
 }
 
 int tls_write_msg(tls_conn_t *c, const uint8_t *msg, size_t len, int64_t until)
@@ -424,21 +463,7 @@ int tls_write_msg(tls_conn_t *c, const uint8_t *msg, size_t len, int64_t until)
 
 int tls_read(tls_conn_t *c, uint8_t *p, size_t len, int64_t until)
 {
-	while (len > 0) {
-		ERR_clear_error();
-		errno = 0;
-		size_t n = 0;
-		int r = SSL_read_ex(c->ssl, p, len, &n);
-		if (r == 1) {
-			p += n;
-			len -= n;
-			continue;
-		}
-		int ret = io_wait(c, r, until);
-		if (ret != TDM_OK)
-			return ret;
-	}
-	return TDM_OK;
+	return transfer_all(c, p, NULL, len, until);
 }
 
 bool tls_pending(const tls_conn_t *c)
@@ -449,6 +474,11 @@ bool tls_pending(const tls_conn_t *c)
 const char *tls_conn_version(const tls_conn_t *c)
 {
 	return c->version;
+}
+
+const char *tls_conn_why(const tls_conn_t *c)
+{
+	return c->why[0] != '\0' ? c->why : "no failure";
 }
 
 void tls_conn_free(tls_conn_t *c)

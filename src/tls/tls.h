@@ -80,5 +80,8 @@ bool tls_pending(const tls_conn_t *c);
 
 /* "TLSv1.3" and the cipher, for logs. */
 const char *tls_conn_version(const tls_conn_t *c);
+/* Why the last tls_read or tls_write failed, for logs: the TLS error with the peer's alert ("tlsv13
+ * alert certificate required"), or how the connection ended. */
+const char *tls_conn_why(const tls_conn_t *c);
 /* Sends close_notify if the socket takes it at once (no wait), then frees the connection. */
 void tls_conn_free(tls_conn_t *c);

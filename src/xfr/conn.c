@@ -1,4 +1,5 @@
 /* xfr/conn.c -- one client connection to a primary: plain UDP or TCP (xfr/net.h), or TLS (RFC 9103) */
+#include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,11 +27,20 @@ int xfr_conn_open(xfr_conn_t *c, const sockaddr_t *to, const sockaddr_t *source,
 	return ret;
 }
 
+/* A TLS read or write's failure, kept in c->why with what the TLS layer says of it. */
+static int tls_said(xfr_conn_t *c, int ret)
+{
+	if (ret != TDM_OK)
+		snprintf(c->why, sizeof(c->why), "%s", tls_conn_why(c->tls));
+	return ret;
+}
+
 int xfr_conn_send(xfr_conn_t *c, const uint8_t *msg, size_t len, int64_t until)
 {
 	if (c->tls == NULL)
 		return xfrnet_send_until(c->fd, c->type, msg, len, until);
-	return tls_write_msg(c->tls, msg, len, until);
+	c->why[0] = '\0';   /* a new exchange: a kept connection's earlier end (IXFR's lone SOA) is past */
+	return tls_said(c, tls_write_msg(c->tls, msg, len, until));
 }
 
 int xfr_conn_recv(xfr_conn_t *c, uint8_t *buf, size_t cap, int64_t until)
@@ -40,12 +50,12 @@ int xfr_conn_recv(xfr_conn_t *c, uint8_t *buf, size_t cap, int64_t until)
 	uint8_t prefix[2];
 	int ret = tls_read(c->tls, prefix, 2, until);
 	if (ret != TDM_OK)
-		return ret;
+		return tls_said(c, ret);
 	size_t len = (size_t)(prefix[0] << 8 | prefix[1]);
 	if (len > cap)
 		return TDM_EMALF;
 	if ((ret = tls_read(c->tls, buf, len, until)) != TDM_OK)
-		return ret;
+		return tls_said(c, ret);
 	return (int)len;
 }
 

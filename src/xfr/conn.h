@@ -18,7 +18,7 @@ typedef struct {
 	int fd;
 	int type;                  /* SOCK_DGRAM or SOCK_STREAM */
 	tls_conn_t *tls;           /* NULL when plain */
-	char why[256];             /* a TLS failure, said in full */
+	char why[256];             /* a TLS failure (the handshake, a read, a write), said in full */
 } xfr_conn_t;
 
 /* No connection (yet): what a kept connection starts as (xfr_fetch_on). */

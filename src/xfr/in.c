@@ -342,8 +342,12 @@ static int net_fail(xfr_result_t *r, int ret, const xfr_peer_t *peer, const char
 {
 	char addr[SOCKADDR_STRLEN];
 	sockaddr_format(peer->primary, addr, sizeof(addr));
-	if (ret == TDM_ETLS || (c != NULL && c->why[0] != '\0'))
-		return fail(r, ret, "TLS: %s", c != NULL ? c->why : "failed");
+	/* Over TLS the step is said too once the handshake is done (c->tls kept): "TLS: sending the
+	 * request: TLS failed: ... tlsv13 alert certificate required". */
+	if (c != NULL && c->why[0] != '\0')
+		return c->tls != NULL ? fail(r, ret, "TLS: %s: %s", what, c->why) : fail(r, ret, "TLS: %s", c->why);
+	if (ret == TDM_ETLS)
+		return fail(r, ret, "TLS: %s: failed", what);
 	if (ret == TDM_ETIMEDOUT && peer->deadline != 0 && netwait_now() >= peer->deadline)
 		return fail(r, ret, "%s: %s took longer than xfr-max-time", what, addr);
 	if (ret == TDM_ETIMEDOUT)
@@ -362,13 +366,13 @@ static int exchange(reader_t *rd, xfr_conn_t *c, uint16_t qtype, uint8_t *buf, u
 	if (ret != TDM_OK)
 		return fail(rd->r, ret, "cannot build the request");
 	if ((ret = xfr_conn_send(c, buf, len, until(rd->peer))) != TDM_OK)
-		return net_fail(rd->r, ret, rd->peer, "sending the request", NULL);
+		return net_fail(rd->r, ret, rd->peer, "sending the request", c);
 	while (rd->state != S_DONE) {
 		int n = xfr_conn_recv(c, buf, PKT_MAXLEN, until(rd->peer));
 		if (n == TDM_EIO && rd->state == S_SECOND && qtype == PKT_TYPE_IXFR)
 			break;   /* closed after the single SOA: up to date */
 		if (n < 0)
-			return net_fail(rd->r, n, rd->peer, "reading the answer", NULL);
+			return net_fail(rd->r, n, rd->peer, "reading the answer", c);
 		if (type == SOCK_DGRAM && n >= 2 && pkt_id(buf) != rd->id)
 			continue;   /* not ours: a late answer to an earlier query */
 		if ((ret = read_message(rd, buf, (size_t)n, qtype, rdbuf)) != TDM_OK)
