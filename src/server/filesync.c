@@ -109,11 +109,7 @@ void filesync_now(server_t *srv, zonert_t *zr)
 	const conf_zone_t *cz = zr->conf;
 	if (cz == NULL || cz->type != CONF_ZONE_PRIMARY || cz->file == NULL)
 		return;
-	rcu_read_lock();
-	zone_contents_t *z = zone_contents(zr->zone);
-	if (z != NULL)
-		zone_contents_ref(z);
-	rcu_read_unlock();
+	zone_contents_t *z = zone_contents_pin(zr->zone);
 	if (z == NULL)
 		return;
 	char digest[65];

@@ -421,11 +421,7 @@ static void run_job(job_t *job, size_t slots)
 {
 	zonert_t *zr = job->zr;
 	job->deadline = netwait_now() + (int64_t)job->max_time * 1000000;
-	rcu_read_lock();
-	zone_contents_t *current = zone_contents(zr->zone);
-	if (current != NULL)
-		zone_contents_ref(current);
-	rcu_read_unlock();
+	zone_contents_t *current = zone_contents_pin(zr->zone);
 	pthread_mutex_lock(&zr->lock);
 	store_state_t st = zr->state;
 	pthread_mutex_unlock(&zr->lock);

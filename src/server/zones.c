@@ -210,11 +210,7 @@ static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, boo
 		}
 		pthread_mutex_lock(&zr->write_lock);
 	}
-	rcu_read_lock();
-	zone_contents_t *current = zone_contents(zr->zone);
-	if (current != NULL)
-		zone_contents_ref(current);
-	rcu_read_unlock();
+	zone_contents_t *current = zone_contents_pin(zr->zone);
 	zone_set_expire_at(zr->zone, 0);
 	if (was_secondary) {
 		log_info("%s: now primary, keeping serial %u and its journal", zr->name,
@@ -247,11 +243,7 @@ static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, boo
 void zones_compact(server_t *srv, zonert_t *zr)
 {
 	zoneload_t zl = { .store = srv->store };
-	rcu_read_lock();
-	zone_contents_t *z = zone_contents(zr->zone);
-	if (z != NULL)
-		zone_contents_ref(z);
-	rcu_read_unlock();
+	zone_contents_t *z = zone_contents_pin(zr->zone);
 	if (z != NULL) {
 		zoneload_compact(&zl, zr->name, z);
 		zone_contents_unref(z);
@@ -365,11 +357,7 @@ static void load_catalog(server_t *srv, zonert_t *zr, const conf_t *conf, const 
 	size_t count = 0;
 	rrlist_t *list = rrlist_new();
 	pthread_mutex_lock(&zr->write_lock);
-	rcu_read_lock();
-	zone_contents_t *current = zone_contents(zr->zone);
-	if (current != NULL)
-		zone_contents_ref(current);
-	rcu_read_unlock();
+	zone_contents_t *current = zone_contents_pin(zr->zone);
 	uint32_t serial = current != NULL ? zone_serial(current) : (uint32_t)time(NULL);
 	zone_contents_t *out = NULL;
 	int ret = list != NULL ? catalog_members(srv, conf, cz, current, &members, &count) : TDM_ENOMEM;

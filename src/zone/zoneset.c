@@ -112,6 +112,16 @@ zone_contents_t *zone_contents(const zone_t *zone)
 	return rcu_dereference(((zone_t *)zone)->contents);
 }
 
+zone_contents_t *zone_contents_pin(const zone_t *zone)
+{
+	rcu_read_lock();
+	zone_contents_t *z = zone_contents(zone);
+	if (z != NULL)
+		zone_contents_ref(z);
+	rcu_read_unlock();
+	return z;
+}
+
 
 void zone_set_contents(zone_t *zone, zone_contents_t *contents)
 {

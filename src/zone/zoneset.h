@@ -41,6 +41,9 @@ const char *zone_name_text(const zone_t *zone);
 
 /* Current version, or NULL (never loaded, or expired). Call inside an RCU read section. */
 zone_contents_t *zone_contents(const zone_t *zone);
+/* The current version with a reference taken (zone_contents_unref drops it), or NULL; for a caller
+ * that keeps it beyond an RCU read section (a store rewrite, a file write, a change built on it). */
+zone_contents_t *zone_contents_pin(const zone_t *zone);
 /* Publishes a new version (may be NULL) and frees the old one after a grace period. */
 void zone_set_contents(zone_t *zone, zone_contents_t *contents);
 
