@@ -6,6 +6,7 @@
 #   make bench   benchmarks against NSD and Knot (bench/README.md)
 #   make fuzz    build the libFuzzer targets (tests/fuzz/) and run each for FUZZ_SECONDS (default 60)
 #   make fuzz-replay   build them and run every committed corpus input once (part of make test)
+#   make fuzz-merge    keep what make fuzz found that reaches new code in tests/fuzz/found/ (to commit)
 
 CC      ?= cc
 PKGS    := libzscanner libknot liburcu libevent jansson yaml-0.1 sqlite3 libssl libcrypto
@@ -25,7 +26,7 @@ UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 PY      := /usr/bin/python3
 
 .PHONY: all run test unit unit-asan integration integration-asan bench deps clean fuzz fuzz-replay console-deps \
-        fuzz-build fuzz-bins man install install-systemd deb
+        fuzz-build fuzz-bins fuzz-merge man install install-systemd deb
 
 all: $(BUILD)/tandemd $(BUILD)/tandem
 
@@ -173,6 +174,10 @@ deb: all
 
 fuzz-replay: fuzz-build
 	@tests/fuzz/run.sh replay $(FUZZ_TARGETS)
+
+# After make fuzz: the inputs it found that reach new code, kept in tests/fuzz/found/ to commit.
+fuzz-merge: fuzz-build
+	@tests/fuzz/run.sh merge $(FUZZ_TARGETS)
 
 clean:
 	rm -rf build build-asan
