@@ -159,6 +159,10 @@ static void events(FILE *f, struct metrics *m)
 	        (unsigned long long)ev(m, METRICS_NOTIFY_OUT_SENT),
 	        (unsigned long long)ev(m, METRICS_NOTIFY_OUT_ACKNOWLEDGED),
 	        (unsigned long long)ev(m, METRICS_NOTIFY_OUT_FAILED));
+	fprintf(f, "# HELP tandem_update_polls_total Applied UPDATEs after which a worker polled its sockets "
+	        "for the client's next one (at most 100 us) instead of sleeping.\n"
+	        "# TYPE tandem_update_polls_total counter\ntandem_update_polls_total %llu\n",
+	        (unsigned long long)ev(m, METRICS_UPDATE_POLLS));
 }
 
 static void latency(FILE *f)

@@ -359,7 +359,10 @@ static int answer_one(worker_t *w, tcp_conn_t *c, size_t n, query_env_t *env, ti
 	}
 	if (w->shared->metrics != NULL)
 		metrics_query(&w->shared->metrics[w->id], true, w->tcp_scratch, resp);
-	return resp > 0 ? out_append(c, w->tcp_scratch, resp) : TDM_OK;
+	if (resp == 0)
+		return TDM_OK;
+	worker_answered(w, w->tcp_scratch, resp);
+	return out_append(c, w->tcp_scratch, resp);
 }
 
 /* Answers what is complete and reads more, within the batch and below the output mark. */

@@ -32,4 +32,10 @@ struct worker {
 	struct tcp_conn *backlog;      /* connections with complete messages left after a batch */
 	time_t last_sweep;
 	int64_t accept_resume;         /* accept paused (out of descriptors) until then (ms); 0 = not */
+	int64_t poll_until;            /* after an applied UPDATE: sockets polled, not slept on, until
+	                                * then (monotonic us); 0 = not */
 };
+
+/* Called with every answer a worker sends (resp, len octets): an UPDATE answered NOERROR starts the
+ * poll of poll_until (worker.c says why). */
+void worker_answered(worker_t *w, const uint8_t *resp, size_t len);

@@ -11,6 +11,7 @@ dnspython for what nsupdate cannot send:
 - SIGKILL right after an acknowledged UPDATE loses nothing: the restart serves it and writes the file.
 """
 
+import re
 import subprocess
 import time
 
@@ -23,7 +24,7 @@ import dns.rdatatype
 import dns.tsigkeyring
 import dns.update
 
-from harness import Acl, Key, Remote, Tandem, Zone, secondary
+from harness import Acl, Key, Remote, Tandem, TandemApi, Zone, secondary
 from harness import dnsq, xfr
 from harness.ports import free_port
 
@@ -195,6 +196,54 @@ def test_refusals_change_nothing(tmp_path):
         assert dnsq.ask(primary, "x." + ZONE, "A").rcode() == dns.rcode.NXDOMAIN
         assert xfr.soa_serial(primary, ZONE) == 10
         assert xfr.soa_serial(sec, ZONE) == 10
+
+
+def test_only_an_applied_update_makes_a_worker_poll(tmp_path):
+    """After an UPDATE it applied, a worker polls its sockets for the client's next one (at most 100 us)
+    instead of sleeping (server/worker.c). Only an UPDATE answered NOERROR starts that, so a client that
+    may not update cannot make a worker spin: unsigned, badly signed, failed prerequisites, a zone we do
+    not serve, refused updates leave tandem_update_polls_total where it was; applied ones, over TCP and
+    UDP, move it one each."""
+    src = tmp_path / "dyn.zone"
+    src.write_text(xfr.zone_text(ZONE, 10, ["old A 192.0.2.50"]))
+    primary = TandemApi(tmp_path, [Zone(ZONE, src, acl=[Acl(["127.0.0.1"], key=KEY, allow=["update"])])],
+                        name="primary")
+
+    def polls():
+        st, text, _ = primary.call("GET", "/metrics")
+        assert st == 200, text
+        m = re.search(r"^tandem_update_polls_total (\d+)$", text, re.M)
+        assert m, text
+        return int(m.group(1))
+
+    def add(name, key=KEY):
+        u = _update_msg(key)
+        u.add(name + "." + ZONE, 300, "A", "192.0.2.7")
+        return u
+
+    with primary:
+        assert polls() == 0
+        for _ in range(3):
+            assert _send(primary, add("a", key=None)).rcode() == dns.rcode.REFUSED
+            assert dns.query.udp(add("b", key=None), primary.addr, port=primary.port,
+                                 timeout=5).rcode() == dns.rcode.REFUSED
+        rc, out = nsupdate(primary, ["update add c.%s 300 A 192.0.2.3" % ZONE],
+                           key=Key(KEY.name, KEY.algorithm, Key.generate().secret))
+        assert rc != 0, out      # a wrong secret: NOTAUTH (BADSIG)
+        u = add("d")
+        u.present("missing." + ZONE)
+        assert _send(primary, u).rcode() == dns.rcode.NXDOMAIN
+        u = dns.update.UpdateMessage("other.test.")
+        u.add("x.other.test.", 300, "A", "192.0.2.3")
+        assert _send(primary, u).rcode() == dns.rcode.NOTAUTH
+        assert polls() == 0
+        assert xfr.soa_serial(primary, ZONE) == 10
+        # Applied: two over TCP, one over UDP.
+        assert _send(primary, add("e")).rcode() == dns.rcode.NOERROR
+        assert _send(primary, add("f")).rcode() == dns.rcode.NOERROR
+        assert dns.query.udp(add("g"), primary.addr, port=primary.port, timeout=5).rcode() == dns.rcode.NOERROR
+        assert polls() == 3
+        assert _rdatas(primary, "g." + ZONE, "A") == ["192.0.2.7"]
 
 
 def test_sigkill_after_an_acknowledged_update(tmp_path):
