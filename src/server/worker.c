@@ -12,6 +12,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/netwait.h"
 #include "lib/sockaddr.h"
 #include "rrl/rrl.h"
 #include "server/metrics.h"
@@ -207,18 +208,11 @@ static void udp_ready(worker_t *w, int fd, bool pktinfo)
 	}
 }
 
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 void worker_answered(worker_t *w, const uint8_t *resp, size_t len)
 {
 	if (len >= PKT_HEADER_LEN && pkt_opcode(resp) == PKT_OPCODE_UPDATE &&
 	    pkt_rcode(resp) == PKT_RCODE_NOERROR) {
-		w->poll_until = mono_us() + POLL_AFTER_UPDATE_US;
+		w->poll_until = netwait_now() + POLL_AFTER_UPDATE_US;
 		metrics_event(w->shared->srv, METRICS_UPDATE_POLLS);
 	}
 }
@@ -226,7 +220,7 @@ void worker_answered(worker_t *w, const uint8_t *resp, size_t len)
 /* How long the next epoll_wait may sleep (ms): not at all while an UPDATE's poll lasts. */
 static int wait_ms(worker_t *w)
 {
-	if (w->poll_until != 0 && mono_us() < w->poll_until)
+	if (w->poll_until != 0 && netwait_now() < w->poll_until)
 		return 0;
 	w->poll_until = 0;
 	return tcp_wait_ms(w);

@@ -421,7 +421,7 @@ static void alert_after_write(tls_conn_t *c)
 	ERR_clear_error();
 }
 
-/* All of len octets written (out) or read (in), waiting for the socket as TLS asks until the deadline. */
+/* All of len octets written (out) or read (in), waiting on the socket as TLS asks, until the deadline. */
 static int transfer_all(tls_conn_t *c, uint8_t *in, const uint8_t *out, size_t len, int64_t until)
 {
 	while (len > 0) {

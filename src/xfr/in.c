@@ -342,10 +342,12 @@ static int net_fail(xfr_result_t *r, int ret, const xfr_peer_t *peer, const char
 {
 	char addr[SOCKADDR_STRLEN];
 	sockaddr_format(peer->primary, addr, sizeof(addr));
-	/* Over TLS the step is said too once the handshake is done (c->tls kept): "TLS: sending the
-	 * request: TLS failed: ... tlsv13 alert certificate required". */
+	/* After the handshake (c->tls kept) the step is said too: "TLS: sending the request: error:0A00045C:
+	 * SSL routines::tlsv13 alert certificate required"; a failed handshake says what failed in it. */
+	if (c != NULL && c->why[0] != '\0' && c->tls != NULL)
+		return fail(r, ret, "TLS: %s: %s", what, c->why);
 	if (c != NULL && c->why[0] != '\0')
-		return c->tls != NULL ? fail(r, ret, "TLS: %s: %s", what, c->why) : fail(r, ret, "TLS: %s", c->why);
+		return fail(r, ret, "TLS: %s", c->why);
 	if (ret == TDM_ETLS)
 		return fail(r, ret, "TLS: %s: failed", what);
 	if (ret == TDM_ETIMEDOUT && peer->deadline != 0 && netwait_now() >= peer->deadline)

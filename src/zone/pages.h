@@ -10,9 +10,10 @@
  * version made from an old one copies the page directory (pointers, read as they are by lookups) and
  * shares the pages by runs of 32 (ZONE_PAGES_CHUNK_SHIFT): one reference taken on each run's chunk,
  * not on each page. A set of 32 pages or fewer (every small zone's) has no chunks: it shares page by
- * page, which costs it no chunk table, and goes by runs once it grows past 32. Before a version changes which pages it has in a run (a page copied, grown, added,
- * inserted or removed), it makes the run's chunk its own: a new chunk, and a reference of their own
- * on the run's pages. Writing to a page that another version also holds copies that page first. So
+ * page, which costs it no chunk table, and goes by runs once it grows past 32. Before a version
+ * changes which pages it has in a run (a page copied, grown, added, inserted or removed), it makes
+ * the run's chunk its own: a new chunk, and a reference of their own on the run's pages. Writing to
+ * a page that another version also holds copies that page first. So
  * a new version costs a copy of the directory and a reference per 32 pages, and then 32 references per
  * run the change touches; freeing it drops a reference per chunk and those of the pages of the chunks
  * it held alone. Two versions alive at once cost the zone plus the pages the change touched.
