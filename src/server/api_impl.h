@@ -40,7 +40,7 @@ extern const api_route_t api_routes_records[];   /* server/api_records.c: record
 extern const api_route_t api_routes_meta[];      /* server/api_meta.c: keys, metrics, lookup, OpenAPI */
 extern const api_route_t api_routes_backup[];    /* server/api_backup.c: POST backup */
 
-/* The zone of that name (text, any case, with or without the trailing dot), or NULL. */
+/* server/api_call.c: the zone of that name (text, any case, with or without the trailing dot), or NULL. */
 zonert_t *api_find_zone(server_t *srv, const char *name);
 
 /* A query parameter of the call, decoded (api_query_get): 1 found, 0 absent, -1 malformed. */
@@ -55,17 +55,17 @@ bool api_dry_run(const api_call_t *call);
  */
 json_t *api_body_json(const api_call_t *call, api_reply_t *reply);
 
+/* server/api_view.c: a unix time as JSON, null for 0 (never). */
+json_t *api_time_json(int64_t t);
+
 /* One line of the zone list (name, type, serial, records, state, source). */
 json_t *api_zone_summary(zonert_t *zr);
 
 /* One zone as GET /zones/{zone} shows it (inside an RCU read section). */
 json_t *api_zone_detail(zonert_t *zr);
 
-/* server/api_zones.c: a zone made through the API shows its settings in its detail. */
-void api_zone_detail_settings(zonert_t *zr, json_t *detail);
-
 /*
- * server/api_zones.c: the ETag of a zone's answers: "SERIAL-X" (quotes included), X a keyed hash of
+ * The ETag of a zone's answers: "SERIAL-X" (quotes included), X a keyed hash of
  * the serial, the record count and the records' octets (server/apiedit.c apiedit_etag), the same
  * after a restart. A zone with no data has "0-0000000000000000".
  */

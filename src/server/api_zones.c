@@ -13,7 +13,8 @@
 #include "server/apizone.h"
 #include "server/apizone_text.h"
 #include "server/catconsume.h"
-#include "server/control.h"
+#include "server/schedule.h"
+#include "server/notify.h"
 #include "server/zones.h"
 #include "wire/name.h"
 
@@ -58,26 +59,6 @@ static void invalid(api_reply_t *reply, const char *field, const char *why, json
 	json_object_set_new(reply->body, "field", json_string(field));
 	if (problems != NULL)
 		json_object_set(reply->body, "problems", problems);
-}
-
-/* ---- what the other routes share ---- */
-
-void api_zone_etag(zonert_t *zr, char out[API_ETAG_MAX + 1])
-{
-	const zone_contents_t *z = zone_contents(zr->zone);
-	if (z != NULL)
-		apiedit_etag(z, out);
-	else
-		snprintf(out, API_ETAG_MAX + 1, "\"0-0000000000000000\"");
-}
-
-void api_zone_detail_settings(zonert_t *zr, json_t *detail)
-{
-	apizone_t *az = apizone_of(zr);   /* NULL for a zone the API did not make */
-	if (az == NULL)
-		return;
-	json_object_set_new(detail, "settings", json_deep_copy(apizone_settings(az)));
-	json_object_set_new(detail, "created", json_integer(apizone_created(az)));
 }
 
 /* 201/200 with the zone as GET /zones/{zone} shows it, and its ETag. */
@@ -378,7 +359,7 @@ static void patch(const api_call_t *call, json_t *body, api_reply_t *reply)
 	zonert_t *now = api_find_zone(srv, name);
 	rcu_read_unlock();
 	if (now != NULL && now->conf->type == CONF_ZONE_SECONDARY && to_primary == was_primary)
-		control_refresh(srv, now);
+		schedule_refresh(srv, now);
 	else if (now != NULL && now->conf->type == CONF_ZONE_PRIMARY && now->conf->notify_count > 0)
 		notify_zone(srv, now);
 	reply_zone(srv, name, 200, reply);

@@ -11,7 +11,7 @@
 #include "lib/log.h"
 #include "lib/siphash.h"
 #include "server/apiedit.h"
-#include "server/control.h"
+#include "server/inbox.h"
 #include "server/zoneload.h"
 #include "wire/name.h"
 #include "wire/pkt.h"
@@ -337,11 +337,11 @@ static int commit(const api_call_t *call, const zone_contents_t *z, const rrlist
 	zr->serial = zone_serial(*next);
 	pthread_mutex_unlock(&zr->lock);
 	zone_set_contents(zr->zone, *next);
-	control_post(srv, CTL_NOTIFY, zr);
+	inbox_post(srv, CTL_NOTIFY, zr);
 	if (cz->file != NULL)
-		control_post(srv, CTL_FILE_SYNC, zr);
+		inbox_post(srv, CTL_FILE_SYNC, zr);
 	if (change_compact_due(&chg, *next))
-		control_post(srv, CTL_COMPACT, zr);
+		inbox_post(srv, CTL_COMPACT, zr);
 	return TDM_OK;
 }
 

@@ -11,7 +11,8 @@
 #include "lib/log.h"
 #include "lib/thread.h"
 #include "server/catconsume.h"
-#include "server/control.h"
+#include "server/inbox.h"
+#include "server/schedule.h"
 #include "server/xot.h"
 #include "server/zones.h"
 #include "xfr/in.h"
@@ -400,7 +401,7 @@ static void reset(server_t *srv, dynzone_t *d, const char *id)
 	if (zone != NULL) {
 		zone_set_contents(zone, NULL);
 		zonert_of(zone)->serial = 0;
-		control_refresh(srv, zonert_of(zone));
+		schedule_refresh(srv, zonert_of(zone));
 	}
 }
 
@@ -514,7 +515,7 @@ void catalog_consume(server_t *srv, zonert_t *zr)
 		                                name_length(c.members[i].coo, NAME_MAXLEN));
 		if (to != NULL && zonert_of(to)->conf != NULL &&
 		    zonert_of(to)->conf->catalog == CONF_CATALOG_CONSUME && zonert_of(to) != zr)
-			control_post(srv, CTL_CATALOG, zonert_of(to));
+			inbox_post(srv, CTL_CATALOG, zonert_of(to));
 	}
 	catalog_clear(&c);
 	if (changed)
@@ -614,9 +615,9 @@ static void *ap_main(void *arg)
 		log_warn("%s: NOTIFY from super-primary %s, but its NS set does not name us (%s): "
 		         "not created", job->name, addr, job->nameservers);
 	else
-		control_post_name(job->srv, CTL_AUTOPRIMARY_OK, job->name, job->index);
+		inbox_post_name(job->srv, CTL_AUTOPRIMARY_OK, job->name, job->index);
 	/* Always, and last: the control thread frees the check's slot. */
-	control_post_name(job->srv, CTL_AUTOPRIMARY_DONE, job->name, job->index);
+	inbox_post_name(job->srv, CTL_AUTOPRIMARY_DONE, job->name, job->index);
 	atomic_fetch_sub(&job->srv->jobs_running, 1);
 	free(ns);
 	tls_client_unref(job->tls);

@@ -13,7 +13,7 @@
 #include "server/acl.h"
 #include "server/metrics.h"
 #include "server/tsigkeys.h"
-#include "server/control.h"
+#include "server/inbox.h"
 #include "server/zoneload.h"
 #include "zone/diff.h"
 #include "server/server_impl.h"
@@ -205,7 +205,7 @@ static size_t notify_unknown(request_t *r)
 			continue;
 		char name[NAME_TEXT_MAX];
 		name_to_text(r->q->qname_lower, name, sizeof(name));
-		control_post_name(r->srv, CTL_AUTOPRIMARY, name, i);
+		inbox_post_name(r->srv, CTL_AUTOPRIMARY, name, i);
 		return answer_notify(r);
 	}
 	char name[NAME_TEXT_MAX];
@@ -232,7 +232,7 @@ static size_t notify_in(request_t *r)
 	char addr[SOCKADDR_STRLEN];
 	log_limited(&notifies, LOG_INFO, "%s: NOTIFY from %s, refreshing", zr->name,
 	            sockaddr_format(r->peer, addr, sizeof(addr)));
-	control_post(r->srv, CTL_REFRESH, zr);
+	inbox_post(r->srv, CTL_REFRESH, zr);
 	metrics_event(r->srv, METRICS_NOTIFY_IN_ACCEPTED);
 	return answer_notify(r);
 }
@@ -315,11 +315,11 @@ static int update_commit(request_t *r, zonert_t *zr, const conf_zone_t *cz, cons
 	snprintf(cost, size, "%s", chg.cost);
 	zr->serial = zone_serial(next);
 	zone_set_contents(zr->zone, next);
-	control_post(r->srv, CTL_NOTIFY, zr);
+	inbox_post(r->srv, CTL_NOTIFY, zr);
 	if (cz->file != NULL)
-		control_post(r->srv, CTL_FILE_SYNC, zr);
+		inbox_post(r->srv, CTL_FILE_SYNC, zr);
 	if (change_compact_due(&chg, next))   /* costs the zone: the control thread does it, later */
-		control_post(r->srv, CTL_COMPACT, zr);
+		inbox_post(r->srv, CTL_COMPACT, zr);
 	return TDM_OK;
 }
 

@@ -12,7 +12,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
-#include "server/control.h"
+#include "server/notify.h"
 #include "server/metrics.h"
 #include "xfr/net.h"
 

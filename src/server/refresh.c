@@ -15,7 +15,8 @@
 #include "lib/netwait.h"
 #include "lib/thread.h"
 #include "change/change.h"
-#include "server/control.h"
+#include "server/inbox.h"
+#include "server/refresh.h"
 #include "server/metrics.h"
 #include "server/xot.h"
 #include "server/zoneload.h"
@@ -462,10 +463,10 @@ static void run_job(job_t *job, size_t slots)
 	store_state_set(job->srv->store, zr->name, &st);
 	zone_contents_unref(current);
 	if (changed)
-		control_post(job->srv, CTL_NOTIFY, zr);
+		inbox_post(job->srv, CTL_NOTIFY, zr);
 	if (changed && job->catalog)
-		control_post(job->srv, CTL_CATALOG, zr);
-	control_post_done(job->srv, zr, slots);
+		inbox_post(job->srv, CTL_CATALOG, zr);
+	inbox_post_done(job->srv, zr, slots);
 	zone_unref(zr->zone);
 	job_free(job);
 }
@@ -578,10 +579,10 @@ static void batch_publish(batch_item_t *it, size_t slots)
 	pthread_mutex_unlock(&zr->lock);
 	zone_set_expire_at(zr->zone, it->st.expire_at);
 	if (changed)
-		control_post(job->srv, CTL_NOTIFY, zr);
+		inbox_post(job->srv, CTL_NOTIFY, zr);
 	if (changed && job->catalog)
-		control_post(job->srv, CTL_CATALOG, zr);
-	control_post_done(job->srv, zr, slots);
+		inbox_post(job->srv, CTL_CATALOG, zr);
+	inbox_post_done(job->srv, zr, slots);
 	xfr_result_clear(&it->r);
 	zone_unref(zr->zone);
 	job_free(job);

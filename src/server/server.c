@@ -27,6 +27,7 @@
 #include "server/tsigkeys.h"
 #include "server/catconsume.h"
 #include "server/control.h"
+#include "server/inbox.h"
 #include "server/filesync.h"
 #include "rrl/rrl.h"
 #include "server/server_impl.h"
@@ -89,6 +90,49 @@ static int setup_shared(server_t *srv)
 	return TDM_OK;
 }
 
+/* Signals, handled on the control thread's loop: SIGHUP reloads, SIGTERM and SIGINT stop. */
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	server_t *srv = arg;
+	if (sig == SIGHUP) {
+		log_info("SIGHUP: reloading");
+		sdnotify("RELOADING=1\nSTATUS=reloading");
+		server_reload(srv);
+		char status[64];
+		snprintf(status, sizeof(status), "READY=1\nSTATUS=serving %zu zones", zoneset_count(srv->zones));
+		sdnotify(status);
+		return;
+	}
+	log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	sdnotify("STOPPING=1\nSTATUS=stopping");
+	srv->stopping = true;
+	event_base_loopbreak(srv->base);
+}
+
+
+static int signals_add(server_t *srv)
+{
+	srv->sig_hup = evsignal_new(srv->base, SIGHUP, signal_cb, srv);
+	srv->sig_term = evsignal_new(srv->base, SIGTERM, signal_cb, srv);
+	srv->sig_int = evsignal_new(srv->base, SIGINT, signal_cb, srv);
+	if (srv->sig_hup == NULL || srv->sig_term == NULL || srv->sig_int == NULL)
+		return TDM_ENOMEM;
+	event_add(srv->sig_hup, NULL);
+	event_add(srv->sig_term, NULL);
+	event_add(srv->sig_int, NULL);
+	return TDM_OK;
+}
+
+static void signals_free(server_t *srv)
+{
+	struct event **evs[] = { &srv->sig_hup, &srv->sig_term, &srv->sig_int };
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+		if (*evs[i] != NULL)
+			event_free(*evs[i]);
+		*evs[i] = NULL;
+	}
+}
+
 int server_new(const char *conf_path, server_t **out)
 {
 	server_t *srv = calloc(1, sizeof(*srv));
@@ -117,8 +161,9 @@ int server_new(const char *conf_path, server_t **out)
 	if ((ret = tsigkeys_load(srv)) != TDM_OK || (ret = apikeys_load(srv)) != TDM_OK ||
 	    (ret = metrics_new(srv)) != TDM_OK)
 		goto fail;
-	if ((ret = control_init(srv)) != TDM_OK || (ret = setup_shared(srv)) != TDM_OK ||
-	    (ret = catalog_restore(srv, conf)) != TDM_OK || (ret = apizone_restore(srv, conf)) != TDM_OK ||
+	if ((ret = control_init(srv)) != TDM_OK || (ret = signals_add(srv)) != TDM_OK ||
+	    (ret = setup_shared(srv)) != TDM_OK || (ret = catalog_restore(srv, conf)) != TDM_OK ||
+	    (ret = apizone_restore(srv, conf)) != TDM_OK ||
 	    (ret = zones_build(srv, conf, &srv->zones)) != TDM_OK)
 		goto fail;
 	zones_arm(srv);
@@ -128,7 +173,7 @@ int server_new(const char *conf_path, server_t **out)
 	for (size_t i = 0; i < zoneset_count(srv->zones); i++) {
 		zonert_t *zr = zonert_of(zoneset_at(srv->zones, i));
 		if (zr->conf->catalog == CONF_CATALOG_CONSUME)
-			control_post(srv, CTL_CATALOG, zr);
+			inbox_post(srv, CTL_CATALOG, zr);
 	}
 	srv->started = (int64_t)time(NULL);
 	if ((ret = server_api_start(srv)) != TDM_OK)
@@ -351,6 +396,7 @@ void server_free(server_t *srv)
 	apilookup_wait(srv);
 	api_free(srv->api);
 	xot_free(srv);
+	signals_free(srv);
 	control_free(srv);
 	if (srv->base != NULL)
 		event_base_free(srv->base);

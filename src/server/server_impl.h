@@ -24,10 +24,10 @@ typedef struct runconf {
 	size_t napi;
 } runconf_t;
 
-/* The TSIG key of a configured key or of one made through the API (NULL for NULL). */
+/* The TSIG key of a configured key or of one made through the API (NULL for NULL); server/tsigkeys.c. */
 const tsig_key_t *runconf_key(const runconf_t *rc, const conf_key_t *key);
 
-/* A message from another thread to the control thread. */
+/* A message from another thread to the control thread (server/inbox.h). */
 typedef enum {
 	CTL_REFRESH,          /* refresh a secondary zone now (a NOTIFY came) */
 	CTL_REFRESH_DONE,     /* a refresh job ended: schedule the next one */
@@ -73,7 +73,7 @@ struct server {
 	atomic_uint jobs_running; /* refresh jobs on their threads */
 	struct primary_jobs *primary_jobs;   /* per primary (few): running jobs, zones waiting for a slot */
 	size_t nprimary_jobs;
-	bool kick_armed;          /* control.c: a pass over the primaries' queues is due */
+	bool kick_armed;          /* schedule.c: a pass over the primaries' queues is due */
 	bool stopping;
 	struct api *api;          /* the HTTP API, NULL when http.listen is unset */
 	struct tsigkey *tsigkeys; /* TSIG keys made through the API (server/tsigkeys.c) */
@@ -91,11 +91,6 @@ struct server {
 	int64_t started;          /* unix time */
 	struct xot *xot;          /* TLS contexts and listener (server/xot.c) */
 };
-
-/* Posts a message to the control thread (any thread). Takes a reference on the zone. */
-void control_post(server_t *srv, ctl_kind_t kind, struct zonert *zr);
-/* The same about a zone we do not have (by name), with an index (the autoprimary's). */
-void control_post_name(server_t *srv, ctl_kind_t kind, const char *name, size_t index);
 
 /*
  * Answers one request in a worker (inside its RCU read section): TSIG verified and the answer

@@ -306,3 +306,15 @@ void tsigkeys_free(server_t *srv)
 		key_free(k);
 	}
 }
+
+const tsig_key_t *runconf_key(const runconf_t *rc, const conf_key_t *key)
+{
+	if (key == NULL)
+		return NULL;
+	if (key >= rc->conf->keys && key < rc->conf->keys + rc->conf->key_count)
+		return &rc->keys[key - rc->conf->keys];
+	for (size_t i = 0; i < rc->napi; i++)   /* a key made through the API */
+		if (&rc->api[i]->conf == key)
+			return &rc->api[i]->key;
+	return NULL;
+}

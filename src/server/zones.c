@@ -9,7 +9,9 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
-#include "server/control.h"
+#include "server/inbox.h"
+#include "server/schedule.h"
+#include "server/refresh.h"
 #include "server/tsigkeys.h"
 #include "server/zoneload.h"
 #include "server/zoneprep.h"
@@ -52,18 +54,6 @@ void runconf_free(runconf_t *rc)
 	free(rc->keys);
 	free(rc->api);
 	free(rc);
-}
-
-const tsig_key_t *runconf_key(const runconf_t *rc, const conf_key_t *key)
-{
-	if (key == NULL)
-		return NULL;
-	if (key >= rc->conf->keys && key < rc->conf->keys + rc->conf->key_count)
-		return &rc->keys[key - rc->conf->keys];
-	for (size_t i = 0; i < rc->napi; i++)   /* a key made through the API (server/tsigkeys.h) */
-		if (&rc->api[i]->conf == key)
-			return &rc->api[i]->key;
-	return NULL;
 }
 
 static zone_t *current_zone(server_t *srv, const char *name)
@@ -125,7 +115,7 @@ static void publish(server_t *srv, zonert_t *zr, zone_contents_t *out, bool pend
 	/* Only a zone with secondaries to tell gets a message (about 1 KiB each: 100,000 zones at a
 	 * first start left 100 MB of freed messages scattered through the heap). */
 	if (zr->conf != NULL && zr->conf->notify_count > 0)
-		control_post(srv, CTL_NOTIFY, zr);
+		inbox_post(srv, CTL_NOTIFY, zr);
 	if (pending)
 		zoneload_compact(&zl, zr->name, out);
 	zone_contents_unref(out);
@@ -232,7 +222,7 @@ static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, boo
 	if (!batched)
 		pthread_mutex_unlock(&zr->write_lock);
 	if (file_behind)
-		control_post(srv, CTL_FILE_SYNC, zr);   /* dynamic updates the file lacks (a restart) */
+		inbox_post(srv, CTL_FILE_SYNC, zr);   /* dynamic updates the file lacks (a restart) */
 	if (ret == TDM_ESTORE)
 		store_retry_arm(srv, zr);
 	zone_contents_unref(current);
@@ -373,7 +363,7 @@ static void load_catalog(server_t *srv, zonert_t *zr, const conf_t *conf, const 
 		zr->serial = zone_serial(out);
 		zone_contents_ref(out);
 		zone_set_contents(zr->zone, out);
-		control_post(srv, CTL_NOTIFY, zr);
+		inbox_post(srv, CTL_NOTIFY, zr);
 	}
 	pthread_mutex_unlock(&zr->write_lock);
 	if (ret == TDM_OK && out != NULL) {
@@ -576,7 +566,7 @@ static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_
 			continue;
 		load_in_role(srv, zr, cz, changed, b);
 		if (changed && !load_kept)
-			control_zone_changed(srv, zr);
+			schedule_zone_changed(srv, zr);
 	}
 	zoneprep_stop(zp);
 	conf_map_free(&map);
@@ -622,7 +612,7 @@ int zones_build(server_t *srv, const conf_t *conf, zoneset_t **out)
 void zones_arm(server_t *srv)
 {
 	for (size_t i = 0; i < zoneset_count(srv->zones); i++)
-		control_zone_changed(srv, zonert_of(zoneset_at(srv->zones, i)));
+		schedule_zone_changed(srv, zonert_of(zoneset_at(srv->zones, i)));
 }
 
 /* A zone no longer in the set: its timer goes now, on this thread (the zone itself may outlive it
@@ -697,7 +687,7 @@ int zones_add(server_t *srv, const conf_zone_t *cz)
 	if (ret != TDM_OK)
 		return ret;
 	zoneset_t *old = rcu_xchg_pointer(&srv->zones, set);
-	control_zone_changed(srv, zr);
+	schedule_zone_changed(srv, zr);
 	retire(srv, old);
 	return TDM_OK;
 }
@@ -710,7 +700,7 @@ int zones_rebind(server_t *srv, zonert_t *zr, const conf_zone_t *cz)
 	rcu_assign_pointer(zr->conf, (conf_zone_t *)cz);
 	if (changed && !(cz->type == CONF_ZONE_PRIMARY && cz->catalog == CONF_CATALOG_PRODUCE)) {
 		load_in_role(srv, zr, cz, true, NULL);
-		control_zone_changed(srv, zr);
+		schedule_zone_changed(srv, zr);
 	}
 	retire(srv, NULL);   /* the settings replaced may go at the next bind: no reader holds them then */
 	return TDM_OK;
@@ -740,7 +730,7 @@ int zones_rebuild(server_t *srv)
 	for (size_t i = 0; i < zoneset_count(set); i++) {
 		zonert_t *zr = zonert_of(zoneset_at(set, i));
 		if (zr->timer == NULL)
-			control_zone_changed(srv, zr);
+			schedule_zone_changed(srv, zr);
 	}
 	retire(srv, old);
 	return TDM_OK;
