@@ -7,7 +7,7 @@
 #include "server/api_impl.h"
 #include "server/apiedit.h"
 #include "server/apizone.h"
-#include "server/catconsume.h"
+#include "server/dynzone.h"
 
 void api_zone_etag(zonert_t *zr, char out[API_ETAG_MAX + 1])
 {
@@ -116,7 +116,7 @@ static json_t *catalog_json(zonert_t *zr)
 {
 	const conf_zone_t *cz = zr->conf;
 	const char *catalog, *id, *group;
-	if (catalog_member_info(zr->srv, zr->name, &catalog, &id, &group))
+	if (dynzone_member_info(zr->srv, zr->name, &catalog, &id, &group))
 		return json_pack("{s:s, s:s, s:s, s:s}", "role", "member (consumed)", "catalog", catalog,
 		                 "member_id", id, "group", group);
 	if (cz->member_of != NULL) {

@@ -12,7 +12,7 @@
 #include "server/apiedit.h"
 #include "server/apizone.h"
 #include "server/apizone_text.h"
-#include "server/catconsume.h"
+#include "server/autoprimary.h"
 #include "server/schedule.h"
 #include "server/notify.h"
 #include "server/zones.h"

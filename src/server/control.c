@@ -9,6 +9,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "server/autoprimary.h"
 #include "server/catconsume.h"
 #include "server/apiorder.h"
 #include "server/control.h"

@@ -25,7 +25,7 @@
 #include "server/apilookup.h"
 #include "server/metrics.h"
 #include "server/tsigkeys.h"
-#include "server/catconsume.h"
+#include "server/dynzone.h"
 #include "server/control.h"
 #include "server/inbox.h"
 #include "server/filesync.h"
@@ -162,7 +162,7 @@ int server_new(const char *conf_path, server_t **out)
 	    (ret = metrics_new(srv)) != TDM_OK)
 		goto fail;
 	if ((ret = control_init(srv)) != TDM_OK || (ret = signals_add(srv)) != TDM_OK ||
-	    (ret = setup_shared(srv)) != TDM_OK || (ret = catalog_restore(srv, conf)) != TDM_OK ||
+	    (ret = setup_shared(srv)) != TDM_OK || (ret = dynzone_restore(srv, conf)) != TDM_OK ||
 	    (ret = apizone_restore(srv, conf)) != TDM_OK ||
 	    (ret = zones_build(srv, conf, &srv->zones)) != TDM_OK)
 		goto fail;
@@ -203,7 +203,7 @@ int server_reload(server_t *srv)
 	}
 	xot_configure(srv, conf);   /* a failure is logged; the running TLS contexts stay */
 	rcu_assign_pointer(srv->rc, rc);
-	catalog_bind(srv, conf);
+	dynzone_bind(srv, conf);
 	apizone_bind(srv, conf);
 	zoneset_t *set = NULL;
 	if ((ret = zones_build(srv, conf, &set)) != TDM_OK) {
@@ -219,7 +219,7 @@ int server_reload(server_t *srv)
 	/* Workers and jobs may still read the old configuration and set until every reader moved on. */
 	synchronize_rcu();
 	zoneset_free(old);
-	catalog_dyn_collect(srv);
+	dynzone_collect(srv);
 	apizone_collect(srv);
 	runconf_free(old_rc);
 	log_info("reloaded: %zu zones", zoneset_count(set));
@@ -391,7 +391,7 @@ void server_free(server_t *srv)
 	/* Zones before the event loop: their timers belong to it. */
 	zoneset_free(zones);
 	rcu_barrier();   /* every deferred free has run */
-	catalog_dyn_free(srv);
+	dynzone_free_all(srv);
 	apizone_free_all(srv);
 	apilookup_wait(srv);
 	api_free(srv->api);

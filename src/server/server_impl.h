@@ -79,11 +79,11 @@ struct server {
 	struct tsigkey *tsigkeys; /* TSIG keys made through the API (server/tsigkeys.c) */
 	struct apikeys *apikeys;  /* named API keys (server/apikeys.c) */
 	struct metrics *metrics;  /* counters for /metrics (server/metrics.c) */
-	struct dynzone *dyn;      /* members of consumed catalogs (server/catconsume.c) */
+	struct dynzone *dyn;      /* catalog members and autoprimary zones (server/dynzone.h) */
 	bool dyn_dead;            /* ... some marked dead, to free after the next grace period */
 	struct apizone *apizones; /* zones made through the API (server/apizone.c) */
 	struct apizone *apizones_dead;   /* ... dropped, freed after the next grace period */
-	struct ap_sched *ap;      /* autoprimary checks waiting and running (server/catconsume.c) */
+	struct ap_sched *ap;      /* autoprimary checks waiting and running (server/autoprimary.c) */
 	atomic_uint ap_inbox;     /* CTL_AUTOPRIMARY messages not handled yet (bounded) */
 	struct event *verify_timer;   /* bulk verification (verify-interval) */
 	int64_t verify_last;      /* unix time of the last one, 0 = never */

@@ -16,7 +16,7 @@
 #include "server/zoneload.h"
 #include "server/zoneprep.h"
 #include "catalog/catalog.h"
-#include "server/catconsume.h"
+#include "server/dynzone.h"
 #include "server/apizone.h"
 #include "server/zones.h"
 #include "wire/name.h"
@@ -497,13 +497,13 @@ static zone_t *zone_for(server_t *srv, const conf_map_t *map, const conf_zone_t 
  * the API. */
 static const conf_zone_t **all_zones(server_t *srv, const conf_t *conf, size_t *count)
 {
-	size_t ndyn = catalog_dyn_count(srv), napi = apizone_count(srv), n = 0;
+	size_t ndyn = dynzone_count(srv), napi = apizone_count(srv), n = 0;
 	const conf_zone_t **all = calloc(conf->zone_count + ndyn + napi + 1, sizeof(*all));
 	if (all == NULL)
 		return NULL;
 	for (size_t i = 0; i < conf->zone_count; i++)
 		all[n++] = &conf->zones[i];
-	n += catalog_dyn_zones(srv, all + n);
+	n += dynzone_confs(srv, all + n);
 	n += apizone_zones(srv, all + n);
 	*count = n;
 	return all;
@@ -650,7 +650,7 @@ static void retire(server_t *srv, zoneset_t *old)
 {
 	synchronize_rcu();
 	zoneset_free(old);
-	catalog_dyn_collect(srv);
+	dynzone_collect(srv);
 	apizone_collect(srv);
 }
 
