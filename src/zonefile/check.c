@@ -1,5 +1,4 @@
 /* zonefile/check.c -- semantic checks of a zone's records before it is served */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,19 +25,9 @@ struct check {
 };
 
 
-static void problem(struct check *c, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void problem(struct check *c, unsigned line, const char *fmt, ...)
-{
-	char msg[2400];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	c->problems++;
-	c->fn(c->ctx, c->file, line, msg);
-}
+/* One problem found, counted. */
+#define problem(c, line, ...) \
+	((c)->problems++, zonefile_report((c)->fn, (c)->ctx, (c)->file, (line), __VA_ARGS__))
 
 static const char *text(const uint8_t *name, char buf[NAME_TEXT_MAX])
 {

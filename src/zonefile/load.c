@@ -40,17 +40,18 @@ void zonefile_error_print(void *ctx, const char *file, unsigned line, const char
 		fprintf(stderr, "%s: %s\n", file, msg);
 }
 
-static void report(struct load *ld, const char *file, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/* One problem of the load: its file, its line and what is wrong. */
+#define report(ld, file, line, ...) zonefile_report((ld)->fn, (ld)->ctx, (file), (line), __VA_ARGS__)
 
-static void report(struct load *ld, const char *file, unsigned line, const char *fmt, ...)
+void zonefile_report(zonefile_error_fn fn, void *ctx, const char *file, unsigned line, const char *fmt,
+                     ...)
 {
-	char msg[1200];
+	char msg[ZONEFILE_REPORT_MAX];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	ld->fn(ld->ctx, file, line, msg);
+	fn(ctx, file, line, msg);
 }
 
 /* The callback runs before the record's closing newline is counted: for a record spread over

@@ -1,6 +1,5 @@
 /* zonefile/text.c -- master-format text held in memory: parsed into records (the API's zone text and
  * record data), and one record's rdata shown as text */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,19 +23,9 @@ struct text_load {
 	int err;
 };
 
-static void text_report(struct text_load *ld, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void text_report(struct text_load *ld, unsigned line, const char *fmt, ...)
-{
-	char msg[1200];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ld->errors++;
-	ld->fn(ld->ctx, "text", line, msg);
-}
+/* One problem of the text (its "file" is "text"), counted. */
+#define text_report(ld, line, ...) \
+	((ld)->errors++, zonefile_report((ld)->fn, (ld)->ctx, "text", (line), __VA_ARGS__))
 
 static void text_record(zs_scanner_t *s)
 {

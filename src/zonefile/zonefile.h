@@ -15,6 +15,12 @@ typedef void (*zonefile_error_fn)(void *ctx, const char *file, unsigned line, co
 /* Prints "file:line: msg" to stderr; ctx unused. The default when fn is NULL. */
 void zonefile_error_print(void *ctx, const char *file, unsigned line, const char *msg);
 
+/* The module's own reporter: formats one problem (at most ZONEFILE_REPORT_MAX octets, cut beyond)
+ * and hands it to fn. */
+#define ZONEFILE_REPORT_MAX 2400
+void zonefile_report(zonefile_error_fn fn, void *ctx, const char *file, unsigned line, const char *fmt,
+                     ...) __attribute__((format(printf, 5, 6)));
+
 /*
  * Parses the zone file at path with origin (textual, "example.com.") into a new list, following
  * $ORIGIN, $TTL and $INCLUDE. Every syntax error is reported through fn (parsing goes on to find the
