@@ -7,7 +7,8 @@
 
 #include "api/http.h"
 #include "api/http_parse.h"
-#include "server/api_impl.h"
+#include "server/api_call.h"
+#include "server/api_view.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "rrl/rrl.h"

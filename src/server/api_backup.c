@@ -2,7 +2,7 @@
 #include <stdio.h>
 
 #include "lib/error.h"
-#include "server/api_impl.h"
+#include "server/api_call.h"
 #include "store/store.h"
 
 /*

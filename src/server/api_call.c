@@ -3,7 +3,7 @@
 #include <strings.h>
 
 #include "api/http_parse.h"
-#include "server/api_impl.h"
+#include "server/api_call.h"
 #include "wire/name.h"
 
 zonert_t *api_find_zone(server_t *srv, const char *name)

@@ -1,4 +1,4 @@
-/* server/api_impl.h -- what the API's route modules share: the route tables, one call, its helpers */
+/* server/api_impl.h -- what the API's route modules share: a call and a route (helpers: api_call.h, api_view.h) */
 #pragma once
 
 #include "api/http.h"
@@ -39,34 +39,3 @@ extern const api_route_t api_routes_zones[];     /* server/api_zones.c: create, 
 extern const api_route_t api_routes_records[];   /* server/api_records.c: records, text, history */
 extern const api_route_t api_routes_meta[];      /* server/api_meta.c: keys, metrics, lookup, OpenAPI */
 extern const api_route_t api_routes_backup[];    /* server/api_backup.c: POST backup */
-
-/* server/api_call.c: the zone of that name (text, any case, with or without the trailing dot), or NULL. */
-zonert_t *api_find_zone(server_t *srv, const char *name);
-
-/* A query parameter of the call, decoded (api_query_get): 1 found, 0 absent, -1 malformed. */
-int api_param(const api_call_t *call, const char *name, char *out, size_t cap);
-
-/* true when the query asks for a dry run (dry_run=true or 1). */
-bool api_dry_run(const api_call_t *call);
-
-/*
- * The request body as a JSON object. NULL after filling reply with 400 (not JSON, with the line and
- * column) or 415 (a Content-Type other than JSON).
- */
-json_t *api_body_json(const api_call_t *call, api_reply_t *reply);
-
-/* server/api_view.c: a unix time as JSON, null for 0 (never). */
-json_t *api_time_json(int64_t t);
-
-/* One line of the zone list (name, type, serial, records, state, source). */
-json_t *api_zone_summary(zonert_t *zr);
-
-/* One zone as GET /zones/{zone} shows it (inside an RCU read section). */
-json_t *api_zone_detail(zonert_t *zr);
-
-/*
- * The ETag of a zone's answers: "SERIAL-X" (quotes included), X a keyed hash of
- * the serial, the record count and the records' octets (server/apiedit.c apiedit_etag), the same
- * after a restart. A zone with no data has "0-0000000000000000".
- */
-void api_zone_etag(zonert_t *zr, char out[API_ETAG_MAX + 1]);

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "lib/error.h"
-#include "server/api_impl.h"
+#include "server/api_call.h"
 #include "server/apikeys.h"
 #include "server/apilookup.h"
 #include "server/metrics.h"

@@ -8,6 +8,7 @@
 #include <urcu.h>
 
 #include "lib/error.h"
+#include "server/api_call.h"
 #include "server/apiedit.h"
 #include "server/apiorder.h"
 #include "server/apipatch.h"

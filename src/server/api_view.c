@@ -4,7 +4,7 @@
 #include <time.h>
 
 #include "catalog/catalog.h"
-#include "server/api_impl.h"
+#include "server/api_view.h"
 #include "server/apiedit.h"
 #include "server/apizone.h"
 #include "server/dynzone.h"

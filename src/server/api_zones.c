@@ -8,7 +8,8 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
-#include "server/api_impl.h"
+#include "server/api_call.h"
+#include "server/api_view.h"
 #include "server/apiedit.h"
 #include "server/apizone.h"
 #include "server/apizone_text.h"

@@ -10,6 +10,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/siphash.h"
+#include "server/api_call.h"
 #include "server/apiedit.h"
 #include "server/inbox.h"
 #include "server/zoneload.h"

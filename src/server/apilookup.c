@@ -11,6 +11,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lookup/lookup.h"
+#include "server/api_call.h"
 #include "server/apilookup.h"
 #include "server/tsigkeys.h"
 
