@@ -10,7 +10,7 @@
 #include "wire/name.h"
 
 /*
- * DESIGN. As a catalog member (server/catconsume.c), an API zone holds two conf_zone_t buffers and
+ * DESIGN. As a catalog member (server/dynzone.c), an API zone holds two conf_zone_t buffers and
  * what each points at (remotes, inline ACLs): a bind writes the buffer readers cannot be using --
  * every bind is followed by a zone set published and a grace period (zones_rebuild, a reload) --
  * after freeing what that buffer held two binds ago. The settings themselves are the JSON the store

@@ -26,7 +26,7 @@ static void post(server_t *srv, ctl_msg_t *m)
 }
 
 /* NOTIFYs for zones we lack, posted by workers and not looked at yet: a flood of them (spoofed from
- * a super-primary's address) costs this much memory at most; more are dropped (catconsume.c
+ * a super-primary's address) costs this much memory at most; more are dropped (autoprimary.c
  * deduplicates, queues and rate-limits what gets through). */
 #define AP_INBOX_MAX 4096
 

@@ -109,7 +109,6 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(srv->base);
 }
 
-
 static int signals_add(server_t *srv)
 {
 	srv->sig_hup = evsignal_new(srv->base, SIGHUP, signal_cb, srv);
