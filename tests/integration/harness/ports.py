@@ -1,5 +1,6 @@
 """harness/ports.py -- free loopback ports, picked at run time and free for both UDP and TCP."""
 
+import random
 import socket
 
 # Ports already handed out in this run: the kernel may give the same port 0 twice once the probe
@@ -30,17 +31,31 @@ def have_ipv6():
         return False
 
 
-def free_port(ipv6=False, attempts=50, host="127.0.0.1"):
+def ephemeral_range():
+    """The kernel's range for source ports it picks itself (connect without bind, bind to port 0)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 60999   # Linux's default
+
+
+_pick = random.Random()
+
+
+def free_port(ipv6=False, attempts=200, host="127.0.0.1"):
     """A port free on host (127.0.0.1 unless told; any 127/8 address works on Linux) and on ::1 when
-    ipv6, for UDP and TCP. Bounded: raises after attempts."""
+    ipv6, for UDP and TCP. Bounded: raises after attempts.
+
+    Picked outside the kernel's ephemeral range: a port from that range can be taken, between this
+    check and the server's own bind, as the source port of any outgoing connection (a test's client,
+    a peer's transfer), and the server then fails to start with "Address already in use"."""
+    low, high = ephemeral_range()
+    lo, hi = (10000, low - 1) if low - 10000 >= 2000 else (high + 1, 65535)
     for _ in range(attempts):
-        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            probe.bind((host, 0))
-            port = probe.getsockname()[1]
-        finally:
-            probe.close()
-        if port in _given or port < 1024:
+        port = _pick.randint(lo, hi)
+        if port in _given:
             continue
         if not bindable(host, port):
             continue
