@@ -1,8 +1,8 @@
 # Makefile -- builds tandemd, tandem, the unit tests; runs the server, the tests and the benchmarks.
 #
 #   make run     install missing Debian packages, build, start tandemd on etc/tandem.yaml
-#   make test    install missing packages, build, run unit tests (plain and ASan+UBSan), replay the fuzz
-#                corpora, run the integration tests
+#   make test    install missing packages, build, check the modules call one way (scripts/layers.py),
+#                run unit tests (plain and ASan+UBSan), replay the fuzz corpora, run the integration tests
 #   make bench   benchmarks against NSD and Knot (bench/README.md)
 #   make fuzz    build the libFuzzer targets (tests/fuzz/) and run each for FUZZ_SECONDS (default 60)
 #   make fuzz-replay   build them and run every committed corpus input once (part of make test)
@@ -25,7 +25,7 @@ UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 
 PY      := /usr/bin/python3
 
-.PHONY: all run test unit unit-asan integration integration-asan bench deps clean fuzz fuzz-replay console-deps \
+.PHONY: all run test layers unit unit-asan integration integration-asan bench deps clean fuzz fuzz-replay console-deps \
         fuzz-build fuzz-bins fuzz-merge man install install-systemd deb
 
 all: $(BUILD)/tandemd $(BUILD)/tandem
@@ -61,8 +61,8 @@ $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/testlib/testlib.h $(UNIT_LIB) $
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(UNIT_LIB) $(BUILD)/libtandem.a $(LDLIBS) -lcmocka
 
-# The OpenAPI document is embedded in the server (.incbin in server/api_meta.c).
-$(BUILD)/src/server/api_meta.o: docs/openapi.json
+# The OpenAPI document is embedded in the server (.incbin in api/api_meta.c).
+$(BUILD)/src/api/api_meta.o: docs/openapi.json
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/src/tandemd/main.d $(BUILD)/src/tandem/main.d
 
@@ -87,6 +87,10 @@ integration-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="$(ASAN_CFLAGS)" build-asan/tandemd build-asan/tandem
 	TANDEM_BUILD=$(CURDIR)/build-asan $(PY) -m pytest -q -p no:cacheprovider tests/integration
 
+# The modules call one another one way (ARCHITECTURE.md): no circle between folders, read from the objects.
+layers: all
+	@$(PY) scripts/layers.py $(BUILD)
+
 integration: all
 	$(PY) -m pytest -q -p no:cacheprovider tests/integration
 
@@ -97,6 +101,7 @@ test:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory console-deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all
+	@$(MAKE) --no-print-directory layers
 	@$(MAKE) --no-print-directory -j$(JOBS) unit
 	@$(MAKE) --no-print-directory -j$(JOBS) unit-asan
 	@$(MAKE) --no-print-directory -j$(JOBS) fuzz-replay

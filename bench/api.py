@@ -79,7 +79,7 @@ def run(records, rounds, tandemd):
         s.serve()
         try:
             # The order of a large zone's names is made ahead on a thread after the load
-            # (server/apiorder.h): the first page asked for SETTLE s after the start finds it.
+            # (api/apiorder.h): the first page asked for SETTLE s after the start finds it.
             time.sleep(SETTLE)
             t = time.monotonic()
             s.call("GET", "zones/%s/records?limit=100" % ZONE)

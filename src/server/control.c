@@ -7,19 +7,19 @@
 #include <unistd.h>
 #include <urcu.h>
 
+#include "api/apiorder.h"
 #include "lib/error.h"
 #include "lib/log.h"
-#include "server/autoprimary.h"
-#include "server/catconsume.h"
-#include "server/apiorder.h"
+#include "provision/autoprimary.h"
+#include "provision/catconsume.h"
+#include "provision/zones.h"
+#include "repl/notify.h"
+#include "repl/schedule.h"
+#include "runtime/filesync.h"
+#include "runtime/inbox.h"
 #include "server/control.h"
-#include "server/inbox.h"
-#include "server/notify.h"
-#include "server/schedule.h"
-#include "server/filesync.h"
-#include "server/zones.h"
 
-/* The API's order of a large zone's names, made ahead (server/apiorder.h), once per lineage: a version
+/* The API's order of a large zone's names, made ahead (api/apiorder.h), once per lineage: a version
  * an UPDATE, an IXFR or a reload's diff made from the one before keeps its lineage, and the API carries
  * the order to it at the cost of the names it adds (apiorder_get: a kin), so only a version built
  * whole needs a new sort. Sorting again after every change kept a core busy through a burst of UPDATEs

@@ -10,15 +10,16 @@
 #include "ddns/ddns.h"
 #include "lib/error.h"
 #include "lib/log.h"
+#include "runtime/inbox.h"
+#include "runtime/metrics.h"
+#include "runtime/runtime.h"
+#include "runtime/tsigkeys.h"
+#include "runtime/zoneload.h"
+#include "runtime/zonert.h"
 #include "server/acl.h"
-#include "server/metrics.h"
-#include "server/tsigkeys.h"
-#include "server/inbox.h"
-#include "server/zoneload.h"
-#include "zone/diff.h"
-#include "server/server_impl.h"
+#include "server/dispatch.h"
 #include "server/xfrout.h"
-#include "server/zonert.h"
+#include "zone/diff.h"
 
 /*
  * A request in a worker:
@@ -54,7 +55,7 @@ static const tsig_key_t *find_key(void *arg, const uint8_t *name)
 	for (size_t i = 0; i < rc->conf->key_count; i++)
 		if (name_equal(rc->keys[i].name, name))
 			return &rc->keys[i];
-	for (size_t i = 0; i < rc->napi; i++)   /* keys made through the API (server/tsigkeys.h) */
+	for (size_t i = 0; i < rc->napi; i++)   /* keys made through the API (runtime/tsigkeys.h) */
 		if (name_equal(rc->api[i]->key.name, name))
 			return &rc->api[i]->key;
 	return NULL;

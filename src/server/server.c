@@ -1,4 +1,4 @@
-/* server/server.c -- the runtime: configuration, store, zones, listeners, workers, signals */
+/* server/server.c -- the daemon: configuration, store, zones, listeners and workers; start, reload, signals, stop */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,31 +11,32 @@
 #include <unistd.h>
 #include <urcu.h>
 
+#include "api/api.h"
+#include "api/apikeys.h"
+#include "api/apilookup.h"
+#include "api/apiorder.h"
+#include "api/http.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/sdnotify.h"
+#include "provision/apizone.h"
+#include "provision/dynzone.h"
+#include "provision/zones.h"
+#include "rrl/rrl.h"
+#include "runtime/filesync.h"
+#include "runtime/inbox.h"
+#include "runtime/metrics.h"
+#include "runtime/runtime.h"
+#include "runtime/tlsctx.h"
+#include "runtime/tsigkeys.h"
+#include "runtime/zoneload.h"
+#include "server/control.h"
 #include "server/net.h"
 #include "server/server.h"
-#include "server/worker.h"
-#include "api/http.h"
-#include "server/api.h"
-#include "server/apiorder.h"
-#include "server/apizone.h"
-#include "server/apikeys.h"
-#include "server/apilookup.h"
-#include "server/metrics.h"
-#include "server/tsigkeys.h"
-#include "server/dynzone.h"
-#include "server/control.h"
-#include "server/inbox.h"
-#include "server/filesync.h"
-#include "rrl/rrl.h"
-#include "server/server_impl.h"
 #include "server/tcp.h"
+#include "server/worker.h"
 #include "server/xfrout.h"
 #include "server/xot.h"
-#include "server/zoneload.h"
-#include "server/zones.h"
 #include "store/store.h"
 #include "wire/name.h"
 
@@ -151,7 +152,7 @@ int server_new(const char *conf_path, server_t **out)
 		conf_free(conf);
 		goto fail;
 	}
-	if ((ret = xot_configure(srv, conf)) != TDM_OK)
+	if ((ret = tlsctx_configure(&srv->tls, conf)) != TDM_OK)
 		goto fail;
 	if ((ret = store_open(conf->server.data_dir, &srv->store)) != TDM_OK) {
 		log_err("cannot open the store in %s (%s)", conf->server.data_dir, tdm_strerror(ret));
@@ -200,7 +201,7 @@ int server_reload(server_t *srv)
 		        tdm_strerror(ret));
 		return ret;
 	}
-	xot_configure(srv, conf);   /* a failure is logged; the running TLS contexts stay */
+	tlsctx_configure(&srv->tls, conf);   /* a failure is logged; the running TLS contexts stay */
 	rcu_assign_pointer(srv->rc, rc);
 	dynzone_bind(srv, conf);
 	apizone_bind(srv, conf);
@@ -395,6 +396,7 @@ void server_free(server_t *srv)
 	apilookup_wait(srv);
 	api_free(srv->api);
 	xot_free(srv);
+	tlsctx_free(srv->tls);
 	signals_free(srv);
 	control_free(srv);
 	if (srv->base != NULL)

@@ -1,4 +1,4 @@
-/* server/server.h -- the runtime: configuration, store, zones, listeners, workers, signals */
+/* server/server.h -- the daemon: configuration, store, zones, listeners and workers; start, reload, signals, stop */
 #pragma once
 
 #include <stdbool.h>

@@ -9,10 +9,12 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
-#include "server/metrics.h"
+#include "runtime/metrics.h"
+#include "runtime/runtime.h"
+#include "server/dispatch.h"
 #include "server/peerlimit.h"
-#include "server/server_impl.h"
 #include "server/tcp.h"
+#include "server/xfrout.h"
 #include "wire/pkt.h"
 
 /*

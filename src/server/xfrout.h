@@ -2,8 +2,8 @@
 #pragma once
 
 #include "query/query.h"
-#include "server/server_impl.h"
-#include "server/zonert.h"
+#include "runtime/runtime.h"
+#include "runtime/zonert.h"
 #include "tls/tls.h"
 #include "tsig/tsig.h"
 
@@ -22,3 +22,8 @@ unsigned xfrout_running(void);
  * frees the job. True when the whole answer went out; the connection stays the caller's (RFC 9103
  * allows more requests on it; after a failure it is of no use). */
 bool xfrout_run_tls(xfrout_t *job, tls_conn_t *tls);
+
+/* Runs an accepted transfer out on its own thread, on connection fd (blocking from now on),
+ * after writing `pending` (answers to earlier pipelined queries). Takes the fd in every case. */
+void xfrout_start(xfrout_t *job, int fd, const uint8_t *pending, size_t pending_len);
+void xfrout_cancel(xfrout_t *job);

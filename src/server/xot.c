@@ -1,4 +1,4 @@
-/* server/xot.c -- zone transfers over TLS (RFC 9103, XoT): the TLS listener and the TLS contexts */
+/* server/xot.c -- zone transfers over TLS (RFC 9103, XoT): the TLS listener and its connections */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -14,9 +14,11 @@
 #include "lib/log.h"
 #include "lib/netwait.h"
 #include "lib/thread.h"
+#include "runtime/runtime.h"
+#include "runtime/tlsctx.h"
+#include "server/dispatch.h"
 #include "server/net.h"
 #include "server/peerlimit.h"
-#include "server/server_impl.h"
 #include "server/xfrout.h"
 #include "server/xot.h"
 
@@ -42,24 +44,12 @@
  * threads. A handshake flood fills those slots for tls-handshake-timeout at most and never reaches
  * the UDP/TCP workers, whose own limits are apart.
  *
- * The server context (certificate and key) and the client contexts (one per `tls:` profile) are
- * made at start and again at reload; a connection or a refresh keeps a reference to the context it
- * started with.
+ * The server context (certificate and key) is the one in force when a connection is taken
+ * (runtime/tlsctx.c, replaced at reload); the connection keeps a reference to it.
  */
-
-typedef struct {
-	char *name;
-	tls_client_t *client;
-} profile_t;
 
 struct xot {
 	server_t *srv;
-	pthread_mutex_t lock;          /* the contexts and limits below, replaced at reload */
-	tls_server_t *server_ctx;
-	profile_t *profiles;
-	size_t nprofiles;
-	unsigned max_clients, per_address, handshake_ms, idle_ms;
-
 	int *fds;
 	size_t nfds;
 	int wake_fd;
@@ -82,102 +72,6 @@ typedef struct {
 static log_limit_t full_lines = LOG_LIMIT_INIT("TLS connections refused (tls-max-clients)");
 static log_limit_t address_lines = LOG_LIMIT_INIT("TLS connections refused (per address)");
 static log_limit_t handshake_lines = LOG_LIMIT_INIT("TLS handshakes failed");
-
-static void profiles_free(profile_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(p[i].name);
-		tls_client_unref(p[i].client);
-	}
-	free(p);
-}
-
-/* New contexts from conf into *server and *profiles; TDM_OK, or an error logged with its file. */
-static int contexts_new(const conf_t *conf, tls_server_t **server, profile_t **profiles)
-{
-	char why[512];
-	int ret = TDM_OK;
-	*server = NULL;
-	*profiles = calloc(conf->tls_count ? conf->tls_count : 1, sizeof(profile_t));
-	if (*profiles == NULL)
-		return TDM_ENOMEM;
-	for (size_t i = 0; i < conf->tls_count && ret == TDM_OK; i++) {
-		const conf_tls_t *t = &conf->tls[i];
-		tls_client_conf_t tc = { .hostname = t->hostname, .ca_file = t->ca_file, .pin = t->pin,
-		                         .certificate = t->certificate, .key = t->key };
-		if (((*profiles)[i].name = strdup(t->name)) == NULL)
-			ret = TDM_ENOMEM;
-		else if ((ret = tls_client_new(&tc, &(*profiles)[i].client, why, sizeof(why))) != TDM_OK)
-			log_err("tls %s: %s", t->name, why);
-	}
-	const conf_server_t *cs = &conf->server;
-	if (ret == TDM_OK && cs->tls_listen_count > 0) {
-		tls_server_conf_t sc = { .certificate = cs->tls_certificate, .key = cs->tls_key,
-		                         .client_ca = cs->tls_client_ca };
-		if ((ret = tls_server_new(&sc, server, why, sizeof(why))) != TDM_OK)
-			log_err("server.tls: %s", why);
-	}
-	if (ret != TDM_OK) {
-		profiles_free(*profiles, conf->tls_count);
-		*profiles = NULL;
-	}
-	return ret;
-}
-
-int xot_configure(server_t *srv, const conf_t *conf)
-{
-	tls_server_t *server = NULL;
-	profile_t *profiles = NULL;
-	int ret = contexts_new(conf, &server, &profiles);
-	if (ret != TDM_OK) {
-		if (srv->xot != NULL)
-			log_err("TLS contexts not replaced: the running ones stay");
-		return ret;
-	}
-	struct xot *x = srv->xot;
-	if (x == NULL) {
-		if ((x = calloc(1, sizeof(*x))) == NULL) {
-			tls_server_unref(server);
-			profiles_free(profiles, conf->tls_count);
-			return TDM_ENOMEM;
-		}
-		pthread_mutex_init(&x->lock, NULL);
-		x->srv = srv;
-		x->wake_fd = -1;
-		srv->xot = x;
-	}
-	pthread_mutex_lock(&x->lock);
-	tls_server_t *old_server = x->server_ctx;
-	profile_t *old = x->profiles;
-	size_t old_n = x->nprofiles;
-	x->server_ctx = server;
-	x->profiles = profiles;
-	x->nprofiles = conf->tls_count;
-	x->max_clients = conf->server.tls_max_clients;
-	x->per_address = conf->server.tls_max_per_address;
-	x->handshake_ms = conf->server.tls_handshake_timeout * 1000;
-	x->idle_ms = conf->server.tls_idle_timeout * 1000;
-	pthread_mutex_unlock(&x->lock);
-	tls_server_unref(old_server);
-	profiles_free(old, old_n);
-	return TDM_OK;
-}
-
-tls_client_t *xot_client(server_t *srv, const conf_tls_t *tls)
-{
-	struct xot *x = srv->xot;
-	if (tls == NULL || x == NULL)
-		return NULL;
-	tls_client_t *c = NULL;
-	pthread_mutex_lock(&x->lock);
-	for (size_t i = 0; i < x->nprofiles && c == NULL; i++)
-		if (strcmp(x->profiles[i].name, tls->name) == 0 && x->profiles[i].client != NULL) {
-			c = x->profiles[i].client;
-			tls_client_ref(c);
-		}
-	pthread_mutex_unlock(&x->lock);
-	return c;
-}
 
 /* ---- a connection ---- */
 
@@ -262,14 +156,11 @@ static bool take(struct xot *x, int lfd)
 	int fd = accept4(lfd, (struct sockaddr *)&peer.ss, &peer.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return errno != EMFILE && errno != ENFILE;
-	pthread_mutex_lock(&x->lock);
-	unsigned max = x->max_clients, per = x->per_address;
-	tls_server_t *ctx = x->server_ctx;
-	if (ctx != NULL)
-		tls_server_ref(ctx);
-	conn_t cn = { .x = x, .fd = fd, .peer = peer, .ctx = ctx, .handshake_ms = x->handshake_ms,
-	              .idle_ms = x->idle_ms };
-	pthread_mutex_unlock(&x->lock);
+	tlsctx_limits_t lim;
+	tls_server_t *ctx = tlsctx_server(x->srv->tls, &lim);
+	unsigned max = lim.max_clients, per = lim.per_address;
+	conn_t cn = { .x = x, .fd = fd, .peer = peer, .ctx = ctx, .handshake_ms = lim.handshake_ms,
+	              .idle_ms = lim.idle_ms };
 	char addr[SOCKADDR_STRLEN];
 	sockaddr_format(&peer, addr, sizeof(addr));
 	if (ctx == NULL || atomic_fetch_add(&x->conns, 1) >= max) {
@@ -328,10 +219,15 @@ static void *listen_main(void *arg)
 
 int xot_start(server_t *srv)
 {
-	struct xot *x = srv->xot;
 	const conf_server_t *cs = &srv->rc->conf->server;
-	if (x == NULL || cs->tls_listen_count == 0)
+	if (cs->tls_listen_count == 0)
 		return TDM_OK;
+	struct xot *x = calloc(1, sizeof(*x));
+	if (x == NULL)
+		return TDM_ENOMEM;
+	x->srv = srv;
+	x->wake_fd = -1;
+	srv->xot = x;
 	if ((x->fds = calloc(cs->tls_listen_count, sizeof(int))) == NULL)
 		return TDM_ENOMEM;
 	for (size_t i = 0; i < cs->tls_listen_count; i++) {
@@ -386,9 +282,6 @@ void xot_free(server_t *srv)
 	if (x->wake_fd >= 0)
 		close(x->wake_fd);
 	free(x->fds);
-	tls_server_unref(x->server_ctx);
-	profiles_free(x->profiles, x->nprofiles);
-	pthread_mutex_destroy(&x->lock);
 	free(x);
 	srv->xot = NULL;
 }

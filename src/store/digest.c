@@ -14,7 +14,7 @@
 #include "zonefile/zonefile.h"
 
 /*
- * The digest decides whether a zone file is parsed again (server/zoneload.c): it must change whenever
+ * The digest decides whether a zone file is parsed again (runtime/zoneload.c): it must change whenever
  * what the parser would read changes, included files too. A file without $INCLUDE keeps the plain
  * SHA-256 of its octets (the digest stores have always held). A file with some is
  *

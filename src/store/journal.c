@@ -14,7 +14,7 @@
  * records like the contents chunks). A change is stored by appending its entry (store_zone_append):
  * one small transaction whatever the size of the zone. The contents chunks hold the version reached
  * by entry base_seq; the entries after it are pending, and loading a zone is its contents plus those
- * entries replayed (server/zoneload.c). store_zone_compact writes the contents of a later version and
+ * entries replayed (runtime/zoneload.c). store_zone_compact writes the contents of a later version and
  * moves base_seq up to it; a whole replacement (store_zone_commit, after an AXFR or a first load)
  * writes the contents and leaves nothing pending. The journal is trimmed from its old end to
  * journal_max entries, never past base_seq: a pending entry is part of the stored version.

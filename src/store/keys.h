@@ -9,7 +9,7 @@
 
 /*
  * TSIG keys made by POST /api/v1/keys (table tsig_key) and API keys made by POST /api/v1/apikeys
- * (table api_key). The store only keeps them; server/apikeys.c and server/tsigkeys.c decide what they
+ * (table api_key). The store only keeps them; api/apikeys.c and runtime/tsigkeys.c decide what they
  * mean. Names are given as the caller keeps them (TSIG: lowercase absolute text; API keys: as given).
  * Every call returns TDM_OK or TDM_ESTORE (logged), plus the codes each says.
  */

@@ -89,7 +89,7 @@ static const char *const migrations[] = {
 	"  AND seq > zone.base_seq), pending_bytes = (SELECT COALESCE(SUM(LENGTH(removed) + LENGTH(added)), 0)"
 	"  FROM journal WHERE journal.zone_id = zone.id AND seq > zone.base_seq);",
 	/* 6: the zone file's size, mtime, ctime, inode and device beside its digest: a file whose stat
-	 * did not change is not read again (server/zoneload.c). file_mtime 0: nothing recorded. */
+	 * did not change is not read again (runtime/zoneload.c). file_mtime 0: nothing recorded. */
 	"ALTER TABLE zone ADD COLUMN file_size INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE zone ADD COLUMN file_mtime INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE zone ADD COLUMN file_ctime INTEGER NOT NULL DEFAULT 0;"

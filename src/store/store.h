@@ -10,7 +10,7 @@
 typedef struct store store_t;
 
 /* What stat() said of a zone file when its digest was taken: the same size, modification and change
- * times, inode and device later mean the same octets without reading them (server/zoneload.c says
+ * times, inode and device later mean the same octets without reading them (runtime/zoneload.c says
  * when one is recorded). The change time cannot be set by hand: a copy that keeps the mtime (cp -p,
  * rsync -t) over the file still changes it. mtime_ns 0: nothing recorded, the file is hashed. */
 typedef struct {
@@ -197,7 +197,7 @@ int store_member_delete(store_t *store, const char *zone);
 /* Every member: a malloc'ed array (free it) of *count entries. */
 int store_member_list(store_t *store, store_member_t **out, size_t *count);
 
-/* Zones made through the API (server/apizone.c): their settings as a JSON text, by zone name. The
+/* Zones made through the API (provision/apizone.c): their settings as a JSON text, by zone name. The
  * zone's contents are stored as any zone's; this row says that the zone exists and how it is set. */
 typedef struct {
 	char zone[1024];             /* textual, lowercase, trailing dot */

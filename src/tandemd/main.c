@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "conf/conf.h"
 #include "lib/error.h"
 #include "lib/log.h"
-#include "server/api.h"
+#include "runtime/zoneload.h"
 #include "server/server.h"
-#include "server/zoneload.h"
 #include "store/store.h"
 #include "wire/name.h"
 #include "zonefile/zonefile.h"

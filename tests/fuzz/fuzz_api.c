@@ -1,4 +1,4 @@
-/* tests/fuzz/fuzz_api.c -- fuzz target: HTTP requests to the API (api/http.c, api/http_parse.c, server/api.c) */
+/* tests/fuzz/fuzz_api.c -- fuzz target: HTTP requests to the API (api/http.c, api/http_parse.c, api/api.c) */
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -21,7 +21,7 @@
  * link time (-Wl,--wrap=evconnlistener_new_bind) by a listener on a Unix socket in the target's temp
  * folder, which also tells the event loop; so every request goes through the API's HTTP server and
  * parser (api/http.c, api/http_parse.c: head, API key, limits, path decoding and splitting) and the
- * handler of server/api.c, with no network socket. The client writes the input, closes its side, and reads
+ * handler of api/api.c, with no network socket. The client writes the input, closes its side, and reads
  * until the server closes; the event loop runs between its steps.
  * The API key is FUZZ_API_KEY; the zones are the test zones, with a produced catalog, one NOTIFY
  * target (127.0.0.1@9: a POST .../notify sends a datagram to loopback), no secondaries (no transfer

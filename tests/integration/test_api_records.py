@@ -400,7 +400,7 @@ def walk(s, limit=1000):
 
 
 def test_a_large_zone_pages_in_canonical_order_from_its_first_page(tmp_path):
-    """Over 50,000 names the order is made ahead on a thread of its own (server/apiorder.h): the
+    """Over 50,000 names the order is made ahead on a thread of its own (api/apiorder.h): the
     first walk, started at once, and a walk after a change both list every RRset once, in RFC 4034
     canonical order."""
     s = primary(tmp_path, hosts=60000).serve()

@@ -1,0 +1,53 @@
+/* provision/zones.h -- the zones of a configuration: created, loaded, their roles applied */
+#pragma once
+
+#include "runtime/runtime.h"
+#include "runtime/zonert.h"
+
+/* A configuration in force with its TSIG keys (takes conf). TDM_OK, TDM_ENOMEM or TDM_ECONF. */
+int runconf_new(conf_t *conf, runconf_t **out);
+void runconf_free(runconf_t *rc);
+
+/*
+ * Control thread: the zone table for conf. Zones kept from the current set keep their data; new ones
+ * are created and loaded. Primary zones import a changed zone file (a new version is committed with
+ * its journal entry, published and announced by NOTIFY); secondary zones serve what the store holds
+ * and resume their timers. A zone whose role changed keeps its data. srv->rc must already be the
+ * new configuration's (limits are read from it).
+ */
+int zones_build(server_t *srv, const conf_t *conf, zoneset_t **out);
+
+/* Control thread: arms the timers of every zone of the current set (after zones_build). */
+void zones_arm(server_t *srv);
+
+/* Control thread: zones of old that set no longer has lose their timers and data. */
+void zones_forget_removed(server_t *srv, zoneset_t *old, zoneset_t *set);
+
+/* Control thread: builds and publishes the zone set again for the configuration in force (after
+ * catalog members came or went), frees the old one once no reader holds it. Only zones new to the set
+ * are loaded; the others keep their data, timers and files unread (a reload reads those). */
+int zones_rebuild(server_t *srv);
+
+/* Control thread: one zone added to the set in force (cz: an API zone's settings, bound already) or
+ * removed from it, without a pass over the others: created, loaded, published, its timer armed; or
+ * its timer and data gone, published. TDM_ENOENT: zr is not in the set. */
+int zones_add(server_t *srv, const conf_zone_t *cz);
+int zones_remove(server_t *srv, zonert_t *zr);
+/* Control thread: zr bound to new settings (an API zone's, bound already), as a rebuild would: a
+ * role changed loads the zone in its new role, data kept; then a grace period. */
+int zones_rebind(server_t *srv, zonert_t *zr, const conf_zone_t *cz);
+
+/* The catalog a zone is a member of (its member-of, else the server-wide catalog for a primary), or
+ * NULL: whether a catalog we produce changes when the zone comes or goes. */
+const char *zones_catalog_of(const conf_t *conf, const conf_zone_t *cz);
+
+/* Control thread: writes every catalog we produce again from its members (after an API zone came,
+ * went or changed its member_of); a catalog that did not change stays as it is. */
+void zones_catalogs_write(server_t *srv);
+
+/* Control thread: re-reads one primary zone's file now (tandem zone reload). */
+void zones_reload_one(server_t *srv, zonert_t *zr);
+
+/* Control thread: folds the zone's journal into its stored contents when enough is pending (after
+ * dynamic updates, which commit on the workers). */
+void zones_compact(server_t *srv, zonert_t *zr);

@@ -1,0 +1,337 @@
+/* repl/notify.c -- NOTIFY out (RFC 1996): told to every secondary of a zone, retried until answered */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <urcu.h>
+
+#include "lib/error.h"
+#include "lib/log.h"
+#include "repl/notify.h"
+#include "runtime/metrics.h"
+#include "xfr/net.h"
+
+/*
+ * DESIGN. The control thread sends every NOTIFY from one UDP socket per family (bound to
+ * source-address, so that the secondaries' ACLs see the address they expect) and keeps each one
+ * pending until its answer comes: the retry timer sends it again after 1, 2, 4 ... seconds (at most
+ * a minute apart), NOTIFY_TRIES times in all (RFC 1996 3.6). A newer change to the same zone
+ * replaces a pending NOTIFY to the same address. A signed NOTIFY needs a signed answer. Pending
+ * NOTIFYs are found by zone and address (a new change) and by ID and address (an answer) through two
+ * hash tables: a catalog producer tells thousands of member zones at once, and a list walk per
+ * NOTIFY and per answer made that quadratic.
+ */
+#define NOTIFY_BUCKETS 4096
+
+#define NOTIFY_TRIES 10
+#define NOTIFY_MAX_INTERVAL_MS 60000
+
+typedef struct notify_pending {
+	struct notify_pending *next, *prev;
+	struct notify_pending *dest_next, *id_next;   /* hash chains */
+	zonert_t *zr;                /* holds a zone reference */
+	sockaddr_t addr;
+	bool has_key;
+	tsig_key_t key;
+	uint8_t secret[TSIG_SECRET_MAX];
+	tsig_ctx_t tsig;
+	uint16_t id;
+	uint32_t serial;
+	unsigned attempts;
+	int64_t next_ms;
+} notify_pending_t;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void pending_free(notify_pending_t *p)
+{
+	tsig_ctx_clear(&p->tsig);
+	zone_unref(p->zr->zone);
+	free(p);
+}
+
+/* The NOTIFY itself: question (apex, SOA) and the SOA in the answer section (RFC 1996 3.7). */
+static int build(notify_pending_t *p, const zone_contents_t *z, uint8_t *buf, size_t *len)
+{
+	pkt_writer_t w;
+	uint16_t rdlen;
+	const uint8_t *rd = zone_rrset_first(z, zone_soa(z), &rdlen);
+	pkt_writer_init(&w, buf, PKT_MAXLEN - 512);
+	uint16_t flags = PKT_FLAG_AA | (uint16_t)(PKT_OPCODE_NOTIFY << 11);
+	int ret = pkt_write_header(&w, p->id, flags);
+	if (ret == TDM_OK)
+		ret = pkt_write_question(&w, zone_apex(z), PKT_TYPE_SOA, PKT_CLASS_IN);
+	if (ret == TDM_OK)
+		ret = pkt_write_rr(&w, NULL, PKT_HEADER_LEN, PKT_TYPE_SOA, PKT_CLASS_IN,
+		                   zone_soa(z)->ttl, rd, rdlen);
+	*len = pkt_writer_finish(&w);
+	if (ret == TDM_OK && p->has_key) {
+		tsig_ctx_clear(&p->tsig);
+		tsig_ctx_init(&p->tsig, &p->key);
+		ret = tsig_sign(&p->tsig, buf, len, PKT_MAXLEN, (uint64_t)time(NULL));
+	}
+	return ret;
+}
+
+static void send_one(server_t *srv, notify_pending_t *p)
+{
+	uint8_t buf[PKT_MAXLEN];
+	size_t len;
+	rcu_read_lock();
+	const zone_contents_t *z = zone_contents(p->zr->zone);
+	int ret = z != NULL ? build(p, z, buf, &len) : TDM_ENOENT;
+	rcu_read_unlock();
+	int fd = sockaddr_family(&p->addr) == AF_INET6 ? srv->notify_fd6 : srv->notify_fd4;
+	if (ret == TDM_OK && fd >= 0 &&
+	    sendto(fd, buf, len, 0, (const struct sockaddr *)&p->addr.ss, p->addr.len) < 0)
+		ret = -errno;
+	char addr[SOCKADDR_STRLEN];
+	metrics_event(srv, ret == TDM_OK ? METRICS_NOTIFY_OUT_SENT : METRICS_NOTIFY_OUT_FAILED);
+	if (ret != TDM_OK)
+		log_warn("%s: NOTIFY to %s not sent (%s)", p->zr->name,
+		         sockaddr_format(&p->addr, addr, sizeof(addr)), tdm_strerror(ret));
+	p->attempts++;
+	int64_t wait = 1000LL << (p->attempts - 1 < 6 ? p->attempts - 1 : 6);
+	p->next_ms = now_ms() + (wait < NOTIFY_MAX_INTERVAL_MS ? wait : NOTIFY_MAX_INTERVAL_MS);
+}
+
+static bool same_dest(const sockaddr_t *a, const sockaddr_t *b)
+{
+	return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
+}
+
+static size_t dest_bucket(const zonert_t *zr, const sockaddr_t *addr)
+{
+	uint64_t h = (uint64_t)(uintptr_t)zr * 0x9E3779B97F4A7C15ull;
+	const uint8_t *b = (const uint8_t *)&addr->ss;
+	for (socklen_t i = 0; i < addr->len; i++)
+		h = (h ^ b[i]) * 0x100000001B3ull;
+	return (size_t)(h >> 32) % NOTIFY_BUCKETS;
+}
+
+static size_t id_bucket(uint16_t id)
+{
+	return id % NOTIFY_BUCKETS;
+}
+
+static void unchain(notify_pending_t **head, notify_pending_t *p, bool by_id)
+{
+	for (notify_pending_t **pp = head; *pp != NULL; pp = by_id ? &(*pp)->id_next : &(*pp)->dest_next) {
+		if (*pp == p) {
+			*pp = by_id ? p->id_next : p->dest_next;
+			return;
+		}
+	}
+}
+
+static void remove_pending(server_t *srv, notify_pending_t *p)
+{
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		srv->pending = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	unchain(&srv->notify_by_dest[dest_bucket(p->zr, &p->addr)], p, false);
+	unchain(&srv->notify_by_id[id_bucket(p->id)], p, true);
+	pending_free(p);
+}
+
+static void queue(server_t *srv, zonert_t *zr, const sockaddr_t *addr, const tsig_key_t *key,
+                  uint32_t serial)
+{
+	size_t b = dest_bucket(zr, addr);
+	notify_pending_t *p = srv->notify_by_dest[b];
+	while (p != NULL && !(p->zr == zr && same_dest(&p->addr, addr)))
+		p = p->dest_next;
+	if (p == NULL) {
+		if ((p = calloc(1, sizeof(*p))) == NULL)
+			return;
+		p->zr = zr;
+		zone_ref(zr->zone);
+		p->addr = *addr;
+		tsig_ctx_init(&p->tsig, NULL);
+		p->next = srv->pending;
+		if (srv->pending != NULL)
+			srv->pending->prev = p;
+		srv->pending = p;
+		p->dest_next = srv->notify_by_dest[b];
+		srv->notify_by_dest[b] = p;
+	} else {
+		unchain(&srv->notify_by_id[id_bucket(p->id)], p, true);   /* a new ID follows */
+	}
+	p->has_key = key != NULL && key->secret_len <= sizeof(p->secret);
+	if (p->has_key) {
+		p->key = *key;
+		memcpy(p->secret, key->secret, key->secret_len);
+		p->key.secret = p->secret;
+	}
+	if (getrandom(&p->id, sizeof(p->id), 0) != sizeof(p->id))
+		p->id = (uint16_t)now_ms();
+	p->id_next = srv->notify_by_id[id_bucket(p->id)];
+	srv->notify_by_id[id_bucket(p->id)] = p;
+	p->serial = serial;
+	p->attempts = 0;
+	send_one(srv, p);
+}
+
+void notify_zone(server_t *srv, zonert_t *zr)
+{
+	const conf_zone_t *cz = zr->conf;
+	rcu_read_lock();
+	const zone_contents_t *z = zone_contents(zr->zone);
+	uint32_t serial = z != NULL ? zone_serial(z) : 0;
+	rcu_read_unlock();
+	if (cz == NULL || z == NULL)
+		return;
+	for (size_t i = 0; i < cz->notify_count; i++) {
+		const conf_remote_t *r = cz->notify[i];
+		for (size_t j = 0; j < r->address_count; j++)
+			queue(srv, zr, &r->addresses[j], runconf_key(srv->rc, r->key), serial);
+	}
+	if (cz->notify_count > 0)
+		log_info("%s: NOTIFY serial %u to %zu secondaries", zr->name, serial, cz->notify_count);
+}
+
+static void retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	server_t *srv = arg;
+	int64_t now = now_ms();
+	notify_pending_t *p = srv->pending;
+	while (p != NULL) {
+		notify_pending_t *next = p->next;
+		if (p->next_ms <= now) {
+			if (p->attempts >= NOTIFY_TRIES) {
+				char addr[SOCKADDR_STRLEN];
+				log_warn("%s: NOTIFY serial %u to %s never answered, giving up after %u tries",
+				         p->zr->name, p->serial, sockaddr_format(&p->addr, addr, sizeof(addr)),
+				         p->attempts);
+				metrics_event(srv, METRICS_NOTIFY_OUT_FAILED);
+				remove_pending(srv, p);
+			} else {
+				send_one(srv, p);
+			}
+		}
+		p = next;
+	}
+}
+
+static const char *rcode_text(int rcode)
+{
+	static const char *names[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
+	                               "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH" };
+	return rcode >= 0 && rcode < 10 ? names[rcode] : "error";
+}
+
+/* Answers that fail TSIG can come as fast as anyone forges them: a few lines (lib/log.h). */
+static log_limit_t answer_tsig_failures = LOG_LIMIT_INIT("NOTIFY answers failing TSIG");
+
+/* An answer to one of our NOTIFYs: the secondary has it (or refused it; either way, done). */
+static void answer(server_t *srv, const uint8_t *msg, size_t len, const sockaddr_t *from)
+{
+	if (len < PKT_HEADER_LEN || !(pkt_flags(msg) & PKT_FLAG_QR) ||
+	    pkt_opcode(msg) != PKT_OPCODE_NOTIFY)
+		return;
+	notify_pending_t *p = srv->notify_by_id[id_bucket(pkt_id(msg))];
+	while (p != NULL && !(p->id == pkt_id(msg) && same_dest(&p->addr, from)))
+		p = p->id_next;
+	if (p == NULL)
+		return;   /* late, or not ours */
+	char addr[SOCKADDR_STRLEN];
+	sockaddr_format(from, addr, sizeof(addr));
+	if (p->has_key && tsig_verify(&p->tsig, msg, len, (uint64_t)time(NULL)) != TDM_OK) {
+		log_limited(&answer_tsig_failures, LOG_WARN,
+		            "%s: answer to NOTIFY from %s fails TSIG, ignored", p->zr->name, addr);
+		return;
+	}
+	int rcode = pkt_rcode(msg);
+	if (rcode == PKT_RCODE_NOERROR) {
+		log_debug("%s: NOTIFY serial %u acknowledged by %s", p->zr->name, p->serial, addr);
+		metrics_event(srv, METRICS_NOTIFY_OUT_ACKNOWLEDGED);
+		zonert_peer_seen(p->zr, from, "notify", false, 0, NULL);
+	} else {
+		log_warn("%s: NOTIFY serial %u to %s answered %s", p->zr->name, p->serial, addr,
+		         rcode_text(rcode));
+		metrics_event(srv, METRICS_NOTIFY_OUT_FAILED);
+	}
+	remove_pending(srv, p);
+}
+
+static void readable(evutil_socket_t fd, short what, void *arg)
+{
+	server_t *srv = arg;
+	uint8_t buf[PKT_MAXLEN];
+	for (int i = 0; i < 64; i++) {
+		sockaddr_t from = { .len = sizeof(from.ss) };
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from.ss,
+		                     &from.len);
+		if (n < 0)
+			return;
+		answer(srv, buf, (size_t)n, &from);
+	}
+}
+
+static int open_socket(server_t *srv, int family, const sockaddr_t *source, struct event **ev)
+{
+	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;   /* no such family here: NOTIFYs to it fail when sent */
+	if (source->len > 0 && sockaddr_family(source) == family &&
+	    bind(fd, (const struct sockaddr *)&source->ss, source->len) != 0) {
+		char addr[SOCKADDR_STRLEN];
+		log_err("cannot bind the NOTIFY socket to %s (%s)",
+		        sockaddr_format(source, addr, sizeof(addr)), strerror(errno));
+		close(fd);
+		return -1;
+	}
+	*ev = event_new(srv->base, fd, EV_READ | EV_PERSIST, readable, srv);
+	if (*ev != NULL)
+		event_add(*ev, NULL);
+	return fd;
+}
+
+int notify_init(server_t *srv)
+{
+	const conf_server_t *cs = &srv->rc->conf->server;
+	srv->notify_by_dest = calloc(NOTIFY_BUCKETS, sizeof(notify_pending_t *));
+	srv->notify_by_id = calloc(NOTIFY_BUCKETS, sizeof(notify_pending_t *));
+	if (srv->notify_by_dest == NULL || srv->notify_by_id == NULL)
+		return TDM_ENOMEM;
+	srv->notify_fd4 = open_socket(srv, AF_INET, &cs->source4, &srv->notify_ev4);
+	srv->notify_fd6 = open_socket(srv, AF_INET6, &cs->source6, &srv->notify_ev6);
+	srv->notify_timer = event_new(srv->base, -1, EV_PERSIST, retry_cb, srv);
+	if (srv->notify_timer == NULL)
+		return TDM_ENOMEM;
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 250000 };
+	event_add(srv->notify_timer, &tv);
+	return TDM_OK;
+}
+
+void notify_free(server_t *srv)
+{
+	while (srv->pending != NULL)
+		remove_pending(srv, srv->pending);
+	free(srv->notify_by_dest);
+	free(srv->notify_by_id);
+	srv->notify_by_dest = srv->notify_by_id = NULL;
+	if (srv->notify_ev4 != NULL)
+		event_free(srv->notify_ev4);
+	if (srv->notify_ev6 != NULL)
+		event_free(srv->notify_ev6);
+	if (srv->notify_timer != NULL)
+		event_free(srv->notify_timer);
+	if (srv->notify_fd4 >= 0)
+		close(srv->notify_fd4);
+	if (srv->notify_fd6 >= 0)
+		close(srv->notify_fd6);
+}

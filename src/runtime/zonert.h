@@ -1,0 +1,73 @@
+/* runtime/zonert.h -- what the server keeps for a zone besides its data: role, timers, peers seen */
+#pragma once
+
+#include <event2/event.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "runtime/runtime.h"
+#include "store/store.h"
+#include "wire/name.h"
+#include "zone/zoneset.h"
+
+#define ZONERT_PEERS 32
+#define ZONERT_WRITE_WAIT_MS 250
+
+/* A secondary seen by this primary (SPEC.md "Replication view"). */
+typedef struct {
+	sockaddr_t addr;
+	bool serial_known;
+	uint32_t serial;          /* the serial it holds, as far as we know */
+	int64_t last_seen;        /* unix time */
+	int64_t last_xfr;         /* unix time of its last transfer, 0 = none */
+	char last_xfr_type[5];    /* "AXFR", "IXFR" */
+	char seen_by[8];          /* "notify", "soa", "ixfr", "axfr" */
+} zonert_peer_t;
+
+typedef struct zonert {
+	server_t *srv;
+	zone_t *zone;                 /* not counted: the zone owns this */
+	conf_zone_t *conf;            /* current (read-only); swapped at reload with rcu_assign_pointer */
+	const char *name;             /* the zone's name as text (the zone's own string) */
+
+	pthread_mutex_t lock;         /* guards what follows (the status reader is another thread) */
+	zonert_peer_t *peers;         /* grown on demand: most zones have a few, or none */
+	int npeers, peers_cap;
+	store_state_t state;          /* secondary: timers, last result, primary used */
+	uint32_t serial;              /* of the data served, 0 = none */
+	bool loaded;
+
+	/* Changes to the zone's data are made one at a time: an UPDATE (a worker, waiting at most
+	 * ZONERT_WRITE_WAIT_MS), a reload or the catalog written (the control thread). */
+	pthread_mutex_t write_lock;
+
+	/* control thread only */
+	bool refreshing, refresh_again, queued;
+	bool force_axfr;              /* the next refresh transfers the whole zone (retransfer) */
+	bool in_new_set;              /* zones_forget_removed's mark: kept by the set being published */
+	const char *job_key;          /* the primary its running job counts against (control.c's key) */
+	struct zonert *next_waiting;
+	struct event *timer;          /* next refresh or expiry */
+	unsigned retry_count;
+	struct event *store_retry;    /* primary: a change the store refused, tried again */
+	struct event *file_sync;      /* primary: the zone file written back after dynamic updates */
+	int64_t file_sync_since;      /* monotonic ms of the first update the pending write-back is for */
+	unsigned store_failures;
+	uint64_t warmed_lineage;      /* the lineage (zone/contents.h) whose API order was last made ahead */
+} zonert_t;
+
+/* Takes the zone's write lock, waiting at most ms milliseconds; false when it did not get it. */
+bool zonert_write_lock(zonert_t *zr, unsigned ms);
+
+/* The runtime for a zone, attached to it (freed with it). NULL on OOM. */
+zonert_t *zonert_attach(server_t *srv, zone_t *zone);
+static inline zonert_t *zonert_of(const zone_t *zone)
+{
+	return zone_ext(zone);
+}
+
+/* Notes that a secondary talked to us about the zone (serial known or not). Any thread. */
+void zonert_peer_seen(zonert_t *zr, const sockaddr_t *addr, const char *how, bool serial_known,
+                      uint32_t serial, const char *xfr_type);
