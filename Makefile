@@ -82,17 +82,23 @@ ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-
 unit-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="$(ASAN_CFLAGS)" unit
 
+# The integration suite runs in TEST_PROCS processes (pytest-xdist; a module's tests stay in one of them):
+# its tests mostly wait on servers, so two processes take about half the time even on two CPUs. Ports are
+# picked from a separate range in each (tests/integration/harness/ports.py). TEST_PROCS=0: one process.
+TEST_PROCS ?= 2
+PYTEST := $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_PROCS) --dist loadgroup
+
 # The daemon and the CLI themselves under ASan+UBSan, through the whole integration suite.
 integration-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="$(ASAN_CFLAGS)" build-asan/tandemd build-asan/tandem
-	TANDEM_BUILD=$(CURDIR)/build-asan $(PY) -m pytest -q -p no:cacheprovider tests/integration
+	TANDEM_BUILD=$(CURDIR)/build-asan $(PYTEST) tests/integration
 
 # The modules call one another one way (ARCHITECTURE.md): no circle between folders, read from the objects.
 layers: all
 	@$(PY) scripts/layers.py $(BUILD)
 
 integration: all
-	$(PY) -m pytest -q -p no:cacheprovider tests/integration
+	$(PYTEST) tests/integration
 
 # The builds inside `make test` use every CPU (the suite's time is mostly builds and the integration runs).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)

@@ -4,8 +4,8 @@
 set -eu
 build="gcc make pkg-config python3 libknot-dev liburcu-dev libevent-dev libjansson-dev libyaml-dev \
 libsqlite3-dev libssl-dev"
-test="$build libcmocka-dev python3 python3-pytest python3-dnspython knot knot-dnsutils bind9 \
-bind9-dnsutils bind9-utils nsd pdns-server pdns-backend-bind pdns-backend-sqlite3 unbound unbound-host \
+test="$build libcmocka-dev python3 python3-pytest python3-pytest-xdist python3-dnspython knot \
+knot-dnsutils bind9 bind9-dnsutils bind9-utils nsd pdns-server pdns-backend-bind pdns-backend-sqlite3 unbound unbound-host \
 clang libfuzzer-14-dev python3-certbot-dns-rfc2136 prometheus chromium nodejs"
 bench="$test dnsperf"
 case "${1:-build}" in

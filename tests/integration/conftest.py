@@ -129,16 +129,47 @@ def pytest_runtest_makereport(item, call):
             rep.sections.append(("%s log, last lines (%s)" % (s.kind, s.log_path), s.log_tail(60)))
 
 
+# make integration runs the suite in two processes (pytest-xdist, --dist loadgroup): a module's tests stay
+# together in one of them, so that its module fixtures (a server, a signed zone set) are made once; the
+# two modules that run make in the tree (install, deb) share a process, one after the other.
+SAME_PROCESS = {"test_install": "make-in-tree", "test_deb": "make-in-tree"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "xdist_group(name): tests of one group run in one process")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.module.__name__
+        item.add_marker(pytest.mark.xdist_group(SAME_PROCESS.get(module, module)))
+
+
+# Servers left running in the processes of pytest-xdist (make integration runs the suite in two): each
+# process stops its own and hands their names to the controlling one, which fails the run.
+LEAKED_ELSEWHERE = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist, in the controlling process: a test process ended; what it left running."""
+    LEAKED_ELSEWHERE.extend(getattr(node, "workeroutput", {}).get("leaked_servers", []))
+
+
 def pytest_sessionfinish(session, exitstatus):
     """A server still running when the suite ends was started and never stopped by its test (fixtures
     are torn down by then): it is stopped here, named, and the run fails -- such a process outlived the
     suite and kept its ports and CPU (docs/testing.md)."""
-    leaked = [s for s in RUNNING if s.alive()]   # one that exited by itself holds nothing
-    for s in list(RUNNING):
+    leaked = ["%s (%s)" % (s.kind, s.log_path) for s in RUNNING if s.alive()]   # one that exited by
+    for s in list(RUNNING):                                                      # itself holds nothing
         s.stop()
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:   # a test process of pytest-xdist: the controlling one reports them
+        workeroutput["leaked_servers"] = leaked
+        return
+    leaked += LEAKED_ELSEWHERE
     if leaked:
-        sys.stderr.write("\nservers left running by their tests (stopped now): %s\n"
-                         % ", ".join("%s (%s)" % (s.kind, s.log_path) for s in leaked))
+        sys.stderr.write("\nservers left running by their tests (stopped now): %s\n" % ", ".join(leaked))
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

@@ -18,6 +18,7 @@ Each attack is measured on the running server (RSS from /proc/PID/status, thread
 it runs, and a bound asserted; another zone is answered meanwhile.
 """
 
+import os
 import re
 import socket
 import time
@@ -109,19 +110,33 @@ class Zones:
 
 # ---------------------------------------------------------------------------------------------- server
 
-def connections_to(port):
-    """TCP connections established to 127.0.0.1@port, seen from their client side (/proc/net/tcp).
-    Counted by their address pair: the kernel hands the table out a page at a time, so a socket made or
-    closed between two pages can show twice in one reading."""
-    seen = set()
+def connections_to(port, pid):
+    """TCP connections the process pid holds established to 127.0.0.1@port, all open at one moment.
+
+    /proc/net/tcp is handed out a page at a time, so one reading can show a socket closed after its page
+    beside one made before the next page: two that never stood open together (the more sockets the
+    machine has, the more pages). So the established ones to port are taken from the table first (their
+    client side, by inode), and only those the process still holds afterwards (its /proc/PID/fd) count:
+    each of them was open from its line of the table to the end of the reading, so all were open at once
+    when the reading ended."""
+    established = set()
     with open("/proc/net/tcp") as f:
         next(f)
         for line in f:
             fields = line.split()
-            local, remote, state = fields[1], fields[2], fields[3]
-            if state == "01" and int(remote.split(":")[1], 16) == port:
-                seen.add((local, remote))
-    return len(seen)
+            remote, state, inode = fields[2], fields[3], fields[9]
+            if state == "01" and int(remote.split(":")[1], 16) == port and inode != "0":
+                established.add(inode)
+    held = set()
+    fd_dir = "/proc/%d/fd" % pid
+    for fd in os.listdir(fd_dir):
+        try:
+            target = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:
+            continue   # closed meanwhile
+        if target.startswith("socket:["):
+            held.add(target[len("socket:["):-1])
+    return len(established & held)
 
 
 def tandem(tmp_path, fake, secondaries, server=None, zone_extra=None, autoprimaries=None, http=False,
@@ -464,12 +479,12 @@ def run_flood(t, fake, other, real):
                         s.sendto(notify_wire("same.test."), (t.addr, t.port))
                     if i % 25 == 0:
                         peak = max(peak, threads(t.pid))
-                        conns = max(conns, connections_to(fake.port))
+                        conns = max(conns, connections_to(fake.port, t.pid))
                         time.sleep(0.01)
             end = time.monotonic() + 3
             while time.monotonic() < end:
                 peak = max(peak, threads(t.pid))
-                conns = max(conns, connections_to(fake.port))
+                conns = max(conns, connections_to(fake.port, t.pid))
                 served += kept_answered(t)
                 time.sleep(0.05)
         finally:

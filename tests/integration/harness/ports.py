@@ -1,5 +1,6 @@
 """harness/ports.py -- free loopback ports, picked at run time and free for both UDP and TCP."""
 
+import os
 import random
 import socket
 
@@ -44,6 +45,21 @@ def ephemeral_range():
 _pick = random.Random()
 
 
+def worker_slice(lo, hi):
+    """The part of lo..hi this test process picks from. Under pytest-xdist (make integration runs the
+    suite in several processes) each process has a slice of its own, so two processes can never pick
+    the same port between one's check and its server's bind; alone, the whole range."""
+    try:
+        count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+        index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:])
+    except ValueError:
+        return lo, hi
+    if count <= 1 or not 0 <= index < count:
+        return lo, hi
+    width = (hi - lo + 1) // count
+    return lo + index * width, lo + (index + 1) * width - 1
+
+
 def free_port(ipv6=False, attempts=200, host="127.0.0.1"):
     """A port free on host (127.0.0.1 unless told; any 127/8 address works on Linux) and on ::1 when
     ipv6, for UDP and TCP. Bounded: raises after attempts.
@@ -52,7 +68,7 @@ def free_port(ipv6=False, attempts=200, host="127.0.0.1"):
     check and the server's own bind, as the source port of any outgoing connection (a test's client,
     a peer's transfer), and the server then fails to start with "Address already in use"."""
     low, high = ephemeral_range()
-    lo, hi = (10000, low - 1) if low - 10000 >= 2000 else (high + 1, 65535)
+    lo, hi = worker_slice(*((10000, low - 1) if low - 10000 >= 2000 else (high + 1, 65535)))
     for _ in range(attempts):
         port = _pick.randint(lo, hi)
         if port in _given:
