@@ -1,6 +1,6 @@
 /* bench/nullresp.c -- a UDP DNS responder that looks nothing up: the floor a real server is measured against
  *
- *   nullresp ADDRESS PORT [THREADS [fill|epoll]]
+ *   nullresp ADDRESS PORT [THREADS [fill|epoll|one]]
  *
  * THREADS (default 2, like the 2 workers every server gets in bench/) each own a socket bound to
  * ADDRESS@PORT with SO_REUSEPORT and a 4 MiB receive queue (as Tandem's, server/net.c), so the kernel
@@ -17,6 +17,8 @@
  *         comes back full (at most 8 times): batches hold what arrived since the last one. Tandem's distance
  *         to this mode is its own work per query; this mode's distance to fill is the cost of waking up for
  *         small batches.
+ *   one   blocking recvmmsg with MSG_WAITFORONE: sleeps until one datagram is there, then takes what else
+ *         is queued without waiting: no epoll and no added latency, batches as small as epoll's.
  *
  * A request that is a response, has no question, or whose question is not readable within its length is
  * dropped. SIGTERM ends the process (the default action: there is nothing to clean up).
@@ -41,7 +43,7 @@
 #define FILL_WAIT_US 200
 #define EPOLL_ROUNDS 8
 
-static int epoll_mode;
+static int epoll_mode, one_mode;
 
 static struct sockaddr_in listen_addr;
 
@@ -93,7 +95,7 @@ static void *serve(void *arg)
 	int ep = -1;
 	struct epoll_event ev = { .events = EPOLLIN };
 	if (epoll_mode ? (ep = epoll_create1(0)) < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0
-	               : setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait)) != 0) {
+	               : !one_mode && setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait)) != 0) {
 		perror("nullresp: socket wait");
 		exit(1);
 	}
@@ -123,7 +125,7 @@ static void *serve(void *arg)
 		}
 		/* fill: a timeout after the first datagram ends the batch with what it has; before it, the
 		 * call fails with EAGAIN and we wait again. */
-		int n = recvmmsg(fd, in, BATCH, epoll_mode ? MSG_DONTWAIT : 0, NULL);
+		int n = recvmmsg(fd, in, BATCH, epoll_mode ? MSG_DONTWAIT : one_mode ? MSG_WAITFORONE : 0, NULL);
 		if (n <= 0) {
 			if (n < 0 && errno != EINTR && errno != EAGAIN) {
 				perror("nullresp: recvmmsg");
@@ -155,11 +157,13 @@ static void *serve(void *arg)
 int main(int argc, char **argv)
 {
 	if (argc < 3 || argc > 5 ||
-	    (argc == 5 && strcmp(argv[4], "fill") != 0 && strcmp(argv[4], "epoll") != 0)) {
-		fprintf(stderr, "usage: nullresp ADDRESS PORT [THREADS [fill|epoll]]\n");
+	    (argc == 5 && strcmp(argv[4], "fill") != 0 && strcmp(argv[4], "epoll") != 0 &&
+	     strcmp(argv[4], "one") != 0)) {
+		fprintf(stderr, "usage: nullresp ADDRESS PORT [THREADS [fill|epoll|one]]\n");
 		return 2;
 	}
 	epoll_mode = argc == 5 && strcmp(argv[4], "epoll") == 0;
+	one_mode = argc == 5 && strcmp(argv[4], "one") == 0;
 	listen_addr.sin_family = AF_INET;
 	listen_addr.sin_port = htons((uint16_t)atoi(argv[2]));
 	if (inet_pton(AF_INET, argv[1], &listen_addr.sin_addr) != 1) {
@@ -178,7 +182,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	fprintf(stderr, "nullresp: answering on %s@%s with %d threads (%s)\n", argv[1], argv[2], threads,
-	        epoll_mode ? "epoll" : "fill");
+	        epoll_mode ? "epoll" : one_mode ? "one" : "fill");
 	for (int i = 0; i < threads; i++)
 		pthread_join(t[i], NULL);
 	return 0;

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """bench/udp_floor.py -- UDP queries per server CPU-second against the floor: a responder that looks nothing up.
 
-    /usr/bin/python3 bench/udp_floor.py [--quick] [--servers null,null-epoll,tandem,nsd,knot] [--rounds N]
+    /usr/bin/python3 bench/udp_floor.py [--quick] [--servers null,null-epoll,null-one,tandem,nsd,knot] [--rounds N]
                                         [--baseline OTHER/tandemd] [--keep]
 
 bench/nullresp.c (compiled here with cc into the run's temp dir) answers every query with a fixed A record: the
@@ -10,7 +10,8 @@ batch. It does per query what no server can avoid -- the system calls and a copy
 queries per CPU-second are the ceiling for a server on this machine and this kernel, and a server's fraction of
 it says how much of its CPU goes to DNS work of its own (issue 9, item 3: Tandem at least 0.8x). "null" waits
 for full batches (the floor); "null-epoll" (not run unless asked) wakes up as Tandem's workers do (epoll, then
-recvmmsg without waiting), which separates the cost of Tandem's own work from that of its small batches.
+recvmmsg without waiting), which separates the cost of Tandem's own work from that of its small batches;
+"null-one" (likewise only when asked) sleeps in recvmmsg itself (MSG_WAITFORONE: no epoll, no added latency).
 
 Tandem, NSD and Knot serve bench/run.py's throughput zone (bench/zonegen.py, same seed) with the same settings
 (bench/servers.py); dnsperf asks the same query file with bench/run.py's UDP options. Rounds are interleaved
@@ -35,7 +36,7 @@ import servers as srv  # noqa: E402
 import zonegen  # noqa: E402
 
 ORIGIN = runner.ORIGIN
-ORDER = ("null", "null-epoll", "tandem", "baseline", "nsd", "knot")
+ORDER = ("null", "null-epoll", "null-one", "tandem", "baseline", "nsd", "knot")
 DEFAULT = ("null", "tandem", "nsd", "knot")
 DNSPERF_UDP = runner.DNSPERF["udp"]
 TARGET = 0.8   # issue 9, item 3: Tandem's queries per CPU-second at least 0.8x the null responder's
@@ -252,7 +253,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="2 rounds x 3 s: a smoke test")
     ap.add_argument("--servers", default=",".join(DEFAULT),
-                    help="comma list of null, null-epoll, tandem, nsd, knot (default: null,tandem,nsd,knot)")
+                    help="comma list of null, null-epoll, null-one, tandem, nsd, knot (default: null,tandem,nsd,knot)")
     ap.add_argument("--rounds", type=int, help="interleaved rounds (default 5; quick 2)")
     ap.add_argument("--duration", type=int, help="seconds per dnsperf run (default 10; quick 3)")
     ap.add_argument("--workers", type=int, default=2, help="query workers (null: threads) of every server (default 2)")

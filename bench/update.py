@@ -9,7 +9,9 @@ answered). Reported: updates per second (the median of --rounds), the ratio to t
 check that the last record added is served, the server's CPU per update (the time on a CPU of every thread of
 its process tree over a round, from /proc/PID/task/TID/schedstat, in nanoseconds: steadier than the rate on a
 shared machine, where a change of a few percent is lost in the noise of the rate), and the slowest single update of all rounds (a server that stalls now and
-then, for a compaction or a zone file flush, shows there).
+then, for a compaction or a zone file flush, shows there). For Tandem also its compactions over the server's
+run, from its log (count, changes folded, milliseconds): one per max(1,000, records/50) changes, so the rounds
+at 100,000 records hold one or two and those at 1,000,000 none; the cost per change is printed beside the rates.
 
 The client (--client; "c,dnspython" runs both against each server, started once): "c" (the default),
 bench/updclient.c, compiled here with cc against build/libtandem.a (its message writer and TSIG) into the
@@ -38,6 +40,7 @@ import argparse
 import base64
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -193,6 +196,21 @@ def served(port, name):
         return False
 
 
+FOLDED = re.compile(rb"store: (\d+) changes folded into the contents at serial \d+, (\d+) ms")
+
+
+def compactions(log_path):
+    """Tandem's compactions over the server's whole run, from its log: how many, the changes they folded
+    and their milliseconds. A compaction rewrites the zone once every max(1,000, records/50) changes, so
+    at 1,000,000 records none falls inside the rounds; its cost per change is reported beside the rate."""
+    try:
+        with open(log_path, "rb") as f:
+            found = FOLDED.findall(f.read())
+    except OSError:
+        found = []
+    return {"count": len(found), "changes": sum(int(c) for c, _ in found), "ms": sum(int(m) for _, m in found)}
+
+
 def bench_one(kind, zone, size, args, tmp):
     """One server started on a copy of the zone; every client's rounds run against it in turn. Returns
     {client: figures}."""
@@ -234,6 +252,9 @@ def bench_one(kind, zone, size, args, tmp):
                            "failures": failures, "last_served": ok,
                            "client_cpu_ms": statistics.median(cpu_per) * 1e3, "slowest_ms": slowest,
                            "server_cpu_us": statistics.median(server_cpu) * 1e6}
+        if kind in ("tandem", "baseline"):
+            for figures in out.values():
+                figures["compactions"] = compactions(s.log_path)
         return out
     finally:
         s.stop()
@@ -257,6 +278,14 @@ def report(size, client, res, args):
             ratio = res[k]["median"] / max(peers)
             lines.append("  target: at least 2x the best of Knot and BIND: %s/best %.2f: %s" % (
                 k, ratio, "met" if ratio >= 2 else "not met"))
+    for k in ("tandem", "baseline"):
+        c = res.get(k, {}).get("compactions")
+        if c and c["count"]:
+            lines.append("  %s: %d compaction(s) in the server's run (all clients): %d changes folded in %d ms, %.0f us "
+                         "per change" % (k, c["count"], c["changes"], c["ms"], 1e3 * c["ms"] / max(c["changes"], 1)))
+        elif c is not None:
+            lines.append("  %s: no compaction in the server's run (one per max(1,000, records/50) changes): its "
+                         "cost per change is not in these rates" % k)
     if "tandem" in res and peers and res["tandem"]["client_cpu_ms"] > 0:
         ceiling = 1e3 / res["tandem"]["client_cpu_ms"]
         lines.append("  the client alone (its CPU per update) allows at most %.0f updates/s: %.2fx the best peer"
