@@ -93,6 +93,7 @@ def test_tandem_primary_feeds_a_secondary_by_notify_and_ixfr(peer_cls, expected,
             # The first transfer is a whole zone, asked with the key.
             xfr.wait_serial(peer, ZONE, 1, timeout=CHANGE_WAIT)
             t.wait_log(r"repl\.test\.: AXFR to 127\.0\.0\.1@\d+ serial 1, ")
+            peer.settle(ZONE)
             _holds(peer, key, expected[1], "%s, secondary" % peer.kind)
             _holds(t, key, expected[1], "Tandem, primary")
 
