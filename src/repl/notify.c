@@ -31,6 +31,13 @@
 #define NOTIFY_TRIES 10
 #define NOTIFY_MAX_INTERVAL_MS 60000
 
+/* After a change is told, further changes to the zone wait this long and go out together: a stream of
+ * UPDATEs or API edits (thousands a second) costs its secondaries a NOTIFY, and very likely a transfer,
+ * a second each instead of one per change, while a change alone is still told at once. RFC 1996 4.3
+ * lets a primary delay a NOTIFY (up to the SOA refresh); BIND's notify-delay holds changes back the same
+ * way. */
+#define NOTIFY_HOLD_MS 1000
+
 typedef struct notify_pending {
 	struct notify_pending *next, *prev;
 	struct notify_pending *dest_next, *id_next;   /* hash chains */
@@ -201,6 +208,33 @@ void notify_zone(server_t *srv, zonert_t *zr)
 	}
 	if (cz->notify_count > 0)
 		log_info("%s: NOTIFY serial %u to %zu secondaries", zr->name, serial, cz->notify_count);
+}
+
+static void hold_ended(evutil_socket_t fd, short what, void *arg)
+{
+	zonert_t *zr = arg;
+	if (zr->notify_held) {
+		zr->notify_held = false;
+		notify_changed(zr->srv, zr);   /* the newest serial, and a new hold behind it */
+	}
+}
+
+void notify_changed(server_t *srv, zonert_t *zr)
+{
+	const conf_zone_t *cz = zr->conf;
+	if (cz == NULL || cz->notify_count == 0)
+		return;   /* no secondaries to tell */
+	if (zr->notify_hold == NULL && (zr->notify_hold = evtimer_new(srv->base, hold_ended, zr)) == NULL) {
+		notify_zone(srv, zr);   /* no timer to be had: told at once, as before */
+		return;
+	}
+	if (evtimer_pending(zr->notify_hold, NULL)) {
+		zr->notify_held = true;
+		return;
+	}
+	notify_zone(srv, zr);
+	struct timeval tv = { .tv_sec = NOTIFY_HOLD_MS / 1000, .tv_usec = NOTIFY_HOLD_MS % 1000 * 1000 };
+	evtimer_add(zr->notify_hold, &tv);
 }
 
 static void retry_cb(evutil_socket_t fd, short what, void *arg)

@@ -18,6 +18,8 @@ static void zonert_free(void *p)
 		event_free(zr->store_retry);
 	if (zr->file_sync != NULL)
 		event_free(zr->file_sync);
+	if (zr->notify_hold != NULL)
+		event_free(zr->notify_hold);
 	free(zr->peers);
 	pthread_mutex_destroy(&zr->lock);
 	pthread_mutex_destroy(&zr->write_lock);

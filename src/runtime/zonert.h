@@ -54,6 +54,8 @@ typedef struct zonert {
 	struct event *store_retry;    /* primary: a change the store refused, tried again */
 	struct event *file_sync;      /* primary: the zone file written back after dynamic updates */
 	int64_t file_sync_since;      /* monotonic ms of the first update the pending write-back is for */
+	struct event *notify_hold;    /* pending while changes are not told one by one (repl/notify.c) */
+	bool notify_held;             /* a change came during that hold: told when it ends */
 	unsigned store_failures;
 	uint64_t warmed_lineage;      /* the lineage (zone/contents.h) whose API order was last made ahead */
 } zonert_t;

@@ -59,7 +59,7 @@ static void handle(server_t *srv, ctl_msg_t *m)
 		schedule_done(srv, zr, m->index);
 		break;
 	case CTL_NOTIFY:   /* the zone's data changed */
-		notify_zone(srv, zr);
+		notify_changed(srv, zr);
 		warm_order(zr);
 		break;
 	case CTL_FILE_SYNC:

@@ -19,7 +19,6 @@ into a failure the day the server is fixed, so the mark goes with the fix.
 
 import socket
 import struct
-import threading
 import time
 
 import dns.edns
@@ -33,6 +32,7 @@ import pytest
 from catalog_util import TandemC, wait_for
 from conftest import skip_machine, skip_peer
 from harness import Acl, Knot, Remote, Tandem, Zone, dnsq, have_ipv6, secondary, xfr, zones
+from harness.notifysink import NotifySink
 from harness.ports import free_port
 
 EXPIRE = dns.edns.GenericOption(dns.edns.EXPIRE, b"")   # RFC 7314 2: empty in a query
@@ -136,37 +136,6 @@ def test_edns_expire_passes_through_a_tandem_secondary(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------- NOTIFY retries
-
-class NotifySink:
-    """A UDP socket on a secondary's address that records NOTIFYs and answers none: the secondary is down
-    as far as its primary can tell."""
-
-    def __init__(self, addr, port):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((addr, port))
-        self.sock.settimeout(0.1)
-        self.seen = []                  # (id, qname, serial) of each NOTIFY
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                wire = self.sock.recv(65535)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            m = dns.message.from_wire(wire)
-            if m.opcode() == dns.opcode.NOTIFY:
-                self.seen.append((m.id, m.question[0].name.to_text(), m.answer[0][0].serial if m.answer else None))
-
-    def close(self):
-        self._stop.set()
-        self._thread.join(5)
-        self.sock.close()
-
 
 NTF = "ntf.test."
 

@@ -12,6 +12,7 @@ dnspython for what nsupdate cannot send:
 """
 
 import re
+import socket
 import subprocess
 import time
 
@@ -26,6 +27,7 @@ import dns.update
 
 from harness import Acl, Key, Remote, Tandem, TandemApi, Zone, secondary
 from harness import dnsq, xfr
+from harness.notifysink import NotifySink
 from harness.ports import free_port
 
 ZONE = "dyn.test."
@@ -117,6 +119,47 @@ def test_nsupdate_changes_the_zone_and_a_secondary_follows(tmp_path):
         primary.wait_log(r"reloaded", mark=mark)
         assert _rdatas(primary, "old." + ZONE, "A") == ["198.51.100.7"]
         assert xfr.soa_serial(primary, ZONE) == 12
+
+
+def test_a_stream_of_updates_is_told_to_secondaries_in_a_notify_a_second(tmp_path):
+    """A change is told to the secondaries at once; the changes that follow within a second are held back
+    and told together, in one NOTIFY of the newest serial, when the second is up (repl/notify.c,
+    NOTIFY_HOLD_MS; docs/behaviour.md). 60 UPDATEs sent back to back cost a NOTIFY a second, not one
+    each, and the last change is always told. The secondary here is a socket that answers every NOTIFY, so
+    none is sent twice."""
+    sink_port = free_port()
+    sink = NotifySink("127.0.0.1", sink_port, answer=True)
+    try:
+        with _primary(tmp_path, notify_port=sink_port) as primary:
+            deadline = time.monotonic() + 10
+            while 10 not in sink.serials(ZONE) and time.monotonic() < deadline:   # the start's NOTIFY
+                time.sleep(0.02)
+            assert sink.serials(ZONE) == [10], sink.seen
+            time.sleep(1.5)   # past the start's hold: the first update is told at once
+            sock = socket.create_connection((primary.addr, primary.port), timeout=10)
+            try:
+                t0 = time.monotonic()
+                for i in range(60):
+                    u = _update_msg()
+                    u.add("burst%d.%s" % (i, ZONE), 300, "A", "192.0.2.%d" % (i + 1))
+                    assert dns.query.tcp(u, primary.addr, port=primary.port, timeout=10,
+                                         sock=sock).rcode() == dns.rcode.NOERROR
+                burst = time.monotonic() - t0
+            finally:
+                sock.close()
+            deadline = time.monotonic() + 10
+            while 70 not in sink.serials(ZONE) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            told = sink.serials(ZONE)[1:]
+            assert told and told[-1] == 70, "the last change (serial 70) was not told: %s" % told
+            assert told == sorted(told), told
+            # One at the start of the stream, one per second it lasted, one for the changes of its last
+            # second: without the hold it would be about 60.
+            assert len(told) <= 3 + int(burst), "%d NOTIFYs for 60 UPDATEs in %.1f s: %s" % (len(told), burst, told)
+            time.sleep(1.5)   # nothing more comes once the stream has been told
+            assert sink.serials(ZONE)[1:] == told, sink.seen
+    finally:
+        sink.close()
 
 
 def test_prerequisites_and_rules(tmp_path):
