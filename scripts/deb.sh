@@ -19,9 +19,11 @@ for tool in dpkg-deb dpkg-shlibdeps; do
 done
 version=$("$build/tandemd" -V | sed -n 's/^tandemd //p')
 arch=$(dpkg --print-architecture)
-stage="$out/stage"
+# A staging folder of this run's own: two runs at once (two test processes) never share one.
+mkdir -p "$out"
+stage=$(mktemp -d "$out/stage.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
 root="$stage/root"
-rm -rf "$stage"
 mkdir -p "$root/DEBIAN"
 make -s --no-print-directory install install-systemd BUILD="$build" DESTDIR="$(cd "$root" && pwd)" \
 	PREFIX=/usr SYSCONFDIR=/etc STATEDIR=/var/lib SYSTEMDUNITDIR=/lib/systemd/system
@@ -40,6 +42,7 @@ mkdir -p "$stage/debian"
 printf 'Source: tandem\n\nPackage: tandem\nArchitecture: any\n' > "$stage/debian/control"
 shlibs=$(cd "$stage" && dpkg-shlibdeps -O "root/usr/sbin/tandemd" "root/usr/bin/tandem" \
 	| sed -n 's/^shlibs:Depends=//p')
+[ -n "$shlibs" ] || { echo "deb: dpkg-shlibdeps named no shared libraries" >&2; exit 1; }
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" \
 	-e "s/@DEPENDS@/adduser, $shlibs/" dist/deb/control.in > "$root/DEBIAN/control"
@@ -48,5 +51,7 @@ for s in postinst prerm postrm; do
 	install -m 0755 dist/deb/$s "$root/DEBIAN/$s"
 done
 deb="$out/tandem_${version}_${arch}.deb"
-dpkg-deb --root-owner-group -Zxz --build "$root" "$deb" >/dev/null
+# Built beside its place and renamed into it: a reader never sees half a package.
+dpkg-deb --root-owner-group -Zxz --build "$root" "$stage/package.deb" >/dev/null
+mv -f "$stage/package.deb" "$deb"
 echo "$deb"

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/crashpoint.h"
 #include "lib/log.h"
@@ -13,4 +14,17 @@ void crashpoint(const char *name)
 		return;
 	log_warn("crash point %s reached: killing the process (TANDEM_CRASH_AT)", name);
 	raise(SIGKILL);
+}
+
+void pausepoint(const char *name)
+{
+	const char *at = getenv("TANDEM_PAUSE_AT");
+	size_t len = strlen(name);
+	if (at == NULL || strncmp(at, name, len) != 0 || at[len] != ':')
+		return;
+	long seconds = strtol(at + len + 1, NULL, 10);
+	if (seconds < 1 || seconds > 60)
+		return;
+	log_warn("pause point %s reached: pausing %ld s (TANDEM_PAUSE_AT)", name, seconds);
+	sleep((unsigned)seconds);
 }

@@ -18,6 +18,7 @@
 #include "runtime/inbox.h"
 #include "runtime/tsigkeys.h"
 #include "runtime/zoneload.h"
+#include "runtime/zonework.h"
 #include "runtime/zoneprep.h"
 #include "wire/name.h"
 
@@ -107,18 +108,14 @@ typedef struct {
  * (only a version with pending journal entries can need it: the others skip the store's count). */
 static void publish(server_t *srv, zonert_t *zr, zone_contents_t *out, bool pending)
 {
-	zoneload_t zl = { .store = srv->store,
-	                  .journal_max = srv->rc->conf->server.journal_max_entries };
 	zr->serial = zone_serial(out);
-	zone_contents_ref(out);   /* pinned for folding the journal in once it is served */
 	zone_set_contents(zr->zone, out);
 	/* Only a zone with secondaries to tell gets a message (about 1 KiB each: 100,000 zones at a
 	 * first start left 100 MB of freed messages scattered through the heap). */
 	if (zr->conf != NULL && zr->conf->notify_count > 0)
 		inbox_post(srv, CTL_NOTIFY, zr);
-	if (pending)
-		zoneload_compact(&zl, zr->name, out);
-	zone_contents_unref(out);
+	if (pending)   /* when due, on the version served by then (runtime/zonework.h) */
+		zonework_post(srv, ZONEWORK_COMPACT, zr);
 	if (zr->store_failures > 0) {
 		log_info("%s: stored after %u failed attempts", zr->name, zr->store_failures);
 		zr->store_failures = 0;
@@ -228,16 +225,6 @@ static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, boo
 	zone_contents_unref(current);
 	if (b != NULL)
 		batch_next(b);
-}
-
-void zones_compact(server_t *srv, zonert_t *zr)
-{
-	zoneload_t zl = { .store = srv->store };
-	zone_contents_t *z = zone_contents_pin(zr->zone);
-	if (z != NULL) {
-		zoneload_compact(&zl, zr->name, z);
-		zone_contents_unref(z);
-	}
 }
 
 static void store_retry_fired(evutil_socket_t fd, short what, void *arg)
@@ -361,15 +348,12 @@ static void load_catalog(server_t *srv, zonert_t *zr, const conf_t *conf, const 
 		log_err("%s: catalog not written (%s)", zr->name, tdm_strerror(ret));
 	else if (out != NULL) {
 		zr->serial = zone_serial(out);
-		zone_contents_ref(out);
 		zone_set_contents(zr->zone, out);
 		inbox_post(srv, CTL_NOTIFY, zr);
 	}
 	pthread_mutex_unlock(&zr->write_lock);
-	if (ret == TDM_OK && out != NULL) {
-		zoneload_compact(&zl, zr->name, out);
-		zone_contents_unref(out);
-	}
+	if (ret == TDM_OK && out != NULL)   /* when due (runtime/zonework.h) */
+		zonework_post(srv, ZONEWORK_COMPACT, zr);
 	rrlist_free(list);
 	free(members);
 	zone_contents_unref(current);

@@ -47,7 +47,3 @@ void zones_catalogs_write(server_t *srv);
 
 /* Control thread: re-reads one primary zone's file now (tandem zone reload). */
 void zones_reload_one(server_t *srv, zonert_t *zr);
-
-/* Control thread: folds the zone's journal into its stored contents when enough is pending (after
- * dynamic updates, which commit on the workers). */
-void zones_compact(server_t *srv, zonert_t *zr);

@@ -9,10 +9,13 @@
 #include <unistd.h>
 #include <urcu.h>
 
+#include "lib/crashpoint.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "runtime/filesync.h"
+#include "runtime/inbox.h"
 #include "runtime/zoneload.h"
+#include "runtime/zonework.h"
 #include "store/digest.h"
 #include "zonefile/zonefile.h"
 
@@ -106,25 +109,37 @@ void filesync_now(server_t *srv, zonert_t *zr)
 {
 	if (zr->file_sync != NULL)
 		evtimer_del(zr->file_sync);
-	const conf_zone_t *cz = zr->conf;
-	if (cz == NULL || cz->type != CONF_ZONE_PRIMARY || cz->file == NULL)
+	zonework_post(srv, ZONEWORK_FILE, zr);
+}
+
+void filesync_write(server_t *srv, zonert_t *zr, bool stopping)
+{
+	/* The path is copied: a reload may replace the zone's settings while the file is written. */
+	char path[PATH_MAX] = "";
+	rcu_read_lock();
+	const conf_zone_t *cz = rcu_dereference(zr->conf);
+	bool due = cz != NULL && cz->type == CONF_ZONE_PRIMARY && cz->file != NULL &&
+	           snprintf(path, sizeof(path), "%s", cz->file) < (int)sizeof(path);
+	rcu_read_unlock();
+	if (!due)
 		return;
 	zone_contents_t *z = zone_contents_pin(zr->zone);
 	if (z == NULL)
 		return;
 	char digest[65];
-	int ret = write_file(cz->file, z);
-	if (ret == TDM_OK && (ret = store_file_digest(cz->file, digest)) == TDM_OK)
+	pausepoint("filesync-write");
+	int ret = write_file(path, z);
+	if (ret == TDM_OK && (ret = store_file_digest(path, digest)) == TDM_OK)
 		ret = store_zone_file_synced(srv->store, zr->name, zone_serial(z), digest);
 	if (ret == TDM_OK)
 		log_info("%s: zone file %s written back after dynamic updates (serial %u, %zu records; the "
-		         "previous one kept as %s.bak)", zr->name, cz->file, zone_serial(z), zone_record_count(z),
-		         cz->file);
+		         "previous one kept as %s.bak)", zr->name, path, zone_serial(z), zone_record_count(z),
+		         path);
 	else if (ret != TDM_ENOENT) {   /* ENOENT: newer updates came; their write-back follows */
-		log_err("%s: cannot write the zone file %s back (%s); trying again", zr->name, cz->file,
+		log_err("%s: cannot write the zone file %s back (%s); trying again", zr->name, path,
 		        tdm_strerror(ret));
-		if (!srv->stopping)
-			filesync_soon(srv, zr);
+		if (!stopping)
+			inbox_post(srv, CTL_FILE_SYNC, zr);   /* filesync_soon, on the control thread */
 	}
 	zone_contents_unref(z);
 }
@@ -134,7 +149,9 @@ void filesync_flush_all(server_t *srv)
 	zoneset_t *set = srv->zones;
 	for (size_t i = 0; set != NULL && i < zoneset_count(set); i++) {
 		zonert_t *zr = zonert_of(zoneset_at(set, i));
-		if (zr != NULL && zr->file_sync != NULL && evtimer_pending(zr->file_sync, NULL))
-			filesync_now(srv, zr);
+		if (zr != NULL && zr->file_sync != NULL && evtimer_pending(zr->file_sync, NULL)) {
+			evtimer_del(zr->file_sync);
+			filesync_write(srv, zr, true);
+		}
 	}
 }

@@ -8,7 +8,7 @@
  * DESIGN. The store holds a zone's truth; for a primary loaded from a file, the file must follow what
  * dynamic updates did, or the next reload (or an operator reading the file) would undo them. An UPDATE
  * commits its change with the store's file digest set to ZONELOAD_DIGEST_PENDING ("the file is behind")
- * and asks for a write-back; the control thread writes the file FILESYNC_DELAY_MS after the last update
+ * and asks for a write-back; the file is written (runtime/zonework.c's thread) FILESYNC_DELAY_MS after the last update
  * of a burst (one write for the burst; at most FILESYNC_MAX_DELAY_MS after its first update while
  * updates keep coming): the version served, sorted, as a master file (zonefile_dump) into a temporary
  * file, fsync'ed, the old file kept as <file>.bak (a hard link), renamed over it; then the digest of
@@ -23,8 +23,13 @@
  * for a burst), at most FILESYNC_MAX_DELAY_MS after the first call it has not written for. */
 void filesync_soon(server_t *srv, zonert_t *zr);
 
-/* Control thread: writes zr's file now when a write-back is due (at shutdown: every zone). */
+/* Control thread: the write-back is due; runtime/zonework.c's thread does it (filesync_write). */
 void filesync_now(server_t *srv, zonert_t *zr);
 
-/* Control thread, at shutdown: the write-backs still pending, done now. */
+/* Writes zr's file from the version served now, if it is a primary with a file (the zonework thread;
+ * the control thread at shutdown). A failure asks for another write-back later, unless stopping. */
+void filesync_write(server_t *srv, zonert_t *zr, bool stopping);
+
+/* Control thread, at shutdown (after zonework_stop, which did the queued ones): the write-backs whose
+ * delay had not run out, done now. */
 void filesync_flush_all(server_t *srv);

@@ -59,6 +59,7 @@ typedef enum {
 	CTL_AUTOPRIMARY,      /* a super-primary sent NOTIFY for a zone we lack (name, index) */
 	CTL_AUTOPRIMARY_OK,   /* its NS set names us: create the zone (name, index) */
 	CTL_AUTOPRIMARY_DONE, /* that check ended (after _OK when it named us): its slot is free */
+	CTL_WORK_DONE,        /* a job of runtime/zonework.c ended: its zone reference dropped here */
 } ctl_kind_t;
 
 typedef struct ctl_msg {
@@ -96,6 +97,7 @@ struct server {
 	size_t nprimary_jobs;
 	bool kick_armed;          /* schedule.c: a pass over the primaries' queues is due */
 	bool stopping;
+	struct zonework *zonework;   /* the thread for compactions and file write-backs (runtime/zonework.h) */
 	struct api *api;          /* the HTTP API, NULL when http.listen is unset */
 	struct tsigkey *tsigkeys; /* TSIG keys made through the API (runtime/tsigkeys.c) */
 	struct apikeys *apikeys;  /* named API keys (api/apikeys.c) */

@@ -56,6 +56,9 @@ typedef struct zonert {
 	int64_t file_sync_since;      /* monotonic ms of the first update the pending write-back is for */
 	struct event *notify_hold;    /* pending while changes are not told one by one (repl/notify.c) */
 	bool notify_held;             /* a change came during that hold: told when it ends */
+
+	/* runtime/zonework.c's lock: a job of each kind (zonework_kind_t) waiting in its queue */
+	bool work_queued[2];
 	unsigned store_failures;
 	uint64_t warmed_lineage;      /* the lineage (zone/contents.h) whose API order was last made ahead */
 } zonert_t;

@@ -17,6 +17,7 @@
 #include "repl/schedule.h"
 #include "runtime/filesync.h"
 #include "runtime/inbox.h"
+#include "runtime/zonework.h"
 #include "server/control.h"
 
 /* The API's order of a large zone's names, made ahead (api/apiorder.h), once per lineage: a version
@@ -66,7 +67,9 @@ static void handle(server_t *srv, ctl_msg_t *m)
 		filesync_soon(srv, zr);
 		break;
 	case CTL_COMPACT:
-		zones_compact(srv, zr);
+		zonework_post(srv, ZONEWORK_COMPACT, zr);
+		break;
+	case CTL_WORK_DONE:   /* the reference the job held goes with the message */
 		break;
 	case CTL_CATALOG:
 		catalog_consume(srv, zr);

@@ -25,6 +25,7 @@
 #include "rrl/rrl.h"
 #include "runtime/filesync.h"
 #include "runtime/inbox.h"
+#include "runtime/zonework.h"
 #include "runtime/metrics.h"
 #include "runtime/runtime.h"
 #include "runtime/tlsctx.h"
@@ -159,7 +160,7 @@ int server_new(const char *conf_path, server_t **out)
 		goto fail;
 	}
 	if ((ret = tsigkeys_load(srv)) != TDM_OK || (ret = apikeys_load(srv)) != TDM_OK ||
-	    (ret = metrics_new(srv)) != TDM_OK)
+	    (ret = metrics_new(srv)) != TDM_OK || (ret = zonework_start(srv)) != TDM_OK)
 		goto fail;
 	if ((ret = control_init(srv)) != TDM_OK || (ret = signals_add(srv)) != TDM_OK ||
 	    (ret = setup_shared(srv)) != TDM_OK || (ret = dynzone_restore(srv, conf)) != TDM_OK ||
@@ -366,6 +367,7 @@ int server_run(server_t *srv)
 	if (ret == TDM_OK)
 		control_run(srv);
 	srv->stopping = true;
+	zonework_stop(srv);        /* the write-backs queued done, the compactions dropped */
 	filesync_flush_all(srv);   /* dynamic updates not yet in their zone files */
 	xot_stop(srv);
 	stop_workers(srv);
@@ -384,6 +386,7 @@ void server_free(server_t *srv)
 	}
 	if (srv->workers != NULL)
 		stop_workers(srv);
+	zonework_free(srv);   /* its jobs hold zones */
 	apiorder_clear();   /* the records routes' name orders pin versions: unpinned before they go */
 	zoneset_t *zones = srv->zones;
 	srv->zones = NULL;

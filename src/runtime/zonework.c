@@ -1,0 +1,161 @@
+/* runtime/zonework.c -- one thread for the work that costs a whole zone: compactions and file write-backs */
+#include <pthread.h>
+#include <stdlib.h>
+#include <urcu.h>
+
+#include "lib/error.h"
+#include "lib/log.h"
+#include "runtime/filesync.h"
+#include "runtime/inbox.h"
+#include "runtime/zoneload.h"
+#include "runtime/zonework.h"
+
+/* zonert_t's work_queued holds a flag per kind (runtime/zonert.h cannot include this file's header). */
+_Static_assert(ZONEWORK_KINDS == sizeof(((zonert_t *)0)->work_queued) / sizeof(bool),
+               "zonert_t.work_queued: one flag per zonework_kind_t");
+
+typedef struct job {
+	struct job *next;
+	zonework_kind_t kind;
+	zonert_t *zr;               /* holds a zone reference */
+} job_t;
+
+struct zonework {
+	server_t *srv;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;       /* guards what follows and the zones' work_queued flags */
+	pthread_cond_t wake;
+	job_t *head, *tail;
+	bool stopping;
+};
+
+/* The job itself, on the version served now. stopping: at shutdown (a failed write-back is not
+ * tried again later). */
+static void run(server_t *srv, zonework_kind_t kind, zonert_t *zr, bool stopping)
+{
+	if (kind == ZONEWORK_FILE) {
+		filesync_write(srv, zr, stopping);
+		return;
+	}
+	zoneload_t zl = { .store = srv->store };
+	zone_contents_t *z = zone_contents_pin(zr->zone);
+	if (z != NULL) {
+		zoneload_compact(&zl, zr->name, z);
+		zone_contents_unref(z);
+	}
+}
+
+/* The job's zone reference goes back through the control thread: the zone's last reference frees its
+ * timers, which only the control thread may touch. */
+static void done(server_t *srv, zonert_t *zr)
+{
+	inbox_post(srv, CTL_WORK_DONE, zr);
+	zone_unref(zr->zone);
+}
+
+static void *work_main(void *arg)
+{
+	struct zonework *w = arg;
+	rcu_register_thread();
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (w->head == NULL && !w->stopping)
+			pthread_cond_wait(&w->wake, &w->lock);
+		job_t *j = w->head;
+		if (j == NULL)
+			break;   /* stopping, and nothing left */
+		w->head = j->next;
+		if (w->head == NULL)
+			w->tail = NULL;
+		j->zr->work_queued[j->kind] = false;   /* asked again from now on: queued again */
+		bool stopping = w->stopping;
+		pthread_mutex_unlock(&w->lock);
+		if (!(stopping && j->kind == ZONEWORK_COMPACT))
+			run(w->srv, j->kind, j->zr, stopping);
+		done(w->srv, j->zr);
+		free(j);
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
+	rcu_unregister_thread();
+	return NULL;
+}
+
+int zonework_start(server_t *srv)
+{
+	struct zonework *w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return TDM_ENOMEM;
+	w->srv = srv;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	int ret = pthread_create(&w->thread, NULL, work_main, w);
+	if (ret != 0) {
+		pthread_cond_destroy(&w->wake);
+		pthread_mutex_destroy(&w->lock);
+		free(w);
+		return -ret;
+	}
+	w->started = true;
+	srv->zonework = w;
+	return TDM_OK;
+}
+
+void zonework_post(server_t *srv, zonework_kind_t kind, zonert_t *zr)
+{
+	struct zonework *w = srv->zonework;
+	job_t *j = w != NULL ? malloc(sizeof(*j)) : NULL;
+	if (j == NULL) {   /* no thread (or no memory for the job): done here and now */
+		run(srv, kind, zr, srv->stopping);
+		return;
+	}
+	pthread_mutex_lock(&w->lock);
+	if (zr->work_queued[kind] || (w->stopping && kind == ZONEWORK_COMPACT)) {
+		pthread_mutex_unlock(&w->lock);
+		free(j);
+		return;
+	}
+	zr->work_queued[kind] = true;
+	zone_ref(zr->zone);
+	*j = (job_t){ .kind = kind, .zr = zr };
+	if (w->tail != NULL)
+		w->tail->next = j;
+	else
+		w->head = j;
+	w->tail = j;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void zonework_stop(server_t *srv)
+{
+	struct zonework *w = srv->zonework;
+	if (w == NULL || !w->started)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	w->started = false;
+}
+
+void zonework_free(server_t *srv)
+{
+	struct zonework *w = srv->zonework;
+	if (w == NULL)
+		return;
+	zonework_stop(srv);
+	while (w->head != NULL) {   /* posted after the thread ended: nothing does them now */
+		job_t *j = w->head;
+		w->head = j->next;
+		j->zr->work_queued[j->kind] = false;
+		zone_unref(j->zr->zone);
+		free(j);
+	}
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+	srv->zonework = NULL;
+}
