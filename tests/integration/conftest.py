@@ -139,6 +139,10 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "xdist_group(name): tests of one group run in one process")
 
 
+# tryfirst: pytest-xdist reads the group in its own pytest_collection_modifyitems (it appends it to each
+# test's node ID, which is what --dist loadgroup distributes by); a mark added after that is ignored, and
+# the tests of one module went to both processes (two `make deb` at once in one folder failed a CI run).
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     for item in items:
         module = item.module.__name__
