@@ -31,12 +31,11 @@
 #define NOTIFY_TRIES 10
 #define NOTIFY_MAX_INTERVAL_MS 60000
 
-/* After a change is told, further changes to the zone wait this long and go out together: a stream of
- * UPDATEs or API edits (thousands a second) costs its secondaries a NOTIFY, and very likely a transfer,
- * a second each instead of one per change, while a change alone is still told at once. RFC 1996 4.3
- * lets a primary delay a NOTIFY (up to the SOA refresh); BIND's notify-delay holds changes back the same
- * way. */
-#define NOTIFY_HOLD_MS 1000
+/* After a change is told, further changes to the zone wait `notify-delay` seconds (1 by default) and go
+ * out together: a stream of UPDATEs or API edits (thousands a second) costs its secondaries a NOTIFY, and
+ * very likely a transfer, a second each instead of one per change, while a change alone is still told at
+ * once. RFC 1996 4.3 lets a primary delay a NOTIFY (up to the SOA refresh); BIND's notify-delay holds
+ * changes back the same way. 0: every change told at once. */
 
 typedef struct notify_pending {
 	struct notify_pending *next, *prev;
@@ -224,8 +223,10 @@ void notify_changed(server_t *srv, zonert_t *zr)
 	const conf_zone_t *cz = zr->conf;
 	if (cz == NULL || cz->notify_count == 0)
 		return;   /* no secondaries to tell */
-	if (zr->notify_hold == NULL && (zr->notify_hold = evtimer_new(srv->base, hold_ended, zr)) == NULL) {
-		notify_zone(srv, zr);   /* no timer to be had: told at once, as before */
+	unsigned delay = srv->rc->conf->server.notify_delay;
+	if (delay == 0 ||
+	    (zr->notify_hold == NULL && (zr->notify_hold = evtimer_new(srv->base, hold_ended, zr)) == NULL)) {
+		notify_zone(srv, zr);   /* no hold wanted, or no timer to be had: told at once */
 		return;
 	}
 	if (evtimer_pending(zr->notify_hold, NULL)) {
@@ -233,7 +234,7 @@ void notify_changed(server_t *srv, zonert_t *zr)
 		return;
 	}
 	notify_zone(srv, zr);
-	struct timeval tv = { .tv_sec = NOTIFY_HOLD_MS / 1000, .tv_usec = NOTIFY_HOLD_MS % 1000 * 1000 };
+	struct timeval tv = { .tv_sec = (time_t)delay };
 	evtimer_add(zr->notify_hold, &tv);
 }
 
