@@ -495,7 +495,11 @@ class Knot(Server):
                  "    udp-workers: 2",
                  "    tcp-workers: 2",
                  "    background-workers: 1",
-                 "    tcp-reuseport: on"]
+                 "    tcp-reuseport: on",
+                 # Knot drops a TCP connection whose reader has not taken an answer within this time
+                 # (500 ms by default): under the ASan suite's load a test's AXFR reader can lag that
+                 # long, and two CI runs failed on an AXFR from Knot cut off mid-message (EOF).
+                 "    tcp-io-timeout: 10000"]
         if self.identity:
             lines += ["    identity: %s" % self.identity, "    nsid: %s" % self.identity]
         if self.tcp_idle_timeout:
