@@ -31,12 +31,6 @@
 #define NOTIFY_TRIES 10
 #define NOTIFY_MAX_INTERVAL_MS 60000
 
-/* After a change is told, further changes to the zone wait `notify-delay` seconds (1 by default) and go
- * out together: a stream of UPDATEs or API edits (thousands a second) costs its secondaries a NOTIFY, and
- * very likely a transfer, a second each instead of one per change, while a change alone is still told at
- * once. RFC 1996 4.3 lets a primary delay a NOTIFY (up to the SOA refresh); BIND's notify-delay holds
- * changes back the same way. 0: every change told at once. */
-
 typedef struct notify_pending {
 	struct notify_pending *next, *prev;
 	struct notify_pending *dest_next, *id_next;   /* hash chains */
@@ -218,6 +212,11 @@ static void hold_ended(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* After a change is told, further changes to the zone wait `notify-delay` seconds (1 by default) and go
+ * out together: a stream of UPDATEs or API edits (thousands a second) costs its secondaries a NOTIFY, and
+ * very likely a transfer, a second each instead of one per change, while a change alone is still told at
+ * once. RFC 1996 4.3 lets a primary delay a NOTIFY (up to the SOA refresh); BIND's notify-delay holds
+ * changes back the same way. 0: every change told at once. */
 void notify_changed(server_t *srv, zonert_t *zr)
 {
 	const conf_zone_t *cz = zr->conf;
