@@ -505,7 +505,8 @@ zone_t *query_find_zone(const query_env_t *env, const query_t *q)
 			return z;
 		}
 	}
-	return zoneset_find(env->zones, name, len);
+	zone_t *found = query_prefetch_zone(env->prefetch, name, (size_t)len);
+	return found != NULL ? found : zoneset_find(env->zones, name, len);
 }
 
 static size_t udp_limit(const query_env_t *env, const query_t *q)

@@ -19,6 +19,7 @@ void query_prefetch_begin(query_prefetch_t *p, const zoneset_t *zones, const uin
                           size_t len)
 {
 	zone_prefetch_begin(&p->zp, NULL, NULL, 0, 0);
+	p->zone = NULL;
 	if (len < PKT_HEADER_LEN || pkt_qdcount(req) != 1 || (pkt_flags(req) & PKT_FLAG_QR))
 		return;
 	size_t pos = PKT_HEADER_LEN, n = 0;
@@ -41,9 +42,18 @@ void query_prefetch_begin(query_prefetch_t *p, const zoneset_t *zones, const uin
 	/* DS goes to the parent side (query_find_zone): not worth its extra lookups here. */
 	if (qtype == PKT_TYPE_DS)
 		return;
-	zone_t *zone = zoneset_find(zones, p->name, (int)n);
-	if (zone != NULL)
-		zone_prefetch_begin(&p->zp, zone_contents(zone), p->name, n, qtype);
+	p->zone = zoneset_find(zones, p->name, (int)n);
+	if (p->zone != NULL)
+		zone_prefetch_begin(&p->zp, zone_contents(p->zone), p->name, n, qtype);
+}
+
+zone_t *query_prefetch_zone(const query_prefetch_t *p, const uint8_t *name, size_t len)
+{
+	/* A zone found for the same lowercase octets in the same zone set is the one zoneset_find
+	 * gives: the prefetch ran in the caller's RCU read section, on the set the answer reads. */
+	if (p == NULL || p->zone == NULL || p->zp.full_len != len || memcmp(p->name, name, len) != 0)
+		return NULL;
+	return p->zone;
 }
 
 bool query_prefetch_step(query_prefetch_t *p)

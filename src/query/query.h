@@ -57,6 +57,7 @@ size_t query_answer_parsed(const query_env_t *env, const query_t *q, uint8_t *re
  */
 typedef struct query_prefetch {
 	zone_prefetch_t zp;
+	zone_t *zone;                /* the zone the question's name went to, or NULL: not looked for */
 	uint8_t name[NAME_MAXLEN];   /* the question's name in lowercase */
 } query_prefetch_t;
 
@@ -67,8 +68,11 @@ bool query_prefetch_step(query_prefetch_t *p);
  * there -- the answer then need not look it up again --, else ZONE_NODE_NONE. p may be NULL. */
 uint32_t query_prefetch_node(const query_prefetch_t *p, const zone_contents_t *z,
                              const uint8_t *name, size_t len);
+/* The zone the prefetch found for name (lowercase, len octets), else NULL. p may be NULL. */
+zone_t *query_prefetch_zone(const query_prefetch_t *p, const uint8_t *name, size_t len);
 
-/* The zone a question goes to (DS to the parent side), or NULL. */
+/* The zone a question goes to (DS to the parent side), or NULL: the one the batch prefetch found
+ * (env->prefetch) when it looked for this question's name in the same zone set. */
 zone_t *query_find_zone(const query_env_t *env, const query_t *q);
 
 /* Writes an error response (question echoed when readable, OPT when the request had one). */

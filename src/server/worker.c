@@ -38,6 +38,11 @@
 
 struct udp_batch {
 	int fd_current;
+	/* The receive headers are set up once (udp_batch_init); a receive changes only the lengths and
+	 * flags of the ones it filled, so only those [0, used) are reset before the next, and all when
+	 * a socket with the other PKTINFO setting comes. */
+	int used;
+	bool pktinfo;
 	struct mmsghdr in[UDP_BATCH], out[UDP_BATCH];
 	struct iovec iov_in[UDP_BATCH], iov_out[UDP_BATCH];
 	sockaddr_t addr[UDP_BATCH];    /* received into directly: the answer path reads it in place */
@@ -51,6 +56,19 @@ struct udp_batch {
 	uint8_t resp[UDP_BATCH][UDP_BUFSIZE];
 	query_prefetch_t prefetch[UDP_BATCH];
 };
+
+static void udp_batch_init(struct udp_batch *b)
+{
+	for (int i = 0; i < UDP_BATCH; i++) {
+		b->iov_in[i] = (struct iovec){ .iov_base = b->req[i], .iov_len = UDP_BUFSIZE };
+		b->in[i].msg_hdr = (struct msghdr){ .msg_name = &b->addr[i].ss,
+		                                    .msg_namelen = sizeof(b->addr[i].ss),
+		                                    .msg_iov = &b->iov_in[i], .msg_iovlen = 1,
+		                                    .msg_control = b->ctrl[i].buf };
+	}
+	b->used = 0;
+	b->pktinfo = false;
+}
 
 worker_t *worker_new(worker_shared_t *shared, int id, const int *udp_fds, size_t udp_count,
                      const int *tcp_fds, size_t tcp_count)
@@ -66,6 +84,7 @@ worker_t *worker_new(worker_shared_t *shared, int id, const int *udp_fds, size_t
 	w->tcp_scratch = malloc(PKT_MAXLEN);
 	if (w->udp == NULL || w->socks == NULL || w->tcp_scratch == NULL)
 		goto fail;
+	udp_batch_init(w->udp);
 	for (size_t i = 0; i < udp_count; i++)
 		w->socks[w->nsocks++] = (worker_sock_t){ .kind = WORKER_SOCK_UDP, .fd = udp_fds[i],
 		                                         .pktinfo = net_is_wildcard(udp_fds[i]) };
@@ -189,20 +208,20 @@ static void udp_ready(worker_t *w, int fd, bool pktinfo)
 	query_env_t env = { .identity = w->shared->identity, .udp_payload = w->shared->udp_payload,
 	                    .cookie_secret = w->shared->cookie_secret };
 	b->fd_current = fd;
+	if (pktinfo != b->pktinfo) {
+		b->pktinfo = pktinfo;
+		b->used = UDP_BATCH;
+	}
 	for (int round = 0; round < UDP_ROUNDS; round++) {
-		for (int i = 0; i < UDP_BATCH; i++) {
-			b->iov_in[i] = (struct iovec){ .iov_base = b->req[i], .iov_len = UDP_BUFSIZE };
-			b->in[i].msg_hdr = (struct msghdr){ .msg_name = &b->addr[i].ss,
-			                                    .msg_namelen = sizeof(b->addr[i].ss),
-			                                    .msg_iov = &b->iov_in[i], .msg_iovlen = 1 };
-			if (pktinfo) {
-				b->in[i].msg_hdr.msg_control = b->ctrl[i].buf;
-				b->in[i].msg_hdr.msg_controllen = sizeof(b->ctrl[i].buf);
-			}
+		for (int i = 0; i < b->used; i++) {
+			b->in[i].msg_hdr.msg_namelen = sizeof(b->addr[i].ss);
+			b->in[i].msg_hdr.msg_controllen = pktinfo ? sizeof(b->ctrl[i].buf) : 0;
 		}
+		b->used = 0;
 		int n = recvmmsg(fd, b->in, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;
+		b->used = n;
 		udp_answer(w, b, n, &env);
 		if (n < UDP_BATCH)
 			return;
