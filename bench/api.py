@@ -7,7 +7,12 @@ seconds apart, past the second for which the changes after a NOTIFY are held bac
 after the zone file's write-back for the one before has begun (a second after an edit), which now runs on a
 thread of its own (runtime/zonework.c) and no longer holds up the API.
 
-    /usr/bin/python3 bench/api.py [--records 100000,1000000] [--rounds 20] [--tandemd build/tandemd]
+Then --reloads rounds of a reload of the zone's file (POST .../reload after a record is appended to it): the
+time until the new record is served, and the slowest answer meanwhile to a GET of another API resource polled
+every 10 ms from a thread of its own (the file is read, parsed and compared on runtime/zonework.c's thread:
+the control thread, which answers the API, only commits the change).
+
+    /usr/bin/python3 bench/api.py [--records 100000,1000000] [--rounds 20] [--reloads 3] [--tandemd build/tandemd]
 """
 
 import argparse
@@ -16,6 +21,7 @@ import socket
 import statistics
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -65,11 +71,50 @@ def one_round(s, notify_sock, i):
     return served * 1e3, notify * 1e3, page * 1e3
 
 
+def reload_round(s, path, i):
+    """Appends a record to the zone file, asks for a reload; (ms until it is served, slowest API answer meanwhile
+    in ms)."""
+    name = "reload%d.%s" % (i, ZONE)
+    with open(path, "a") as f:
+        f.write("%s 60 A 192.0.2.10\n" % name)
+    q = dns.message.make_query(name, "A")
+    slowest = [0.0]
+    done = threading.Event()
+
+    def poll():
+        while not done.is_set():
+            t = time.monotonic()
+            st, _, _ = s.call("GET", "status")
+            assert st == 200
+            slowest[0] = max(slowest[0], time.monotonic() - t)
+            time.sleep(0.01)
+
+    th = threading.Thread(target=poll)
+    th.start()
+    try:
+        t0 = time.monotonic()
+        st, j, _ = s.call("POST", "zones/%s/reload" % ZONE)
+        assert st == 202, j
+        served = None
+        while served is None and time.monotonic() < t0 + 60:
+            if dns.query.udp(q, s.addr, port=s.port, timeout=2).answer:
+                served = time.monotonic() - t0
+            else:
+                time.sleep(0.005)
+        time.sleep(0.1)
+    finally:
+        done.set()
+        th.join()
+    assert served is not None, "reload not served within 60 s"
+    return served * 1e3, slowest[0] * 1e3
+
+
 SETTLE = 5   # seconds between the server answering and the first page asked for
 GAP = 1.2    # seconds from one round's PATCH to the next: past the NOTIFY hold (1 s)
+WRITE_BACK_WAIT = 4   # seconds: the write-back starts a second after the last edit, about half a second of work
 
 
-def run(records, rounds, tandemd):
+def run(records, rounds, reloads, tandemd):
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "big.zone")
         write_zone(src, records)
@@ -99,23 +144,30 @@ def run(records, rounds, tandemd):
                 t = time.monotonic()
                 res.append(one_round(s, ns, i))
                 time.sleep(max(0.0, t + GAP - time.monotonic()))
+            time.sleep(WRITE_BACK_WAIT)   # the write-back of the last PATCH, before the file is edited
+            rel = [reload_round(s, s.zone_path(ZONE), i) for i in range(reloads)]
         finally:
             s.stop()
         med = [statistics.median(r[k] for r in res) for k in range(3)]
         print("%d records: PATCH -> served %.1f ms, PATCH -> NOTIFY received %.1f ms, first page %.1f ms "
               "(medians of %d; the very first page, %d s after the start, %.1f ms)"
               % (records, med[0], med[1], med[2], rounds, SETTLE, first_sort))
+        if rel:
+            print("%d records: reload -> served %.0f ms, slowest API answer meanwhile %.0f ms (medians of %d)"
+                  % (records, statistics.median(r[0] for r in rel), statistics.median(r[1] for r in rel),
+                     len(rel)))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", default="100000,1000000")
     ap.add_argument("--rounds", type=int, default=20)
+    ap.add_argument("--reloads", type=int, default=3)
     ap.add_argument("--tandemd", default=os.path.join(ROOT, "build", "tandemd"))
     ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
     for n in a.records.split(","):
-        run(int(n), a.rounds, a.tandemd)
+        run(int(n), a.rounds, a.reloads, a.tandemd)
     return 0
 
 

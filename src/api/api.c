@@ -75,7 +75,7 @@ static void zone_action(server_t *srv, zonert_t *zr, const char *action, api_rep
 		{ "notify", "NOTIFY sent to the zone's secondaries" },
 		{ "refresh", "refresh started: SOA check, then a transfer when behind" },
 		{ "retransfer", "full transfer (AXFR) started" },
-		{ "reload", "zone file read again" },
+		{ "reload", "zone file being read again: its change is served once it is parsed" },
 	};
 	for (size_t i = 0; i < sizeof(said) / sizeof(said[0]); i++)
 		if (strcmp(said[i].action, action) == 0)

@@ -172,9 +172,10 @@ static void batch_next(zbatch_t *b)
 }
 
 /* A primary zone: its file (or the store) brought in; a new version is announced. Inside an open
- * batch (b), the version waits for the batch's commit instead of being published now. */
+ * batch (b), the version waits for the batch's commit instead of being published now. Outside one,
+ * prep is the file read ahead (runtime/zonework.c's reload), or NULL. */
 static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, bool was_secondary,
-                         zbatch_t *b)
+                         zbatch_t *b, zoneload_prep_t *prep)
 {
 	bool pending = true;
 	zoneload_t zl = { .store = srv->store,
@@ -182,7 +183,7 @@ static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, boo
 	                  .stats = b != NULL ? &b->stats : NULL, .pending = &pending,
 	                  .quiet = b != NULL && b->quiet,
 	                  .parser = b != NULL ? b->parser : NULL,
-	                  .prep = b != NULL ? b->prep : NULL };
+	                  .prep = b != NULL ? b->prep : prep };
 	bool file_behind = false;
 	zl.file_behind = &file_behind;
 	zone_contents_t *out = NULL;
@@ -233,7 +234,7 @@ static void store_retry_fired(evutil_socket_t fd, short what, void *arg)
 	if (zr->conf == NULL || zr->conf->type != CONF_ZONE_PRIMARY)
 		return;
 	log_info("%s: trying to store the zone again (attempt %u)", zr->name, zr->store_failures + 1);
-	load_primary(zr->srv, zr, zr->conf, false, NULL);
+	load_primary(zr->srv, zr, zr->conf, false, NULL, NULL);
 }
 
 /* A change that could not be committed (disk full, I/O error) is not served, and not forgotten: the
@@ -450,7 +451,7 @@ static void conf_map_free(conf_map_t *m)
 static void load_in_role(server_t *srv, zonert_t *zr, const conf_zone_t *cz, bool changed, zbatch_t *b)
 {
 	if (cz->type == CONF_ZONE_PRIMARY)
-		load_primary(srv, zr, cz, changed, b);
+		load_primary(srv, zr, cz, changed, b, NULL);
 	else
 		load_secondary(srv, zr, cz, changed, b != NULL && b->quiet);
 }
@@ -732,5 +733,19 @@ void zones_catalogs_write(server_t *srv)
 
 void zones_reload_one(server_t *srv, zonert_t *zr)
 {
-	load_primary(srv, zr, zr->conf, false, NULL);
+	zonework_post(srv, ZONEWORK_RELOAD, zr);
+}
+
+void zones_reload_ready(server_t *srv, zonert_t *zr, zonework_reload_t *r)
+{
+	const conf_zone_t *cz = zr->conf;
+	/* Removed, made a secondary, or given another file while its file was read: the file read is
+	 * not this zone's any more (a zone removed must not be stored again). */
+	if (cz == NULL || cz->type != CONF_ZONE_PRIMARY || cz->file == NULL ||
+	    cz->catalog == CONF_CATALOG_PRODUCE || strcmp(cz->file, r->file) != 0) {
+		log_info("%s: reload: the zone's settings changed while its file was read; not applied",
+		         zr->name);
+		return;
+	}
+	load_primary(srv, zr, cz, false, NULL, &r->prep);
 }

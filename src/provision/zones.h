@@ -3,6 +3,7 @@
 
 #include "runtime/runtime.h"
 #include "runtime/zonert.h"
+#include "runtime/zonework.h"
 
 /* A configuration in force with its TSIG keys (takes conf). TDM_OK, TDM_ENOMEM or TDM_ECONF. */
 int runconf_new(conf_t *conf, runconf_t **out);
@@ -45,5 +46,9 @@ const char *zones_catalog_of(const conf_t *conf, const conf_zone_t *cz);
  * went or changed its member_of); a catalog that did not change stays as it is. */
 void zones_catalogs_write(server_t *srv);
 
-/* Control thread: re-reads one primary zone's file now (tandem zone reload). */
+/* Control thread: re-reads one primary zone's file now (tandem zone reload): the file is read and
+ * parsed on runtime/zonework.c's thread, then zones_reload_ready makes the change from it. */
 void zones_reload_one(server_t *srv, zonert_t *zr);
+/* Control thread (CTL_RELOAD_READY): the change from a file read for zones_reload_one, when the zone
+ * is still a primary of that file (r's prep is taken; r stays the caller's). */
+void zones_reload_ready(server_t *srv, zonert_t *zr, zonework_reload_t *r);

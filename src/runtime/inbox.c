@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "runtime/inbox.h"
 #include "runtime/zonert.h"
+#include "runtime/zonework.h"
 
 /* The eventfd is written only when the inbox was empty: inbox_take clears it before it takes the
  * whole inbox, so a message added to a non-empty inbox is taken by a wakeup already due (an UPDATE
@@ -49,28 +50,36 @@ void inbox_post_name(server_t *srv, ctl_kind_t kind, const char *name, size_t in
 	post(srv, m);
 }
 
-static void post_zone(server_t *srv, ctl_kind_t kind, zonert_t *zr, size_t index)
+static void post_zone(server_t *srv, ctl_kind_t kind, zonert_t *zr, size_t index,
+                      struct zonework_reload *reload)
 {
 	ctl_msg_t *m = malloc(sizeof(*m));
 	if (m == NULL) {
 		log_err("%s: out of memory, an event was lost", zr->name);
+		zonework_reload_free(reload);
 		return;
 	}
 	zone_ref(zr->zone);
 	m->kind = kind;
 	m->zr = zr;
 	m->index = index;
+	m->reload = reload;
 	post(srv, m);
 }
 
 void inbox_post(server_t *srv, ctl_kind_t kind, zonert_t *zr)
 {
-	post_zone(srv, kind, zr, kind == CTL_REFRESH_DONE ? 1 : 0);
+	post_zone(srv, kind, zr, kind == CTL_REFRESH_DONE ? 1 : 0, NULL);
+}
+
+void inbox_post_reload(server_t *srv, zonert_t *zr, struct zonework_reload *reload)
+{
+	post_zone(srv, CTL_RELOAD_READY, zr, 0, reload);
 }
 
 void inbox_post_done(server_t *srv, zonert_t *zr, size_t slots)
 {
-	post_zone(srv, CTL_REFRESH_DONE, zr, slots);
+	post_zone(srv, CTL_REFRESH_DONE, zr, slots, NULL);
 }
 
 ctl_msg_t *inbox_take(server_t *srv)
@@ -97,6 +106,7 @@ void inbox_msg_free(ctl_msg_t *m)
 {
 	if (m->zr != NULL)
 		zone_unref(m->zr->zone);
+	zonework_reload_free(m->reload);
 	free(m);
 }
 

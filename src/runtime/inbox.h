@@ -7,6 +7,9 @@
 void inbox_post(server_t *srv, ctl_kind_t kind, struct zonert *zr);
 /* The same about a zone we do not have (by name), with an index (the autoprimary's). */
 void inbox_post_name(server_t *srv, ctl_kind_t kind, const char *name, size_t index);
+/* From any thread: a zone file read for a reload (CTL_RELOAD_READY), handed to the control thread
+ * with the message (freed with it when nobody takes it). */
+void inbox_post_reload(server_t *srv, struct zonert *zr, struct zonework_reload *reload);
 /* From any thread: a refresh ended; slots says how many of its primary's job slots that frees (a
  * batch frees its one with its last zone). */
 void inbox_post_done(server_t *srv, struct zonert *zr, size_t slots);

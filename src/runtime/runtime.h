@@ -60,6 +60,7 @@ typedef enum {
 	CTL_AUTOPRIMARY_OK,   /* its NS set names us: create the zone (name, index) */
 	CTL_AUTOPRIMARY_DONE, /* that check ended (after _OK when it named us): its slot is free */
 	CTL_WORK_DONE,        /* a job of runtime/zonework.c ended: its zone reference dropped here */
+	CTL_RELOAD_READY,     /* a zone file read and parsed by runtime/zonework.c: apply it (data) */
 } ctl_kind_t;
 
 typedef struct ctl_msg {
@@ -68,6 +69,7 @@ typedef struct ctl_msg {
 	struct zonert *zr;    /* holds a zone reference until handled; NULL for a zone by name */
 	char name[NAME_TEXT_MAX];
 	size_t index;
+	struct zonework_reload *reload;   /* CTL_RELOAD_READY: the message's own until handled */
 } ctl_msg_t;
 
 struct server {

@@ -78,13 +78,15 @@ static void list_set_serial(rrlist_t *list, uint32_t serial)
 
 /*
  * The change from base (what was served or stored before; NULL = none) to z into *removed and
- * *added. SPEC.md: a change whose serial did not increase gets one anyway, logged. *same says
- * nothing changed at all.
+ * *added. SPEC.md: a change whose serial did not increase gets one anyway (z's serial raised; the
+ * committer logs it: *file_serial is the serial z had). *same says nothing changed at all.
  */
 static int make_change(const conf_zone_t *cz, const zone_contents_t *base, rrlist_t *list,
-                       zone_contents_t *z, rrlist_t **removed, rrlist_t **added, bool *same)
+                       zone_contents_t *z, rrlist_t **removed, rrlist_t **added, bool *same,
+                       uint32_t *file_serial)
 {
 	*same = false;
+	*file_serial = zone_serial(z);
 	if (base == NULL)
 		return TDM_OK;
 	if (zone_diff(base, z, *removed, *added) != TDM_OK)
@@ -97,9 +99,6 @@ static int make_change(const conf_zone_t *cz, const zone_contents_t *base, rrlis
 	    serial_cmp(zone_serial(z), zone_serial(base)) > 0)
 		return TDM_OK;
 	uint32_t serial = serial_next(zone_serial(base), (int)cz->serial_policy, (int64_t)time(NULL));
-	if (cz->file != NULL)
-		log_warn("%s: zone file %s changed but its serial %u did not increase: serving it as %u",
-		         cz->name, cz->file, zone_serial(z), serial);
 	zone_contents_set_serial(z, serial);
 	list_set_serial(list, serial);
 	rrlist_free(*removed);
@@ -168,59 +167,87 @@ void zoneload_compact(const zoneload_t *zl, const char *zone, const zone_content
 		change_compact(&chg, z);
 }
 
-/* Commits a new version (list and z, both taken) made from a file or generated, as a change from
- * base; *out is the version to publish, NULL when nothing changed. */
-static int commit_version(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t *list,
-                          zone_contents_t *z, const zone_contents_t *base, const char *digest,
-                          const store_file_stat_t *fs, const char *what, zone_contents_t **out)
+static store_zone_meta_t file_meta(uint32_t serial, const char *digest, const store_file_stat_t *fs)
 {
-	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
-	bool same = false;
-	int ret = removed && added ? make_change(cz, base, list, z, &removed, &added, &same)
-	                           : TDM_ENOMEM;
-	if (ret != TDM_OK)
-		goto out;
-	store_zone_meta_t meta = { .serial = zone_serial(z), .updated = (int64_t)time(NULL) };
+	store_zone_meta_t meta = { .serial = serial, .updated = (int64_t)time(NULL) };
 	snprintf(meta.source, sizeof(meta.source), "config");
 	snprintf(meta.file_digest, sizeof(meta.file_digest), "%s", digest);
 	if (fs != NULL)
 		meta.file_stat = *fs;
-	store_diff_t diff = { .serial_from = base ? zone_serial(base) : 0,
-	                      .serial_to = zone_serial(z), .removed = removed, .added = added };
+	return meta;
+}
+
+/* Commits the change from base (removed, added; same: none at all, only a new digest to record) to a
+ * version of the given serial; *out is the version to publish (made from base by the change path),
+ * NULL when nothing changed. */
+static int commit_change(const zoneload_t *zl, const conf_zone_t *cz, const zone_contents_t *base,
+                         rrlist_t *removed, rrlist_t *added, bool same, uint32_t serial,
+                         uint32_t file_serial, const char *digest, const store_file_stat_t *fs,
+                         const char *what, zone_contents_t **out)
+{
+	if (serial != file_serial && cz->file != NULL)
+		log_warn("%s: zone file %s changed but its serial %u did not increase: serving it as %u",
+		         cz->name, cz->file, file_serial, serial);
+	store_zone_meta_t meta = file_meta(serial, digest, fs);
 	/* Committed to the store before it is served (SPEC.md "Storage and durability"): the same
 	 * records with only a new digest keep their journal; a change goes through the change path
-	 * (made from the version before, appended to the journal); a first load is stored whole. */
+	 * (made from the version before, appended to the journal). */
 	zone_contents_t *next = NULL;
+	int ret;
 	if (same) {
 		ret = store_zone_append(zl->store, cz->name, &meta, NULL, zl->journal_max, NULL);
-	} else if (base != NULL) {
+	} else {
 		char who[1100];
 		snprintf(who, sizeof(who), "%s%s", cz->file ? "zone file " : what,
 		         cz->file ? cz->file : "");
 		change_t chg = { .store = zl->store, .zone = cz->name, .journal_max = zl->journal_max,
 		                 .meta = meta, .who = who };
 		ret = change_commit(&chg, base, removed, added, &next);
-		if (ret == TDM_OK && zl->pending != NULL)
-			*zl->pending = true;
-		if (ret == TDM_OK) {
-			zone_contents_free(z);   /* served instead: next shares the unchanged data with base */
-			z = next;
-		}
-	} else {
-		ret = store_zone_commit(zl->store, cz->name, list, &meta, NULL, zl->journal_max);
 	}
-	(void)diff;
+	if (ret != TDM_OK) {
+		log_err("%s: cannot store the zone (%s)", cz->name, tdm_strerror(ret));
+		return ret;
+	}
+	if (same)
+		return TDM_OK;
+	if (zl->pending != NULL)
+		*zl->pending = true;
+	log_msg(zl->quiet ? LOG_DEBUG : LOG_INFO, "%s: %s, serial %u, %zu records", cz->name, what,
+	        zone_serial(next), zone_record_count(next));
+	*out = next;
+	return TDM_OK;
+}
+
+/* Commits a new version (list and z, both taken) made from a file or generated, as a change from
+ * base, or whole when there is no base (a first load); *out is the version to publish, NULL when
+ * nothing changed. */
+static int commit_version(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t *list,
+                          zone_contents_t *z, const zone_contents_t *base, const char *digest,
+                          const store_file_stat_t *fs, const char *what, zone_contents_t **out)
+{
+	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
+	bool same = false;
+	uint32_t file_serial = 0;
+	int ret = removed && added
+	        ? make_change(cz, base, list, z, &removed, &added, &same, &file_serial) : TDM_ENOMEM;
+	if (ret != TDM_OK)
+		goto out;
+	if (base != NULL) {
+		/* next, served instead of z, shares the unchanged data with base */
+		ret = commit_change(zl, cz, base, removed, added, same, zone_serial(z), file_serial,
+		                    digest, fs, what, out);
+		goto out;
+	}
+	store_zone_meta_t meta = file_meta(zone_serial(z), digest, fs);
+	ret = store_zone_commit(zl->store, cz->name, list, &meta, NULL, zl->journal_max);
 	if (ret != TDM_OK) {
 		log_err("%s: cannot store the zone (%s)", cz->name, tdm_strerror(ret));
 		goto out;
 	}
-	if (!same)
-		log_msg(zl->quiet ? LOG_DEBUG : LOG_INFO, "%s: %s, serial %u, %zu records", cz->name, what,
-		        zone_serial(z), zone_record_count(z));
-	if (!same) {
-		*out = z;
-		z = NULL;
-	}
+	log_msg(zl->quiet ? LOG_DEBUG : LOG_INFO, "%s: %s, serial %u, %zu records", cz->name, what,
+	        zone_serial(z), zone_record_count(z));
+	*out = z;
+	z = NULL;
 out:
 	zone_contents_free(z);
 	rrlist_free(list);
@@ -331,7 +358,45 @@ void zoneload_prep_clear(zoneload_prep_t *prep)
 {
 	rrlist_free(prep->list);
 	zone_contents_free(prep->z);
+	rrlist_free(prep->removed);
+	rrlist_free(prep->added);
+	zone_contents_unref(prep->base);
 	*prep = (zoneload_prep_t){ 0 };
+}
+
+void zoneload_prepare_change(const conf_zone_t *cz, zoneload_prep_t *prep, zone_contents_t *base)
+{
+	if (prep->kind != ZONELOAD_PREP_PARSED || base == NULL || prep->base != NULL) {
+		zone_contents_unref(base);
+		return;
+	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
+	bool same = false;
+	if (removed == NULL || added == NULL ||
+	    make_change(cz, base, prep->list, prep->z, &removed, &added, &same, &prep->file_serial) !=
+	        TDM_OK) {
+		/* Left as parsed: zoneload_configured makes the change itself. make_change may have
+		 * raised the serial of z already, as it would have there. */
+		rrlist_free(removed);
+		rrlist_free(added);
+		zone_contents_unref(base);
+		return;
+	}
+	prep->base = base;
+	prep->removed = removed;
+	prep->added = added;
+	prep->same = same;
+	prep->serial = zone_serial(prep->z);
+	/* The parsed copy is not needed any more: the change is made from base. Freed here, on the
+	 * thread that read it, not on the one that commits. */
+	rrlist_free(prep->list);
+	zone_contents_free(prep->z);
+	prep->list = NULL;
+	prep->z = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	prep->diff_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 }
 
 /* Reads the file (once), hashes it and, unless its digest is the one recorded, parses and checks it. */
@@ -409,10 +474,13 @@ void zoneload_prepare(const conf_zone_t *cz, const store_zone_meta_t *meta,
 
 /* Whether a file prepared against a snapshot of the store's metadata may stand for what the store
  * holds now (nothing changed the zone's row in between). */
-static bool prep_current(const zoneload_prep_t *prep, bool stored, const store_zone_meta_t *meta)
+static bool prep_current(const zoneload_prep_t *prep, bool stored, const store_zone_meta_t *meta,
+                         const zone_contents_t *current)
 {
 	if (prep == NULL || !prep->done || prep->stored != stored)
 		return false;
+	if (prep->base != NULL && prep->base != current)
+		return false;   /* diffed from a version no longer served */
 	return !stored || (strcmp(prep->meta.file_digest, meta->file_digest) == 0 &&
 	                   memcmp(&prep->meta.file_stat, &meta->file_stat,
 	                          sizeof(meta->file_stat)) == 0 && prep->meta.serial == meta->serial);
@@ -424,13 +492,19 @@ static int import_prepared(const zoneload_t *zl, const conf_zone_t *cz, const ui
                            bool stored, zoneload_prep_t *prep, const zone_contents_t *current,
                            zone_contents_t **out)
 {
+	char what[NAME_TEXT_MAX + 64];
+	if (prep->base != NULL) {   /* diffed ahead from current, which is still served */
+		snprintf(what, sizeof(what), "loaded from %s (parsed and checked in %.0f ms, compared in "
+		         "%.0f ms)", cz->file, prep->ms, prep->diff_ms);
+		return commit_change(zl, cz, prep->base, prep->removed, prep->added, prep->same,
+		                     prep->serial, prep->file_serial, prep->digest, &prep->fs, what, out);
+	}
 	/* The change is made against what was served, or else what was stored (the file changed
 	 * while the server was down), so the journal keeps its continuity. */
 	zone_contents_t *stored_version = NULL;
 	if (current == NULL && stored &&
 	    load_stored(zl->store, cz, apex, &stored_version, NULL, zl->quiet) == TDM_OK)
 		current = stored_version;
-	char what[NAME_TEXT_MAX + 64];
 	snprintf(what, sizeof(what), "loaded from %s (parsed and checked in %.0f ms)", cz->file,
 	         prep->ms);
 	int ret = commit_version(zl, cz, prep->list, prep->z, current, prep->digest, &prep->fs, what,
@@ -460,7 +534,7 @@ int zoneload_configured(const zoneload_t *zl, const conf_zone_t *cz,
 	bool stored = store_zone_meta(zl->store, cz->name, &meta) == TDM_OK;
 	/* The file as looked at ahead on another thread (runtime/zoneprep.h), or now. */
 	zoneload_prep_t local, *prep = zl->prep;
-	if (!prep_current(prep, stored, &meta)) {
+	if (!prep_current(prep, stored, &meta, current)) {
 		prep = &local;
 		zoneload_prepare(cz, stored ? &meta : NULL, zl->parser, prep);
 	}

@@ -40,12 +40,24 @@ typedef struct {
 	rrlist_t *list;
 	zone_contents_t *z;
 	double ms;                   /* parse, build and check */
+	/* A parsed file's change from a served version, made ahead too (zoneload_prepare_change):
+	 * list and z are gone then. Used only while base is still the version served. */
+	zone_contents_t *base;       /* a reference, or NULL: not compared */
+	rrlist_t *removed, *added;
+	bool same;                   /* the same records: only the digest to record */
+	uint32_t serial;             /* the new version's (raised by serial-policy when it had to be) */
+	uint32_t file_serial;        /* the file's own */
+	double diff_ms;
 } zoneload_prep_t;
 
 /* Looks at cz's file against meta (NULL: not stored) with parser (NULL: one made here). Touches no
  * shared state but the log: any thread. */
 void zoneload_prepare(const conf_zone_t *cz, const store_zone_meta_t *meta,
                       zonefile_parser_t *parser, zoneload_prep_t *prep);
+/* After zoneload_prepare found the file changed (ZONELOAD_PREP_PARSED): the change from base (a
+ * reference, taken) to it, made now (cz's name, file and serial_policy are read), so that the thread
+ * that commits it only has to check that base is still what is served. Costs the zone; any thread. */
+void zoneload_prepare_change(const conf_zone_t *cz, zoneload_prep_t *prep, zone_contents_t *base);
 /* Frees what a prepared file holds and empties it. */
 void zoneload_prep_clear(zoneload_prep_t *prep);
 

@@ -58,7 +58,7 @@ typedef struct zonert {
 	bool notify_held;             /* a change came during that hold: told when it ends */
 
 	/* runtime/zonework.c's lock: a job of each kind (zonework_kind_t) waiting in its queue */
-	bool work_queued[2];
+	bool work_queued[3];
 	unsigned store_failures;
 	uint64_t warmed_lineage;      /* the lineage (zone/contents.h) whose API order was last made ahead */
 } zonert_t;

@@ -1,8 +1,10 @@
 /* runtime/zonework.c -- one thread for the work that costs a whole zone: compactions and file write-backs */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <urcu.h>
 
+#include "lib/crashpoint.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "runtime/filesync.h"
@@ -30,12 +32,57 @@ struct zonework {
 	bool stopping;
 };
 
+void zonework_reload_free(zonework_reload_t *r)
+{
+	if (r == NULL)
+		return;
+	zoneload_prep_clear(&r->prep);
+	free(r);
+}
+
+/* A reload's file read, hashed, parsed and checked, for the control thread to apply. The zone's name
+ * and file are copied first: a configuration reload may replace its settings meanwhile. */
+static void reload_read(server_t *srv, zonert_t *zr)
+{
+	zonework_reload_t *r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		log_err("%s: reload: %s", zr->name, tdm_strerror(TDM_ENOMEM));
+		return;
+	}
+	/* zoneload_prepare and zoneload_prepare_change read only these of the settings. */
+	conf_zone_t copy = { .name = (char *)zr->name, .file = r->file, .type = CONF_ZONE_PRIMARY };
+	rcu_read_lock();
+	const conf_zone_t *cz = rcu_dereference(zr->conf);
+	bool primary = cz != NULL && cz->type == CONF_ZONE_PRIMARY && cz->file != NULL &&
+	               snprintf(r->file, sizeof(r->file), "%s", cz->file) < (int)sizeof(r->file);
+	if (primary)
+		copy.serial_policy = cz->serial_policy;
+	rcu_read_unlock();
+	if (!primary) {
+		log_info("%s: reload: no longer a primary with a zone file; not read", zr->name);
+		free(r);
+		return;
+	}
+	store_zone_meta_t meta;
+	bool stored = store_zone_meta(srv->store, zr->name, &meta) == TDM_OK;
+	pausepoint("reload-read");
+	zoneload_prepare(&copy, stored ? &meta : NULL, NULL, &r->prep);
+	/* The change from the version served now, made here too: the control thread then checks that
+	 * it is still the one served, and commits. */
+	zoneload_prepare_change(&copy, &r->prep, zone_contents_pin(zr->zone));
+	inbox_post_reload(srv, zr, r);
+}
+
 /* The job itself, on the version served now. stopping: at shutdown (a failed write-back is not
  * tried again later). */
 static void run(server_t *srv, zonework_kind_t kind, zonert_t *zr, bool stopping)
 {
 	if (kind == ZONEWORK_FILE) {
 		filesync_write(srv, zr, stopping);
+		return;
+	}
+	if (kind == ZONEWORK_RELOAD) {
+		reload_read(srv, zr);
 		return;
 	}
 	zoneload_t zl = { .store = srv->store };
@@ -71,7 +118,7 @@ static void *work_main(void *arg)
 		j->zr->work_queued[j->kind] = false;   /* asked again from now on: queued again */
 		bool stopping = w->stopping;
 		pthread_mutex_unlock(&w->lock);
-		if (!(stopping && j->kind == ZONEWORK_COMPACT))
+		if (!stopping || j->kind == ZONEWORK_FILE)
 			run(w->srv, j->kind, j->zr, stopping);
 		done(w->srv, j->zr);
 		free(j);
@@ -111,7 +158,7 @@ void zonework_post(server_t *srv, zonework_kind_t kind, zonert_t *zr)
 		return;
 	}
 	pthread_mutex_lock(&w->lock);
-	if (zr->work_queued[kind] || (w->stopping && kind == ZONEWORK_COMPACT)) {
+	if (zr->work_queued[kind] || (w->stopping && kind != ZONEWORK_FILE)) {
 		pthread_mutex_unlock(&w->lock);
 		free(j);
 		return;

@@ -71,6 +71,9 @@ static void handle(server_t *srv, ctl_msg_t *m)
 		break;
 	case CTL_WORK_DONE:   /* the reference the job held goes with the message */
 		break;
+	case CTL_RELOAD_READY:
+		zones_reload_ready(srv, zr, m->reload);
+		break;
 	case CTL_CATALOG:
 		catalog_consume(srv, zr);
 		break;

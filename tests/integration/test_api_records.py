@@ -29,6 +29,7 @@ import threading
 import time
 
 import dns.name
+import dns.rcode
 import dns.rdatatype
 import pytest
 
@@ -297,6 +298,107 @@ def test_an_edit_is_answered_while_the_zone_file_is_written_back(tmp_path):
                    timeout=30)
         text = s.zone_path(ZONE).read_text()
         assert "192.0.2.31" in text and "192.0.2.32" in text, text
+
+
+
+def two_zones(tmp_path):
+    """ZONE (primary()'s) and other.test., both primaries with a file, one TandemApi."""
+    src = tmp_path / "other.zone"
+    src.write_text(xfr.zone_text("other.test.", 1, []))
+    s = primary(tmp_path)
+    s.zones.append(Zone("other.test.", src))
+    return s
+
+
+def reload_edit(s, serial_to, extra=()):
+    """ZONE's file with a new serial and reloaded.ZONE added (and extra lines), then POST .../reload."""
+    s.zone_path(ZONE).write_text(xfr.zone_text(ZONE, serial_to, ["old A 192.0.2.50", "alias CNAME www",
+                                                                "reloaded A 192.0.2.77"] + list(extra)))
+    st, j, _ = s.call("POST", "zones/%s/reload" % ZONE)
+    assert st == 202, j
+
+
+@contextlib.contextmanager
+def reload_paused(s):
+    """s running with its reloads made to pause 6 s where the file is read (TANDEM_PAUSE_AT), ZONE's file edited
+    to serial 11 and its reload asked for: yields the log mark from before, once the pause is reached."""
+    s.env = {"TANDEM_PAUSE_AT": "reload-read:6"}
+    with running(s):
+        mark = s.log_mark()
+        reload_edit(s, 11)
+        s.wait_log(r"pause point reload-read reached", mark=mark, timeout=10)
+        yield mark
+
+
+def test_a_reload_reads_the_zone_file_off_the_control_thread(tmp_path):
+    """A zone's reload (POST .../reload, `tandem zone reload`) reads, parses, checks and compares the file on
+    runtime/zonework.c's thread (about 1.3 s at 1,000,000 records, which held the API and every other zone's
+    UPDATEs and timers that long on the control thread); the control thread only commits the change. The read
+    is made to pause 6 s here (TANDEM_PAUSE_AT=reload-read:6): meanwhile an API edit of another zone is answered
+    and served and the zone reloaded still serves its old version; then the file's change is served, made from
+    the comparison done on that thread ("compared in"), and journaled as a change from the zone file."""
+    s = two_zones(tmp_path)
+    with reload_paused(s) as mark:
+        st, j, _ = s.call("PATCH", "zones/other.test./records", {"rrsets": [
+            {"name": "new.other.test.", "type": "A", "ttl": 60, "changetype": "add", "records": ["192.0.2.9"]}]})
+        assert st == 200, j
+        assert answers(s, "new.other.test.") == ["192.0.2.9"]
+        assert answers(s, "reloaded." + ZONE) == [] and serial(s) == 10
+        assert "loaded from" not in s.log_since(mark), s.log_since(mark)
+        xfr.wait_serial(s, ZONE, 11, timeout=30)
+        assert answers(s, "reloaded." + ZONE) == ["192.0.2.77"]
+        assert re.search(r"rec\.test\.: loaded from \S+ \(parsed and checked in \d+ ms, compared in \d+ ms\), "
+                         r"serial 11,", s.log_since(mark)), s.log_since(mark)
+        assert history(s)[0]["who"].startswith("zone file ") and history(s)[0]["serial_to"] == 11
+        # Edited again without raising its serial: the change gets the next one anyway, and the warning says so.
+        mark = s.log_mark()
+        reload_edit(s, 11, ["again A 192.0.2.78"])
+        xfr.wait_serial(s, ZONE, 12, timeout=30)
+        assert answers(s, "again." + ZONE) == ["192.0.2.78"]
+        assert "zone file %s changed but its serial 11 did not increase: serving it as 12" % s.zone_path(ZONE) \
+            in s.log_since(mark), s.log_since(mark)
+
+
+def test_a_reload_whose_zone_changed_meanwhile_loses_nothing(tmp_path):
+    """An API edit of the zone committed while its file is read for a reload (paused 6 s): the comparison made
+    on the other thread is from a version no longer served, so it is not used; the control thread looks at the
+    file again against what the store holds now. The store is ahead of the file (the edit is not written back
+    yet), so the edit stays served and the file is written again from the store (the file's edit kept in
+    FILE.bak), as docs/behaviour.md says of a reload while a write-back is due."""
+    s = primary(tmp_path)
+    with reload_paused(s) as mark:
+        st, j, _ = add(s, "during." + ZONE, "192.0.2.33")
+        assert st == 200, j
+        assert answers(s, "during." + ZONE) == ["192.0.2.33"] and serial(s) == 11
+        s.wait_log(r"zone file .* written back after dynamic updates \(serial 11,", mark=mark, timeout=40)
+        assert "compared in" not in s.log_since(mark), s.log_since(mark)
+        assert answers(s, "during." + ZONE) == ["192.0.2.33"] and serial(s) == 11
+        text = s.zone_path(ZONE).read_text()
+        assert "192.0.2.33" in text, text
+        bak = s.zone_path(ZONE).with_name(s.zone_path(ZONE).name + ".bak").read_text()
+        assert "192.0.2.77" in bak, bak
+
+
+def test_a_reload_of_a_zone_removed_meanwhile_is_dropped(tmp_path):
+    """The zone is removed from the configuration (SIGHUP) while its file is read for a reload (paused 6 s):
+    what was read is not applied ("not applied" in the log), so the zone removed is not stored again: it stays
+    REFUSED, after a restart too, while the other zone serves on."""
+    s = two_zones(tmp_path)
+    with reload_paused(s) as mark:
+        s.zones = [z for z in s.zones if z.name != ZONE]
+        s.prepare()
+        s.reload()
+        s.wait_log(r"reloaded: 1 zones", mark=mark, timeout=10)
+        s.wait_log(r"rec\.test\.: reload: the zone's settings changed while its file was read; not applied",
+                   mark=mark, timeout=30)
+        assert dnsq.ask(s, ZONE, "SOA").rcode() == dns.rcode.REFUSED
+        assert "loaded from" not in s.log_since(mark), s.log_since(mark)
+        s.stop()
+        s.env = {}
+        s.start()
+        s.wait_ready()
+        assert dnsq.ask(s, ZONE, "SOA").rcode() == dns.rcode.REFUSED
+        assert dnsq.ask(s, "other.test.", "SOA").rcode() == dns.rcode.NOERROR
 
 
 # ---- history and revert
