@@ -13,6 +13,7 @@ void crashpoint(const char *name);
  * The same for a pause: TANDEM_PAUSE_AT=NAME:SECONDS (1 to 60) makes the thread that reaches the point
  * sleep that long, so that a test can show what the rest of the server does meanwhile (an API edit
  * answered while a zone file is being written back, or read for a reload: runtime/zonework.c's
- * filesync-write and reload-read). Logged when reached.
+ * filesync-write and reload-read; a role change while a compaction is half done: store-compact-staged).
+ * Logged when reached.
  */
 void pausepoint(const char *name);

@@ -396,7 +396,12 @@ static bool transfer(job_t *job, int best, zone_contents_t *current, store_state
 			zone_set_expired(job->zr->zone, false);
 			changed = true;
 			if (compact) {
-				change_compact(&chg, z);
+				/* zoneload_compact asks again under the lock: a compaction begun while the
+				 * zone was a primary may have folded the journal meanwhile. */
+				zoneload_t zl = { .store = chg.store };
+				pthread_mutex_lock(&job->zr->compact_lock);
+				zoneload_compact(&zl, job->zr->name, z);
+				pthread_mutex_unlock(&job->zr->compact_lock);
 				zone_contents_unref(z);
 			}
 		} else {

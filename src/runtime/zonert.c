@@ -23,6 +23,7 @@ static void zonert_free(void *p)
 	free(zr->peers);
 	pthread_mutex_destroy(&zr->lock);
 	pthread_mutex_destroy(&zr->write_lock);
+	pthread_mutex_destroy(&zr->compact_lock);
 	free(zr);
 }
 
@@ -36,6 +37,7 @@ zonert_t *zonert_attach(server_t *srv, zone_t *zone)
 	zr->name = zone_name_text(zone);
 	pthread_mutex_init(&zr->lock, NULL);
 	pthread_mutex_init(&zr->write_lock, NULL);
+	pthread_mutex_init(&zr->compact_lock, NULL);
 	zone_set_ext(zone, zr, zonert_free);
 	return zr;
 }

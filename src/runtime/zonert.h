@@ -42,6 +42,11 @@ typedef struct zonert {
 	/* Changes to the zone's data are made one at a time: an UPDATE (a worker, waiting at most
 	 * ZONERT_WRITE_WAIT_MS), a reload or the catalog written (the control thread). */
 	pthread_mutex_t write_lock;
+	/* One compaction of the zone's journal at a time: a secondary's runs on its refresh, a
+	 * primary's on runtime/zonework.c's thread, and a role change can have one of each running. Two
+	 * at once would write the same rows of the store. Taken around zoneload_compact, which asks again
+	 * whether one is due once it has the lock. */
+	pthread_mutex_t compact_lock;
 
 	/* control thread only */
 	bool refreshing, refresh_again, queued;

@@ -498,8 +498,10 @@ int store_zone_compact(store_t *st, const char *zone, const rrlist_t *list, uint
 	size_t n = rrlist_count(list);
 	do {
 		ret = step(st, zone, compact_write, &cs);
-		if (ret == TDM_OK)
+		if (ret == TDM_OK) {
 			crashpoint("store-compact-staged");
+			pausepoint("store-compact-staged");
+		}
 	} while (ret == TDM_OK && cs.next < n);
 	if (ret == TDM_OK)
 		ret = step(st, zone, compact_move, &cs);

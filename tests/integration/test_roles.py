@@ -2,6 +2,7 @@
 primary keeps its data and its journal; a primary turned into a secondary of another server keeps
 serving and follows its new primary. Two tandemd, 127.0.0.1 and 127.0.0.2, driven by config reloads."""
 
+import os
 import signal
 import subprocess
 import time
@@ -10,6 +11,7 @@ import dns.message
 import dns.query
 import dns.rcode
 import dns.rdatatype
+import dns.update
 import pytest
 
 from harness import BUILD, stop_process
@@ -33,6 +35,7 @@ class Daemon:
         self.addr, self.port = addr, free_port(host=addr)
         self.proc = None
         self.log = self.dir / "log"
+        self.env = {}   # more environment for the next start (a pause point)
 
     def configure(self, zone_block, extra=""):
         (self.dir / "t.yaml").write_text(
@@ -41,7 +44,8 @@ class Daemon:
 
     def start(self):
         self.proc = subprocess.Popen([str(BUILD / "tandemd"), "-c", "t.yaml"], cwd=self.dir,
-                                     stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
+                                     stdout=subprocess.DEVNULL, stderr=open(self.log, "a"),
+                                     env=dict(os.environ, **self.env))
 
     def reload(self):
         self.proc.send_signal(signal.SIGHUP)
@@ -74,6 +78,12 @@ class Daemon:
     def logged(self, text):
         return text in self.log.read_text()
 
+    def wait_logged(self, text, seconds=10):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not self.logged(text):
+            time.sleep(0.05)
+        return self.logged(text)
+
 
 @pytest.fixture
 def pair(tmp_path):
@@ -97,8 +107,9 @@ def secondary_block(peer):
             % (peer.addr, peer.port, peer.addr))
 
 
-def test_promote_secondary_and_demote_primary(pair):
-    a, b = pair
+def one_change(a, b):
+    """A primary of roles.test. (serial 10, from its file) and B its secondary, started; then one change on A
+    (serial 11) that B takes by IXFR."""
     (a.dir / "roles.zone").write_text(ZONE.format(serial=10, www=10))
     a.configure(primary_block(b))
     b.configure(secondary_block(a))
@@ -108,6 +119,11 @@ def test_promote_secondary_and_demote_primary(pair):
     (a.dir / "roles.zone").write_text(ZONE.format(serial=11, www=11))
     a.reload()
     assert b.wait_serial(11), b.log.read_text()
+
+
+def test_promote_secondary_and_demote_primary(pair):
+    a, b = pair
+    one_change(a, b)
     assert b.logged("IXFR from 127.0.0.1")
 
     # The operator swaps roles: B becomes the primary (no file: it keeps what it holds), A becomes
@@ -139,3 +155,45 @@ def test_promote_secondary_and_demote_primary(pair):
     types = [rrset.rdtype for rrset in r.answer]
     # An incremental answer: SOA(11) SOA(10) ... SOA(11) ... SOA(11) -- more than two SOAs.
     assert types.count(dns.rdatatype.SOA) >= 3, r
+
+
+def test_a_secondary_promoted_during_its_compaction_loses_nothing(pair):
+    """A zone's journal is folded into its stored contents by a secondary's refresh, and by
+    runtime/zonework.c's thread for a primary; a role change can have one of each running for the same zone,
+    and two at once would write the same rows of the store (the second one's start clearing what the first
+    one staged; the first then making the second's rows current, the second dropping them as stale). Here
+    every compaction pauses 6 s once its rows are staged (TANDEM_PAUSE_AT=store-compact-staged:6): B, a
+    secondary, compacts after an IXFR; meanwhile it is promoted (SIGHUP) and takes an UPDATE, whose compaction
+    must wait for the first one (the zone's compaction lock) and then ask again whether it is due. After a
+    restart B serves every record once, the UPDATE's included, at its serial."""
+    a, b = pair
+    b.env = {"TANDEM_PAUSE_AT": "store-compact-staged:6"}
+    one_change(a, b)
+    assert b.wait_logged("pause point store-compact-staged reached"), b.log.read_text()
+    # Promoted while its compaction is paused, with an UPDATE ACL for this address.
+    b.configure(primary_block(a, with_file=False).replace("allow: [transfer, notify]",
+                                                          "allow: [transfer, notify, update]"))
+    b.reload()
+    assert b.wait_logged("now primary, keeping serial 11"), b.log.read_text()
+    up = dns.update.UpdateMessage("roles.test.")
+    up.add("added.roles.test.", 300, "A", "192.0.2.99")
+    r = dns.query.tcp(up, b.addr, port=b.port, timeout=5, source=a.addr)   # the ACL names A
+    assert r.rcode() == dns.rcode.NOERROR, r
+    assert b.wait_serial(12)
+    # The refresh's compaction (serial 11) ends, then the primary's (serial 12) runs and ends.
+    assert b.wait_logged("changes folded into the contents at serial 12", 40), b.log.read_text()
+    assert "folding the journal into the contents failed" not in b.log.read_text(), b.log.read_text()
+    b.stop()
+    b.env = {}
+    b.start()
+    assert b.wait_serial(12), b.log.read_text()
+    rrs = [(rr.name.to_text(), rr.rdtype, rd.to_text())
+           for m in dns.query.xfr(b.addr, "roles.test.", port=b.port, timeout=5, source=a.addr, relativize=False)
+           for rr in m.answer for rd in rr]
+    soa = [x for x in rrs if x[1] == dns.rdatatype.SOA]
+    rest = sorted(x for x in rrs if x[1] != dns.rdatatype.SOA)
+    assert len(soa) == 2 and " 12 " in soa[0][2], rrs
+    assert rest == sorted([("roles.test.", dns.rdatatype.NS, "ns1.roles.test."),
+                           ("ns1.roles.test.", dns.rdatatype.A, "192.0.2.1"),
+                           ("www.roles.test.", dns.rdatatype.A, "192.0.2.11"),
+                           ("added.roles.test.", dns.rdatatype.A, "192.0.2.99")]), rrs
