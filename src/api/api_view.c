@@ -105,10 +105,16 @@ static json_t *primary_json(zonert_t *zr, const zone_contents_t *z)
 	pthread_mutex_lock(&zr->lock);
 	for (int i = 0; peers != NULL && i < zr->npeers; i++)
 		json_array_append_new(peers, peer_json(&zr->peers[i], z));
+	/* The last reload of the file asked for: under way, ended (what it did), or none yet. */
+	json_t *reload = json_pack("{s:s, s:o, s:o}", "state",
+	                           zr->reload_reading ? "reading" : zr->reload_at != 0 ? "done" : "none",
+	                           "last_result", zr->reload_at != 0 ? json_string(zr->reload_result)
+	                                                             : json_null(),
+	                           "last_at", api_time_json(zr->reload_at));
 	pthread_mutex_unlock(&zr->lock);
-	return json_pack("{s:o, s:o}", "notify",
+	return json_pack("{s:o, s:o, s:o}", "notify",
 	                 remotes_json((const conf_remote_t *const *)cz->notify, cz->notify_count),
-	                 "secondaries", peers);
+	                 "secondaries", peers, "reload", reload);
 }
 
 /* Catalog membership: as a member we consume, as a member we list, or as a catalog itself. */

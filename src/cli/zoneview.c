@@ -166,6 +166,14 @@ static void print_primary_side(FILE *out, const json_t *z, const json_t *p, int6
 		      "transfers\n", out);
 	json_array_foreach(list, i, sec)
 		print_seen(out, sec, now);
+	const json_t *reload = json_object_get(p, "reload");
+	const char *state = cli_json_str(reload, "state", "none");
+	char buf[CLI_TIME_MAX];
+	if (strcmp(state, "reading") == 0)
+		fputs("last reload: the zone file is being read now\n", out);
+	else if (strcmp(state, "done") == 0)
+		fprintf(out, "last reload: %s: %s\n", when(reload, "last_at", now, "-", buf, sizeof(buf)),
+		        cli_json_str(reload, "last_result", "-"));
 }
 
 int cli_zone_show_print(FILE *out, const json_t *zone, void *arg)

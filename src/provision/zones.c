@@ -1,5 +1,6 @@
 /* provision/zones.c -- the zones of a configuration: created, loaded, their roles applied, at start and reload */
 #include <malloc.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -173,9 +174,10 @@ static void batch_next(zbatch_t *b)
 
 /* A primary zone: its file (or the store) brought in; a new version is announced. Inside an open
  * batch (b), the version waits for the batch's commit instead of being published now. Outside one,
- * prep is the file read ahead (runtime/zonework.c's reload), or NULL. */
-static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, bool was_secondary,
-                         zbatch_t *b, zoneload_prep_t *prep)
+ * prep is the file read ahead (runtime/zonework.c's reload), or NULL. *behind (when not NULL) says
+ * the store holds dynamic updates the file lacks (the file is written again). */
+static int load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, bool was_secondary,
+                        zbatch_t *b, zoneload_prep_t *prep, bool *behind)
 {
 	bool pending = true;
 	zoneload_t zl = { .store = srv->store,
@@ -220,12 +222,15 @@ static void load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, boo
 	if (!batched)
 		pthread_mutex_unlock(&zr->write_lock);
 	if (file_behind)
-		inbox_post(srv, CTL_FILE_SYNC, zr);   /* dynamic updates the file lacks (a restart) */
+		inbox_post(srv, CTL_FILE_SYNC, zr);
+	if (behind != NULL)
+		*behind = file_behind;   /* dynamic updates the file lacks (a restart) */
 	if (ret == TDM_ESTORE)
 		store_retry_arm(srv, zr);
 	zone_contents_unref(current);
 	if (b != NULL)
 		batch_next(b);
+	return ret;
 }
 
 static void store_retry_fired(evutil_socket_t fd, short what, void *arg)
@@ -234,7 +239,7 @@ static void store_retry_fired(evutil_socket_t fd, short what, void *arg)
 	if (zr->conf == NULL || zr->conf->type != CONF_ZONE_PRIMARY)
 		return;
 	log_info("%s: trying to store the zone again (attempt %u)", zr->name, zr->store_failures + 1);
-	load_primary(zr->srv, zr, zr->conf, false, NULL, NULL);
+	load_primary(zr->srv, zr, zr->conf, false, NULL, NULL, NULL);
 }
 
 /* A change that could not be committed (disk full, I/O error) is not served, and not forgotten: the
@@ -451,7 +456,7 @@ static void conf_map_free(conf_map_t *m)
 static void load_in_role(server_t *srv, zonert_t *zr, const conf_zone_t *cz, bool changed, zbatch_t *b)
 {
 	if (cz->type == CONF_ZONE_PRIMARY)
-		load_primary(srv, zr, cz, changed, b, NULL);
+		load_primary(srv, zr, cz, changed, b, NULL, NULL);
 	else
 		load_secondary(srv, zr, cz, changed, b != NULL && b->quiet);
 }
@@ -733,19 +738,52 @@ void zones_catalogs_write(server_t *srv)
 
 void zones_reload_one(server_t *srv, zonert_t *zr)
 {
+	pthread_mutex_lock(&zr->lock);
+	zr->reload_reading = true;
+	pthread_mutex_unlock(&zr->lock);
 	zonework_post(srv, ZONEWORK_RELOAD, zr);
+}
+
+/* What the zone's view says of the reload that ended (zonert_t.reload_result). */
+static void reload_said(zonert_t *zr, const char *fmt, ...)
+{
+	va_list ap;
+	pthread_mutex_lock(&zr->lock);
+	va_start(ap, fmt);
+	vsnprintf(zr->reload_result, sizeof(zr->reload_result), fmt, ap);
+	va_end(ap);
+	zr->reload_reading = false;
+	zr->reload_at = (int64_t)time(NULL);
+	pthread_mutex_unlock(&zr->lock);
 }
 
 void zones_reload_ready(server_t *srv, zonert_t *zr, zonework_reload_t *r)
 {
 	const conf_zone_t *cz = zr->conf;
+	if (r == NULL) {
+		reload_said(zr, "not read: %s", tdm_strerror(TDM_ENOMEM));
+		return;
+	}
 	/* Removed, made a secondary, or given another file while its file was read: the file read is
 	 * not this zone's any more (a zone removed must not be stored again). */
 	if (cz == NULL || cz->type != CONF_ZONE_PRIMARY || cz->file == NULL ||
 	    cz->catalog == CONF_CATALOG_PRODUCE || strcmp(cz->file, r->file) != 0) {
 		log_info("%s: reload: the zone's settings changed while its file was read; not applied",
 		         zr->name);
+		reload_said(zr, "not applied: the zone's settings changed while its file was read");
 		return;
 	}
-	load_primary(srv, zr, cz, false, NULL, &r->prep);
+	uint32_t before = zr->serial;
+	bool behind = false;
+	int ret = load_primary(srv, zr, cz, false, NULL, &r->prep, &behind);
+	if (ret != TDM_OK)
+		reload_said(zr, "not loaded: %s (the server's log names the line); still serving serial %u",
+		            tdm_strerror(ret), zr->serial);
+	else if (behind)
+		reload_said(zr, "not read: the zone has dynamic updates the file lacks; serving serial %u, "
+		            "the file written again (an edit made to it is kept in its .bak)", zr->serial);
+	else if (zr->serial != before)
+		reload_said(zr, "serial %u -> %u", before, zr->serial);
+	else
+		reload_said(zr, "unchanged: serial %u", zr->serial);
 }

@@ -50,5 +50,6 @@ void zones_catalogs_write(server_t *srv);
  * parsed on runtime/zonework.c's thread, then zones_reload_ready makes the change from it. */
 void zones_reload_one(server_t *srv, zonert_t *zr);
 /* Control thread (CTL_RELOAD_READY): the change from a file read for zones_reload_one, when the zone
- * is still a primary of that file (r's prep is taken; r stays the caller's). */
+ * is still a primary of that file (r's prep is taken; r stays the caller's; NULL: nothing could be
+ * read); the zone's view (zonert_t.reload_result) says what came of it. */
 void zones_reload_ready(server_t *srv, zonert_t *zr, zonework_reload_t *r);

@@ -44,9 +44,11 @@ void zonework_reload_free(zonework_reload_t *r)
  * and file are copied first: a configuration reload may replace its settings meanwhile. */
 static void reload_read(server_t *srv, zonert_t *zr)
 {
+	/* A result goes back whatever happens: the zone's view says a reload is under way until it does. */
 	zonework_reload_t *r = calloc(1, sizeof(*r));
 	if (r == NULL) {
 		log_err("%s: reload: %s", zr->name, tdm_strerror(TDM_ENOMEM));
+		inbox_post_reload(srv, zr, NULL);
 		return;
 	}
 	/* zoneload_prepare and zoneload_prepare_change read only these of the settings. */
@@ -58,9 +60,8 @@ static void reload_read(server_t *srv, zonert_t *zr)
 	if (primary)
 		copy.serial_policy = cz->serial_policy;
 	rcu_read_unlock();
-	if (!primary) {
-		log_info("%s: reload: no longer a primary with a zone file; not read", zr->name);
-		free(r);
+	if (!primary) {   /* r->file empty: zones_reload_ready says why nothing was read */
+		inbox_post_reload(srv, zr, r);
 		return;
 	}
 	store_zone_meta_t meta;

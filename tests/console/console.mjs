@@ -113,6 +113,8 @@ const scenarios = {
     await until('our serial on the page', async () => (await text(page.locator('#our-serial'))) === String(cfg.next_serial), LIVE);
     await seesSecondaryAt(page, cfg.secondary.address, cfg.next_serial);
     await until('the serial in the header', async () => (await text(page.locator('#zone-serial'))) === String(cfg.next_serial));
+    await until('what the reload did', async () =>
+      (await text(page.locator('#last-reload'))).includes(`serial ${cfg.serial} -> ${cfg.next_serial}`), LIVE);
 
     await say('a key the API no longer takes sends back to the login page');
     await page.evaluate(() => sessionStorage.setItem('tandem.api-key', 'revoked'));

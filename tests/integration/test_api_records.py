@@ -318,6 +318,23 @@ def reload_edit(s, serial_to, extra=()):
     assert st == 202, j
 
 
+def reload_view(s):
+    st, j, _ = s.call("GET", "zones/%s" % ZONE)
+    assert st == 200, j
+    return j["primary"]["reload"]
+
+
+def wait_reload_done(s, timeout=30):
+    """The zone's view of its last reload once it says done (bounded)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        view = reload_view(s)
+        if view["state"] == "done":
+            return view
+        time.sleep(0.05)
+    raise AssertionError("reload still %s after %d s" % (view, timeout))
+
+
 @contextlib.contextmanager
 def reload_paused(s):
     """s running with its reloads made to pause 6 s where the file is read (TANDEM_PAUSE_AT), ZONE's file edited
@@ -339,6 +356,7 @@ def test_a_reload_reads_the_zone_file_off_the_control_thread(tmp_path):
     the comparison done on that thread ("compared in"), and journaled as a change from the zone file."""
     s = two_zones(tmp_path)
     with reload_paused(s) as mark:
+        assert reload_view(s)["state"] == "reading"
         st, j, _ = s.call("PATCH", "zones/other.test./records", {"rrsets": [
             {"name": "new.other.test.", "type": "A", "ttl": 60, "changetype": "add", "records": ["192.0.2.9"]}]})
         assert st == 200, j
@@ -350,6 +368,7 @@ def test_a_reload_reads_the_zone_file_off_the_control_thread(tmp_path):
         assert re.search(r"rec\.test\.: loaded from \S+ \(parsed and checked in \d+ ms, compared in \d+ ms\), "
                          r"serial 11,", s.log_since(mark)), s.log_since(mark)
         assert history(s)[0]["who"].startswith("zone file ") and history(s)[0]["serial_to"] == 11
+        assert wait_reload_done(s)["last_result"] == "serial 10 -> 11"
         # Edited again without raising its serial: the change gets the next one anyway, and the warning says so.
         mark = s.log_mark()
         reload_edit(s, 11, ["again A 192.0.2.78"])
@@ -357,6 +376,29 @@ def test_a_reload_reads_the_zone_file_off_the_control_thread(tmp_path):
         assert answers(s, "again." + ZONE) == ["192.0.2.78"]
         assert "zone file %s changed but its serial 11 did not increase: serving it as 12" % s.zone_path(ZONE) \
             in s.log_since(mark), s.log_since(mark)
+        assert wait_reload_done(s)["last_result"] == "serial 11 -> 12"
+        r = s.cli("zone", "show", ZONE)
+        assert r.returncode == 0 and re.search(r"^last reload: .*: serial 11 -> 12$", r.stdout, re.M), r.stdout
+
+
+def test_a_reload_of_a_broken_file_says_why_and_changes_nothing(tmp_path):
+    """A reload of a file that does not parse: the zone serves on what it had, and its view (and `tandem zone
+    show`) says, once the reload is done, that it did not load and why (the log has the file and line)."""
+    s = primary(tmp_path)
+    with running(s):
+        assert reload_view(s) == {"state": "none", "last_result": None, "last_at": None}
+        mark = s.log_mark()
+        s.zone_path(ZONE).write_text(s.zone_path(ZONE).read_text() + "broken A not-an-address\n")
+        st, j, _ = s.call("POST", "zones/%s/reload" % ZONE)
+        assert st == 202, j
+        view = wait_reload_done(s)
+        assert view["last_result"].startswith("not loaded: ") and view["last_result"].endswith(
+            "still serving serial 10"), view
+        assert isinstance(view["last_at"], int) and view["last_at"] > 0, view
+        assert serial(s) == 10 and answers(s, "old." + ZONE) == ["192.0.2.50"]
+        assert re.search(r"zone\S*:\d+: ", s.log_since(mark)), s.log_since(mark)
+        r = s.cli("zone", "show", ZONE)
+        assert r.returncode == 0 and "last reload: " in r.stdout and "not loaded: " in r.stdout, r.stdout
 
 
 def test_a_reload_whose_zone_changed_meanwhile_loses_nothing(tmp_path):
@@ -372,6 +414,8 @@ def test_a_reload_whose_zone_changed_meanwhile_loses_nothing(tmp_path):
         assert answers(s, "during." + ZONE) == ["192.0.2.33"] and serial(s) == 11
         s.wait_log(r"zone file .* written back after dynamic updates \(serial 11,", mark=mark, timeout=40)
         assert "compared in" not in s.log_since(mark), s.log_since(mark)
+        assert wait_reload_done(s)["last_result"].startswith(
+            "not read: the zone has dynamic updates the file lacks; serving serial 11"), reload_view(s)
         assert answers(s, "during." + ZONE) == ["192.0.2.33"] and serial(s) == 11
         text = s.zone_path(ZONE).read_text()
         assert "192.0.2.33" in text, text

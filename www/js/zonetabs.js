@@ -26,6 +26,10 @@ export function replicationTab(el, zone, info, redrawHead) {
         h('p.muted', `Our serial: `, h('strong#our-serial', v.serial ?? '-'), '. Notify: ',
           (p.notify || []).join(', ') || 'nobody configured',
           '. Read again every few seconds.'),
+        p.reload && p.reload.state !== 'none'
+          ? h('p.muted#last-reload', 'Last reload of the zone file: ',
+            p.reload.state === 'reading' ? 'reading it now' : `${p.reload.last_result} (${ago(p.reload.last_at)})`)
+          : null,
         h('table.grid#secondaries',
           h('thead', h('tr', ['Secondary', 'Serial', 'Lag', 'Last seen', 'Last transfer'].map((t) => h('th', t)))),
           h('tbody', (p.secondaries || []).length ? p.secondaries.map((x) =>
