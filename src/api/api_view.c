@@ -107,7 +107,7 @@ static json_t *primary_json(zonert_t *zr, const zone_contents_t *z)
 		json_array_append_new(peers, peer_json(&zr->peers[i], z));
 	/* The last reload of the file asked for: under way, ended (what it did), or none yet. */
 	json_t *reload = json_pack("{s:s, s:o, s:o}", "state",
-	                           zr->reload_reading ? "reading" : zr->reload_at != 0 ? "done" : "none",
+	                           zr->reloads_pending > 0 ? "reading" : zr->reload_at != 0 ? "done" : "none",
 	                           "last_result", zr->reload_at != 0 ? json_string(zr->reload_result)
 	                                                             : json_null(),
 	                           "last_at", api_time_json(zr->reload_at));

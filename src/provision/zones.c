@@ -222,9 +222,9 @@ static int load_primary(server_t *srv, zonert_t *zr, const conf_zone_t *cz, bool
 	if (!batched)
 		pthread_mutex_unlock(&zr->write_lock);
 	if (file_behind)
-		inbox_post(srv, CTL_FILE_SYNC, zr);
+		inbox_post(srv, CTL_FILE_SYNC, zr);   /* dynamic updates the file lacks (a restart) */
 	if (behind != NULL)
-		*behind = file_behind;   /* dynamic updates the file lacks (a restart) */
+		*behind = file_behind;
 	if (ret == TDM_ESTORE)
 		store_retry_arm(srv, zr);
 	zone_contents_unref(current);
@@ -738,13 +738,17 @@ void zones_catalogs_write(server_t *srv)
 
 void zones_reload_one(server_t *srv, zonert_t *zr)
 {
-	pthread_mutex_lock(&zr->lock);
-	zr->reload_reading = true;
-	pthread_mutex_unlock(&zr->lock);
-	zonework_post(srv, ZONEWORK_RELOAD, zr);
+	/* Each job queued answers once (zones_reload_ready); a request that finds one waiting is covered
+	 * by it. */
+	if (zonework_post(srv, ZONEWORK_RELOAD, zr)) {
+		pthread_mutex_lock(&zr->lock);
+		zr->reloads_pending++;
+		pthread_mutex_unlock(&zr->lock);
+	}
 }
 
-/* What the zone's view says of the reload that ended (zonert_t.reload_result). */
+/* What the zone's view says of the reload that ended (zonert_t.reload_result); still reading while
+ * another one asked for meanwhile is pending. */
 static void reload_said(zonert_t *zr, const char *fmt, ...)
 {
 	va_list ap;
@@ -752,7 +756,8 @@ static void reload_said(zonert_t *zr, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(zr->reload_result, sizeof(zr->reload_result), fmt, ap);
 	va_end(ap);
-	zr->reload_reading = false;
+	if (zr->reloads_pending > 0)
+		zr->reloads_pending--;
 	zr->reload_at = (int64_t)time(NULL);
 	pthread_mutex_unlock(&zr->lock);
 }

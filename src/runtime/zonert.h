@@ -37,7 +37,7 @@ typedef struct zonert {
 	int npeers, peers_cap;
 	store_state_t state;          /* secondary: timers, last result, primary used */
 	/* primary: the last reload of its file asked for (POST .../reload), for the zone view */
-	bool reload_reading;          /* its file is being read (runtime/zonework.c) */
+	unsigned reloads_pending;     /* reload jobs queued or running (runtime/zonework.c), not ended */
 	int64_t reload_at;            /* when the last one ended; 0: none since the start */
 	char reload_result[160];      /* what it did: "serial 10 -> 11", "unchanged", "not loaded: ..." */
 	uint32_t serial;              /* of the data served, 0 = none */

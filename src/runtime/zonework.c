@@ -152,19 +152,19 @@ int zonework_start(server_t *srv)
 	return TDM_OK;
 }
 
-void zonework_post(server_t *srv, zonework_kind_t kind, zonert_t *zr)
+bool zonework_post(server_t *srv, zonework_kind_t kind, zonert_t *zr)
 {
 	struct zonework *w = srv->zonework;
 	job_t *j = w != NULL ? malloc(sizeof(*j)) : NULL;
 	if (j == NULL) {   /* no thread (or no memory for the job): done here and now */
 		run(srv, kind, zr, srv->stopping);
-		return;
+		return true;
 	}
 	pthread_mutex_lock(&w->lock);
 	if (zr->work_queued[kind] || (w->stopping && kind != ZONEWORK_FILE)) {
 		pthread_mutex_unlock(&w->lock);
 		free(j);
-		return;
+		return false;
 	}
 	zr->work_queued[kind] = true;
 	zone_ref(zr->zone);
@@ -176,6 +176,7 @@ void zonework_post(server_t *srv, zonework_kind_t kind, zonert_t *zr)
 	w->tail = j;
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
+	return true;
 }
 
 void zonework_stop(server_t *srv)

@@ -50,8 +50,9 @@ void zonework_reload_free(zonework_reload_t *r);
 
 /* Starts the thread. TDM_OK, or an error: then every job is done at once by whoever asks for it. */
 int zonework_start(server_t *srv);
-/* Queues a job for zr (any thread; takes a zone reference until it is done). */
-void zonework_post(server_t *srv, zonework_kind_t kind, zonert_t *zr);
+/* Queues a job for zr (any thread; takes a zone reference until it is done). true: queued (or done
+ * now, without the thread); false: one of that kind waits already and will do (or shutting down). */
+bool zonework_post(server_t *srv, zonework_kind_t kind, zonert_t *zr);
 /* Does the queued write-backs, drops the compactions, and joins the thread (at shutdown). */
 void zonework_stop(server_t *srv);
 void zonework_free(server_t *srv);

@@ -357,6 +357,9 @@ def test_a_reload_reads_the_zone_file_off_the_control_thread(tmp_path):
     s = two_zones(tmp_path)
     with reload_paused(s) as mark:
         assert reload_view(s)["state"] == "reading"
+        # Asked again while the file is read: the view says reading until that second read is done too.
+        st, j, _ = s.call("POST", "zones/%s/reload" % ZONE)
+        assert st == 202, j
         st, j, _ = s.call("PATCH", "zones/other.test./records", {"rrsets": [
             {"name": "new.other.test.", "type": "A", "ttl": 60, "changetype": "add", "records": ["192.0.2.9"]}]})
         assert st == 200, j
@@ -364,11 +367,12 @@ def test_a_reload_reads_the_zone_file_off_the_control_thread(tmp_path):
         assert answers(s, "reloaded." + ZONE) == [] and serial(s) == 10
         assert "loaded from" not in s.log_since(mark), s.log_since(mark)
         xfr.wait_serial(s, ZONE, 11, timeout=30)
+        assert reload_view(s)["state"] == "reading"   # the second read, paused in its turn
         assert answers(s, "reloaded." + ZONE) == ["192.0.2.77"]
         assert re.search(r"rec\.test\.: loaded from \S+ \(parsed and checked in \d+ ms, compared in \d+ ms\), "
                          r"serial 11,", s.log_since(mark)), s.log_since(mark)
         assert history(s)[0]["who"].startswith("zone file ") and history(s)[0]["serial_to"] == 11
-        assert wait_reload_done(s)["last_result"] == "serial 10 -> 11"
+        assert wait_reload_done(s)["last_result"] == "unchanged: serial 11"
         # Edited again without raising its serial: the change gets the next one anyway, and the warning says so.
         mark = s.log_mark()
         reload_edit(s, 11, ["again A 192.0.2.78"])
