@@ -114,14 +114,8 @@ void filesync_now(server_t *srv, zonert_t *zr)
 
 void filesync_write(server_t *srv, zonert_t *zr, bool stopping)
 {
-	/* The path is copied: a reload may replace the zone's settings while the file is written. */
-	char path[PATH_MAX] = "";
-	rcu_read_lock();
-	const conf_zone_t *cz = rcu_dereference(zr->conf);
-	bool due = cz != NULL && cz->type == CONF_ZONE_PRIMARY && cz->file != NULL &&
-	           snprintf(path, sizeof(path), "%s", cz->file) < (int)sizeof(path);
-	rcu_read_unlock();
-	if (!due)
+	char path[PATH_MAX];
+	if (!zonert_primary_file(zr, path, sizeof(path), NULL))
 		return;
 	zone_contents_t *z = zone_contents_pin(zr->zone);
 	if (z == NULL)

@@ -8,9 +8,9 @@
  * DESIGN. The store holds a zone's truth; for a primary loaded from a file, the file must follow what
  * dynamic updates did, or the next reload (or an operator reading the file) would undo them. An UPDATE
  * commits its change with the store's file digest set to ZONELOAD_DIGEST_PENDING ("the file is behind")
- * and asks for a write-back; the file is written (runtime/zonework.c's thread) FILESYNC_DELAY_MS after the last update
- * of a burst (one write for the burst; at most FILESYNC_MAX_DELAY_MS after its first update while
- * updates keep coming): the version served, sorted, as a master file (zonefile_dump) into a temporary
+ * and asks for a write-back; runtime/zonework.c's thread writes the file FILESYNC_DELAY_MS after the
+ * last update of a burst (one write for the burst; at most FILESYNC_MAX_DELAY_MS after its first
+ * update while updates keep coming): the version served, sorted, as a master file (zonefile_dump) into a temporary
  * file, fsync'ed, the old file kept as <file>.bak (a hard link), renamed over it; then the digest of
  * what was written goes to the store, unless more updates came meanwhile (they asked for another
  * write-back). Comments, $INCLUDE and $ORIGIN of the original file do not survive a write-back.

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <urcu.h>
 
 #include "runtime/zonert.h"
 
@@ -95,6 +96,18 @@ void zonert_peer_seen(zonert_t *zr, const sockaddr_t *addr, const char *how, boo
 		snprintf(p->last_xfr_type, sizeof(p->last_xfr_type), "%s", xfr_type);
 	}
 	pthread_mutex_unlock(&zr->lock);
+}
+
+bool zonert_primary_file(zonert_t *zr, char *path, size_t size, conf_serial_policy_t *policy)
+{
+	rcu_read_lock();
+	const conf_zone_t *cz = rcu_dereference(zr->conf);
+	bool primary = cz != NULL && cz->type == CONF_ZONE_PRIMARY && cz->file != NULL &&
+	               snprintf(path, size, "%s", cz->file) < (int)size;
+	if (primary && policy != NULL)
+		*policy = cz->serial_policy;
+	rcu_read_unlock();
+	return primary;
 }
 
 bool zonert_write_lock(zonert_t *zr, unsigned ms)

@@ -75,6 +75,11 @@ typedef struct zonert {
 /* Takes the zone's write lock, waiting at most ms milliseconds; false when it did not get it. */
 bool zonert_write_lock(zonert_t *zr, unsigned ms);
 
+/* When the zone is a primary with a zone file: true, with the file's path copied into path (and its
+ * serial policy into *policy, when not NULL). Any thread: the settings are read under RCU and copied,
+ * since a reload may replace them while the caller works with the file. */
+bool zonert_primary_file(zonert_t *zr, char *path, size_t size, conf_serial_policy_t *policy);
+
 /* The runtime for a zone, attached to it (freed with it). NULL on OOM. */
 zonert_t *zonert_attach(server_t *srv, zone_t *zone);
 static inline zonert_t *zonert_of(const zone_t *zone)

@@ -1,6 +1,5 @@
-/* runtime/zonework.c -- one thread for the work that costs a whole zone: compactions and file write-backs */
+/* runtime/zonework.c -- one thread for whole-zone work: compactions, file write-backs, reload reads */
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <urcu.h>
 
@@ -53,14 +52,8 @@ static void reload_read(server_t *srv, zonert_t *zr)
 	}
 	/* zoneload_prepare and zoneload_prepare_change read only these of the settings. */
 	conf_zone_t copy = { .name = (char *)zr->name, .file = r->file, .type = CONF_ZONE_PRIMARY };
-	rcu_read_lock();
-	const conf_zone_t *cz = rcu_dereference(zr->conf);
-	bool primary = cz != NULL && cz->type == CONF_ZONE_PRIMARY && cz->file != NULL &&
-	               snprintf(r->file, sizeof(r->file), "%s", cz->file) < (int)sizeof(r->file);
-	if (primary)
-		copy.serial_policy = cz->serial_policy;
-	rcu_read_unlock();
-	if (!primary) {   /* r->file empty: zones_reload_ready says why nothing was read */
+	if (!zonert_primary_file(zr, r->file, sizeof(r->file), &copy.serial_policy)) {
+		r->file[0] = '\0';   /* zones_reload_ready says why nothing was read */
 		inbox_post_reload(srv, zr, r);
 		return;
 	}
