@@ -10,9 +10,12 @@ thread of its own (runtime/zonework.c) and no longer holds up the API.
 Then --reloads rounds of a reload of the zone's file (POST .../reload after a record is appended to it): the
 time until the new record is served, and the slowest answer meanwhile to a GET of another API resource polled
 every 10 ms from a thread of its own (the file is read, parsed and compared on runtime/zonework.c's thread:
-the control thread, which answers the API, only commits the change).
+the control thread, which answers the API, only commits the change). Then --sighups rounds of the same with the
+reload asked for by SIGHUP (a reload of the whole configuration, which leaves a large zone's file to that thread
+too).
 
-    /usr/bin/python3 bench/api.py [--records 100000,1000000] [--rounds 20] [--reloads 3] [--tandemd build/tandemd]
+    /usr/bin/python3 bench/api.py [--records 100000,1000000] [--rounds 20] [--reloads 3] [--sighups 3]
+                                  [--tandemd build/tandemd]
 """
 
 import argparse
@@ -71,10 +74,10 @@ def one_round(s, notify_sock, i):
     return served * 1e3, notify * 1e3, page * 1e3
 
 
-def reload_round(s, path, i):
-    """Appends a record to the zone file, asks for a reload; (ms until it is served, slowest API answer meanwhile
-    in ms)."""
-    name = "reload%d.%s" % (i, ZONE)
+def reload_round(s, path, i, sighup=False):
+    """Appends a record to the zone file, asks for a reload (the API's, or SIGHUP); (ms until it is served, slowest
+    API answer meanwhile in ms)."""
+    name = "%s%d.%s" % ("hup" if sighup else "reload", i, ZONE)
     with open(path, "a") as f:
         f.write("%s 60 A 192.0.2.10\n" % name)
     q = dns.message.make_query(name, "A")
@@ -93,8 +96,11 @@ def reload_round(s, path, i):
     th.start()
     try:
         t0 = time.monotonic()
-        st, j, _ = s.call("POST", "zones/%s/reload" % ZONE)
-        assert st == 202, j
+        if sighup:
+            s.reload()
+        else:
+            st, j, _ = s.call("POST", "zones/%s/reload" % ZONE)
+            assert st == 202, j
         served = None
         while served is None and time.monotonic() < t0 + 60:
             if dns.query.udp(q, s.addr, port=s.port, timeout=2).answer:
@@ -114,7 +120,7 @@ GAP = 1.2    # seconds from one round's PATCH to the next: past the NOTIFY hold 
 WRITE_BACK_WAIT = 4   # seconds: the write-back starts a second after the last edit, about half a second of work
 
 
-def run(records, rounds, reloads, tandemd):
+def run(records, rounds, reloads, sighups, tandemd):
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "big.zone")
         write_zone(src, records)
@@ -146,6 +152,7 @@ def run(records, rounds, reloads, tandemd):
                 time.sleep(max(0.0, t + GAP - time.monotonic()))
             time.sleep(WRITE_BACK_WAIT)   # the write-back of the last PATCH, before the file is edited
             rel = [reload_round(s, s.zone_path(ZONE), i) for i in range(reloads)]
+            hup = [reload_round(s, s.zone_path(ZONE), i, sighup=True) for i in range(sighups)]
         finally:
             s.stop()
         med = [statistics.median(r[k] for r in res) for k in range(3)]
@@ -156,6 +163,10 @@ def run(records, rounds, reloads, tandemd):
             print("%d records: reload -> served %.0f ms, slowest API answer meanwhile %.0f ms (medians of %d)"
                   % (records, statistics.median(r[0] for r in rel), statistics.median(r[1] for r in rel),
                      len(rel)))
+        if hup:
+            print("%d records: SIGHUP -> served %.0f ms, slowest API answer meanwhile %.0f ms (medians of %d)"
+                  % (records, statistics.median(r[0] for r in hup), statistics.median(r[1] for r in hup),
+                     len(hup)))
 
 
 def main():
@@ -163,11 +174,12 @@ def main():
     ap.add_argument("--records", default="100000,1000000")
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--reloads", type=int, default=3)
+    ap.add_argument("--sighups", type=int, default=3)
     ap.add_argument("--tandemd", default=os.path.join(ROOT, "build", "tandemd"))
     ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
     for n in a.records.split(","):
-        run(int(n), a.rounds, a.reloads, a.tandemd)
+        run(int(n), a.rounds, a.reloads, a.sighups, a.tandemd)
     return 0
 
 

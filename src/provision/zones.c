@@ -500,6 +500,47 @@ static const conf_zone_t **all_zones(server_t *srv, const conf_t *conf, size_t *
 }
 
 /*
+ * A reload (SIGHUP) leaves the file of a large primary zone it serves already to the zone-work thread, as
+ * a reload of that one zone does (zones_reload_one): reading, parsing and comparing 1,000,000 records take
+ * about 1.5 s, and the pass held the control thread -- the API, NOTIFYs, timers and every zone's UPDATEs --
+ * that long. Smaller files stay in the pass, where a batch stores thousands of them in one transaction and
+ * each costs the control thread about a millisecond for every thousand records at most.
+ */
+#define ZONES_RELOAD_AHEAD_RECORDS 10000
+
+/* Whether the zone serves a primary's file with at least ZONES_RELOAD_AHEAD_RECORDS records. */
+static bool reads_ahead(zonert_t *zr)
+{
+	const conf_zone_t *cz = zr->conf;
+	if (cz == NULL || cz->type != CONF_ZONE_PRIMARY || cz->file == NULL ||
+	    cz->catalog == CONF_CATALOG_PRODUCE)
+		return false;
+	zone_contents_t *z = zone_contents_pin(zr->zone);
+	bool large = z != NULL && zone_record_count(z) >= ZONES_RELOAD_AHEAD_RECORDS;
+	zone_contents_unref(z);
+	return large;
+}
+
+/* For a reload: which of all are primaries with a file that the set serves already as large primaries
+ * (reads_ahead). NULL when there are none, the usual case, which costs a look at each zone served; also
+ * NULL without memory, and the pass then reads their files itself as before. */
+static bool *read_ahead_marks(server_t *srv, const conf_zone_t **all, size_t total)
+{
+	size_t large = 0;
+	for (size_t i = 0; srv->zones != NULL && i < zoneset_count(srv->zones); i++)
+		large += reads_ahead(zonert_of(zoneset_at(srv->zones, i)));
+	bool *marks = large > 0 ? calloc(total + 1, sizeof(bool)) : NULL;
+	for (size_t i = 0; marks != NULL && i < total; i++) {
+		const conf_zone_t *cz = all[i];
+		if (cz->type != CONF_ZONE_PRIMARY || cz->file == NULL || cz->catalog == CONF_CATALOG_PRODUCE)
+			continue;
+		zone_t *zone = current_zone(srv, cz->name);
+		marks[i] = zone != NULL && reads_ahead(zonert_of(zone));
+	}
+	return marks;
+}
+
+/*
  * The zone table for conf. load_kept: every zone is (re)loaded, as a start or a reload does (zone
  * files looked at, produced catalogs written); otherwise only the zones new to the table are, and the
  * others just follow their (possibly rebound) settings: a catalog member added or removed costs that
@@ -526,11 +567,14 @@ static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_
 		b->parser = zonefile_parser_new();
 		batch_open(b);
 	}
-	/* A start or a reload looks at every zone file: helpers read and parse them ahead. */
+	/* A start or a reload looks at every zone file: helpers read and parse them ahead, except the
+	 * files of large zones a reload leaves to the zone-work thread. */
+	bool *ahead = load_kept ? read_ahead_marks(srv, all, total) : NULL;
+	size_t ahead_count = 0;
 	bool *want = load_kept && b != NULL ? calloc(total + 1, sizeof(bool)) : NULL;
 	for (size_t i = 0; want != NULL && i < total; i++)
 		want[i] = all[i]->type == CONF_ZONE_PRIMARY && all[i]->file != NULL &&
-		          all[i]->catalog != CONF_CATALOG_PRODUCE;
+		          all[i]->catalog != CONF_CATALOG_PRODUCE && !(ahead != NULL && ahead[i]);
 	zoneprep_t *zp = want != NULL ? zoneprep_start(srv->store, all, want, total) : NULL;
 	conf_map_t map;
 	conf_map_init(&map, load_kept ? NULL : srv->zones);
@@ -554,6 +598,11 @@ static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_
 		 * made primary or secondary): their timers follow at once. */
 		if (!load_kept && !made[n - 1] && !changed)
 			continue;
+		if (ahead != NULL && ahead[i] && !made[n - 1] && !changed) {
+			zones_reload_one(srv, zr);   /* after the pass: zones_reload_ready */
+			ahead_count++;
+			continue;
+		}
 		load_in_role(srv, zr, cz, changed, b);
 		if (changed && !load_kept)
 			schedule_zone_changed(srv, zr);
@@ -561,6 +610,10 @@ static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_
 	zoneprep_stop(zp);
 	conf_map_free(&map);
 	free(want);
+	free(ahead);
+	if (ahead_count > 0)
+		log_info("%zu large zone files (%d records or more) read on the zone-work thread: each zone "
+		         "logs its load, and its view its last reload", ahead_count, ZONES_RELOAD_AHEAD_RECORDS);
 	free(all);
 	if (b != NULL) {
 		batch_flush(b);

@@ -449,6 +449,52 @@ def test_a_reload_of_a_zone_removed_meanwhile_is_dropped(tmp_path):
         assert dnsq.ask(s, "other.test.", "SOA").rcode() == dns.rcode.NOERROR
 
 
+def test_a_sighup_reads_a_large_zone_file_off_the_control_thread(tmp_path):
+    """A reload of the configuration (SIGHUP) leaves the file of a primary it serves with 10,000 records or more
+    to runtime/zonework.c's thread, as a reload of that one zone does; the pass, which holds the control thread
+    (the API, NOTIFYs, timers, every zone's UPDATEs), reads only the smaller files. The large zone's read is made
+    to pause 6 s (TANDEM_PAUSE_AT=reload-read:6): meanwhile the pass has ended, the small zone's edit it read is
+    served, an API edit is answered and served, and the large zone still serves its old version and says it is
+    reading; then its change is served, compared on that thread, and its view says what the reload did. A pass
+    that read the large file itself would never reach the pause."""
+    s = primary(tmp_path, hosts=10000)
+    other = tmp_path / "other.zone"
+    other.write_text(xfr.zone_text("other.test.", 1, []))
+    s.zones.append(Zone("other.test.", other))
+    s.env = {"TANDEM_PAUSE_AT": "reload-read:6"}
+    with running(s):
+        mark = s.log_mark()
+        xfr.write_zone(s.zone_path(ZONE), xfr.zone_text(ZONE, 11, ["old A 192.0.2.50", "alias CNAME www",
+                                                                  "reloaded A 192.0.2.77"], hosts=10000))
+        xfr.write_zone(s.zone_path("other.test."), xfr.zone_text("other.test.", 2, ["fresh A 192.0.2.88"]))
+        s.reload()
+        s.wait_log(r"pause point reload-read reached", mark=mark, timeout=10)
+        s.wait_log(r"reloaded: 2 zones", mark=mark, timeout=10)
+        assert "1 large zone files (10000 records or more) read on the zone-work thread" in s.log_since(mark)
+        assert answers(s, "fresh.other.test.") == ["192.0.2.88"]
+        assert reload_view(s)["state"] == "reading"
+        st, j, _ = s.call("PATCH", "zones/other.test./records", {"rrsets": [
+            {"name": "new.other.test.", "type": "A", "ttl": 60, "changetype": "add", "records": ["192.0.2.9"]}]})
+        assert st == 200, j
+        assert answers(s, "new.other.test.") == ["192.0.2.9"]
+        assert answers(s, "reloaded." + ZONE) == [] and serial(s) == 10
+        assert not re.search(r"rec\.test\.: loaded from", s.log_since(mark)), s.log_since(mark)
+        xfr.wait_serial(s, ZONE, 11, timeout=30)
+        assert answers(s, "reloaded." + ZONE) == ["192.0.2.77"] and answers(s, "h9999." + ZONE) == ["10.0.39.15"]
+        assert re.search(r"rec\.test\.: loaded from \S+ \(parsed and checked in \d+ ms, compared in \d+ ms\), "
+                         r"serial 11,", s.log_since(mark)), s.log_since(mark)
+        assert wait_reload_done(s)["last_result"] == "serial 10 -> 11"
+        # Unchanged at the next SIGHUP: read on that thread again (its size and time are recent, so hashed), and
+        # nothing changes.
+        mark = s.log_mark()
+        s.reload()
+        s.wait_log(r"reloaded: 2 zones", mark=mark, timeout=10)
+        s.wait_log(r"pause point reload-read reached", mark=mark, timeout=10)
+        time.sleep(6.5)
+        assert wait_reload_done(s)["last_result"] == "unchanged: serial 11"
+        assert serial(s) == 11 and "loaded from" not in s.log_since(mark), s.log_since(mark)
+
+
 # ---- history and revert
 
 def test_history_says_who_and_revert_undoes(tmp_path):
