@@ -28,12 +28,14 @@ async function say(s) {
   console.log('step: ' + s);
 }
 
-// Polls fn (async, returns truthy when done) every 200 ms for at most ms; throws with what it last saw.
+// Polls fn (async: true when done, else false or a string saying why not) every 200 ms for at most ms; throws
+// with what it last saw.
 async function until(what, fn, ms = WAIT) {
   const end = Date.now() + ms;
   let last;
   for (;;) {
-    try { last = await fn(); if (last) return last; } catch (e) { last = e.message; }
+    // Done only on true: a string is why not yet (it used to count as done, so such a wait could not fail).
+    try { last = await fn(); if (last === true) return true; } catch (e) { last = e.message; }
     if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms (last: ${JSON.stringify(last)})`);
     await new Promise((r) => setTimeout(r, 200));
   }
