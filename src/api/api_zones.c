@@ -39,7 +39,7 @@
  */
 
 static const char *const setting_fields[] = {
-	"type", "primaries", "key", "notify", "acl", "member_of", "group", "serial_policy",
+	"type", "primaries", "key", "notify", "acl", "member_of", "group", "serial_policy", "notify_delay",
 };
 #define NSETTINGS (sizeof(setting_fields) / sizeof(setting_fields[0]))
 
@@ -304,7 +304,7 @@ static void patch(const api_call_t *call, json_t *body, api_reply_t *reply)
 		if (!is_setting(k)) {
 			char why[300];
 			snprintf(why, sizeof(why), "%s: not a zone property (type, primaries, key, notify, "
-			         "acl, member_of, group, serial_policy)", k);
+			         "acl, member_of, group, serial_policy, notify_delay)", k);
 			return invalid(reply, k, why, NULL);
 		}
 	}

@@ -398,6 +398,8 @@ static void write_zone(FILE *out, const ic_zone_t *z)
 		list(out, refs[i].l);
 		fputc('\n', out);
 	}
+	if (z->notify_delay != NULL)
+		fprintf(out, "    notify-delay: %s\n", z->notify_delay);
 }
 
 int ic_write_yaml(const ic_conf_t *ic, FILE *out, const char *source, const char *from,
@@ -423,6 +425,8 @@ int ic_write_yaml(const ic_conf_t *ic, FILE *out, const char *source, const char
 		q(out, ic->identity);
 		fputc('\n', out);
 	}
+	if (ic->notify_delay != NULL)
+		fprintf(out, "  notify-delay: %s\n", ic->notify_delay);
 	if (ic->nkeys > 0)
 		fputs("keys:\n", out);
 	for (size_t i = 0; i < ic->nkeys; i++) {

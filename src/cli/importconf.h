@@ -47,6 +47,7 @@ typedef struct {
 	bool secondary;
 	char *file;
 	ic_strs_t primaries, notify, acls;   /* remote and ACL names */
+	const char *notify_delay;     /* seconds (0 to 60), NULL: the server's */
 } ic_zone_t;
 
 typedef struct {
@@ -60,6 +61,7 @@ typedef struct {
 	ic_zone_t *zones;
 	size_t nzones;
 	char *identity;
+	const char *notify_delay;     /* seconds (0 to 60), NULL: Tandem's default */
 	unsigned unmapped;            /* things reported as not mapped */
 	bool oom;                     /* sticky: an allocation failed */
 	bool failed;                  /* a reader could not go on (syntax, unreadable file) */

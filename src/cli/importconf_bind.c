@@ -367,7 +367,7 @@ static void remote_list(bind_t *b, const bstmt_t *s, ic_strs_t *list, const char
  * how BIND runs. */
 static const char *const quiet[] = {
 	"directory", "pid-file", "session-keyfile", "managed-keys-directory", "dnssec-validation",
-	"notify-delay", "check-names", "check-integrity", "check-mx-cname", "check-srv-cname",
+	"check-names", "check-integrity", "check-mx-cname", "check-srv-cname",
 	"check-wildcard", "check-sibling", "check-mx", "check-dup-records", "ixfr-from-differences",
 	"minimal-responses", "version", "hostname", "dump-file", "statistics-file",
 	"memstatistics-file", "zone-statistics", "querylog", "auth-nxdomain", "empty-zones-enable",
@@ -383,6 +383,22 @@ static bool is_quiet(const bstmt_t *s)
 	return (is(s, "recursion") && s->nwords == 2 && strcmp(s->words[1], "no") == 0) ||
 	       (is(s, "notify") && s->nwords == 2 && (strcmp(s->words[1], "explicit") == 0 ||
 	                                             strcmp(s->words[1], "no") == 0));
+}
+
+/* BIND's notify-delay (seconds; BIND's own default is 5) as Tandem's, which is at most 60: a larger one
+ * becomes 60 and is reported. NULL when it is not a number. */
+static const char *notify_delay(bind_t *b, const bstmt_t *s)
+{
+	const char *v = s->words[1];
+	if (*v == '\0' || strspn(v, "0123456789") != strlen(v) || strlen(v) > 9) {
+		ic_unmapped(b->ic, s->file, s->line, "notify-delay '%s' (not a number of seconds)", v);
+		return NULL;
+	}
+	if (strtoul(v, NULL, 10) <= 60)
+		return v;
+	ic_unmapped(b->ic, s->file, s->line, "notify-delay %s as it is (Tandem's is at most 60, so 60 was "
+	            "written)", v);
+	return "60";
 }
 
 static void listen_on(bind_t *b, const bstmt_t *s)
@@ -419,6 +435,8 @@ static void options(bind_t *b, const bstmt_t *o)
 			listen_on(b, s);
 		else if (is(s, "server-id") && s->nwords == 2)
 			b->ic->identity = s->words[1];
+		else if (is(s, "notify-delay") && s->nwords == 2)
+			b->ic->notify_delay = notify_delay(b, s);
 		else if (is(s, "allow-transfer") && s->has_block)
 			b->def_transfer = s;
 		else if (is(s, "allow-notify") && s->has_block)
@@ -482,6 +500,8 @@ static void zone(bind_t *b, const bstmt_t *s)
 			remote_list(b, e, &z->primaries, "primary", 0);
 		else if (is(e, "also-notify") && e->has_block)
 			also = e;
+		else if (is(e, "notify-delay") && e->nwords == 2)
+			z->notify_delay = notify_delay(b, e);
 		else if (is(e, "allow-transfer") && e->has_block)
 			transfer = e;
 		else if (is(e, "allow-notify") && e->has_block)

@@ -20,10 +20,10 @@ static void usage(FILE *out)
 	      "       tandem [GLOBAL OPTIONS] zone create NAME --secondary --primary ADDR [--primary ADDR ..]"
 	      " [--key KEY]\n"
 	      "         more for create: --notify ADDR, --acl NAME, --member-of CATALOG, --group G,\n"
-	      "         --serial-policy increment|unixtime|dateserial\n"
+	      "         --serial-policy increment|unixtime|dateserial, --notify-delay SECONDS\n"
 	      "       tandem [GLOBAL OPTIONS] zone set ZONE PROPERTY=VALUE ..\n"
-	      "         type, primaries, key, notify, acl, member_of, group, serial_policy; lists are\n"
-	      "         comma-separated; an empty value clears the property\n"
+	      "         type, primaries, key, notify, acl, member_of, group, serial_policy, notify_delay;\n"
+	      "         lists are comma-separated; an empty value clears the property\n"
 	      "       tandem [GLOBAL OPTIONS] zone delete ZONE\n\n", out);
 	cli_opts_usage(out);
 }
@@ -48,6 +48,15 @@ static json_t *list_of(const char *text)
 		p += len + (p[len] == ',');
 	}
 	return a;
+}
+
+/* A property the API takes as a number (seconds): digits become one, anything else stays text for the
+ * API to refuse with its own message. */
+static json_t *scalar_of(const char *field, const char *text)
+{
+	bool number = strcmp(field, "notify_delay") == 0 && *text != '\0' && strlen(text) < 10 &&
+	              strspn(text, "0123456789") == strlen(text);
+	return number ? json_integer(strtol(text, NULL, 10)) : json_string(text);
 }
 
 /* Appends s to the array field of body (made when missing). */
@@ -125,7 +134,8 @@ static int create_opts(int argc, char **argv, json_t *body, char **rest, int *nr
 		{ "--primary", "primaries", true }, { "--key", "key", false },
 		{ "--notify", "notify", true }, { "--acl", "acl", true },
 		{ "--member-of", "member_of", false }, { "--group", "group", false },
-		{ "--serial-policy", "serial_policy", false }, { "--file", NULL, false },
+		{ "--serial-policy", "serial_policy", false }, { "--notify-delay", "notify_delay", false },
+		{ "--file", NULL, false },
 	};
 	json_t *quick_obj = json_object();
 	*nrest = 0;
@@ -159,7 +169,7 @@ static int create_opts(int argc, char **argv, json_t *body, char **rest, int *nr
 		else if (valued[v].list)
 			add_to(body, valued[v].field, val);
 		else
-			json_object_set_new(body, valued[v].field, json_string(val));
+			json_object_set_new(body, valued[v].field, scalar_of(valued[v].field, val));
 	}
 	json_object_set_new(body, "quick", quick_obj);
 	return CLI_EXIT_OK;
@@ -245,7 +255,7 @@ static int run_set(cli_opts_t *o, int argc, char **argv)
 		bool list = false;
 		for (size_t j = 0; j < sizeof(lists) / sizeof(lists[0]); j++)
 			list |= strcmp(k, lists[j]) == 0;
-		json_object_set_new(body, k, *v == '\0' ? json_null() : list ? list_of(v) : json_string(v));
+		json_object_set_new(body, k, *v == '\0' ? json_null() : list ? list_of(v) : scalar_of(k, v));
 	}
 	int status = cli_api_send(o, "PATCH", path, body, &reply, stderr);
 	json_decref(body);

@@ -83,6 +83,8 @@ typedef struct {
 	unsigned max_zone_records;     /* records a transfer may bring; 0 = the server's */
 	unsigned max_zone_size;        /* their octets, uncompressed; 0 = the server's */
 	unsigned catalog_max_members;  /* a consumed catalog's members at most; 0 = the server's */
+	unsigned notify_delay;         /* seconds changes after a NOTIFY wait (notify-delay), when... */
+	bool notify_delay_set;         /* ...given; else the server's */
 } conf_zone_t;
 
 /* A super-primary (PowerDNS's "autoprimary"): a NOTIFY from it for a zone we do not have creates the

@@ -198,6 +198,8 @@ static const struct conf_row zone_rows[] = {
 	    .min = 512, .max = UINT32_MAX),
 	ROW("catalog-max-members", OPT_UINT, ZONE(catalog_max_members),
 	    SIZE(conf_zone_t, catalog_max_members), .min = 1, .max = 10000000),
+	ROW("notify-delay", OPT_TIME, ZONE(notify_delay), SIZE(conf_zone_t, notify_delay),
+	    .off2 = ZONE(notify_delay_set), .flags = CONF_GIVEN, .min = 0, .max = 60),
 	END,
 };
 

@@ -37,6 +37,8 @@ struct conf_word {
 };
 
 #define CONF_REQUIRED 1u   /* an error when missing */
+#define CONF_GIVEN 2u      /* OPT_UINT, OPT_TIME: off2 is a bool made true when the key has a value (an
+                            * option whose absence means "the server's", where 0 means something) */
 
 /* A string check: returns a problem ("longer than 255 characters") or NULL when fine. */
 typedef const char *(*conf_check_fn)(const char *text);

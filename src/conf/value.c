@@ -87,6 +87,8 @@ static void set_uint(struct conf_ctx *c, const struct conf_row *r, void *obj,
 	}
 	uint32_t x32 = (uint32_t)x;
 	memcpy(FIELD(obj, r->off), &x32, sizeof(x32));
+	if (r->flags & CONF_GIVEN)
+		*(bool *)FIELD(obj, r->off2) = true;
 }
 
 static void set_str(struct conf_ctx *c, const struct conf_row *r, void *obj,

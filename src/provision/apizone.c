@@ -118,6 +118,24 @@ static int opt_string(ctx_t *c, json_t *s, const char *field, const char **out)
 	return TDM_OK;
 }
 
+/* An optional whole number of seconds within [0, max] (absent or null: *given false). */
+static int opt_seconds(ctx_t *c, json_t *s, const char *field, unsigned max, unsigned *out, bool *given)
+{
+	json_t *v = json_object_get(s, field);
+	*out = 0;
+	*given = false;
+	if (v == NULL || json_is_null(v))
+		return TDM_OK;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > (json_int_t)max) {
+		char why[96];
+		snprintf(why, sizeof(why), "%s: whole seconds from 0 to %u", field, max);
+		return fail(c, field, "%s", why);
+	}
+	*out = (unsigned)json_integer_value(v);
+	*given = true;
+	return TDM_OK;
+}
+
 /* An optional array field (absent: empty); at most max items. */
 static int opt_array(ctx_t *c, json_t *s, const char *field, size_t max, json_t **out)
 {
@@ -265,7 +283,7 @@ static int bind_acls(ctx_t *c, json_t *list, apibind_t *b)
 }
 
 static const char *const known_fields[] = {
-	"type", "primaries", "key", "notify", "acl", "member_of", "group", "serial_policy",
+	"type", "primaries", "key", "notify", "acl", "member_of", "group", "serial_policy", "notify_delay",
 };
 
 static const char *const policies[] = { "increment", "unixtime", "dateserial" };
@@ -290,7 +308,9 @@ static int bind_settings(ctx_t *c, json_t *s, apibind_t *b, conf_zone_t *cz, jso
 	    (ret = opt_string(c, s, "serial_policy", &policy)) != TDM_OK ||
 	    (ret = opt_array(c, s, "primaries", APIZONE_ADDRS_MAX, &prim)) != TDM_OK ||
 	    (ret = opt_array(c, s, "notify", APIZONE_ADDRS_MAX, &notify)) != TDM_OK ||
-	    (ret = opt_array(c, s, "acl", APIZONE_ACLS_MAX, &acl)) != TDM_OK)
+	    (ret = opt_array(c, s, "acl", APIZONE_ACLS_MAX, &acl)) != TDM_OK ||
+	    (ret = opt_seconds(c, s, "notify_delay", APIZONE_NOTIFY_DELAY_MAX, &cz->notify_delay,
+	                       &cz->notify_delay_set)) != TDM_OK)
 		return ret;
 	if (type == NULL)
 		type = "primary";
@@ -358,6 +378,8 @@ static int bind_settings(ctx_t *c, json_t *s, apibind_t *b, conf_zone_t *cz, jso
 		json_object_set_new(norm, "member_of", member_of ? json_string(cat_norm) : json_null());
 		json_object_set_new(norm, "group", group ? json_string(group) : json_null());
 		json_object_set_new(norm, "serial_policy", json_string(policies[cz->serial_policy]));
+		json_object_set_new(norm, "notify_delay", cz->notify_delay_set
+		                                              ? json_integer(cz->notify_delay) : json_null());
 	}
 	json_decref(prim_norm);
 	json_decref(notify_norm);

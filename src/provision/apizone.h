@@ -17,13 +17,15 @@
  *   {"type": "primary" | "secondary", "primaries": ["192.0.2.1@53", ..], "key": "k." | null,
  *    "notify": ["192.0.2.2@53", ..], "acl": ["configured-acl", {"addresses": ["10.0.0.0/8", ..],
  *    "keys": ["k.", ..], "allow": ["transfer", "notify", "update"]}, ..], "member_of": "cat." | null,
- *    "group": "g" | null, "serial_policy": "increment" | "unixtime" | "dateserial"}
+ *    "group": "g" | null, "serial_policy": "increment" | "unixtime" | "dateserial",
+ *    "notify_delay": 0..60 | null (the server's)}
  */
 typedef struct apizone apizone_t;
 
 #define APIZONE_ORIGIN "api"
 #define APIZONE_ADDRS_MAX 16          /* primaries, notify addresses, ACL prefixes: at most this many each */
 #define APIZONE_ACLS_MAX 16
+#define APIZONE_NOTIFY_DELAY_MAX 60   /* seconds, as the configuration's notify-delay */
 
 /*
  * Checks settings (an object; fields absent are filled in with their defaults, names are

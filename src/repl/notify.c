@@ -212,17 +212,17 @@ static void hold_ended(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* After a change is told, further changes to the zone wait `notify-delay` seconds (1 by default) and go
- * out together: a stream of UPDATEs or API edits (thousands a second) costs its secondaries a NOTIFY, and
- * very likely a transfer, a second each instead of one per change, while a change alone is still told at
- * once. RFC 1996 4.3 lets a primary delay a NOTIFY (up to the SOA refresh); BIND's notify-delay holds
+/* After a change is told, further changes to the zone wait `notify-delay` seconds (the zone's, else the
+ * server's: 1 by default) and go out together: a stream of UPDATEs or API edits (thousands a second)
+ * costs its secondaries a NOTIFY, and very likely a transfer, a second each instead of one per change,
+ * while a change alone is still told at once. RFC 1996 4.3 lets a primary delay a NOTIFY (up to the SOA refresh); BIND's notify-delay holds
  * changes back the same way. 0: every change told at once. */
 void notify_changed(server_t *srv, zonert_t *zr)
 {
 	const conf_zone_t *cz = zr->conf;
 	if (cz == NULL || cz->notify_count == 0)
 		return;   /* no secondaries to tell */
-	unsigned delay = srv->rc->conf->server.notify_delay;
+	unsigned delay = cz->notify_delay_set ? cz->notify_delay : srv->rc->conf->server.notify_delay;
 	if (delay == 0 ||
 	    (zr->notify_hold == NULL && (zr->notify_hold = evtimer_new(srv->base, hold_ended, zr)) == NULL)) {
 		notify_zone(srv, zr);   /* no hold wanted, or no timer to be had: told at once */

@@ -150,8 +150,13 @@ const scenarios = {
     await page.click('nav.tabs a[data-tab=properties]');
     await page.fill('#prop-notify', s.dns);
     await page.fill('#prop-acl', `transfer ${s.address}`);
+    await page.fill('#prop-notify-delay', '0');
     await page.click('#properties button[type=submit]');
     await until('properties saved', async () => /saved/.test(await text(page.locator('#flash'))));
+    await until('the zone\'s own notify delay, 0', async () => {
+      const d = (await zoneInfo(page, zone)).settings.notify_delay;
+      return d === 0 ? true : `notify_delay ${JSON.stringify(d)}`;
+    });
 
     await say('on the secondary\'s console: a new secondary zone from the primary');
     const spage = await browser.newPage();

@@ -19,6 +19,8 @@ import pytest
 from conftest import skip_peer
 from harness import Acl, Knot, Remote, TandemApi, Zone, secondary
 from harness import dnsq, xfr
+from harness.notifysink import NotifySink
+from harness.ports import free_port
 
 WAIT = 10.0
 JSON = {"Content-Type": "application/json"}
@@ -151,6 +153,50 @@ def test_zone_of_the_file_is_not_the_apis(tmp_path):
         a.stop()
 
 
+def test_an_api_zones_notify_delay_sets_how_its_changes_are_told(tmp_path):
+    """`notify_delay` of a zone made through the API (docs/api.md): 0 tells each change at once, so 10 edits
+    sent back to back make about 10 NOTIFYs; set to 30 by PATCH, the next 10 make one (the first, told at once;
+    the rest held). The secondary is a socket that answers every NOTIFY."""
+    sink_port = free_port()
+    sink = NotifySink("127.0.0.1", sink_port, answer=True)
+    a = TandemApi(tmp_path, [Zone("example.com.")])
+    try:
+        a.serve()
+        st, z, _ = a.call("POST", "zones", {"name": "told.test.", "quick": QUICK, "notify_delay": 0,
+                                             "notify": ["127.0.0.1@%d" % sink_port]})
+        assert st == 201, z
+
+        def edits(first):
+            for i in range(first, first + 10):
+                st, j, _ = a.call("POST", "zones/told.test./records", {"name": "e%d.told.test." % i, "type": "A",
+                                                                       "ttl": 60, "rdata": ["192.0.2.1"]})
+                assert st in (200, 201), j
+            return xfr.soa_serial(a, "told.test.")
+
+        def told_until(serial):
+            deadline = time.monotonic() + WAIT
+            while serial not in sink.serials("told.test.") and time.monotonic() < deadline:
+                time.sleep(0.02)
+            return sink.serials("told.test.")
+
+        start = xfr.soa_serial(a, "told.test.")
+        told_until(start)
+        last = edits(0)
+        told = [x for x in told_until(last) if x > start]
+        assert told and told[-1] == last and len(told) >= 8, told
+        st, z, _ = a.call("PATCH", "zones/told.test.", {"notify_delay": 30})
+        assert st == 200 and z["settings"]["notify_delay"] == 30, z
+        time.sleep(0.5)
+        before = len(sink.serials("told.test."))
+        newest = edits(10)
+        time.sleep(1.5)
+        later = sink.serials("told.test.")[before:]
+        assert len(later) == 1 and later[0] < newest, (later, newest)   # the rest waits for the 30 s hold
+    finally:
+        a.stop()
+        sink.close()
+
+
 def test_api_zones_survive_restart_and_sigkill(tmp_path):
     a = TandemApi(tmp_path, [Zone("example.com.")]).serve()
     try:
@@ -158,7 +204,7 @@ def test_api_zones_survive_restart_and_sigkill(tmp_path):
         assert st == 201, z
         st, z, _ = a.call("POST", "zones", {"name": "sec.test.", "type": "secondary",
                                              "primaries": ["127.0.0.1@%d" % a.port],
-                                             "serial_policy": "unixtime"})
+                                             "serial_policy": "unixtime", "notify_delay": 0})
         assert st == 201, z
         a.stop()
         a.serve()
@@ -167,6 +213,7 @@ def test_api_zones_survive_restart_and_sigkill(tmp_path):
         assert zones["kept.test."]["source"] == zones["sec.test."]["source"] == "api"
         st, z, _ = a.call("GET", "zones/sec.test.")
         assert z["settings"]["serial_policy"] == "unixtime" and z["type"] == "secondary"
+        assert z["settings"]["notify_delay"] == 0
         # SIGKILL right after the 201: the zone was committed before it was acknowledged.
         st, z, _ = a.call("POST", "zones", {"name": "killed.test.", "zonefile":
                                              xfr.zone_text("killed.test.", 7)})
@@ -220,6 +267,10 @@ BAD = [
     ({"name": "x.test.", "zonefile": "other.test. 3600 IN A 192.0.2.1\n"}, 422, "zonefile"),
     ({"name": "x.test.", "soa": {"refresh": -1}, "nameservers": ["ns1.x.test."]}, 422, "soa.refresh"),
     ({"name": "x.test.", "soa": {"colour": 1}, "nameservers": ["ns1.x.test."]}, 422, "soa.colour"),
+    ({"name": "x.test.", "quick": QUICK, "notify_delay": 61}, 422, "notify_delay"),
+    ({"name": "x.test.", "quick": QUICK, "notify_delay": -1}, 422, "notify_delay"),
+    ({"name": "x.test.", "quick": QUICK, "notify_delay": "1"}, 422, "notify_delay"),
+    ({"name": "x.test.", "quick": QUICK, "notify_delay": 1.5}, 422, "notify_delay"),
     ({"name": "example.com.", "quick": QUICK}, 409, None),
 ]
 
@@ -400,7 +451,15 @@ def test_cli_zone_create_set_delete(tmp_path):
         assert r.returncode == 0, r.stderr
         st, z, _ = a.call("GET", "zones/file.test.")
         assert z["settings"]["serial_policy"] == "dateserial" and z["settings"]["notify"] == ["127.0.0.9@53"]
-        assert z["settings"]["group"] == "g1"
+        assert z["settings"]["group"] == "g1" and z["settings"]["notify_delay"] is None
+        r = a.cli("zone", "set", "file.test.", "notify_delay=5")
+        assert r.returncode == 0, r.stderr
+        assert a.call("GET", "zones/file.test.")[1]["settings"]["notify_delay"] == 5
+        r = a.cli("zone", "set", "file.test.", "notify-delay=")   # empty: the server's again
+        assert r.returncode == 0, r.stderr
+        assert a.call("GET", "zones/file.test.")[1]["settings"]["notify_delay"] is None
+        r = a.cli("zone", "set", "file.test.", "notify_delay=soon")
+        assert r.returncode == 2 and "notify_delay: whole seconds from 0 to 60" in r.stderr, r.stderr
 
         # Errors: the server's (exit 2, its message), usage (exit 1), no such zone (exit 3).
         r = a.cli("zone", "set", "file.test.", "key=nokey.")

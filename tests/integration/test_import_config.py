@@ -103,21 +103,21 @@ options {
     listen-on-v6 { none; };
     recursion no;
     allow-transfer { none; };
-    pid-file "/run/named/named.pid";
+    pid-file "/run/named/named.pid"; notify-delay 3;
     max-cache-size 10m;       // not mapped: reported
 };
 include "keys.conf";
 acl "secondaries" { 192.0.2.0/24; 2001:db8::/32; };
 primaries "upstream" port 5300 { 192.0.2.1 key "k1"; 192.0.2.2; };
 zone "a.test" {
-    type master;
+    type master; notify-delay 0;
     file "a.zone";
     also-notify { 192.0.2.9 port 5301 key "k1"; };
     allow-transfer { secondaries; key "k2"; !{ !{ 198.51.100.1; }; any; }; key "k1"; };
     allow-update { key "k1"; };
 };
 zone "b.test" IN {
-    type slave;
+    type slave; notify-delay 120;
     masters { upstream; };
     file "/var/cache/b.zone";
 };
@@ -163,7 +163,11 @@ def test_named_conf_syntax_and_what_is_left_out(tmp_path):
     assert "%s:12: not mapped: options { max-cache-size }" % conf in err
     assert "%s:29: not mapped: zone c.test of type forward" % conf in err
     assert "%s:30: not mapped: logging" % conf in err
-    assert "3 things not mapped" in err
+    assert "%s:25: not mapped: notify-delay 120 as it is (Tandem's is at most 60, so 60 was written)" % conf in err
+    assert "4 things not mapped" in err
+    # notify-delay: the options' for the server, a zone's for that zone (BIND's own default, 5, is not written).
+    assert out["server"]["notify-delay"] == 3
+    assert a["notify-delay"] == 0 and b["notify-delay"] == 60
     assert "nope" not in r.stdout
     # The result loads in Tandem.
     out_path = tmp_path / "t.yaml"

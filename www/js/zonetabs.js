@@ -86,6 +86,7 @@ export function propertiesTab(el, zone, info) {
     member_of: set.member_of || cat.catalog || '',
     group: set.group || cat.group || '',
     serial_policy: set.serial_policy || '',
+    notify_delay: set.notify_delay == null ? '' : String(set.notify_delay),
   };
   const inputs = {
     type: h('select#prop-type', { 'data-field': 'type' }, ['primary', 'secondary'].map((t) =>
@@ -99,7 +100,11 @@ export function propertiesTab(el, zone, info) {
     serial_policy: h('select#prop-serial-policy', { 'data-field': 'serial_policy' },
       ['', 'increment', 'unixtime', 'dateserial'].map((t) =>
         h('option', { value: t, selected: t === initial.serial_policy }, t || '(server default)'))),
+    notify_delay: h('input#prop-notify-delay', { type: 'number', min: 0, max: 60, 'data-field': 'notify_delay',
+      value: initial.notify_delay, placeholder: '(server default)' }),
   };
+  // Seconds: a number for the API, empty for the server's default (null); anything else is the API's to refuse.
+  const seconds = (v) => v === '' ? null : /^\d+$/.test(v) ? Number(v) : v;
   const listFields = new Set(['primaries', 'notify', 'acl']);
   const form = h('form.card#properties', { on: { submit: async (ev) => {
     ev.preventDefault();
@@ -108,7 +113,8 @@ export function propertiesTab(el, zone, info) {
     for (const [k, input] of Object.entries(inputs))
       if (input.value !== initial[k])
         body[k] = k === 'acl' ? input.value.split('\n').filter((l) => l.trim()).map(aclParse)
-                : listFields.has(k) ? lines(input.value) : input.value.trim();
+                : listFields.has(k) ? lines(input.value)
+                : k === 'notify_delay' ? seconds(input.value.trim()) : input.value.trim();
     if (!Object.keys(body).length) { flash('Nothing changed.'); return; }
     try {
       await api('PATCH', zpath(zone), { body });
@@ -128,6 +134,7 @@ export function propertiesTab(el, zone, info) {
     field('Catalog', inputs.member_of, 'the catalog zone this zone is a member of'),
     field('Catalog group', inputs.group),
     field('Serial policy', inputs.serial_policy),
+    field('NOTIFY delay', inputs.notify_delay, 'seconds the changes after a NOTIFY wait to be told together; 0: each at once; empty: the server\'s notify-delay'),
     h('button.primary', { type: 'submit' }, 'Save properties'));
   fill(el, form);
 }
