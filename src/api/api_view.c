@@ -69,9 +69,7 @@ json_t *api_zone_summary(zonert_t *zr)
 static json_t *secondary_json(zonert_t *zr)
 {
 	const conf_zone_t *cz = zr->conf;
-	pthread_mutex_lock(&zr->lock);
-	store_state_t st = zr->state;
-	pthread_mutex_unlock(&zr->lock);
+	store_state_t st = zonert_state(zr);
 	int64_t now = (int64_t)time(NULL);
 	return json_pack("{s:o, s:s, s:o, s:s, s:o, s:o, s:o}", "primaries",
 	                 remotes_json((const conf_remote_t *const *)cz->primaries, cz->primary_count),
@@ -106,11 +104,12 @@ static json_t *primary_json(zonert_t *zr, const zone_contents_t *z)
 	for (int i = 0; peers != NULL && i < zr->npeers; i++)
 		json_array_append_new(peers, peer_json(&zr->peers[i], z));
 	/* The last reload of the file asked for: under way, ended (what it did), or none yet. */
+	const zonert_reload_t *r = zr->reload;
+	int64_t at = r != NULL ? r->at : 0;
 	json_t *reload = json_pack("{s:s, s:o, s:o}", "state",
-	                           zr->reloads_pending > 0 ? "reading" : zr->reload_at != 0 ? "done" : "none",
-	                           "last_result", zr->reload_at != 0 ? json_string(zr->reload_result)
-	                                                             : json_null(),
-	                           "last_at", api_time_json(zr->reload_at));
+	                           r != NULL && r->pending > 0 ? "reading" : at != 0 ? "done" : "none",
+	                           "last_result", at != 0 ? json_string(r->result) : json_null(),
+	                           "last_at", api_time_json(at));
 	pthread_mutex_unlock(&zr->lock);
 	return json_pack("{s:o, s:o, s:o}", "notify",
 	                 remotes_json((const conf_remote_t *const *)cz->notify, cz->notify_count),

@@ -51,5 +51,5 @@ void zones_catalogs_write(server_t *srv);
 void zones_reload_one(server_t *srv, zonert_t *zr);
 /* Control thread (CTL_RELOAD_READY): the change from a file read for zones_reload_one, when the zone
  * is still a primary of that file (r's prep is taken; r stays the caller's; NULL: nothing could be
- * read); the zone's view (zonert_t.reload_result) says what came of it. */
+ * read); the zone's view (zonert_t.reload) says what came of it. */
 void zones_reload_ready(server_t *srv, zonert_t *zr, zonework_reload_t *r);

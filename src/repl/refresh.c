@@ -399,9 +399,9 @@ static bool transfer(job_t *job, int best, zone_contents_t *current, store_state
 				/* zoneload_compact asks again under the lock: a compaction begun while the
 				 * zone was a primary may have folded the journal meanwhile. */
 				zoneload_t zl = { .store = chg.store };
-				pthread_mutex_lock(&job->zr->compact_lock);
+				zonert_compact_lock(job->zr);
 				zoneload_compact(&zl, job->zr->name, z);
-				pthread_mutex_unlock(&job->zr->compact_lock);
+				zonert_compact_unlock(job->zr);
 				zone_contents_unref(z);
 			}
 		} else {
@@ -428,9 +428,7 @@ static void run_job(job_t *job, size_t slots)
 	zonert_t *zr = job->zr;
 	job->deadline = netwait_now() + (int64_t)job->max_time * 1000000;
 	zone_contents_t *current = zone_contents_pin(zr->zone);
-	pthread_mutex_lock(&zr->lock);
-	store_state_t st = zr->state;
-	pthread_mutex_unlock(&zr->lock);
+	store_state_t st = zonert_state(zr);
 
 	uint32_t serial = 0, expire = 0;
 	bool has_expire = false;
@@ -460,9 +458,7 @@ static void run_job(job_t *job, size_t slots)
 	}
 	if (!ok)
 		timers_failed(job, current, &st);
-	pthread_mutex_lock(&zr->lock);
-	zr->state = st;
-	pthread_mutex_unlock(&zr->lock);
+	zonert_state_set(zr, &st);
 	zone_set_expire_at(zr->zone, st.expire_at);
 	/* Not stored yet (never transferred): the timers live in memory until it is. */
 	store_state_set(job->srv->store, zr->name, &st);
@@ -519,9 +515,7 @@ static void batch_fetch(batch_item_t *it, xfr_conn_t *conn)
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	job->deadline = netwait_now() + (int64_t)job->max_time * 1000000;
-	pthread_mutex_lock(&job->zr->lock);
-	it->st = job->zr->state;
-	pthread_mutex_unlock(&job->zr->lock);
+	it->st = zonert_state(job->zr);
 	xfr_peer_t peer = peer_of(job, 0);
 	rrlist_t *list = NULL;
 	int ret = xfr_fetch_on(&peer, NULL, conn, &it->r);
@@ -579,9 +573,7 @@ static void batch_publish(batch_item_t *it, size_t slots)
 		}
 		it->z = NULL;
 	}
-	pthread_mutex_lock(&zr->lock);
-	zr->state = it->st;
-	pthread_mutex_unlock(&zr->lock);
+	zonert_state_set(zr, &it->st);
 	zone_set_expire_at(zr->zone, it->st.expire_at);
 	if (changed)
 		inbox_post(job->srv, CTL_NOTIFY, zr);
@@ -704,9 +696,7 @@ void refresh_restore(server_t *srv, zonert_t *zr)
 		memset(&st, 0, sizeof(st));
 		st.refresh_at = now;   /* never refreshed: at once */
 	}
-	pthread_mutex_lock(&zr->lock);
-	zr->state = st;
-	pthread_mutex_unlock(&zr->lock);
+	zonert_state_set(zr, &st);
 	zone_set_expire_at(zr->zone, st.expire_at);
 	/* A zone whose expiry passed while we were down is not served until refreshed. */
 	if (st.expire_at != 0 && now >= st.expire_at) {

@@ -176,9 +176,8 @@ static void timer_fired(evutil_socket_t fd, short what, void *arg)
 {
 	zonert_t *zr = arg;
 	int64_t now = (int64_t)time(NULL);
-	pthread_mutex_lock(&zr->lock);
-	bool expire = zr->state.expire_at != 0 && now >= zr->state.expire_at;
-	pthread_mutex_unlock(&zr->lock);
+	store_state_t st = zonert_state(zr);
+	bool expire = st.expire_at != 0 && now >= st.expire_at;
 	if (expire && !zone_expired(zr->zone)) {
 		/* RFC 1035 4.3.5 / SPEC.md: past EXPIRE the zone is no longer served. */
 		log_warn("%s: expired, no primary answered in time: answering SERVFAIL", zr->name);
@@ -198,11 +197,10 @@ void schedule_zone_changed(server_t *srv, zonert_t *zr)
 	if (zr->timer == NULL && (zr->timer = evtimer_new(srv->base, timer_fired, zr)) == NULL)
 		return;
 	int64_t now = (int64_t)time(NULL);
-	pthread_mutex_lock(&zr->lock);
-	int64_t at = zr->state.refresh_at;
-	if (zr->state.expire_at != 0 && !zone_expired(zr->zone) && zr->state.expire_at < at)
-		at = zr->state.expire_at;
-	pthread_mutex_unlock(&zr->lock);
+	store_state_t st = zonert_state(zr);
+	int64_t at = st.refresh_at;
+	if (st.expire_at != 0 && !zone_expired(zr->zone) && st.expire_at < at)
+		at = st.expire_at;
 	struct timeval tv = { .tv_sec = at > now ? at - now : 0 };
 	evtimer_add(zr->timer, &tv);
 }

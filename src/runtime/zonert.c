@@ -6,6 +6,7 @@
 #include <time.h>
 #include <urcu.h>
 
+#include "lib/log.h"
 #include "runtime/zonert.h"
 
 static void zonert_free(void *p)
@@ -22,9 +23,10 @@ static void zonert_free(void *p)
 	if (zr->notify_hold != NULL)
 		event_free(zr->notify_hold);
 	free(zr->peers);
+	free(zr->reload);
+	free(zr->state);
 	pthread_mutex_destroy(&zr->lock);
 	pthread_mutex_destroy(&zr->write_lock);
-	pthread_mutex_destroy(&zr->compact_lock);
 	free(zr);
 }
 
@@ -38,9 +40,60 @@ zonert_t *zonert_attach(server_t *srv, zone_t *zone)
 	zr->name = zone_name_text(zone);
 	pthread_mutex_init(&zr->lock, NULL);
 	pthread_mutex_init(&zr->write_lock, NULL);
-	pthread_mutex_init(&zr->compact_lock, NULL);
 	zone_set_ext(zone, zr, zonert_free);
 	return zr;
+}
+
+store_state_t zonert_state(zonert_t *zr)
+{
+	store_state_t st = { 0 };
+	pthread_mutex_lock(&zr->lock);
+	if (zr->state != NULL)
+		st = *zr->state;
+	pthread_mutex_unlock(&zr->lock);
+	return st;
+}
+
+void zonert_state_set(zonert_t *zr, const store_state_t *st)
+{
+	pthread_mutex_lock(&zr->lock);
+	if (zr->state == NULL)
+		zr->state = malloc(sizeof(*zr->state));
+	bool kept = zr->state != NULL;
+	if (kept)
+		*zr->state = *st;
+	pthread_mutex_unlock(&zr->lock);
+	if (!kept)
+		log_err("%s: no memory for its refresh state: its timers are not kept", zr->name);
+}
+
+#define COMPACT_STRIPES 64   /* a power of two */
+
+static pthread_mutex_t compact_locks[COMPACT_STRIPES];
+static pthread_once_t compact_locks_once = PTHREAD_ONCE_INIT;
+
+static void compact_locks_init(void)
+{
+	for (int i = 0; i < COMPACT_STRIPES; i++)
+		pthread_mutex_init(&compact_locks[i], NULL);
+}
+
+/* The zone's stripe: from its address (the runtime lives as long as the zone, at one address). */
+static pthread_mutex_t *compact_stripe(const zonert_t *zr)
+{
+	pthread_once(&compact_locks_once, compact_locks_init);
+	uintptr_t a = (uintptr_t)zr;
+	return &compact_locks[((a >> 4) ^ (a >> 12)) & (COMPACT_STRIPES - 1)];
+}
+
+void zonert_compact_lock(zonert_t *zr)
+{
+	pthread_mutex_lock(compact_stripe(zr));
+}
+
+void zonert_compact_unlock(zonert_t *zr)
+{
+	pthread_mutex_unlock(compact_stripe(zr));
 }
 
 static bool same_addr(const sockaddr_t *a, const sockaddr_t *b)

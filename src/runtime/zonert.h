@@ -26,6 +26,15 @@ typedef struct {
 	char seen_by[8];          /* "notify", "soa", "ixfr", "axfr" */
 } zonert_peer_t;
 
+/* A primary's last reload of its file read on runtime/zonework.c's thread (POST .../reload, or a SIGHUP
+ * of a large zone), for the zone view; made at the first one: most zones never have one, and 100,000
+ * zones held 17 MB of empty ones. */
+typedef struct {
+	unsigned pending;             /* reload jobs queued or running, not ended */
+	int64_t at;                   /* when the last one ended; 0: none yet */
+	char result[160];             /* what it did: "serial 10 -> 11", "unchanged", "not loaded: ..." */
+} zonert_reload_t;
+
 typedef struct zonert {
 	server_t *srv;
 	zone_t *zone;                 /* not counted: the zone owns this */
@@ -35,22 +44,16 @@ typedef struct zonert {
 	pthread_mutex_t lock;         /* guards what follows (the status reader is another thread) */
 	zonert_peer_t *peers;         /* grown on demand: most zones have a few, or none */
 	int npeers, peers_cap;
-	store_state_t state;          /* secondary: timers, last result, primary used */
-	/* primary: the last reload of its file asked for (POST .../reload), for the zone view */
-	unsigned reloads_pending;     /* reload jobs queued or running (runtime/zonework.c), not ended */
-	int64_t reload_at;            /* when the last one ended; 0: none since the start */
-	char reload_result[160];      /* what it did: "serial 10 -> 11", "unchanged", "not loaded: ..." */
+	store_state_t *state;         /* secondary: timers, last result, primary used (zonert_state);
+	                               * NULL until the zone is first a secondary: 248 octets a primary
+	                               * does not need, 24 MB at 100,000 zones */
+	zonert_reload_t *reload;      /* primary: NULL until its first reload on the zone-work thread */
 	uint32_t serial;              /* of the data served, 0 = none */
 	bool loaded;
 
 	/* Changes to the zone's data are made one at a time: an UPDATE (a worker, waiting at most
 	 * ZONERT_WRITE_WAIT_MS), a reload or the catalog written (the control thread). */
 	pthread_mutex_t write_lock;
-	/* One compaction of the zone's journal at a time: a secondary's runs on its refresh, a
-	 * primary's on runtime/zonework.c's thread, and a role change can have one of each running. Two
-	 * at once would write the same rows of the store. Taken around zoneload_compact, which asks again
-	 * whether one is due once it has the lock. */
-	pthread_mutex_t compact_lock;
 
 	/* control thread only */
 	bool refreshing, refresh_again, queued;
@@ -71,6 +74,22 @@ typedef struct zonert {
 	unsigned store_failures;
 	uint64_t warmed_lineage;      /* the lineage (zone/contents.h) whose API order was last made ahead */
 } zonert_t;
+
+/*
+ * One compaction of a zone's journal at a time: a secondary's runs on its refresh, a primary's on
+ * runtime/zonework.c's thread, and a role change can have one of each running. Two at once would write
+ * the same rows of the store. Taken around zoneload_compact, which asks again whether one is due once it
+ * has the lock. The locks are shared by zones in stripes (a mutex in each zone cost 4 MB at 100,000
+ * zones): two zones of one stripe only wait for each other's compaction. Never held with another.
+ */
+void zonert_compact_lock(zonert_t *zr);
+void zonert_compact_unlock(zonert_t *zr);
+
+/* A copy of the secondary's state, zeroes when it has none; and the state replaced (made on first use;
+ * without memory it stays as it was, logged, and the store still gets what the caller writes there).
+ * Any thread: both take zr->lock. */
+store_state_t zonert_state(zonert_t *zr);
+void zonert_state_set(zonert_t *zr, const store_state_t *st);
 
 /* Takes the zone's write lock, waiting at most ms milliseconds; false when it did not get it. */
 bool zonert_write_lock(zonert_t *zr, unsigned ms);

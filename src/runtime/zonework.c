@@ -82,9 +82,9 @@ static void run(server_t *srv, zonework_kind_t kind, zonert_t *zr, bool stopping
 	zoneload_t zl = { .store = srv->store };
 	zone_contents_t *z = zone_contents_pin(zr->zone);
 	if (z != NULL) {
-		pthread_mutex_lock(&zr->compact_lock);
+		zonert_compact_lock(zr);
 		zoneload_compact(&zl, zr->name, z);
-		pthread_mutex_unlock(&zr->compact_lock);
+		zonert_compact_unlock(zr);
 		zone_contents_unref(z);
 	}
 }

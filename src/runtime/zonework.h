@@ -17,7 +17,7 @@
  * the version served when it starts. A zone is in the queue at most once per kind: asking again while
  * it waits changes nothing, asking while it runs queues it once more. Only this thread compacts a
  * primary's journal (a secondary's is compacted by its refresh, one at a time per zone); a role change
- * can have one of each due for the same zone, and the zone's compact_lock (runtime/zonert.h) keeps
+ * can have one of each due for the same zone, and the zone's compaction lock (zonert_compact_lock) keeps
  * them from overlapping. At shutdown the write-backs still queued are done and the
  * compactions dropped (the journal stays pending; a restart replays it).
  *
