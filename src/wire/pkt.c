@@ -422,7 +422,9 @@ static int write_name(pkt_writer_t *w, const uint8_t *name, bool compress, bool 
 	}
 	uint16_t at = 0;
 	int j = k, bucket = -1;
-	if (owner)
+	/* The suffix shared with the last owner is where the owner's was: for an owner, and as much for a
+	 * name in its rdata (an NS or MX target below it, glue's name), without a lookup per label. */
+	if (compress)
 		owner_shared(t, name, name_len, label, &j, &at, found);
 	while (j > 0) {
 		uint16_t off = comp_find(w, at, label[j - 1], &bucket);
