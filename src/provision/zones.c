@@ -793,16 +793,24 @@ void zones_catalogs_write(server_t *srv)
 	}
 }
 
+/* The zone's reload view, made at its first reload (zr->lock held); NULL without memory: the view
+ * then misses this one. */
+static zonert_reload_t *reload_view(zonert_t *zr)
+{
+	if (zr->reload == NULL)
+		zr->reload = calloc(1, sizeof(*zr->reload));
+	return zr->reload;
+}
+
 void zones_reload_one(server_t *srv, zonert_t *zr)
 {
 	/* Each job queued answers once (zones_reload_ready); a request that finds one waiting is covered
 	 * by it. */
 	if (zonework_post(srv, ZONEWORK_RELOAD, zr)) {
 		pthread_mutex_lock(&zr->lock);
-		if (zr->reload == NULL)
-			zr->reload = calloc(1, sizeof(*zr->reload));   /* without memory the view misses it */
-		if (zr->reload != NULL)
-			zr->reload->pending++;
+		zonert_reload_t *r = reload_view(zr);
+		if (r != NULL)
+			r->pending++;
 		pthread_mutex_unlock(&zr->lock);
 	}
 }
@@ -813,9 +821,7 @@ static void reload_said(zonert_t *zr, const char *fmt, ...)
 {
 	va_list ap;
 	pthread_mutex_lock(&zr->lock);
-	if (zr->reload == NULL)
-		zr->reload = calloc(1, sizeof(*zr->reload));
-	zonert_reload_t *r = zr->reload;
+	zonert_reload_t *r = reload_view(zr);
 	if (r != NULL) {
 		va_start(ap, fmt);
 		vsnprintf(r->result, sizeof(r->result), fmt, ap);

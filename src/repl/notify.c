@@ -215,8 +215,8 @@ static void hold_ended(evutil_socket_t fd, short what, void *arg)
 /* After a change is told, further changes to the zone wait `notify-delay` seconds (the zone's, else the
  * server's: 1 by default) and go out together: a stream of UPDATEs or API edits (thousands a second)
  * costs its secondaries a NOTIFY, and very likely a transfer, a second each instead of one per change,
- * while a change alone is still told at once. RFC 1996 4.3 lets a primary delay a NOTIFY (up to the SOA refresh); BIND's notify-delay holds
- * changes back the same way. 0: every change told at once. */
+ * while a change alone is still told at once. RFC 1996 4.3 lets a primary delay a NOTIFY (up to the
+ * SOA refresh); BIND's notify-delay holds changes back the same way. 0: every change told at once. */
 void notify_changed(server_t *srv, zonert_t *zr)
 {
 	const conf_zone_t *cz = zr->conf;

@@ -10,10 +10,10 @@
  * commits its change with the store's file digest set to ZONELOAD_DIGEST_PENDING ("the file is behind")
  * and asks for a write-back; runtime/zonework.c's thread writes the file FILESYNC_DELAY_MS after the
  * last update of a burst (one write for the burst; at most FILESYNC_MAX_DELAY_MS after its first
- * update while updates keep coming): the version served, sorted, as a master file (zonefile_dump) into a temporary
- * file, fsync'ed, the old file kept as <file>.bak (a hard link), renamed over it; then the digest of
- * what was written goes to the store, unless more updates came meanwhile (they asked for another
- * write-back). Comments, $INCLUDE and $ORIGIN of the original file do not survive a write-back.
+ * update while updates keep coming): the version served, sorted, as a master file (zonefile_dump) into
+ * a temporary file, fsync'ed, the old file kept as <file>.bak (a hard link), renamed over it; then the
+ * digest of what was written goes to the store, unless more updates came meanwhile (they asked for
+ * another write-back). Comments, $INCLUDE and $ORIGIN of the original file do not survive a write-back.
  * A restart that finds the marker serves the store's version and writes the file again.
  */
 #define FILESYNC_DELAY_MS 1000
