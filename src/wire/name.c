@@ -238,22 +238,29 @@ int name_to_text(const uint8_t *name, char *out, size_t size)
 	while (*name != 0) {
 		uint8_t len = *name++;
 		for (int i = 0; i < len; i++) {
+			/* Written octet by octet: this runs for every owner of a dumped or listed zone, and
+			 * snprintf per octet was most of a 100,000-zone start's name formatting. */
 			uint8_t c = name[i];
-			char tmp[5];
-			int w;
+			char tmp[4];
+			size_t w = 0;
 			if (c == '.' || c == '\\' || c == '"' || c == ';' || c == '(' || c == ')' ||
-			    c == '@' || c == '$')
-				w = snprintf(tmp, sizeof(tmp), "\\%c", c);
-			else if (c <= 0x20 || c >= 0x7f)
-				w = snprintf(tmp, sizeof(tmp), "\\%03u", c);
-			else
-				w = snprintf(tmp, sizeof(tmp), "%c", c);
-			if (n + (size_t)w + 1 >= size) {
+			    c == '@' || c == '$') {
+				tmp[w++] = '\\';
+				tmp[w++] = (char)c;
+			} else if (c <= 0x20 || c >= 0x7f) {
+				tmp[w++] = '\\';
+				tmp[w++] = (char)('0' + c / 100);
+				tmp[w++] = (char)('0' + c / 10 % 10);
+				tmp[w++] = (char)('0' + c % 10);
+			} else {
+				tmp[w++] = (char)c;
+			}
+			if (n + w + 1 >= size) {
 				out[n] = '\0';
 				return TDM_ESPACE;
 			}
-			memcpy(out + n, tmp, (size_t)w);
-			n += (size_t)w;
+			memcpy(out + n, tmp, w);
+			n += w;
 		}
 		name += len;
 		if (n + 2 > size) {

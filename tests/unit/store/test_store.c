@@ -173,6 +173,39 @@ static void test_replace_load_meta(void **state)
 	close_and_remove(st, dir, data);
 }
 
+/* Zones made and replaced in turn: a new zone's row id is the row just made, never a row of the write
+ * before it (the chunk rows of another zone come last), and a zone written again keeps its own. */
+static void test_zones_made_and_replaced_in_turn(void **state)
+{
+	char *dir, *data;
+	store_t *st = open_new(&dir, &data);
+	rrlist_t *a = small_zone("\xc0\x00\x02\x01");
+	rrlist_t *b = small_zone("\xc0\x00\x02\x02");
+	rrlist_t *a2 = small_zone("\xc0\x00\x02\x03");
+	add(a2, "extra", 16, 300, "\x02hi", 3);
+	store_zone_meta_t meta = { .serial = 1, .source = "config" };
+	assert_int_equal(store_zone_replace(st, "a.example.", a, &meta), TDM_OK);
+	assert_int_equal(store_zone_replace(st, "b.example.", b, &meta), TDM_OK);
+	sqlite3 *db = open_raw(data);
+	int64_t id_a = query_i64(db, "SELECT id FROM zone WHERE name = 'a.example.'");
+	int64_t id_b = query_i64(db, "SELECT id FROM zone WHERE name = 'b.example.'");
+	assert_true(id_a != id_b);
+	assert_int_equal(store_zone_replace(st, "a.example.", a2, &meta), TDM_OK);
+	assert_int_equal(store_zone_replace(st, "c.example.", b, &meta), TDM_OK);
+	assert_int_equal(query_i64(db, "SELECT id FROM zone WHERE name = 'a.example.'"), id_a);
+	int64_t id_c = query_i64(db, "SELECT id FROM zone WHERE name = 'c.example.'");
+	assert_true(id_c != id_a && id_c != id_b);
+	assert_loads_as(st, "a.example.", a2);
+	assert_loads_as(st, "b.example.", b);
+	assert_loads_as(st, "c.example.", b);
+	assert_int_equal(query_int(db, "SELECT COUNT(*) FROM zone"), 3);
+	sqlite3_close(db);
+	rrlist_free(a);
+	rrlist_free(b);
+	rrlist_free(a2);
+	close_and_remove(st, dir, data);
+}
+
 static void test_missing_zone(void **state)
 {
 	char *dir, *data;
@@ -1299,6 +1332,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_replace_load_meta),
+		cmocka_unit_test(test_zones_made_and_replaced_in_turn),
 		cmocka_unit_test(test_missing_zone),
 		cmocka_unit_test(test_names_delete_reopen),
 		cmocka_unit_test(test_many_records),

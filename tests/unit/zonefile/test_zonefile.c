@@ -618,6 +618,117 @@ static void test_dump_bad_rdata(void **state)
 	rrlist_free(list);
 }
 
+/* ---- one parser for many files ---- */
+
+/* Files that leave a scanner in every state they can: directives that change the origin and the
+ * default TTL, NSEC bitmaps, long rdata, comments, a multiline record left open, bad lines. */
+static const struct {
+	const char *origin;
+	const char *text;
+} reuse_files[] = {
+	{ "example.com.",
+	  "$TTL 60\n"
+	  "@ SOA ns1 hostmaster 1 3600 900 604800 300 ; a comment after a record\n"
+	  "@ NS ns1\n"
+	  "ns1 A 192.0.2.1\n"
+	  "a NSEC b A NS SOA MX TXT AAAA RRSIG NSEC DNSKEY TYPE65000 CAA\n"
+	  "t TXT \"" "0123456789012345678901234567890123456789012345678901234567890123456789\" \"two\"\n"
+	  "k DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\n"
+	  "$ORIGIN other.example.com.\n"
+	  "h 7 A 192.0.2.7\n"
+	  "$TTL 5\n"
+	  "m MX 10 h\n"
+	  "open SOA ns1 hostmaster ( 2 3600\n" },
+	{ "b.test.",
+	  "@ SOA ns1 hostmaster 1 3600 900 604800 300\n"
+	  "@ NS ns1\n"
+	  "ns1 A 192.0.2.2\n"
+	  "a NSEC @ A\n"
+	  "t TXT short\n"
+	  "m MX 10 ns1\n" },
+	{ "c.test",
+	  "@ SOA ns1 hostmaster 1 3600 900 604800 300\n"
+	  "bad A 300.1.1.1\n"
+	  "x A 192.0.2.3\n"
+	  "y A (\n"
+	  "  192.0.2.4 )\n"
+	  "z TXT \"unclosed\n" },
+	{ "b.test.",
+	  "@ SOA ns1 hostmaster 1 3600 900 604800 300\n"
+	  "a NSEC @ A\n"
+	  "w AAAA 2001:db8::1\n" },
+};
+
+static int parse_with(zonefile_parser_t *p, int i, rrlist_t **out, struct capture *cap)
+{
+	return zonefile_parse(p, "zone", reuse_files[i].text, strlen(reuse_files[i].text), reuse_files[i].origin,
+	                      out, capture_fn, cap);
+}
+
+/* A parser reused from file to file reads each as a parser of its own would: same records (owner, type,
+ * TTL, rdata, line), same errors. Nothing of a file before -- its $ORIGIN, $TTL, bitmap types, rdata,
+ * an open multiline record or an error -- reaches the next. */
+static void test_parser_reused_reads_as_fresh(void **state)
+{
+	zonefile_parser_t *reused = zonefile_parser_new();
+	assert_non_null(reused);
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < (int)(sizeof(reuse_files) / sizeof(reuse_files[0])); i++) {
+			zonefile_parser_t *fresh = zonefile_parser_new();
+			assert_non_null(fresh);
+			rrlist_t *a = NULL, *b = NULL;
+			struct capture ca = { 0 }, cb = { 0 };
+			int ra = parse_with(reused, i, &a, &ca);
+			int rb = parse_with(fresh, i, &b, &cb);
+			zonefile_parser_free(fresh);
+			assert_int_equal(ra, rb);
+			assert_int_equal(ca.n, cb.n);
+			for (int e = 0; e < ca.n; e++) {
+				assert_int_equal(ca.r[e].line, cb.r[e].line);
+				assert_string_equal(ca.r[e].msg, cb.r[e].msg);
+			}
+			if (rb != TDM_OK) {
+				assert_true(cb.n > 0);   /* the files meant to fail do, with reports */
+				continue;
+			}
+			assert_int_equal(rrlist_count(a), rrlist_count(b));
+			for (size_t r = 0; r < rrlist_count(b); r++) {
+				const rr_t *x = rrlist_at(a, r), *y = rrlist_at(b, r);
+				assert_true(knot_dname_is_equal(x->owner, y->owner));
+				assert_int_equal(x->type, y->type);
+				assert_int_equal(x->ttl, y->ttl);
+				assert_int_equal(x->line, y->line);
+				assert_int_equal(x->rdlen, y->rdlen);
+				assert_memory_equal(x->rdata, y->rdata, y->rdlen);
+			}
+			rrlist_free(a);
+			rrlist_free(b);
+		}
+	}
+	/* And what the files say, checked against the text itself: b.test. after example.com. */
+	rrlist_t *l = NULL;
+	struct capture c = { 0 };
+	assert_int_equal(parse_with(reused, 1, &l, &c), TDM_OK);
+	uint8_t w[KNOT_DNAME_MAXLEN];
+	const rr_t *ns1 = NULL, *nsec = NULL;
+	for (size_t r = 0; r < rrlist_count(l); r++) {
+		const rr_t *x = rrlist_at(l, r);
+		if (x->type == KNOT_RRTYPE_A)
+			ns1 = x;
+		if (x->type == KNOT_RRTYPE_NSEC)
+			nsec = x;
+	}
+	assert_non_null(ns1);
+	assert_true(knot_dname_is_equal(ns1->owner, wire("ns1.b.test.", w)));
+	assert_int_equal(ns1->ttl, 3600);   /* the default, not the 5 the file before ended with */
+	assert_non_null(nsec);
+	/* "@ A": the next name b.test. (8 octets), then window 0 with only A's bit */
+	assert_int_equal(nsec->rdlen, 8 + 3);
+	assert_memory_equal(nsec->rdata + 8, "\x00\x01\x40", 3);
+	rrlist_free(l);
+	zonefile_parser_free(reused);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -642,6 +753,7 @@ int main(void)
 		cmocka_unit_test(test_check_out_of_zone),
 		cmocka_unit_test(test_dump_roundtrip),
 		cmocka_unit_test(test_dump_bad_rdata),
+		cmocka_unit_test(test_parser_reused_reads_as_fresh),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
