@@ -420,6 +420,39 @@ static void test_errors_syntax(void **state)
 	expect_error("just text\n", "t.yaml:1: expected a mapping at the top");
 }
 
+/* Anchors and aliases: an alias reads as the node its anchor names, in a list or as a whole value; an
+ * alias to no anchor is refused, and one inside the node it names is that node (a list of zones where
+ * a value is expected: refused, no loop). Quoted "null" is text, not null. */
+static void test_yaml_anchors_and_aliases(void **state)
+{
+	conf_t *c = expect_ok("remotes:\n"
+	                      "  - name: ns1\n"
+	                      "    address: &addr 192.0.2.1\n"
+	                      "  - name: ns2\n"
+	                      "    address: *addr\n"
+	                      "zones:\n"
+	                      "  - name: a.example.\n"
+	                      "    type: secondary\n"
+	                      "    primaries: &both [ns1, ns2]\n"
+	                      "  - name: b.example.\n"
+	                      "    type: secondary\n"
+	                      "    primaries: *both\n");
+	assert_int_equal(c->remote_count, 2);
+	assert_int_equal(c->zone_count, 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(c->zones[i].primary_count, 2);
+		assert_ptr_equal(c->zones[i].primaries[0], &c->remotes[0]);
+		assert_ptr_equal(c->zones[i].primaries[1], &c->remotes[1]);
+	}
+	conf_free(c);
+	expect_error("zones:\n  - name: a.example.\n    type: primary\n    file: *nowhere\n",
+	             "t.yaml:4: YAML syntax error: found undefined alias");
+	expect_error("zones: &z\n  - name: a.example.\n    acl: *z\n",
+	             "t.yaml:2: zones[0].acl[0]: expected a single value here, not a mapping");
+	expect_error("zones:\n  - name: a.example.\n    type: primary\n    file: \"null\"\n    notify: \"null\"\n",
+	             "t.yaml:5: zones[0].notify");
+}
+
 static void test_errors_keys_and_types(void **state)
 {
 	expect_error("serve:\n  workers: 1\n", "t.yaml:1: unknown key 'serve'");
@@ -693,6 +726,7 @@ int main(void)
 		cmocka_unit_test(test_single_or_list),
 		cmocka_unit_test(test_catalog_member),
 		cmocka_unit_test(test_errors_syntax),
+		cmocka_unit_test(test_yaml_anchors_and_aliases),
 		cmocka_unit_test(test_errors_keys_and_types),
 		cmocka_unit_test(test_errors_values),
 		cmocka_unit_test(test_errors_names),
