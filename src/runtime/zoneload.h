@@ -18,7 +18,8 @@ typedef struct {
  * (runtime/zoneprep.h): everything that needs neither the store nor the served version -- stat, read,
  * digest, parse, build, check -- judged against a snapshot of the zone's stored metadata. Problems are
  * logged as they are found. zoneload_configured uses it only when the store's metadata is still the
- * snapshot's, and does the work itself otherwise.
+ * snapshot's, and does the work itself otherwise -- except for a zone served whose file was found
+ * unchanged, which needs no work whatever the store got since.
  */
 typedef enum {
 	ZONELOAD_PREP_FAILED,        /* ret says why: not stat-able, not readable, not parsed */
