@@ -8,6 +8,7 @@
 #include "conf/schema.h"
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/siphash.h"
 
 /*
  * DESIGN
@@ -529,6 +530,11 @@ static void ctx_free(struct conf_ctx *c)
 	free(c->refs);
 }
 
+static uint64_t text_hash(const char *text, size_t len)
+{
+	return siphash13(siphash_table_key(), (const uint8_t *)text, len, false);
+}
+
 static int load(const char *text, size_t len, const char *file, const char *base, conf_t **out)
 {
 	struct conf_ctx c = { .file = file, .base = base };
@@ -536,6 +542,9 @@ static int load(const char *text, size_t len, const char *file, const char *base
 	c.conf = calloc(1, sizeof(*c.conf));
 	if (c.conf == NULL)
 		return TDM_ENOMEM;
+	c.conf->refs = 1;
+	c.conf->text_len = len;
+	c.conf->text_hash = text_hash(text, len);
 	c.conf->path = strdup(file);
 	if (c.conf->path == NULL)
 		c.nomem = true;
@@ -596,6 +605,11 @@ static char *dir_of(const char *path, bool *nomem)
 
 int conf_load(const char *path, conf_t **out)
 {
+	return conf_reload(path, NULL, out);
+}
+
+int conf_reload(const char *path, conf_t *prev, conf_t **out)
+{
 	char *text = NULL;
 	size_t len = 0;
 	bool nomem = false;
@@ -605,11 +619,23 @@ int conf_load(const char *path, conf_t **out)
 		log_err("%s: cannot read the configuration: %s", path, tdm_strerror(ret));
 		return ret;
 	}
+	if (prev != NULL && prev->path != NULL && strcmp(prev->path, path) == 0 && prev->text_len == len &&
+	    prev->text_hash == text_hash(text, len)) {
+		free(text);
+		*out = conf_ref(prev);
+		return TDM_OK;
+	}
 	char *base = dir_of(path, &nomem);
 	ret = nomem ? TDM_ENOMEM : load(text, len, path, base, out);
 	free(base);
 	free(text);
 	return ret;
+}
+
+conf_t *conf_ref(conf_t *conf)
+{
+	conf->refs++;
+	return conf;
 }
 
 static void free_rows(const struct conf_row *rows, void *obj)
@@ -620,7 +646,7 @@ static void free_rows(const struct conf_row *rows, void *obj)
 
 void conf_free(conf_t *conf)
 {
-	if (conf == NULL)
+	if (conf == NULL || --conf->refs > 0)
 		return;
 	for (int s = 0; s < SEC_COUNT; s++) {
 		const struct conf_section *sec = &conf_sections[s];

@@ -192,7 +192,10 @@ int server_reload(server_t *srv)
 {
 	conf_t *conf = NULL;
 	runconf_t *rc = NULL, *old_rc = srv->rc;
-	int ret = load_conf(srv->conf_path, &conf);
+	/* An unchanged file keeps the configuration in force (conf_reload); all that follows runs the
+	 * same: keys, TLS certificates and zone files are read again. */
+	int ret = srv->conf_path != NULL ? conf_reload(srv->conf_path, old_rc->conf, &conf)
+	                                 : load_conf(NULL, &conf);
 	if (ret == TDM_OK && (ret = runconf_new(conf, &rc)) != TDM_OK)
 		conf_free(conf);
 	if (ret == TDM_OK && (ret = tsigkeys_attach(srv, rc)) != TDM_OK)
@@ -202,6 +205,9 @@ int server_reload(server_t *srv)
 		        tdm_strerror(ret));
 		return ret;
 	}
+	if (conf == old_rc->conf)
+		log_info("reload: %s unchanged: the configuration in force is kept (zone files, keys and "
+		         "certificates are read again)", conf->path);
 	tlsctx_configure(&srv->tls, conf);   /* a failure is logged; the running TLS contexts stay */
 	rcu_assign_pointer(srv->rc, rc);
 	dynzone_bind(srv, conf);

@@ -6,6 +6,9 @@
   (hashed) but not parsed; a file just written is read again at the next look (its times are too recent to
   be trusted); a file rewritten with the same size and its old mtime put back is seen by its change time;
   a zone with $INCLUDE is always read, so an edit to the included file is seen;
+- a SIGHUP whose configuration file holds the same text keeps the configuration in force (not parsed again)
+  and still reads the zone files; a file touched without a change is kept too; any change of its text,
+  even one of the same length, is parsed;
 - a first start stores its zones in batches (one transaction for many zones): killed with SIGKILL while
   doing so, the server restarts and serves every zone with the data of its file, and the store holds no zone
   without its records (every batch committed whole or not at all).
@@ -182,3 +185,51 @@ def test_first_start_killed_while_storing_batches_loses_nothing(tmp_path):
         log = t.log_since(mark)
         assert re.search(r"%d zones looked at \(more than 1000" % count, log), log[-2000:]
         assert ": loaded from" not in log
+
+
+KEPT = r"reload: \S+ unchanged: the configuration in force is kept"
+
+
+def test_reload_keeps_an_unchanged_configuration(tmp_path):
+    zones = make_zones(tmp_path / "zones", 20)
+    # Same length as zones[3]'s file name, another www: a configuration that names it instead is a text of
+    # the same length, whose change only a new parse can show.
+    other = tmp_path / "zones" / "y00003.zone"
+    other.write_text(zone_text(zones[3][0], serial=5, www="192.0.2.33"))
+    assert len(str(other)) == len(str(zones[3][1]))
+    settle()
+    t = server(tmp_path, zones)
+    with t:
+        assert www(t, zones[3][0]) == "192.0.2.80"
+        mark = t.log_mark()
+        t.reload()
+        t.wait_log(r"reloaded: \d+ zones", timeout=30, mark=mark)
+        assert re.search(KEPT, t.log_since(mark))
+
+        # Kept, and the zone files are still read: an edited one is served.
+        name, path = zones[5]
+        path.write_text(zone_text(name, serial=2, www="192.0.2.55"))
+        mark = t.log_mark()
+        t.reload()
+        t.wait_log(r"reloaded: \d+ zones", timeout=30, mark=mark)
+        assert re.search(KEPT, t.log_since(mark))
+        assert www(t, name) == "192.0.2.55"
+
+        # Touched without a change: kept.
+        conf = t.conf_path
+        text = conf.read_text()
+        os.utime(conf, None)
+        mark = t.log_mark()
+        t.reload()
+        t.wait_log(r"reloaded: \d+ zones", timeout=30, mark=mark)
+        assert re.search(KEPT, t.log_since(mark))
+
+        # The same length, another text: parsed, and what it says is served.
+        changed = text.replace(str(zones[3][1]), str(other))
+        assert changed != text and len(changed) == len(text)
+        conf.write_text(changed)
+        mark = t.log_mark()
+        t.reload()
+        t.wait_log(r"reloaded: \d+ zones", timeout=30, mark=mark)
+        assert not re.search(KEPT, t.log_since(mark))
+        assert www(t, zones[3][0]) == "192.0.2.33"
