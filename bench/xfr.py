@@ -452,8 +452,16 @@ def report(results):
                 lines.append("  target: IXFR applied and served on the secondary under 20 ms and within 2x of the "
                              "%s-record figure (%.1f ms): %s records %.1f ms: %s" % (
                                  format(min(own_by_size), ","), small, format(size, ","), v,
-                                 "met" if v < 20 and v <= 2 * max(small, 1.0) else "not met"))
+                                 "met" if v < 20 and v <= 2 * max(small, POLL_RESOLUTION_MS) else "not met"))
+        lines.append("  (the secondary is polled every %.1f ms or so: figures under that are not told apart, "
+                     "and the 2x is taken of at least that much)" % POLL_RESOLUTION_MS)
     return "\n".join(lines)
+
+
+# The change rounds poll the secondary's SOA with a 2 ms sleep between polls, plus the query itself over
+# loopback (a few tenths of a millisecond): one poll is the resolution of the secondary's part, and two
+# figures under it (0.4 ms and 2.5 ms in one run, 2.5 ms and 0.4 ms in the next) are not told apart.
+POLL_RESOLUTION_MS = 2.5
 
 
 def main():
