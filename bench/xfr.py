@@ -329,6 +329,11 @@ def _change_lines(server):
 
 
 NOTIFY_GAP = 1.2   # seconds from one change served on the primary to the next round: past notify-delay (1 s)
+POLL_SLEEP = 0.002   # seconds between two polls of the secondary's SOA
+# One poll (the sleep, plus the query itself over loopback: a few tenths of a millisecond) is the resolution
+# of the secondary's part: two figures under it (0.4 ms and 2.5 ms in one run, 2.5 ms and 0.4 ms in the
+# next) are not told apart.
+POLL_RESOLUTION_MS = 2.5
 
 
 def phase_change(args, tmp, results):
@@ -380,7 +385,7 @@ def phase_change_one(args, tmp, results):
                         at_secondary = time.monotonic() - t0
                         at_primary = at_primary if at_primary is not None else at_secondary
                         break
-                    time.sleep(0.002)
+                    time.sleep(POLL_SLEEP)
                 told = t0 + (at_primary if at_primary is not None else 0.0)
                 rounds.append({"primary": at_primary, "secondary": at_secondary})
                 log("change: %s round %d: primary %s, secondary %s" % (
@@ -456,12 +461,6 @@ def report(results):
         lines.append("  (the secondary is polled every %.1f ms or so: figures under that are not told apart, "
                      "and the 2x is taken of at least that much)" % POLL_RESOLUTION_MS)
     return "\n".join(lines)
-
-
-# The change rounds poll the secondary's SOA with a 2 ms sleep between polls, plus the query itself over
-# loopback (a few tenths of a millisecond): one poll is the resolution of the secondary's part, and two
-# figures under it (0.4 ms and 2.5 ms in one run, 2.5 ms and 0.4 ms in the next) are not told apart.
-POLL_RESOLUTION_MS = 2.5
 
 
 def main():

@@ -535,7 +535,9 @@ static uint64_t text_hash(const char *text, size_t len)
 	return siphash13(siphash_table_key(), (const uint8_t *)text, len, false);
 }
 
-static int load(const char *text, size_t len, const char *file, const char *base, conf_t **out)
+/* hash: text_hash(text, len), which a reload has already taken. */
+static int load(const char *text, size_t len, uint64_t hash, const char *file, const char *base,
+                conf_t **out)
 {
 	struct conf_ctx c = { .file = file, .base = base };
 	*out = NULL;
@@ -544,7 +546,7 @@ static int load(const char *text, size_t len, const char *file, const char *base
 		return TDM_ENOMEM;
 	c.conf->refs = 1;
 	c.conf->text_len = len;
-	c.conf->text_hash = text_hash(text, len);
+	c.conf->text_hash = hash;
 	c.conf->path = strdup(file);
 	if (c.conf->path == NULL)
 		c.nomem = true;
@@ -563,7 +565,8 @@ static int load(const char *text, size_t len, const char *file, const char *base
 
 int conf_load_string(const char *text, const char *name, conf_t **out)
 {
-	return load(text, strlen(text), name ? name : "(default)", NULL, out);
+	size_t len = strlen(text);
+	return load(text, len, text_hash(text, len), name ? name : "(default)", NULL, out);
 }
 
 static int read_file(const char *path, char **text, size_t *len)
@@ -619,14 +622,15 @@ int conf_reload(const char *path, conf_t *prev, conf_t **out)
 		log_err("%s: cannot read the configuration: %s", path, tdm_strerror(ret));
 		return ret;
 	}
+	uint64_t hash = text_hash(text, len);
 	if (prev != NULL && prev->path != NULL && strcmp(prev->path, path) == 0 && prev->text_len == len &&
-	    prev->text_hash == text_hash(text, len)) {
+	    prev->text_hash == hash) {
 		free(text);
 		*out = conf_ref(prev);
 		return TDM_OK;
 	}
 	char *base = dir_of(path, &nomem);
-	ret = nomem ? TDM_ENOMEM : load(text, len, path, base, out);
+	ret = nomem ? TDM_ENOMEM : load(text, len, hash, path, base, out);
 	free(base);
 	free(text);
 	return ret;
