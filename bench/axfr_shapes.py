@@ -25,15 +25,24 @@ median CPU seconds per AXFR, median wall seconds, stream octets (with the 2-octe
 Tandem's ratio to NSD and to Knot. Targets (issue 9, item 2): Tandem's CPU at most NSD's and its stream within
 5% of NSD's size on every shape.
 
+--writer-only starts no server: it compiles bench/axfr_cost.c against each --writer-lib (a build's
+libtandem.a, build/libtandem.a by default; the headers are taken from the src/ beside that build) and, on
+each shape's zone file, times --rounds x --batch whole AXFRs written by Tandem's writer into a sink that only
+counts octets, on the thread's CPU clock, the builds taking turns. That figure leaves out the kernel and
+moves by a few percent (the median of the rounds' medians, printed against the first library's) where a
+server's CPU moves by 10-20%: it is how two builds of the writer are compared, on a quiet machine.
+
 Every wait is bounded, the servers are stopped whatever happens, the temp dir is removed unless --keep.
 Nothing passes or fails: a table on stdout and the data in bench/out/axfr-shapes-<time>.json.
 """
 
 import argparse
+import json
 import os
 import socket
 import statistics
 import struct
+import subprocess
 import sys
 import time
 
@@ -265,7 +274,78 @@ def run_shape(name, args, tmp):
     return out
 
 
+PKGS = "libzscanner libknot liburcu libevent jansson yaml-0.1 sqlite3 libcrypto"
+
+
+def writer_binaries(libs, tmp):
+    """axfr_cost compiled against each library (its headers from the src/ beside its build folder)."""
+    flags = subprocess.run(["pkg-config", "--libs"] + PKGS.split(), capture_output=True, text=True,
+                           check=True).stdout.split()
+    out = []
+    for i, lib in enumerate(libs):
+        lib = os.path.abspath(lib)
+        if not os.path.exists(lib):
+            raise RuntimeError("%s missing: run make first" % lib)
+        src = os.path.join(os.path.dirname(os.path.dirname(lib)), "src")
+        binary = os.path.join(tmp, "axfr_cost-%d" % i)
+        subprocess.run(["cc", "-O2", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-I" + src,
+                        "-o", binary, os.path.join(HERE, "axfr_cost.c"), lib] + flags + ["-pthread"],
+                       check=True, timeout=300)
+        out.append((lib, binary))
+    return out
+
+
+def run_writer_shape(name, args, tmp, binaries):
+    origin = "%s.test." % name
+    zone = os.path.join(tmp, "%s.zone" % name)
+    records, _ = SHAPES[name](zone, origin, args.quick)
+    out = {"records_in_zone_file": records, "writers": {}}
+    try:
+        # the libraries take turns, so that a slow moment of the machine falls on each of them alike
+        runs = {lib: [] for lib, _ in binaries}
+        for r in range(args.rounds):
+            for lib, binary in binaries[r % len(binaries):] + binaries[:r % len(binaries)]:
+                p = subprocess.run([binary, zone, origin, str(args.batch)], capture_output=True, text=True,
+                                   timeout=600)
+                if p.returncode != 0:
+                    raise RuntimeError("axfr_cost failed: %s" % p.stderr.strip())
+                runs[lib].append(json.loads(p.stdout))
+                log("%s: round %d %s fastest %.2f ms" % (name, r + 1, lib, runs[lib][-1]["min_ms"]))
+        for lib, rs in runs.items():
+            out["writers"][lib] = {"records": rs[0]["records"], "octets": rs[0]["octets"],
+                                   "messages": rs[0]["messages"], "rounds": rs,
+                                   "min_ms": min(x["min_ms"] for x in rs),
+                                   "median_ms": median([x["median_ms"] for x in rs])}
+    finally:
+        try:
+            os.unlink(zone)
+        except OSError:
+            pass
+    return out
+
+
+def report_writer(results):
+    lines = ["AXFR written by Tandem's writer alone (bench/axfr_cost.c: %d rounds of %d transfers, "
+             "thread CPU ms per AXFR, no kernel)"
+             % (results["settings"]["rounds"], results["settings"]["batch"])]
+    lines.append("  %-7s %10s %9s %9s %10s %9s  %s" % ("shape", "records", "min ms", "median", "MB",
+                                                      "vs first", "library"))
+    for name, sh in results["shapes"].items():
+        if "error" in sh:
+            lines.append("  %-7s error: %s" % (name, sh["error"].splitlines()[0]))
+            continue
+        first = None
+        for lib, r in sh["writers"].items():
+            first = first or r["median_ms"]
+            lines.append("  %-7s %10s %9.2f %9.2f %10.2f %9.3f  %s" % (
+                name, format(r["records"], ","), r["min_ms"], r["median_ms"], r["octets"] / 1e6,
+                r["median_ms"] / first, lib))
+    return "\n".join(lines)
+
+
 def report(results):
+    if results["settings"].get("writer_only"):
+        return report_writer(results)
     lines = ["AXFR out by zone shape (%d rounds of %d transfers, medians; CPU = server CPU seconds per AXFR)"
              % (results["settings"]["rounds"], results["settings"]["batch"])]
     lines.append("  %-7s %10s %-7s %8s %8s %10s %9s %10s %10s" % (
@@ -319,9 +399,15 @@ def main():
     ap.add_argument("--servers", default="tandem,nsd,knot")
     ap.add_argument("--tandemd", default=os.path.join(ROOT, "build", "tandemd"))
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (servers' logs and data)")
+    ap.add_argument("--writer-only", action="store_true",
+                    help="no servers: time Tandem's AXFR writer on the library itself (bench/axfr_cost.c)")
+    ap.add_argument("--writer-lib", action="append",
+                    help="with --writer-only: a build's libtandem.a (repeat to compare builds; default "
+                    "build/libtandem.a)")
     args = ap.parse_args()
     args.rounds = args.rounds or (3 if args.quick else 5)
-    args.batch = args.batch or (10 if args.quick else 4)
+    args.batch = args.batch or (10 if args.quick else (20 if args.writer_only else 4))
+    args.writer_lib = args.writer_lib or [os.path.join(ROOT, "build", "libtandem.a")]
     args.servers = [x for x in ("tandem", "nsd", "knot") if x in args.servers.split(",")]
     shapes = [x for x in args.shapes.split(",") if x]
     for x in shapes:
@@ -331,10 +417,12 @@ def main():
 
     def measure(tmp):
         status = 0
+        binaries = writer_binaries(args.writer_lib, tmp) if args.writer_only else None
         for name in shapes:
             try:
-                results["shapes"][name] = run_shape(name, args, tmp)
-            except (RuntimeError, OSError) as e:
+                results["shapes"][name] = (run_writer_shape(name, args, tmp, binaries) if binaries is not None
+                                           else run_shape(name, args, tmp))
+            except (RuntimeError, OSError, subprocess.SubprocessError, ValueError) as e:
                 log("%s: error: %s" % (name, e))
                 results["shapes"][name] = {"error": str(e)}
                 status = 1
