@@ -20,7 +20,8 @@
  * (one query); zoneload_configured checks it against the metadata as it is then and does the work
  * itself when they differ (an UPDATE committed meanwhile, say). They run at most ZONEPREP_AHEAD
  * zones, or ZONEPREP_AHEAD_RECORDS records, ahead of the control thread, so that the memory of the
- * versions waiting stays bounded whatever the zones' sizes.
+ * versions waiting stays bounded whatever the zones' sizes. They run at a lower priority (nice +5)
+ * than the control thread, whose commits set the pace of the pass (zoneprep.c says why).
  */
 #define ZONEPREP_AHEAD 512
 #define ZONEPREP_AHEAD_RECORDS 1000000

@@ -9,6 +9,9 @@
 - a SIGHUP whose configuration file holds the same text keeps the configuration in force (not parsed again)
   and still reads the zone files; a file touched without a change is kept too; any change of its text,
   even one of the same length, is parsed;
+- the helper threads that read and parse the zone files of a pass run at a lower priority (nice +5) than
+  the control thread that commits what they prepare, the pass's critical path; the control thread keeps
+  the server's priority;
 - a first start stores its zones in batches (one transaction for many zones): killed with SIGKILL while
   doing so, the server restarts and serves every zone with the data of its file, and the store holds no zone
   without its records (every batch committed whole or not at all).
@@ -141,6 +144,51 @@ def test_reload_after_one_file_changed_reads_only_that_file(tmp_path):
         assert www(t, zones[123][0]) == "192.0.2.99"
         assert www(t, zones[9][0]) == "192.0.2.81"
         assert www(t, zones[0][0]) == "192.0.2.80"
+
+
+def thread_nice(pid):
+    """{tid: nice} of the process's threads now (/proc/PID/task/TID/stat, field 19); threads that end
+    while they are read are left out."""
+    out = {}
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[int(tid)] = int(fields[16])   # field 19 of the line; the list starts at field 3
+    return out
+
+
+def test_zone_file_helpers_run_below_the_control_thread(tmp_path):
+    zones = make_zones(tmp_path / "zones", 3000)
+    t = server(tmp_path, zones)
+    with t:
+        pid = t.proc.pid
+        assert thread_nice(pid)[pid] == 0
+        # Every file changed: the reload's pass reads and parses 3,000 files on the helpers, long enough
+        # to see them. Their priority is looked at until the pass ends (bounded by the wait below).
+        for name, path in zones:
+            path.write_text(zone_text(name, serial=2))
+        mark = t.log_mark()
+        t.reload()
+        seen = {}
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not re.search(r"reloaded: \d+ zones", t.log_since(mark)):
+            for tid, nice in thread_nice(pid).items():
+                seen.setdefault(tid, set()).add(nice)
+            time.sleep(0.002)
+        assert re.search(r"reloaded: \d+ zones", t.log_since(mark))
+        assert file_counts(t, mark)[2] == 3000
+        lowered = [tid for tid, nices in seen.items() if 5 in nices]
+        assert lowered, "no thread ran at nice 5 during the pass: %s" % seen
+        assert pid not in lowered and seen[pid] == {0}
+        assert www(t, zones[-1][0]) == "192.0.2.80"
+        assert dnsq.ask(t, zones[-1][0], "SOA").answer[0][0].serial == 2
 
 
 def test_first_start_killed_while_storing_batches_loses_nothing(tmp_path):
