@@ -131,7 +131,7 @@ const api_route_t api_routes_core[] = {
 /* ---- the router ---- */
 
 static const api_route_t *const route_tables[] = {
-	api_routes_zones, api_routes_records, api_routes_meta, api_routes_backup,
+	api_routes_zones, api_routes_records, api_routes_meta, api_routes_backup, api_routes_reconfig,
 	api_routes_core,   /* "*" routes last */
 };
 

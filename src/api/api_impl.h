@@ -39,3 +39,4 @@ extern const api_route_t api_routes_zones[];     /* api/api_zones.c: create, pro
 extern const api_route_t api_routes_records[];   /* api/api_records.c: records, text, history */
 extern const api_route_t api_routes_meta[];      /* api/api_meta.c: keys, metrics, lookup, OpenAPI */
 extern const api_route_t api_routes_backup[];    /* api/api_backup.c: POST backup */
+extern const api_route_t api_routes_reconfig[];  /* api/api_reconfig.c: POST reconfig */

@@ -15,5 +15,6 @@ int cli_zone_main(cli_opts_t *o, int argc, char **argv);
 int cli_keygen_main(cli_opts_t *o, int argc, char **argv);
 int cli_verify_main(cli_opts_t *o, int argc, char **argv);
 int cli_backup_main(cli_opts_t *o, int argc, char **argv);        /* cli/backup.c */
+int cli_reconfig_main(cli_opts_t *o, int argc, char **argv);      /* cli/reconfig.c */
 int cli_key_main(cli_opts_t *o, int argc, char **argv);      /* cli/keys.c */
 int cli_apikey_main(cli_opts_t *o, int argc, char **argv);   /* cli/keys.c */

@@ -550,7 +550,14 @@ static bool *read_ahead_marks(server_t *srv, const conf_zone_t **all, size_t tot
  * others just follow their (possibly rebound) settings: a catalog member added or removed costs that
  * member, not a look at every zone file (zones_rebuild).
  */
-static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_t **out)
+/* Whether two settings name the same zone file (or none). */
+static bool same_file(const conf_zone_t *a, const conf_zone_t *b)
+{
+	return a->file == NULL ? b->file == NULL : b->file != NULL && strcmp(a->file, b->file) == 0;
+}
+
+static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_t **out,
+                     zones_changes_t *changes)
 {
 	size_t total = 0;
 	const conf_zone_t **all = all_zones(srv, conf, &total);
@@ -595,12 +602,19 @@ static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_
 		zonert_t *zr = zonert_of(zone);
 		const conf_zone_t *old = zr->conf;
 		bool changed = old != NULL && old->type != cz->type;
+		/* A primary told to serve another file (a reconfiguration) reads it, as a new zone would. */
+		bool refiled = !load_kept && old != NULL && !changed && cz->type == CONF_ZONE_PRIMARY &&
+		               !same_file(old, cz);
 		rcu_assign_pointer(zr->conf, (conf_zone_t *)cz);
+		if (changes != NULL) {
+			changes->added += made[n - 1];
+			changes->loaded += !made[n - 1] && (changed || refiled);
+		}
 		if (cz->type == CONF_ZONE_PRIMARY && cz->catalog == CONF_CATALOG_PRODUCE)
 			continue;   /* written once every member is known, below */
 		/* A rebuild loads the zones new to the set, and those whose role changed (an API zone
 		 * made primary or secondary): their timers follow at once. */
-		if (!load_kept && !made[n - 1] && !changed)
+		if (!load_kept && !made[n - 1] && !changed && !refiled)
 			continue;
 		if (ahead != NULL && ahead[i] && !made[n - 1] && !changed) {
 			zones_reload_one(srv, zr);   /* after the pass: zones_reload_ready */
@@ -649,11 +663,16 @@ static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_
 
 int zones_build(server_t *srv, const conf_t *conf, zoneset_t **out)
 {
-	int ret = build_set(srv, conf, true, out);
+	int ret = build_set(srv, conf, true, out, NULL);
 	/* A pass over many zone files leaves the heap full of freed scraps (texts, lists, statements)
 	 * between the versions kept: whole free pages go back to the system, as Knot does after a load. */
 	malloc_trim(0);
 	return ret;
+}
+
+int zones_reconfigure(server_t *srv, const conf_t *conf, zoneset_t **out, zones_changes_t *changes)
+{
+	return build_set(srv, conf, false, out, changes);
 }
 
 void zones_arm(server_t *srv)
@@ -676,19 +695,23 @@ static void forget_zone(server_t *srv, zonert_t *zr)
 	store_member_delete(srv->store, zr->name);
 }
 
-void zones_forget_removed(server_t *srv, zoneset_t *old, zoneset_t *set)
+size_t zones_forget_removed(server_t *srv, zoneset_t *old, zoneset_t *set)
 {
+	size_t removed = 0;
 	/* The zones kept are marked, not looked up by name: a zone added through the API among 100,000
 	 * cost two name lookups per zone (about 80 ms a call). */
 	for (size_t i = 0; i < zoneset_count(set); i++)
 		zonert_of(zoneset_at(set, i))->in_new_set = true;
 	for (size_t i = 0; old != NULL && i < zoneset_count(old); i++) {
 		zonert_t *zr = zonert_of(zoneset_at(old, i));
-		if (!zr->in_new_set)
+		if (!zr->in_new_set) {
 			forget_zone(srv, zr);
+			removed++;
+		}
 	}
 	for (size_t i = 0; i < zoneset_count(set); i++)
 		zonert_of(zoneset_at(set, i))->in_new_set = false;
+	return removed;
 }
 
 /* Frees the set replaced once no reader holds it; then what waited for that grace period (bindings
@@ -768,7 +791,7 @@ int zones_remove(server_t *srv, zonert_t *zr)
 int zones_rebuild(server_t *srv)
 {
 	zoneset_t *set = NULL;
-	int ret = build_set(srv, srv->rc->conf, false, &set);
+	int ret = build_set(srv, srv->rc->conf, false, &set, NULL);
 	if (ret != TDM_OK)
 		return ret;
 	zoneset_t *old = rcu_xchg_pointer(&srv->zones, set);

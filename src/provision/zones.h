@@ -18,11 +18,22 @@ void runconf_free(runconf_t *rc);
  */
 int zones_build(server_t *srv, const conf_t *conf, zoneset_t **out);
 
+/* What zones_reconfigure and zones_forget_removed did: zones new to the set, zones kept whose role or
+ * zone file changed (loaded again), zones gone. */
+typedef struct {
+	size_t added, loaded, removed;
+} zones_changes_t;
+
+/* Control thread: as zones_build, for a configuration read again without a look at the zone files of
+ * the zones kept (server_reconfig): only zones new to the set, or whose role or zone file changed, are
+ * loaded; the others follow their new settings. *changes counts them (not removed: see below). */
+int zones_reconfigure(server_t *srv, const conf_t *conf, zoneset_t **out, zones_changes_t *changes);
+
 /* Control thread: arms the timers of every zone of the current set (after zones_build). */
 void zones_arm(server_t *srv);
 
-/* Control thread: zones of old that set no longer has lose their timers and data. */
-void zones_forget_removed(server_t *srv, zoneset_t *old, zoneset_t *set);
+/* Control thread: zones of old that set no longer has lose their timers and data. Returns how many. */
+size_t zones_forget_removed(server_t *srv, zoneset_t *old, zoneset_t *set);
 
 /* Control thread: builds and publishes the zone set again for the configuration in force (after
  * catalog members came or went), frees the old one once no reader holds it. Only zones new to the set

@@ -72,8 +72,20 @@ typedef struct ctl_msg {
 	struct zonework_reload *reload;   /* CTL_RELOAD_READY: the message's own until handled */
 } ctl_msg_t;
 
+/* What a reconfiguration did (server_t.reconfig). */
+typedef struct reconfig_result {
+	bool unchanged;           /* the configuration's text was the same: nothing to apply */
+	size_t zones;             /* zones served after it */
+	size_t added, removed;    /* zones new to the set, zones gone from it */
+	size_t loaded;            /* zones kept whose role or zone file changed: loaded again */
+} reconfig_result_t;
+
 struct server {
 	char *conf_path;          /* NULL = embedded default */
+	/* Reads the configuration file again and applies it without looking at the zone files of the
+	 * zones it keeps (server/server.c): set by the server for the modules under it (the API), which
+	 * may not call up into server/. TDM_OK, or the configuration's error (nothing changed then). */
+	int (*reconfig)(struct server *srv, reconfig_result_t *out);
 	runconf_t *rc;            /* RCU-published: workers read keys and ACLs through it */
 	store_t *store;
 	zoneset_t *zones;         /* RCU-published */

@@ -140,6 +140,7 @@ int server_new(const char *conf_path, server_t **out)
 	if (srv == NULL)
 		return TDM_ENOMEM;
 	srv->notify_fd4 = srv->notify_fd6 = srv->inbox_fd = -1;
+	srv->reconfig = server_reconfig;
 	/* The control thread reads zones under RCU like the workers. */
 	rcu_register_thread();
 	conf_t *conf = NULL;
@@ -188,20 +189,33 @@ fail:
 	return ret;
 }
 
-int server_reload(server_t *srv)
+/*
+ * SIGHUP (zone_files: every zone file looked at) and a reconfiguration (not: only zones new to the set,
+ * or whose role or file changed, are loaded; out, when not NULL, says what it did).
+ */
+static int reload(server_t *srv, bool zone_files, reconfig_result_t *out)
 {
 	conf_t *conf = NULL;
 	runconf_t *rc = NULL, *old_rc = srv->rc;
 	/* An unchanged file keeps the configuration in force (conf_reload); all that follows runs the
-	 * same: keys, TLS certificates and zone files are read again. */
+	 * same for a SIGHUP: keys, TLS certificates and zone files are read again. A reconfiguration
+	 * has nothing to do then. */
 	int ret = srv->conf_path != NULL ? conf_reload(srv->conf_path, old_rc->conf, &conf)
 	                                 : load_conf(NULL, &conf);
+	if (ret == TDM_OK && !zone_files && conf == old_rc->conf) {
+		conf_free(conf);   /* conf_reload's reference */
+		log_info("reconfig: %s unchanged: nothing to apply", old_rc->conf->path);
+		if (out != NULL)
+			*out = (reconfig_result_t){ .unchanged = true, .zones = zoneset_count(srv->zones) };
+		return TDM_OK;
+	}
 	if (ret == TDM_OK && (ret = runconf_new(conf, &rc)) != TDM_OK)
 		conf_free(conf);
 	if (ret == TDM_OK && (ret = tsigkeys_attach(srv, rc)) != TDM_OK)
 		runconf_free(rc);
+	const char *what = zone_files ? "reload" : "reconfig";
 	if (ret != TDM_OK) {
-		log_err("reload: configuration not loaded (%s), keeping the running one",
+		log_err("%s: configuration not loaded (%s), keeping the running one", what,
 		        tdm_strerror(ret));
 		return ret;
 	}
@@ -213,13 +227,17 @@ int server_reload(server_t *srv)
 	dynzone_bind(srv, conf);
 	apizone_bind(srv, conf);
 	zoneset_t *set = NULL;
-	if ((ret = zones_build(srv, conf, &set)) != TDM_OK) {
-		log_err("reload: %s, keeping the running zones", tdm_strerror(ret));
+	zones_changes_t changes = { 0 };
+	ret = zone_files ? zones_build(srv, conf, &set) : zones_reconfigure(srv, conf, &set, &changes);
+	if (ret != TDM_OK) {
+		log_err("%s: %s, keeping the running zones", what, tdm_strerror(ret));
 		/* Zones kept from the old set may point at the new configuration: keep both. */
 		return ret;
 	}
 	zoneset_t *old = rcu_xchg_pointer(&srv->zones, set);
-	zones_forget_removed(srv, old, set);
+	changes.removed = zones_forget_removed(srv, old, set);
+	if (!zone_files)
+		zones_catalogs_write(srv);   /* members may have come, gone or changed group */
 	zones_arm(srv);
 	control_warm_orders(srv);
 	control_verify_arm(srv);
@@ -229,8 +247,27 @@ int server_reload(server_t *srv)
 	dynzone_collect(srv);
 	apizone_collect(srv);
 	runconf_free(old_rc);
-	log_info("reloaded: %zu zones", zoneset_count(set));
+	if (zone_files) {
+		log_info("reloaded: %zu zones", zoneset_count(set));
+	} else {
+		log_info("reconfigured: %zu zones, %zu added, %zu removed, %zu loaded again (role or file "
+		         "changed); the other zones' files not looked at", zoneset_count(set), changes.added,
+		         changes.removed, changes.loaded);
+	}
+	if (out != NULL)
+		*out = (reconfig_result_t){ .zones = zoneset_count(set), .added = changes.added,
+		                            .removed = changes.removed, .loaded = changes.loaded };
 	return TDM_OK;
+}
+
+int server_reload(server_t *srv)
+{
+	return reload(srv, true, NULL);
+}
+
+int server_reconfig(server_t *srv, reconfig_result_t *out)
+{
+	return reload(srv, false, out);
 }
 
 /* Opens every worker's sockets: one UDP and one TCP socket per listen address each. */

@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{ "verify", "ZONE [@SERVER[@PORT]] [--json]", NULL, cli_verify_main },
 	{ "keygen", "NAME [ALGORITHM] [--bind] [--json]", NULL, cli_keygen_main },
 	{ "backup", "FILE [--json]", NULL, cli_backup_main },
+	{ "reconfig", "[--json]", NULL, cli_reconfig_main },
 	{ "import-config", "FILE [--from bind|knot|nsd] [-o OUT] [--data-dir DIR]", cli_importconf_main,
 	  NULL },
 	{ "key", "list [--secrets]|create NAME [ALGORITHM [SECRET]]|delete NAME [--json]", NULL,

@@ -1,0 +1,130 @@
+"""test_reconfig.py -- `tandem reconfig` / POST /api/v1/reconfig: the configuration file read again and applied
+without a look at the zone files of the zones kept (NSD's `nsd-control reconfig`):
+
+- a zone added to the file is loaded and answers; the file of a zone kept, edited meanwhile, is not read (its
+  old data is still served; a SIGHUP then reads it); the answer counts what happened;
+- the same text again: nothing to apply;
+- a zone gone from the file is removed with its data; a zone pointed at another file serves that file; a
+  primary made secondary keeps its data in its new role;
+- a configuration that does not load changes nothing (422, the CLI exits non-zero and says so);
+- a read-only key and a key limited to some zones are refused (403) and nothing changes.
+"""
+
+import dns.rcode
+
+from catalog_util import TandemC
+from harness import dnsq
+from harness.ports import free_port
+
+
+def zone_text(name, serial=1, www="192.0.2.80"):
+    return ("$ORIGIN %s\n$TTL 3600\n@ SOA ns1 hostmaster %d 7200 900 1209600 300\n@ NS ns1\n"
+            "ns1 A 192.0.2.1\nwww A %s\n") % (name, serial, www)
+
+
+def www(t, zone):
+    r = dnsq.ask(t, "www." + zone, "A")
+    if r.rcode() != dns.rcode.NOERROR or not r.answer:
+        return dns.rcode.to_text(r.rcode())
+    return r.answer[0][0].address
+
+
+def test_reconfig_applies_the_file_without_reading_kept_zone_files(tmp_path):
+    files = {}
+    for name in ("a.recon.test.", "b.recon.test.", "c.recon.test.", "d.recon.test."):
+        files[name] = tmp_path / (name.split(".")[0] + ".zone")
+        files[name].write_text(zone_text(name))
+    zones = [{"name": "a.recon.test.", "type": "primary", "file": str(files["a.recon.test."])},
+             {"name": "b.recon.test.", "type": "primary", "file": str(files["b.recon.test."])}]
+
+    remotes = []
+
+    def conf(s):
+        out = {"server": s.server_section(), "http": s.http_section(), "zones": zones}
+        if remotes:
+            out["remotes"] = remotes
+        return out
+
+    t = TandemC(tmp_path, "recon", conf, ready_zones=["b.recon.test."])
+    with t:
+        t.wait_api()
+        assert www(t, "a.recon.test.") == "192.0.2.80"
+        assert www(t, "c.recon.test.") == "REFUSED"
+
+        # c added to the file; a's file edited (not through the configuration).
+        zones.append({"name": "c.recon.test.", "type": "primary", "file": str(files["c.recon.test."])})
+        t.write_config()
+        files["a.recon.test."].write_text(zone_text("a.recon.test.", serial=2, www="192.0.2.81"))
+        mark = t.log_mark()
+        st, body, _ = t.call("POST", "reconfig")
+        assert st == 200, body
+        assert (body["unchanged"], body["zones"], body["added"], body["removed"], body["loaded"]) == \
+            (False, 3, 1, 0, 0)
+        assert body["file"].endswith("tandem.yaml")
+        assert www(t, "c.recon.test.") == "192.0.2.80"
+        assert www(t, "a.recon.test.") == "192.0.2.80"      # its file was not read
+        assert "reconfigured: 3 zones, 1 added, 0 removed, 0 loaded again" in t.log_since(mark)
+        # Only the new zone's file was read: the others were not even looked at (a SIGHUP's pass counts
+        # every zone as unchanged, read or parsed).
+        assert "zone files: 0 unchanged (same size and time, not read), 1 read and hashed, 1 parsed" \
+            in t.log_since(mark)
+
+        # The same text again: nothing to do.
+        r = t.cli("reconfig")
+        assert r.returncode == 0, r.stderr
+        assert "unchanged, nothing to apply (3 zones)" in r.stdout
+
+        # b removed; a pointed at another file.
+        a2 = tmp_path / "a2.zone"
+        a2.write_text(zone_text("a.recon.test.", serial=3, www="192.0.2.82"))
+        zones[:] = [{"name": "a.recon.test.", "type": "primary", "file": str(a2)}, zones[2]]
+        t.write_config()
+        r = t.cli("reconfig", "--json")
+        assert r.returncode == 0, r.stderr
+        assert '"removed": 1' in r.stdout and '"loaded": 1' in r.stdout and '"added": 0' in r.stdout
+        assert www(t, "b.recon.test.") == "REFUSED"
+        assert www(t, "a.recon.test.") == "192.0.2.82"
+        assert not [n for n in t.stored_zones()[0] if n.startswith("b.recon")]
+        assert dnsq.ask(t, "a.recon.test.", "SOA").answer[0][0].serial == 3
+
+        # c made a secondary (of a primary that does not answer): loaded in its new role, data kept.
+        remotes.append({"name": "gone", "address": ["127.0.0.1@%d" % free_port()]})
+        zones[1] = {"name": "c.recon.test.", "type": "secondary", "primaries": ["gone"]}
+        t.write_config()
+        st, body, _ = t.call("POST", "reconfig")
+        assert st == 200, body
+        assert (body["added"], body["removed"], body["loaded"]) == (0, 0, 1)
+        assert www(t, "c.recon.test.") == "192.0.2.80"
+        assert t.api_zones()["c.recon.test."]["type"] == "secondary"
+
+        # A configuration that does not load: 422, nothing changed.
+        good = t.conf_path.read_text()
+        t.conf_path.write_text(good.replace('"zones"', '"zonez"', 1))
+        st, body, _ = t.call("POST", "reconfig")
+        assert st == 422, body
+        assert "not loaded" in body["error"] and "the running configuration is kept" in body["error"]
+        r = t.cli("reconfig")
+        assert r.returncode != 0 and "not loaded" in r.stderr
+        assert www(t, "c.recon.test.") == "192.0.2.80"
+        assert www(t, "a.recon.test.") == "192.0.2.82"
+        t.conf_path.write_text(good)
+
+        # Keys that may not: read-only, and limited to some zones. Nothing changes.
+        st, rk, _ = t.call("POST", "apikeys", {"name": "reader", "scope": "read"})
+        assert st == 201, rk
+        st, zk, _ = t.call("POST", "apikeys", {"name": "a-only", "scope": "write",
+                                               "zones": ["a.recon.test."]})
+        assert st == 201, zk
+        zones.append({"name": "d.recon.test.", "type": "primary", "file": str(files["d.recon.test."])})
+        t.write_config()
+        for key in (rk["key"], zk["key"]):
+            st, body, _ = t.call("POST", "reconfig", key=key)
+            assert st == 403, body
+        assert www(t, "d.recon.test.") == "REFUSED"
+
+        # A SIGHUP after all this reads what reconfig left alone, and serves the same zones.
+        mark = t.log_mark()
+        t.reload()
+        t.wait_log(r"reloaded: 3 zones", timeout=60, mark=mark)
+        assert www(t, "d.recon.test.") == "192.0.2.80"
+        assert www(t, "a.recon.test.") == "192.0.2.82"
