@@ -1,5 +1,5 @@
-"""test_reconfig.py -- `tandem reconfig` / POST /api/v1/reconfig: the configuration file read again and applied
-without a look at the zone files of the zones kept (NSD's `nsd-control reconfig`):
+"""test_reconfig.py -- `tandem reconfig` / POST /api/v1/reconfig: the configuration file read again and
+applied without a look at the zone files of the zones kept (NSD's `nsd-control reconfig`):
 
 - a zone added to the file is loaded and answers; the file of a zone kept, edited meanwhile, is not read (its
   old data is still served; a SIGHUP then reads it); the answer counts what happened;
