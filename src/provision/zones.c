@@ -544,18 +544,19 @@ static bool *read_ahead_marks(server_t *srv, const conf_zone_t **all, size_t tot
 	return marks;
 }
 
-/*
- * The zone table for conf. load_kept: every zone is (re)loaded, as a start or a reload does (zone
- * files looked at, produced catalogs written); otherwise only the zones new to the table are, and the
- * others just follow their (possibly rebound) settings: a catalog member added or removed costs that
- * member, not a look at every zone file (zones_rebuild).
- */
 /* Whether two settings name the same zone file (or none). */
 static bool same_file(const conf_zone_t *a, const conf_zone_t *b)
 {
 	return a->file == NULL ? b->file == NULL : b->file != NULL && strcmp(a->file, b->file) == 0;
 }
 
+/*
+ * The zone table for conf. load_kept: every zone is (re)loaded, as a start or a reload does (zone
+ * files looked at, produced catalogs written); otherwise only the zones new to the table are (and, for
+ * a reconfiguration, a primary given another file), and the others just follow their (possibly
+ * rebound) settings: a catalog member added or removed costs that member, not a look at every zone
+ * file (zones_rebuild).
+ */
 static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_t **out,
                      zones_changes_t *changes)
 {
@@ -616,7 +617,10 @@ static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_
 		 * made primary or secondary): their timers follow at once. */
 		if (!load_kept && !made[n - 1] && !changed && !refiled)
 			continue;
-		if (ahead != NULL && ahead[i] && !made[n - 1] && !changed) {
+		/* A large zone served already, whose file a SIGHUP looks at or a reconfiguration changed, is
+		 * read on the zone-work thread, as a reload of that one zone (zr->conf is the new file's). */
+		if (((ahead != NULL && ahead[i]) || (refiled && reads_ahead(zr))) && !made[n - 1] &&
+		    !changed) {
 			zones_reload_one(srv, zr);   /* after the pass: zones_reload_ready */
 			ahead_count++;
 			continue;

@@ -10,6 +10,8 @@ applied without a look at the zone files of the zones kept (NSD's `nsd-control r
 - a read-only key and a key limited to some zones are refused (403) and nothing changes.
 """
 
+import time
+
 import dns.rcode
 
 from catalog_util import TandemC
@@ -128,3 +130,35 @@ def test_reconfig_applies_the_file_without_reading_kept_zone_files(tmp_path):
         t.wait_log(r"reloaded: 3 zones", timeout=60, mark=mark)
         assert www(t, "d.recon.test.") == "192.0.2.80"
         assert www(t, "a.recon.test.") == "192.0.2.82"
+
+
+def test_reconfig_reads_a_large_zones_new_file_on_the_zone_work_thread(tmp_path):
+    # 10,000 records or more: given another file, the zone's file is read on the zone-work thread (as a
+    # reload of that zone), not in the pass on the control thread; its change is served once read.
+    name = "big.recon.test."
+    hosts = "".join("h%d A 10.0.%d.%d\n" % (i, i // 250, i % 250 + 1) for i in range(10050))
+    first, second = tmp_path / "big1.zone", tmp_path / "big2.zone"
+    first.write_text(zone_text(name) + hosts)
+    second.write_text(zone_text(name, serial=2, www="192.0.2.90") + hosts)
+    zones = [{"name": name, "type": "primary", "file": str(first)}]
+
+    def conf(s):
+        return {"server": s.server_section(), "http": s.http_section(), "zones": zones}
+
+    t = TandemC(tmp_path, "recon-big", conf, ready_zones=[name])
+    with t:
+        t.wait_api()
+        assert www(t, name) == "192.0.2.80"
+        zones[0] = {"name": name, "type": "primary", "file": str(second)}
+        t.write_config()
+        mark = t.log_mark()
+        st, body, _ = t.call("POST", "reconfig")
+        assert st == 200, body
+        assert (body["added"], body["removed"], body["loaded"]) == (0, 0, 1)
+        t.wait_log(r"1 large zone files \(10000 records or more\) read on the zone-work thread", timeout=10,
+                   mark=mark)
+        deadline = time.monotonic() + 30
+        while www(t, name) != "192.0.2.90" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert www(t, name) == "192.0.2.90"
+        assert dnsq.ask(t, name, "SOA").answer[0][0].serial == 2
