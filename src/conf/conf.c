@@ -535,6 +535,23 @@ static uint64_t text_hash(const char *text, size_t len)
 	return siphash13(siphash_table_key(), (const uint8_t *)text, len, false);
 }
 
+/* The zones' index (build_index: sorted by name, every zone named once the load has no error) kept as
+ * conf_t.zone_order. */
+static void keep_zone_order(struct conf_ctx *c)
+{
+	size_t n = c->index_count[SEC_ZONES];
+	if (c->index[SEC_ZONES] == NULL || n != c->conf->zone_count)
+		return;
+	size_t *order = malloc((n ? n : 1) * sizeof(*order));
+	if (order == NULL) {
+		c->nomem = true;
+		return;
+	}
+	for (size_t j = 0; j < n; j++)
+		order[j] = c->index[SEC_ZONES][j].i;
+	c->conf->zone_order = order;
+}
+
 /* hash: text_hash(text, len), which a reload has already taken. */
 static int load(const char *text, size_t len, uint64_t hash, const char *file, const char *base,
                 conf_t **out)
@@ -552,6 +569,8 @@ static int load(const char *text, size_t len, uint64_t hash, const char *file, c
 		c.nomem = true;
 	else if (parse_text(&c, text, len) && !c.nomem)
 		finish(&c);
+	if (!c.nomem && c.errors == 0)
+		keep_zone_order(&c);
 	ctx_free(&c);
 	int ret = c.nomem ? TDM_ENOMEM : c.errors > 0 ? TDM_ECONF : TDM_OK;
 	if (c.nomem)
@@ -665,6 +684,7 @@ void conf_free(conf_t *conf)
 			free_rows(sec->rows, items + i * sec->item_size);
 		free(items);
 	}
+	free(conf->zone_order);
 	free(conf->path);
 	free(conf);
 }
@@ -674,6 +694,21 @@ const conf_zone_t *conf_zone_find(const conf_t *conf, const char *name)
 	char norm[CONF_DNAME_BUF];
 	if (conf == NULL || name == NULL || conf_dname_norm(name, norm) != NULL)
 		return NULL;
+	if (conf->zone_order != NULL) {
+		size_t lo = 0, hi = conf->zone_count;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			const conf_zone_t *cz = &conf->zones[conf->zone_order[mid]];
+			int d = strcmp(cz->name, norm);
+			if (d == 0)
+				return cz;
+			if (d < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return NULL;
+	}
 	for (size_t i = 0; i < conf->zone_count; i++)
 		if (conf->zones[i].name != NULL && strcmp(conf->zones[i].name, norm) == 0)
 			return &conf->zones[i];

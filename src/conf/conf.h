@@ -167,6 +167,9 @@ typedef struct {
 	size_t acl_count;
 	conf_zone_t *zones;
 	size_t zone_count;
+	/* Positions in zones sorted by name, for conf_zone_find (NULL: it looks at each zone in turn). A
+	 * catalog of 100,000 members asks for each of them. */
+	size_t *zone_order;
 	conf_autoprimary_t *autoprimaries;
 	size_t autoprimary_count;
 	conf_template_t *templates;

@@ -373,6 +373,38 @@ static void test_names_and_keys(void **state)
 	conf_free(c);
 }
 
+/* conf_zone_find by the sorted index: every zone of a file listing them out of order, in any case and
+ * with or without the final dot; names between, before and after them are not found. */
+static void test_zone_find_many(void **state)
+{
+	(void)state;
+	enum { ZONES = 300 };   /* prime to 7 */
+	size_t cap = 64 + ZONES * 40, n = 0;
+	char *yaml = malloc(cap);
+	assert_non_null(yaml);
+	n += (size_t)snprintf(yaml + n, cap - n, "zones:\n");
+	for (int i = 0; i < ZONES; i++)   /* 0, 7, 14, ... modulo ZONES: not the sorted order */
+		n += (size_t)snprintf(yaml + n, cap - n, "  - name: z%03d.example.\n", (i * 7) % ZONES);
+	conf_t *c = expect_ok(yaml);
+	free(yaml);
+	assert_non_null(c->zone_order);
+	for (int k = 0; k < ZONES; k++) {
+		char name[32], upper[32];
+		snprintf(name, sizeof(name), "z%03d.example.", k);
+		snprintf(upper, sizeof(upper), "Z%03d.EXAMPLE", k);
+		const conf_zone_t *z = conf_zone_find(c, name);
+		assert_non_null(z);
+		assert_string_equal(z->name, name);
+		assert_ptr_equal(conf_zone_find(c, upper), z);
+		snprintf(name, sizeof(name), "z%03da.example.", k);
+		assert_null(conf_zone_find(c, name));
+	}
+	assert_null(conf_zone_find(c, "a.example."));
+	assert_null(conf_zone_find(c, "zzz.example."));
+	assert_null(conf_zone_find(c, "example."));
+	conf_free(c);
+}
+
 static void test_single_or_list(void **state)
 {
 	conf_t *c = expect_ok("keys:\n  - {name: k, algorithm: hmac-sha256, secret: YQ==}\n"
@@ -735,6 +767,7 @@ int main(void)
 		cmocka_unit_test(test_errors_acls),
 		cmocka_unit_test(test_errors_zones),
 		cmocka_unit_test(test_errors_all_reported),
+		cmocka_unit_test(test_zone_find_many),
 		cmocka_unit_test(test_bind_key_file),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_shipped_config),
