@@ -14,6 +14,7 @@
 #include "lib/log.h"
 #include "provision/apizone.h"
 #include "provision/autoprimary.h"
+#include "provision/catproduce.h"
 #include "provision/zones.h"
 #include "repl/notify.h"
 #include "repl/schedule.h"
@@ -92,10 +93,22 @@ static bool not_ours(const api_call_t *call, const char *what, api_reply_t *repl
 	return true;
 }
 
-/* Produced catalogs follow the API zones' member_of (and the server-wide catalog). */
-static void catalogs_follow(server_t *srv)
+/* Produced catalogs follow the API zones' member_of (and the server-wide catalog): the catalog a
+ * zone was in and the one it is in now change for that member alone. was: copied before the zone's
+ * settings changed or went (NULL or "": none). */
+static void catalogs_follow(server_t *srv, const char *zone, const char *was, const conf_zone_t *now)
 {
-	zones_catalogs_write(srv);
+	const char *names[2] = { was != NULL && was[0] != '\0' ? was : NULL,
+	                         now != NULL ? catproduce_of(srv->rc->conf, now) : NULL };
+	if (names[0] != NULL || names[1] != NULL)
+		catproduce_member(srv, zone, names, 2);
+}
+
+/* The catalog a zone's settings make it a member of, copied into of ("" when none). */
+static void catalog_copy(server_t *srv, const conf_zone_t *cz, char of[NAME_TEXT_MAX])
+{
+	const char *name = cz != NULL ? catproduce_of(srv->rc->conf, cz) : NULL;
+	snprintf(of, NAME_TEXT_MAX, "%s", name != NULL ? name : "");
 }
 
 /* ---- POST /zones ---- */
@@ -270,7 +283,6 @@ static void create(const api_call_t *call, json_t *body, api_reply_t *reply)
 	const conf_zone_t *cz = NULL;
 	ret = apizone_add(srv, name, settings, now, &cz);
 	json_decref(settings);
-	bool member = ret == TDM_OK && zones_catalog_of(srv->rc->conf, cz) != NULL;
 	if (ret == TDM_OK)
 		ret = zones_add(srv, cz);
 	if (ret != TDM_OK)
@@ -278,8 +290,7 @@ static void create(const api_call_t *call, json_t *body, api_reply_t *reply)
 		                 name, tdm_strerror(ret));
 	log_info("%s: created through the API by key %s (%s)", name, call->req->principal->name,
 	         primary ? "primary" : "secondary");
-	if (member)
-		catalogs_follow(srv);
+	catalogs_follow(srv, name, NULL, cz);
 	reply_zone(srv, name, 201, reply);
 }
 
@@ -343,6 +354,8 @@ static void patch(const api_call_t *call, json_t *body, api_reply_t *reply)
 		return api_error(reply, ret == TDM_ESTORE ? 503 : 500, "%s not changed: %s", zr->name,
 		                 tdm_strerror(ret));
 	}
+	char was[NAME_TEXT_MAX];
+	catalog_copy(srv, zr->conf, was);
 	ret = apizone_update(srv, az, s);
 	json_decref(s);
 	char name[NAME_TEXT_MAX];
@@ -354,7 +367,7 @@ static void patch(const api_call_t *call, json_t *body, api_reply_t *reply)
 		                 "them", name, tdm_strerror(ret));
 	log_info("%s: settings changed through the API by key %s%s", name, call->req->principal->name,
 	         to_primary != was_primary ? (to_primary ? ", now primary" : ", now secondary") : "");
-	catalogs_follow(srv);
+	catalogs_follow(srv, name, was, apizone_conf(az));
 	/* New primaries or key: ask them now; a primary tells its (maybe new) secondaries. */
 	rcu_read_lock();
 	zonert_t *now = api_find_zone(srv, name);
@@ -414,13 +427,13 @@ static void route_delete(const api_call_t *call, api_reply_t *reply)
 		if (ret != TDM_OK)
 			return api_error(reply, ret == TDM_ESTORE ? 503 : 500, "%s not removed: %s", name,
 			                 tdm_strerror(ret));
-		bool member = zones_catalog_of(srv->rc->conf, cz) != NULL;
+		char was[NAME_TEXT_MAX];
+		catalog_copy(srv, cz, was);
 		apizone_drop(srv, az);
 		log_info("%s: removed through the API by key %s", name, call->req->principal->name);
 		if (zones_remove(srv, call->zr) != TDM_OK)
 			zones_rebuild(srv);
-		if (member)
-			catalogs_follow(srv);
+		catalogs_follow(srv, name, was, NULL);
 		reply->body = json_pack("{s:s}", "result", "removed");
 		return;
 	}

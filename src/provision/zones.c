@@ -12,6 +12,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "provision/apizone.h"
+#include "provision/catproduce.h"
 #include "provision/dynzone.h"
 #include "provision/zones.h"
 #include "repl/refresh.h"
@@ -256,113 +257,6 @@ static void store_retry_arm(server_t *srv, zonert_t *zr)
 	log_warn("%s: the change is not served until it is stored; trying again in %ld s", zr->name,
 	         (long)tv.tv_sec);
 	evtimer_add(zr->store_retry, &tv);
-}
-
-/* The members of a catalog we produce: the configured zones that are member-of it. */
-/*
- * RFC 9432 5.6: a zone that this catalog listed and that is now member-of another catalog we
- * produce stays here with a coo property naming the new one, so that consumers move it (data
- * kept) instead of deleting and adding it. It stays as long as it belongs to the other catalog.
- */
-static size_t moved_members(const conf_t *conf, const conf_zone_t *catalog,
-                            const zone_contents_t *current, catalog_member_t *m, size_t n)
-{
-	catalog_t before = { 0 };
-	char why[64];
-	if (current == NULL || catalog_read(current, &before, why, sizeof(why)) != TDM_OK)
-		return n;
-	for (size_t i = 0; i < before.count; i++) {
-		char name[NAME_TEXT_MAX];
-		name_to_text(before.members[i].zone, name, sizeof(name));
-		const conf_zone_t *cz = conf_zone_find(conf, name);
-		const conf_zone_t *to = cz && cz->member_of ? conf_zone_find(conf, cz->member_of) : NULL;
-		if (to == NULL || to == catalog || to->catalog != CONF_CATALOG_PRODUCE)
-			continue;
-		m[n] = before.members[i];
-		if (name_from_text(to->name, NULL, m[n].coo) < 0)
-			continue;
-		name_copy_lower(m[n].coo, m[n].coo);
-		m[n].has_coo = true;
-		n++;
-	}
-	catalog_clear(&before);
-	return n;
-}
-
-const char *zones_catalog_of(const conf_t *conf, const conf_zone_t *cz)
-{
-	/* Its own member-of, or else the server-wide catalog for every primary zone. */
-	if (cz->member_of != NULL)
-		return cz->member_of;
-	return cz->type == CONF_ZONE_PRIMARY && cz->catalog == CONF_CATALOG_NONE ? conf->server.catalog
-	                                                                         : NULL;
-}
-
-/* The members of a catalog we produce: the configured zones that are member-of it, and those moving
- * out of it (coo). */
-static int catalog_members(server_t *srv, const conf_t *conf, const conf_zone_t *catalog,
-                           const zone_contents_t *current, catalog_member_t **out, size_t *count)
-{
-	size_t n = 0, napi = apizone_count(srv);
-	catalog_member_t *m = calloc(conf->zone_count * 2 + napi + 1, sizeof(*m));
-	const conf_zone_t **api = calloc(napi + 1, sizeof(*api));
-	if (m == NULL || api == NULL) {
-		free(m);
-		free(api);
-		return TDM_ENOMEM;
-	}
-	napi = apizone_zones(srv, api);
-	/* The configured zones, then those made through the API (provision/apizone.c). */
-	for (size_t i = 0; i < conf->zone_count + napi; i++) {
-		const conf_zone_t *cz = i < conf->zone_count ? &conf->zones[i] : api[i - conf->zone_count];
-		const char *of = zones_catalog_of(conf, cz);
-		if (of == NULL || strcmp(of, catalog->name) != 0)
-			continue;
-		if (name_from_text(cz->name, NULL, m[n].zone) < 0)
-			continue;
-		name_copy_lower(m[n].zone, m[n].zone);
-		catalog_member_id(m[n].zone, m[n].id);
-		snprintf(m[n].group, sizeof(m[n].group), "%s", cz->group ? cz->group : "");
-		n++;
-	}
-	free(api);
-	*out = m;
-	*count = moved_members(conf, catalog, current, m, n);
-	return TDM_OK;
-}
-
-/* A catalog we produce (RFC 9432): written from the configuration, then handled like a zone file
- * change (serial, journal, store, publish, NOTIFY). */
-static void load_catalog(server_t *srv, zonert_t *zr, const conf_t *conf, const conf_zone_t *cz)
-{
-	zoneload_t zl = { .store = srv->store, .journal_max = conf->server.journal_max_entries };
-	catalog_member_t *members = NULL;
-	size_t count = 0;
-	rrlist_t *list = rrlist_new();
-	pthread_mutex_lock(&zr->write_lock);
-	zone_contents_t *current = zone_contents_pin(zr->zone);
-	uint32_t serial = current != NULL ? zone_serial(current) : (uint32_t)time(NULL);
-	zone_contents_t *out = NULL;
-	int ret = list != NULL ? catalog_members(srv, conf, cz, current, &members, &count) : TDM_ENOMEM;
-	if (ret == TDM_OK)
-		ret = catalog_write(zone_name(zr->zone), serial, members, count, list);
-	if (ret == TDM_OK) {
-		ret = zoneload_generated(&zl, cz, list, current, &out);
-		list = NULL;
-	}
-	if (ret != TDM_OK)
-		log_err("%s: catalog not written (%s)", zr->name, tdm_strerror(ret));
-	else if (out != NULL) {
-		zr->serial = zone_serial(out);
-		zone_set_contents(zr->zone, out);
-		inbox_post(srv, CTL_NOTIFY, zr);
-	}
-	pthread_mutex_unlock(&zr->write_lock);
-	if (ret == TDM_OK && out != NULL)   /* when due (runtime/zonework.h) */
-		zonework_post(srv, ZONEWORK_COMPACT, zr);
-	rrlist_free(list);
-	free(members);
-	zone_contents_unref(current);
 }
 
 /* A secondary zone: what the store holds is served at once; the timers go on from where they were. */
@@ -652,7 +546,7 @@ static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_
 		zonert_t *zr = zonert_of(zones[i]);
 		if (zr->conf->type == CONF_ZONE_PRIMARY && zr->conf->catalog == CONF_CATALOG_PRODUCE &&
 		    (load_kept || made[i]))
-			load_catalog(srv, zr, conf, zr->conf);
+			catproduce_write(srv, zr, conf);
 	}
 	free(made);
 	zoneset_t *set = ret == TDM_OK ? zoneset_new(zones, n) : NULL;
@@ -752,7 +646,7 @@ int zones_add(server_t *srv, const conf_zone_t *cz)
 	zonert_t *zr = zonert_of(zone);
 	rcu_assign_pointer(zr->conf, (conf_zone_t *)cz);
 	if (cz->type == CONF_ZONE_PRIMARY && cz->catalog == CONF_CATALOG_PRODUCE)
-		load_catalog(srv, zr, srv->rc->conf, cz);
+		catproduce_write(srv, zr, srv->rc->conf);
 	else
 		load_in_role(srv, zr, cz, false, NULL);
 	zoneset_t *set = NULL;
@@ -808,16 +702,6 @@ int zones_rebuild(server_t *srv)
 	}
 	retire(srv, old);
 	return TDM_OK;
-}
-
-void zones_catalogs_write(server_t *srv)
-{
-	for (size_t i = 0; i < zoneset_count(srv->zones); i++) {
-		zonert_t *zr = zonert_of(zoneset_at(srv->zones, i));
-		if (zr->conf != NULL && zr->conf->type == CONF_ZONE_PRIMARY &&
-		    zr->conf->catalog == CONF_CATALOG_PRODUCE)
-			load_catalog(srv, zr, srv->rc->conf, zr->conf);
-	}
 }
 
 /* The zone's reload view, made at its first reload (zr->lock held); NULL without memory: the view

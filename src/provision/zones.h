@@ -49,14 +49,6 @@ int zones_remove(server_t *srv, zonert_t *zr);
  * role changed loads the zone in its new role, data kept; then a grace period. */
 int zones_rebind(server_t *srv, zonert_t *zr, const conf_zone_t *cz);
 
-/* The catalog a zone is a member of (its member-of, else the server-wide catalog for a primary), or
- * NULL: whether a catalog we produce changes when the zone comes or goes. */
-const char *zones_catalog_of(const conf_t *conf, const conf_zone_t *cz);
-
-/* Control thread: writes every catalog we produce again from its members (after an API zone came,
- * went or changed its member_of); a catalog that did not change stays as it is. */
-void zones_catalogs_write(server_t *srv);
-
 /* Control thread: re-reads one primary zone's file now (tandem zone reload): the file is read and
  * parsed on runtime/zonework.c's thread, then zones_reload_ready makes the change from it. */
 void zones_reload_one(server_t *srv, zonert_t *zr);

@@ -260,7 +260,7 @@ int zoneload_generated(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t *li
                        const zone_contents_t *current, zone_contents_t **out)
 {
 	uint8_t apex[NAME_MAXLEN];
-	zone_contents_t *z = NULL, *stored = NULL;
+	zone_contents_t *z = NULL;
 	*out = NULL;
 	if (name_from_text(cz->name, NULL, apex) < 0) {
 		rrlist_free(list);
@@ -272,17 +272,14 @@ int zoneload_generated(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t *li
 		rrlist_free(list);
 		return ret;
 	}
-	/* After a restart the base is what the store holds, so the serial and journal go on. */
-	if (current == NULL &&
-	    load_stored(zl->store, cz, apex, &stored, zl->pending, zl->quiet) == TDM_OK)
-		current = stored;
-	ret = commit_version(zl, cz, list, z, current, "", NULL, "catalog written", out);
-	if (ret == TDM_OK && *out == NULL && stored != NULL) {
-		*out = stored;
-		stored = NULL;
+	/* The generator does not own the serial (it wrote the served one, or the clock's before anything
+	 * was stored): the same records are no change, and a change takes the serial policy's next. A
+	 * restart must not move a catalog's serial, back to the clock's least of all. */
+	if (current != NULL && zone_serial(z) != zone_serial(current)) {
+		zone_contents_set_serial(z, zone_serial(current));
+		list_set_serial(list, zone_serial(current));
 	}
-	zone_contents_free(stored);
-	return ret;
+	return commit_version(zl, cz, list, z, current, "", NULL, "catalog written", out);
 }
 
 static int load_stored(store_t *store, const conf_zone_t *cz, const uint8_t *apex,

@@ -102,8 +102,9 @@ int zoneload_configured(const zoneload_t *zl, const conf_zone_t *cz,
                         const zone_contents_t *current, zone_contents_t **out);
 
 /* Like zoneload_configured for contents the server generates (a catalog it produces): list (taken)
- * is compared with current (or the stored version after a restart); a change is committed with a
- * journal entry and a higher serial. *out is the version to publish, NULL for "nothing new". */
+ * is compared with current (what is served, or else what is stored: zoneload_stored; NULL: nothing
+ * yet); a change is committed with a journal entry and the serial policy's next serial, the list's own
+ * serial aside. *out is the version to publish, NULL for "nothing new". */
 int zoneload_generated(const zoneload_t *zl, const conf_zone_t *cz, rrlist_t *list,
                        const zone_contents_t *current, zone_contents_t **out);
 

@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "lib/sdnotify.h"
 #include "provision/apizone.h"
+#include "provision/catproduce.h"
 #include "provision/dynzone.h"
 #include "provision/zones.h"
 #include "rrl/rrl.h"
@@ -236,8 +237,8 @@ static int reload(server_t *srv, bool zone_files, reconfig_result_t *out)
 	}
 	zoneset_t *old = rcu_xchg_pointer(&srv->zones, set);
 	changes.removed = zones_forget_removed(srv, old, set);
-	if (!zone_files)
-		zones_catalogs_write(srv);   /* members may have come, gone or changed group */
+	if (!zone_files)   /* members may have come, gone or changed group */
+		catproduce_reconfigured(srv, old_rc->conf);
 	zones_arm(srv);
 	control_warm_orders(srv);
 	control_verify_arm(srv);

@@ -335,6 +335,83 @@ def test_member_of_a_produced_catalog(tmp_path):
         a.stop()
 
 
+def test_api_catalog_changes_cost_one_member(tmp_path):
+    """A zone made, changed or removed through the API changes the catalogs it was and is in by its own
+    records alone (catproduce_member): each step's IXFR holds only that member's PTR and group TXT, the
+    catalog's AXFR after it is the one before with that change applied, and a catalog the zone has no part
+    in keeps its serial. After a restart, when each catalog is written whole from every member, nothing
+    changes: the same serials and records (the one-member path gives what the whole writing gives)."""
+    cats = []
+    for name in ("cat1.test.", "cat2.test."):
+        c = Zone(name, extra={"catalog": "produce"}, acl=[Acl(("127.0.0.1",))])
+        c.source = None
+        cats.append(c)
+    a = TandemApi(tmp_path, [Zone("example.com."), *cats], extra_server={"catalog": "cat1.test."}).serve()
+    try:
+        state = {c: xfr.serial_and_records(a, c) for c in ("cat1.test.", "cat2.test.")}
+        ptr_owner = {}
+
+        def step(method, path, body, changes):
+            """changes: {catalog: (removed, added)} as sets of (type, member, text); the others unchanged."""
+            st, z, _ = a.call(method, path, body)
+            assert st in (200, 201), z
+            for cat, (serial, recs) in list(state.items()):
+                now_serial, now = xfr.serial_and_records(a, cat)
+                if cat not in changes:
+                    assert (now_serial, now) == (serial, recs), cat
+                    continue
+                assert now_serial > serial, (cat, now_serial, serial)
+                removed, added = xfr.ixfr_changes(a, cat, serial)
+                assert recs - removed | added == now, cat   # the IXFR applied gives the AXFR
+                want_removed, want_added = changes[cat]
+                for got, want in ((removed, want_removed), (added, want_added)):
+                    seen = set()
+                    for owner, rtype, ttl, rdata in sorted(got, key=lambda r: r[1] != "PTR"):
+                        assert ttl == 0
+                        if rtype == "PTR":
+                            assert owner.endswith(".zones." + cat), owner
+                            ptr_owner[cat, rdata] = owner
+                            seen.add(("PTR", rdata, ""))
+                        else:
+                            member = [m for (c, m), o in ptr_owner.items()
+                                      if c == cat and owner == "group." + o]
+                            assert rtype == "TXT" and len(member) == 1, (owner, rtype, ptr_owner)
+                            seen.add(("TXT", member[0], rdata))
+                    assert seen == want, (cat, seen, want)
+                state[cat] = (now_serial, now)
+
+        step("POST", "zones",
+             {"name": "m1.test.", "quick": QUICK, "member_of": "cat2.test.", "group": "blue"},
+             {"cat2.test.": (set(), {("PTR", "m1.test.", ""), ("TXT", "m1.test.", '"blue"')})})
+        step("POST", "zones", {"name": "m2.test.", "quick": QUICK},   # the server-wide catalog
+             {"cat1.test.": (set(), {("PTR", "m2.test.", "")})})
+        step("POST", "zones", {"name": "m3.test.", "quick": QUICK, "member_of": "cat2.test."},
+             {"cat2.test.": (set(), {("PTR", "m3.test.", "")})})
+        step("PATCH", "zones/m1.test.", {"group": "red"},
+             {"cat2.test.": ({("TXT", "m1.test.", '"blue"')}, {("TXT", "m1.test.", '"red"')})})
+        step("PATCH", "zones/m1.test.", {"member_of": "cat1.test."},
+             {"cat2.test.": ({("PTR", "m1.test.", ""), ("TXT", "m1.test.", '"red"')}, set()),
+              "cat1.test.": (set(), {("PTR", "m1.test.", ""), ("TXT", "m1.test.", '"red"')})})
+        step("PATCH", "zones/m1.test.", {"group": None},
+             {"cat1.test.": ({("TXT", "m1.test.", '"red"')}, set())})
+        # A secondary is in no catalog by the server-wide one: made secondary, m2 leaves cat1.
+        step("PATCH", "zones/m2.test.", {"type": "secondary", "primaries": ["127.0.0.1@%d" % free_port()]},
+             {"cat1.test.": ({("PTR", "m2.test.", "")}, set())})
+        step("PATCH", "zones/m3.test.", {"member_of": "cat2.test."}, {})   # the same: nothing to write
+        step("DELETE", "zones/m3.test.", None, {"cat2.test.": ({("PTR", "m3.test.", "")}, set())})
+        step("DELETE", "zones/m1.test.", None, {"cat1.test.": ({("PTR", "m1.test.", "")}, set())})
+        step("POST", "zones", {"name": "m1.test.", "quick": QUICK, "member_of": "cat2.test.", "group": "g"},
+             {"cat2.test.": (set(), {("PTR", "m1.test.", ""), ("TXT", "m1.test.", '"g"')})})
+        assert "catalog member m1.test. added" in a.log_text()
+        # Written whole at the start from every member: the same catalogs, nothing new to commit.
+        a.stop()
+        a.serve()
+        for cat, before in state.items():
+            assert xfr.serial_and_records(a, cat) == before, (cat, a.log_tail(20))
+    finally:
+        a.stop()
+
+
 def test_many_api_zones_come_and_go(tmp_path):
     """Zones made and removed one at a time join and leave the zone set in force (a copy with one zone
     more or less, not a rebuild): after every step each zone there answers and each one gone is REFUSED,

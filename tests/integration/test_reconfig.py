@@ -7,7 +7,10 @@ applied without a look at the zone files of the zones kept (NSD's `nsd-control r
 - a zone gone from the file is removed with its data; a zone pointed at another file serves that file; a
   primary made secondary keeps its data in its new role;
 - a configuration that does not load changes nothing (422, the CLI exits non-zero and says so);
-- a read-only key and a key limited to some zones are refused (403) and nothing changes.
+- a read-only key and a key limited to some zones are refused (403) and nothing changes;
+- the catalogs the server produces change by the members that came, went or changed (an IXFR of exactly
+  those records, a coo for a member moving to another catalog), and a restart, which writes them whole,
+  finds nothing to change.
 """
 
 import time
@@ -15,7 +18,7 @@ import time
 import dns.rcode
 
 from catalog_util import TandemC
-from harness import dnsq
+from harness import dnsq, xfr
 from harness.ports import free_port
 
 
@@ -162,3 +165,89 @@ def test_reconfig_reads_a_large_zones_new_file_on_the_zone_work_thread(tmp_path)
             time.sleep(0.05)
         assert www(t, name) == "192.0.2.90"
         assert dnsq.ask(t, name, "SOA").answer[0][0].serial == 2
+
+
+def test_reconfig_changes_a_produced_catalog_by_its_members(tmp_path):
+    zones = []
+
+    def zone(name, **kw):
+        f = tmp_path / (name + "zone")
+        f.write_text(zone_text(name))
+        zones.append(dict({"name": name, "type": "primary", "file": str(f)}, **kw))
+
+    for cat in ("cat1.recon.test.", "cat2.recon.test."):
+        zones.append({"name": cat, "type": "primary", "catalog": "produce", "acl": ["local"]})
+    zone("x1.recon.test.", **{"member-of": "cat1.recon.test.", "group": "g1"})
+    zone("x2.recon.test.", **{"member-of": "cat1.recon.test."})
+    zone("x3.recon.test.", **{"member-of": "cat2.recon.test."})
+    zone("plain.recon.test.")
+
+    def conf(s):
+        return {"server": s.server_section(), "http": s.http_section(), "zones": zones,
+                "acls": [{"name": "local", "address": ["127.0.0.1"], "allow": ["transfer"]}]}
+
+    def by_name(name):
+        return next(z for z in zones if z["name"] == name)
+
+    def members(recs):
+        """{member: owner} of a catalog's member PTRs (not its coo ones)."""
+        return {rd: o for o, ty, _, rd in recs if ty == "PTR" and not o.startswith("coo.")}
+
+    t = TandemC(tmp_path, "recon", conf, ready_zones=["x3.recon.test."])
+    with t:
+        t.wait_api()
+        cats = {c: xfr.serial_and_records(t, c) for c in ("cat1.recon.test.", "cat2.recon.test.")}
+        owner = {m: o for c in cats for m, o in members(cats[c][1]).items()}
+        assert set(owner) == {"x1.recon.test.", "x2.recon.test.", "x3.recon.test."}
+
+        def reconfig(changed):
+            """Applies the configuration; changed: the catalogs that must change. Returns, for those,
+            {catalog: (removed, added)} as sets of (owner, type, rdata) read from an IXFR, after checking
+            that it turns the AXFR before into the one after; the others must not have changed."""
+            t.write_config()
+            st, body, _ = t.call("POST", "reconfig")
+            assert st == 200, body
+            out = {}
+            for c, (serial, recs) in list(cats.items()):
+                now = xfr.serial_and_records(t, c)
+                if c not in changed:
+                    assert now == (serial, recs), c
+                    continue
+                removed, added = xfr.ixfr_changes(t, c, serial)
+                assert recs - removed | added == now[1], c
+                out[c] = ({(o, ty, rd) for o, ty, _, rd in removed}, {(o, ty, rd) for o, ty, _, rd in added})
+                cats[c] = now
+                owner.update(members(now[1]))
+            return out
+
+        # x4 comes, x2 goes, x1 changes group: one change of cat1 with exactly those records.
+        zone("x4.recon.test.", **{"member-of": "cat1.recon.test."})
+        zones.remove(by_name("x2.recon.test."))
+        by_name("x1.recon.test.")["group"] = "g2"
+        mark = t.log_mark()
+        x1 = owner["x1.recon.test."]
+        got = reconfig({"cat1.recon.test."})
+        assert got["cat1.recon.test."] == (
+            {(owner["x2.recon.test."], "PTR", "x2.recon.test."), ("group." + x1, "TXT", '"g1"')},
+            {(owner["x4.recon.test."], "PTR", "x4.recon.test."), ("group." + x1, "TXT", '"g2"')})
+        assert "cat1.recon.test.: catalog members: 1 added, 1 removed, 1 changed" in t.log_since(mark)
+
+        # x1 moves to cat2: cat1 keeps it with a coo naming cat2 (RFC 9432 5.6), cat2 lists it.
+        by_name("x1.recon.test.")["member-of"] = "cat2.recon.test."
+        got = reconfig({"cat1.recon.test.", "cat2.recon.test."})
+        x1_in_cat2 = members(cats["cat2.recon.test."][1])["x1.recon.test."]
+        assert x1_in_cat2.split(".")[0] == x1.split(".")[0]   # the same ID: a function of the name
+        assert got == {"cat1.recon.test.": (set(), {("coo." + x1, "PTR", "cat2.recon.test.")}),
+                       "cat2.recon.test.": (set(), {(x1_in_cat2, "PTR", "x1.recon.test."),
+                                                    ("group." + x1_in_cat2, "TXT", '"g2"')})}
+
+        # Zones that are no member come and go: nothing changes.
+        zone("y.recon.test.")
+        zones.remove(by_name("plain.recon.test."))
+        reconfig(set())
+
+        # Written whole at a restart: nothing to change, the same serials and records.
+        t.stop()
+        t.serve()
+        for c, before in cats.items():
+            assert xfr.serial_and_records(t, c) == before, (c, t.log_tail(20))

@@ -217,6 +217,28 @@ def flat(records):
     return {(owner, rtype, ttl, rd) for (owner, rtype), (ttl, rds) in records.items() for rd in rds}
 
 
+def serial_and_records(server, zone):
+    """(serial, records but the SOA, as flat() gives them) of a zone, by AXFR."""
+    recs = axfr(server, zone)
+    serial = int(next(iter(recs.pop((zone, "SOA"))[1])).split()[2])
+    return serial, flat(recs)
+
+
+def ixfr_changes(server, zone, serial):
+    """(removed, added) records but the SOAs of an IXFR from serial (RFC 1995 4: the new SOA, then for each
+    version the old SOA and what went, the next SOA and what came, then the new SOA again)."""
+    recs = xfr_stream(server, zone, rdtype="IXFR", serial=serial).records
+    assert recs[0][1] == "SOA" and recs[-1] == recs[0], recs
+    removed, added, soas = set(), set(), 0
+    for owner, rtype, ttl, rdata in recs[1:-1]:
+        if rtype == "SOA":
+            soas += 1
+            continue
+        (added if soas % 2 == 0 else removed).add((owner, rtype, ttl, rdata))
+    assert soas >= 2 and soas % 2 == 0, recs   # incremental, not a whole zone
+    return removed, added
+
+
 # ---- what a server should hold, found without the server under test
 
 def file_records(path, origin, serial=None):
