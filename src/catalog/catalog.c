@@ -160,31 +160,48 @@ static int read_member(const zone_contents_t *z, const zone_node_t *n, catalog_t
 	return TDM_OK;
 }
 
-static int by_id(const void *a, const void *b)
+/* The member's properties (RFC 9432 4.4: group, coo) from the nodes below its own (n). */
+static int read_properties(const zone_contents_t *z, const zone_node_t *n, catalog_member_t *m,
+                           char *why, size_t len)
 {
-	return strcmp(((const catalog_member_t *)a)->id, ((const catalog_member_t *)b)->id);
+	static const char *const props[] = { "group", "coo" };
+	const uint8_t *owner = zone_node_name(z, n);
+	int olen = name_length(owner, NAME_MAXLEN), ret = TDM_OK;
+	for (size_t k = 0; k < sizeof(props) / sizeof(props[0]) && ret == TDM_OK; k++) {
+		uint8_t name[NAME_MAXLEN];
+		size_t pl = strlen(props[k]);
+		if (olen < 0 || 1 + pl + (size_t)olen > NAME_MAXLEN)
+			continue;
+		name[0] = (uint8_t)pl;
+		memcpy(name + 1, props[k], pl);
+		memcpy(name + 1 + pl, owner, (size_t)olen);
+		uint32_t idx = zone_lookup(z, name, 1 + pl + (size_t)olen);
+		if (idx != ZONE_NODE_NONE)
+			ret = read_property(z, zone_node(z, idx), m, props[k], why, len);
+	}
+	return ret;
 }
 
-static int by_zone(const void *a, const void *b)
-{
-	return name_cmp_canonical(((const catalog_member_t *const *)a)[0]->zone,
-	                          ((const catalog_member_t *const *)b)[0]->zone);
-}
-
+/* RFC 9432 4.1: a member zone listed under two IDs refuses the catalog. An open-addressing table of
+ * the members by name (keyed hash: the names are the primary's to choose). */
 static int check_duplicates(catalog_t *cat, char *why, size_t len)
 {
-	const catalog_member_t **v = malloc((cat->count ? cat->count : 1) * sizeof(*v));
-	if (v == NULL)
+	size_t size = 16;
+	while (size < cat->count * 2)
+		size *= 2;
+	const catalog_member_t **slots = calloc(size, sizeof(*slots));
+	if (slots == NULL)
 		return TDM_ENOMEM;
-	for (size_t i = 0; i < cat->count; i++)
-		v[i] = &cat->members[i];
-	if (cat->count > 1)
-		qsort(v, cat->count, sizeof(*v), by_zone);
 	int ret = TDM_OK;
-	for (size_t i = 1; i < cat->count && ret == TDM_OK; i++)
-		if (name_equal(v[i]->zone, v[i - 1]->zone))
-			ret = broken(why, len, "catalog lists %s twice (RFC 9432 4.1)", v[i]->zone);
-	free(v);
+	for (size_t i = 0; i < cat->count && ret == TDM_OK; i++) {
+		const catalog_member_t *m = &cat->members[i];
+		size_t h = name_hash(m->zone, (size_t)name_length(m->zone, NAME_MAXLEN)) & (size - 1);
+		for (; slots[h] != NULL && ret == TDM_OK; h = (h + 1) & (size - 1))
+			if (name_equal(slots[h]->zone, m->zone))
+				ret = broken(why, len, "catalog lists %s twice (RFC 9432 4.1)", m->zone);
+		slots[h] = m;
+	}
+	free(slots);
 	return ret;
 }
 
@@ -202,31 +219,17 @@ int catalog_read_max(const zone_contents_t *z, size_t max, catalog_t *out, char 
 	if (ret != TDM_OK || !under(zone_apex(z), "zones", zones))
 		return ret != TDM_OK ? ret : TDM_EMALF;
 	int zlabels = name_labels(zones);
-	/* Members first, then their properties (a node two labels below "zones"). */
-	for (int pass = 0; pass < 2 && ret == TDM_OK; pass++) {
-		if (pass == 1 && cat.count > 1)
-			qsort(cat.members, cat.count, sizeof(catalog_member_t), by_id);
-		for (uint32_t i = 0; i < zone_node_count(z) && ret == TDM_OK; i++) {
-			const zone_node_t *n = zone_node(z, i);
-			if (n->flags & ZONE_NODE_DEAD)
-				continue;
-			const uint8_t *name = zone_node_name(z, n);
-			int depth = name_labels(name) - zlabels;
-			if (depth < 1 || depth > 2 || !name_in_zone(name, zones))
-				continue;
-			if (pass == 0 && depth == 1) {
-				ret = read_member(z, n, &cat, &cap, max, why, why_len);
-			} else if (pass == 1 && depth == 2) {
-				catalog_member_t key;
-				char prop[CATALOG_ID_MAX];
-				bool known = first_label(name, prop, sizeof(prop)) &&
-				             first_label(name + 1 + name[0], key.id, sizeof(key.id));
-				catalog_member_t *m = cat.count == 0 || !known ? NULL
-				                      : bsearch(&key, cat.members, cat.count, sizeof(key), by_id);
-				if (m != NULL)
-					ret = read_property(z, n, m, prop, why, why_len);
-			}
-		}
+	for (uint32_t i = 0; i < zone_node_count(z) && ret == TDM_OK; i++) {
+		const zone_node_t *n = zone_node(z, i);
+		if (n->flags & ZONE_NODE_DEAD)
+			continue;
+		const uint8_t *name = zone_node_name(z, n);
+		if (name_labels(name) - zlabels != 1 || !name_in_zone(name, zones))
+			continue;
+		size_t before = cat.count;
+		ret = read_member(z, n, &cat, &cap, max, why, why_len);
+		if (ret == TDM_OK && cat.count > before)
+			ret = read_properties(z, n, &cat.members[cat.count - 1], why, why_len);
 	}
 	if (ret == TDM_OK)
 		ret = check_duplicates(&cat, why, why_len);

@@ -97,10 +97,12 @@ static bool take_member(server_t *srv, const conf_zone_t *cat, const catalog_mem
 	name_to_text(m->zone, name, sizeof(name));
 	dynzone_t *d = index_find(ix, name);
 	bool added = false, moved = false, reset_id = false;
-	char origin[NAME_TEXT_MAX + 16];
-	snprintf(origin, sizeof(origin), "catalog %s", cat->name);
-	const char *why = d == NULL || strcmp(d->catalog, cat->name) != 0
-	                  ? dynzone_refused(srv, m->zone, origin) : NULL;
+	const char *why = NULL;
+	if (d == NULL || strcmp(d->catalog, cat->name) != 0) {   /* not ours yet: may it be? */
+		char origin[NAME_TEXT_MAX + 16];
+		snprintf(origin, sizeof(origin), "catalog %s", cat->name);
+		why = dynzone_refused(srv, m->zone, origin);
+	}
 	if (why != NULL) {
 		log_warn("%s: listed in catalog %s but %s: not taken over", name, cat->name, why);
 		return false;

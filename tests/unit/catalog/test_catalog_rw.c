@@ -340,6 +340,20 @@ static void test_refused_with_a_zone_under_two_ids(void **state)
 	assert_refused(l, "alpha.test");
 }
 
+/* The same among thousands of members (the check is a hash table of their names, not a sort). */
+static void test_refused_with_a_zone_under_two_ids_among_many(void **state)
+{
+	rrlist_t *l = catalog_head("2");
+	for (unsigned i = 0; i < 3000; i++) {
+		char owner[64], zone[64];
+		snprintf(owner, sizeof(owner), "m%u.zones." CAT, i);
+		snprintf(zone, sizeof(zone), "member%u.test.", i);
+		add_ptr(l, owner, zone);
+	}
+	add_ptr(l, "again.zones." CAT, "MEMBER1234.test.");
+	assert_refused(l, "member1234.test");
+}
+
 static void test_refused_with_a_broken_group(void **state)
 {
 	rrlist_t *l = catalog_head("2");
@@ -377,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_refused_with_a_zone_under_two_ids),
 		cmocka_unit_test(test_refused_with_a_broken_group),
 		cmocka_unit_test(test_refused_with_a_broken_coo),
+		cmocka_unit_test(test_refused_with_a_zone_under_two_ids_among_many),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
