@@ -389,7 +389,9 @@ void autoprimary_add(server_t *srv, const char *name, size_t index)
 		return;
 	dynzone_persist(srv, d);
 	log_info("%s: created by NOTIFY from super-primary %s, transferring it", name, ap->name);
-	zones_rebuild(srv);
+	/* The set in force with this zone more, not a pass over every zone (zones_add). */
+	if (zones_add(srv, &d->confs[d->cur]) != TDM_OK)
+		zones_rebuild(srv);
 }
 
 int autoprimary_remove(server_t *srv, const char *name)
@@ -403,7 +405,9 @@ int autoprimary_remove(server_t *srv, const char *name)
 		d->dead = true;
 		srv->dyn_dead = true;
 		store_member_delete(srv->store, name);
-		zones_rebuild(srv);
+		zonert_t *zr = zones_find(srv, name);   /* the set less this zone (zones_remove) */
+		if (zr == NULL || zones_remove(srv, zr) != TDM_OK)
+			zones_rebuild(srv);
 		return TDM_OK;
 	}
 	return TDM_ENOENT;

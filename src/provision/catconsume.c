@@ -89,9 +89,28 @@ static void reset(server_t *srv, dynzone_t *d, const char *id)
 	}
 }
 
-/* One member as the catalog lists it; returns true when the zone set must change. */
+/* The zone set's changes of one reconciliation: members new to it, and members bound to new settings
+ * (moved, regrouped); a list that would grow past SET_CHANGES_MAX is dropped for a rebuild. */
+#define SET_CHANGES_MAX 64
+
+typedef struct {
+	dynzone_t *added[SET_CHANGES_MAX], *rebound[SET_CHANGES_MAX];
+	size_t nadded, nrebound;
+	bool rebuild;
+} set_changes_t;
+
+static void note_change(set_changes_t *sc, dynzone_t *d, bool added)
+{
+	size_t *n = added ? &sc->nadded : &sc->nrebound;
+	if (*n == SET_CHANGES_MAX)
+		sc->rebuild = true;
+	else
+		(added ? sc->added : sc->rebound)[(*n)++] = d;
+}
+
+/* One member as the catalog lists it; returns true when the zone set must change (noted in sc). */
 static bool take_member(server_t *srv, const conf_zone_t *cat, const catalog_member_t *m,
-                        dyn_index_t *ix, member_batch_t *batch)
+                        dyn_index_t *ix, member_batch_t *batch, set_changes_t *sc)
 {
 	char name[NAME_TEXT_MAX];
 	name_to_text(m->zone, name, sizeof(name));
@@ -146,7 +165,35 @@ static bool take_member(server_t *srv, const conf_zone_t *cat, const catalog_mem
 		dynzone_bind_catalog(d, cat, srv->rc->conf);   /* the group's template, the catalog's settings */
 	if (added || moved || reset_id || regroup)
 		batch_add(srv, batch, d);
-	return added || moved || regroup;   /* the zone set must point at the new settings */
+	if (added || moved || regroup)   /* the zone set must point at the new settings */
+		note_change(sc, d, added);
+	return added || moved || regroup;
+}
+
+/*
+ * The zone set after a reconciliation: a few members come, go or rebound change the set in force
+ * one zone at a time (zones_add, zones_remove, zones_rebind: a copy of the table each, no pass over
+ * every zone's settings); more than that, a rebuild. gone: the zones of the members removed, looked
+ * up before any of them is dropped (a grace period frees the dead members).
+ */
+static void set_follow(server_t *srv, set_changes_t *sc, zonert_t **gone, size_t ngone)
+{
+	if (sc->rebuild || srv->zones == NULL) {
+		zones_rebuild(srv);
+		return;
+	}
+	bool failed = false;
+	for (size_t i = 0; i < ngone && !failed; i++)
+		failed = gone[i] == NULL || zones_remove(srv, gone[i]) != TDM_OK;
+	for (size_t i = 0; i < sc->nadded && !failed; i++)
+		failed = zones_add(srv, &sc->added[i]->confs[sc->added[i]->cur]) != TDM_OK;
+	for (size_t i = 0; i < sc->nrebound && !failed; i++) {
+		zonert_t *zr = zones_find(srv, sc->rebound[i]->name);
+		failed = zr == NULL ||
+		         zones_rebind(srv, zr, &sc->rebound[i]->confs[sc->rebound[i]->cur]) != TDM_OK;
+	}
+	if (failed)
+		zones_rebuild(srv);
 }
 
 void catalog_consume(server_t *srv, zonert_t *zr)
@@ -178,10 +225,13 @@ void catalog_consume(server_t *srv, zonert_t *zr)
 		d->seen = false;
 	bool changed = false;
 	member_batch_t batch = { 0 };
+	set_changes_t sc = { .nadded = 0 };
 	for (size_t i = 0; i < c.count; i++)
-		changed |= take_member(srv, cat, &c.members[i], &ix, &batch);
+		changed |= take_member(srv, cat, &c.members[i], &ix, &batch, &sc);
 	store_member_set_many(srv->store, batch.items, batch.count);
 	free(batch.items);
+	zonert_t *gone[SET_CHANGES_MAX];
+	size_t ngone = 0;
 	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next) {
 		if (d->dead || d->seen || strcmp(d->catalog, cat->name) != 0)
 			continue;
@@ -190,6 +240,10 @@ void catalog_consume(server_t *srv, zonert_t *zr)
 		srv->dyn_dead = true;
 		store_member_delete(srv->store, d->name);
 		changed = true;
+		if (ngone < SET_CHANGES_MAX)
+			gone[ngone++] = zones_find(srv, d->name);
+		else
+			sc.rebuild = true;
 	}
 	free(ix.slots);
 	/* A coo naming another catalog we consume: that catalog may have listed the member before this
@@ -205,5 +259,5 @@ void catalog_consume(server_t *srv, zonert_t *zr)
 	}
 	catalog_clear(&c);
 	if (changed)
-		zones_rebuild(srv);
+		set_follow(srv, &sc, gone, ngone);
 }

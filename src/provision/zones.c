@@ -660,6 +660,17 @@ int zones_add(server_t *srv, const conf_zone_t *cz)
 	return TDM_OK;
 }
 
+zonert_t *zones_find(server_t *srv, const char *name)
+{
+	uint8_t wire[NAME_MAXLEN];
+	int len = name_from_text(name, NULL, wire);
+	if (len < 0 || srv->zones == NULL)
+		return NULL;
+	name_copy_lower(wire, wire);
+	zone_t *zone = zoneset_find_exact(srv->zones, wire, len);
+	return zone != NULL ? zonert_of(zone) : NULL;
+}
+
 int zones_rebind(server_t *srv, zonert_t *zr, const conf_zone_t *cz)
 {
 	/* What build_set does for a zone it keeps: the new settings, and a zone whose role changed

@@ -45,6 +45,8 @@ int zones_rebuild(server_t *srv);
  * its timer and data gone, published. TDM_ENOENT: zr is not in the set. */
 int zones_add(server_t *srv, const conf_zone_t *cz);
 int zones_remove(server_t *srv, zonert_t *zr);
+/* The zone of the set in force named name (textual, any case), or NULL. */
+zonert_t *zones_find(server_t *srv, const char *name);
 /* Control thread: zr bound to new settings (an API zone's, bound already), as a rebuild would: a
  * role changed loads the zone in its new role, data kept; then a grace period. */
 int zones_rebind(server_t *srv, zonert_t *zr, const conf_zone_t *cz);
