@@ -414,10 +414,12 @@ static member_outcome_t members_in(server_t *srv, zonert_t *zr, const conf_t *co
 			log_info("%s: catalog members: %zu added, %zu removed, %zu changed, serial %u", zr->name,
 			         came, went, changed, zone_serial(next));
 		outcome = MEMBER_CHANGED;
-	} else if (ret == TDM_ENOENT || ret == TDM_EEXIST) {
-		outcome = MEMBER_WHOLE;
 	} else if (ret != TDM_OK) {
-		log_err("%s: catalog members not written (%s)", zr->name, tdm_strerror(ret));
+		/* Written whole instead: no version yet, an ID another zone holds, or this change not
+		 * committed (it then tries again whole, and logs why if that fails too). */
+		if (ret != TDM_ENOENT && ret != TDM_EEXIST)
+			log_err("%s: catalog members not written one by one (%s)", zr->name, tdm_strerror(ret));
+		outcome = MEMBER_WHOLE;
 	}
 	pthread_mutex_unlock(&zr->write_lock);
 	rrlist_free(removed);

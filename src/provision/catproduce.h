@@ -29,8 +29,8 @@ void catproduce_write(server_t *srv, zonert_t *zr, const conf_t *conf);
  */
 void catproduce_member(server_t *srv, const char *zone, const char *const *catalogs, size_t count);
 
-/* Control thread, after a configuration was read again without a look at zone files (server_reconfig;
- * before: the one replaced, still alive): the zones whose part in a catalog changed -- came, went,
+/* Control thread, after a configuration was read again (SIGHUP, tandem reconfig; before: the one
+ * replaced, still alive): the zones whose part in a catalog changed -- came, went,
  * another member-of or group -- change it for themselves alone, as catproduce_member does; every
  * catalog is written whole when the catalogs themselves changed (one made or dropped, the server-wide
  * catalog), or when most of a catalog's members did. */

@@ -446,7 +446,7 @@ static bool same_file(const conf_zone_t *a, const conf_zone_t *b)
 
 /*
  * The zone table for conf. load_kept: every zone is (re)loaded, as a start or a reload does (zone
- * files looked at, produced catalogs written); otherwise only the zones new to the table are (and, for
+ * files looked at); otherwise only the zones new to the table are (and, for
  * a reconfiguration, a primary given another file), and the others just follow their (possibly
  * rebound) settings: a catalog member added or removed costs that member, not a look at every zone
  * file (zones_rebuild).
@@ -542,10 +542,12 @@ static int build_set(server_t *srv, const conf_t *conf, bool load_kept, zoneset_
 		zonefile_parser_free(b->parser);
 		free(b);
 	}
+	/* A produced catalog new to the table is written whole; the others follow their members' changes
+	 * once the set is published (catproduce_reconfigured, catproduce_member). */
 	for (size_t i = 0; ret == TDM_OK && i < n; i++) {
 		zonert_t *zr = zonert_of(zones[i]);
 		if (zr->conf->type == CONF_ZONE_PRIMARY && zr->conf->catalog == CONF_CATALOG_PRODUCE &&
-		    (load_kept || made[i]))
+		    made[i])
 			catproduce_write(srv, zr, conf);
 	}
 	free(made);

@@ -237,8 +237,7 @@ static int reload(server_t *srv, bool zone_files, reconfig_result_t *out)
 	}
 	zoneset_t *old = rcu_xchg_pointer(&srv->zones, set);
 	changes.removed = zones_forget_removed(srv, old, set);
-	if (!zone_files)   /* members may have come, gone or changed group */
-		catproduce_reconfigured(srv, old_rc->conf);
+	catproduce_reconfigured(srv, old_rc->conf);   /* members may have come, gone or changed group */
 	zones_arm(srv);
 	control_warm_orders(srv);
 	control_verify_arm(srv);

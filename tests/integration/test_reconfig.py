@@ -9,8 +9,8 @@ applied without a look at the zone files of the zones kept (NSD's `nsd-control r
 - a configuration that does not load changes nothing (422, the CLI exits non-zero and says so);
 - a read-only key and a key limited to some zones are refused (403) and nothing changes;
 - the catalogs the server produces change by the members that came, went or changed (an IXFR of exactly
-  those records, a coo for a member moving to another catalog), and a restart, which writes them whole,
-  finds nothing to change.
+  those records, a coo for a member moving to another catalog), at a reconfig as at a SIGHUP, and a
+  restart, which writes them whole, finds nothing to change.
 """
 
 import time
@@ -245,6 +245,25 @@ def test_reconfig_changes_a_produced_catalog_by_its_members(tmp_path):
         zone("y.recon.test.")
         zones.remove(by_name("plain.recon.test."))
         reconfig(set())
+
+        # A SIGHUP with a changed configuration does the same: x5 joins cat2, one change of one member.
+        zone("x5.recon.test.", **{"member-of": "cat2.recon.test."})
+        mark = t.log_mark()
+        t.write_config()
+        t.reload()
+        t.wait_log(r"cat2\.recon\.test\.: catalog member x5\.recon\.test\. added", mark=mark)
+        serial, recs = cats["cat2.recon.test."]
+        removed, added = xfr.ixfr_changes(t, "cat2.recon.test.", serial)
+        now = xfr.serial_and_records(t, "cat2.recon.test.")
+        assert removed == set() and {(ty, rd) for _, ty, _, rd in added} == {("PTR", "x5.recon.test.")}
+        assert recs | added == now[1]
+        assert xfr.serial_and_records(t, "cat1.recon.test.") == cats["cat1.recon.test."]
+        cats["cat2.recon.test."] = now
+        # The same text again: nothing to write.
+        mark = t.log_mark()
+        t.reload()
+        t.wait_log(r"reload: .* unchanged", mark=mark)
+        assert all(xfr.serial_and_records(t, c) == cats[c] for c in cats)
 
         # Written whole at a restart: nothing to change, the same serials and records.
         t.stop()
