@@ -4,17 +4,12 @@
 
 #include "api/api_call.h"
 #include "api/http_parse.h"
-#include "wire/name.h"
+#include "provision/zones.h"
 
 zonert_t *api_find_zone(server_t *srv, const char *name)
 {
-	uint8_t wire[NAME_MAXLEN];
-	int len = name_from_text(name, NULL, wire);
-	if (len < 0)
-		return NULL;
-	name_copy_lower(wire, wire);
-	zone_t *zone = zoneset_find_exact(srv->zones, wire, len);
-	return zone != NULL && zonert_of(zone)->conf != NULL ? zonert_of(zone) : NULL;
+	zonert_t *zr = zones_find(srv, name);
+	return zr != NULL && zr->conf != NULL ? zr : NULL;
 }
 
 int api_param(const api_call_t *call, const char *name, char *out, size_t cap)

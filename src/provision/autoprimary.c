@@ -118,14 +118,11 @@ static void *ap_main(void *arg)
 	return NULL;
 }
 
+/* A name that is not one counts as taken: nothing is made for it. */
 static bool zone_exists(server_t *srv, const char *name)
 {
 	uint8_t wire[NAME_MAXLEN];
-	int len = name_from_text(name, NULL, wire);
-	if (len < 0)
-		return true;
-	name_copy_lower(wire, wire);
-	return zoneset_find_exact(srv->zones, wire, len) != NULL;
+	return name_from_text(name, NULL, wire) < 0 || zones_find(srv, name) != NULL;
 }
 
 static struct ap_sched *ap_sched(server_t *srv)

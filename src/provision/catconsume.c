@@ -79,13 +79,11 @@ static void reset(server_t *srv, dynzone_t *d, const char *id)
 	         d->catalog, was, now);
 	snprintf(d->id, sizeof(d->id), "%s", id);
 	store_zone_delete(srv->store, d->name);
-	uint8_t wire[NAME_MAXLEN];
-	int len = name_from_text(d->name, NULL, wire);
-	zone_t *zone = len > 0 ? zoneset_find_exact(srv->zones, wire, len) : NULL;
-	if (zone != NULL) {
-		zone_set_contents(zone, NULL);
-		zonert_of(zone)->serial = 0;
-		schedule_refresh(srv, zonert_of(zone));
+	zonert_t *zr = zones_find(srv, d->name);
+	if (zr != NULL) {
+		zone_set_contents(zr->zone, NULL);
+		zr->serial = 0;
+		schedule_refresh(srv, zr);
 	}
 }
 

@@ -11,6 +11,7 @@
 #include "lib/log.h"
 #include "provision/apizone.h"
 #include "provision/catproduce.h"
+#include "provision/zones.h"
 #include "runtime/inbox.h"
 #include "runtime/zoneload.h"
 #include "runtime/zonework.h"
@@ -431,12 +432,7 @@ static member_outcome_t members_in(server_t *srv, zonert_t *zr, const conf_t *co
 /* The catalog we produce named catalog (textual), or NULL. */
 static zonert_t *produced(server_t *srv, const char *catalog)
 {
-	uint8_t apex[NAME_MAXLEN];
-	if (catalog == NULL || name_from_text(catalog, NULL, apex) < 0)
-		return NULL;
-	name_copy_lower(apex, apex);
-	zone_t *z = zoneset_find_exact(srv->zones, apex, name_length(apex, NAME_MAXLEN));
-	zonert_t *zr = z != NULL ? zonert_of(z) : NULL;
+	zonert_t *zr = catalog != NULL ? zones_find(srv, catalog) : NULL;
 	if (zr == NULL || zr->conf == NULL || zr->conf->type != CONF_ZONE_PRIMARY ||
 	    zr->conf->catalog != CONF_CATALOG_PRODUCE)
 		return NULL;
