@@ -9,7 +9,11 @@ For each consumer, in turn, on 127.0.0.1 and free ports (transfers and NOTIFY si
    consumer; the consumer starts with nothing but the catalog;
 2. "provision": seconds from starting the consumer until every member answers its SOA (serial 1, AA);
    the consumer's PSS (/proc/PID/smaps_rollup) and CPU seconds at that moment;
-3. "restart": the consumer stopped (SIGTERM) and started again: seconds until every member answers from
+3. "one more": --changes times (default 10), one member zone added on the producer (its configuration
+   rewritten, SIGHUP: the catalog changes by that member, one IXFR); seconds from the SIGHUP until the
+   consumer answers for the new zone (median), and the consumer's CPU seconds over all of them divided by
+   their number: what one catalog change costs a consumer of a large catalog;
+4. "restart": the consumer stopped (SIGTERM) and started again: seconds until every member answers from
    what it kept (the producer stays up, so a consumer that re-transfers is measured doing so), and PSS.
 
 "Every member answers" is checked the same way for both: SOA queries over UDP, 200 in flight, repeating only
@@ -177,7 +181,33 @@ def tandem_consumer(tmp, producer):
     return t
 
 
-def run_one(kind, tmp, n, timeout):
+def one_more(kind, p, consumer, n, changes, timeout):
+    """Members added on the producer one at a time: (median seconds until served, consumer CPU s each)."""
+    took = []
+    # The provisioning's tail first (the producer's NOTIFYs to every member, retried with growing
+    # intervals while the consumer did not have them yet): until the consumer has spent under 2% of a
+    # CPU for 5 seconds in a row, 150 s at most.
+    quiet_by, quiet = time.monotonic() + 150, 0
+    while time.monotonic() < quiet_by and quiet < 5:
+        before = cpu_seconds(consumer.pid)
+        time.sleep(1)
+        quiet = quiet + 1 if cpu_seconds(consumer.pid) - before < 0.02 else 0
+    cpu0 = cpu_seconds(consumer.pid)
+    for i in range(changes):
+        name = "new%05d.scale.test." % (n + i)
+        p.members[name] = None
+        started = time.monotonic()
+        p.apply()
+        done = wait_all_serving(consumer, [name], timeout)
+        if done is None:
+            raise RuntimeError("%s: %s not served after %.0f s" % (kind, name, timeout))
+        took.append(done - started)
+    cpu = (cpu_seconds(consumer.pid) - cpu0) / changes
+    took.sort()
+    return took[len(took) // 2], cpu
+
+
+def run_one(kind, tmp, n, timeout, changes=10):
     members = ["m%05d.scale.test." % i for i in range(n)]
     holder = {}
     consumer_proxy = type("Peer", (), {})()   # the producer's notify target, known once the consumer exists
@@ -203,6 +233,11 @@ def run_one(kind, tmp, n, timeout):
         out["provision_pss_mib"] = round(pss_kib(consumer.pid) / 1024.0, 1)
         out["provision_cpu_s"] = round(cpu_seconds(consumer.pid), 2)
         log("%s: provisioned in %s s, PSS %.1f MiB" % (kind, out["provision_s"], out["provision_pss_mib"]))
+        if changes:
+            wall, cpu = one_more(kind, p, consumer, n, changes, 60)
+            out["one_more_s"], out["one_more_cpu_ms"] = round(wall, 3), round(cpu * 1000, 1)
+            log("%s: one member more served in %.3f s (median of %d), consumer CPU %.1f ms each"
+                % (kind, wall, changes, cpu * 1000))
         consumer.stop()
         started = time.monotonic()
         consumer.start()
@@ -225,12 +260,13 @@ def main():
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for all members")
     ap.add_argument("--json", help="write the figures to this file")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (configs, logs)")
+    ap.add_argument("--changes", type=int, default=10, help="members added one at a time after provisioning")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="tandem-catalog-bench-"))
     results = []
     try:
         for kind in ([args.only] if args.only else ["tandem", "knot"]):
-            results.append(run_one(kind, tmp, args.zones, args.timeout))
+            results.append(run_one(kind, tmp, args.zones, args.timeout, args.changes))
     finally:
         if args.keep:
             log("kept %s" % tmp)
@@ -238,12 +274,13 @@ def main():
             import shutil
             shutil.rmtree(tmp, ignore_errors=True)
     print("catalog of %d members, Tandem producer; consumer:" % args.zones)
-    print("%-8s %14s %14s %12s %14s %14s" % ("", "provision (s)", "PSS (MiB)", "CPU (s)", "restart (s)",
-                                            "PSS after (MiB)"))
+    print("%-8s %14s %14s %12s %14s %14s %14s %14s" % ("", "provision (s)", "PSS (MiB)", "CPU (s)",
+                                                      "one more (s)", "its CPU (ms)", "restart (s)",
+                                                      "PSS after (MiB)"))
     for r in results:
-        print("%-8s %14s %14s %12s %14s %14s" % (r["consumer"], r.get("provision_s"), r.get("provision_pss_mib"),
-                                                r.get("provision_cpu_s"), r.get("restart_s"),
-                                                r.get("restart_pss_mib")))
+        print("%-8s %14s %14s %12s %14s %14s %14s %14s" % (
+            r["consumer"], r.get("provision_s"), r.get("provision_pss_mib"), r.get("provision_cpu_s"),
+            r.get("one_more_s"), r.get("one_more_cpu_ms"), r.get("restart_s"), r.get("restart_pss_mib")))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
     return 0

@@ -205,6 +205,39 @@ static int check_duplicates(catalog_t *cat, char *why, size_t len)
 	return ret;
 }
 
+catalog_owner_t catalog_owner(const uint8_t *apex, const uint8_t *owner, uint8_t *member)
+{
+	uint8_t zones[NAME_MAXLEN], version[NAME_MAXLEN];
+	if (!under(apex, "zones", zones) || !under(apex, "version", version) || name_equal(owner, version))
+		return CATALOG_OWNER_WHOLE;
+	if (!name_in_zone(owner, zones))
+		return CATALOG_OWNER_OTHER;
+	int depth = name_labels(owner) - name_labels(zones);
+	if (depth == 1 || depth == 2) {   /* <id>.zones, or a property <label>.<id>.zones */
+		const uint8_t *m = depth == 2 ? owner + 1 + owner[0] : owner;
+		memcpy(member, m, (size_t)name_length(m, NAME_MAXLEN));
+		return CATALOG_OWNER_MEMBER;
+	}
+	return CATALOG_OWNER_OTHER;
+}
+
+int catalog_read_member(const zone_contents_t *z, const uint8_t *owner, catalog_member_t *m, char *why,
+                        size_t why_len)
+{
+	uint32_t idx = zone_lookup(z, owner, (size_t)name_length(owner, NAME_MAXLEN));
+	if (idx == ZONE_NODE_NONE)
+		return TDM_ENOENT;
+	const zone_node_t *n = zone_node(z, idx);
+	catalog_t one = { .members = m, .count = 0 };
+	size_t cap = 1;   /* room for the one: read_member does not grow the array */
+	int ret = read_member(z, n, &one, &cap, 0, why, why_len);
+	if (ret != TDM_OK)
+		return ret;
+	if (one.count == 0)
+		return TDM_ENOENT;
+	return read_properties(z, n, m, why, why_len);
+}
+
 int catalog_read(const zone_contents_t *z, catalog_t *out, char *why, size_t why_len)
 {
 	return catalog_read_max(z, 0, out, why, why_len);

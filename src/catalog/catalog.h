@@ -38,6 +38,26 @@ int catalog_read(const zone_contents_t *z, catalog_t *out, char *why, size_t why
 int catalog_read_max(const zone_contents_t *z, size_t max, catalog_t *out, char *why, size_t why_len);
 void catalog_clear(catalog_t *cat);
 
+/* Where a record of a catalog stands for a reader that follows its changes: a member's (its node
+ * <id>.zones.<catalog> or a property below it: *member gets the member node's name), the version or
+ * anything else a change to which needs the whole catalog read again, or nothing a reader looks at
+ * (the apex's SOA and NS, other names). member: NAME_MAXLEN octets. */
+typedef enum {
+	CATALOG_OWNER_OTHER,
+	CATALOG_OWNER_MEMBER,
+	CATALOG_OWNER_WHOLE,
+} catalog_owner_t;
+
+catalog_owner_t catalog_owner(const uint8_t *apex, const uint8_t *owner, uint8_t *member);
+
+/*
+ * The member listed at its node owner (<id>.zones.<catalog>) in z, read and checked as catalog_read
+ * reads each one: TDM_OK (*m filled), TDM_ENOENT (no member there: no node, or no PTR), TDM_EMALF
+ * (why filled: catalog_read would refuse the catalog for it).
+ */
+int catalog_read_member(const zone_contents_t *z, const uint8_t *owner, catalog_member_t *m, char *why,
+                        size_t why_len);
+
 /* A string from a catalog (a group, an ID kept from an older store) made safe for one log line:
  * control characters and non-ASCII octets escaped as \DDD, the rest as it is. Truncated to size. */
 void catalog_escape(const char *in, char *out, size_t size);

@@ -393,19 +393,18 @@ void autoprimary_add(server_t *srv, const char *name, size_t index)
 
 int autoprimary_remove(server_t *srv, const char *name)
 {
-	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next) {
-		if (d->dead || strcmp(d->name, name) != 0)
-			continue;
-		if (strncmp(d->catalog, DYNZONE_AUTOPRIMARY_PREFIX, strlen(DYNZONE_AUTOPRIMARY_PREFIX)) != 0)
-			return TDM_EEXIST;   /* a catalog member: the catalog decides */
-		log_info("%s: removed by the operator (it came from %s)", name, d->origin);
-		d->dead = true;
-		srv->dyn_dead = true;
-		store_member_delete(srv->store, name);
-		zonert_t *zr = zones_find(srv, name);   /* the set less this zone (zones_remove) */
-		if (zr == NULL || zones_remove(srv, zr) != TDM_OK)
-			zones_rebuild(srv);
-		return TDM_OK;
-	}
-	return TDM_ENOENT;
+	dynzone_t *d = dynzone_find(srv, name);
+	if (d == NULL)
+		return TDM_ENOENT;
+	if (strncmp(d->catalog, DYNZONE_AUTOPRIMARY_PREFIX, strlen(DYNZONE_AUTOPRIMARY_PREFIX)) != 0)
+		return TDM_EEXIST;   /* a catalog member: the catalog decides */
+	log_info("%s: removed by the operator (it came from %s)", name, d->origin);
+	d->dead = true;
+	srv->dyn_dead = true;
+	srv->dyn_gen++;
+	store_member_delete(srv->store, name);
+	zonert_t *zr = zones_find(srv, name);   /* the set less this zone (zones_remove) */
+	if (zr == NULL || zones_remove(srv, zr) != TDM_OK)
+		zones_rebuild(srv);
+	return TDM_OK;
 }

@@ -7,6 +7,7 @@
 #include "catalog/catalog.h"
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/namemap.h"
 #include "provision/catconsume.h"
 #include "provision/dynzone.h"
 #include "provision/zones.h"
@@ -32,41 +33,6 @@ static void batch_add(server_t *srv, member_batch_t *b, const dynzone_t *d)
 		b->cap = cap;
 	}
 	dynzone_row(d, &b->items[b->count++]);
-}
-
-/* Members by name, for one reconciliation: an open-addressing table over the list. */
-typedef struct {
-	dynzone_t **slots;
-	size_t mask;
-} dyn_index_t;
-
-static int index_build(server_t *srv, dyn_index_t *ix)
-{
-	size_t size = 64, n = 0;
-	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next)
-		n++;
-	while (size < n * 2 + 2)
-		size *= 2;
-	ix->slots = calloc(size, sizeof(dynzone_t *));
-	ix->mask = size - 1;
-	if (ix->slots == NULL)
-		return TDM_ENOMEM;
-	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next) {
-		size_t h = name_hash((const uint8_t *)d->name, strlen(d->name)) & ix->mask;
-		while (ix->slots[h] != NULL)
-			h = (h + 1) & ix->mask;
-		ix->slots[h] = d;
-	}
-	return TDM_OK;
-}
-
-static dynzone_t *index_find(const dyn_index_t *ix, const char *name)
-{
-	for (size_t h = name_hash((const uint8_t *)name, strlen(name)) & ix->mask;
-	     ix->slots[h] != NULL; h = (h + 1) & ix->mask)
-		if (!ix->slots[h]->dead && strcmp(ix->slots[h]->name, name) == 0)
-			return ix->slots[h];
-	return NULL;
 }
 
 /* A member whose unique ID changed starts over (RFC 9432 5.4): data dropped, transferred afresh. */
@@ -106,13 +72,14 @@ static void note_change(set_changes_t *sc, dynzone_t *d, bool added)
 		(added ? sc->added : sc->rebound)[(*n)++] = d;
 }
 
-/* One member as the catalog lists it; returns true when the zone set must change (noted in sc). */
+/* One member as the catalog lists it; returns true when the zone set must change (noted in sc).
+ * *refused is set when the member is not taken (it may be later: see catstate_t). */
 static bool take_member(server_t *srv, const conf_zone_t *cat, const catalog_member_t *m,
-                        dyn_index_t *ix, member_batch_t *batch, set_changes_t *sc)
+                        member_batch_t *batch, set_changes_t *sc, bool *refused)
 {
 	char name[NAME_TEXT_MAX];
 	name_to_text(m->zone, name, sizeof(name));
-	dynzone_t *d = index_find(ix, name);
+	dynzone_t *d = dynzone_find(srv, name);
 	bool added = false, moved = false, reset_id = false;
 	const char *why = NULL;
 	if (d == NULL || strcmp(d->catalog, cat->name) != 0) {   /* not ours yet: may it be? */
@@ -122,6 +89,7 @@ static bool take_member(server_t *srv, const conf_zone_t *cat, const catalog_mem
 	}
 	if (why != NULL) {
 		log_warn("%s: listed in catalog %s but %s: not taken over", name, cat->name, why);
+		*refused = true;
 		return false;
 	}
 	if (d != NULL && strcmp(d->catalog, cat->name) != 0) {
@@ -131,6 +99,7 @@ static bool take_member(server_t *srv, const conf_zone_t *cat, const catalog_mem
 		if (!(d->has_coo && name_equal(d->coo, cat_wire))) {
 			log_warn("%s: listed in catalog %s but a member of %s: not taken over", name,
 			         cat->name, d->catalog);
+			*refused = true;
 			return false;
 		}
 		log_info("%s: moves from catalog %s to %s (coo)", name, d->catalog, cat->name);
@@ -138,8 +107,10 @@ static bool take_member(server_t *srv, const conf_zone_t *cat, const catalog_mem
 		d->has_coo = false;
 		snprintf(d->id, sizeof(d->id), "%s", m->id);
 	} else if (d == NULL) {
-		if ((d = dynzone_new_member(srv, name, cat)) == NULL)
+		if ((d = dynzone_new_member(srv, name, cat)) == NULL) {
+			*refused = true;
 			return false;
+		}
 		snprintf(d->id, sizeof(d->id), "%s", m->id);
 		log_info("%s: added from catalog %s", name, cat->name);
 		added = true;
@@ -165,6 +136,8 @@ static bool take_member(server_t *srv, const conf_zone_t *cat, const catalog_mem
 		batch_add(srv, batch, d);
 	if (added || moved || regroup)   /* the zone set must point at the new settings */
 		note_change(sc, d, added);
+	if (moved || regroup || reset_id)
+		srv->dyn_gen++;
 	return added || moved || regroup;
 }
 
@@ -194,18 +167,116 @@ static void set_follow(server_t *srv, set_changes_t *sc, zonert_t **gone, size_t
 		zones_rebuild(srv);
 }
 
-void catalog_consume(server_t *srv, zonert_t *zr)
+/*
+ * A consumed catalog's last reconciliation, kept while it stands for the whole catalog (RFC 9432's
+ * checks are over the whole: a zone under two IDs, the number of members), so that the next version
+ * costs what it changed: the serial it read, srv->dyn_gen once it was done (any other change of the
+ * members made or their settings since -- a reload, another catalog, a super-primary -- and the next
+ * version is read whole again), and the names it lists (wire; the value is unused). Not kept after a
+ * reconciliation that refused a member: a whole read tries those again at every change, as before.
+ */
+typedef struct {
+	uint32_t serial;
+	uint64_t gen;
+	namemap_t *names;
+} catstate_t;
+
+/* More members touched than this (and than a quarter of the catalog): the whole catalog is read. */
+#define CHANGES_MAX_MEMBERS 64
+
+static void state_free(catstate_t *st)
 {
-	const conf_zone_t *cat = zr->conf;
-	if (cat == NULL || cat->catalog != CONF_CATALOG_CONSUME)
+	if (st != NULL)
+		namemap_free(st->names);
+	free(st);
+}
+
+static catstate_t *state_of(server_t *srv, const char *catalog)
+{
+	return srv->cat_states != NULL ? namemap_get(srv->cat_states, catalog, strlen(catalog)) : NULL;
+}
+
+static void state_drop(server_t *srv, const char *catalog)
+{
+	catstate_t *st = state_of(srv, catalog);
+	if (st != NULL) {
+		namemap_del(srv->cat_states, catalog, strlen(catalog));
+		state_free(st);
+	}
+}
+
+/* The state after a whole read of c at serial; without memory none is kept (the next is whole). */
+static void state_keep(server_t *srv, const char *catalog, uint32_t serial, const catalog_t *c)
+{
+	state_drop(srv, catalog);
+	catstate_t *st = calloc(1, sizeof(*st));
+	if (st == NULL || (st->names = namemap_new()) == NULL ||
+	    (srv->cat_states == NULL && (srv->cat_states = namemap_new()) == NULL))
+		goto fail;
+	for (size_t i = 0; i < c->count; i++)
+		if (namemap_put(st->names, c->members[i].zone, (size_t)name_length(c->members[i].zone, NAME_MAXLEN),
+		                st, NULL) != TDM_OK)
+			goto fail;
+	st->serial = serial;
+	st->gen = srv->dyn_gen;
+	if (namemap_put(srv->cat_states, catalog, strlen(catalog), st, NULL) == TDM_OK)
 		return;
+fail:
+	state_free(st);
+}
+
+static void state_free_each(void *value, void *ctx)
+{
+	(void)ctx;
+	state_free(value);
+}
+
+void catalog_consume_forget(server_t *srv)
+{
+	if (srv->cat_states == NULL)
+		return;
+	namemap_each(srv->cat_states, state_free_each, NULL);
+	namemap_free(srv->cat_states);
+	srv->cat_states = NULL;
+}
+
+/* A coo naming another catalog we consume: that catalog may have listed the member before this one
+ * said it could go (the two arrive in any order), so it looks again. */
+static void coo_look_again(server_t *srv, zonert_t *zr, const catalog_member_t *m)
+{
+	if (!m->has_coo)
+		return;
+	zone_t *to = zoneset_find_exact(srv->zones, m->coo, name_length(m->coo, NAME_MAXLEN));
+	if (to != NULL && zonert_of(to)->conf != NULL &&
+	    zonert_of(to)->conf->catalog == CONF_CATALOG_CONSUME && zonert_of(to) != zr)
+		inbox_post(srv, CTL_CATALOG, zonert_of(to));
+}
+
+/* A member the catalog no longer lists: dropped with its data. */
+static void drop_member(server_t *srv, const conf_zone_t *cat, dynzone_t *d, set_changes_t *sc,
+                        zonert_t **gone, size_t *ngone)
+{
+	log_info("%s: removed from catalog %s, deleting it", d->name, cat->name);
+	d->dead = true;
+	srv->dyn_dead = true;
+	srv->dyn_gen++;
+	store_member_delete(srv->store, d->name);
+	if (*ngone < SET_CHANGES_MAX)
+		gone[(*ngone)++] = zones_find(srv, d->name);
+	else
+		sc->rebuild = true;
+}
+
+static void consume_whole(server_t *srv, zonert_t *zr, const conf_zone_t *cat, unsigned max)
+{
 	catalog_t c = { 0 };
 	char why[256] = "";
-	unsigned max = cat->catalog_max_members ? cat->catalog_max_members
-	               : srv->rc->conf->server.catalog_max_members;
+	uint32_t serial = 0;
 	rcu_read_lock();
 	const zone_contents_t *z = zone_contents(zr->zone);
 	int ret = z != NULL ? catalog_read_max(z, max, &c, why, sizeof(why)) : TDM_ENOENT;
+	if (z != NULL)
+		serial = zone_serial(z);
 	rcu_read_unlock();
 	if (ret == TDM_ENOENT)
 		return;   /* not transferred yet: the members remembered stay */
@@ -214,18 +285,13 @@ void catalog_consume(server_t *srv, zonert_t *zr)
 		        zr->name, ret == TDM_EMALF ? why : tdm_strerror(ret));
 		return;
 	}
-	dyn_index_t ix;
-	if (index_build(srv, &ix) != TDM_OK) {
-		catalog_clear(&c);
-		return;
-	}
 	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next)
 		d->seen = false;
-	bool changed = false;
+	bool changed = false, refused = false;
 	member_batch_t batch = { 0 };
 	set_changes_t sc = { .nadded = 0 };
 	for (size_t i = 0; i < c.count; i++)
-		changed |= take_member(srv, cat, &c.members[i], &ix, &batch, &sc);
+		changed |= take_member(srv, cat, &c.members[i], &batch, &sc, &refused);
 	store_member_set_many(srv->store, batch.items, batch.count);
 	free(batch.items);
 	zonert_t *gone[SET_CHANGES_MAX];
@@ -233,29 +299,203 @@ void catalog_consume(server_t *srv, zonert_t *zr)
 	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next) {
 		if (d->dead || d->seen || strcmp(d->catalog, cat->name) != 0)
 			continue;
-		log_info("%s: removed from catalog %s, deleting it", d->name, cat->name);
-		d->dead = true;
-		srv->dyn_dead = true;
-		store_member_delete(srv->store, d->name);
+		drop_member(srv, cat, d, &sc, gone, &ngone);
 		changed = true;
-		if (ngone < SET_CHANGES_MAX)
-			gone[ngone++] = zones_find(srv, d->name);
-		else
-			sc.rebuild = true;
 	}
-	free(ix.slots);
-	/* A coo naming another catalog we consume: that catalog may have listed the member before this
-	 * one said it could go (the two arrive in any order), so it looks again. */
-	for (size_t i = 0; i < c.count; i++) {
-		if (!c.members[i].has_coo)
-			continue;
-		zone_t *to = zoneset_find_exact(srv->zones, c.members[i].coo,
-		                                name_length(c.members[i].coo, NAME_MAXLEN));
-		if (to != NULL && zonert_of(to)->conf != NULL &&
-		    zonert_of(to)->conf->catalog == CONF_CATALOG_CONSUME && zonert_of(to) != zr)
-			inbox_post(srv, CTL_CATALOG, zonert_of(to));
-	}
-	catalog_clear(&c);
+	for (size_t i = 0; i < c.count; i++)
+		coo_look_again(srv, zr, &c.members[i]);
 	if (changed)
 		set_follow(srv, &sc, gone, ngone);
+	if (!refused)
+		state_keep(srv, zr->name, serial, &c);
+	log_info("%s: catalog at serial %u read whole, %zu members", zr->name, serial, c.count);
+	catalog_clear(&c);
+}
+
+/* What the journal says changed since the state's serial: the member nodes touched, the names no
+ * longer listed (to drop unless listed again), the state's names updated as it goes. */
+typedef struct {
+	const uint8_t *apex;
+	uint32_t until;       /* the serial served: the walk ends with the entry that reaches it */
+	bool reached, whole;  /* whole: something only a whole read can judge */
+	catstate_t *st;
+	namemap_t *touched;   /* member node names, each once ... */
+	uint8_t (*nodes)[NAME_MAXLEN];   /* ... and in the order the journal gave them */
+	size_t nnodes, nodes_cap;
+	uint8_t (*unlisted)[NAME_MAXLEN];
+	size_t nunlisted, unlisted_cap;
+	size_t limit;
+} walk_t;
+
+/* Appends a name to a growing array of them; false without memory. */
+static bool push_name(uint8_t (**names)[NAME_MAXLEN], size_t *count, size_t *cap, const uint8_t *name)
+{
+	if (*count == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 8;
+		void *p = realloc(*names, ncap * NAME_MAXLEN);
+		if (p == NULL)
+			return false;
+		*names = p;
+		*cap = ncap;
+	}
+	memcpy((*names)[(*count)++], name, (size_t)name_length(name, NAME_MAXLEN));
+	return true;
+}
+
+/* A record of the catalog added (listed) or removed: the member node it touches, its PTR's name in
+ * or out of the names listed. False: the state does not follow (a whole read decides). */
+static bool walk_record(walk_t *w, const rr_t *rr, bool added)
+{
+	uint8_t member[NAME_MAXLEN];
+	catalog_owner_t k = catalog_owner(w->apex, rr->owner, member);
+	if (k == CATALOG_OWNER_OTHER)
+		return true;
+	if (k == CATALOG_OWNER_WHOLE)
+		return false;
+	int ret = namemap_put(w->touched, member, (size_t)name_length(member, NAME_MAXLEN), w, NULL);
+	if ((ret != TDM_OK && ret != TDM_EEXIST) || namemap_count(w->touched) > w->limit ||
+	    (ret == TDM_OK && !push_name(&w->nodes, &w->nnodes, &w->nodes_cap, member)))
+		return false;
+	if (rr->type != PKT_TYPE_PTR || !name_equal(rr->owner, member))
+		return true;   /* a property: the member is read again, the names stay */
+	if (name_length(rr->rdata, rr->rdlen) != rr->rdlen)
+		return false;
+	if (added)   /* listed twice (RFC 9432 4.1): the whole read refuses it */
+		return namemap_put(w->st->names, rr->rdata, rr->rdlen, w->st, NULL) == TDM_OK;
+	if (namemap_del(w->st->names, rr->rdata, rr->rdlen) != TDM_OK)
+		return false;   /* not what the state holds */
+	return push_name(&w->unlisted, &w->nunlisted, &w->unlisted_cap, rr->rdata);
+}
+
+static int walk_entry(void *ctx, uint32_t from, uint32_t to, rrlist_t *removed, rrlist_t *added)
+{
+	walk_t *w = ctx;
+	(void)from;
+	for (size_t i = 0; !w->whole && i < rrlist_count(removed); i++)
+		w->whole = !walk_record(w, rrlist_at(removed, i), false);
+	for (size_t i = 0; !w->whole && i < rrlist_count(added); i++)
+		w->whole = !walk_record(w, rrlist_at(added, i), true);
+	rrlist_free(removed);
+	rrlist_free(added);
+	w->reached = to == w->until;
+	return w->whole || w->reached ? 1 : 0;   /* non-zero: the walk stops */
+}
+
+/* The members the walk touched, read from the version served (still at serial `until`); false
+ * when one is not what the state expects, or cannot be read: a whole read decides. */
+typedef struct {
+	catalog_member_t m;
+	bool listed;
+} touched_t;
+
+static bool read_touched(zonert_t *zr, const walk_t *w, touched_t *out)
+{
+	char why[256];
+	bool ok = true;
+	rcu_read_lock();
+	const zone_contents_t *z = zone_contents(zr->zone);
+	ok = z != NULL && zone_serial(z) == w->until;
+	for (size_t i = 0; ok && i < w->nnodes; i++) {
+		int ret = catalog_read_member(z, w->nodes[i], &out[i].m, why, sizeof(why));
+		out[i].listed = ret == TDM_OK;
+		/* listed: its name must be one the state lists (as the journal said) */
+		ok = (ret == TDM_OK && namemap_get(w->st->names, out[i].m.zone,
+		                                   (size_t)name_length(out[i].m.zone, NAME_MAXLEN)) != NULL) ||
+		     ret == TDM_ENOENT;
+	}
+	rcu_read_unlock();
+	return ok;
+}
+
+/*
+ * A new version by its changes: true when done; false when only a whole read can say (the state
+ * dropped then). Done here only when the result is the whole read's: the version, every listed
+ * name once, at most max members, each touched member as catalog_read reads it; the rest of the
+ * catalog is what the last reconciliation took.
+ */
+static bool consume_changes(server_t *srv, zonert_t *zr, const conf_zone_t *cat, unsigned max)
+{
+	catstate_t *st = state_of(srv, zr->name);
+	if (st == NULL)
+		return false;
+	uint32_t now = 0;
+	uint8_t apex[NAME_MAXLEN];
+	rcu_read_lock();
+	const zone_contents_t *z = zone_contents(zr->zone);
+	if (z != NULL) {
+		now = zone_serial(z);
+		memcpy(apex, zone_apex(z), (size_t)name_length(zone_apex(z), NAME_MAXLEN));
+	}
+	rcu_read_unlock();
+	if (z == NULL || st->gen != srv->dyn_gen || st->serial == now)
+		goto whole;   /* the same version asked again: a coo elsewhere, a reload */
+	size_t count = namemap_count(st->names);
+	walk_t w = { .apex = apex, .until = now, .st = st, .touched = namemap_new(),
+	             .limit = count / 4 > CHANGES_MAX_MEMBERS ? count / 4 : CHANGES_MAX_MEMBERS };
+	touched_t *t = NULL;
+	bool ok = w.touched != NULL;
+	int ret = ok ? store_journal_read(srv->store, zr->name, st->serial, walk_entry, &w) : TDM_ENOMEM;
+	ok = ok && (ret == TDM_OK || ret == 1) && w.reached && !w.whole &&
+	     (max == 0 || namemap_count(st->names) <= max) &&
+	     (t = malloc(w.nnodes * sizeof(*t) + 1)) != NULL &&
+	     read_touched(zr, &w, t);
+	namemap_free(w.touched);
+	if (!ok) {
+		free(w.nodes);
+		free(w.unlisted);
+		free(t);
+		goto whole;
+	}
+	bool changed = false, refused = false;
+	member_batch_t batch = { 0 };
+	set_changes_t sc = { .nadded = 0 };
+	for (size_t i = 0; i < w.nnodes; i++)
+		if (t[i].listed)
+			changed |= take_member(srv, cat, &t[i].m, &batch, &sc, &refused);
+	store_member_set_many(srv->store, batch.items, batch.count);
+	free(batch.items);
+	zonert_t *gone[SET_CHANGES_MAX];
+	size_t ngone = 0, removed = 0;
+	for (size_t i = 0; i < w.nunlisted; i++) {
+		if (namemap_get(st->names, w.unlisted[i], (size_t)name_length(w.unlisted[i], NAME_MAXLEN)) != NULL)
+			continue;   /* listed again (under another ID) */
+		char name[NAME_TEXT_MAX];
+		name_to_text(w.unlisted[i], name, sizeof(name));
+		dynzone_t *d = dynzone_find(srv, name);
+		if (d == NULL || strcmp(d->catalog, cat->name) != 0)
+			continue;   /* not ours: refused when listed, or moved to another catalog (coo) */
+		drop_member(srv, cat, d, &sc, gone, &ngone);
+		changed = true;
+		removed++;
+	}
+	for (size_t i = 0; i < w.nnodes; i++)
+		if (t[i].listed)
+			coo_look_again(srv, zr, &t[i].m);
+	if (changed)
+		set_follow(srv, &sc, gone, ngone);
+	log_info("%s: catalog serial %u -> %u read by its changes: %zu member nodes touched, %zu members "
+	         "removed, %zu listed", zr->name, st->serial, now, w.nnodes, removed,
+	         namemap_count(st->names));
+	st->serial = now;
+	st->gen = srv->dyn_gen;
+	free(w.nodes);
+	free(w.unlisted);
+	free(t);
+	if (refused)
+		state_drop(srv, zr->name);
+	return true;
+whole:
+	state_drop(srv, zr->name);
+	return false;
+}
+
+void catalog_consume(server_t *srv, zonert_t *zr)
+{
+	const conf_zone_t *cat = zr->conf;
+	if (cat == NULL || cat->catalog != CONF_CATALOG_CONSUME)
+		return;
+	unsigned max = cat->catalog_max_members ? cat->catalog_max_members
+	               : srv->rc->conf->server.catalog_max_members;
+	if (!consume_changes(srv, zr, cat, max))
+		consume_whole(srv, zr, cat, max);
 }

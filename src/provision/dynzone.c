@@ -2,9 +2,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/namemap.h"
 #include "provision/dynzone.h"
 
 /*
@@ -139,6 +141,39 @@ size_t dynzone_confs(server_t *srv, const conf_zone_t **out)
 	return n;
 }
 
+/* The map of the live ones by name: d under its name (a dead one of that name replaced). Without
+ * memory the map goes, and lookups walk the list from then on. */
+static void names_put(server_t *srv, dynzone_t *d)
+{
+	if (srv->dyn_names_off)
+		return;
+	if (srv->dyn_names == NULL && (srv->dyn_names = namemap_new()) == NULL) {
+		srv->dyn_names_off = true;
+		return;
+	}
+	size_t len = strlen(d->name);
+	int ret = namemap_put(srv->dyn_names, d->name, len, d, NULL);
+	if (ret == TDM_EEXIST)
+		ret = namemap_set(srv->dyn_names, d->name, len, d);
+	if (ret != TDM_OK) {
+		namemap_free(srv->dyn_names);
+		srv->dyn_names = NULL;
+		srv->dyn_names_off = true;
+	}
+}
+
+dynzone_t *dynzone_find(server_t *srv, const char *name)
+{
+	if (srv->dyn_names != NULL) {
+		dynzone_t *d = namemap_get(srv->dyn_names, name, strlen(name));
+		return d != NULL && !d->dead ? d : NULL;
+	}
+	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next)
+		if (!d->dead && strcasecmp(d->name, name) == 0)
+			return d;
+	return NULL;
+}
+
 void dynzone_collect(server_t *srv)
 {
 	if (!srv->dyn_dead)
@@ -149,6 +184,8 @@ void dynzone_collect(server_t *srv)
 		dynzone_t *d = *p;
 		if (d->dead) {
 			*p = d->next;
+			if (srv->dyn_names != NULL && namemap_get(srv->dyn_names, d->name, strlen(d->name)) == d)
+				namemap_del(srv->dyn_names, d->name, strlen(d->name));
 			free(d);
 		} else {
 			p = &d->next;
@@ -158,6 +195,8 @@ void dynzone_collect(server_t *srv)
 
 void dynzone_free_all(server_t *srv)
 {
+	namemap_free(srv->dyn_names);
+	srv->dyn_names = NULL;
 	while (srv->dyn != NULL) {
 		dynzone_t *d = srv->dyn;
 		srv->dyn = d->next;
@@ -202,6 +241,8 @@ dynzone_t *dynzone_new_member(server_t *srv, const char *name, const conf_zone_t
 	dynzone_bind_catalog(d, cat, srv->rc->conf);
 	d->next = srv->dyn;
 	srv->dyn = d;
+	srv->dyn_gen++;
+	names_put(srv, d);
 	return d;
 }
 
@@ -214,6 +255,8 @@ dynzone_t *dynzone_new_autoprimary(server_t *srv, const char *name, const conf_a
 	bind_ap(d, ap);
 	d->next = srv->dyn;
 	srv->dyn = d;
+	srv->dyn_gen++;
+	names_put(srv, d);
 	return d;
 }
 
@@ -281,6 +324,7 @@ int dynzone_restore(server_t *srv, const conf_t *conf)
 
 void dynzone_bind(server_t *srv, const conf_t *conf)
 {
+	srv->dyn_gen++;   /* new settings: a consumed catalog looks at all its members again */
 	apexes_t ax = { 0 };
 	/* Without memory for the check, nothing is dropped for being configured: the zone set build
 	 * that follows keeps the configured zone first (it comes first in the table). */
@@ -311,14 +355,12 @@ void dynzone_bind(server_t *srv, const conf_t *conf)
 bool dynzone_member_info(server_t *srv, const char *name, const char **catalog, const char **id,
                          const char **group)
 {
-	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next) {
-		if (d->dead || strcmp(d->name, name) != 0 ||
-		    strncmp(d->catalog, DYNZONE_AUTOPRIMARY_PREFIX, strlen(DYNZONE_AUTOPRIMARY_PREFIX)) == 0)
-			continue;
-		*catalog = d->catalog;
-		*id = d->id;
-		*group = d->group;
-		return true;
-	}
-	return false;
+	dynzone_t *d = dynzone_find(srv, name);
+	if (d == NULL ||
+	    strncmp(d->catalog, DYNZONE_AUTOPRIMARY_PREFIX, strlen(DYNZONE_AUTOPRIMARY_PREFIX)) == 0)
+		return false;
+	*catalog = d->catalog;
+	*id = d->id;
+	*group = d->group;
+	return true;
 }

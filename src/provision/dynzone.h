@@ -30,6 +30,9 @@ typedef struct dynzone {
 /* Members of consumed catalogs and autoprimary zones, as zones of their own: the configuration each
  * one would have, made from its catalog's (primaries, ACLs, notify) or its super-primary's. */
 size_t dynzone_count(server_t *srv);
+/* The live one of that name (text, any case), NULL when none: one lookup in a map kept beside the
+ * list (a walk of the list when the map could not be made). */
+dynzone_t *dynzone_find(server_t *srv, const char *name);
 /* Puts a pointer to each live one's configuration into out; returns how many. */
 size_t dynzone_confs(server_t *srv, const conf_zone_t **out);
 /* Frees the ones dropped since the last call (call after a grace period: workers may have read

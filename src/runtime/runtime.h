@@ -118,6 +118,11 @@ struct server {
 	struct metrics *metrics;  /* counters for /metrics (runtime/metrics.c) */
 	struct dynzone *dyn;      /* catalog members and autoprimary zones (provision/dynzone.h) */
 	bool dyn_dead;            /* ... some marked dead, to free after the next grace period */
+	struct namemap *dyn_names;    /* ... the live ones by name (provision/dynzone.c); NULL: the list is
+	                               * walked (none made yet, or no memory for the map) */
+	bool dyn_names_off;       /* ... the map failed once: walked from then on */
+	uint64_t dyn_gen;         /* ... bumped at every change of them or their settings */
+	struct namemap *cat_states;   /* consumed catalogs' last reconciliation (provision/catconsume.c) */
 	struct apizone *apizones; /* zones made through the API (provision/apizone.c) */
 	struct apizone *apizones_dead;   /* ... dropped, freed after the next grace period */
 	struct ap_sched *ap;      /* autoprimary checks waiting and running (provision/autoprimary.c) */

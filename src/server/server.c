@@ -21,6 +21,7 @@
 #include "lib/sdnotify.h"
 #include "provision/apizone.h"
 #include "provision/catproduce.h"
+#include "provision/catconsume.h"
 #include "provision/dynzone.h"
 #include "provision/zones.h"
 #include "rrl/rrl.h"
@@ -226,6 +227,7 @@ static int reload(server_t *srv, bool zone_files, reconfig_result_t *out)
 	tlsctx_configure(&srv->tls, conf);   /* a failure is logged; the running TLS contexts stay */
 	rcu_assign_pointer(srv->rc, rc);
 	dynzone_bind(srv, conf);
+	catalog_consume_forget(srv);
 	apizone_bind(srv, conf);
 	zoneset_t *set = NULL;
 	zones_changes_t changes = { 0 };
@@ -437,6 +439,7 @@ void server_free(server_t *srv)
 	/* Zones before the event loop: their timers belong to it. */
 	zoneset_free(zones);
 	rcu_barrier();   /* every deferred free has run */
+	catalog_consume_forget(srv);
 	dynzone_free_all(srv);
 	apizone_free_all(srv);
 	apilookup_wait(srv);

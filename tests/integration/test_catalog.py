@@ -227,6 +227,101 @@ def test_unique_id_reset_coo_move_and_a_zone_configured_here(tmp_path):
         assert api_names(t) == {cat1, cat2, m, local}
 
 
+def test_catalog_changes_read_by_their_members_agree_with_a_whole_read(tmp_path):
+    """Knot -> Tandem, 30 catalog versions of a seeded random walk (members added, removed, regrouped,
+    given a new unique ID; now and then a version RFC 9432 refuses whole: a zone under two IDs, two PTRs at
+    one node, a broken group, version "1"). A version that follows a good one by IXFR is read by its
+    changes (logged); after each, the members Tandem has, with their IDs and groups, are the ones the last
+    good version lists (a refused version keeps them); a restart, which reads the catalog whole, finds the
+    same. Both ways of reading must agree, and the changes-only one must run."""
+    import random
+    rng = random.Random(9432)
+    pool = ["p%d.knot.test." % i for i in range(14)]
+    t = TandemC(tmp_path, "tandem")
+    kp = KnotPrimary(tmp_path, t, [CAT], pool)
+    t.config = consumer_conf(kp.knot)
+    listed = {"id0": (pool[0], "g1"), "id1": (pool[1], None), "id2": (pool[2], "g2")}
+    next_id = [3]
+
+    def members(cat):
+        return [(z, i, g) for i, (z, g) in sorted(cat.items())]
+
+    def held():
+        """Tandem's consumed members: zone -> (unique ID, group)."""
+        out = {}
+        for name, z in t.api_zones().items():
+            if z["source"] == "catalog cat.test.":
+                c = t.get_json("zones/" + name)["catalog"]
+                out[name] = (c["member_id"], c["group"])
+        return out
+
+    def expect(cat):
+        return {z: (i, g or "") for i, (z, g) in cat.items()}
+
+    def fresh_id():
+        next_id[0] += 1
+        return "id%d" % next_id[0]
+
+    kp.catalog(1, members(listed), reload=False)
+    incremental = 0
+    with kp.knot, t:
+        wait_for("the first members", lambda: held() == expect(listed), 15)
+        for serial in range(2, 32):
+            cat = dict(listed)
+            unlisted = [z for z in pool if z not in {v[0] for v in cat.values()}]
+            for _ in range(rng.randint(1, 3)):
+                op = rng.choice(["add", "add", "remove", "group", "reset"])
+                if op == "add" and unlisted:
+                    cat[fresh_id()] = (unlisted.pop(rng.randrange(len(unlisted))), rng.choice([None, "g1", "g2"]))
+                elif op == "remove" and len(cat) > 1:
+                    del cat[rng.choice(sorted(cat))]
+                elif op == "group" and cat:
+                    i = rng.choice(sorted(cat))
+                    cat[i] = (cat[i][0], rng.choice([None, "g1", "g2", "g3"]))
+                elif op == "reset" and cat:
+                    i = rng.choice(sorted(cat))
+                    cat[fresh_id()] = cat.pop(i)
+            kw, bad = {}, None
+            if serial % 7 == 0:
+                bad = rng.choice(["twice", "two PTRs", "group", "version"])
+                some = sorted(cat)[0]
+                if bad == "twice":
+                    kw["extra"] = ["dup.zones PTR %s" % cat[some][0]]
+                elif bad == "two PTRs":
+                    kw["extra"] = ["%s.zones PTR %s" % (some, unlisted[0] if unlisted else "x.knot.test.")]
+                elif bad == "group":
+                    kw["extra"] = ['group.%s.zones TXT "a" "b"' % some]
+                else:
+                    kw["version"] = "1"
+            mark = t.log_mark()
+            kp.catalog(serial, members(cat), **kw)
+            t.wait_log(r"cat\.test\.: IXFR from 127\.0\.0\.1@%d serial %d -> %d" % (kp.knot.port, serial - 1, serial),
+                       mark=mark, timeout=10)
+            if bad is not None:
+                t.wait_log(r"cat\.test\.: catalog refused \(", mark=mark, timeout=10)
+                assert held() == expect(listed), "serial %d (%s): the members changed" % (serial, bad)
+                continue
+            t.wait_log(r"cat\.test\.: catalog (serial \d+ -> %d read by its changes|at serial %d read whole)"
+                       % (serial, serial), mark=mark, timeout=10)
+            wait_for("serial %d's members" % serial, lambda: held() == expect(cat), 10)
+            if (serial - 1) % 7 != 0:   # after a good version: read by its changes
+                assert re.search(r"serial %d -> %d read by its changes" % (serial - 1, serial),
+                                 t.log_since(mark)), t.log_since(mark)
+                incremental += 1
+            listed = cat
+        before = held()
+        assert before == expect(listed)
+        t.stop()
+        mark = t.log_mark()
+        t.start()
+        t.wait_ready()
+        t.wait_log(r"cat\.test\.: catalog at serial 31 read whole", mark=mark, timeout=10)
+        assert held() == before
+        assert "removed from catalog" not in t.log_since(mark)
+        assert "added from catalog" not in t.log_since(mark)
+    assert incremental >= 20
+
+
 # ---------------------------------------------------------------------------------------------- Knot generates
 
 # Knot 3.2 refuses UDP queries for a catalog it generates (REFUSED, unsigned) and answers them over

@@ -377,6 +377,62 @@ static void test_refused_with_a_broken_coo(void **state)
 	assert_refused(l, "coo");
 }
 
+/* One member read at its node is what the whole read gives for it; a node without a PTR, or no
+ * node, is no member; a member the whole read would refuse the catalog for is refused. */
+static void test_one_member_read_as_the_whole_read_reads_it(void **state)
+{
+	rrlist_t *l = catalog_head("2");
+	add_ptr(l, "a1.zones." CAT, "a.example.");
+	add_txt(l, "group.a1.zones." CAT, "blue", NULL);
+	add_ptr(l, "coo.a1.zones." CAT, "other.cat.");
+	add_ptr(l, "b1.zones." CAT, "b.example.");
+	add_txt(l, "group.nomember.zones." CAT, "orphan", NULL);
+	add_ptr(l, "two.zones." CAT, "c.example.");
+	add_ptr(l, "two.zones." CAT, "d.example.");
+	add_ptr(l, "bad.zones." CAT, "e.example.");
+	add_txt(l, "group.bad.zones." CAT, "x", "y");
+	zone_contents_t *z = build(l);
+	catalog_member_t m, want = member("a.example.", "a1", "blue", "other.cat.");
+	char why[256] = "";
+	assert_int_equal(catalog_read_member(z, N("a1.zones." CAT), &m, why, sizeof(why)), TDM_OK);
+	assert_true(name_equal(m.zone, want.zone));
+	assert_string_equal(m.id, "a1");
+	assert_string_equal(m.group, "blue");
+	assert_true(m.has_coo && name_equal(m.coo, want.coo));
+	assert_int_equal(catalog_read_member(z, N("b1.zones." CAT), &m, why, sizeof(why)), TDM_OK);
+	assert_string_equal(m.group, "");
+	assert_false(m.has_coo);
+	assert_int_equal(catalog_read_member(z, N("nomember.zones." CAT), &m, why, sizeof(why)), TDM_ENOENT);
+	assert_int_equal(catalog_read_member(z, N("gone.zones." CAT), &m, why, sizeof(why)), TDM_ENOENT);
+	assert_int_equal(catalog_read_member(z, N("two.zones." CAT), &m, why, sizeof(why)), TDM_EMALF);
+	assert_non_null(strstr(why, "more than one PTR"));
+	assert_int_equal(catalog_read_member(z, N("bad.zones." CAT), &m, why, sizeof(why)), TDM_EMALF);
+	assert_non_null(strstr(why, "group"));
+	zone_contents_free(z);
+}
+
+/* Where a changed record stands: a member's node or property (the member node given), the version
+ * (read whole), or nothing a reader follows. */
+static void test_changed_records_classified(void **state)
+{
+	uint8_t member[NAME_MAXLEN];
+	const uint8_t *apex = N(CAT);
+	uint8_t a[NAME_MAXLEN];
+	memcpy(a, apex, (size_t)NL(CAT));
+	assert_int_equal(catalog_owner(a, N("m1.zones." CAT), member), CATALOG_OWNER_MEMBER);
+	assert_true(name_equal(member, N("m1.zones." CAT)));
+	assert_int_equal(catalog_owner(a, N("group.m1.zones." CAT), member), CATALOG_OWNER_MEMBER);
+	assert_true(name_equal(member, N("m1.zones." CAT)));
+	assert_int_equal(catalog_owner(a, N("ext.m1.zones." CAT), member), CATALOG_OWNER_MEMBER);
+	assert_true(name_equal(member, N("m1.zones." CAT)));
+	assert_int_equal(catalog_owner(a, N("version." CAT), member), CATALOG_OWNER_WHOLE);
+	assert_int_equal(catalog_owner(a, N("VERSION." CAT), member), CATALOG_OWNER_WHOLE);
+	assert_int_equal(catalog_owner(a, N(CAT), member), CATALOG_OWNER_OTHER);
+	assert_int_equal(catalog_owner(a, N("zones." CAT), member), CATALOG_OWNER_OTHER);
+	assert_int_equal(catalog_owner(a, N("x.group.m1.zones." CAT), member), CATALOG_OWNER_OTHER);
+	assert_int_equal(catalog_owner(a, N("ext." CAT), member), CATALOG_OWNER_OTHER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -392,6 +448,8 @@ int main(void)
 		cmocka_unit_test(test_refused_with_a_broken_group),
 		cmocka_unit_test(test_refused_with_a_broken_coo),
 		cmocka_unit_test(test_refused_with_a_zone_under_two_ids_among_many),
+		cmocka_unit_test(test_one_member_read_as_the_whole_read_reads_it),
+		cmocka_unit_test(test_changed_records_classified),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
