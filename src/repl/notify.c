@@ -30,6 +30,7 @@
 
 #define NOTIFY_TRIES 10
 #define NOTIFY_MAX_INTERVAL_MS 60000
+#define NOTIFY_RESIGN_S 60   /* tries signed at one time for at most this long (the fudge is 300 s) */
 
 typedef struct notify_pending {
 	struct notify_pending *next, *prev;
@@ -40,6 +41,7 @@ typedef struct notify_pending {
 	tsig_key_t key;
 	uint8_t secret[TSIG_SECRET_MAX];
 	tsig_ctx_t tsig;
+	int64_t signed_at;           /* the time its tries are signed with (unix s), 0: not yet */
 	uint16_t id;
 	uint32_t serial;
 	unsigned attempts;
@@ -76,9 +78,16 @@ static int build(notify_pending_t *p, const zone_contents_t *z, uint8_t *buf, si
 		                   zone_soa(z)->ttl, rd, rdlen);
 	*len = pkt_writer_finish(&w);
 	if (ret == TDM_OK && p->has_key) {
+		/* The tries of one NOTIFY are the same message, signed at the same time while that is
+		 * well inside the fudge (RFC 8945 5.2.3: 300 s): an answer to an earlier try, late under
+		 * load, then verifies against this try's MAC. A new time every try made each such answer
+		 * fail TSIG, and the NOTIFY go out again. */
+		int64_t now = (int64_t)time(NULL);
+		if (p->signed_at == 0 || now - p->signed_at > NOTIFY_RESIGN_S || now < p->signed_at)
+			p->signed_at = now;
 		tsig_ctx_clear(&p->tsig);
 		tsig_ctx_init(&p->tsig, &p->key);
-		ret = tsig_sign(&p->tsig, buf, len, PKT_MAXLEN, (uint64_t)time(NULL));
+		ret = tsig_sign(&p->tsig, buf, len, PKT_MAXLEN, (uint64_t)p->signed_at);
 	}
 	return ret;
 }
@@ -182,6 +191,7 @@ static void queue(server_t *srv, zonert_t *zr, const sockaddr_t *addr, const tsi
 	srv->notify_by_id[id_bucket(p->id)] = p;
 	p->serial = serial;
 	p->attempts = 0;
+	p->signed_at = 0;
 	send_one(srv, p);
 }
 

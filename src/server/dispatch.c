@@ -19,6 +19,7 @@
 #include "server/acl.h"
 #include "server/dispatch.h"
 #include "server/xfrout.h"
+#include "wire/rdata.h"
 #include "zone/diff.h"
 
 /*
@@ -216,6 +217,30 @@ static size_t notify_unknown(request_t *r)
 	return error(r, PKT_RCODE_NOTAUTH);
 }
 
+/* The serial of the SOA a NOTIFY carries in its answer section for its own zone (RFC 1996 3.7: a hint
+ * at the new SOA); false when it carries none, or one that does not parse. */
+static bool notify_serial(const request_t *r, uint32_t *serial)
+{
+	const uint8_t *msg = r->q->msg;
+	size_t len = r->q->len, pos = PKT_HEADER_LEN;
+	pkt_question_t q;
+	pkt_rr_t rr;
+	uint8_t rd[2 * NAME_MAXLEN + 20];
+	if (pkt_ancount(msg) == 0 || pkt_read_question(msg, len, &pos, &q) != TDM_OK ||
+	    pkt_read_rr(msg, len, &pos, &rr) != TDM_OK || rr.type != PKT_TYPE_SOA ||
+	    rr.rclass != q.qclass || !name_equal(rr.owner, q.qname))
+		return false;
+	int n = rdata_unpack(msg, len, rr.rdata_pos, rr.rdlen, PKT_TYPE_SOA, rd, sizeof(rd));
+	if (n < 0)
+		return false;
+	int mname = name_length(rd, (size_t)n);
+	int rname = mname > 0 ? name_length(rd + mname, (size_t)(n - mname)) : -1;
+	if (rname < 0 || mname + rname + 20 != n)
+		return false;
+	*serial = pkt_get32(rd + mname + rname);
+	return true;
+}
+
 static size_t notify_in(request_t *r)
 {
 	zonert_t *zr = exact_zone(r);
@@ -231,6 +256,17 @@ static size_t notify_in(request_t *r)
 		return error(r, PKT_RCODE_REFUSED);
 	}
 	char addr[SOCKADDR_STRLEN];
+	/* A NOTIFY whose SOA is not newer than the version served asks for nothing (as BIND takes
+	 * it): no SOA query, no job. A catalog's producer NOTIFYs every member, and each one's
+	 * query to the primary cost more than the transfer that made it. The refresh timers still run. */
+	uint32_t hint;
+	const zone_contents_t *have = zone_contents(zr->zone);
+	if (have != NULL && notify_serial(r, &hint) && serial_cmp(hint, zone_serial(have)) <= 0) {
+		log_limited(&notifies, LOG_INFO, "%s: NOTIFY from %s with serial %u: up to date (serial %u here)",
+		            zr->name, sockaddr_format(r->peer, addr, sizeof(addr)), hint, zone_serial(have));
+		metrics_event(r->srv, METRICS_NOTIFY_IN_ACCEPTED);
+		return answer_notify(r);
+	}
 	log_limited(&notifies, LOG_INFO, "%s: NOTIFY from %s, refreshing", zr->name,
 	            sockaddr_format(r->peer, addr, sizeof(addr)));
 	inbox_post(r->srv, CTL_REFRESH, zr);

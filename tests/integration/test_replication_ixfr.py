@@ -133,6 +133,36 @@ def test_notify_from_a_stranger_does_not_refresh(fake_primary, tmp_path):
         xfr.wait_serial(t, ZONE, 2, timeout=5)
 
 
+def test_notify_with_a_serial_not_newer_asks_the_primary_nothing(fake_primary, tmp_path):
+    """RFC 1996 3.7: the SOA in a NOTIFY's answer section is a hint at the new version. One whose serial is not
+    newer than the version served (the same, or older in RFC 1982 terms) is answered and costs nothing more:
+    no SOA query to the primary (as BIND takes it; a catalog's producer NOTIFYs every member). A
+    NOTIFY without an SOA, or with a newer one, refreshes at once as before."""
+    fake = fake_primary("good")
+    with _secondary_of(fake, tmp_path) as t:
+        xfr.wait_serial(t, ZONE, 1, timeout=10)
+        soa_before = fake.count("SOA")
+        mark = t.log_mark()
+        for serial in (1, 0xFFFFFFF0):   # the same; before 1 (RFC 1982: 0xFFFFFFF0 + 17 wraps to 1)
+            assert xfr.notify(t, ZONE, source="127.0.0.1", serial=serial) == dns.rcode.NOERROR
+            t.wait_log(r"fake\.test\.: NOTIFY from 127\.0\.0\.1@\d+ with serial %d: up to date \(serial 1 here\)"
+                       % serial, mark=mark)
+        # The line is written before the answer; a refresh would have been posted with it and asks the
+        # primary within milliseconds: half a second without an SOA query shows none was.
+        time.sleep(0.5)
+        assert fake.count("SOA") == soa_before and fake.count("IXFR") == 0
+        assert "refreshing" not in t.log_since(mark)
+        # No SOA in the NOTIFY: no hint, so a refresh (an SOA query, up to date).
+        assert xfr.notify(t, ZONE, source="127.0.0.1") == dns.rcode.NOERROR
+        assert _wait_count(fake, "SOA", soa_before + 1, timeout=2) == soa_before + 1
+        t.wait_log(r"fake\.test\.: NOTIFY from 127\.0\.0\.1@\d+, refreshing", mark=mark)
+        # A newer serial: the change is fetched.
+        fake.set_serial(2)
+        assert xfr.notify(t, ZONE, source="127.0.0.1", serial=2) == dns.rcode.NOERROR
+        xfr.wait_serial(t, ZONE, 2, timeout=5)
+        assert fake.count("IXFR") == 1
+
+
 def test_a_stranger_notifying_again_and_again_is_logged_once_a_minute(fake_primary, tmp_path):
     """Issue 3: anything refused is "logged once per source and minute". A source is an address: a stranger
     sends each NOTIFY from a new port, and a flood must not become a flood of log lines."""
