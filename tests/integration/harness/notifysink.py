@@ -47,11 +47,13 @@ class NotifySink:
                     pass
 
     def serials(self, zone):
-        """The serials of the distinct NOTIFYs (by ID: a retry keeps its ID) for zone, in order."""
-        out, ids = [], set()
+        """The serials of the distinct NOTIFYs for zone, in order. A retry keeps its ID and serial; IDs alone
+        do not tell NOTIFYs apart, since a new one draws a random 16-bit ID that, among 60 NOTIFYs, repeats
+        an earlier one about once in a thousand runs (which once hid a stream's last change)."""
+        out, seen = [], set()
         for i, name, serial in self.seen:
-            if name == zone and i not in ids:
-                ids.add(i)
+            if name == zone and (i, serial) not in seen:
+                seen.add((i, serial))
                 out.append(serial)
         return out
 
