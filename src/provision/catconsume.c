@@ -172,22 +172,39 @@ static void set_follow(server_t *srv, set_changes_t *sc, zonert_t **gone, size_t
  * checks are over the whole: a zone under two IDs, the number of members), so that the next version
  * costs what it changed: the serial it read, srv->dyn_gen once it was done (any other change of the
  * members made or their settings since -- a reload, another catalog, a super-primary -- and the next
- * version is read whole again), and the names it lists (wire; the value is unused). Not kept after a
- * reconciliation that refused a member: a whole read tries those again at every change, as before.
+ * version is read whole again), the names it lists (wire; the value is unused), and the members it
+ * did not take (configured here, another catalog's, no memory): a whole read would try those again at
+ * every change, so each change tries them again too.
  */
 typedef struct {
 	uint32_t serial;
 	uint64_t gen;
 	namemap_t *names;
+	namemap_t *refused;   /* member name -> refused_t */
 } catstate_t;
+
+typedef struct {
+	uint8_t zone[NAME_MAXLEN];
+	uint8_t node[NAME_MAXLEN];   /* <id>.zones.<catalog> */
+} refused_t;
 
 /* More members touched than this (and than a quarter of the catalog): the whole catalog is read. */
 #define CHANGES_MAX_MEMBERS 64
 
+static void free_each(void *value, void *ctx)
+{
+	(void)ctx;
+	free(value);
+}
+
 static void state_free(catstate_t *st)
 {
-	if (st != NULL)
-		namemap_free(st->names);
+	if (st == NULL)
+		return;
+	namemap_free(st->names);
+	if (st->refused != NULL)
+		namemap_each(st->refused, free_each, NULL);
+	namemap_free(st->refused);
 	free(st);
 }
 
@@ -205,18 +222,55 @@ static void state_drop(server_t *srv, const char *catalog)
 	}
 }
 
-/* The state after a whole read of c at serial; without memory none is kept (the next is whole). */
-static void state_keep(server_t *srv, const char *catalog, uint32_t serial, const catalog_t *c)
+/* A member not taken, to try again at the next change; false without memory. */
+static bool refused_note(catstate_t *st, const uint8_t *zone, const uint8_t *node)
+{
+	size_t len = (size_t)name_length(zone, NAME_MAXLEN);
+	refused_t *r = namemap_get(st->refused, zone, len);
+	if (r == NULL) {
+		if ((r = calloc(1, sizeof(*r))) == NULL)
+			return false;
+		if (namemap_put(st->refused, zone, len, r, NULL) != TDM_OK) {
+			free(r);
+			return false;
+		}
+	}
+	memcpy(r->zone, zone, len);
+	memcpy(r->node, node, (size_t)name_length(node, NAME_MAXLEN));
+	return true;
+}
+
+static void refused_forget(catstate_t *st, const uint8_t *zone)
+{
+	size_t len = (size_t)name_length(zone, NAME_MAXLEN);
+	refused_t *r = namemap_get(st->refused, zone, len);
+	if (r != NULL) {
+		namemap_del(st->refused, zone, len);
+		free(r);
+	}
+}
+
+/* The state after a whole read of c at serial (apex: the catalog's), refused[0..nrefused) the
+ * indexes of the members not taken; without memory none is kept (the next is whole). */
+static void state_keep(server_t *srv, const char *catalog, uint32_t serial, const catalog_t *c,
+                       const uint8_t *apex, const size_t *refused, size_t nrefused)
 {
 	state_drop(srv, catalog);
 	catstate_t *st = calloc(1, sizeof(*st));
-	if (st == NULL || (st->names = namemap_new()) == NULL ||
+	if (st == NULL || (st->names = namemap_new()) == NULL || (st->refused = namemap_new()) == NULL ||
 	    (srv->cat_states == NULL && (srv->cat_states = namemap_new()) == NULL))
 		goto fail;
 	for (size_t i = 0; i < c->count; i++)
 		if (namemap_put(st->names, c->members[i].zone, (size_t)name_length(c->members[i].zone, NAME_MAXLEN),
 		                st, NULL) != TDM_OK)
 			goto fail;
+	for (size_t i = 0; i < nrefused; i++) {
+		char text[CATALOG_ID_MAX + 8];
+		uint8_t node[NAME_MAXLEN];
+		snprintf(text, sizeof(text), "%s.zones", c->members[refused[i]].id);   /* the ID is escaped */
+		if (name_from_text(text, apex, node) <= 0 || !refused_note(st, c->members[refused[i]].zone, node))
+			goto fail;
+	}
 	st->serial = serial;
 	st->gen = srv->dyn_gen;
 	if (namemap_put(srv->cat_states, catalog, strlen(catalog), st, NULL) == TDM_OK)
@@ -272,11 +326,14 @@ static void consume_whole(server_t *srv, zonert_t *zr, const conf_zone_t *cat, u
 	catalog_t c = { 0 };
 	char why[256] = "";
 	uint32_t serial = 0;
+	uint8_t apex[NAME_MAXLEN];
 	rcu_read_lock();
 	const zone_contents_t *z = zone_contents(zr->zone);
 	int ret = z != NULL ? catalog_read_max(z, max, &c, why, sizeof(why)) : TDM_ENOENT;
-	if (z != NULL)
+	if (z != NULL) {
 		serial = zone_serial(z);
+		memcpy(apex, zone_apex(z), (size_t)name_length(zone_apex(z), NAME_MAXLEN));
+	}
 	rcu_read_unlock();
 	if (ret == TDM_ENOENT)
 		return;   /* not transferred yet: the members remembered stay */
@@ -287,11 +344,27 @@ static void consume_whole(server_t *srv, zonert_t *zr, const conf_zone_t *cat, u
 	}
 	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next)
 		d->seen = false;
-	bool changed = false, refused = false;
+	bool changed = false, keep = true;
 	member_batch_t batch = { 0 };
 	set_changes_t sc = { .nadded = 0 };
-	for (size_t i = 0; i < c.count; i++)
-		changed |= take_member(srv, cat, &c.members[i], &batch, &sc, &refused);
+	size_t *refused = NULL, nrefused = 0, cap = 0;
+	for (size_t i = 0; i < c.count; i++) {
+		bool r = false;
+		changed |= take_member(srv, cat, &c.members[i], &batch, &sc, &r);
+		if (!r)
+			continue;
+		if (nrefused == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			size_t *p = realloc(refused, ncap * sizeof(*p));
+			if (p == NULL) {
+				keep = false;   /* no state: the next version is read whole, all tried again */
+				continue;
+			}
+			refused = p;
+			cap = ncap;
+		}
+		refused[nrefused++] = i;
+	}
 	store_member_set_many(srv->store, batch.items, batch.count);
 	free(batch.items);
 	zonert_t *gone[SET_CHANGES_MAX];
@@ -306,8 +379,9 @@ static void consume_whole(server_t *srv, zonert_t *zr, const conf_zone_t *cat, u
 		coo_look_again(srv, zr, &c.members[i]);
 	if (changed)
 		set_follow(srv, &sc, gone, ngone);
-	if (!refused)
-		state_keep(srv, zr->name, serial, &c);
+	if (keep)
+		state_keep(srv, zr->name, serial, &c, apex, refused, nrefused);
+	free(refused);
 	log_info("%s: catalog at serial %u read whole, %zu members", zr->name, serial, c.count);
 	catalog_clear(&c);
 }
@@ -407,6 +481,17 @@ static bool read_touched(zonert_t *zr, const walk_t *w, touched_t *out)
 	return ok;
 }
 
+/* namemap_each over the members not taken: each one whose node the changes did not touch is read
+ * again with them (its node added to the walk's). */
+static void retry_refused(void *value, void *ctx)
+{
+	const refused_t *r = value;
+	walk_t *w = ctx;
+	if (namemap_get(w->touched, r->node, (size_t)name_length(r->node, NAME_MAXLEN)) == NULL &&
+	    !push_name(&w->nodes, &w->nnodes, &w->nodes_cap, r->node))
+		w->whole = true;
+}
+
 /*
  * A new version by its changes: true when done; false when only a whole read can say (the state
  * dropped then). Done here only when the result is the whole read's: the version, every listed
@@ -436,9 +521,14 @@ static bool consume_changes(server_t *srv, zonert_t *zr, const conf_zone_t *cat,
 	bool ok = w.touched != NULL;
 	int ret = ok ? store_journal_read(srv->store, zr->name, st->serial, walk_entry, &w) : TDM_ENOMEM;
 	ok = ok && (ret == TDM_OK || ret == 1) && w.reached && !w.whole &&
-	     (max == 0 || namemap_count(st->names) <= max) &&
-	     (t = malloc(w.nnodes * sizeof(*t) + 1)) != NULL &&
-	     read_touched(zr, &w, t);
+	     (max == 0 || namemap_count(st->names) <= max);
+	/* The members not taken last time are tried again (read at their nodes), as a whole read would. */
+	size_t nchanged = w.nnodes;
+	if (ok) {
+		namemap_each(st->refused, retry_refused, &w);
+		ok = !w.whole;
+	}
+	ok = ok && (t = malloc(w.nnodes * sizeof(*t) + 1)) != NULL && read_touched(zr, &w, t);
 	namemap_free(w.touched);
 	if (!ok) {
 		free(w.nodes);
@@ -446,12 +536,21 @@ static bool consume_changes(server_t *srv, zonert_t *zr, const conf_zone_t *cat,
 		free(t);
 		goto whole;
 	}
-	bool changed = false, refused = false;
+	bool changed = false, lost = false;
 	member_batch_t batch = { 0 };
 	set_changes_t sc = { .nadded = 0 };
-	for (size_t i = 0; i < w.nnodes; i++)
-		if (t[i].listed)
-			changed |= take_member(srv, cat, &t[i].m, &batch, &sc, &refused);
+	for (size_t i = 0; i < w.nnodes; i++) {
+		if (!t[i].listed) {
+			lost |= i >= nchanged;   /* a member not taken, untouched, gone: not what the state says */
+			continue;
+		}
+		bool refused = false;
+		changed |= take_member(srv, cat, &t[i].m, &batch, &sc, &refused);
+		if (refused)
+			lost |= !refused_note(st, t[i].m.zone, w.nodes[i]);
+		else
+			refused_forget(st, t[i].m.zone);
+	}
 	store_member_set_many(srv->store, batch.items, batch.count);
 	free(batch.items);
 	zonert_t *gone[SET_CHANGES_MAX];
@@ -459,6 +558,7 @@ static bool consume_changes(server_t *srv, zonert_t *zr, const conf_zone_t *cat,
 	for (size_t i = 0; i < w.nunlisted; i++) {
 		if (namemap_get(st->names, w.unlisted[i], (size_t)name_length(w.unlisted[i], NAME_MAXLEN)) != NULL)
 			continue;   /* listed again (under another ID) */
+		refused_forget(st, w.unlisted[i]);
 		char name[NAME_TEXT_MAX];
 		name_to_text(w.unlisted[i], name, sizeof(name));
 		dynzone_t *d = dynzone_find(srv, name);
@@ -474,14 +574,14 @@ static bool consume_changes(server_t *srv, zonert_t *zr, const conf_zone_t *cat,
 	if (changed)
 		set_follow(srv, &sc, gone, ngone);
 	log_info("%s: catalog serial %u -> %u read by its changes: %zu member nodes touched, %zu members "
-	         "removed, %zu listed", zr->name, st->serial, now, w.nnodes, removed,
-	         namemap_count(st->names));
+	         "removed, %zu listed, %zu not taken", zr->name, st->serial, now, nchanged, removed,
+	         namemap_count(st->names), namemap_count(st->refused));
 	st->serial = now;
 	st->gen = srv->dyn_gen;
 	free(w.nodes);
 	free(w.unlisted);
 	free(t);
-	if (refused)
+	if (lost)   /* a member not taken could not be noted: the next version is read whole */
 		state_drop(srv, zr->name);
 	return true;
 whole:

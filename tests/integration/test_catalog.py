@@ -233,18 +233,22 @@ def test_catalog_changes_read_by_their_members_agree_with_a_whole_read(tmp_path)
     one node, a broken group, version "1"). A version that follows a good one by IXFR is read by its
     changes (logged); after each, the members Tandem has, with their IDs and groups, are the ones the last
     good version lists (a refused version keeps them); a restart, which reads the catalog whole, finds the
-    same. Both ways of reading must agree, and the changes-only one must run."""
+    same. Both ways of reading must agree, and the changes-only one must run. Throughout, the catalog also
+    lists a zone Tandem configures itself: not taken, and said so at every version, as a whole read does."""
     import random
     rng = random.Random(9432)
     pool = ["p%d.knot.test." % i for i in range(14)]
+    local = "local.test."
     t = TandemC(tmp_path, "tandem")
     kp = KnotPrimary(tmp_path, t, [CAT], pool)
-    t.config = consumer_conf(kp.knot)
+    (t.dir / "local.zone").write_text(member_text(local, 7, tag="tandem's own"))
+    t.config = consumer_conf(kp.knot, extra_zones=[{"name": local, "file": "local.zone"}])
+    t.ready_zones = [local]
     listed = {"id0": (pool[0], "g1"), "id1": (pool[1], None), "id2": (pool[2], "g2")}
     next_id = [3]
 
     def members(cat):
-        return [(z, i, g) for i, (z, g) in sorted(cat.items())]
+        return [(z, i, g) for i, (z, g) in sorted(cat.items())] + [(local, "local", None)]
 
     def held():
         """Tandem's consumed members: zone -> (unique ID, group)."""
@@ -304,8 +308,9 @@ def test_catalog_changes_read_by_their_members_agree_with_a_whole_read(tmp_path)
             t.wait_log(r"cat\.test\.: catalog (serial \d+ -> %d read by its changes|at serial %d read whole)"
                        % (serial, serial), mark=mark, timeout=10)
             wait_for("serial %d's members" % serial, lambda: held() == expect(cat), 10)
+            assert "local.test.: listed in catalog cat.test. but configured here" in t.log_since(mark)
             if (serial - 1) % 7 != 0:   # after a good version: read by its changes
-                assert re.search(r"serial %d -> %d read by its changes" % (serial - 1, serial),
+                assert re.search(r"serial %d -> %d read by its changes: .* 1 not taken" % (serial - 1, serial),
                                  t.log_since(mark)), t.log_since(mark)
                 incremental += 1
             listed = cat
