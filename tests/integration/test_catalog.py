@@ -327,6 +327,32 @@ def test_catalog_changes_read_by_their_members_agree_with_a_whole_read(tmp_path)
     assert incremental >= 20
 
 
+def test_a_catalog_change_touching_many_members_is_read_whole(tmp_path):
+    """The changes-only read has a bound (docs/behaviour.md): a version touching more than 64 member nodes
+    and more than a quarter of the catalog is read whole, one that adds a member is read by its changes, and
+    either way every member listed is there. The 70 new members are names Knot does not serve (their
+    transfers fail; they are members all the same)."""
+    a, b = "a.knot.test.", "b.knot.test."
+    t = TandemC(tmp_path, "tandem")
+    kp = KnotPrimary(tmp_path, t, [CAT], [a, b])
+    t.config = consumer_conf(kp.knot)
+    base = [(a, "ida"), (b, "idb")]
+    many = [("bulk%d.knot.test." % i, "bulk%d" % i) for i in range(70)]
+    kp.catalog(1, base, reload=False)
+    with kp.knot, t:
+        wait_for("members a, b served", lambda: serves(t, a) and serves(t, b), 10)
+        mark = t.log_mark()
+        kp.catalog(2, base + many)
+        t.wait_log(r"cat\.test\.: catalog at serial 2 read whole, 72 members", mark=mark, timeout=10)
+        assert "read by its changes" not in t.log_since(mark)
+        wait_for("72 members", lambda: len(api_names(t)) == 73, 10)
+        mark = t.log_mark()
+        kp.catalog(3, base + many[:69])
+        t.wait_log(r"cat\.test\.: catalog serial 2 -> 3 read by its changes: 1 member nodes touched, 1 members "
+                   r"removed, 71 listed", mark=mark, timeout=10)
+        wait_for("71 members", lambda: api_names(t) == {CAT, a, b} | {z for z, _ in many[:69]}, 10)
+
+
 # ---------------------------------------------------------------------------------------------- Knot generates
 
 # Knot 3.2 refuses UDP queries for a catalog it generates (REFUSED, unsigned) and answers them over
