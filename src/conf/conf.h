@@ -121,6 +121,7 @@ typedef struct {
 	unsigned udp_payload;          /* our EDNS payload size, default 1232 */
 	unsigned journal_max_entries;  /* IXFR history kept per zone, default 100 changes */
 	unsigned notify_delay;         /* seconds the changes after a NOTIFY wait to be told together, 0 = none */
+	unsigned notify_rate;          /* NOTIFY messages sent a second at most (tries and retries), 0 = any */
 	unsigned xfr_per_primary;      /* concurrent transfers in from one primary, default 4 */
 	unsigned xfr_out_max;          /* concurrent transfers out, default 32 */
 	unsigned xfr_timeout;          /* seconds a transfer may wait for the network, default 10 */

@@ -95,6 +95,8 @@ static const struct conf_row server_rows[] = {
 	    SIZE(conf_server_t, journal_max_entries), .def = "100", .min = 1, .max = 1000000),
 	ROW("notify-delay", OPT_TIME, SRV(notify_delay), SIZE(conf_server_t, notify_delay),
 	    .def = "1", .min = 0, .max = 60),
+	ROW("notify-rate", OPT_UINT, SRV(notify_rate), SIZE(conf_server_t, notify_rate),
+	    .def = "1000", .min = 0, .max = 1000000),
 	ROW("xfr-per-primary", OPT_UINT, SRV(xfr_per_primary), SIZE(conf_server_t, xfr_per_primary),
 	    .def = "4", .min = 1, .max = 1000),
 	ROW("xfr-out-max", OPT_UINT, SRV(xfr_out_max), SIZE(conf_server_t, xfr_out_max),

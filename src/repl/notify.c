@@ -92,6 +92,26 @@ static int build(notify_pending_t *p, const zone_contents_t *z, uint8_t *buf, si
 	return ret;
 }
 
+/* notify-rate: a bucket of a second's worth of NOTIFYs, refilled as time passes; false when this one
+ * must wait for the timer (a first try then waits like a retry that is due). A burst of thousands of
+ * zones (a start, a reload, a catalog's members) left at once overflows a secondary's receive queue:
+ * the NOTIFYs it drops come back as retries, in waves, all at once again. */
+static bool may_send(server_t *srv)
+{
+	unsigned rate = srv->rc->conf->server.notify_rate;
+	if (rate == 0)
+		return true;
+	int64_t now = now_ms();
+	srv->notify_tokens += (double)(now - srv->notify_refill_ms) * rate / 1000.0;
+	if (srv->notify_tokens > rate)
+		srv->notify_tokens = rate;
+	srv->notify_refill_ms = now;
+	if (srv->notify_tokens < 1.0)
+		return false;
+	srv->notify_tokens -= 1.0;
+	return true;
+}
+
 static void send_one(server_t *srv, notify_pending_t *p)
 {
 	uint8_t buf[PKT_MAXLEN];
@@ -192,7 +212,10 @@ static void queue(server_t *srv, zonert_t *zr, const sockaddr_t *addr, const tsi
 	p->serial = serial;
 	p->attempts = 0;
 	p->signed_at = 0;
-	send_one(srv, p);
+	if (may_send(srv))
+		send_one(srv, p);
+	else
+		p->next_ms = 0;   /* due: the next tick sends it when the rate allows */
 }
 
 void notify_zone(server_t *srv, zonert_t *zr)
@@ -262,8 +285,10 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
 				         p->attempts);
 				metrics_event(srv, METRICS_NOTIFY_OUT_FAILED);
 				remove_pending(srv, p);
-			} else {
+			} else if (may_send(srv)) {
 				send_one(srv, p);
+			} else {
+				break;   /* the rest wait for the next tick */
 			}
 		}
 		p = next;
@@ -356,6 +381,8 @@ int notify_init(server_t *srv)
 	srv->notify_timer = event_new(srv->base, -1, EV_PERSIST, retry_cb, srv);
 	if (srv->notify_timer == NULL)
 		return TDM_ENOMEM;
+	srv->notify_tokens = cs->notify_rate;
+	srv->notify_refill_ms = now_ms();
 	struct timeval tv = { .tv_sec = 0, .tv_usec = 250000 };
 	event_add(srv->notify_timer, &tv);
 	return TDM_OK;

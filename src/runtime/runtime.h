@@ -106,6 +106,8 @@ struct server {
 	struct notify_pending **notify_by_dest;   /* the same, hashed by zone and address */
 	struct notify_pending **notify_by_id;     /* the same, hashed by message ID */
 	struct event *notify_timer;
+	double notify_tokens;     /* NOTIFYs that may go out now (notify-rate, a bucket of a second's worth) */
+	int64_t notify_refill_ms; /* ... as of this time */
 	atomic_uint jobs_running; /* refresh jobs on their threads */
 	struct primary_jobs *primary_jobs;   /* per primary (few): running jobs, zones waiting for a slot */
 	size_t nprimary_jobs;

@@ -209,6 +209,30 @@ def test_a_late_answer_to_a_signed_notify_ends_its_retries(tmp_path):
         sock.close()
 
 
+def test_notifies_leave_at_notify_rate(tmp_path):
+    """notify-rate (docs/behaviour.md, "NOTIFY out"): a start NOTIFYs every zone; with notify-rate 50 the 200
+    zones' NOTIFYs reach the secondary spread over about 3 s (the first second's 50 at once, then 50 a second),
+    not in one burst, and every zone is told."""
+    sink_port = free_port()
+    sink = NotifySink("127.0.0.1", sink_port, answer=True)
+    names = ["r%d.rate.test." % i for i in range(200)]
+    zs = [Zone(n, zone_file(tmp_path, n, 1), notify=[Remote("127.0.0.1", sink_port)]) for n in names]
+    try:
+        with Tandem(tmp_path, zs, extra_server={"notify-rate": 50}):
+            wait_for("every zone told", lambda: {z for _, z, _ in sink.seen} >= set(names), 20, interval=0.1)
+            first = {}
+            for (_, zone, _), at in zip(list(sink.seen), list(sink.times)):
+                first.setdefault(zone, at)
+            ts = sorted(first[n] for n in names)
+            spread = ts[-1] - ts[0]
+            # 150 beyond the first second's 50, at 50 a second: 3 s; without the rate, a few milliseconds.
+            assert spread >= 2.0, "200 NOTIFYs within %.2f s at notify-rate 50" % spread
+            early = sum(1 for t in ts if t - ts[0] < 0.5)
+            assert early <= 80, "%d NOTIFYs in the first half second at notify-rate 50" % early
+    finally:
+        sink.close()
+
+
 # ---------------------------------------------------------------------------------------------- SOA timers
 
 def test_soa_timers_survive_a_restart_with_the_primary_up(tmp_path):

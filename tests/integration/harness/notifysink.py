@@ -2,6 +2,7 @@
 
 import socket
 import threading
+import time
 
 import dns.message
 import dns.opcode
@@ -19,6 +20,7 @@ class NotifySink:
         self.sock.settimeout(0.1)
         self.answer = answer
         self.seen = []                  # (id, qname, serial) of each NOTIFY, in the order received
+        self.times = []                 # time.monotonic() of each, the same order
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -37,6 +39,7 @@ class NotifySink:
                 continue
             if m.opcode() != dns.opcode.NOTIFY or not m.question:
                 continue
+            self.times.append(time.monotonic())
             self.seen.append((m.id, m.question[0].name.to_text(), m.answer[0][0].serial if m.answer else None))
             if self.answer:
                 r = dns.message.make_response(m)
