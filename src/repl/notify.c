@@ -311,8 +311,16 @@ static void answer(server_t *srv, const uint8_t *msg, size_t len, const sockaddr
 	if (len < PKT_HEADER_LEN || !(pkt_flags(msg) & PKT_FLAG_QR) ||
 	    pkt_opcode(msg) != PKT_OPCODE_NOTIFY)
 		return;
+	/* The ID, the address and the zone: a secondary told of thousands of zones at once has thousands
+	 * of NOTIFYs pending, and their random 16-bit IDs repeat (200 give a repeat one run in three):
+	 * matched by ID alone, an answer for one zone ended another's NOTIFY, perhaps one not yet sent. */
+	size_t pos = PKT_HEADER_LEN;
+	pkt_question_t q;
+	if (pkt_qdcount(msg) != 1 || pkt_read_question(msg, len, &pos, &q) != TDM_OK)
+		return;
 	notify_pending_t *p = srv->notify_by_id[id_bucket(pkt_id(msg))];
-	while (p != NULL && !(p->id == pkt_id(msg) && same_dest(&p->addr, from)))
+	while (p != NULL && !(p->id == pkt_id(msg) && same_dest(&p->addr, from) &&
+	                      name_equal(q.qname, zone_name(p->zr->zone))))
 		p = p->id_next;
 	if (p == NULL)
 		return;   /* late, or not ours */

@@ -233,6 +233,41 @@ def test_notifies_leave_at_notify_rate(tmp_path):
         sink.close()
 
 
+def test_an_answer_ends_only_the_notify_of_its_own_zone(tmp_path):
+    """An answer to a NOTIFY is matched by ID, address and zone (RFC 1996 4.7: it echoes the question). With
+    thousands of NOTIFYs pending to one secondary their random 16-bit IDs repeat; matched by ID alone, an
+    answer for one zone ended another zone's NOTIFY, which was then never sent again (with notify-rate, at
+    times never sent at all). Here an answer carries zone B's ID and zone A's question: B's NOTIFY must still
+    be retried."""
+    za, zb = "a.match.test.", "b.match.test."
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(10)
+    fake = Remote("127.0.0.1", sock.getsockname()[1])
+    try:
+        with Tandem(tmp_path, [Zone(z, zone_file(tmp_path, z, 1), notify=[fake]) for z in (za, zb)]):
+            first = {}
+            while len(first) < 2:
+                wire, peer = sock.recvfrom(65535)
+                m = dns.message.from_wire(wire)
+                first.setdefault(m.question[0].name.to_text(), (m, peer))
+            asked_a, peer = first[za]
+            forged = dns.message.make_response(asked_a)
+            forged.id = first[zb][0].id
+            sock.sendto(forged.to_wire(), peer)
+            retried = set()
+            deadline = time.monotonic() + 4
+            while zb not in retried and time.monotonic() < deadline:
+                try:
+                    wire, _ = sock.recvfrom(65535)
+                except socket.timeout:
+                    break
+                retried.add(dns.message.from_wire(wire).question[0].name.to_text())
+            assert zb in retried, "zone B's NOTIFY ended by an answer for zone A (retried: %s)" % retried
+    finally:
+        sock.close()
+
+
 # ---------------------------------------------------------------------------------------------- SOA timers
 
 def test_soa_timers_survive_a_restart_with_the_primary_up(tmp_path):
