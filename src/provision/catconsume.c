@@ -181,13 +181,8 @@ typedef struct {
 	uint32_t serial;
 	uint64_t gen;
 	namemap_t *names;
-	namemap_t *refused;   /* member name -> refused_t */
+	namemap_t *refused;   /* member name -> its node <id>.zones.<catalog> (wire, allocated) */
 } catstate_t;
-
-typedef struct {
-	uint8_t zone[NAME_MAXLEN];
-	uint8_t node[NAME_MAXLEN];   /* <id>.zones.<catalog> */
-} refused_t;
 
 /* More members touched than this (and than a quarter of the catalog): the whole catalog is read. */
 #define CHANGES_MAX_MEMBERS 64
@@ -226,28 +221,28 @@ static void state_drop(server_t *srv, const char *catalog)
 /* A member not taken, to try again at the next change; false without memory. */
 static bool refused_note(catstate_t *st, const uint8_t *zone, const uint8_t *node)
 {
-	size_t len = (size_t)name_length(zone, NAME_MAXLEN);
-	refused_t *r = namemap_get(st->refused, zone, len);
-	if (r == NULL) {
-		if ((r = calloc(1, sizeof(*r))) == NULL)
-			return false;
-		if (namemap_put(st->refused, zone, len, r, NULL) != TDM_OK) {
-			free(r);
-			return false;
-		}
+	size_t len = (size_t)name_length(zone, NAME_MAXLEN), nlen = (size_t)name_length(node, NAME_MAXLEN);
+	uint8_t *copy = malloc(nlen), *old = NULL;
+	if (copy == NULL)
+		return false;
+	memcpy(copy, node, nlen);
+	int ret = namemap_put(st->refused, zone, len, copy, (void **)&old);
+	if (ret == TDM_EEXIST && namemap_set(st->refused, zone, len, copy) == TDM_OK) {
+		free(old);
+		return true;
 	}
-	memcpy(r->zone, zone, len);
-	memcpy(r->node, node, (size_t)name_length(node, NAME_MAXLEN));
-	return true;
+	if (ret != TDM_OK)
+		free(copy);
+	return ret == TDM_OK;
 }
 
 static void refused_forget(catstate_t *st, const uint8_t *zone)
 {
 	size_t len = (size_t)name_length(zone, NAME_MAXLEN);
-	refused_t *r = namemap_get(st->refused, zone, len);
-	if (r != NULL) {
+	uint8_t *node = namemap_get(st->refused, zone, len);
+	if (node != NULL) {
 		namemap_del(st->refused, zone, len);
-		free(r);
+		free(node);
 	}
 }
 
@@ -497,10 +492,10 @@ static bool read_touched(zonert_t *zr, const walk_t *w, touched_t *out)
  * again with them (its node added to the walk's). */
 static void retry_refused(void *value, void *ctx)
 {
-	const refused_t *r = value;
+	const uint8_t *node = value;
 	walk_t *w = ctx;
-	if (namemap_get(w->touched, r->node, (size_t)name_length(r->node, NAME_MAXLEN)) == NULL &&
-	    !push_name(&w->nodes, &w->nnodes, &w->nodes_cap, r->node))
+	if (namemap_get(w->touched, node, (size_t)name_length(node, NAME_MAXLEN)) == NULL &&
+	    !push_name(&w->nodes, &w->nnodes, &w->nodes_cap, node))
 		w->whole = true;
 }
 
