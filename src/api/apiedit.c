@@ -9,6 +9,7 @@
 #include "api/api_call.h"
 #include "api/apiedit.h"
 #include "change/change.h"
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/siphash.h"
@@ -379,9 +380,9 @@ void apiedit_finish(const api_call_t *call, const zone_contents_t *z, rrlist_t *
 		zone_contents_free(next);
 		next = NULL;
 		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
+		t0 = clock_now();
 		ret = commit(call, z, removed, added, &next);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
+		t1 = clock_now();
 		if (ret != TDM_OK) {
 			next = NULL;
 			api_error(reply, ret == TDM_ERANGE ? 422 : 500, "not changed: %s", ret == TDM_ERANGE ?
@@ -391,7 +392,7 @@ void apiedit_finish(const api_call_t *call, const zone_contents_t *z, rrlist_t *
 		log_info("%s: %s by API key %s: serial %u -> %u, %zu removed, %zu added, served in %.1f ms",
 		         zr->name, opts->what, call->req->principal->name, zone_serial(z), to,
 		         rrlist_count(removed) - 1, rrlist_count(added) - 1,
-		         (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+		         clock_ms_between(&t0, &t1));
 	}
 	apiedit_etag(dry ? z : next, tag);
 	snprintf(reply->etag, sizeof(reply->etag), "%s", tag);

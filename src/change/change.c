@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "change/change.h"
@@ -21,11 +22,6 @@
 #define CHANGE_COMPACT_CHANGES 1000
 #define CHANGE_COMPACT_RECORDS_PER 50
 #define CHANGE_COMPACT_BYTES (64u << 20)
-
-static double ms_between(const struct timespec *a, const struct timespec *b)
-{
-	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
-}
 
 const uint64_t change_latency_bounds_us[CHANGE_LATENCY_BUCKETS] = {
 	500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, UINT64_MAX,
@@ -62,11 +58,11 @@ int change_commit(change_t *c, const zone_contents_t *current, const rrlist_t *r
 	zone_contents_t *z = NULL;
 	struct timespec t0, t1, t2;
 	*out = NULL;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = clock_now();
 	size_t made = zone_pages_made_by_thread();
 	int ret = zone_update_apply(current, removed, added, &z);
 	made = zone_pages_made_by_thread() - made;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	t1 = clock_now();
 	if (ret != TDM_OK)
 		return ret;
 	if (c->check_serial && zone_serial(z) != c->serial)
@@ -113,14 +109,14 @@ int change_commit(change_t *c, const zone_contents_t *current, const rrlist_t *r
 		zone_contents_free(z);
 		return ret;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t2);
+	t2 = clock_now();
 	latency_observe(&t0, &t2);
 	/* What the change cost: the version (the pages it made beside those it shares) and the commit. */
 	size_t memory = zone_memory(z);
 	made = made < memory ? made : memory;
 	snprintf(c->cost, sizeof(c->cost), "version made in %.1f ms (%zu KiB of its own, %zu KiB shared), "
-	         "stored in %.1f ms", ms_between(&t0, &t1), made / 1024, (memory - made) / 1024,
-	         ms_between(&t1, &t2));
+	         "stored in %.1f ms", clock_ms_between(&t0, &t1), made / 1024, (memory - made) / 1024,
+	         clock_ms_between(&t1, &t2));
 	if (!c->quiet)
 		log_info("%s: change %u -> %u: %zu removed, %zu added; %s", c->zone, zone_serial(current),
 		         zone_serial(z), rrlist_count(removed), rrlist_count(added), c->cost);
@@ -140,14 +136,14 @@ bool change_compact_due(const change_t *c, const zone_contents_t *z)
 void change_compact(const change_t *c, const zone_contents_t *z)
 {
 	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = clock_now();
 	rrlist_t *list = rrlist_new();
 	int ret = list == NULL ? TDM_ENOMEM : zone_contents_to_rrlist(z, list);
 	if (ret == TDM_OK)
 		ret = store_zone_compact(c->store, c->zone, list, zone_serial(z));
 	rrlist_free(list);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	t1 = clock_now();
+	double ms = clock_ms_between(&t0, &t1);
 	if (ret == TDM_OK)
 		log_info("%s: store: %llu changes folded into the contents at serial %u, %.0f ms", c->zone,
 		         (unsigned long long)c->pending.changes, zone_serial(z), ms);

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <urcu.h>
 
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/thread.h"
@@ -66,13 +67,6 @@ typedef struct {
 	unsigned timeout_ms;
 	tls_client_t *tls;           /* the super-primary's TLS profile (XoT): the NS query goes over it */
 } ap_job_t;
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool names_us(const ap_job_t *job, uint8_t (*ns)[NAME_MAXLEN], size_t count)
 {
@@ -146,7 +140,7 @@ static ap_source_t *ap_source(struct ap_sched *ap, const char *name)
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->tokens = AP_RATE;
-	p->refilled_ms = now_ms();
+	p->refilled_ms = clock_ms();
 	if ((p->queue = calloc(AP_PENDING_MAX, sizeof(ap_name_t))) == NULL)
 		return NULL;
 	ap->nsrc++;
@@ -176,7 +170,7 @@ static bool ap_known(const struct ap_sched *ap, const ap_name_t *n)
 /* One line per super-primary every AP_DROP_LOG_SECONDS at most, however many NOTIFYs were dropped. */
 static void ap_log_drops(ap_source_t *src, bool force)
 {
-	int64_t now = now_ms();
+	int64_t now = clock_ms();
 	if (src->dropped + src->refused == 0 ||
 	    (!force && now - src->logged < AP_DROP_LOG_SECONDS * 1000))
 		return;
@@ -257,7 +251,7 @@ static void ap_pump(server_t *srv)
 {
 	struct ap_sched *ap = srv->ap;
 	bool waiting = false;
-	int64_t now = now_ms();
+	int64_t now = clock_ms();
 	while (ap != NULL && ap->nrunning < AP_RUNNING_MAX && !srv->stopping) {
 		ap_source_t *pick = NULL;
 		waiting = false;

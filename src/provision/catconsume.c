@@ -6,6 +6,7 @@
 #include <urcu.h>
 
 #include "catalog/catalog.h"
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/namemap.h"
@@ -291,13 +292,6 @@ void catalog_consume_forget(server_t *srv)
 }
 
 /* Milliseconds of the control thread's time since start (the log says what a reconciliation cost). */
-static double ms_since(const struct timespec *start)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - start->tv_sec) * 1e3 + (double)(now.tv_nsec - start->tv_nsec) / 1e6;
-}
-
 /* A coo naming another catalog we consume: that catalog may have listed the member before this one
  * said it could go (the two arrive in any order), so it looks again. */
 static void coo_look_again(server_t *srv, zonert_t *zr, const catalog_member_t *m)
@@ -328,7 +322,7 @@ static void drop_member(server_t *srv, const conf_zone_t *cat, dynzone_t *d, set
 static void consume_whole(server_t *srv, zonert_t *zr, const conf_zone_t *cat, unsigned max)
 {
 	struct timespec started;
-	clock_gettime(CLOCK_MONOTONIC, &started);
+	started = clock_now();
 	catalog_t c = { 0 };
 	char why[256] = "";
 	uint32_t serial = 0;
@@ -389,7 +383,7 @@ static void consume_whole(server_t *srv, zonert_t *zr, const conf_zone_t *cat, u
 		state_keep(srv, zr->name, serial, &c, apex, refused, nrefused);
 	free(refused);
 	log_info("%s: catalog at serial %u read whole, %zu members, %.1f ms", zr->name, serial, c.count,
-	         ms_since(&started));
+	         clock_ms_since(&started));
 	catalog_clear(&c);
 }
 
@@ -511,7 +505,7 @@ static bool consume_changes(server_t *srv, zonert_t *zr, const conf_zone_t *cat,
 	if (st == NULL)
 		return false;
 	struct timespec started;
-	clock_gettime(CLOCK_MONOTONIC, &started);
+	started = clock_now();
 	uint32_t now = 0;
 	uint8_t apex[NAME_MAXLEN];
 	rcu_read_lock();
@@ -584,7 +578,7 @@ static bool consume_changes(server_t *srv, zonert_t *zr, const conf_zone_t *cat,
 		set_follow(srv, &sc, gone, ngone);
 	log_info("%s: catalog serial %u -> %u read by its changes: %zu member nodes touched, %zu members "
 	         "removed, %zu listed, %zu not taken, %.1f ms", zr->name, st->serial, now, nchanged, removed,
-	         namemap_count(st->names), namemap_count(st->refused), ms_since(&started));
+	         namemap_count(st->names), namemap_count(st->refused), clock_ms_since(&started));
 	st->serial = now;
 	st->gen = srv->dyn_gen;
 	free(w.nodes);

@@ -9,6 +9,7 @@
 #include <urcu.h>
 
 #include "catalog/catalog.h"
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "provision/apizone.h"
@@ -128,7 +129,7 @@ static void batch_open(zbatch_t *b)
 {
 	b->open = store_batch_begin(b->srv->store) == TDM_OK;
 	b->count = b->records = 0;
-	clock_gettime(CLOCK_MONOTONIC, &b->started);
+	b->started = clock_now();
 }
 
 /* Commits the batch and publishes what it held (or, when the commit failed, none of it). */
@@ -162,10 +163,7 @@ static void batch_flush(zbatch_t *b)
 /* After a zone of the batch: commits it when it is full or old enough, and opens the next. */
 static void batch_next(zbatch_t *b)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	int64_t ms = (int64_t)(now.tv_sec - b->started.tv_sec) * 1000 +
-	             (now.tv_nsec - b->started.tv_nsec) / 1000000;
+	double ms = clock_ms_since(&b->started);
 	if (b->open && b->count < ZONES_BATCH_MAX && b->records < ZONES_BATCH_RECORDS &&
 	    ms < ZONES_BATCH_MS)
 		return;

@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include <urcu.h>
 
+#include "lib/clock.h"
+#include "lib/dueheap.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "repl/notify.h"
@@ -21,19 +23,21 @@
  * source-address, so that the secondaries' ACLs see the address they expect) and keeps each one
  * pending until its answer comes: the retry timer sends it again after 1, 2, 4 ... seconds (at most
  * a minute apart), NOTIFY_TRIES times in all (RFC 1996 3.6). A newer change to the same zone
- * replaces a pending NOTIFY to the same address. A signed NOTIFY needs a signed answer. Pending
- * NOTIFYs are found by zone and address (a new change) and by ID and address (an answer) through two
- * hash tables: a catalog producer tells thousands of member zones at once, and a list walk per
- * NOTIFY and per answer made that quadratic.
+ * replaces a pending NOTIFY to the same address. A signed NOTIFY needs a signed answer. A catalog
+ * producer tells 100,000 member zones at once, so nothing here walks every NOTIFY pending: they are
+ * found by zone and address (a new change) and by ID (an answer) through two hash tables that grow
+ * with them, and the timer takes the tries that are due from a heap ordered by due time
+ * (lib/dueheap.h) instead of looking at every one each tick.
  */
-#define NOTIFY_BUCKETS 4096
+#define NOTIFY_BUCKETS_MIN 64
+#define NOTIFY_ID_BUCKETS_MAX 65536   /* IDs have 16 bits: more buckets would stay empty */
 
 #define NOTIFY_TRIES 10
 #define NOTIFY_MAX_INTERVAL_MS 60000
 #define NOTIFY_RESIGN_S 60   /* tries signed at one time for at most this long (the fudge is 300 s) */
 
 typedef struct notify_pending {
-	struct notify_pending *next, *prev;
+	dueheap_entry_t due;         /* in srv->notify_due: when the next try goes (or may go, by the rate) */
 	struct notify_pending *dest_next, *id_next;   /* hash chains */
 	zonert_t *zr;                /* holds a zone reference */
 	sockaddr_t addr;
@@ -45,14 +49,11 @@ typedef struct notify_pending {
 	uint16_t id;
 	uint32_t serial;
 	unsigned attempts;
-	int64_t next_ms;
 } notify_pending_t;
 
-static int64_t now_ms(void)
+static notify_pending_t *pending_of(dueheap_entry_t *e)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (notify_pending_t *)(void *)((char *)e - offsetof(notify_pending_t, due));
 }
 
 static void pending_free(notify_pending_t *p)
@@ -101,7 +102,7 @@ static bool may_send(server_t *srv)
 	unsigned rate = srv->rc->conf->server.notify_rate;
 	if (rate == 0)
 		return true;
-	int64_t now = now_ms();
+	int64_t now = clock_ms();
 	srv->notify_tokens += (double)(now - srv->notify_refill_ms) * rate / 1000.0;
 	if (srv->notify_tokens > rate)
 		srv->notify_tokens = rate;
@@ -131,7 +132,8 @@ static void send_one(server_t *srv, notify_pending_t *p)
 		         sockaddr_format(&p->addr, addr, sizeof(addr)), tdm_strerror(ret));
 	p->attempts++;
 	int64_t wait = 1000LL << (p->attempts - 1 < 6 ? p->attempts - 1 : 6);
-	p->next_ms = now_ms() + (wait < NOTIFY_MAX_INTERVAL_MS ? wait : NOTIFY_MAX_INTERVAL_MS);
+	dueheap_move(srv->notify_due, &p->due,
+	             clock_ms() + (wait < NOTIFY_MAX_INTERVAL_MS ? wait : NOTIFY_MAX_INTERVAL_MS));
 }
 
 static bool same_dest(const sockaddr_t *a, const sockaddr_t *b)
@@ -139,18 +141,18 @@ static bool same_dest(const sockaddr_t *a, const sockaddr_t *b)
 	return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
 }
 
-static size_t dest_bucket(const zonert_t *zr, const sockaddr_t *addr)
+static size_t dest_bucket(const server_t *srv, const zonert_t *zr, const sockaddr_t *addr)
 {
 	uint64_t h = (uint64_t)(uintptr_t)zr * 0x9E3779B97F4A7C15ull;
 	const uint8_t *b = (const uint8_t *)&addr->ss;
 	for (socklen_t i = 0; i < addr->len; i++)
 		h = (h ^ b[i]) * 0x100000001B3ull;
-	return (size_t)(h >> 32) % NOTIFY_BUCKETS;
+	return (size_t)(h >> 32) & srv->notify_mask;
 }
 
-static size_t id_bucket(uint16_t id)
+static size_t id_bucket(const server_t *srv, uint16_t id)
 {
-	return id % NOTIFY_BUCKETS;
+	return id & srv->notify_mask & (NOTIFY_ID_BUCKETS_MAX - 1);
 }
 
 static void unchain(notify_pending_t **head, notify_pending_t *p, bool by_id)
@@ -165,39 +167,66 @@ static void unchain(notify_pending_t **head, notify_pending_t *p, bool by_id)
 
 static void remove_pending(server_t *srv, notify_pending_t *p)
 {
-	if (p->prev != NULL)
-		p->prev->next = p->next;
-	else
-		srv->pending = p->next;
-	if (p->next != NULL)
-		p->next->prev = p->prev;
-	unchain(&srv->notify_by_dest[dest_bucket(p->zr, &p->addr)], p, false);
-	unchain(&srv->notify_by_id[id_bucket(p->id)], p, true);
+	dueheap_remove(srv->notify_due, &p->due);
+	unchain(&srv->notify_by_dest[dest_bucket(srv, p->zr, &p->addr)], p, false);
+	unchain(&srv->notify_by_id[id_bucket(srv, p->id)], p, true);
 	pending_free(p);
+}
+
+/* Two buckets' chains made of every NOTIFY pending, for tables of mask + 1 buckets. */
+static int tables_new(server_t *srv, size_t mask)
+{
+	notify_pending_t **by_dest = calloc(mask + 1, sizeof(*by_dest));
+	notify_pending_t **by_id = calloc(mask < NOTIFY_ID_BUCKETS_MAX ? mask + 1 : NOTIFY_ID_BUCKETS_MAX,
+	                                  sizeof(*by_id));
+	if (by_dest == NULL || by_id == NULL) {
+		free(by_dest);
+		free(by_id);
+		return TDM_ENOMEM;
+	}
+	free(srv->notify_by_dest);
+	free(srv->notify_by_id);
+	srv->notify_by_dest = by_dest;
+	srv->notify_by_id = by_id;
+	srv->notify_mask = mask;
+	for (size_t i = 0; i < dueheap_count(srv->notify_due); i++) {
+		notify_pending_t *p = pending_of(dueheap_at(srv->notify_due, i));
+		size_t d = dest_bucket(srv, p->zr, &p->addr), b = id_bucket(srv, p->id);
+		p->dest_next = by_dest[d];
+		by_dest[d] = p;
+		p->id_next = by_id[b];
+		by_id[b] = p;
+	}
+	return TDM_OK;
 }
 
 static void queue(server_t *srv, zonert_t *zr, const sockaddr_t *addr, const tsig_key_t *key,
                   uint32_t serial)
 {
-	size_t b = dest_bucket(zr, addr);
-	notify_pending_t *p = srv->notify_by_dest[b];
+	notify_pending_t *p = srv->notify_by_dest[dest_bucket(srv, zr, addr)];
 	while (p != NULL && !(p->zr == zr && same_dest(&p->addr, addr)))
 		p = p->dest_next;
 	if (p == NULL) {
+		/* The tables grow with what is pending (a chain a bucket on average); when they cannot,
+		 * their chains grow longer and everything still works. */
+		if (dueheap_count(srv->notify_due) >= srv->notify_mask + 1)
+			(void)tables_new(srv, srv->notify_mask * 2 + 1);
 		if ((p = calloc(1, sizeof(*p))) == NULL)
 			return;
+		dueheap_entry_init(&p->due);
+		if (dueheap_put(srv->notify_due, &p->due, clock_ms()) != TDM_OK) {
+			free(p);
+			return;
+		}
 		p->zr = zr;
 		zone_ref(zr->zone);
 		p->addr = *addr;
 		tsig_ctx_init(&p->tsig, NULL);
-		p->next = srv->pending;
-		if (srv->pending != NULL)
-			srv->pending->prev = p;
-		srv->pending = p;
+		size_t b = dest_bucket(srv, zr, addr);
 		p->dest_next = srv->notify_by_dest[b];
 		srv->notify_by_dest[b] = p;
 	} else {
-		unchain(&srv->notify_by_id[id_bucket(p->id)], p, true);   /* a new ID follows */
+		unchain(&srv->notify_by_id[id_bucket(srv, p->id)], p, true);   /* a new ID follows */
 	}
 	p->has_key = key != NULL && key->secret_len <= sizeof(p->secret);
 	if (p->has_key) {
@@ -206,16 +235,16 @@ static void queue(server_t *srv, zonert_t *zr, const sockaddr_t *addr, const tsi
 		p->key.secret = p->secret;
 	}
 	if (getrandom(&p->id, sizeof(p->id), 0) != sizeof(p->id))
-		p->id = (uint16_t)now_ms();
-	p->id_next = srv->notify_by_id[id_bucket(p->id)];
-	srv->notify_by_id[id_bucket(p->id)] = p;
+		p->id = (uint16_t)clock_ms();
+	p->id_next = srv->notify_by_id[id_bucket(srv, p->id)];
+	srv->notify_by_id[id_bucket(srv, p->id)] = p;
 	p->serial = serial;
 	p->attempts = 0;
 	p->signed_at = 0;
 	if (may_send(srv))
 		send_one(srv, p);
-	else
-		p->next_ms = 0;   /* due: the next tick sends it when the rate allows */
+	else   /* due now: a tick sends it when the rate allows, after those waiting longer */
+		dueheap_move(srv->notify_due, &p->due, clock_ms());
 }
 
 void notify_zone(server_t *srv, zonert_t *zr)
@@ -270,28 +299,27 @@ void notify_changed(server_t *srv, zonert_t *zr)
 	evtimer_add(zr->notify_hold, &tv);
 }
 
+/* Every tick: the tries that are due, soonest first, as many as the rate allows; the rest wait for the
+ * next tick. A try sent is due again later, so the loop ends. */
 static void retry_cb(evutil_socket_t fd, short what, void *arg)
 {
 	server_t *srv = arg;
-	int64_t now = now_ms();
-	notify_pending_t *p = srv->pending;
-	while (p != NULL) {
-		notify_pending_t *next = p->next;
-		if (p->next_ms <= now) {
-			if (p->attempts >= NOTIFY_TRIES) {
-				char addr[SOCKADDR_STRLEN];
-				log_warn("%s: NOTIFY serial %u to %s never answered, giving up after %u tries",
-				         p->zr->name, p->serial, sockaddr_format(&p->addr, addr, sizeof(addr)),
-				         p->attempts);
-				metrics_event(srv, METRICS_NOTIFY_OUT_FAILED);
-				remove_pending(srv, p);
-			} else if (may_send(srv)) {
-				send_one(srv, p);
-			} else {
-				break;   /* the rest wait for the next tick */
-			}
+	int64_t now = clock_ms();
+	dueheap_entry_t *e;
+	while ((e = dueheap_first(srv->notify_due)) != NULL && e->due <= now) {
+		notify_pending_t *p = pending_of(e);
+		if (p->attempts >= NOTIFY_TRIES) {
+			char addr[SOCKADDR_STRLEN];
+			log_warn("%s: NOTIFY serial %u to %s never answered, giving up after %u tries",
+			         p->zr->name, p->serial, sockaddr_format(&p->addr, addr, sizeof(addr)),
+			         p->attempts);
+			metrics_event(srv, METRICS_NOTIFY_OUT_FAILED);
+			remove_pending(srv, p);
+		} else if (may_send(srv)) {
+			send_one(srv, p);
+		} else {
+			break;
 		}
-		p = next;
 	}
 }
 
@@ -318,7 +346,7 @@ static void answer(server_t *srv, const uint8_t *msg, size_t len, const sockaddr
 	pkt_question_t q;
 	if (pkt_qdcount(msg) != 1 || pkt_read_question(msg, len, &pos, &q) != TDM_OK)
 		return;
-	notify_pending_t *p = srv->notify_by_id[id_bucket(pkt_id(msg))];
+	notify_pending_t *p = srv->notify_by_id[id_bucket(srv, pkt_id(msg))];
 	while (p != NULL && !(p->id == pkt_id(msg) && same_dest(&p->addr, from) &&
 	                      name_equal(q.qname, zone_name(p->zr->zone))))
 		p = p->id_next;
@@ -380,9 +408,7 @@ static int open_socket(server_t *srv, int family, const sockaddr_t *source, stru
 int notify_init(server_t *srv)
 {
 	const conf_server_t *cs = &srv->rc->conf->server;
-	srv->notify_by_dest = calloc(NOTIFY_BUCKETS, sizeof(notify_pending_t *));
-	srv->notify_by_id = calloc(NOTIFY_BUCKETS, sizeof(notify_pending_t *));
-	if (srv->notify_by_dest == NULL || srv->notify_by_id == NULL)
+	if ((srv->notify_due = dueheap_new()) == NULL || tables_new(srv, NOTIFY_BUCKETS_MIN - 1) != TDM_OK)
 		return TDM_ENOMEM;
 	srv->notify_fd4 = open_socket(srv, AF_INET, &cs->source4, &srv->notify_ev4);
 	srv->notify_fd6 = open_socket(srv, AF_INET6, &cs->source6, &srv->notify_ev6);
@@ -390,7 +416,7 @@ int notify_init(server_t *srv)
 	if (srv->notify_timer == NULL)
 		return TDM_ENOMEM;
 	srv->notify_tokens = cs->notify_rate;
-	srv->notify_refill_ms = now_ms();
+	srv->notify_refill_ms = clock_ms();
 	struct timeval tv = { .tv_sec = 0, .tv_usec = 250000 };
 	event_add(srv->notify_timer, &tv);
 	return TDM_OK;
@@ -398,8 +424,10 @@ int notify_init(server_t *srv)
 
 void notify_free(server_t *srv)
 {
-	while (srv->pending != NULL)
-		remove_pending(srv, srv->pending);
+	while (srv->notify_due != NULL && dueheap_count(srv->notify_due) > 0)
+		remove_pending(srv, pending_of(dueheap_first(srv->notify_due)));
+	dueheap_free(srv->notify_due);
+	srv->notify_due = NULL;
 	free(srv->notify_by_dest);
 	free(srv->notify_by_id);
 	srv->notify_by_dest = srv->notify_by_id = NULL;

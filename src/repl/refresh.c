@@ -11,6 +11,7 @@
 #include <urcu.h>
 
 #include "change/change.h"
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/netwait.h"
@@ -252,14 +253,6 @@ static int commit(job_t *job, const zone_contents_t *current, rrlist_t *list,
 	return ret;
 }
 
-static double ms_since(const struct timespec *start)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - start->tv_sec) * 1000.0 +
-	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
-}
-
 /* An incremental transfer through the change path: applied to our version (within the limits of a
  * whole transfer), appended to the journal. */
 static int apply_change(job_t *job, int best, const zone_contents_t *current, const xfr_result_t *r,
@@ -349,7 +342,7 @@ static bool transfer(job_t *job, int best, zone_contents_t *current, store_state
 	char addr[SOCKADDR_STRLEN];
 	sockaddr_format(&job->addrs[best], addr, sizeof(addr));
 	struct timespec start;
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	start = clock_now();
 	xfr_result_t r;
 	zone_contents_t *z = NULL;
 	/* A retransfer asked for by the operator goes straight to AXFR. */
@@ -383,7 +376,7 @@ static bool transfer(job_t *job, int best, zone_contents_t *current, store_state
 			kind = "IXFR (whole zone)";
 		log_info("%s: %s from %s serial %u -> %u, %zu %s, %u messages, %.0f ms",
 		         job->zr->name, kind, addr, from, zone_serial(z), r.changes,
-		         r.full ? "records" : "changes", r.messages, ms_since(&start));
+		         r.full ? "records" : "changes", r.messages, clock_ms_since(&start));
 		timers_ok(job, z, &r, st);
 		set_result(st, "ok: %s serial %u -> %u", kind, from, zone_serial(z));
 		snprintf(st->primary, sizeof(st->primary), "%s", addr);
@@ -513,7 +506,7 @@ static void batch_fetch(batch_item_t *it, xfr_conn_t *conn)
 {
 	job_t *job = it->job;
 	struct timespec start;
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	start = clock_now();
 	job->deadline = netwait_now() + (int64_t)job->max_time * 1000000;
 	it->st = zonert_state(job->zr);
 	xfr_peer_t peer = peer_of(job, 0);
@@ -522,7 +515,7 @@ static void batch_fetch(batch_item_t *it, xfr_conn_t *conn)
 	if (ret == TDM_OK && (ret = build(job, NULL, &it->r, &list, &it->z)) != TDM_OK)
 		snprintf(it->r.error, sizeof(it->r.error), "%s", ret == TDM_EMALF ?
 		         "the zone does not build" : tdm_strerror(ret));
-	it->ms = ms_since(&start);
+	it->ms = clock_ms_since(&start);
 }
 
 /* Inside the store batch: the zone and its timers, for each transfer that went through. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <urcu.h>
 
+#include "lib/clock.h"
 #include "lib/crashpoint.h"
 #include "lib/error.h"
 #include "lib/log.h"
@@ -27,13 +28,6 @@ static void fired(evutil_socket_t fd, short what, void *arg)
 	filesync_now(zr->srv, zr);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Each update pushes the write-back to FILESYNC_DELAY_MS after it (evtimer_add moves a pending timer),
  * but no further than FILESYNC_MAX_DELAY_MS after the first update it waits for: a burst costs one
  * write after it, not one a second while it lasts (the dump of a large zone would take a core from the
@@ -44,7 +38,7 @@ void filesync_soon(server_t *srv, zonert_t *zr)
 		filesync_now(srv, zr);   /* no timer to be had: write it at once */
 		return;
 	}
-	int64_t now = now_ms(), wait = FILESYNC_DELAY_MS;
+	int64_t now = clock_ms(), wait = FILESYNC_DELAY_MS;
 	if (!evtimer_pending(zr->file_sync, NULL))
 		zr->file_sync_since = now;
 	if (now + wait > zr->file_sync_since + FILESYNC_MAX_DELAY_MS)

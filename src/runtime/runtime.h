@@ -102,9 +102,10 @@ struct server {
 	ctl_msg_t *inbox;
 	int notify_fd4, notify_fd6;   /* UDP sockets for NOTIFY out, from source-address */
 	struct event *notify_ev4, *notify_ev6;
-	struct notify_pending *pending;   /* NOTIFYs waiting for an answer (doubly linked) */
+	struct dueheap *notify_due;   /* NOTIFYs waiting for an answer, by when their next try is due */
 	struct notify_pending **notify_by_dest;   /* the same, hashed by zone and address */
 	struct notify_pending **notify_by_id;     /* the same, hashed by message ID */
+	size_t notify_mask;       /* buckets of those two tables, less one (they grow with the NOTIFYs) */
 	struct event *notify_timer;
 	double notify_tokens;     /* NOTIFYs that may go out now (notify-rate, a bucket of a second's worth) */
 	int64_t notify_refill_ms; /* ... as of this time */

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "change/change.h"
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "runtime/zoneload.h"
@@ -368,7 +369,7 @@ void zoneload_prepare_change(const conf_zone_t *cz, zoneload_prep_t *prep, zone_
 		return;
 	}
 	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = clock_now();
 	rrlist_t *removed = rrlist_new(), *added = rrlist_new();
 	bool same = false;
 	if (removed == NULL || added == NULL ||
@@ -392,8 +393,8 @@ void zoneload_prepare_change(const conf_zone_t *cz, zoneload_prep_t *prep, zone_
 	zone_contents_free(prep->z);
 	prep->list = NULL;
 	prep->z = NULL;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	prep->diff_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	t1 = clock_now();
+	prep->diff_ms = clock_ms_between(&t0, &t1);
 }
 
 /* Reads the file (once), hashes it and, unless its digest is the one recorded, parses and checks it. */
@@ -422,7 +423,7 @@ static void prepare_read(const conf_zone_t *cz, const store_zone_meta_t *meta,
 		return;
 	}
 	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = clock_now();
 	zonefile_parser_t *own = parser == NULL ? zonefile_parser_new() : NULL;
 	if (parser == NULL)
 		parser = own;
@@ -434,8 +435,8 @@ static void prepare_read(const conf_zone_t *cz, const store_zone_meta_t *meta,
 	}
 	zonefile_parser_free(own);
 	free(text);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	prep->ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	t1 = clock_now();
+	prep->ms = clock_ms_between(&t0, &t1);
 	prep->kind = ret == TDM_OK ? ZONELOAD_PREP_PARSED : ZONELOAD_PREP_FAILED;
 	prep->ret = ret;
 	prep->parsed = true;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <urcu.h>
 
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "runtime/metrics.h"
@@ -71,16 +72,7 @@ static peerlimit_t per_address;   /* connections per client address, over all wo
 
 static time_t mono_now(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_now().tv_sec;
 }
 
 /* Lines clients cause go through limiters (lib/log.h): a flood of connections logs a few lines. */
@@ -179,7 +171,7 @@ static void accept_pause(worker_t *w, int err)
 		struct epoll_event ev = { .events = 0, .data.ptr = &w->socks[i] };
 		epoll_ctl(w->epfd, EPOLL_CTL_MOD, w->socks[i].fd, &ev);
 	}
-	w->accept_resume = mono_ms() + ACCEPT_PAUSE_MS;
+	w->accept_resume = clock_ms() + ACCEPT_PAUSE_MS;
 	log_limited(&accept_lines, LOG_WARN, "TCP: cannot accept connections (%s); not accepting for %d ms",
 	            strerror(err), ACCEPT_PAUSE_MS);
 }
@@ -479,7 +471,7 @@ int tcp_wait_ms(worker_t *w)
 		return 0;
 	if (w->accept_resume == 0)
 		return 1000;
-	int64_t left = w->accept_resume - mono_ms();
+	int64_t left = w->accept_resume - clock_ms();
 	return left <= 0 ? 0 : left > 1000 ? 1000 : (int)left;
 }
 
@@ -497,7 +489,7 @@ void tcp_tick(worker_t *w)
 		conn_ready(w, c, 0);
 		c = next;
 	}
-	if (w->accept_resume != 0 && mono_ms() >= w->accept_resume)
+	if (w->accept_resume != 0 && clock_ms() >= w->accept_resume)
 		accept_resume(w);
 	time_t now = mono_now();
 	if (now == w->last_sweep)

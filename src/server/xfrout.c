@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <urcu.h>
 
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/netwait.h"
@@ -261,14 +262,6 @@ static const char *stream(xfrout_t *job, xfr_out_t *x, uint32_t *client_serial, 
 	return xfr_out_axfr(x, job->z) == TDM_OK ? "AXFR" : NULL;
 }
 
-static double ms_since(const struct timespec *start)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - start->tv_sec) * 1000.0 +
-	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
-}
-
 /* Runs one transfer and frees the job (its slot too); whether it all went out. Over plain TCP, *keep
  * is then the connection, to wait for another request on (else -1: closed); a TLS connection stays
  * its caller's (server/xot.c), *keep -1. */
@@ -276,7 +269,7 @@ static bool serve(xfrout_t *job, int *keep)
 {
 	*keep = -1;
 	struct timespec start;
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	start = clock_now();
 	pkt_question_t q;
 	size_t pos;
 	pkt_read_question(job->req, job->req_len, &pos, &q);   /* checked by the worker */
@@ -317,7 +310,7 @@ static bool serve(xfrout_t *job, int *keep)
 	} else {
 		log_info("%s: %s to %s%s serial %u, %zu records, %u messages, %.0f ms", job->zr->name,
 		         kind, addr, job->tls ? " over TLS" : "", zone_serial(job->z), x.records,
-		         x.messages, ms_since(&start));
+		         x.messages, clock_ms_since(&start));
 		/* Once the transfer is through, the secondary holds what we sent. */
 		bool sent = strcmp(kind, "SOA") != 0;
 		zonert_peer_seen(job->zr, &job->peer, q.qtype == PKT_TYPE_AXFR ? "axfr" : "ixfr",

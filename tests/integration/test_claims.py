@@ -17,6 +17,7 @@ Where Tandem does not do what it claims, the test is marked xfail(strict=True) w
 into a failure the day the server is fixed, so the mark goes with the fix.
 """
 
+import re
 import socket
 import struct
 import time
@@ -229,6 +230,31 @@ def test_notifies_leave_at_notify_rate(tmp_path):
             assert spread >= 2.0, "200 NOTIFYs within %.2f s at notify-rate 50" % spread
             early = sum(1 for t in ts if t - ts[0] < 0.5)
             assert early <= 80, "%d NOTIFYs in the first half second at notify-rate 50" % early
+    finally:
+        sink.close()
+
+
+def test_notifies_waiting_for_the_rate_leave_in_the_order_they_were_queued(tmp_path):
+    """notify-rate (docs/behaviour.md, "NOTIFY out"): what waits for the rate goes out the one due longest
+    first, so a NOTIFY is never overtaken by those queued after it (under a stream of changes to many zones,
+    newest first would keep the oldest waiting for as long as the stream lasts). 200 zones told at a start
+    with notify-rate 50: the sink gets their first tries in the order the server logged queueing them.
+    They used to leave newest first once the first second's 50 had gone."""
+    sink_port = free_port()
+    sink = NotifySink("127.0.0.1", sink_port, answer=True)
+    names = ["q%d.order.test." % i for i in range(200)]
+    zs = [Zone(n, zone_file(tmp_path, n, 1), notify=[Remote("127.0.0.1", sink_port)]) for n in names]
+    try:
+        with Tandem(tmp_path, zs, extra_server={"notify-rate": 50}) as t:
+            wait_for("every zone told", lambda: {z for _, z, _ in sink.seen} >= set(names), 20, interval=0.1)
+            queued = re.findall(r"(q\d+\.order\.test\.): NOTIFY serial 1 to 1 secondaries", t.log_since(0))
+            assert sorted(queued) == sorted(names), "each zone queued once: %s" % queued
+            sent = []
+            for _, zone, _ in list(sink.seen):
+                if zone not in sent:
+                    sent.append(zone)
+            assert sent == queued, "first tries out of queue order: %s ..." % [
+                (i, q, s) for i, (q, s) in enumerate(zip(queued, sent)) if q != s][:5]
     finally:
         sink.close()
 
