@@ -237,10 +237,20 @@ static void owner_shared(const pkt_ctable_t *t, const uint8_t *name, size_t name
 	}
 }
 
+/* Copies a few octets (a label, a name). memcpy with a length known only here compiled to "rep movs",
+ * whose start-up cost was a quarter of writing a transfer's owner names in a profile, and 40% of writing a UDP answer's names. */
+static void copy_short(uint8_t *dst, const uint8_t *src, size_t n)
+{
+	for (; n >= 8; dst += 8, src += 8, n -= 8)
+		memcpy(dst, src, 8);
+	while (n-- > 0)
+		*dst++ = *src++;
+}
+
 static void owner_remember(pkt_ctable_t *t, const uint8_t *name, size_t name_len,
                            const uint8_t *const *label, int k, const uint16_t *found)
 {
-	memcpy(t->owner, name, name_len);
+	copy_short(t->owner, name, name_len);
 	t->owner_len = name_len;
 	for (int i = 0; i < k; i++) {
 		t->owner_label[i] = (uint8_t)(label[i] - name);
@@ -307,7 +317,7 @@ static int write_name_linear(pkt_writer_t *w, const uint8_t *name, bool compress
 			goto nospace;
 		if (w->pos < PKT_COMPRESS_REACH && w->ncomp < PKT_COMPRESS_MAX)
 			w->comp[w->ncomp++] = (uint16_t)w->pos;
-		memcpy(w->buf + w->pos, p, n);
+		copy_short(w->buf + w->pos, p, n);
 		w->pos += n;
 		p += n;
 	}
@@ -322,16 +332,6 @@ nospace:
 }
 
 /* ---- names: the table of a long message ---- */
-
-/* Copies a few octets (a label, a name). memcpy with a length known only here compiled to "rep movs",
- * whose start-up cost was a quarter of writing a transfer's owner names in a profile. */
-static void copy_short(uint8_t *dst, const uint8_t *src, size_t n)
-{
-	for (; n >= 8; dst += 8, src += 8, n -= 8)
-		memcpy(dst, src, 8);
-	while (n-- > 0)
-		*dst++ = *src++;
-}
 
 /*
  * A sibling of the last owner (the same labels after a first label of the same length: the next name
