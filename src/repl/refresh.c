@@ -48,15 +48,21 @@
 
 #define MAX_PRIMARY_ADDRS 16
 
+/* One address of the zone's primaries, as a job tries it. */
+typedef struct {
+	sockaddr_t addr;
+	tsig_key_t key;              /* its secret among the job's own octets (job_new) */
+	bool has_key;
+	tls_client_t *tls;           /* a reference; NULL = plain */
+} job_primary_t;
+
+/* A job is sized to its zone's primaries and their keys' secrets: a catalog's first provisioning makes
+ * one for each of 100,000 members at once, and with room for 16 addresses and 16 secrets of the
+ * longest length each (23 KiB) zeroing them was a sixth of the control thread's time. */
 typedef struct {
 	server_t *srv;
 	zonert_t *zr;
 	uint8_t apex[NAME_MAXLEN];
-	sockaddr_t addrs[MAX_PRIMARY_ADDRS];
-	tsig_key_t keys[MAX_PRIMARY_ADDRS];
-	uint8_t secrets[MAX_PRIMARY_ADDRS][TSIG_SECRET_MAX];
-	bool has_key[MAX_PRIMARY_ADDRS];
-	tls_client_t *tls[MAX_PRIMARY_ADDRS];   /* a reference each; NULL = plain */
 	size_t naddrs;
 	sockaddr_t src4, src6;
 	unsigned timeout_ms, journal_max;
@@ -66,37 +72,51 @@ typedef struct {
 	unsigned max_time;           /* seconds the whole job may take (xfr-max-time) */
 	int64_t deadline;            /* netwait_now() units, set when the job starts */
 	uint64_t max_records, max_bytes;
+	job_primary_t primaries[];   /* naddrs of them, then their keys' secrets */
 } job_t;
 
-static void copy_key(job_t *job, size_t i, const tsig_key_t *key)
+/* The key of a primary, when a job can hold it (the configuration refuses longer secrets anyway). */
+static const tsig_key_t *key_of(server_t *srv, const conf_remote_t *r)
 {
-	if (key == NULL || key->secret_len > TSIG_SECRET_MAX)
-		return;
-	job->keys[i] = *key;
-	memcpy(job->secrets[i], key->secret, key->secret_len);
-	job->keys[i].secret = job->secrets[i];
-	job->has_key[i] = true;
+	const tsig_key_t *key = runconf_key(srv->rc, r->key);
+	return key != NULL && key->secret_len <= TSIG_SECRET_MAX ? key : NULL;
 }
 
 /* Control thread: what the job needs, copied out of the configuration in force. */
 static job_t *job_new(server_t *srv, zonert_t *zr)
 {
-	job_t *job = calloc(1, sizeof(*job));
-	if (job == NULL)
-		return NULL;
 	const conf_t *conf = srv->rc->conf;
 	const conf_zone_t *cz = zr->conf;
+	size_t n = 0, octets = 0;   /* addresses (at most MAX_PRIMARY_ADDRS) and their secrets' octets */
+	for (size_t i = 0; i < cz->primary_count; i++) {
+		const tsig_key_t *key = key_of(srv, cz->primaries[i]);
+		for (size_t j = 0; j < cz->primaries[i]->address_count && n < MAX_PRIMARY_ADDRS; j++, n++)
+			octets += key != NULL ? key->secret_len : 0;
+	}
+	job_t *job = calloc(1, sizeof(*job) + n * sizeof(job_primary_t) + octets);
+	if (job == NULL)
+		return NULL;
+	uint8_t *secret = (uint8_t *)(job->primaries + n);
 	job->srv = srv;
 	job->zr = zr;
 	name_copy_lower(job->apex, zone_name(zr->zone));
 	for (size_t i = 0; i < cz->primary_count; i++) {
 		const conf_remote_t *r = cz->primaries[i];
-		for (size_t j = 0; j < r->address_count && job->naddrs < MAX_PRIMARY_ADDRS; j++) {
-			copy_key(job, job->naddrs, runconf_key(srv->rc, r->key));
+		const tsig_key_t *key = key_of(srv, r);
+		for (size_t j = 0; j < r->address_count && job->naddrs < n; j++) {
+			job_primary_t *p = &job->primaries[job->naddrs];
+			*p = (job_primary_t){ .addr = r->addresses[j] };
 			/* RFC 9103: a TLS remote is only ever reached over TLS, even if its context is missing. */
-			if (r->tls != NULL && (job->tls[job->naddrs] = tlsctx_client(srv->tls, r->tls)) == NULL)
+			if (r->tls != NULL && (p->tls = tlsctx_client(srv->tls, r->tls)) == NULL)
 				continue;
-			job->addrs[job->naddrs++] = r->addresses[j];
+			if (key != NULL) {
+				p->key = *key;
+				memcpy(secret, key->secret, key->secret_len);
+				p->key.secret = secret;
+				secret += key->secret_len;
+				p->has_key = true;
+			}
+			job->naddrs++;
 		}
 	}
 	job->src4 = conf->server.source4;
@@ -121,15 +141,16 @@ static job_t *job_new(server_t *srv, zonert_t *zr)
 static void job_free(job_t *job)
 {
 	for (size_t i = 0; i < job->naddrs; i++)
-		tls_client_unref(job->tls[i]);
+		tls_client_unref(job->primaries[i].tls);
 	free(job);
 }
 
 static xfr_peer_t peer_of(const job_t *job, size_t i)
 {
-	const sockaddr_t *src = sockaddr_family(&job->addrs[i]) == AF_INET6 ? &job->src6 : &job->src4;
-	return (xfr_peer_t){ .zone = job->apex, .primary = &job->addrs[i], .source = src,
-	                     .key = job->has_key[i] ? &job->keys[i] : NULL, .tls = job->tls[i],
+	const job_primary_t *p = &job->primaries[i];
+	const sockaddr_t *src = sockaddr_family(&p->addr) == AF_INET6 ? &job->src6 : &job->src4;
+	return (xfr_peer_t){ .zone = job->apex, .primary = &p->addr, .source = src,
+	                     .key = p->has_key ? &p->key : NULL, .tls = p->tls,
 	                     .timeout_ms = job->timeout_ms, .deadline = job->deadline,
 	                     .max_records = job->max_records, .max_bytes = job->max_bytes };
 }
@@ -191,7 +212,7 @@ static int best_primary(const job_t *job, uint32_t *serial, bool *has_expire, ui
 		char addr[SOCKADDR_STRLEN];
 		if (xfr_soa_query(&peer, &s, &r) != TDM_OK) {
 			log_info("%s: SOA query to %s failed (%s)", job->zr->name,
-			         sockaddr_format(&job->addrs[i], addr, sizeof(addr)), r.error);
+			         sockaddr_format(&job->primaries[i].addr, addr, sizeof(addr)), r.error);
 			snprintf(why, why_len, "SOA query to %.60s: %.80s", addr, r.error);
 			continue;
 		}
@@ -259,7 +280,7 @@ static int apply_change(job_t *job, int best, const zone_contents_t *current, co
                         change_t *chg, zone_contents_t **out)
 {
 	char addr[SOCKADDR_STRLEN], who[SOCKADDR_STRLEN + 16];
-	sockaddr_format(&job->addrs[best], addr, sizeof(addr));
+	sockaddr_format(&job->primaries[best].addr, addr, sizeof(addr));
 	snprintf(who, sizeof(who), "IXFR from %s", addr);
 	*chg = (change_t){ .store = job->srv->store, .zone = job->zr->name,
 	                   .journal_max = job->journal_max, .max_records = job->max_records,
@@ -340,7 +361,7 @@ static bool still_secondary(zonert_t *zr)
 static bool transfer(job_t *job, int best, zone_contents_t *current, store_state_t *st)
 {
 	char addr[SOCKADDR_STRLEN];
-	sockaddr_format(&job->addrs[best], addr, sizeof(addr));
+	sockaddr_format(&job->primaries[best].addr, addr, sizeof(addr));
 	struct timespec start;
 	start = clock_now();
 	xfr_result_t r;
@@ -443,7 +464,7 @@ static void run_job(job_t *job, size_t slots)
 		timers_ok(job, current, &none, &st);
 		set_result(&st, "ok: up to date at serial %u", zone_serial(current));
 		log_info("%s: up to date at serial %u (%s has %u)", zr->name, zone_serial(current),
-		         sockaddr_format(&job->addrs[best], addr, sizeof(addr)), serial);
+		         sockaddr_format(&job->primaries[best].addr, addr, sizeof(addr)), serial);
 		zone_set_expired(zr->zone, false);
 	} else {
 		changed = transfer(job, best, current, &st);
@@ -523,7 +544,7 @@ static void batch_store(batch_item_t *it)
 {
 	job_t *job = it->job;
 	char addr[SOCKADDR_STRLEN];
-	sockaddr_format(&job->addrs[0], addr, sizeof(addr));
+	sockaddr_format(&job->primaries[0].addr, addr, sizeof(addr));
 	if (it->z != NULL) {
 		int ret = commit(job, NULL, it->r.records, it->z, &it->r);
 		if (ret == TDM_OK) {
@@ -554,7 +575,7 @@ static void batch_publish(batch_item_t *it, size_t slots)
 	if (it->z != NULL) {
 		char addr[SOCKADDR_STRLEN];
 		log_info("%s: AXFR from %s serial 0 -> %u, %zu records, %u messages, %.0f ms", zr->name,
-		         sockaddr_format(&job->addrs[0], addr, sizeof(addr)), zone_serial(it->z),
+		         sockaddr_format(&job->primaries[0].addr, addr, sizeof(addr)), zone_serial(it->z),
 		         it->r.changes, it->r.messages, it->ms);
 		if (still_secondary(zr)) {
 			zr->serial = zone_serial(it->z);

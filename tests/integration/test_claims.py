@@ -182,6 +182,32 @@ def test_notify_is_retried_while_a_secondary_is_down_and_reaches_it_once_back(tm
             sec.stop()
 
 
+def test_a_secondary_tries_each_primary_with_that_primarys_own_key(tmp_path):
+    """A refresh tries the primaries' addresses in order, each with its own remote's key (repl/refresh.c
+    sizes a job to its primaries and their keys): nothing listens at the first primary, whose key is A; the
+    second lets only key B transfer. The zone comes from the second, signed with B. Then a secondary that
+    signs with A's secret under B's name is refused by the same primary: the secret sent is the one of that
+    address's remote, and it matters."""
+    ka, kb = Key.generate("first-primary."), Key.generate("second-primary.")
+    p_port, dead = free_port(), free_port()
+    z = "keys.order.test."
+    primary = Tandem(tmp_path, [Zone(z, zone_file(tmp_path, z, 3), acl=[Acl(["127.0.0.1"], key=kb)])],
+                     name="primary", port=p_port)
+    primaries = [Remote("127.0.0.1", dead, key=ka), Remote("127.0.0.1", p_port, key=kb)]
+    sec = Tandem(tmp_path, [secondary(z, primaries)], name="secondary", extra_server={"xfr-timeout": 1})
+    with primary, sec:
+        xfr.wait_serial(sec, z, 3, timeout=30)
+        log = sec.log_since(0)
+        assert "%s: SOA query to 127.0.0.1@%d failed" % (z, dead) in log, log
+        assert "%s: AXFR from 127.0.0.1@%d serial 0 -> 3" % (z, p_port) in log, log
+        wrong = Key(kb.name, kb.algorithm, ka.secret)
+        bad = Tandem(tmp_path, [secondary(z, [Remote("127.0.0.1", p_port, key=wrong)])], name="wrong-key",
+                     extra_server={"xfr-timeout": 1})
+        with bad:
+            bad.wait_log(r"keys\.order\.test\.: AXFR from 127\.0\.0\.1@%d failed \(TSIG" % p_port, timeout=20)
+            assert dnsq.ask(bad, z, "SOA").rcode() != 0, "a zone transferred with the wrong secret"
+
+
 def test_a_late_answer_to_a_signed_notify_ends_its_retries(tmp_path):
     """RFC 1996 3.6 with TSIG (RFC 8945): the tries of one signed NOTIFY are one message, signed at one time,
     so an answer to the first try that comes after the second went out (a secondary slow under load, as at a
