@@ -37,14 +37,58 @@ static void batch_add(server_t *srv, member_batch_t *b, const dynzone_t *d)
 	dynzone_row(d, &b->items[b->count++]);
 }
 
+/* The zone set's changes of one reconciliation: members new to it, and members bound to new settings
+ * (moved, regrouped); a list that would grow past SET_CHANGES_MAX is dropped for a rebuild. */
+#define SET_CHANGES_MAX 64
+
+typedef struct {
+	dynzone_t *added[SET_CHANGES_MAX], *rebound[SET_CHANGES_MAX];
+	size_t nadded, nrebound;
+	bool rebuild;
+	size_t lines, quiet_info, quiet_warn;   /* lines about single members (member_level) */
+} set_changes_t;
+
+/*
+ * Lines about single members: the first MEMBER_LINES of a reconciliation at the level asked, the rest at
+ * debug level, counted and told in one line at the end (member_lines_end), as a start or reload does
+ * for zones past 1,000. A first provisioning of 100,000 members wrote 100,000 lines from the control
+ * thread, a tenth of its time there, and a catalog that lists 100,000 zones this server may not take
+ * (configured here, another catalog's) had a warning logged for each at every change.
+ */
+#define MEMBER_LINES 1000
+
+static enum log_level member_level(set_changes_t *sc, enum log_level want)
+{
+	if (sc->lines < MEMBER_LINES) {
+		sc->lines++;
+		return want;
+	}
+	if (want == LOG_WARN)
+		sc->quiet_warn++;
+	else
+		sc->quiet_info++;
+	return LOG_DEBUG;
+}
+
+static void member_lines_end(const set_changes_t *sc, const char *catalog)
+{
+	if (sc->quiet_warn > 0)
+		log_warn("%s: %zu more members listed but not taken over (past %d lines: each logged at debug "
+		         "level)", catalog, sc->quiet_warn, MEMBER_LINES);
+	if (sc->quiet_info > 0)
+		log_info("%s: %zu more members added, moved, changed or removed (past %d lines: each logged at "
+		         "debug level)", catalog, sc->quiet_info, MEMBER_LINES);
+}
+
+
 /* A member whose unique ID changed starts over (RFC 9432 5.4): data dropped, transferred afresh. */
-static void reset(server_t *srv, dynzone_t *d, const char *id)
+static void reset(server_t *srv, set_changes_t *sc, dynzone_t *d, const char *id)
 {
 	char was[CATALOG_ID_MAX * 4], now[CATALOG_ID_MAX * 4];
 	catalog_escape(d->id, was, sizeof(was));   /* IDs stored by older versions are raw */
 	catalog_escape(id, now, sizeof(now));
-	log_info("%s: unique ID in catalog %s changed (%s -> %s): transferring it afresh", d->name,
-	         d->catalog, was, now);
+	log_msg(member_level(sc, LOG_INFO), "%s: unique ID in catalog %s changed (%s -> %s): transferring it afresh",
+	        d->name, d->catalog, was, now);
 	snprintf(d->id, sizeof(d->id), "%s", id);
 	store_zone_delete(srv->store, d->name);
 	zonert_t *zr = zones_find(srv, d->name);
@@ -54,16 +98,6 @@ static void reset(server_t *srv, dynzone_t *d, const char *id)
 		schedule_refresh(srv, zr);
 	}
 }
-
-/* The zone set's changes of one reconciliation: members new to it, and members bound to new settings
- * (moved, regrouped); a list that would grow past SET_CHANGES_MAX is dropped for a rebuild. */
-#define SET_CHANGES_MAX 64
-
-typedef struct {
-	dynzone_t *added[SET_CHANGES_MAX], *rebound[SET_CHANGES_MAX];
-	size_t nadded, nrebound;
-	bool rebuild;
-} set_changes_t;
 
 static void note_change(set_changes_t *sc, dynzone_t *d, bool added)
 {
@@ -90,7 +124,8 @@ static bool take_member(server_t *srv, const conf_zone_t *cat, const catalog_mem
 		why = dynzone_refused(srv, m->zone, origin);
 	}
 	if (why != NULL) {
-		log_warn("%s: listed in catalog %s but %s: not taken over", name, cat->name, why);
+		log_msg(member_level(sc, LOG_WARN), "%s: listed in catalog %s but %s: not taken over", name,
+		        cat->name, why);
 		*refused = true;
 		return false;
 	}
@@ -99,12 +134,13 @@ static bool take_member(server_t *srv, const conf_zone_t *cat, const catalog_mem
 		name_from_text(cat->name, NULL, cat_wire);
 		/* RFC 9432 5.6: the old catalog's coo names this one: the member moves, data kept. */
 		if (!(d->has_coo && name_equal(d->coo, cat_wire))) {
-			log_warn("%s: listed in catalog %s but a member of %s: not taken over", name,
-			         cat->name, d->catalog);
+			log_msg(member_level(sc, LOG_WARN), "%s: listed in catalog %s but a member of %s: not taken over",
+			        name, cat->name, d->catalog);
 			*refused = true;
 			return false;
 		}
-		log_info("%s: moves from catalog %s to %s (coo)", name, d->catalog, cat->name);
+		log_msg(member_level(sc, LOG_INFO), "%s: moves from catalog %s to %s (coo)", name, d->catalog,
+		        cat->name);
 		moved = true;
 		d->has_coo = false;
 		snprintf(d->id, sizeof(d->id), "%s", m->id);
@@ -114,10 +150,10 @@ static bool take_member(server_t *srv, const conf_zone_t *cat, const catalog_mem
 			return false;
 		}
 		snprintf(d->id, sizeof(d->id), "%s", m->id);
-		log_info("%s: added from catalog %s", name, cat->name);
+		log_msg(member_level(sc, LOG_INFO), "%s: added from catalog %s", name, cat->name);
 		added = true;
 	} else if (strcmp(d->id, m->id) != 0) {
-		reset(srv, d, m->id);
+		reset(srv, sc, d, m->id);
 		reset_id = true;
 	}
 	d->seen = true;
@@ -129,7 +165,8 @@ static bool take_member(server_t *srv, const conf_zone_t *cat, const catalog_mem
 		char was[CATALOG_GROUP_MAX * 4], now[CATALOG_GROUP_MAX * 4];
 		catalog_escape(d->group, was, sizeof(was));
 		catalog_escape(m->group, now, sizeof(now));
-		log_info("%s: group in catalog %s changed (\"%s\" -> \"%s\")", name, cat->name, was, now);
+		log_msg(member_level(sc, LOG_INFO), "%s: group in catalog %s changed (\"%s\" -> \"%s\")", name,
+		        cat->name, was, now);
 	}
 	snprintf(d->group, sizeof(d->group), "%s", m->group);
 	if (added || moved || regroup)
@@ -308,7 +345,7 @@ static void coo_look_again(server_t *srv, zonert_t *zr, const catalog_member_t *
 static void drop_member(server_t *srv, const conf_zone_t *cat, dynzone_t *d, set_changes_t *sc,
                         zonert_t **gone, size_t *ngone)
 {
-	log_info("%s: removed from catalog %s, deleting it", d->name, cat->name);
+	log_msg(member_level(sc, LOG_INFO), "%s: removed from catalog %s, deleting it", d->name, cat->name);
 	d->dead = true;
 	srv->dyn_dead = true;
 	srv->dyn_gen++;
@@ -382,6 +419,7 @@ static void consume_whole(server_t *srv, zonert_t *zr, const conf_zone_t *cat, u
 	if (keep)
 		state_keep(srv, zr->name, serial, &c, apex, refused, nrefused);
 	free(refused);
+	member_lines_end(&sc, zr->name);
 	log_info("%s: catalog at serial %u read whole, %zu members, %.1f ms", zr->name, serial, c.count,
 	         clock_ms_since(&started));
 	catalog_clear(&c);
@@ -576,6 +614,7 @@ static bool consume_changes(server_t *srv, zonert_t *zr, const conf_zone_t *cat,
 			coo_look_again(srv, zr, &t[i].m);
 	if (changed)
 		set_follow(srv, &sc, gone, ngone);
+	member_lines_end(&sc, zr->name);
 	log_info("%s: catalog serial %u -> %u read by its changes: %zu member nodes touched, %zu members "
 	         "removed, %zu listed, %zu not taken, %.1f ms", zr->name, st->serial, now, nchanged, removed,
 	         namemap_count(st->names), namemap_count(st->refused), clock_ms_since(&started));
