@@ -16,9 +16,10 @@
 #include "repl/schedule.h"
 #include "runtime/inbox.h"
 
-/* Members to write once a reconciliation is over, in one transaction. */
+/* Members to write once a reconciliation is over, in one transaction (their rows made one at a time
+ * as the store writes them: batch_row). */
 typedef struct {
-	store_member_t *items;
+	const dynzone_t **items;
 	size_t count, cap;
 } member_batch_t;
 
@@ -26,7 +27,7 @@ static void batch_add(server_t *srv, member_batch_t *b, const dynzone_t *d)
 {
 	if (b->count == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
-		store_member_t *p = realloc(b->items, cap * sizeof(*p));
+		const dynzone_t **p = realloc(b->items, cap * sizeof(*p));
 		if (p == NULL) {
 			dynzone_persist(srv, d);   /* no memory for the batch: this one alone */
 			return;
@@ -34,7 +35,20 @@ static void batch_add(server_t *srv, member_batch_t *b, const dynzone_t *d)
 		b->items = p;
 		b->cap = cap;
 	}
-	dynzone_row(d, &b->items[b->count++]);
+	b->items[b->count++] = d;
+}
+
+static void batch_row(const void *ctx, size_t i, store_member_t *out)
+{
+	dynzone_row(((const member_batch_t *)ctx)->items[i], out);
+}
+
+/* Writes the batch (the members it names are alive: nothing frees them during a reconciliation). */
+static void batch_write(server_t *srv, member_batch_t *b)
+{
+	store_member_set_many(srv->store, b->count, batch_row, b);
+	free(b->items);
+	*b = (member_batch_t){ 0 };
 }
 
 /* The zone set's changes of one reconciliation: members new to it, and members bound to new settings
@@ -402,8 +416,7 @@ static void consume_whole(server_t *srv, zonert_t *zr, const conf_zone_t *cat, u
 		}
 		refused[nrefused++] = i;
 	}
-	store_member_set_many(srv->store, batch.items, batch.count);
-	free(batch.items);
+	batch_write(srv, &batch);
 	zonert_t *gone[SET_CHANGES_MAX];
 	size_t ngone = 0;
 	for (dynzone_t *d = srv->dyn; d != NULL; d = d->next) {
@@ -592,8 +605,7 @@ static bool consume_changes(server_t *srv, zonert_t *zr, const conf_zone_t *cat,
 		else
 			refused_forget(st, t[i].m.zone);
 	}
-	store_member_set_many(srv->store, batch.items, batch.count);
-	free(batch.items);
+	batch_write(srv, &batch);
 	zonert_t *gone[SET_CHANGES_MAX];
 	size_t ngone = 0, removed = 0;
 	for (size_t i = 0; i < w.nunlisted; i++) {

@@ -731,24 +731,35 @@ static int member_set(store_t *st, const store_member_t *m)
 	return ret;
 }
 
-int store_member_set(store_t *st, const store_member_t *m)
+static void member_copy(const void *ctx, size_t i, store_member_t *out)
 {
-	return store_member_set_many(st, m, 1);
+	(void)i;
+	*out = *(const store_member_t *)ctx;
 }
 
-int store_member_set_many(store_t *st, const store_member_t *m, size_t count)
+int store_member_set(store_t *st, const store_member_t *m)
+{
+	return store_member_set_many(st, 1, member_copy, m);
+}
+
+int store_member_set_many(store_t *st, size_t count, store_member_row_fn row, const void *ctx)
 {
 	if (count == 0)
 		return TDM_OK;
+	store_member_t m;
+	row(ctx, 0, &m);
 	pthread_mutex_lock(&st->lock);
 	/* One transaction (one fsync) for a whole catalog's worth of new members. */
-	int ret = store_tx_begin(st, true, m->zone);
-	for (size_t i = 0; i < count && ret == TDM_OK; i++)
-		ret = member_set(st, &m[i]);
+	int ret = store_tx_begin(st, true, m.zone);
+	for (size_t i = 0; i < count && ret == TDM_OK; i++) {
+		if (i > 0)
+			row(ctx, i, &m);   /* the statement let go of the last row's octets (member_set) */
+		ret = member_set(st, &m);
+	}
 	if (ret == TDM_OK)
-		ret = store_tx_commit(st, m->zone);
+		ret = store_tx_commit(st, m.zone);
 	if (ret != TDM_OK)
-		store_rollback(st, m->zone);
+		store_rollback(st, m.zone);
 	pthread_mutex_unlock(&st->lock);
 	return ret;
 }
