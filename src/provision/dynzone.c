@@ -232,12 +232,23 @@ static const conf_zone_t *consumer(const conf_t *conf, const char *name)
 	return cz != NULL && cz->catalog == CONF_CATALOG_CONSUME ? cz : NULL;
 }
 
+/* A zone of that name, in no list yet. */
+static dynzone_t *dynzone_alloc(const char *name)
+{
+	size_t len = strlen(name);
+	if (len >= NAME_TEXT_MAX)
+		return NULL;
+	dynzone_t *d = calloc(1, sizeof(*d) + len + 1);
+	if (d != NULL)
+		memcpy(d->name, name, len + 1);
+	return d;
+}
+
 dynzone_t *dynzone_new_member(server_t *srv, const char *name, const conf_zone_t *cat)
 {
-	dynzone_t *d = calloc(1, sizeof(*d));
+	dynzone_t *d = dynzone_alloc(name);
 	if (d == NULL)
 		return NULL;
-	snprintf(d->name, sizeof(d->name), "%s", name);
 	dynzone_bind_catalog(d, cat, srv->rc->conf);
 	d->next = srv->dyn;
 	srv->dyn = d;
@@ -248,10 +259,9 @@ dynzone_t *dynzone_new_member(server_t *srv, const char *name, const conf_zone_t
 
 dynzone_t *dynzone_new_autoprimary(server_t *srv, const char *name, const conf_autoprimary_t *ap)
 {
-	dynzone_t *d = calloc(1, sizeof(*d));
+	dynzone_t *d = dynzone_alloc(name);
 	if (d == NULL)
 		return NULL;
-	snprintf(d->name, sizeof(d->name), "%s", name);
 	bind_ap(d, ap);
 	d->next = srv->dyn;
 	srv->dyn = d;
