@@ -392,7 +392,7 @@ int autoprimary_remove(server_t *srv, const char *name)
 		return TDM_ENOENT;
 	if (strncmp(d->catalog, DYNZONE_AUTOPRIMARY_PREFIX, strlen(DYNZONE_AUTOPRIMARY_PREFIX)) != 0)
 		return TDM_EEXIST;   /* a catalog member: the catalog decides */
-	log_info("%s: removed by the operator (it came from %s)", name, d->origin);
+	log_info("%s: removed by the operator (it came from %s)", name, d->confs[d->cur].origin);
 	d->dead = true;
 	srv->dyn_dead = true;
 	srv->dyn_gen++;

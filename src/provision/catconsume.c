@@ -153,6 +153,12 @@ static bool take_member(server_t *srv, const conf_zone_t *cat, const catalog_mem
 			*refused = true;
 			return false;
 		}
+		if (dynzone_reserve_catalog(d, cat) != TDM_OK) {
+			log_warn("%s: no memory to move it from catalog %s to %s: tried again at the next version",
+			         name, d->catalog, cat->name);
+			*refused = true;
+			return false;
+		}
 		log_msg(member_level(sc, LOG_INFO), "%s: moves from catalog %s to %s (coo)", name, d->catalog,
 		        cat->name);
 		moved = true;
@@ -184,7 +190,9 @@ static bool take_member(server_t *srv, const conf_zone_t *cat, const catalog_mem
 	}
 	snprintf(d->group, sizeof(d->group), "%s", m->group);
 	if (added || moved || regroup)
-		dynzone_bind_catalog(d, cat, srv->rc->conf);   /* the group's template, the catalog's settings */
+		/* The group's template, the catalog's settings: to the catalog it has, or reserved for a move
+		 * (above), so it cannot fail. */
+		(void)dynzone_bind_catalog(d, cat, srv->rc->conf);
 	if (added || moved || reset_id || regroup)
 		batch_add(srv, batch, d);
 	if (added || moved || regroup)   /* the zone set must point at the new settings */

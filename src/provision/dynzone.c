@@ -94,12 +94,65 @@ static bool apexes_cover(const apexes_t *ax, const char *text)
 	return false;
 }
 
+static bool texts_are(const char *block, const char *origin, const char *catalog)
+{
+	return block != NULL && strcmp(block, origin) == 0 && strcmp(block + strlen(block) + 1, catalog) == 0;
+}
+
+/*
+ * Buffer n's texts (dynzone_t.texts), n being the buffer readers are not using. Without memory for
+ * them, the other buffer's are taken over when they say the same (a reload, a regroup: the same
+ * catalog): buffer n then owns that block, and the other buffer's configuration, which still points
+ * into it, is written again (at the next bind) before buffer n is, and so before the block is freed.
+ */
+static int texts_set(dynzone_t *d, int n, const char *origin, const char *catalog)
+{
+	if (texts_are(d->texts[n], origin, catalog))
+		return TDM_OK;   /* reserved (dynzone_reserve_catalog), or bound so before */
+	size_t lo = strlen(origin), lc = strlen(catalog);
+	char *block = malloc(lo + lc + 2);
+	if (block != NULL) {
+		memcpy(block, origin, lo + 1);
+		memcpy(block + lo + 1, catalog, lc + 1);
+	} else if (texts_are(d->texts[n ^ 1], origin, catalog)) {
+		block = d->texts[n ^ 1];
+		d->texts[n ^ 1] = NULL;
+	} else {
+		return TDM_ENOMEM;
+	}
+	free(d->texts[n]);
+	d->texts[n] = block;
+	return TDM_OK;
+}
+
+/* Buffer n made current, with its texts. */
+static void texts_use(dynzone_t *d, int n)
+{
+	d->cur = n;
+	d->confs[n].origin = d->texts[n];
+	d->catalog = d->texts[n] + strlen(d->texts[n]) + 1;
+}
+
+static int catalog_texts(dynzone_t *d, int n, const conf_zone_t *cat)
+{
+	char origin[NAME_TEXT_MAX + 16];
+	snprintf(origin, sizeof(origin), "catalog %s", cat->name);
+	return texts_set(d, n, origin, cat->name);
+}
+
+int dynzone_reserve_catalog(dynzone_t *d, const conf_zone_t *cat)
+{
+	return catalog_texts(d, d->cur ^ 1, cat);
+}
+
 /* A member's settings: its group's template (RFC 9432 4.4.2), and the catalog's for the rest. */
-void dynzone_bind_catalog(dynzone_t *d, const conf_zone_t *cat, const conf_t *conf)
+int dynzone_bind_catalog(dynzone_t *d, const conf_zone_t *cat, const conf_t *conf)
 {
 	const conf_template_t *t = d->group[0] ? conf_template_find(conf, d->group) : NULL;
-	d->cur ^= 1;
-	conf_zone_t *c = &d->confs[d->cur];
+	int n = d->cur ^ 1;
+	if (catalog_texts(d, n, cat) != TDM_OK)
+		return TDM_ENOMEM;
+	conf_zone_t *c = &d->confs[n];
 	*c = (conf_zone_t){ .name = d->name, .type = CONF_ZONE_SECONDARY,
 	                         .primaries = cat->primaries, .primary_count = cat->primary_count,
 	                         .acls = cat->acls, .acl_count = cat->acl_count,
@@ -119,9 +172,8 @@ void dynzone_bind_catalog(dynzone_t *d, const conf_zone_t *cat, const conf_t *co
 		c->notify = t->notify;
 		c->notify_count = t->notify_count;
 	}
-	snprintf(d->catalog, sizeof(d->catalog), "%s", cat->name);
-	snprintf(d->origin, sizeof(d->origin), "catalog %s", cat->name);
-	c->origin = d->origin;
+	texts_use(d, n);
+	return TDM_OK;
 }
 
 size_t dynzone_count(server_t *srv)
@@ -174,6 +226,13 @@ dynzone_t *dynzone_find(server_t *srv, const char *name)
 	return NULL;
 }
 
+static void dynzone_free(dynzone_t *d)
+{
+	free(d->texts[0]);
+	free(d->texts[1]);
+	free(d);
+}
+
 void dynzone_collect(server_t *srv)
 {
 	if (!srv->dyn_dead)
@@ -186,7 +245,7 @@ void dynzone_collect(server_t *srv)
 			*p = d->next;
 			if (srv->dyn_names != NULL && namemap_get(srv->dyn_names, d->name, strlen(d->name)) == d)
 				namemap_del(srv->dyn_names, d->name, strlen(d->name));
-			free(d);
+			dynzone_free(d);
 		} else {
 			p = &d->next;
 		}
@@ -200,7 +259,7 @@ void dynzone_free_all(server_t *srv)
 	while (srv->dyn != NULL) {
 		dynzone_t *d = srv->dyn;
 		srv->dyn = d->next;
-		free(d);
+		dynzone_free(d);
 	}
 }
 
@@ -214,16 +273,20 @@ static const conf_autoprimary_t *autoprimary_named(const conf_t *conf, const cha
 	return NULL;
 }
 
-/* An autoprimary zone: a secondary of the super-primary that created it. */
-static void bind_ap(dynzone_t *d, const conf_autoprimary_t *ap)
+/* An autoprimary zone: a secondary of the super-primary that created it. TDM_OK or TDM_ENOMEM. */
+static int bind_ap(dynzone_t *d, const conf_autoprimary_t *ap)
 {
-	d->cur ^= 1;
-	d->primary[d->cur] = ap->remote;
-	d->confs[d->cur] = (conf_zone_t){ .name = d->name, .type = CONF_ZONE_SECONDARY,
-	                                  .primaries = &d->primary[d->cur], .primary_count = 1 };
-	snprintf(d->catalog, sizeof(d->catalog), DYNZONE_AUTOPRIMARY_PREFIX "%s", ap->name);
-	snprintf(d->origin, sizeof(d->origin), "autoprimary from %s", ap->name);
-	d->confs[d->cur].origin = d->origin;
+	char origin[NAME_TEXT_MAX + 32], catalog[NAME_TEXT_MAX + 32];
+	snprintf(origin, sizeof(origin), "autoprimary from %s", ap->name);
+	snprintf(catalog, sizeof(catalog), DYNZONE_AUTOPRIMARY_PREFIX "%s", ap->name);
+	int n = d->cur ^ 1;
+	if (texts_set(d, n, origin, catalog) != TDM_OK)
+		return TDM_ENOMEM;
+	d->primary[n] = ap->remote;
+	d->confs[n] = (conf_zone_t){ .name = d->name, .type = CONF_ZONE_SECONDARY,
+	                             .primaries = &d->primary[n], .primary_count = 1 };
+	texts_use(d, n);
+	return TDM_OK;
 }
 
 static const conf_zone_t *consumer(const conf_t *conf, const char *name)
@@ -249,7 +312,10 @@ dynzone_t *dynzone_new_member(server_t *srv, const char *name, const conf_zone_t
 	dynzone_t *d = dynzone_alloc(name);
 	if (d == NULL)
 		return NULL;
-	dynzone_bind_catalog(d, cat, srv->rc->conf);
+	if (dynzone_bind_catalog(d, cat, srv->rc->conf) != TDM_OK) {
+		dynzone_free(d);
+		return NULL;
+	}
 	d->next = srv->dyn;
 	srv->dyn = d;
 	srv->dyn_gen++;
@@ -262,7 +328,10 @@ dynzone_t *dynzone_new_autoprimary(server_t *srv, const char *name, const conf_a
 	dynzone_t *d = dynzone_alloc(name);
 	if (d == NULL)
 		return NULL;
-	bind_ap(d, ap);
+	if (bind_ap(d, ap) != TDM_OK) {
+		dynzone_free(d);
+		return NULL;
+	}
 	d->next = srv->dyn;
 	srv->dyn = d;
 	srv->dyn_gen++;
@@ -322,7 +391,8 @@ int dynzone_restore(server_t *srv, const conf_t *conf)
 		}
 		snprintf(d->id, sizeof(d->id), "%s", list[i].unique_id);
 		snprintf(d->group, sizeof(d->group), "%s", list[i].group);
-		dynzone_bind_catalog(d, cat, conf);   /* again: its group may have a template */
+		(void)dynzone_bind_catalog(d, cat, conf);   /* again (its group may have a template): the
+		                                             * same catalog, so it cannot fail */
 	}
 	if (count > 0)
 		log_info("%zu zones made by catalogs or super-primaries restored from the store",
@@ -343,21 +413,30 @@ void dynzone_bind(server_t *srv, const conf_t *conf)
 		bool covered = !d->dead && check && apexes_cover(&ax, d->name);
 		const conf_autoprimary_t *ap = d->dead ? NULL : autoprimary_named(conf, d->catalog);
 		if (ap != NULL && !covered) {
-			bind_ap(d, ap);
+			/* Bound to the super-primary it had (the same name): that cannot fail; if it did, the
+			 * zone is dropped (its store row kept) rather than left pointing at the configuration
+			 * being replaced. */
+			if (bind_ap(d, ap) != TDM_OK) {
+				d->dead = true;
+				srv->dyn_dead = true;
+			}
 			continue;
 		}
 		const conf_zone_t *cat = d->dead || ap != NULL ? NULL : consumer(conf, d->catalog);
 		if (cat == NULL || covered) {
 			if (!d->dead) {
 				log_info("%s: %s is gone (or the zone is configured, or below one configured), "
-				         "dropping it", d->name, d->origin);
+				         "dropping it", d->name, d->confs[d->cur].origin);
 				store_member_delete(srv->store, d->name);
 			}
 			d->dead = true;
 			srv->dyn_dead = true;
 			continue;
 		}
-		dynzone_bind_catalog(d, cat, conf);
+		if (dynzone_bind_catalog(d, cat, conf) != TDM_OK) {   /* the same catalog: as above */
+			d->dead = true;
+			srv->dyn_dead = true;
+		}
 	}
 	free(ax.names);
 }

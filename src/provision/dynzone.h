@@ -13,10 +13,13 @@ typedef struct dynzone {
 	 * the last rebind points at the other), then the zone set is rebuilt to point at it. */
 	conf_zone_t confs[2];
 	int cur;
-	char catalog[NAME_TEXT_MAX];
+	/* Per buffer, at their lengths: "ORIGIN\0CATALOG\0" (confs[i].origin points at the first; at
+	 * NAME_TEXT_MAX each the two were half of a member's memory). Buffer i's is freed when buffer i
+	 * is written again, as its configuration is. */
+	char *texts[2];
+	const char *catalog;         /* into texts[cur]: the catalog's name, or "autoprimary:" and its name */
 	char id[CATALOG_ID_MAX];
 	char group[CATALOG_GROUP_MAX];
-	char origin[NAME_TEXT_MAX + 16];
 	uint8_t coo[NAME_MAXLEN];
 	bool has_coo;
 	bool dead, seen;
@@ -61,8 +64,12 @@ dynzone_t *dynzone_new_member(server_t *srv, const char *name, const conf_zone_t
 /* Control thread: a new zone of that super-primary, first in the list; NULL when out of memory. */
 dynzone_t *dynzone_new_autoprimary(server_t *srv, const char *name, const conf_autoprimary_t *ap);
 /* A member's settings from its catalog and its group's template, in the buffer readers are not
- * using (the zone set is rebuilt after). */
-void dynzone_bind_catalog(dynzone_t *d, const conf_zone_t *cat, const conf_t *conf);
+ * using (the zone set is rebuilt after). TDM_OK, or TDM_ENOMEM when it would move to another catalog
+ * and there is no memory for its name (nothing changed); binding to the catalog it has never fails. */
+int dynzone_bind_catalog(dynzone_t *d, const conf_zone_t *cat, const conf_t *conf);
+/* Makes sure the next dynzone_bind_catalog to cat cannot fail (a move to another catalog): TDM_OK or
+ * TDM_ENOMEM, nothing else changed. */
+int dynzone_reserve_catalog(dynzone_t *d, const conf_zone_t *cat);
 /* Its row in the store, and that row written. */
 void dynzone_row(const dynzone_t *d, store_member_t *m);
 void dynzone_persist(server_t *srv, const dynzone_t *d);
