@@ -1,6 +1,7 @@
 /* repl/notify.c -- NOTIFY out (RFC 1996): told to every secondary of a zone, retried until answered */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,18 @@
 #define NOTIFY_TRIES 10
 #define NOTIFY_MAX_INTERVAL_MS 60000
 #define NOTIFY_RESIGN_S 60   /* tries signed at one time for at most this long (the fudge is 300 s) */
+
+/*
+ * When a first try that waits for notify-rate is due (its place in the heap): before every retry, and
+ * the newest first. A change just made is then told before the backlog of a start, a reload or a
+ * catalog's members (100,000 first tries at 1,000 a second take 100 s) and before the retries of older
+ * ones to a secondary that is down, which can fill the rate for minutes; retries among themselves go
+ * the one due longest first. Retries are due at clock_ms() or later, never below 0.
+ */
+static int64_t first_try_due(void)
+{
+	return INT64_MIN / 2 - clock_ms();
+}
 
 typedef struct notify_pending {
 	dueheap_entry_t due;         /* in srv->notify_due: when the next try goes (or may go, by the rate) */
@@ -214,7 +227,7 @@ static void queue(server_t *srv, zonert_t *zr, const sockaddr_t *addr, const tsi
 		if ((p = calloc(1, sizeof(*p))) == NULL)
 			return;
 		dueheap_entry_init(&p->due);
-		if (dueheap_put(srv->notify_due, &p->due, clock_ms()) != TDM_OK) {
+		if (dueheap_put(srv->notify_due, &p->due, first_try_due()) != TDM_OK) {
 			free(p);
 			return;
 		}
@@ -243,8 +256,8 @@ static void queue(server_t *srv, zonert_t *zr, const sockaddr_t *addr, const tsi
 	p->signed_at = 0;
 	if (may_send(srv))
 		send_one(srv, p);
-	else   /* due now: a tick sends it when the rate allows, after those waiting longer */
-		dueheap_move(srv->notify_due, &p->due, clock_ms());
+	else   /* a tick sends it when the rate allows (first_try_due) */
+		dueheap_move(srv->notify_due, &p->due, first_try_due());
 }
 
 void notify_zone(server_t *srv, zonert_t *zr)

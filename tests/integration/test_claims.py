@@ -260,27 +260,34 @@ def test_notifies_leave_at_notify_rate(tmp_path):
         sink.close()
 
 
-def test_notifies_waiting_for_the_rate_leave_in_the_order_they_were_queued(tmp_path):
-    """notify-rate (docs/behaviour.md, "NOTIFY out"): what waits for the rate goes out the one due longest
-    first, so a NOTIFY is never overtaken by those queued after it (under a stream of changes to many zones,
-    newest first would keep the oldest waiting for as long as the stream lasts). 200 zones told at a start
-    with notify-rate 50: the sink gets their first tries in the order the server logged queueing them.
-    They used to leave newest first once the first second's 50 had gone."""
+def test_changes_are_told_before_the_backlog_of_a_start(tmp_path):
+    """notify-rate (docs/behaviour.md, "NOTIFY out"): what waits for the rate goes first tries before
+    retries, the newest first. 400 zones told at a start with notify-rate 50 take 8 s to go out; 100 of
+    them changed by a reload once the first 60 have gone are all told before the start's backlog is
+    through. (Taken in the order they came, all but the few the bucket held at once waited for the whole
+    backlog: at 100,000 catalog members a new member's NOTIFY waited more than a minute.)"""
     sink_port = free_port()
     sink = NotifySink("127.0.0.1", sink_port, answer=True)
-    names = ["q%d.order.test." % i for i in range(200)]
+    names = ["b%d.backlog.test." % i for i in range(400)]
     zs = [Zone(n, zone_file(tmp_path, n, 1), notify=[Remote("127.0.0.1", sink_port)]) for n in names]
     try:
         with Tandem(tmp_path, zs, extra_server={"notify-rate": 50}) as t:
+            wait_for("the start's first NOTIFYs", lambda: len(sink.seen) >= 60, 10, interval=0.05)
+            changed = set(names[:100])
+            for n in changed:
+                xfr.write_zone(t.zone_path(n), xfr.zone_text(n, 2, ["new A 192.0.2.2"]))
+            t.reload()
+
+            def all_changes_told():
+                return {z for _, z, s in list(sink.seen) if s == 2} >= changed
+            wait_for("the 100 changes told", all_changes_told, 30, interval=0.05)
+            seen = list(sink.seen)
+            last = max(i for i, (_, z, s) in enumerate(seen) if s == 2)
+            backlog = set(names[100:])   # the zones not changed: their start's NOTIFY only
+            told_before = {z for _, z, s in seen[:last] if z in backlog}
+            assert len(told_before) < len(backlog) * 3 // 4, \
+                "the changes waited for %d of the start's %d other zones" % (len(told_before), len(backlog))
             wait_for("every zone told", lambda: {z for _, z, _ in sink.seen} >= set(names), 20, interval=0.1)
-            queued = re.findall(r"(q\d+\.order\.test\.): NOTIFY serial 1 to 1 secondaries", t.log_since(0))
-            assert sorted(queued) == sorted(names), "each zone queued once: %s" % queued
-            sent = []
-            for _, zone, _ in list(sink.seen):
-                if zone not in sent:
-                    sent.append(zone)
-            assert sent == queued, "first tries out of queue order: %s ..." % [
-                (i, q, s) for i, (q, s) in enumerate(zip(queued, sent)) if q != s][:5]
     finally:
         sink.close()
 
