@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/netwait.h"
 #include "tsig/tsig.h"
@@ -172,7 +173,7 @@ static int exchange(client_t *c, unsigned long i)
 	size_t len;
 	tsig_ctx_t ctx;
 	tsig_ctx_init(&ctx, &c->key);
-	int64_t deadline = netwait_now() + c->timeout_us;
+	int64_t deadline = clock_us() + c->timeout_us;
 	int ret = build_update(c, &ctx, i, req, &len);
 	if (ret == TDM_OK)
 		ret = netwait_send_all(c->fd, req, len, 0, deadline);
@@ -253,7 +254,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "updclient: bad zone, key name, algorithm, secret or tag\n");
 		return 2;
 	}
-	int fd = open_conn(argv[1], argv[2], netwait_now() + c.timeout_us);
+	int fd = open_conn(argv[1], argv[2], clock_us() + c.timeout_us);
 	if (fd < 0) {
 		fprintf(stderr, "updclient: connecting to %s port %s: %s\n", argv[1], argv[2], tdm_strerror(fd));
 		return 1;
@@ -262,10 +263,10 @@ int main(int argc, char **argv)
 	unsigned long done = 0;
 	const char *stopped = "";
 	double c0 = cpu_seconds();
-	int64_t t0 = netwait_now(), stop_at = limit_s ? t0 + limit_s * 1000000LL : INT64_MAX;
+	int64_t t0 = clock_us(), stop_at = limit_s ? t0 + limit_s * 1000000LL : INT64_MAX;
 	int64_t slowest = 0;   /* the longest one exchange took (a server stalling now and then) */
 	for (; done < n; done++) {
-		int64_t a = netwait_now();
+		int64_t a = clock_us();
 		if (a >= stop_at) {
 			stopped = "limit";
 			break;
@@ -274,10 +275,10 @@ int main(int argc, char **argv)
 			stopped = "error";
 			break;
 		}
-		if (netwait_now() - a > slowest)
-			slowest = netwait_now() - a;
+		if (clock_us() - a > slowest)
+			slowest = clock_us() - a;
 	}
-	int64_t t1 = netwait_now();
+	int64_t t1 = clock_us();
 	double c1 = cpu_seconds();
 	close(fd);
 	for (char *p = c.why; *p; p++)   /* kept valid JSON whatever tdm_strerror says */

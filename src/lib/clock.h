@@ -7,6 +7,9 @@
 /* Milliseconds on the monotonic clock (timers, retries, rates: never the time of day). */
 int64_t clock_ms(void);
 
+/* Microseconds on the monotonic clock: the deadlines of network waits (lib/netwait.h), polls. */
+int64_t clock_us(void);
+
 /* Now on the monotonic clock, to time a piece of work with clock_ms_since or clock_ms_between. */
 struct timespec clock_now(void);
 

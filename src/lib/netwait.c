@@ -1,22 +1,15 @@
 /* lib/netwait.c -- waiting for a socket with a bound */
 #include <errno.h>
 #include <poll.h>
-#include <time.h>
 
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/netwait.h"
-
-int64_t netwait_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 int netwait(int fd, short events, int64_t deadline)
 {
 	for (;;) {
-		int64_t left = deadline - netwait_now();
+		int64_t left = deadline - clock_us();
 		if (left <= 0)
 			return TDM_ETIMEDOUT;
 		struct pollfd p = { .fd = fd, .events = events };

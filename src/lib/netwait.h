@@ -5,10 +5,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-/* Microseconds on the monotonic clock. */
-int64_t netwait_now(void);
-
-/* Waits until fd is ready for events (POLLIN, POLLOUT) or the deadline (netwait_now() units)
+/* Waits until fd is ready for events (POLLIN, POLLOUT) or the deadline (clock_us() units)
  * passes. TDM_OK, TDM_ETIMEDOUT, or a negated errno. */
 int netwait(int fd, short events, int64_t deadline);
 

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/netwait.h"
 #include "lookup/net.h"
@@ -13,7 +14,7 @@
 
 int64_t lookup_net_now(void)
 {
-	return netwait_now();
+	return clock_us();
 }
 
 

@@ -70,7 +70,7 @@ typedef struct {
 	bool catalog;                /* a catalog we consume: its members follow each new version */
 	uint32_t refresh_min, refresh_max, retry_min, retry_max, expire_min, expire_max;
 	unsigned max_time;           /* seconds the whole job may take (xfr-max-time) */
-	int64_t deadline;            /* netwait_now() units, set when the job starts */
+	int64_t deadline;            /* clock_us() units, set when the job starts */
 	uint64_t max_records, max_bytes;
 	job_primary_t primaries[];   /* naddrs of them, then their keys' secrets */
 } job_t;
@@ -440,7 +440,7 @@ static void timers_failed(const job_t *job, const zone_contents_t *current, stor
 static void run_job(job_t *job, size_t slots)
 {
 	zonert_t *zr = job->zr;
-	job->deadline = netwait_now() + (int64_t)job->max_time * 1000000;
+	job->deadline = clock_us() + (int64_t)job->max_time * 1000000;
 	zone_contents_t *current = zone_contents_pin(zr->zone);
 	store_state_t st = zonert_state(zr);
 
@@ -528,7 +528,7 @@ static void batch_fetch(batch_item_t *it, xfr_conn_t *conn)
 	job_t *job = it->job;
 	struct timespec start;
 	start = clock_now();
-	job->deadline = netwait_now() + (int64_t)job->max_time * 1000000;
+	job->deadline = clock_us() + (int64_t)job->max_time * 1000000;
 	it->st = zonert_state(job->zr);
 	xfr_peer_t peer = peer_of(job, 0);
 	rrlist_t *list = NULL;

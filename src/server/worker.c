@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <urcu.h>
 
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/netwait.h"
@@ -232,7 +233,7 @@ void worker_answered(worker_t *w, const uint8_t *resp, size_t len)
 {
 	if (len >= PKT_HEADER_LEN && pkt_opcode(resp) == PKT_OPCODE_UPDATE &&
 	    pkt_rcode(resp) == PKT_RCODE_NOERROR) {
-		w->poll_until = netwait_now() + POLL_AFTER_UPDATE_US;
+		w->poll_until = clock_us() + POLL_AFTER_UPDATE_US;
 		metrics_event(w->shared->srv, METRICS_UPDATE_POLLS);
 	}
 }
@@ -240,7 +241,7 @@ void worker_answered(worker_t *w, const uint8_t *resp, size_t len)
 /* How long the next epoll_wait may sleep (ms): not at all while an UPDATE's poll lasts. */
 static int wait_ms(worker_t *w)
 {
-	if (w->poll_until != 0 && netwait_now() < w->poll_until)
+	if (w->poll_until != 0 && clock_us() < w->poll_until)
 		return 0;
 	w->poll_until = 0;
 	return tcp_wait_ms(w);

@@ -155,7 +155,7 @@ void xfrout_cancel(xfrout_t *job)
 
 static int64_t deadline_of(const xfrout_t *job)
 {
-	return netwait_now() + (int64_t)job->timeout_ms * 1000;
+	return clock_us() + (int64_t)job->timeout_ms * 1000;
 }
 
 static int send_msg(void *ctx, uint8_t *msg, size_t len, size_t cap, bool last)
@@ -343,7 +343,7 @@ static xfrout_t *next_job(server_t *srv, int fd, const sockaddr_t *peer)
 	resp = malloc(PKT_MAXLEN);
 	int n = msg == NULL || resp == NULL ? TDM_ENOMEM
 	        : xfrnet_recv_until(fd, SOCK_STREAM, msg, PKT_MAXLEN,
-	                            netwait_now() + (int64_t)XFROUT_NEXT_WAIT_MS * 1000);
+	                            clock_us() + (int64_t)XFROUT_NEXT_WAIT_MS * 1000);
 	if (n <= 0 || atomic_load(&srv->shared.stop)) {
 		atomic_fetch_sub(&idle, 1);
 		goto out;
@@ -360,7 +360,7 @@ static xfrout_t *next_job(server_t *srv, int fd, const sockaddr_t *peer)
 		job->fd = fd;
 		fd = -1;
 	} else if (len > 0) {
-		xfrnet_send_until(fd, SOCK_STREAM, resp, len, netwait_now() + (int64_t)timeout_ms * 1000);
+		xfrnet_send_until(fd, SOCK_STREAM, resp, len, clock_us() + (int64_t)timeout_ms * 1000);
 	}
 out:
 	if (fd >= 0)

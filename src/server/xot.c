@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <urcu.h>
 
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/netwait.h"
@@ -101,7 +102,7 @@ static bool serve_one(conn_t *c, tls_conn_t *tls, uint8_t *req, size_t len, uint
 		return xfrout_run_tls(job, tls);
 	if (n == 0)
 		return true;   /* nothing to say (as over TCP): wait for the next */
-	return tls_write_msg(tls, resp, n, netwait_now() + (int64_t)c->idle_ms * 1000) == TDM_OK;
+	return tls_write_msg(tls, resp, n, clock_us() + (int64_t)c->idle_ms * 1000) == TDM_OK;
 }
 
 static void serve(conn_t *c, tls_conn_t *tls, const char *addr)
@@ -110,7 +111,7 @@ static void serve(conn_t *c, tls_conn_t *tls, const char *addr)
 	unsigned requests = 0;
 	while (req != NULL && resp != NULL && !atomic_load(&c->x->stop)) {
 		/* The whole next request within the idle time: a trickle does not keep the slot. */
-		int64_t until = netwait_now() + (int64_t)c->idle_ms * 1000;
+		int64_t until = clock_us() + (int64_t)c->idle_ms * 1000;
 		uint8_t prefix[2];
 		if (tls_read(tls, prefix, 2, until) != TDM_OK)
 			break;
@@ -133,7 +134,7 @@ static void *conn_main(void *arg)
 	char addr[SOCKADDR_STRLEN], why[300];
 	sockaddr_format(&c->peer, addr, sizeof(addr));
 	tls_conn_t *tls = NULL;
-	int ret = tls_accept(c->ctx, c->fd, netwait_now() + (int64_t)c->handshake_ms * 1000, &tls, why,
+	int ret = tls_accept(c->ctx, c->fd, clock_us() + (int64_t)c->handshake_ms * 1000, &tls, why,
 	                     sizeof(why));
 	if (ret != TDM_OK) {
 		log_limited(&handshake_lines, LOG_INFO, "TLS connection from %s: %s", addr, why);

@@ -59,7 +59,7 @@ void tls_client_unref(tls_client_t *c);
 int tls_pin_parse(const char *text, uint8_t pin[TLS_PIN_LEN]);
 
 /*
- * A handshake on connected non-blocking socket fd, bounded by until (netwait_now() units). The
+ * A handshake on connected non-blocking socket fd, bounded by until (clock_us() units). The
  * connection does not own fd: the caller closes it after tls_conn_free. TDM_OK and *out;
  * TDM_ETIMEDOUT; TDM_EIO (the peer closed); TDM_ETLS with why saying what failed ("certificate
  * verification failed: hostname mismatch", "pin mismatch", "no ALPN dot"); TDM_ENOMEM.

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/netwait.h"
 #include "wire/edns.h"
@@ -333,7 +334,7 @@ static uint16_t random_id(void)
 /* The end of the next network wait: one message's timeout, or the exchange's deadline if sooner. */
 static int64_t until(const xfr_peer_t *peer)
 {
-	int64_t t = netwait_now() + (int64_t)peer->timeout_ms * 1000;
+	int64_t t = clock_us() + (int64_t)peer->timeout_ms * 1000;
 	return peer->deadline != 0 && peer->deadline < t ? peer->deadline : t;
 }
 
@@ -350,7 +351,7 @@ static int net_fail(xfr_result_t *r, int ret, const xfr_peer_t *peer, const char
 		return fail(r, ret, "TLS: %s", c->why);
 	if (ret == TDM_ETLS)
 		return fail(r, ret, "TLS: %s: failed", what);
-	if (ret == TDM_ETIMEDOUT && peer->deadline != 0 && netwait_now() >= peer->deadline)
+	if (ret == TDM_ETIMEDOUT && peer->deadline != 0 && clock_us() >= peer->deadline)
 		return fail(r, ret, "%s: %s took longer than xfr-max-time", what, addr);
 	if (ret == TDM_ETIMEDOUT)
 		return fail(r, ret, "%s: no answer from %s", what, addr);

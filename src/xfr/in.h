@@ -21,7 +21,7 @@ typedef struct {
 	const tsig_key_t *key;             /* sign requests and require signed answers; NULL = none */
 	tls_client_t *tls;                 /* over TLS (RFC 9103), checked so; NULL = plain UDP/TCP */
 	unsigned timeout_ms;              /* per message: each must come whole within it */
-	int64_t deadline;                 /* the whole exchange ends by then (netwait_now()); 0 = none */
+	int64_t deadline;                 /* the whole exchange ends by then (clock_us()); 0 = none */
 	uint64_t max_records;             /* records one transfer may carry (max-zone-records); 0 = any */
 	uint64_t max_bytes;               /* their octets, uncompressed (max-zone-size); 0 = any */
 } xfr_peer_t;

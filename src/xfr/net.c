@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/netwait.h"
 #include "xfr/net.h"
@@ -14,7 +15,7 @@
 
 static int64_t after_ms(unsigned timeout_ms)
 {
-	return netwait_now() + (int64_t)timeout_ms * 1000;
+	return clock_us() + (int64_t)timeout_ms * 1000;
 }
 
 int xfrnet_connect(const sockaddr_t *to, const sockaddr_t *source, int type, unsigned timeout_ms)

@@ -8,7 +8,7 @@
 
 /*
  * Every call is bounded as a whole: timeout_ms is for the whole message (a peer sending a byte now and
- * then does not keep a call alive), and the _until forms end at an absolute time (netwait_now()
+ * then does not keep a call alive), and the _until forms end at an absolute time (clock_us()
  * units) that the caller may share across several calls: a whole transfer's deadline.
  */
 

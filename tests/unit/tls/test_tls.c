@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/netwait.h"
 #include "tls/tls.h"
@@ -154,7 +155,7 @@ static void *echo_main(void *arg)
 	echo_t *e = arg;
 	tls_conn_t *c = NULL;
 	char why[300];
-	int64_t until = netwait_now() + 5000000;
+	int64_t until = clock_us() + 5000000;
 	e->ret = tls_accept(e->srv, e->fd, until, &c, why, sizeof(why));
 	if (e->ret != TDM_OK)
 		return NULL;
@@ -184,7 +185,7 @@ static int handshake(const tls_client_conf_t *conf, char *why, size_t why_len)
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, echo_main, &e), 0);
 	tls_conn_t *c = NULL;
-	int64_t until = netwait_now() + 5000000;
+	int64_t until = clock_us() + 5000000;
 	int ret = tls_connect(cl, sv[0], until, &c, why, why_len);
 	if (ret == TDM_OK) {
 		static const uint8_t hello[] = "\x12\x34 a DNS message, more or less";

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/netwait.h"
 #include "wire/pkt.h"
@@ -191,7 +192,7 @@ static int fetch(int mode, unsigned timeout_ms, int64_t deadline_ms, uint64_t ma
 	primary_t p;
 	primary_start(&p, mode);
 	xfr_peer_t peer = { .zone = apex, .primary = &p.addr, .timeout_ms = timeout_ms,
-	                    .deadline = deadline_ms ? netwait_now() + deadline_ms * 1000 : 0,
+	                    .deadline = deadline_ms ? clock_us() + deadline_ms * 1000 : 0,
 	                    .max_records = max_records };
 	int ret = xfr_fetch(&peer, NULL, r);
 	primary_stop(&p);
