@@ -94,7 +94,6 @@ static void member_lines_end(const set_changes_t *sc, const char *catalog)
 		         "debug level)", catalog, sc->quiet_info, MEMBER_LINES);
 }
 
-
 /* A member whose unique ID changed starts over (RFC 9432 5.4): data dropped, transferred afresh. */
 static void reset(server_t *srv, set_changes_t *sc, dynzone_t *d, const char *id)
 {
