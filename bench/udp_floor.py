@@ -3,6 +3,7 @@
 
     /usr/bin/python3 bench/udp_floor.py [--quick] [--servers null,null-epoll,null-one,tandem,nsd,knot] [--rounds N]
                                         [--baseline OTHER/tandemd] [--keep]
+    /usr/bin/python3 bench/udp_floor.py --answer-only [--answer-lib A/libtandem.a --answer-lib B/libtandem.a]
 
 bench/nullresp.c (compiled here with cc into the run's temp dir) answers every query with a fixed A record: the
 request's id and question copied, 2 threads with SO_REUSEPORT sockets, recvmmsg batches of 32, one sendmmsg per
@@ -18,6 +19,11 @@ Tandem, NSD and Knot serve bench/run.py's throughput zone (bench/zonegen.py, sam
 (each round runs every server once, the order rotating) and the medians are reported; server CPU is utime+stime
 of the server's process tree from /proc/<pid>/stat. The table goes to stdout, the data to
 bench/out/udp-floor-<time>.json. docs/benchmarks.md ("UDP floor") explains it. Nothing here passes or fails.
+
+--answer-only starts no server: it compiles bench/answer_cost.c against each --answer-lib (a build's libtandem.a;
+default build/libtandem.a) and times Tandem's answer path alone on the same zone and query file, batches of 8
+requests as a worker receives them under dnsperf, rounds interleaved between the builds: the CPU per query of
+the answer path moves by a few percent there, where a server's moves by ten.
 """
 
 import argparse
@@ -122,6 +128,47 @@ def summarize(rs):
     }
 
 
+ANSWER_PKGS = "libzscanner libknot liburcu libevent jansson yaml-0.1 sqlite3 libcrypto libssl"
+ANSWER_BATCH = 8     # about what a worker's recvmmsg returns under bench/run.py's dnsperf load
+
+
+def answer_binaries(libs, tmp):
+    """bench/answer_cost.c compiled against each library (its headers from the src/ beside its build folder)."""
+    flags = subprocess.run(["pkg-config", "--libs"] + ANSWER_PKGS.split(), capture_output=True, text=True,
+                           check=True).stdout.split()
+    out = []
+    for i, lib in enumerate(libs):
+        lib = os.path.abspath(lib)
+        if not os.path.exists(lib):
+            raise RuntimeError("%s missing: run make first" % lib)
+        src = os.path.join(os.path.dirname(os.path.dirname(lib)), "src")
+        binary = os.path.join(tmp, "answer_cost-%d" % i)
+        subprocess.run(["cc", "-O2", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-I" + src,
+                        "-o", binary, os.path.join(HERE, "answer_cost.c"), lib] + flags + ["-pthread"],
+                       check=True, timeout=300)
+        out.append((lib, binary))
+    return out
+
+
+def measure_answer(args, tmp, zone, qfile, results):
+    """The answer path alone, each library's build in turn, round after round."""
+    import json
+    binaries = answer_binaries(args.answer_lib, tmp)
+    runs = {lib: [] for lib, _ in binaries}
+    for r in range(args.rounds):
+        for lib, binary in binaries[r % len(binaries):] + binaries[:r % len(binaries)]:
+            p = subprocess.run([binary, zone, ORIGIN, qfile, str(ANSWER_BATCH), "5"], capture_output=True,
+                               text=True, timeout=600)
+            if p.returncode != 0:
+                raise RuntimeError("answer_cost failed: %s" % p.stderr.strip())
+            res = json.loads(p.stdout)
+            runs[lib].append(res)
+            log("round %d/%d %s: %.1f ns per query (fastest pass %.1f)" % (r + 1, args.rounds, lib, res["median_ns"],
+                                                                         res["min_ns"]))
+    results["answer"] = {"batch": ANSWER_BATCH, "rounds": args.rounds, "runs": runs,
+                         "median_ns": {lib: runner.median([x["median_ns"] for x in rs]) for lib, rs in runs.items()}}
+
+
 def measure(args, tmp, results):
     zone = os.path.join(tmp, "bench.zone")
     qfile = os.path.join(tmp, "queries.txt")
@@ -133,6 +180,9 @@ def measure(args, tmp, results):
     results["zone"] = {"names": info["names"], "records": info["records"], "query_mix": mix,
                        "queries_in_file": 200000}
     errors = results.setdefault("errors", {})
+    if args.answer_only:
+        measure_answer(args, tmp, zone, qfile, results)
+        return
     nulls = [k for k in args.servers if k.startswith("null")]
     if nulls and args.nullresp:
         log("null: %s (prebuilt)" % args.nullresp)
@@ -242,6 +292,15 @@ def report(results):
                   % ("; --quick: short runs" if results.get("quick") else ""))
                 w("  %-58s %7s  %s" % (results["target"]["target"], runner.fx(value),
                                        "met" if value >= TARGET else "not met"))
+    if "answer" in results:
+        a = results["answer"]
+        w("")
+        w("The answer path alone (bench/answer_cost.c: batches of %d, %d rounds interleaved, medians of each "
+          "round's median of 5 passes over the query file)" % (a["batch"], a["rounds"]))
+        first = None
+        for lib, ns in a["median_ns"].items():
+            first = first or ns
+            w("  %-60s %7.1f ns per query  %s" % (lib, ns, runner.fx(runner.ratio(ns, first))))
     if results.get("errors"):
         w("")
         for k, v in results["errors"].items():
@@ -263,6 +322,10 @@ def main(argv=None):
     ap.add_argument("--baseline", help="another tandemd binary measured in the same run as 'baseline' (before/after)")
     ap.add_argument("--out", help="JSON file (default bench/out/udp-floor-<time>.json)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (zone, configs, server logs)")
+    ap.add_argument("--answer-only", action="store_true",
+                    help="no servers: time Tandem's answer path on the library itself (bench/answer_cost.c)")
+    ap.add_argument("--answer-lib", action="append",
+                    help="a build's libtandem.a for --answer-only (repeat to compare; default build/libtandem.a)")
     args = ap.parse_args(argv)
     args.servers = [x.strip() for x in args.servers.split(",") if x.strip()]
     if set(args.servers) - set(ORDER):
@@ -271,6 +334,10 @@ def main(argv=None):
         args.servers.append("baseline")
     args.servers = [x for x in ORDER if x in args.servers]
     args.rounds = args.rounds or (2 if args.quick else 5)
+    if args.answer_only:
+        args.answer_lib = args.answer_lib or [os.path.join(ROOT, "build", "libtandem.a")]
+        results = {"machine": runner.machine(), "quick": args.quick}
+        return runner.measured("udp-answer", args, results, lambda tmp: measure(args, tmp, results), report)
     args.duration = args.duration or (3 if args.quick else 10)
     args.warmup = 1 if args.quick else 2
     args.start_timeout = 120

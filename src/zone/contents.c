@@ -25,19 +25,24 @@ uint32_t zone_lookup(const zone_contents_t *z, const uint8_t *name, size_t len)
  * the stages again from where they stopped. */
 #define PREFETCH_PROBES 4
 
-static inline void prefetch(const void *p)
-{
-	__builtin_prefetch(p, 0, 3);
-}
+/*
+ * Prefetches are macros, not functions: GCC (12, -O2) judges a function whose only effect is a
+ * prefetch to have no effect at all and drops calls to it (a helper that prefetched an RRset's rdata
+ * did nothing). Written out in the function that changes *p, they stay: the object code of
+ * zone_prefetch_step has a prefetcht0 for each.
+ */
+#define PREFETCH(addr) __builtin_prefetch((addr), 0, 3)
 
-/* Fetches the octets [p, p + len) (len > 0): the lines of the first and the last octet (enough for
- * the names, RRset lists and rdata asked for here, which span two lines at most but rarely). */
-static inline void prefetch_run(const uint8_t *p, size_t len)
-{
-	prefetch(p);
-	if (((uintptr_t)p ^ (uintptr_t)(p + len - 1)) >= 64)
-		prefetch(p + len - 1);
-}
+/* The octets [addr, addr + len) (len > 0): the lines of the first and the last octet (enough for the
+ * names and RRset lists asked for here, which span two lines at most but rarely). */
+#define PREFETCH_RUN(addr, len)                                             \
+	do {                                                                \
+		const uint8_t *run_ = (addr);                               \
+		const uint8_t *last_ = run_ + (len) - 1;                    \
+		PREFETCH(run_);                                             \
+		if (((uintptr_t)run_ ^ (uintptr_t)last_) >= 64)             \
+			PREFETCH(last_);                                    \
+	} while (0)
 
 /* Stage 1 next: the first hash slot of name is on its way. */
 static void prefetch_start(zone_prefetch_t *p, const uint8_t *name, size_t len)
@@ -46,7 +51,7 @@ static void prefetch_start(zone_prefetch_t *p, const uint8_t *name, size_t len)
 	p->len = (uint32_t)len;
 	p->slot = name_hash(name, len) & p->z->hash_mask;
 	p->stage = 1;
-	prefetch(zone_pages_elem(&p->z->hash, sizeof(uint32_t), HASH_SHIFT, p->slot));
+	PREFETCH(zone_pages_elem(&p->z->hash, sizeof(uint32_t), HASH_SHIFT, p->slot));
 }
 
 void zone_prefetch_begin(zone_prefetch_t *p, const zone_contents_t *z, const uint8_t *name,
@@ -83,15 +88,6 @@ bool zone_prefetch_step(zone_prefetch_t *p)
 	const zone_contents_t *z = p->z;
 	if (p->stage == 0)
 		return false;
-	if (p->stage == 4) {   /* the node's RRsets are in: the rdata of the one asked for */
-		const zone_node_t *n = contents_node(z, p->node);
-		const zone_rrset_t *s = prefetch_rrset(z, n, p->type);
-		/* The first line only: its length is in the rdata, and reading it would wait for it. */
-		if (s != NULL)
-			prefetch(zone_rdata_at(z, s->rdata_off));
-		p->stage = 0;
-		return false;
-	}
 	/* Stages 1-3 walk the probe sequence as zone_lookup does, each going one read further. */
 	uint32_t i = p->slot;
 	bool run_ended = false;   /* an empty slot: the name is not in the table */
@@ -103,24 +99,31 @@ bool zone_prefetch_step(zone_prefetch_t *p)
 		}
 		const zone_node_t *n = contents_node(z, idx);
 		if (p->stage == 1) {
-			prefetch(n);
+			PREFETCH(n);
 			continue;
 		}
 		if (n->name_len != p->len)
 			continue;
 		const uint8_t *name = zone_pages_at(&z->names, n->name_off);
 		if (p->stage == 2) {
-			prefetch_run(name, p->len);
+			/* The name, and with it what stage 3 reads if it is the one: its RRsets, and its
+			 * parent (read by the answer's walk down from the apex). */
+			PREFETCH_RUN(name, p->len);
+			if (n->rrset_count > 0)
+				PREFETCH_RUN((const uint8_t *)zone_node_rrsets(z, n),
+				             n->rrset_count * sizeof(zone_rrset_t));
+			PREFETCH(contents_node(z, n->parent));
 			continue;
 		}
 		if (memcmp(name, p->name, p->len) == 0) {
-			if (n->rrset_count > 0)
-				prefetch_run((const uint8_t *)zone_node_rrsets(z, n),
-				             n->rrset_count * sizeof(zone_rrset_t));
-			prefetch(contents_node(z, n->parent));
+			/* The RRsets are in: the first line of the rdata of the one asked for (its
+			 * length is in the rdata, and reading it would wait for it). */
+			const zone_rrset_t *s = prefetch_rrset(z, n, p->type);
+			if (s != NULL)
+				PREFETCH(zone_pages_at(&z->rdata, s->rdata_off));
 			p->node = idx;
-			p->stage = 4;
-			return true;
+			p->stage = 0;
+			return false;
 		}
 	}
 	if (p->stage == 3 && !run_ended) {
@@ -128,7 +131,7 @@ bool zone_prefetch_step(zone_prefetch_t *p)
 		 * has empty slots, so the run ends). */
 		p->slot = i;
 		p->stage = 1;
-		prefetch(zone_pages_elem(&z->hash, sizeof(uint32_t), HASH_SHIFT, i));
+		PREFETCH(zone_pages_elem(&z->hash, sizeof(uint32_t), HASH_SHIFT, i));
 		return true;
 	}
 	if (p->stage == 3) {

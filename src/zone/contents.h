@@ -79,7 +79,8 @@ uint32_t zone_lookup(const zone_contents_t *z, const uint8_t *name, size_t len);
  * A lookup in stages, to overlap the cache misses of many: zone_prefetch_begin for each name of a
  * batch, then zone_prefetch_step on each in turn, round after round, while any returns true. Each stage
  * reads what the previous one asked the CPU to fetch and asks for the next thing: the hash slots, the
- * nodes they name, those nodes' names, then the node's RRsets and the rdata of `type` (or of its CNAME).
+ * nodes they name, those nodes' names with their RRsets and parents (fetched together: the node's
+ * RRsets are wanted as soon as its name matches), then the rdata of `type` (or of its CNAME).
  * It changes nothing and remembers nothing beyond *p: a later zone_lookup of the same name, and the
  * reads of its RRset, then find their data in the cache instead of waiting for memory one miss after
  * the other (the larger part of the answer path's own CPU time). name (lowercase) must stay valid
