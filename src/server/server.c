@@ -355,7 +355,8 @@ static int start_workers(server_t *srv)
 			return ret;
 	}
 	srv->workers = calloc(count, sizeof(worker_t *));
-	if (srv->workers == NULL || metrics_workers(srv, count) != TDM_OK)
+	/* A metrics cell for each thread that answers: a worker's TCP loop and its UDP threads. */
+	if (srv->workers == NULL || metrics_workers(srv, count * (1 + cs->listen_count)) != TDM_OK)
 		return TDM_ENOMEM;
 	for (unsigned i = 0; i < count; i++) {
 		int ret = make_worker(srv, (int)i, &srv->workers[i]);

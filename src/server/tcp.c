@@ -352,7 +352,7 @@ static int answer_one(worker_t *w, tcp_conn_t *c, size_t n, query_env_t *env, ti
 		return TDM_OK;
 	}
 	if (w->shared->metrics != NULL)
-		metrics_query(&w->shared->metrics[w->id], true, w->tcp_scratch, resp);
+		metrics_query(&w->shared->metrics[w->cell], true, w->tcp_scratch, resp);
 	if (resp == 0)
 		return TDM_OK;
 	worker_answered(w, w->tcp_scratch, resp);

@@ -1,4 +1,4 @@
-/* server/worker.h -- query workers: one thread each, an epoll loop over its own UDP and TCP sockets */
+/* server/worker.h -- query workers: a thread for each of its UDP sockets, an epoll loop for its TCP ones */
 #pragma once
 
 #include <pthread.h>

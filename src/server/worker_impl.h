@@ -1,4 +1,4 @@
-/* server/worker_impl.h -- a worker's insides, shared by worker.c (loop, UDP) and tcp.c (TCP) only */
+/* server/worker_impl.h -- a worker's insides, shared by worker.c (threads, loop) and tcp.c (TCP) only */
 #pragma once
 
 #include <stdint.h>
@@ -6,13 +6,12 @@
 
 #include "server/worker.h"
 
-typedef enum { WORKER_SOCK_UDP, WORKER_SOCK_TCP, WORKER_SOCK_CONN, WORKER_SOCK_WAKE } worker_sock_kind_t;
+typedef enum { WORKER_SOCK_TCP, WORKER_SOCK_CONN, WORKER_SOCK_WAKE } worker_sock_kind_t;
 
 /* What an epoll event points at: the first member of every registered object. */
 typedef struct {
 	worker_sock_kind_t kind;
 	int fd;
-	bool pktinfo;        /* UDP bound to a wildcard address: replies name their source */
 } worker_sock_t;
 
 struct tcp_conn;
@@ -20,13 +19,15 @@ struct tcp_conn;
 struct worker {
 	worker_shared_t *shared;
 	int id;
+	int cell;                      /* its TCP answers' metrics cell; its UDP threads' follow it */
 	pthread_t thread;
 	bool started;
 	int epfd, evfd;
 	worker_sock_t wake;
-	worker_sock_t *socks;
+	worker_sock_t *socks;          /* its TCP listening sockets */
 	size_t nsocks;
-	struct udp_batch *udp;
+	struct udp_thread **udp;       /* a thread for each of its UDP sockets (server/udp.c) */
+	size_t nudp;
 	uint8_t *tcp_scratch;          /* one response being built (64 KiB) */
 	struct tcp_conn *conns;        /* open TCP connections, most recently active first */
 	struct tcp_conn *backlog;      /* connections with complete messages left after a batch */

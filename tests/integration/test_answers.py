@@ -658,3 +658,76 @@ def test_a_name_with_repeated_labels_reads_back(tandem):
         r = dnsq.ask(tandem, name, "A")
         assert r.rcode() == dns.rcode.NXDOMAIN, dnsq.sig(r)
         assert r.question[0].name.to_text().lower() == name
+
+
+class TwoAddressTandem(Tandem):
+    """tandemd with 2 workers on 127.0.0.1 and 127.0.0.2: four UDP sockets, each with a thread of its own
+    (server/udp.c), and two TCP loops."""
+
+    def write_config(self):
+        path = super().write_config()
+        listen = '"127.0.0.1@%d", "127.0.0.2@%d"' % (self.port, self.port)
+        text = re.sub(r"^  listen: \[.*\]$", "  listen: [%s]" % listen, path.read_text(), flags=re.M)
+        path.write_text(text)
+        return path
+
+
+def two_address_port():
+    """A port free for UDP and TCP on 127.0.0.1 (ports.free_port) and on 127.0.0.2; bounded."""
+    for _ in range(50):
+        port = ports.free_port()
+        if ports.bindable("127.0.0.2", port):
+            return port
+    raise RuntimeError("no port free on both 127.0.0.1 and 127.0.0.2")
+
+
+def test_every_udp_socket_answers_and_a_stop_wakes_every_udp_thread(tmp_path):
+    """Each worker's UDP socket per address is served by a thread that sleeps in recvmmsg itself. Queries
+    from 64 source ports to each address (SO_REUSEPORT spreads them over both workers' sockets) are all
+    answered; then SIGTERM while a client keeps sending to both addresses: every UDP thread is woken by its
+    socket's shutdown, so the server exits cleanly (status 0) at once, not after the harness's SIGKILL."""
+    import threading
+    t = TwoAddressTandem(tmp_path, zones("example.com."), port=two_address_port())
+    with t:
+        for dest in ("127.0.0.1", "127.0.0.2"):
+            socks = []
+            try:
+                for i in range(64):
+                    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    s.bind(("127.0.0.9", 0))
+                    s.settimeout(3)
+                    socks.append(s)
+                    s.sendto(dnsq.make("www.example.com.", "A", qid=i).to_wire(), (dest, t.port))
+                for i, s in enumerate(socks):
+                    wire, frm = s.recvfrom(65535)
+                    r = dns.message.from_wire(wire)
+                    assert frm[0] == dest and r.id == i
+                    assert rrs(r.answer) == ["www.example.com. 3600 A 192.0.2.80"]
+            finally:
+                for s in socks:
+                    s.close()
+        stop = threading.Event()
+
+        def flood():
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            wire = dnsq.make("www.example.com.", "A").to_wire()
+            deadline = time.monotonic() + 20
+            try:
+                while not stop.is_set() and time.monotonic() < deadline:
+                    for dest in ("127.0.0.1", "127.0.0.2"):
+                        s.sendto(wire, (dest, t.port))
+            finally:
+                s.close()
+
+        sender = threading.Thread(target=flood)
+        sender.start()
+        try:
+            time.sleep(0.5)
+            started = time.monotonic()
+            rc = t.stop()
+            took = time.monotonic() - started
+        finally:
+            stop.set()
+            sender.join(30)
+        assert rc == 0, t.log_tail()
+        assert took < 3.0, "stopped after %.1fs" % took
