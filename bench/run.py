@@ -581,7 +581,9 @@ def run_script(args, phase):
     argv = [sys.executable, os.path.join(HERE, script)] + argv_of(args)
     argv += ["--quick"] if args.quick else []
     print("", flush=True)
-    p = subprocess.Popen(argv)
+    # The scripts built on the integration tests' harness (catalog.py) find tandemd through TANDEM_BUILD.
+    env = dict(os.environ, TANDEM_BUILD=os.path.dirname(os.path.abspath(args.tandemd)))
+    p = subprocess.Popen(argv, env=env)
     try:
         return p.wait()
     except BaseException:   # interrupted: the child got the same signal and stops its servers itself
@@ -599,6 +601,8 @@ def run_script(args, phase):
 # on a primary to the secondary serving it, Tandem beside Knot (bench/xfr.py); change-cost: one change
 # through the change path, the store over 100,000 changes, a signed zone's index (bench/change.py);
 # update: sequential RFC 2136 UPDATEs over one TCP connection, Tandem beside Knot and BIND (bench/update.py);
+# catalog: 10,000 zones provisioned through a catalog, Tandem and Knot as consumers (bench/catalog.py; NSD 4.6
+# consumes no catalogs);
 # zones: 100,000 small zones from the configuration: first start, restart, PSS, reloads (bench/zones.py).
 SCRIPTS = {
     "api": ("api.py", lambda a: ["--records", "100000,%d" % a.big_records, "--tandemd", a.tandemd]),
@@ -615,6 +619,7 @@ SCRIPTS = {
                                     "--tandemd", a.tandemd]),
     "change-cost": ("change.py", lambda a: ["--build", os.path.dirname(a.tandemd)]),
     "update": ("update.py", lambda a: ["--tandemd", a.tandemd]),
+    "catalog": ("catalog.py", lambda a: []),
     "zones": ("zones.py", lambda a: ["--servers", ",".join(a.servers), "--tandemd", a.tandemd]
               + (["--keep"] if a.keep else [])),
 }
