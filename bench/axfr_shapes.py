@@ -274,27 +274,6 @@ def run_shape(name, args, tmp):
     return out
 
 
-PKGS = "libzscanner libknot liburcu libevent jansson yaml-0.1 sqlite3 libcrypto"
-
-
-def writer_binaries(libs, tmp):
-    """axfr_cost compiled against each library (its headers from the src/ beside its build folder)."""
-    flags = subprocess.run(["pkg-config", "--libs"] + PKGS.split(), capture_output=True, text=True,
-                           check=True).stdout.split()
-    out = []
-    for i, lib in enumerate(libs):
-        lib = os.path.abspath(lib)
-        if not os.path.exists(lib):
-            raise RuntimeError("%s missing: run make first" % lib)
-        src = os.path.join(os.path.dirname(os.path.dirname(lib)), "src")
-        binary = os.path.join(tmp, "axfr_cost-%d" % i)
-        subprocess.run(["cc", "-O2", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-I" + src,
-                        "-o", binary, os.path.join(HERE, "axfr_cost.c"), lib] + flags + ["-pthread"],
-                       check=True, timeout=300)
-        out.append((lib, binary))
-    return out
-
-
 def run_writer_shape(name, args, tmp, binaries):
     origin = "%s.test." % name
     zone = os.path.join(tmp, "%s.zone" % name)
@@ -417,7 +396,7 @@ def main():
 
     def measure(tmp):
         status = 0
-        binaries = writer_binaries(args.writer_lib, tmp) if args.writer_only else None
+        binaries = runner.lib_binaries("axfr_cost.c", args.writer_lib, tmp) if args.writer_only else None
         for name in shapes:
             try:
                 results["shapes"][name] = (run_writer_shape(name, args, tmp, binaries) if binaries is not None

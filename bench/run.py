@@ -574,6 +574,28 @@ def main():
     return status
 
 
+LIB_PKGS = "libzscanner libknot liburcu libevent jansson yaml-0.1 sqlite3 libcrypto libssl"
+
+
+def lib_binaries(source, libs, tmp):
+    """bench/<source> (a C file of bench/) compiled against each build's libtandem.a, its headers from the src/
+    beside that build folder: [(library, binary)]. For the benches that time the library itself."""
+    flags = subprocess.run(["pkg-config", "--libs"] + LIB_PKGS.split(), capture_output=True, text=True,
+                           check=True).stdout.split()
+    out = []
+    for i, lib in enumerate(libs):
+        lib = os.path.abspath(lib)
+        if not os.path.exists(lib):
+            raise RuntimeError("%s missing: run make first" % lib)
+        src = os.path.join(os.path.dirname(os.path.dirname(lib)), "src")
+        binary = os.path.join(tmp, "%s-%d" % (os.path.splitext(source)[0], i))
+        subprocess.run(["cc", "-O2", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-I" + src,
+                        "-o", binary, os.path.join(HERE, source), lib] + flags + ["-pthread"],
+                       check=True, timeout=300)
+        out.append((lib, binary))
+    return out
+
+
 def run_script(args, phase):
     """A phase with a script of its own (SCRIPTS), run in its own process with the same servers and settings.
     Its table follows this one; its data goes to bench/out/."""

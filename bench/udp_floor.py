@@ -128,32 +128,13 @@ def summarize(rs):
     }
 
 
-ANSWER_PKGS = "libzscanner libknot liburcu libevent jansson yaml-0.1 sqlite3 libcrypto libssl"
 ANSWER_BATCH = 8     # about what a worker's recvmmsg returns under bench/run.py's dnsperf load
-
-
-def answer_binaries(libs, tmp):
-    """bench/answer_cost.c compiled against each library (its headers from the src/ beside its build folder)."""
-    flags = subprocess.run(["pkg-config", "--libs"] + ANSWER_PKGS.split(), capture_output=True, text=True,
-                           check=True).stdout.split()
-    out = []
-    for i, lib in enumerate(libs):
-        lib = os.path.abspath(lib)
-        if not os.path.exists(lib):
-            raise RuntimeError("%s missing: run make first" % lib)
-        src = os.path.join(os.path.dirname(os.path.dirname(lib)), "src")
-        binary = os.path.join(tmp, "answer_cost-%d" % i)
-        subprocess.run(["cc", "-O2", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-I" + src,
-                        "-o", binary, os.path.join(HERE, "answer_cost.c"), lib] + flags + ["-pthread"],
-                       check=True, timeout=300)
-        out.append((lib, binary))
-    return out
 
 
 def measure_answer(args, tmp, zone, qfile, results):
     """The answer path alone, each library's build in turn, round after round."""
     import json
-    binaries = answer_binaries(args.answer_lib, tmp)
+    binaries = runner.lib_binaries("answer_cost.c", args.answer_lib, tmp)
     runs = {lib: [] for lib, _ in binaries}
     for r in range(args.rounds):
         for lib, binary in binaries[r % len(binaries):] + binaries[:r % len(binaries)]:

@@ -23,14 +23,6 @@
 #define UDP_BATCH 32
 #define UDP_BUFSIZE 4096       /* larger UDP requests are dropped: no client needs more for a query */
 
-/* After an UPDATE is applied (answered NOERROR, so its ACL and TSIG passed), the thread polls its socket
- * without sleeping for this long: clients send updates one after another, each as soon as the answer to
- * the one before arrives (nsupdate, certbot, external-dns), and waking a thread that has gone to sleep for
- * that next one took about a sixth of a sequential UPDATE's time on the reference machine
- * (bench/update_ab.py, docs/benchmarks.md). At most this much CPU per applied update; a client that may
- * not update never starts it. server/tcp.c does the same for TCP. */
-#define POLL_AFTER_UPDATE_US 100
-
 struct udp_thread {
 	worker_shared_t *shared;
 	int fd;
@@ -128,14 +120,12 @@ static void prefetch_batch(udp_thread_t *u, int n, const zoneset_t *zones)
 	}
 }
 
-/* An applied UPDATE answered: the next receives poll instead of sleeping (POLL_AFTER_UPDATE_US). */
-static void answered(udp_thread_t *u, const uint8_t *resp, size_t len)
+int64_t udp_update_poll(server_t *srv, const uint8_t *resp, size_t len)
 {
-	if (len >= PKT_HEADER_LEN && pkt_opcode(resp) == PKT_OPCODE_UPDATE &&
-	    pkt_rcode(resp) == PKT_RCODE_NOERROR) {
-		u->poll_until = clock_us() + POLL_AFTER_UPDATE_US;
-		metrics_event(u->shared->srv, METRICS_UPDATE_POLLS);
-	}
+	if (len < PKT_HEADER_LEN || pkt_opcode(resp) != PKT_OPCODE_UPDATE || pkt_rcode(resp) != PKT_RCODE_NOERROR)
+		return 0;
+	metrics_event(srv, METRICS_UPDATE_POLLS);
+	return clock_us() + POLL_AFTER_UPDATE_US;
 }
 
 /* Answers what the batch received; the answers go out with one sendmmsg. */
@@ -163,7 +153,9 @@ static void answer_batch(udp_thread_t *u, int n, query_env_t *env)
 			len = rate_limit(u->shared->rrl, peer, u->resp[out], len);
 		if (len == 0)
 			continue;
-		answered(u, u->resp[out], len);
+		int64_t poll = udp_update_poll(u->shared->srv, u->resp[out], len);
+		if (poll != 0)
+			u->poll_until = poll;
 		u->iov_out[out] = (struct iovec){ .iov_base = u->resp[out], .iov_len = len };
 		u->out[out].msg_hdr = (struct msghdr){ .msg_name = &peer->ss, .msg_namelen = peer->len,
 		                                       .msg_iov = &u->iov_out[out], .msg_iovlen = 1 };

@@ -18,14 +18,6 @@
 #include "server/worker_impl.h"
 #include "wire/pkt.h"
 
-/* After an UPDATE is applied (answered NOERROR, so its ACL and TSIG passed), the worker polls its
- * TCP sockets without sleeping for this long: clients send updates one after another, each as soon as
- * the answer to the one before arrives (nsupdate, certbot, external-dns), and waking a worker that has
- * gone to sleep for that next one took about a sixth of a sequential UPDATE's time on the reference
- * machine (bench/update_ab.py, docs/benchmarks.md). At most this much CPU per applied update; a
- * client that may not update never starts it. A UDP thread does the same (server/udp.c). */
-#define POLL_AFTER_UPDATE_US 100
-
 worker_t *worker_new(worker_shared_t *shared, int id, const int *udp_fds, size_t udp_count,
                      const int *tcp_fds, size_t tcp_count)
 {
@@ -78,11 +70,9 @@ fail:
 
 void worker_answered(worker_t *w, const uint8_t *resp, size_t len)
 {
-	if (len >= PKT_HEADER_LEN && pkt_opcode(resp) == PKT_OPCODE_UPDATE &&
-	    pkt_rcode(resp) == PKT_RCODE_NOERROR) {
-		w->poll_until = clock_us() + POLL_AFTER_UPDATE_US;
-		metrics_event(w->shared->srv, METRICS_UPDATE_POLLS);
-	}
+	int64_t poll = udp_update_poll(w->shared->srv, resp, len);
+	if (poll != 0)
+		w->poll_until = poll;
 }
 
 /* How long the next epoll_wait may sleep (ms): not at all while an UPDATE's poll lasts. */
